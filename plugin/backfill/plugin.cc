@@ -1,0 +1,395 @@
+// The backfill plugin's ABI surface: the one exported entry point, init/shutdown, and the handler
+// of POST /api/schedules/{id}/backfill. Everything here is glue: parsing, planning and rendering
+// live in request.cc, planner.cc and render.cc. Every function the host calls catches everything.
+#include <fmt/format.h>
+#include <wfp/plugin_abi.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+#include <charconv>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "backfill/planner.h"
+#include "backfill/render.h"
+#include "backfill/request.h"
+#include "schedule/schedule.h"
+
+namespace wfp::backfill {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+wfp_str Str(std::string_view s) { return wfp_str{s.data(), s.size()}; }
+std::string_view View(wfp_str s) {
+  return s.data ? std::string_view(s.data, s.size) : std::string_view();
+}
+
+struct PluginState {
+  const wfp_host_api* host = nullptr;
+  uint64_t max_sessions = kDefaultMaxSessions;
+};
+
+void Log(const PluginState& state, wfp_log_level level, std::string_view message) {
+  state.host->log(state.host->host, level, Str(message));
+}
+
+// A store transaction that rolls back unless committed. Never throws from its destructor.
+class Transaction {
+ public:
+  Transaction(const wfp_store_api* store, wfp_txn* txn) : store_(store), txn_(txn) {}
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (txn_) store_->rollback(txn_);
+  }
+  wfp_txn* get() const { return txn_; }
+  wfp_status Commit() {
+    wfp_txn* t = txn_;
+    txn_ = nullptr;
+    return store_->commit(t);
+  }
+  void Rollback() {
+    if (txn_) store_->rollback(txn_);
+    txn_ = nullptr;
+  }
+
+ private:
+  const wfp_store_api* store_;
+  wfp_txn* txn_;
+};
+
+struct Answer {
+  int status = 500;
+  std::string body;
+  std::string etag;          // sent as ETag when set
+  bool retry_after = false;  // 503: Retry-After: 1
+};
+
+Answer Error(int status, std::string_view message) {
+  return Answer{status, RenderError(status, message), {}, false};
+}
+Answer Error(const HttpError& e) { return Error(e.status, e.message); }
+Answer Internal() { return Error(500, "Internal server error"); }
+
+std::string_view Header(const wfp_request& r, std::string_view name) {
+  for (size_t i = 0; i < r.header_count; ++i)
+    if (View(r.headers[i].name) == name) return View(r.headers[i].value);
+  return {};
+}
+
+std::string_view PathParam(const wfp_request& r, std::string_view name) {
+  for (size_t i = 0; i < r.path_param_count; ++i)
+    if (View(r.path_params[i].name) == name) return View(r.path_params[i].value);
+  return {};
+}
+
+// A positive 32-bit integer written in plain decimal digits.
+std::optional<int64_t> ParseScheduleId(std::string_view s) {
+  if (s.empty() || s.size() > 10 || s[0] == '0') return std::nullopt;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 1 || v > INT32_MAX) return std::nullopt;
+  return v;
+}
+
+bool IsJsonContentType(std::string_view ct) {
+  const size_t semi = ct.find(';');
+  std::string_view media = ct.substr(0, semi);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  if (media.size() != kJson.size()) return false;
+  for (size_t i = 0; i < media.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(media[i])) != kJson[i]) return false;
+  return true;
+}
+
+// If-Match: "*" or a list of entity tags; weak tags never match (RFC 9110 strong comparison).
+bool IfMatchAccepts(std::string_view header, std::string_view etag) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t comma = header.find(',', pos);
+    std::string_view tag =
+        header.substr(pos, comma == std::string_view::npos ? header.npos : comma - pos);
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    if (tag == "*" || tag == etag) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+std::string NewUuid() {
+  thread_local boost::uuids::random_generator generator;
+  return boost::uuids::to_string(generator());
+}
+
+int32_t CollectSession(void* user_data, const wfp_session_info* info) {
+  auto* out = static_cast<std::vector<ExistingSession>*>(user_data);
+  try {
+    ExistingSession s;
+    s.id = info->session_id;
+    s.uuid = std::string(View(info->uuid));
+    s.session_time = info->session_time;
+    s.attempts.reserve(info->attempt_count);
+    for (size_t i = 0; i < info->attempt_count; ++i) {
+      const wfp_attempt_ref& a = info->attempts[i];
+      ExistingAttempt attempt;
+      if (a.name.data) attempt.name = std::string(View(a.name));
+      attempt.index = a.index;
+      s.attempts.push_back(std::move(attempt));
+    }
+    out->push_back(std::move(s));
+    return 0;
+  } catch (...) {
+    return 1;
+  }
+}
+
+Answer StoreFault(const PluginState& state, const wfp_request& r, std::string_view what,
+                  wfp_status st) {
+  if (st == WFP_ERR_BUSY) {
+    Log(state, WFP_LOG_WARN,
+        fmt::format("request {}: store busy during {}", View(r.request_id), what));
+    Answer a = Error(503, "the schedule is locked by another request; retry shortly");
+    a.retry_after = true;
+    return a;
+  }
+  Log(state, WFP_LOG_ERROR,
+      fmt::format("request {}: store {} failed with status {}", View(r.request_id), what, st));
+  return Internal();
+}
+
+Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) {
+  const std::string_view raw_id = PathParam(r, "id");
+  const auto schedule_id = ParseScheduleId(raw_id);
+  if (!schedule_id)
+    return Error(404, fmt::format("Resource does not exist: schedule id={}", raw_id));
+  if (!IsJsonContentType(Header(r, "content-type")))
+    return Error(415, "Content-Type must be application/json");
+  auto parsed = ParseBackfillRequest(View(r.body));
+  if (auto* e = std::get_if<HttpError>(&parsed)) return Error(*e);
+  const BackfillRequest& request = std::get<BackfillRequest>(parsed);
+
+  const wfp_store_api* store = state.host->store;
+  wfp_txn* raw_txn = nullptr;
+  if (wfp_status st = store->begin(call, &raw_txn); st != WFP_OK)
+    return StoreFault(state, r, "begin", st);
+  Transaction txn(store, raw_txn);
+
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  if (wfp_status st = store->load_schedule(txn.get(), r.site_id, *schedule_id, &info);
+      st != WFP_OK) {
+    if (st == WFP_ERR_NOT_FOUND)
+      return Error(404, fmt::format("Resource does not exist: schedule id={}", *schedule_id));
+    return StoreFault(state, r, "load_schedule", st);
+  }
+
+  boost::json::error_code ec;
+  const boost::json::value definition = boost::json::parse(View(info.schedule_json), ec);
+  if (ec) {
+    Log(state, WFP_LOG_ERROR,
+        fmt::format("request {}: schedule {} has a definition that is not JSON", View(r.request_id),
+                    *schedule_id));
+    return Internal();
+  }
+  auto compiled = schedule::Schedule::Parse(definition, View(info.timezone));
+  if (auto* e = std::get_if<schedule::ParseError>(&compiled)) return Error(400, e->message);
+  const schedule::Schedule& sched = std::get<schedule::Schedule>(compiled);
+
+  const Instant now = state.host->now_micros(state.host->host) / 1000000;
+  PlanContext context;
+  context.project_id = info.project_id;
+  context.workflow_name = std::string(View(info.workflow_name));
+  context.pointer.next_schedule_time = info.next_schedule_time;
+  context.pointer.next_run_time = info.next_run_time;
+  if (info.has_last_session_time) context.pointer.last_session_time = info.last_session_time;
+
+  auto candidates_or =
+      EnumerateCandidates(sched, request, context.pointer, now, state.max_sessions);
+  if (auto* e = std::get_if<HttpError>(&candidates_or)) return Error(*e);
+  const std::vector<Instant>& candidates = std::get<std::vector<Instant>>(candidates_or);
+
+  std::vector<ExistingSession> existing;
+  std::optional<Instant> latest_before;
+  if (!candidates.empty()) {
+    if (wfp_status st =
+            store->list_sessions(txn.get(), info.project_id, info.workflow_name, candidates.front(),
+                                 candidates.back() + 1, CollectSession, &existing);
+        st != WFP_OK)
+      return StoreFault(state, r, "list_sessions", st);
+    int32_t found = 0;
+    Instant latest = 0;
+    if (wfp_status st = store->latest_session_before(txn.get(), info.project_id, info.workflow_name,
+                                                     candidates.front(), &found, &latest);
+        st != WFP_OK)
+      return StoreFault(state, r, "latest_session_before", st);
+    if (found) latest_before = latest;
+  }
+
+  auto plan_or = BuildPlan(sched, context, request, candidates, existing, latest_before);
+  if (auto* e = std::get_if<HttpError>(&plan_or)) return Error(*e);
+  Plan& plan = std::get<Plan>(plan_or);
+
+  if (const std::string_view if_match = Header(r, "if-match");
+      !if_match.empty() && !IfMatchAccepts(if_match, plan.etag))
+    return Error(412,
+                 fmt::format("the plan changed: If-Match {} does not match the current plan {}",
+                             if_match, plan.etag));
+
+  for (PlannedItem& item : plan.items)
+    if (item.action == Action::kCreateSession) item.session_uuid = NewUuid();
+
+  std::vector<int64_t> attempt_ids;
+  if (request.dry_run) {
+    txn.Rollback();
+  } else {
+    // Sessions first (one batch), then attempts (one batch), then the pointer; one transaction.
+    std::vector<wfp_new_session> sessions;
+    std::vector<size_t> session_items;
+    for (size_t i = 0; i < plan.items.size(); ++i) {
+      const PlannedItem& item = plan.items[i];
+      if (item.action != Action::kCreateSession) continue;
+      sessions.push_back(wfp_new_session{sizeof(wfp_new_session), info.project_id,
+                                         info.workflow_name, item.session_time,
+                                         Str(item.session_uuid)});
+      session_items.push_back(i);
+    }
+    std::vector<int64_t> session_ids(sessions.size());
+    if (!sessions.empty()) {
+      wfp_status st =
+          store->create_sessions(txn.get(), sessions.data(), sessions.size(), session_ids.data());
+      if (st == WFP_ERR_CONFLICT)
+        return Error(409, "a session of this backfill was created concurrently; retry");
+      if (st != WFP_OK) return StoreFault(state, r, "create_sessions", st);
+    }
+    for (size_t k = 0; k < session_items.size(); ++k)
+      plan.items[session_items[k]].session_id = session_ids[k];
+
+    std::vector<wfp_new_attempt> attempts;
+    int64_t previous_session = 0;
+    const wfp_str name = request.attempt_name ? Str(*request.attempt_name) : wfp_str{nullptr, 0};
+    for (const PlannedItem& item : plan.items) {
+      if (item.action == Action::kSkip) continue;
+      wfp_new_attempt a{};
+      a.struct_size = sizeof a;
+      a.session_id = item.session_id;
+      a.name = name;
+      a.index = item.index;
+      a.state = item.blocked ? WFP_ATTEMPT_BLOCKED : WFP_ATTEMPT_QUEUED;
+      a.params_json = Str(item.params_json);
+      a.created_at = now;
+      a.pool_id = info.pool_id;
+      a.depends_on_session_id = item.blocked ? previous_session : 0;
+      attempts.push_back(a);
+      previous_session = item.session_id;
+    }
+    attempt_ids.resize(attempts.size());
+    if (!attempts.empty()) {
+      wfp_status st =
+          store->create_attempts(txn.get(), attempts.data(), attempts.size(), attempt_ids.data());
+      if (st == WFP_ERR_CONFLICT)
+        return Error(409, "an attempt of this backfill was created concurrently; retry");
+      if (st != WFP_OK) return StoreFault(state, r, "create_attempts", st);
+    }
+    if (plan.pointer_moves) {
+      wfp_schedule_pointer p{};
+      p.struct_size = sizeof p;
+      p.next_schedule_time = plan.pointer_after.next_schedule_time;
+      p.next_run_time = plan.pointer_after.next_run_time;
+      p.has_last_session_time = plan.pointer_after.last_session_time.has_value();
+      p.last_session_time = plan.pointer_after.last_session_time.value_or(0);
+      if (wfp_status st = store->move_schedule_pointer(txn.get(), *schedule_id, &p); st != WFP_OK)
+        return StoreFault(state, r, "move_schedule_pointer", st);
+    }
+    if (wfp_status st = txn.Commit(); st != WFP_OK) return StoreFault(state, r, "commit", st);
+  }
+
+  ResponseContext rc;
+  rc.schedule_id = *schedule_id;
+  rc.project_id = info.project_id;
+  rc.project_name = std::string(View(info.project_name));
+  rc.workflow_id = info.workflow_definition_id;
+  rc.workflow_name = context.workflow_name;
+  if (info.pool_id.data) rc.pool_id = std::string(View(info.pool_id));
+  rc.attempt_name = request.attempt_name;
+  rc.created_at = now;
+  Answer answer{200, RenderBackfillResponse(sched, rc, plan, attempt_ids), plan.etag, false};
+  return answer;
+}
+
+int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* call) {
+  const auto* state = static_cast<const PluginState*>(user_data);
+  Answer answer;
+  try {
+    answer = Backfill(*state, *request, call);
+  } catch (const std::exception& e) {
+    Log(*state, WFP_LOG_ERROR,
+        fmt::format("request {}: backfill failed: {}", View(request->request_id), e.what()));
+    answer = Internal();
+  } catch (...) {
+    Log(*state, WFP_LOG_ERROR,
+        fmt::format("request {}: backfill failed: unknown exception", View(request->request_id)));
+    answer = Internal();
+  }
+  try {
+    wfp_header headers[3];
+    size_t n = 0;
+    headers[n++] = wfp_header{Str("content-type"), Str(kJson)};
+    if (!answer.etag.empty()) headers[n++] = wfp_header{Str("etag"), Str(answer.etag)};
+    if (answer.retry_after) headers[n++] = wfp_header{Str("retry-after"), Str("1")};
+    wfp_response response{sizeof(wfp_response), answer.status, headers, n, Str(answer.body)};
+    return state->host->respond(call, &response) == WFP_OK ? 0 : 1;
+  } catch (...) {
+    return 1;
+  }
+}
+
+int32_t Init(const wfp_host_api* host, void** out_state) {
+  try {
+    if (!host || host->struct_size < sizeof(wfp_host_api) || !host->store) return 1;
+    auto state = std::make_unique<PluginState>();
+    state->host = host;
+    wfp_str value{};
+    if (host->get_setting(host->host, Str("backfill.max_sessions"), &value) == WFP_OK) {
+      const std::string_view s = View(value);
+      uint64_t v = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || p != s.data() + s.size() || v == 0) {
+        Log(*state, WFP_LOG_ERROR,
+            fmt::format("backfill.max_sessions must be a positive integer, not '{}'", s));
+        return 1;
+      }
+      state->max_sessions = v;
+    }
+    wfp_route route{sizeof(wfp_route), Str("POST"), Str("/api/schedules/{id}/backfill"),
+                    HandleBackfill, state.get()};
+    if (host->register_route(host->host, &route) != WFP_OK) return 1;
+    Log(*state, WFP_LOG_INFO,
+        fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill, max_sessions={}",
+                    state->max_sessions));
+    *out_state = state.release();
+    return 0;
+  } catch (...) {
+    return 1;
+  }
+}
+
+void Shutdown(void* state) { delete static_cast<PluginState*>(state); }
+
+const wfp_plugin_v1 kDescriptor = {
+    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", "0.1.0", Init, Shutdown};
+
+}  // namespace
+}  // namespace wfp::backfill
+
+extern "C" WFP_EXPORT const wfp_plugin_v1* wfp_plugin_entry_v1(void) {
+  return &wfp::backfill::kDescriptor;
+}

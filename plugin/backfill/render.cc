@@ -1,0 +1,69 @@
+#include "backfill/render.h"
+
+#include <fmt/format.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
+#include <iterator>
+
+#include "backfill/time_format.h"
+
+namespace wfp::backfill {
+
+std::string JsonString(std::string_view s) {
+  return boost::json::serialize(boost::json::string_view(s));
+}
+
+std::string RenderError(int status, std::string_view message) {
+  return fmt::format(R"({{"message":{},"status":{}}})", JsonString(message), status);
+}
+
+std::string RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& c,
+                                   const Plan& plan, const std::vector<int64_t>& attempt_ids) {
+  // Pieces that repeat on every attempt, escaped once.
+  const std::string project =
+      fmt::format(R"({{"id":"{}","name":{}}})", c.project_id, JsonString(c.project_name));
+  const std::string workflow =
+      fmt::format(R"({{"name":{},"id":"{}"}})", JsonString(c.workflow_name), c.workflow_id);
+  const std::string name = c.attempt_name ? JsonString(*c.attempt_name) : "null";
+  const std::string created_at = FormatUtc(c.created_at);
+  const std::string pool = c.pool_id ? fmt::format(R"(,"poolId":{})", JsonString(*c.pool_id)) : "";
+
+  std::string out;
+  out.reserve(512 + plan.items.size() * (420 + name.size() + project.size() + workflow.size()));
+  auto it = std::back_inserter(out);
+  fmt::format_to(
+      it,
+      R"({{"id":"{}","project":{},"workflow":{{"id":"{}","name":{}}},"nextScheduleTime":"{}","nextRunTime":"{}","attempts":[)",
+      c.schedule_id, project, c.workflow_id, JsonString(c.workflow_name),
+      schedule.FormatLocal(plan.pointer_after.next_schedule_time),
+      FormatUtc(plan.pointer_after.next_run_time));
+  size_t n = 0;
+  for (const PlannedItem& item : plan.items) {
+    if (item.action == Action::kSkip) continue;
+    if (n) out += ',';
+    const int64_t attempt_id = n < attempt_ids.size() ? attempt_ids[n] : 0;
+    ++n;
+    fmt::format_to(
+        it,
+        R"({{"id":"{}","index":{},"project":{},"workflow":{},"sessionId":"{}","sessionUuid":{},"sessionTime":"{}","retryAttemptName":{},"done":false,"success":false,"cancelRequested":false,"params":{},"createdAt":"{}","finishedAt":null,"status":"{}"{}}})",
+        attempt_id, item.index, project, workflow, item.session_id,
+        item.session_uuid.empty() ? std::string("null") : JsonString(item.session_uuid),
+        schedule.FormatLocal(item.session_time), name, item.params_json, created_at,
+        item.blocked ? "blocked" : "queued", pool);
+  }
+  out += R"(],"skipped":[)";
+  bool first = true;
+  for (const PlannedItem& item : plan.items) {
+    if (item.action != Action::kSkip) continue;
+    if (!first) out += ',';
+    first = false;
+    fmt::format_to(
+        it, R"({{"sessionTime":"{}","sessionId":"{}","reason":"session already has attempts"}})",
+        schedule.FormatLocal(item.session_time), item.session_id);
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace wfp::backfill

@@ -1,0 +1,42 @@
+// Renders the route's JSON answers: the 200 body (../shared/spec/backfill-route.md, "Response 200")
+// and error bodies. Writes straight into one string (no JSON tree in between): a 100k-session
+// answer is built once. Pure; thread-safe.
+#ifndef WFP_PLUGIN_BACKFILL_RENDER_H_
+#define WFP_PLUGIN_BACKFILL_RENDER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backfill/planner.h"
+
+namespace wfp::backfill {
+
+struct ResponseContext {
+  int64_t schedule_id = 0;
+  int64_t project_id = 0;
+  std::string project_name;
+  int64_t workflow_id = 0;  // the workflow definition's id
+  std::string workflow_name;
+  std::optional<std::string> pool_id;
+  std::optional<std::string> attempt_name;
+  Instant created_at = 0;
+};
+
+// `plan.items` carry the final session ids and UUIDs (new sessions: the created id, or 0 on a dry
+// run, and the fresh UUID); `attempt_ids[i]` is the id of the attempt of the i-th created/reused
+// item (0 on a dry run).
+std::string RenderBackfillResponse(const schedule::Schedule& schedule,
+                                   const ResponseContext& context, const Plan& plan,
+                                   const std::vector<int64_t>& attempt_ids);
+
+// {"message": "...", "status": N}
+std::string RenderError(int status, std::string_view message);
+
+// A JSON string literal, quotes included.
+std::string JsonString(std::string_view s);
+
+}  // namespace wfp::backfill
+
+#endif  // WFP_PLUGIN_BACKFILL_RENDER_H_

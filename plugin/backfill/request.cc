@@ -1,0 +1,172 @@
+#include "backfill/request.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <vector>
+
+namespace wfp::backfill {
+namespace {
+
+constexpr std::array<std::string_view, 6> kFields = {"dryRun", "fromTime",     "attemptName",
+                                                     "count",  "skipExisting", "advanceSchedule"};
+
+HttpError Bad(std::string message) { return HttpError{400, std::move(message)}; }
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+const char* TypeName(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::bool_:
+      return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+      return "an integer";
+    case boost::json::kind::double_:
+      return "a number";
+    case boost::json::kind::string:
+      return "a string";
+    case boost::json::kind::array:
+      return "an array";
+    case boost::json::kind::object:
+      return "an object";
+    case boost::json::kind::null:
+      return "null";
+  }
+  return "a value";
+}
+
+// Counts code points of valid UTF-8 (Boost.JSON has validated it) and finds control characters
+// (C0, DEL and C1).
+bool HasControl(std::string_view s, size_t* code_points) {
+  size_t n = 0;
+  bool control = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) != 0x80) ++n;
+    if (c < 0x20 || c == 0x7F) control = true;
+    // U+0080..U+009F are C2 80..C2 9F in UTF-8.
+    if (c == 0xC2 && i + 1 < s.size()) {
+      const auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9F) control = true;
+    }
+  }
+  *code_points = n;
+  return control;
+}
+
+}  // namespace
+
+std::string ClosestField(std::string_view name) {
+  std::string_view best;
+  size_t best_distance = SIZE_MAX;
+  for (std::string_view f : kFields) {
+    const size_t d = EditDistance(name, f);
+    if (d < best_distance) best_distance = d, best = f;
+  }
+  // Close enough to be a typo: at most a third of the name, and at least one edit allowed.
+  if (best_distance <= std::max<size_t>(2, best.size() / 3)) return std::string(best);
+  return {};
+}
+
+std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view body) {
+  if (body.size() > kMaxBodyBytes)
+    return HttpError{413, fmt::format("request body is larger than {} bytes", kMaxBodyBytes)};
+  boost::json::error_code ec;
+  boost::json::parse_options options;
+  options.max_depth = 16;
+  boost::json::value doc = boost::json::parse(body, ec, {}, options);
+  if (ec) return Bad(fmt::format("request body is not valid JSON: {}", ec.message()));
+  if (!doc.is_object())
+    return Bad(fmt::format("request body must be a JSON object, not {}", TypeName(doc)));
+  const boost::json::object& obj = doc.get_object();
+
+  for (const auto& kv : obj) {
+    const std::string_view key = kv.key();
+    if (std::find(kFields.begin(), kFields.end(), key) != kFields.end()) continue;
+    const std::string near = ClosestField(key);
+    if (!near.empty()) return Bad(fmt::format("unknown field '{}'; did you mean '{}'?", key, near));
+    return Bad(
+        fmt::format("unknown field '{}'; known fields are dryRun, fromTime, attemptName, count, "
+                    "skipExisting, advanceSchedule",
+                    key));
+  }
+  // null counts as absent.
+  auto get = [&](std::string_view key) -> const boost::json::value* {
+    const boost::json::value* v = obj.if_contains(key);
+    return v && !v->is_null() ? v : nullptr;
+  };
+  auto boolean = [&](std::string_view key, bool* out) -> std::optional<HttpError> {
+    if (const auto* v = get(key)) {
+      if (!v->is_bool()) return Bad(fmt::format("{} must be a boolean, not {}", key, TypeName(*v)));
+      *out = v->get_bool();
+    }
+    return std::nullopt;
+  };
+
+  BackfillRequest r;
+  if (!get("dryRun")) return Bad("dryRun is required (true or false)");
+  if (auto e = boolean("dryRun", &r.dry_run)) return *e;
+  if (auto e = boolean("skipExisting", &r.skip_existing)) return *e;
+  if (auto e = boolean("advanceSchedule", &r.advance_schedule)) return *e;
+
+  if (const auto* v = get("fromTime")) {
+    if (!v->is_string()) return Bad(fmt::format("fromTime must be a string, not {}", TypeName(*v)));
+    std::string why;
+    auto t = ParseIsoInstant(v->get_string(), &why);
+    if (!t) return Bad(fmt::format("fromTime {}", why));
+    r.from_time = *t;
+  }
+  if (const auto* v = get("attemptName")) {
+    if (!v->is_string())
+      return Bad(fmt::format("attemptName must be a string, not {}", TypeName(*v)));
+    const std::string_view name = v->get_string();
+    size_t length = 0;
+    const bool control = HasControl(name, &length);
+    if (length < 1 || length > 255)
+      return Bad(fmt::format("attemptName must be 1 to 255 characters long, not {}", length));
+    if (control) return Bad("attemptName must not contain control characters");
+    r.attempt_name = std::string(name);
+  }
+  if (const auto* v = get("count")) {
+    if (v->is_int64()) {
+      if (v->get_int64() < 0)
+        return Bad(fmt::format("count must be 0 or more, not {}", v->get_int64()));
+      r.count = static_cast<uint64_t>(v->get_int64());
+    } else if (v->is_uint64()) {
+      r.count = v->get_uint64();
+    } else {
+      return Bad(fmt::format("count must be an integer (0 or more), not {}", TypeName(*v)));
+    }
+  }
+
+  if (r.advance_schedule && !r.skip_existing)
+    return Bad("advanceSchedule requires skipExisting: true");
+  if (r.advance_schedule && r.attempt_name)
+    return Bad("attemptName must not be given when advanceSchedule is true");
+  if (!r.advance_schedule && !r.from_time)
+    return Bad("fromTime is required unless advanceSchedule is true");
+  if (!r.skip_existing && !r.attempt_name)
+    return Bad("attemptName is required unless skipExisting is true");
+  return r;
+}
+
+}  // namespace wfp::backfill

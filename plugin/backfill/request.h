@@ -1,0 +1,42 @@
+// The route's request body: parsing and validation, per the field table of
+// ../shared/spec/backfill-route.md. Pure; thread-safe.
+#ifndef WFP_PLUGIN_BACKFILL_REQUEST_H_
+#define WFP_PLUGIN_BACKFILL_REQUEST_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "backfill/time_format.h"
+
+namespace wfp::backfill {
+
+// An HTTP error the route answers with: {"message": message, "status": status}.
+struct HttpError {
+  int status = 500;
+  std::string message;
+};
+
+struct BackfillRequest {
+  bool dry_run = false;
+  std::optional<ParsedInstant> from_time;
+  std::optional<std::string> attempt_name;
+  std::optional<uint64_t> count;
+  bool skip_existing = false;
+  bool advance_schedule = false;
+};
+
+inline constexpr size_t kMaxBodyBytes = 64 * 1024;
+
+// Parses and validates a body. Every rule violation is a 400 whose message names the field and the
+// rule; an unknown field suggests the closest known name.
+std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view body);
+
+// The known field closest to `name` by edit distance, or empty when none is close.
+std::string ClosestField(std::string_view name);
+
+}  // namespace wfp::backfill
+
+#endif  // WFP_PLUGIN_BACKFILL_REQUEST_H_

@@ -1,0 +1,262 @@
+// The planner against the worked examples of ../shared/spec/route-examples.md (daily> 09:00:00 in
+// Asia/Tokyo, pointer at 2024-01-11T00:00:00+09:00, clock 2024-01-12T03:00:00Z) and the rules of
+// ../shared/spec/backfill-route.md.
+#include "backfill/planner.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "backfill/time_format.h"
+
+namespace wfp::backfill {
+namespace {
+
+Instant T(std::string_view s) {
+  std::string why;
+  auto t = ParseIsoInstant(s, &why);
+  EXPECT_TRUE(t) << why;
+  return t->seconds;
+}
+
+schedule::Schedule Compile(std::string_view definition, std::string_view zone) {
+  auto r = schedule::Schedule::Parse(boost::json::parse(definition), zone);
+  if (auto* e = std::get_if<schedule::ParseError>(&r)) ADD_FAILURE() << e->message;
+  return std::get<schedule::Schedule>(r);
+}
+
+BackfillRequest Request(std::string_view body) {
+  auto r = ParseBackfillRequest(body);
+  if (auto* e = std::get_if<HttpError>(&r)) ADD_FAILURE() << e->message;
+  return std::get<BackfillRequest>(r);
+}
+
+class BackfillPlanner : public ::testing::Test {
+ protected:
+  BackfillPlanner() : schedule_(Compile(R"({"daily>":"09:00:00"})", "Asia/Tokyo")) {
+    context_.project_id = 1;
+    context_.workflow_name = "load";
+    context_.pointer = {T("2024-01-11T00:00:00+09:00"), T("2024-01-11T00:00:00Z"), std::nullopt};
+  }
+
+  std::variant<std::vector<Instant>, HttpError> Candidates(std::string_view body,
+                                                           uint64_t max = kDefaultMaxSessions) {
+    return EnumerateCandidates(schedule_, Request(body), context_.pointer, now_, max);
+  }
+  std::vector<std::string> Times(std::string_view body) {
+    auto r = Candidates(body);
+    if (auto* e = std::get_if<HttpError>(&r)) {
+      ADD_FAILURE() << e->message;
+      return {};
+    }
+    std::vector<std::string> out;
+    for (Instant t : std::get<std::vector<Instant>>(r)) out.push_back(schedule_.FormatLocal(t));
+    return out;
+  }
+  std::string ErrorOf(std::string_view body) {
+    auto r = Candidates(body);
+    auto* e = std::get_if<HttpError>(&r);
+    return e ? e->message : "";
+  }
+  std::variant<Plan, HttpError> PlanFor(std::string_view body,
+                                        const std::vector<ExistingSession>& existing,
+                                        std::optional<Instant> latest_before = std::nullopt) {
+    const BackfillRequest request = Request(body);
+    auto c = EnumerateCandidates(schedule_, request, context_.pointer, now_, kDefaultMaxSessions);
+    return BuildPlan(schedule_, context_, request, std::get<std::vector<Instant>>(c), existing,
+                     latest_before);
+  }
+
+  schedule::Schedule schedule_;
+  PlanContext context_;
+  Instant now_ = T("2024-01-12T03:00:00Z");
+};
+
+const char* kFix = R"({"fromTime":"2024-01-08T00:00:00+09:00","attemptName":"fix","dryRun":false)";
+
+std::string With(std::string_view extra) { return std::string(kFix) + std::string(extra) + "}"; }
+
+TEST_F(BackfillPlanner, CandidatesRunFromFirstToBeforeThePointer) {
+  EXPECT_EQ(Times(With("")),
+            (std::vector<std::string>{"2024-01-08T00:00:00+09:00", "2024-01-09T00:00:00+09:00",
+                                      "2024-01-10T00:00:00+09:00"}));
+}
+
+TEST_F(BackfillPlanner, FromTimeEqualToARunTimeIncludesIt) {
+  EXPECT_EQ(Times(R"({"fromTime":"2024-01-08T09:00:00+09:00","attemptName":"fix","dryRun":false})")
+                .size(),
+            3u);
+  EXPECT_EQ(Times(R"({"fromTime":"2024-01-08T09:00:01+09:00","attemptName":"fix","dryRun":false})"),
+            (std::vector<std::string>{"2024-01-09T00:00:00+09:00", "2024-01-10T00:00:00+09:00"}));
+  // A fraction past the run time misses it.
+  EXPECT_EQ(
+      Times(R"({"fromTime":"2024-01-08T09:00:00.5+09:00","attemptName":"fix","dryRun":false})")
+          .size(),
+      2u);
+}
+
+TEST_F(BackfillPlanner, CountTakesTheFirstCandidates) {
+  EXPECT_EQ(Times(With(R"(,"count":2)")).size(), 2u);
+  EXPECT_TRUE(Times(With(R"(,"count":0)")).empty());
+  EXPECT_EQ(ErrorOf(With(R"(,"count":5)")),
+            "count is set to 5 but there are only 3 attempts until the next schedule time");
+}
+
+TEST_F(BackfillPlanner, NothingAtOrPastThePointer) {
+  EXPECT_TRUE(
+      Times(R"({"fromTime":"2024-01-12T00:00:00+09:00","attemptName":"fix","dryRun":false})")
+          .empty());
+}
+
+TEST_F(BackfillPlanner, AdvanceModeRunsUntilNowFromThePointer) {
+  EXPECT_EQ(Times(R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false})"),
+            (std::vector<std::string>{"2024-01-11T00:00:00+09:00", "2024-01-12T00:00:00+09:00"}));
+  EXPECT_EQ(ErrorOf(R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false,"count":3})"),
+            "count is set to 3 but there are only 2 attempts until now");
+}
+
+TEST_F(BackfillPlanner, SizeGuardAnswersAtOnceForHugeRanges) {
+  schedule_ = Compile(R"({"minutes_interval>":1})", "UTC");
+  context_.pointer = {T("2024-01-01T00:00:00Z"), T("2024-01-01T00:00:00Z"), std::nullopt};
+  // 28 million candidates exist; the guard stops after max + 1.
+  EXPECT_EQ(ErrorOf(R"({"fromTime":"1970-01-01T00:00:00Z","attemptName":"a","dryRun":true})"),
+            "this backfill would create more than 100000 sessions (from 1970-01-01T00:00:00Z on); "
+            "set count, or a "
+            "later fromTime, to backfill at most 100000 at once");
+  // Under the guard, every candidate: 31 days of minutes.
+  EXPECT_EQ(
+      std::get<std::vector<Instant>>(
+          Candidates(R"({"fromTime":"2023-12-01T00:00:00Z","attemptName":"a","dryRun":true})"))
+          .size(),
+      44640u);
+  // Exactly max candidates pass.
+  EXPECT_EQ(
+      std::get<std::vector<Instant>>(
+          Candidates(R"({"fromTime":"2023-12-31T23:50:00Z","attemptName":"a","dryRun":true})", 10))
+          .size(),
+      10u);
+  auto over =
+      Candidates(R"({"fromTime":"2023-12-31T23:49:00Z","attemptName":"a","dryRun":true})", 10);
+  EXPECT_TRUE(std::holds_alternative<HttpError>(over));
+}
+
+TEST_F(BackfillPlanner, EndedScheduleHasNoCandidatesPastItsEnd) {
+  schedule_ = Compile(R"({"daily>":"09:00:00","end":"2024-01-08"})", "Asia/Tokyo");
+  EXPECT_EQ(Times(With("")), (std::vector<std::string>{"2024-01-08T00:00:00+09:00"}));
+}
+
+TEST_F(BackfillPlanner, NewSessionsQueueTheFirstAndBlockTheRest) {
+  auto r = PlanFor(With(""), {});
+  const Plan& plan = std::get<Plan>(r);
+  ASSERT_EQ(plan.items.size(), 3u);
+  EXPECT_EQ(plan.items[0].action, Action::kCreateSession);
+  EXPECT_FALSE(plan.items[0].blocked);
+  EXPECT_TRUE(plan.items[1].blocked);
+  EXPECT_TRUE(plan.items[2].blocked);
+  for (const auto& item : plan.items) EXPECT_EQ(item.index, 1);
+  EXPECT_EQ(
+      plan.items[0].params_json,
+      R"({"last_session_time":"2024-01-07T00:00:00+09:00","next_session_time":"2024-01-09T00:00:00+09:00"})");
+  EXPECT_EQ(
+      plan.items[1].params_json,
+      R"({"last_session_time":"2024-01-08T00:00:00+09:00","next_session_time":"2024-01-10T00:00:00+09:00","last_executed_session_time":"2024-01-08T00:00:00+09:00"})");
+  EXPECT_FALSE(plan.pointer_moves);
+  EXPECT_EQ(plan.pointer_after, context_.pointer);
+}
+
+TEST_F(BackfillPlanner, LastExecutedSessionTimeSeesSessionsBeforeAndBetween) {
+  // A session before the range, and one at a non-schedule time between two candidates.
+  std::vector<ExistingSession> existing = {{200, "u", T("2024-01-08T12:00:00+09:00"), {}}};
+  auto r = PlanFor(With(""), existing, T("2024-01-05T00:00:00+09:00"));
+  const Plan& plan = std::get<Plan>(r);
+  EXPECT_NE(
+      plan.items[0].params_json.find(R"("last_executed_session_time":"2024-01-05T00:00:00+09:00")"),
+      std::string::npos);
+  EXPECT_NE(
+      plan.items[1].params_json.find(R"("last_executed_session_time":"2024-01-08T12:00:00+09:00")"),
+      std::string::npos);
+}
+
+TEST_F(BackfillPlanner, SameNameAttemptIsAConflictOnTheFirstCandidate) {
+  std::vector<ExistingSession> existing = {
+      {101, "u1", T("2024-01-09T00:00:00+09:00"), {{"fix", 1}}},
+      {102, "u2", T("2024-01-10T00:00:00+09:00"), {{"fix", 1}}}};
+  auto r = PlanFor(With(""), existing);
+  const auto& e = std::get<HttpError>(r);
+  EXPECT_EQ(e.status, 409);
+  EXPECT_EQ(e.message,
+            "Attempt of project id=1 workflow=load instant=2024-01-08T15:00:00Z attempt name=fix "
+            "already exists");
+}
+
+TEST_F(BackfillPlanner, ReusedSessionGetsTheNextIndexAndKeepsItsIdentity) {
+  std::vector<ExistingSession> existing = {
+      {102, "uuid-102", T("2024-01-10T00:00:00+09:00"), {{std::nullopt, 1}, {"b", 3}}}};
+  const Plan& plan = std::get<Plan>(PlanFor(With(""), existing));
+  EXPECT_EQ(plan.items[2].action, Action::kReuseSession);
+  EXPECT_EQ(plan.items[2].session_id, 102);
+  EXPECT_EQ(plan.items[2].session_uuid, "uuid-102");
+  EXPECT_EQ(plan.items[2].index, 4);
+}
+
+TEST_F(BackfillPlanner, UnnamedAttemptConflictsWithUnnamedOnly) {
+  // skipExisting with a session without attempts: the session is reused, not skipped.
+  std::vector<ExistingSession> existing = {{101, "u", T("2024-01-09T00:00:00+09:00"), {}}};
+  const Plan& plan = std::get<Plan>(PlanFor(
+      R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false})", existing));
+  EXPECT_EQ(plan.items[1].action, Action::kReuseSession);
+  EXPECT_EQ(plan.items[1].index, 1);
+}
+
+TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
+  std::vector<ExistingSession> existing = {
+      {101, "u", T("2024-01-09T00:00:00+09:00"), {{std::nullopt, 1}}}};
+  const Plan& plan = std::get<Plan>(PlanFor(
+      R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false})", existing));
+  ASSERT_EQ(plan.items.size(), 3u);
+  EXPECT_EQ(plan.items[1].action, Action::kSkip);
+  EXPECT_EQ(plan.items[1].session_id, 101);
+  EXPECT_FALSE(plan.items[0].blocked);
+  EXPECT_TRUE(plan.items[2].blocked);
+  EXPECT_NE(
+      plan.items[2].params_json.find(R"("last_executed_session_time":"2024-01-09T00:00:00+09:00")"),
+      std::string::npos);
+  const Plan& two = std::get<Plan>(PlanFor(
+      R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false,"count":2})",
+      existing));
+  ASSERT_EQ(two.items.size(), 2u);
+  EXPECT_EQ(two.items[1].action, Action::kSkip);
+}
+
+TEST_F(BackfillPlanner, AdvanceMovesThePointerForwardOnly) {
+  const Plan& plan =
+      std::get<Plan>(PlanFor(R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false})", {}));
+  EXPECT_TRUE(plan.pointer_moves);
+  EXPECT_EQ(schedule_.FormatLocal(plan.pointer_after.next_schedule_time),
+            "2024-01-13T00:00:00+09:00");
+  EXPECT_EQ(FormatUtc(plan.pointer_after.next_run_time), "2024-01-13T00:00:00Z");
+  EXPECT_EQ(plan.pointer_after.last_session_time, T("2024-01-12T00:00:00+09:00"));
+  // From an earlier time, ending before the pointer: the pointer stays.
+  now_ = T("2024-01-09T03:00:00Z");
+  const Plan& early = std::get<Plan>(PlanFor(
+      R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false,"fromTime":"2024-01-05T00:00:00Z"})",
+      {}));
+  EXPECT_FALSE(early.items.empty());
+  EXPECT_FALSE(early.pointer_moves);
+  EXPECT_EQ(early.pointer_after, context_.pointer);
+}
+
+TEST_F(BackfillPlanner, EtagChangesWhenThePlanDoes) {
+  const Plan a = std::get<Plan>(PlanFor(With(""), {}));
+  const Plan b = std::get<Plan>(PlanFor(With(""), {}));
+  EXPECT_EQ(a.etag, b.etag);
+  EXPECT_EQ(a.etag.size(), 18u);
+  const Plan c =
+      std::get<Plan>(PlanFor(With(""), {{101, "u", T("2024-01-09T00:00:00+09:00"), {}}}));
+  EXPECT_NE(a.etag, c.etag);
+  const Plan d = std::get<Plan>(PlanFor(With(R"(,"count":2)"), {}));
+  EXPECT_NE(a.etag, d.etag);
+}
+
+}  // namespace
+}  // namespace wfp::backfill

@@ -1,0 +1,86 @@
+#include "backfill/render.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "backfill/time_format.h"
+
+namespace wfp::backfill {
+namespace {
+
+Instant T(std::string_view s) {
+  std::string why;
+  return ParseIsoInstant(s, &why)->seconds;
+}
+
+TEST(RenderBackfillResponse, MatchesTheSpecShapeExactly) {
+  auto compiled =
+      schedule::Schedule::Parse(boost::json::parse(R"({"daily>":"09:00:00"})"), "Asia/Tokyo");
+  const auto& schedule = std::get<schedule::Schedule>(compiled);
+  Plan plan;
+  PlannedItem created;
+  created.session_time = T("2024-01-08T00:00:00+09:00");
+  created.action = Action::kCreateSession;
+  created.session_id = 100;
+  created.session_uuid = "2b91a014-076e-4c6d-8b51-f4f91089cab2";
+  created.index = 1;
+  created.params_json =
+      R"({"last_session_time":"2024-01-07T00:00:00+09:00","next_session_time":"2024-01-09T00:00:00+09:00"})";
+  PlannedItem skipped;
+  skipped.session_time = T("2024-01-09T00:00:00+09:00");
+  skipped.action = Action::kSkip;
+  skipped.session_id = 101;
+  plan.items = {created, skipped};
+  plan.pointer_after = {T("2024-01-11T00:00:00+09:00"), T("2024-01-11T00:00:00Z"), std::nullopt};
+  ResponseContext c;
+  c.schedule_id = 5;
+  c.project_id = 1;
+  c.project_name = "etl";
+  c.workflow_id = 11;
+  c.workflow_name = "load";
+  c.pool_id = "42";
+  c.attempt_name = "fix-1";
+  c.created_at = T("2024-01-12T03:00:00Z");
+  EXPECT_EQ(
+      RenderBackfillResponse(schedule, c, plan, {1000}),
+      R"({"id":"5","project":{"id":"1","name":"etl"},"workflow":{"id":"11","name":"load"},)"
+      R"("nextScheduleTime":"2024-01-11T00:00:00+09:00","nextRunTime":"2024-01-11T00:00:00Z",)"
+      R"("attempts":[{"id":"1000","index":1,"project":{"id":"1","name":"etl"},"workflow":{"name":"load","id":"11"},)"
+      R"("sessionId":"100","sessionUuid":"2b91a014-076e-4c6d-8b51-f4f91089cab2","sessionTime":"2024-01-08T00:00:00+09:00",)"
+      R"("retryAttemptName":"fix-1","done":false,"success":false,"cancelRequested":false,)"
+      R"("params":{"last_session_time":"2024-01-07T00:00:00+09:00","next_session_time":"2024-01-09T00:00:00+09:00"},)"
+      R"("createdAt":"2024-01-12T03:00:00Z","finishedAt":null,"status":"queued","poolId":"42"}],)"
+      R"("skipped":[{"sessionTime":"2024-01-09T00:00:00+09:00","sessionId":"101","reason":"session already has attempts"}]})");
+
+  // No pool: poolId omitted; unnamed attempt: retryAttemptName null; dry run: id "0".
+  c.pool_id.reset();
+  c.attempt_name.reset();
+  const std::string dry = RenderBackfillResponse(schedule, c, plan, {});
+  const auto attempt = boost::json::parse(dry).at("attempts").at(0).as_object();
+  EXPECT_EQ(attempt.at("id").as_string(), "0");
+  EXPECT_TRUE(attempt.at("retryAttemptName").is_null());
+  EXPECT_FALSE(attempt.contains("poolId"));
+}
+
+TEST(RenderBackfillResponse, EscapesNames) {
+  auto compiled = schedule::Schedule::Parse(boost::json::parse(R"({"daily>":"09:00:00"})"), "UTC");
+  ResponseContext c;
+  c.project_name = "a\"b\\c";
+  c.workflow_name = "w\u00e9";
+  const std::string out =
+      RenderBackfillResponse(std::get<schedule::Schedule>(compiled), c, Plan{}, {});
+  const auto v = boost::json::parse(out);
+  EXPECT_EQ(v.at("project").at("name").as_string(), "a\"b\\c");
+  EXPECT_EQ(v.at("attempts").as_array().size(), 0u);
+  EXPECT_EQ(v.at("skipped").as_array().size(), 0u);
+}
+
+TEST(RenderError, IsMessageAndStatus) {
+  EXPECT_EQ(RenderError(404, "Resource does not exist: schedule id=5"),
+            R"({"message":"Resource does not exist: schedule id=5","status":404})");
+  EXPECT_EQ(RenderError(400, "bad \"x\""), R"({"message":"bad \"x\"","status":400})");
+}
+
+}  // namespace
+}  // namespace wfp::backfill

@@ -1,0 +1,175 @@
+#include "backfill/request.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace wfp::backfill {
+namespace {
+
+// The 400 message for `body`, or "" when it parses.
+std::string ErrorOf(std::string_view body, int* status = nullptr) {
+  auto r = ParseBackfillRequest(body);
+  if (auto* e = std::get_if<HttpError>(&r)) {
+    if (status) *status = e->status;
+    return e->message;
+  }
+  return "";
+}
+
+BackfillRequest Parse(std::string_view body) {
+  auto r = ParseBackfillRequest(body);
+  EXPECT_TRUE(std::holds_alternative<BackfillRequest>(r)) << ErrorOf(body);
+  return std::get<BackfillRequest>(r);
+}
+
+TEST(BackfillRequest, ParsesAllFields) {
+  BackfillRequest r = Parse(
+      R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00+09:00","attemptName":"fix","count":3,"skipExisting":true})");
+  EXPECT_TRUE(r.dry_run);
+  ASSERT_TRUE(r.from_time);
+  EXPECT_EQ(r.from_time->seconds, 1451574000);
+  EXPECT_FALSE(r.from_time->has_fraction);
+  EXPECT_EQ(r.attempt_name, "fix");
+  EXPECT_EQ(r.count, 3u);
+  EXPECT_TRUE(r.skip_existing);
+  EXPECT_FALSE(r.advance_schedule);
+}
+
+TEST(BackfillRequest, FractionalSecondsAreKeptAsAFlag) {
+  BackfillRequest r =
+      Parse(R"({"dryRun":false,"fromTime":"2023-08-18T06:52:33.500Z","attemptName":"a"})");
+  EXPECT_EQ(r.from_time->seconds, 1692341553);
+  EXPECT_TRUE(r.from_time->has_fraction);
+  // An all-zero fraction is no fraction.
+  EXPECT_FALSE(Parse(R"({"dryRun":false,"fromTime":"2023-08-18T06:52:33.000Z","attemptName":"a"})")
+                   .from_time->has_fraction);
+}
+
+TEST(BackfillRequest, NullCountsAsAbsent) {
+  BackfillRequest r = Parse(
+      R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a","count":null,"skipExisting":null})");
+  EXPECT_FALSE(r.count);
+  EXPECT_FALSE(r.skip_existing);
+  EXPECT_EQ(ErrorOf(R"({"dryRun":null,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a"})"),
+            "dryRun is required (true or false)");
+}
+
+TEST(BackfillRequest, UnknownFieldSuggestsTheClosestName) {
+  EXPECT_EQ(
+      ErrorOf(
+          R"({"dryRun":false,"fromTime":"2024-01-08T00:00:00+09:00","attemptName":"fix","skipExisiting":true})"),
+      "unknown field 'skipExisiting'; did you mean 'skipExisting'?");
+  EXPECT_EQ(ErrorOf(R"({"dryrun":false})"), "unknown field 'dryrun'; did you mean 'dryRun'?");
+  EXPECT_EQ(
+      ErrorOf(R"({"dryRun":false,"zzz":1})"),
+      "unknown field 'zzz'; known fields are dryRun, fromTime, attemptName, count, skipExisting, "
+      "advanceSchedule");
+}
+
+TEST(BackfillRequest, WrongJsonTypesAreRefusedByName) {
+  EXPECT_EQ(ErrorOf(R"({"dryRun":"true","fromTime":"2016-01-01T00:00:00Z","attemptName":"a"})"),
+            "dryRun must be a boolean, not a string");
+  EXPECT_EQ(
+      ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a","count":"3"})"),
+      "count must be an integer (0 or more), not a string");
+  EXPECT_EQ(
+      ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a","count":2.5})"),
+      "count must be an integer (0 or more), not a number");
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":20160101,"attemptName":"a"})"),
+            "fromTime must be a string, not an integer");
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":7})"),
+            "attemptName must be a string, not an integer");
+  EXPECT_EQ(
+      ErrorOf(
+          R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a","skipExisting":1})"),
+      "skipExisting must be a boolean, not an integer");
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"advanceSchedule":"yes","skipExisting":true})"),
+            "advanceSchedule must be a boolean, not a string");
+}
+
+TEST(BackfillRequest, CountMustNotBeNegative) {
+  EXPECT_EQ(
+      ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a","count":-1})"),
+      "count must be 0 or more, not -1");
+  EXPECT_EQ(
+      Parse(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a","count":0})")
+          .count,
+      0u);
+}
+
+TEST(BackfillRequest, FromTimeNeedsAnOffsetAndARealDate) {
+  const std::string bad_shape =
+      "an ISO-8601 date-time with an offset, like 2016-01-01T00:00:00+09:00 or "
+      "2016-01-01T00:00:00Z";
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2024-01-08T00:00:00","attemptName":"fix"})"),
+            "fromTime must have an offset or Z: must be " + bad_shape);
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-02-30T00:00:00Z","attemptName":"fix"})"),
+            "fromTime is not a valid date-time: 2016-02-30T00:00:00Z");
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T24:00:00Z","attemptName":"fix"})"),
+            "fromTime is not a valid date-time: 2016-01-01T24:00:00Z");
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01","attemptName":"fix"})"),
+            "fromTime must be " + bad_shape);
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Zjunk","attemptName":"fix"})"),
+            "fromTime has trailing characters: must be " + bad_shape);
+  EXPECT_EQ(
+      ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00+25:00","attemptName":"fix"})"),
+      "fromTime has a malformed offset: must be " + bad_shape);
+  // 2016 is a leap year.
+  EXPECT_EQ(Parse(R"({"dryRun":true,"fromTime":"2016-02-29T00:00:00-05:30","attemptName":"fix"})")
+                .from_time->seconds,
+            1456723800);
+}
+
+TEST(BackfillRequest, AttemptNameLengthAndControlCharacters) {
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":""})"),
+            "attemptName must be 1 to 255 characters long, not 0");
+  const std::string long_name(256, 'x');
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":")" +
+                    long_name + "\"}"),
+            "attemptName must be 1 to 255 characters long, not 256");
+  // 255 characters of two bytes each are 255 characters, not 510.
+  std::string accented;
+  for (int i = 0; i < 255; ++i) accented += "\xc3\xa9";
+  EXPECT_EQ(Parse(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":")" + accented +
+                  "\"}")
+                .attempt_name->size(),
+            510u);
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a\tb"})"),
+            "attemptName must not contain control characters");
+  EXPECT_EQ(
+      ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a\u0085b"})"),
+      "attemptName must not contain control characters");
+}
+
+TEST(BackfillRequest, CrossFieldRules) {
+  EXPECT_EQ(
+      ErrorOf(R"({"advanceSchedule":true,"skipExisting":true,"attemptName":"x","dryRun":true})"),
+      "attemptName must not be given when advanceSchedule is true");
+  EXPECT_EQ(ErrorOf(R"({"advanceSchedule":true,"dryRun":true})"),
+            "advanceSchedule requires skipExisting: true");
+  EXPECT_EQ(ErrorOf(R"({"fromTime":"2024-01-08T00:00:00+09:00","dryRun":true})"),
+            "attemptName is required unless skipExisting is true");
+  EXPECT_EQ(ErrorOf(R"({"attemptName":"x","dryRun":true})"),
+            "fromTime is required unless advanceSchedule is true");
+  // Advance mode needs neither fromTime nor attemptName.
+  BackfillRequest r = Parse(R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false})");
+  EXPECT_TRUE(r.advance_schedule);
+  EXPECT_FALSE(r.from_time);
+  EXPECT_FALSE(r.attempt_name);
+}
+
+TEST(BackfillRequest, BodyMustBeAJsonObjectWithinLimits) {
+  EXPECT_EQ(ErrorOf("[1,2]"), "request body must be a JSON object, not an array");
+  EXPECT_EQ(ErrorOf("").rfind("request body is not valid JSON", 0), 0u);
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,)").rfind("request body is not valid JSON", 0), 0u);
+  int status = 0;
+  std::string big = R"({"dryRun":true,"attemptName":")" + std::string(kMaxBodyBytes, 'a') + "\"}";
+  EXPECT_EQ(ErrorOf(big, &status), "request body is larger than 65536 bytes");
+  EXPECT_EQ(status, 413);
+  std::string deep(40, '[');
+  EXPECT_EQ(ErrorOf(R"({"dryRun":)" + deep).rfind("request body is not valid JSON", 0), 0u);
+}
+
+}  // namespace
+}  // namespace wfp::backfill
