@@ -1,0 +1,102 @@
+"""Drives wfp-host as a subprocess, exactly as outside scripts do (../shared/spec/stub-host.md)."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+UUID_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+class Host:
+    def __init__(self, host_bin, plugin):
+        self.host_bin = host_bin
+        self.plugin = plugin
+
+    def run(self, args, check=True):
+        p = subprocess.run([self.host_bin] + args, capture_output=True, text=True, timeout=300)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"wfp-host {' '.join(args[:3])}... exited {p.returncode}: {p.stderr.strip()}")
+        return p
+
+    def call(self, db, method, path, body=None, fixture=None, now=None, api_key=None, headers=(), settings=()):
+        args = ["call", "--db", db, "--plugin", self.plugin]
+        tmp = None
+        if fixture is not None:
+            tmp = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+            json.dump(fixture, tmp)
+            tmp.close()
+            args += ["--fixture", tmp.name]
+        if now:
+            args += ["--now", now]
+        if api_key:
+            args += ["--api-key", api_key]
+        for h in headers:
+            args += ["--header", h]
+        for s in settings:
+            args += ["--setting", s]
+        args += [method, path]
+        if body is not None:
+            args.append(body if isinstance(body, str) else json.dumps(body))
+        try:
+            p = self.run(args)
+            return json.loads(p.stdout)
+        finally:
+            if tmp:
+                os.unlink(tmp.name)
+
+    def seed(self, db, fixture):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(fixture, f)
+        try:
+            self.run(["seed", "--db", db, f.name])
+        finally:
+            os.unlink(f.name)
+
+    def dump(self, db):
+        return json.loads(self.run(["dump", "--db", db]).stdout)
+
+
+def workflow_sessions(dump, project_id, workflow_name):
+    return sorted((s for s in dump.get("sessions", [])
+                   if s["projectId"] == project_id and s["workflowName"] == workflow_name),
+                  key=lambda s: s["sessionTime"])
+
+
+def check_store_matches_response(before, after, response, fail):
+    """After a real 200 backfill, the store holds exactly what the response listed, and nothing else changed."""
+    body = response["body"]
+    created = {a["id"]: a for a in body["attempts"]}
+    before_attempts = {a["id"] for s in before.get("sessions", []) for a in s["attempts"]}
+    after_sessions = {s["id"]: s for s in after.get("sessions", [])}
+    new_attempts = {}
+    for s in after.get("sessions", []):
+        for a in s["attempts"]:
+            if a["id"] not in before_attempts:
+                new_attempts[str(a["id"])] = (s, a)
+    if set(new_attempts) != set(created):
+        fail(f"store has new attempts {sorted(new_attempts)} but the response lists {sorted(created)}")
+        return
+    previous_session = None
+    for ra in body["attempts"]:
+        s, a = new_attempts[ra["id"]]
+        if str(s["id"]) != ra["sessionId"] or s["uuid"] != ra["sessionUuid"]:
+            fail(f"attempt {ra['id']}: session {s['id']}/{s['uuid']} in store, {ra['sessionId']}/{ra['sessionUuid']} in response")
+        if a["index"] != ra["index"] or a["name"] != ra["retryAttemptName"] or a["status"] != ra["status"]:
+            fail(f"attempt {ra['id']}: store {a['index']}/{a['name']}/{a['status']} vs response {ra['index']}/{ra['retryAttemptName']}/{ra['status']}")
+        if a["params"] != ra["params"] or a["createdAt"] != ra["createdAt"] or a["poolId"] != ra.get("poolId"):
+            fail(f"attempt {ra['id']}: params/createdAt/poolId differ between store and response")
+        expected_dep = int(previous_session) if (ra["status"] == "blocked" and previous_session) else None
+        if a["dependsOnSessionId"] != expected_dep:
+            fail(f"attempt {ra['id']}: dependsOnSessionId {a['dependsOnSessionId']}, expected {expected_dep}")
+        previous_session = ra["sessionId"]
+    # Sessions that existed keep their identity; nothing else changed.
+    for s in before.get("sessions", []):
+        t = after_sessions.get(s["id"])
+        if not t or t["uuid"] != s["uuid"] or t["sessionTime"] != s["sessionTime"]:
+            fail(f"session {s['id']} changed or vanished")
+        elif [a for a in t["attempts"] if a["id"] in before_attempts] != s["attempts"]:
+            fail(f"session {s['id']}: its earlier attempts changed")
+    for key in ("sites", "projects", "workflows"):
+        if before.get(key) != after.get(key):
+            fail(f"{key} changed")
