@@ -21,6 +21,8 @@ struct wfp_call {
   // Set by `respond`; a second call is refused.
   bool responded = false;
   wfp::host::HttpResponse response;
+  // The runtime's own per-call state (plugin, request id, faults); the store leaves it alone.
+  void* runtime = nullptr;
 };
 
 #endif  // WFP_HOST_STUB_CALL_H_

@@ -1,0 +1,693 @@
+#include "runtime/host.h"
+
+#include <dlfcn.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <boost/dll/shared_library.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <cctype>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "call.h"
+#include "runtime/clock.h"
+#include "runtime/router.h"
+
+namespace wfp::host {
+struct PluginRecord;
+}
+
+// The opaque handle each plugin gets in its host table: which host, and which plugin is calling.
+struct wfp_host {
+  wfp::host::Host::Impl* impl = nullptr;
+  wfp::host::PluginRecord* plugin = nullptr;
+};
+
+namespace wfp::host {
+namespace {
+
+constexpr std::string_view kInternalError = "Internal server error";
+std::atomic<uint64_t> g_request_counter{0};
+
+std::string_view View(wfp_str s) {
+  return s.data ? std::string_view(s.data, s.size) : std::string_view();
+}
+wfp_str Str(std::string_view s) { return wfp_str{s.data(), s.size()}; }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// One log line: control characters escaped so that a message cannot forge other lines.
+std::string Sanitize(std::string_view s, size_t limit = 4096) {
+  std::string out;
+  out.reserve(std::min(s.size(), limit));
+  for (char c : s) {
+    if (out.size() >= limit) {
+      out += "...";
+      break;
+    }
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string_view LevelName(wfp_log_level level) {
+  switch (level) {
+    case WFP_LOG_DEBUG:
+      return "DEBUG";
+    case WFP_LOG_INFO:
+      return "INFO";
+    case WFP_LOG_WARN:
+      return "WARN";
+    case WFP_LOG_ERROR:
+      return "ERROR";
+    default:
+      return "LOG";
+  }
+}
+
+bool IsJsonContentType(std::string_view ct) {
+  return IEquals(Trim(ct.substr(0, ct.find(';'))), "application/json");
+}
+
+bool IsValidHeaderName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == ':') return false;
+  }
+  return true;
+}
+
+bool IsValidHeaderValue(std::string_view s) {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+// The API key of a request: "Authorization: Bearer KEY", else "X-API-Key: KEY".
+std::optional<std::string_view> ApiKey(const HttpRequest& r) {
+  for (const auto& [name, value] : r.headers) {
+    if (!IEquals(name, "authorization")) continue;
+    std::string_view v = Trim(value);
+    if (v.size() > 7 && IEquals(v.substr(0, 6), "bearer") && (v[6] == ' ' || v[6] == '\t')) {
+      std::string_view key = Trim(v.substr(7));
+      if (!key.empty()) return key;
+    }
+  }
+  for (const auto& [name, value] : r.headers) {
+    if (!IEquals(name, "x-api-key")) continue;
+    std::string_view key = Trim(value);
+    if (!key.empty()) return key;
+  }
+  return std::nullopt;
+}
+
+// The store table of a host without a store.
+wfp_status NoBegin(wfp_call*, wfp_txn**) { return WFP_ERR_UNSUPPORTED; }
+wfp_status NoCommit(wfp_txn*) { return WFP_ERR_UNSUPPORTED; }
+void NoRollback(wfp_txn*) {}
+wfp_status NoLoad(wfp_txn*, int64_t, int64_t, wfp_schedule_info*) { return WFP_ERR_UNSUPPORTED; }
+wfp_status NoList(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds, wfp_epoch_seconds,
+                  wfp_session_visitor, void*) {
+  return WFP_ERR_UNSUPPORTED;
+}
+wfp_status NoLatest(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds, int32_t*, wfp_epoch_seconds*) {
+  return WFP_ERR_UNSUPPORTED;
+}
+wfp_status NoSessions(wfp_txn*, const wfp_new_session*, size_t, int64_t*) {
+  return WFP_ERR_UNSUPPORTED;
+}
+wfp_status NoAttempts(wfp_txn*, const wfp_new_attempt*, size_t, int64_t*) {
+  return WFP_ERR_UNSUPPORTED;
+}
+wfp_status NoMove(wfp_txn*, int64_t, const wfp_schedule_pointer*) { return WFP_ERR_UNSUPPORTED; }
+
+const wfp_store_api kNoStore = {sizeof(wfp_store_api),
+                                NoBegin,
+                                NoCommit,
+                                NoRollback,
+                                NoLoad,
+                                NoList,
+                                NoLatest,
+                                NoSessions,
+                                NoAttempts,
+                                NoMove};
+
+// A file that does not start with the ELF magic is not a shared library (on the platforms we
+// build).
+bool HasElfMagic(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' &&
+         magic[3] == 'F';
+}
+
+}  // namespace
+
+struct PluginRecord {
+  size_t index = 0;
+  std::string path;
+  std::string name;
+  std::string version;
+  boost::dll::shared_library library;
+  const wfp_plugin_v1* descriptor = nullptr;
+  void* state = nullptr;
+  wfp_host handle;
+  wfp_host_api api{};
+  // Set while init runs, on the init thread: the only time register_route is accepted.
+  std::atomic<bool> initializing{false};
+  std::thread::id init_thread;
+  std::vector<std::string> init_faults;  // conflicts found during init: the plugin is refused
+};
+
+// One handler invocation's runtime state, reached from `wfp_call::runtime`.
+struct CallContext {
+  Host::Impl* impl = nullptr;
+  PluginRecord* plugin = nullptr;
+  std::string request_id;
+  std::thread::id thread;
+  std::string fault;  // the first contract violation seen; the answer is then a 500
+};
+
+struct Host::Impl {
+  explicit Impl(HostOptions o) : options(std::move(o)) {
+    store = options.store ? options.store : &kNoStore;
+  }
+
+  HostOptions options;
+  const wfp_store_api* store = nullptr;
+  Router router;
+  std::vector<std::unique_ptr<PluginRecord>> plugins;  // live plugins, in load order
+  size_t next_index = 1;
+  std::mutex log_mu;
+  std::mutex pool_mu;
+  std::vector<std::shared_ptr<StoreConnection>> idle;
+
+  void Log(wfp_log_level level, std::string_view source, std::string_view message) {
+    const std::string line =
+        fmt::format("[{}] {}: {}", LevelName(level), Sanitize(source, 128), Sanitize(message));
+    std::lock_guard lock(log_mu);
+    if (options.log_sink) {
+      options.log_sink(line);
+    } else {
+      std::fputs((line + "\n").c_str(), stderr);
+      std::fflush(stderr);
+    }
+  }
+
+  std::shared_ptr<StoreConnection> Acquire(std::string* error) {
+    {
+      std::lock_guard lock(pool_mu);
+      if (!idle.empty()) {
+        auto c = std::move(idle.back());
+        idle.pop_back();
+        return c;
+      }
+    }
+    return options.connect(error);
+  }
+
+  void Release(std::shared_ptr<StoreConnection> c) {
+    if (!c) return;
+    std::lock_guard lock(pool_mu);
+    idle.push_back(std::move(c));
+  }
+
+  HttpResponse Serve(HttpRequest& request);
+
+  // The host table's functions.
+  static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);
+  static int64_t ApiNow(wfp_host* host);
+  static wfp_status ApiRegisterRoute(wfp_host* host, const wfp_route* route);
+  static wfp_status ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out);
+  static wfp_status ApiRespond(wfp_call* call, const wfp_response* response);
+};
+
+void Host::Impl::ApiLog(wfp_host* host, wfp_log_level level, wfp_str message) {
+  if (!host || !host->impl) return;
+  try {
+    host->impl->Log(level, host->plugin->name, View(message));
+  } catch (...) {
+  }
+}
+
+int64_t Host::Impl::ApiNow(wfp_host* host) {
+  if (host && host->impl && host->impl->options.fixed_now_micros)
+    return *host->impl->options.fixed_now_micros;
+  return RealNowMicros();
+}
+
+wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) {
+  if (!host || !host->impl || !host->plugin) return WFP_ERR_INVALID_ARGUMENT;
+  PluginRecord& p = *host->plugin;
+  Impl& impl = *host->impl;
+  try {
+    if (!p.initializing.load() || std::this_thread::get_id() != p.init_thread) {
+      impl.Log(
+          WFP_LOG_WARN, "host",
+          fmt::format("plugin {} tried to register a route outside its init: refused", p.name));
+      return WFP_ERR_STATE;
+    }
+    if (!route || route->struct_size < offsetof(wfp_route, user_data) + sizeof(void*) ||
+        !route->method.data || !route->path_template.data) {
+      impl.Log(WFP_LOG_WARN, "host",
+               fmt::format("plugin {}: register_route with a malformed wfp_route", p.name));
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+    std::string error;
+    size_t owner = 0;
+    switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
+                            route->user_data, p.index, &error, &owner)) {
+      case Router::AddResult::kOk:
+        return WFP_OK;
+      case Router::AddResult::kConflict: {
+        const std::string what = fmt::format("{} {}", Sanitize(View(route->method), 64),
+                                             Sanitize(View(route->path_template), 256));
+        std::string by = "another plugin";
+        for (const auto& other : impl.plugins)
+          if (other->index == owner) by = "plugin " + other->name;
+        p.init_faults.push_back(
+            owner == p.index ? fmt::format("registers route {} twice", what)
+                             : fmt::format("route {} is registered already by {}", what, by));
+        return WFP_ERR_CONFLICT;
+      }
+      case Router::AddResult::kInvalid:
+        impl.Log(WFP_LOG_WARN, "host",
+                 fmt::format("plugin {}: route {} {} refused: {}", p.name,
+                             Sanitize(View(route->method), 64),
+                             Sanitize(View(route->path_template), 256), error));
+        return WFP_ERR_INVALID_ARGUMENT;
+    }
+    return WFP_ERR_INTERNAL;
+  } catch (...) {
+    return WFP_ERR_INTERNAL;
+  }
+}
+
+wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) {
+  if (!host || !host->impl || !out || !key.data) return WFP_ERR_INVALID_ARGUMENT;
+  const auto& settings = host->impl->options.settings;
+  const auto it = settings.find(View(key));
+  if (it == settings.end()) return WFP_ERR_NOT_FOUND;
+  *out = Str(it->second);
+  return WFP_OK;
+}
+
+wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) {
+  if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
+  auto& ctx = *static_cast<CallContext*>(call->runtime);
+  auto fault = [&ctx](std::string what) {
+    if (ctx.fault.empty()) ctx.fault = std::move(what);
+  };
+  try {
+    if (std::this_thread::get_id() != ctx.thread) {
+      fault("called respond from another thread than the handler's");
+      return WFP_ERR_STATE;
+    }
+    if (call->responded) {
+      fault("answered twice (respond called again)");
+      return WFP_ERR_STATE;
+    }
+    if (!response || response->struct_size < offsetof(wfp_response, body) + sizeof(wfp_str)) {
+      fault("called respond with a malformed wfp_response");
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+    if (response->status < 100 || response->status > 599) {
+      fault(fmt::format("answered status {}, outside 100..599", response->status));
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+    if (response->header_count > 0 && !response->headers) {
+      fault("answered headers through a null pointer");
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+    HttpResponse out;
+    out.status = response->status;
+    for (size_t i = 0; i < response->header_count; ++i) {
+      const std::string_view name = View(response->headers[i].name);
+      const std::string_view value = View(response->headers[i].value);
+      if (!IsValidHeaderName(name) || !IsValidHeaderValue(value)) {
+        fault("answered a malformed header");
+        return WFP_ERR_INVALID_ARGUMENT;
+      }
+      std::string lower = Lower(name);
+      if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection")
+        continue;  // framing is the host's business
+      out.headers.emplace_back(std::move(lower), std::string(value));
+    }
+    out.body = std::string(View(response->body));
+    call->response = std::move(out);
+    call->responded = true;
+    return WFP_OK;
+  } catch (...) {
+    fault("respond failed inside the host");
+    return WFP_ERR_INTERNAL;
+  }
+}
+
+std::string ErrorBody(int status, std::string_view message) {
+  boost::json::object o;
+  o["message"] = message;
+  o["status"] = status;
+  return boost::json::serialize(o);
+}
+
+HttpResponse ErrorResponse(int status, std::string_view message) {
+  HttpResponse r;
+  r.status = status;
+  r.headers.emplace_back("content-type", "application/json");
+  r.body = ErrorBody(status, message);
+  return r;
+}
+
+HttpResponse Host::Impl::Serve(HttpRequest& request) {
+  const std::string_view target = request.target;
+  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  const Router::Match match = router.Find(request.method, path);
+  if (match.kind == Router::MatchKind::kNoPath) return ErrorResponse(404, "Not found");
+  if (match.kind == Router::MatchKind::kNoMethod) {
+    HttpResponse r = ErrorResponse(405, "Method not allowed");
+    r.headers.emplace_back("allow", match.allow);
+    return r;
+  }
+
+  // Authentication comes before anything the plugin sees. Keys are never logged.
+  std::optional<int64_t> site;
+  const std::optional<std::string_view> key = ApiKey(request);
+  if (key && options.authenticate) site = options.authenticate(*key);
+  if (!site) {
+    HttpResponse r = ErrorResponse(401, key ? "Invalid API key" : "Missing API key");
+    r.headers.emplace_back(
+        "www-authenticate",
+        key ? R"(Bearer realm="wfp-host", error="invalid_token")" : R"(Bearer realm="wfp-host")");
+    return r;
+  }
+
+  if (request.body.size() > options.body_limit)
+    return ErrorResponse(
+        413, fmt::format("Request body is too large (limit {} bytes)", options.body_limit));
+  if (!request.body.empty()) {
+    const std::string* ct = nullptr;
+    for (const auto& [name, value] : request.headers)
+      if (IEquals(name, "content-type")) ct = &value;
+    if (!ct || !IsJsonContentType(*ct))
+      return ErrorResponse(415, "Content-Type must be application/json");
+  }
+
+  const Route& route = *match.route;
+  PluginRecord* plugin = nullptr;
+  for (auto& p : plugins)
+    if (p->index == route.owner) plugin = p.get();
+
+  // The request view. Credentials are not passed on: the plugin gets the site instead.
+  std::vector<std::string> header_names;
+  header_names.reserve(request.headers.size());
+  for (const auto& [name, value] : request.headers) header_names.push_back(Lower(name));
+  std::vector<wfp_header> headers;
+  headers.reserve(request.headers.size());
+  for (size_t i = 0; i < request.headers.size(); ++i) {
+    if (header_names[i] == "authorization" || header_names[i] == "x-api-key") continue;
+    headers.push_back(wfp_header{Str(header_names[i]), Str(request.headers[i].second)});
+  }
+  std::vector<wfp_path_param> params;
+  params.reserve(match.params.size());
+  for (const auto& [name, value] : match.params)
+    params.push_back(wfp_path_param{Str(name), Str(value)});
+
+  CallContext ctx;
+  ctx.impl = this;
+  ctx.plugin = plugin;
+  ctx.request_id = fmt::format("{:08x}", ++g_request_counter);
+  ctx.thread = std::this_thread::get_id();
+
+  wfp_request view{};
+  view.struct_size = sizeof view;
+  view.method = Str(request.method);
+  view.target = Str(request.target);
+  view.path_params = params.data();
+  view.path_param_count = params.size();
+  view.headers = headers.data();
+  view.header_count = headers.size();
+  view.body = Str(request.body);
+  view.site_id = *site;
+  view.request_id = Str(ctx.request_id);
+
+  const std::string plugin_name = plugin ? plugin->name : "?";
+  const std::string where = fmt::format("plugin {}: {} {} (request {})", plugin_name, route.method,
+                                        route.path_template, ctx.request_id);
+
+  std::shared_ptr<StoreConnection> connection;
+  if (options.connect) {
+    std::string error;
+    connection = Acquire(&error);
+    if (!connection) {
+      Log(WFP_LOG_ERROR, "host", fmt::format("{}: no store connection: {}", where, error));
+      return ErrorResponse(500, kInternalError);
+    }
+  }
+
+  wfp_call call;
+  call.store = connection.get();
+  call.runtime = &ctx;
+  int32_t rc = 0;
+  try {
+    rc = route.handler(route.user_data, &view, &call);
+  } catch (const std::exception& e) {
+    ctx.fault = fmt::format("the handler threw an exception: {}", e.what());
+  } catch (...) {
+    ctx.fault = "the handler threw an exception";
+  }
+  if (call.open_txn) {
+    wfp_txn* txn = call.open_txn;
+    call.open_txn = nullptr;
+    try {
+      store->rollback(txn);
+    } catch (...) {
+    }
+    if (ctx.fault.empty()) ctx.fault = "the handler left a store transaction open (rolled back)";
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}: a transaction left open was rolled back", where));
+  }
+  call.runtime = nullptr;
+  Release(std::move(connection));
+
+  if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
+  if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
+  if (!ctx.fault.empty()) {
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, ctx.fault));
+    return ErrorResponse(500, kInternalError);
+  }
+  return std::move(call.response);
+}
+
+Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Host::~Host() { Shutdown(); }
+
+void Host::Log(wfp_log_level level, std::string_view source, std::string_view message) {
+  impl_->Log(level, source, message);
+}
+
+size_t Host::plugin_count() const { return impl_->plugins.size(); }
+size_t Host::route_count() const { return impl_->router.size(); }
+
+bool Host::LoadPlugin(const std::string& path, std::string* error) {
+  Impl& impl = *impl_;
+  auto record = std::make_unique<PluginRecord>();
+  PluginRecord& p = *record;
+  p.index = impl.next_index++;
+  p.path = path;
+  p.name = std::filesystem::path(path).filename().string();
+
+  auto refuse = [&](std::string_view reason) {
+    impl.router.RemoveOwner(p.index);
+    std::string message = fmt::format("plugin {} refused: {}", path, reason);
+    impl.Log(WFP_LOG_ERROR, "host", message);
+    if (error) *error = std::move(message);
+    return false;
+  };
+
+  try {
+    std::error_code fs_error;
+    const auto status = std::filesystem::status(path, fs_error);
+    if (fs_error || !std::filesystem::exists(status)) return refuse("no such file");
+    if (std::filesystem::is_directory(status))
+      return refuse("is a directory, not a shared library");
+    if (!HasElfMagic(path)) return refuse("not a shared library (no ELF header)");
+
+    boost::dll::fs::error_code ec;
+    dlerror();  // clear any earlier message
+    p.library.load(path, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    if (ec || !p.library.is_loaded()) {
+      const char* why = dlerror();
+      return refuse(fmt::format("not a loadable shared library ({})", why ? why : ec.message()));
+    }
+
+    for (const auto& other : impl.plugins)
+      if (other->library.native() == p.library.native())
+        return refuse(fmt::format("the same library is loaded already (as plugin {} from {})",
+                                  other->name, other->path));
+
+    if (!p.library.has(WFP_PLUGIN_ENTRY_V1_NAME)) {
+      for (int major = 2; major <= 9; ++major) {
+        const std::string other = fmt::format("wfp_plugin_entry_v{}", major);
+        if (p.library.has(other))
+          return refuse(fmt::format(
+              "exports {}: built for ABI major {}; this host speaks ABI major {} ({} missing)",
+              other, major, WFP_ABI_VERSION_MAJOR, WFP_PLUGIN_ENTRY_V1_NAME));
+      }
+      return refuse(
+          fmt::format("no entry point {} (not a wfp plugin, or built for another ABI major)",
+                      WFP_PLUGIN_ENTRY_V1_NAME));
+    }
+    auto& entry = p.library.get<const wfp_plugin_v1*()>(WFP_PLUGIN_ENTRY_V1_NAME);
+    const wfp_plugin_v1* d = nullptr;
+    try {
+      d = entry();
+    } catch (...) {
+      return refuse("its entry point threw an exception");
+    }
+    if (!d) return refuse("its entry point returned no descriptor");
+    if (d->struct_size < sizeof(wfp_plugin_v1))
+      return refuse(fmt::format("descriptor struct_size {} is smaller than the v1 descriptor ({})",
+                                d->struct_size, sizeof(wfp_plugin_v1)));
+    if (d->abi_major != WFP_ABI_VERSION_MAJOR)
+      return refuse(fmt::format("built for ABI major {}; this host speaks ABI major {}",
+                                d->abi_major, WFP_ABI_VERSION_MAJOR));
+    if (d->abi_minor > WFP_ABI_VERSION_MINOR)
+      return refuse(fmt::format("needs ABI {}.{}, newer than this host's {}.{}", d->abi_major,
+                                d->abi_minor, WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MINOR));
+    if (!d->init || !d->shutdown) return refuse("its descriptor has no init or no shutdown");
+    p.descriptor = d;
+    if (d->name) p.name = Sanitize(std::string_view(d->name).substr(0, 128));
+    if (d->version) p.version = Sanitize(std::string_view(d->version).substr(0, 64));
+
+    p.handle.impl = &impl;
+    p.handle.plugin = &p;
+    p.api.struct_size = sizeof(wfp_host_api);
+    p.api.abi_major = WFP_ABI_VERSION_MAJOR;
+    p.api.abi_minor = WFP_ABI_VERSION_MINOR;
+    p.api.host = &p.handle;
+    p.api.host_name = Str(kHostName);
+    p.api.host_version = Str(kHostVersion);
+    p.api.log = &Impl::ApiLog;
+    p.api.now_micros = &Impl::ApiNow;
+    p.api.register_route = &Impl::ApiRegisterRoute;
+    p.api.get_setting = &Impl::ApiGetSetting;
+    p.api.respond = &Impl::ApiRespond;
+    p.api.store = impl.store;
+
+    p.init_thread = std::this_thread::get_id();
+    p.initializing = true;
+    int32_t rc = 0;
+    bool threw = false;
+    try {
+      rc = d->init(&p.api, &p.state);
+    } catch (...) {
+      threw = true;
+    }
+    p.initializing = false;
+    if (threw) return refuse("its init threw an exception");
+    if (rc != 0)
+      return refuse(fmt::format("its init failed (returned {}){}", rc,
+                                p.init_faults.empty() ? "" : "; " + p.init_faults.front()));
+    if (!p.init_faults.empty()) {
+      try {
+        d->shutdown(p.state);
+      } catch (...) {
+      }
+      return refuse(p.init_faults.front());
+    }
+  } catch (const std::exception& e) {
+    return refuse(fmt::format("could not be loaded: {}", e.what()));
+  }
+  impl.Log(WFP_LOG_INFO, "host",
+           fmt::format("loaded plugin {} {} from {}", p.name, p.version, path));
+  impl.plugins.push_back(std::move(record));
+  return true;
+}
+
+void Host::Shutdown() {
+  Impl& impl = *impl_;
+  while (!impl.plugins.empty()) {
+    std::unique_ptr<PluginRecord> p = std::move(impl.plugins.back());
+    impl.plugins.pop_back();
+    impl.router.RemoveOwner(p->index);
+    try {
+      p->descriptor->shutdown(p->state);
+    } catch (...) {
+      impl.Log(WFP_LOG_ERROR, "host", fmt::format("plugin {}: shutdown threw", p->name));
+    }
+    p->library.unload();
+  }
+  std::lock_guard lock(impl.pool_mu);
+  impl.idle.clear();
+}
+
+HttpResponse Host::Handle(HttpRequest&& request) {
+  const auto start = std::chrono::steady_clock::now();
+  HttpResponse response;
+  try {
+    response = impl_->Serve(request);
+  } catch (const std::exception& e) {
+    impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
+    response = ErrorResponse(500, kInternalError);
+  } catch (...) {
+    impl_->Log(WFP_LOG_ERROR, "host", "request failed inside the host");
+    response = ErrorResponse(500, kInternalError);
+  }
+  if (impl_->options.access_log) {
+    try {
+      const std::string_view target = request.target;
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+      impl_->Log(WFP_LOG_INFO, "access",
+                 fmt::format("{} {} {} {:.3f}ms", Sanitize(request.method, 32),
+                             Sanitize(target.substr(0, target.find_first_of("?#")), 512),
+                             response.status, micros / 1000.0));
+    } catch (...) {
+    }
+  }
+  return response;
+}
+
+}  // namespace wfp::host

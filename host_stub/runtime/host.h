@@ -1,0 +1,98 @@
+// The host runtime: loads plugins through the v1 C ABI (Boost.DLL), gives each one the host table
+// (log, clock, route registration, settings, respond, store), and serves requests: route match,
+// authentication, request checks, the plugin's handler, fault containment.
+//
+// A plugin that breaks the contract at load time (not a shared library, no entry point, another ABI
+// major, a newer minor, a null or short descriptor, init failing, a route registered twice) is
+// refused with a message naming the file and the reason; the host keeps its other plugins and goes
+// on serving. A handler that throws, returns non-zero, answers twice, answers a bad status or does
+// not answer is answered with a generic 500 and logged; a transaction it left open is rolled back.
+//
+// The runtime knows nothing of SQL: the store comes in as a `wfp_store_api` table, a connection
+// factory (one connection per concurrently running handler, pooled) and an authenticator.
+//
+// Thread-safety: LoadPlugin and Shutdown must not run concurrently with anything else (load every
+// plugin, then serve). Handle may be called from any number of threads at once.
+// Ownership: the Host owns the loaded libraries; plugins are shut down (in reverse load order) and
+// unloaded by Shutdown or the destructor.
+#ifndef WFP_HOST_STUB_RUNTIME_HOST_H_
+#define WFP_HOST_STUB_RUNTIME_HOST_H_
+
+#include <wfp/plugin_abi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http_types.h"
+
+namespace wfp::host {
+
+class StoreConnection;
+
+inline constexpr std::string_view kHostName = "wfp-host";
+inline constexpr std::string_view kHostVersion = "0.1.0";
+
+struct HostOptions {
+  // The clock given to plugins: fixed when set, else the real one.
+  std::optional<int64_t> fixed_now_micros;
+  // Plugin settings (get_setting), e.g. {"backfill.max_sessions", "1000"}.
+  std::map<std::string, std::string, std::less<>> settings;
+  // Larger request bodies are answered 413 before any plugin sees them.
+  size_t body_limit = 64 * 1024;
+  // The store table given to plugins; null: a table whose every function is WFP_ERR_UNSUPPORTED.
+  const wfp_store_api* store = nullptr;
+  // Opens a store connection for a handler call (pooled by the host); may be empty (no store).
+  // Returns null with *error set on failure.
+  std::function<std::shared_ptr<StoreConnection>(std::string* error)> connect;
+  // The site of an API key, or nullopt for an unknown key. Empty: every request is refused 401.
+  // Must be thread-safe.
+  std::function<std::optional<int64_t>(std::string_view key)> authenticate;
+  // Where log lines go (one line each, no newline). Empty: stderr. Must be thread-safe.
+  std::function<void(std::string_view line)> log_sink;
+  // Write one access-log line per request (method, path, status, duration; never a key or a body).
+  bool access_log = false;
+};
+
+class Host {
+ public:
+  explicit Host(HostOptions options);
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Loads, checks and initialises the plugin at `path`. False with *error ("plugin PATH refused:
+  // REASON") when it is refused; the host is then as it was before.
+  bool LoadPlugin(const std::string& path, std::string* error);
+
+  // Serves one request. Thread-safe; never throws.
+  HttpResponse Handle(HttpRequest&& request);
+
+  // Shuts every plugin down (reverse load order) and unloads it. Idempotent; the destructor calls
+  // it.
+  void Shutdown();
+
+  size_t plugin_count() const;
+  size_t route_count() const;
+
+  // Writes a line to the host's log ("[LEVEL] SOURCE: message"). Thread-safe.
+  void Log(wfp_log_level level, std::string_view source, std::string_view message);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The error body every host-made answer carries: {"message":"...","status":N}.
+std::string ErrorBody(int status, std::string_view message);
+HttpResponse ErrorResponse(int status, std::string_view message);
+
+}  // namespace wfp::host
+
+#endif  // WFP_HOST_STUB_RUNTIME_HOST_H_

@@ -1,0 +1,79 @@
+// Route table of the host: (method, path template) -> handler, and the match of a request path.
+//
+// Templates are "/"-separated segments, each either a literal ("api") or a parameter ("{id}", a
+// name of letters, digits and '_', not starting with a digit). Two templates that differ only in
+// their parameter names are the same route. A path matches a template when it has as many segments
+// and each literal is equal; when several templates match, the one whose first differing segment is
+// a literal wins. Parameter values are percent-decoded.
+//
+// Thread-safety: Add/RemoveOwner are not thread-safe; Find is const and may run concurrently with
+// other Find calls once the table no longer changes (the host fills it while loading plugins,
+// before serving).
+#ifndef WFP_HOST_STUB_RUNTIME_ROUTER_H_
+#define WFP_HOST_STUB_RUNTIME_ROUTER_H_
+
+#include <wfp/plugin_abi.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wfp::host {
+
+struct RouteSegment {
+  bool is_param = false;
+  std::string text;  // the literal, or the parameter's name
+};
+
+struct Route {
+  std::string method;
+  std::string path_template;
+  std::vector<RouteSegment> segments;
+  wfp_handler_fn handler = nullptr;
+  void* user_data = nullptr;
+  size_t owner = 0;  // the plugin that registered it
+};
+
+// Parses a template into segments. False (with *error set) for a malformed one.
+bool ParseRouteTemplate(std::string_view path_template, std::vector<RouteSegment>* out,
+                        std::string* error);
+
+// True for an HTTP method token ("GET", "POST", ...): 1 to 32 of A-Z, a-z, 0-9, '-', '_'.
+bool IsValidMethod(std::string_view method);
+
+class Router {
+ public:
+  enum class AddResult { kOk, kConflict, kInvalid };
+  enum class MatchKind { kFound, kNoPath, kNoMethod };
+
+  struct Match {
+    MatchKind kind = MatchKind::kNoPath;
+    const Route* route = nullptr;                             // kFound
+    std::vector<std::pair<std::string, std::string>> params;  // kFound: name, decoded value
+    std::string allow;  // kNoMethod: the methods of the path, sorted, ", "-separated
+  };
+
+  // Adds a route. kInvalid (with *error) for a bad method or template, kConflict when that method
+  // and template shape exist already (*conflict_owner, when given, is then the owner of that
+  // route).
+  AddResult Add(std::string_view method, std::string_view path_template, wfp_handler_fn handler,
+                void* user_data, size_t owner, std::string* error,
+                size_t* conflict_owner = nullptr);
+
+  // Removes every route of `owner` (a refused plugin).
+  void RemoveOwner(size_t owner);
+
+  // Matches a path (without the query string).
+  Match Find(std::string_view method, std::string_view path) const;
+
+  size_t size() const { return routes_.size(); }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace wfp::host
+
+#endif  // WFP_HOST_STUB_RUNTIME_ROUTER_H_

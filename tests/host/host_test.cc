@@ -1,0 +1,355 @@
+// The host runtime against the tiny test plugins: every load-time refusal and handler fault,
+// routing, authentication and the request view. After each refusal or fault the host must go on
+// serving.
+#include "runtime/host.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <set>
+#include <thread>
+
+#include "test_support.h"
+
+namespace wfp::host::testing {
+namespace {
+
+boost::json::value Json(const std::string& text) { return boost::json::parse(text); }
+
+const std::string* Header(const HttpResponse& r, std::string_view name) {
+  return FindHeader(r.headers, name);
+}
+
+class HostTest : public ::testing::Test {
+ protected:
+  HostTest() : host_(TestOptions(&log_)) {
+    std::string error;
+    EXPECT_TRUE(host_.LoadPlugin(PluginPath("ok"), &error)) << error;
+  }
+
+  // The ok plugin still answers: the host keeps serving.
+  void ExpectStillServing() {
+    HttpResponse r = host_.Handle(Get("/ping"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(Json(r.body), Json(R"({"pong":true})"));
+  }
+
+  // Loading `name` is refused with a message naming the file and containing `reason`.
+  void ExpectRefused(const std::string& path, const std::string& reason) {
+    std::string error;
+    const size_t routes = host_.route_count();
+    EXPECT_FALSE(host_.LoadPlugin(path, &error));
+    EXPECT_NE(error.find(path), std::string::npos) << error;
+    EXPECT_NE(error.find("refused"), std::string::npos) << error;
+    EXPECT_NE(error.find(reason), std::string::npos) << error;
+    EXPECT_TRUE(log_.Contains(error)) << log_.All();
+    EXPECT_EQ(host_.plugin_count(), 1u);
+    EXPECT_EQ(host_.route_count(), routes);
+    ExpectStillServing();
+  }
+
+  // GET /fault of plugin `name` is answered 500 with the generic body, and logged with `reason`.
+  void ExpectFault(const std::string& name, const std::string& reason,
+                   const std::string& target = "/fault") {
+    std::string error;
+    ASSERT_TRUE(host_.LoadPlugin(PluginPath(name), &error)) << error;
+    HttpResponse r = host_.Handle(Get(target));
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(Json(r.body), Json(R"({"message":"Internal server error","status":500})"));
+    ASSERT_NE(Header(r, "content-type"), nullptr);
+    EXPECT_EQ(*Header(r, "content-type"), "application/json");
+    EXPECT_TRUE(log_.Contains("plugin " + name + ": GET " + target)) << log_.All();
+    EXPECT_TRUE(log_.Contains(reason)) << log_.All();
+    ExpectStillServing();
+    // And the same fault again: the host is not left in a bad state.
+    EXPECT_EQ(host_.Handle(Get(target)).status, 500);
+  }
+
+  CapturedLog log_;
+  Host host_;
+};
+
+TEST_F(HostTest, ServesTheOkPlugin) {
+  EXPECT_EQ(host_.plugin_count(), 1u);
+  EXPECT_EQ(host_.route_count(), 4u);
+  EXPECT_TRUE(log_.Contains("[INFO] ok: ok plugin ready")) << log_.All();
+  EXPECT_TRUE(log_.Contains("loaded plugin ok 1.0.0")) << log_.All();
+  ExpectStillServing();
+}
+
+TEST_F(HostTest, RefusesATextFile) {
+  ExpectRefused(std::string(WFP_SOURCE_DIR) + "/tests/plugins/not_a_library.so",
+                "not a shared library");
+}
+
+TEST_F(HostTest, RefusesAMissingFile) {
+  ExpectRefused(std::string(WFP_TEST_PLUGIN_DIR) + "/libdoes_not_exist.so", "no such file");
+}
+
+TEST_F(HostTest, RefusesADirectory) {
+  ExpectRefused(std::string(WFP_TEST_PLUGIN_DIR), "is a directory");
+}
+
+TEST_F(HostTest, RefusesALibraryWithoutEntryPoint) {
+  ExpectRefused(PluginPath("no_entry"), "no entry point wfp_plugin_entry_v1");
+}
+
+TEST_F(HostTest, RefusesALibraryOfTheNextMajorByItsEntryPoint) {
+  ExpectRefused(PluginPath("next_major_only"),
+                "exports wfp_plugin_entry_v2: built for ABI major 2; this host speaks ABI major 1");
+}
+
+TEST_F(HostTest, RefusesADescriptorOfAnotherMajor) {
+  ExpectRefused(PluginPath("wrong_major"), "built for ABI major 2; this host speaks ABI major 1");
+}
+
+TEST_F(HostTest, RefusesAPluginNeedingANewerMinor) {
+  ExpectRefused(PluginPath("newer_minor"), "needs ABI 1.1, newer than this host's 1.0");
+}
+
+TEST_F(HostTest, RefusesAShortDescriptor) {
+  ExpectRefused(PluginPath("short_descriptor"), "descriptor struct_size 8 is smaller");
+}
+
+TEST_F(HostTest, RefusesAPluginWhoseInitFailsAndDropsItsRoutes) {
+  ExpectRefused(PluginPath("init_fails"), "its init failed (returned 3)");
+  EXPECT_TRUE(log_.Contains("[ERROR] init_fails: init_fails: refusing to start")) << log_.All();
+  EXPECT_EQ(host_.Handle(Get("/init-fails")).status, 404);  // the route registered in init is gone
+}
+
+TEST_F(HostTest, RefusesAPluginRegisteringARouteTwice) {
+  ExpectRefused(PluginPath("route_twice"), "registers route GET /twice twice");
+  EXPECT_EQ(host_.Handle(Get("/twice")).status, 404);
+}
+
+TEST_F(HostTest, RefusesAPluginWhoseRouteAnotherPluginHas) {
+  ExpectRefused(PluginPath("ok_copy"),
+                "its init failed (returned 1); route GET /ping is registered already by plugin ok");
+}
+
+TEST_F(HostTest, RefusesTheSameLibraryTwice) {
+  ExpectRefused(PluginPath("ok"), "the same library is loaded already (as plugin ok");
+}
+
+TEST_F(HostTest, RefusesRouteRegistrationOutsideInit) {
+  std::string error;
+  ASSERT_TRUE(host_.LoadPlugin(PluginPath("route_outside_init"), &error)) << error;
+  HttpResponse r = host_.Handle(Get("/late"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r.body), Json(R"({"registerStatus":5})"));  // WFP_ERR_STATE
+  EXPECT_EQ(host_.Handle(Get("/later")).status, 404);
+  EXPECT_TRUE(log_.Contains("plugin route_outside_init tried to register a route outside its init"))
+      << log_.All();
+  ExpectStillServing();
+}
+
+TEST_F(HostTest, AHandlerThatDoesNotAnswerIs500) {
+  ExpectFault("handler_no_answer", "the handler returned without answering");
+}
+
+TEST_F(HostTest, AHandlerThatAnswersTwiceIs500) {
+  ExpectFault("handler_answers_twice", "answered twice");
+}
+
+TEST_F(HostTest, AHandlerAnsweringABadStatusIs500) {
+  ExpectFault("handler_bad_status", "answered status 99, outside 100..599");
+}
+
+TEST_F(HostTest, AHandlerReturningNonZeroIs500) {
+  ExpectFault("handler_nonzero", "the handler returned 7");
+}
+
+TEST_F(HostTest, AHandlerThrowingAStdExceptionIs500) {
+  ExpectFault("handler_throws", "the handler threw an exception: handler_throws: deliberate");
+}
+
+TEST_F(HostTest, AHandlerThrowingAnythingIs500) {
+  ExpectFault("handler_throws", "the handler threw an exception", "/fault-int");
+}
+
+TEST_F(HostTest, ATransactionLeftOpenIsRolledBackAnd500) {
+  const int rollbacks = Stats().rollbacks.load();
+  HttpResponse r = host_.Handle(Post("/leak", ""));
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(Json(r.body).at("message"), "Internal server error");
+  EXPECT_EQ(Stats().rollbacks.load(), rollbacks + 1);
+  EXPECT_TRUE(log_.Contains("a transaction left open was rolled back")) << log_.All();
+  // The pooled connection is usable again: the next transaction begins.
+  r = host_.Handle(Get("/store/5"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r.body),
+            Json(R"({"begin":0,"load":0,"project":"etl","workflow":"load","site":1})"));
+}
+
+TEST_F(HostTest, UnknownPathIs404) {
+  HttpResponse r = host_.Handle(Get("/nope"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"message":"Not found","status":404})");
+  EXPECT_EQ(host_.Handle(Get("/ping/")).status, 404);
+  EXPECT_EQ(host_.Handle(Get("/ping/extra")).status, 404);
+  EXPECT_EQ(host_.Handle(Get("/echo/x")).status, 405);  // path known, method not
+}
+
+TEST_F(HostTest, OtherMethodOnAKnownPathIs405WithAllow) {
+  HttpResponse r = host_.Handle(Post("/ping", "{}"));
+  EXPECT_EQ(r.status, 405);
+  ASSERT_NE(Header(r, "allow"), nullptr);
+  EXPECT_EQ(*Header(r, "allow"), "GET");
+  EXPECT_EQ(Json(r.body).at("status"), 405);
+  r = host_.Handle(Get("/echo/abc"));
+  ASSERT_NE(Header(r, "allow"), nullptr);
+  EXPECT_EQ(*Header(r, "allow"), "POST");
+}
+
+TEST_F(HostTest, TheQueryStringIsNotPartOfThePath) {
+  EXPECT_EQ(host_.Handle(Get("/ping?x=1")).status, 200);
+}
+
+TEST_F(HostTest, NoKeyIs401WithWwwAuthenticate) {
+  HttpResponse r = host_.Handle(Get("/ping", ""));
+  EXPECT_EQ(r.status, 401);
+  ASSERT_NE(Header(r, "www-authenticate"), nullptr);
+  EXPECT_EQ(Header(r, "www-authenticate")->rfind("Bearer", 0), 0u);
+  EXPECT_EQ(Json(r.body).at("status"), 401);
+}
+
+TEST_F(HostTest, AnUnknownKeyIs401AndIsNeverLogged) {
+  HttpRequest req = Get("/ping", "");
+  req.headers.emplace_back("authorization", "Bearer s3cret-wrong-key");
+  HttpResponse r = host_.Handle(std::move(req));
+  EXPECT_EQ(r.status, 401);
+  ASSERT_NE(Header(r, "www-authenticate"), nullptr);
+  req = Get("/ping", "");
+  req.headers.emplace_back("x-api-key", "s3cret-wrong-key");
+  EXPECT_EQ(host_.Handle(std::move(req)).status, 401);
+  EXPECT_FALSE(log_.Contains("s3cret")) << log_.All();
+}
+
+TEST_F(HostTest, TheKeySelectsTheSiteByBearerOrXApiKey) {
+  HttpResponse r = host_.Handle(Post("/echo/a", "{}", "k2"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r.body).at("site"), 2);
+  HttpRequest req = Post("/echo/a", "{}", "");
+  req.headers.emplace_back("X-API-Key", "k1");
+  r = host_.Handle(std::move(req));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r.body).at("site"), 1);
+  req = Post("/echo/a", "{}", "");
+  req.headers.emplace_back("authorization", "bearer   k2  ");
+  r = host_.Handle(std::move(req));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r.body).at("site"), 2);
+}
+
+TEST_F(HostTest, StoreLookupsAreScopedToTheCallersSite) {
+  HttpResponse r = host_.Handle(Get("/store/5", "k1"));
+  EXPECT_EQ(Json(r.body).at("load"), WFP_OK);
+  r = host_.Handle(Get("/store/5", "k2"));
+  EXPECT_EQ(Json(r.body).at("load"), WFP_ERR_NOT_FOUND);
+}
+
+TEST_F(HostTest, ThePluginGetsParamsHeadersSettingsClockButNoCredentials) {
+  HttpRequest req = Post("/echo/a%20b", R"({"x":1})");
+  req.headers.emplace_back("X-Test", "v1");
+  HttpResponse r = host_.Handle(std::move(req));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = Json(r.body);
+  EXPECT_EQ(body.at("name"), "a b");
+  EXPECT_EQ(body.at("params"), 1);
+  EXPECT_EQ(body.at("bodySize"), 7);
+  EXPECT_EQ(body.at("xTest"), "v1");
+  EXPECT_EQ(body.at("sawAuth"), false);
+  EXPECT_EQ(body.at("greeting"), "hello");
+  EXPECT_EQ(body.at("nowMicros"), kFixedNowMicros);
+  EXPECT_FALSE(body.at("requestId").as_string().empty());
+}
+
+TEST_F(HostTest, RequestIdsAreUnique) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    HttpResponse r = host_.Handle(Post("/echo/a", "{}"));
+    ids.insert(std::string(Json(r.body).at("requestId").as_string()));
+  }
+  EXPECT_EQ(ids.size(), 20u);
+}
+
+TEST_F(HostTest, ABodyOverTheLimitIs413) {
+  HttpResponse r = host_.Handle(Post("/echo/a", std::string(64 * 1024 + 1, ' ')));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(Json(r.body).at("status"), 413);
+  EXPECT_EQ(host_.Handle(Post("/echo/a", std::string(64 * 1024, ' '))).status, 200);
+}
+
+TEST_F(HostTest, ABodyThatIsNotJsonIs415) {
+  HttpRequest req = Post("/echo/a", "x=1");
+  req.headers[1].second = "text/plain";
+  HttpResponse r = host_.Handle(std::move(req));
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(Json(r.body).at("status"), 415);
+  req = Post("/echo/a", "{}");
+  req.headers[1].second = "Application/JSON; charset=utf-8";
+  EXPECT_EQ(host_.Handle(std::move(req)).status, 200);
+}
+
+TEST_F(HostTest, ServesConcurrently) {
+  std::string error;
+  ASSERT_TRUE(host_.LoadPlugin(PluginPath("handler_throws"), &error)) << error;
+  std::atomic<int> ok{0}, faults{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        if (host_.Handle(Post("/echo/t" + std::to_string(t), "{}")).status == 200) ++ok;
+        if (host_.Handle(Get("/fault")).status == 500) ++faults;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 800);
+  EXPECT_EQ(faults.load(), 800);
+}
+
+TEST(HostShutdown, ShutdownUnloadsEveryPluginAndIsIdempotent) {
+  CapturedLog log;
+  Host host(TestOptions(&log));
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("route_outside_init"), &error)) << error;
+  EXPECT_EQ(host.plugin_count(), 2u);
+  host.Shutdown();
+  EXPECT_EQ(host.plugin_count(), 0u);
+  EXPECT_EQ(host.route_count(), 0u);
+  EXPECT_EQ(host.Handle(Get("/ping")).status, 404);
+  host.Shutdown();
+}
+
+TEST(HostWithoutStore, StoreFunctionsAreUnsupported) {
+  CapturedLog log;
+  HostOptions options = TestOptions(&log);
+  options.store = nullptr;
+  options.connect = nullptr;
+  Host host(std::move(options));
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  HttpResponse r = host.Handle(Get("/store/5"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r.body).at("begin"), WFP_ERR_UNSUPPORTED);
+}
+
+TEST(HostWithoutStore, AConnectionFailureIs500) {
+  CapturedLog log;
+  HostOptions options = TestOptions(&log);
+  options.connect = [](std::string* error) -> std::shared_ptr<StoreConnection> {
+    *error = "disk on fire";
+    return nullptr;
+  };
+  Host host(std::move(options));
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  EXPECT_EQ(host.Handle(Get("/ping")).status, 500);
+  EXPECT_TRUE(log.Contains("disk on fire")) << log.All();
+}
+
+}  // namespace
+}  // namespace wfp::host::testing

@@ -1,0 +1,23 @@
+/* Needs a newer minor version of the ABI than the host has: refused before init (which aborts). */
+#include <stdlib.h>
+#include <wfp/plugin_abi.h>
+
+static int32_t init(const wfp_host_api *host, void **out_state) {
+  (void)host;
+  (void)out_state;
+  abort();
+}
+static void shutdown_plugin(void *state) {
+  (void)state;
+  abort();
+}
+
+static const wfp_plugin_v1 kDescriptor = {sizeof(wfp_plugin_v1),
+                                          WFP_ABI_VERSION_MAJOR,
+                                          WFP_ABI_VERSION_MINOR + 1,
+                                          "newer_minor",
+                                          "1.0.0",
+                                          init,
+                                          shutdown_plugin};
+
+WFP_EXPORT const wfp_plugin_v1 *wfp_plugin_entry_v1(void) { return &kDescriptor; }
