@@ -1,0 +1,75 @@
+// The pieces of `wfp-host backfill` (see RunBackfillClient in server.h), exposed for tests:
+// argument parsing, the --from conversion, the request body, the URL check and the rendering of the
+// answer. All are pure functions over values (no I/O) except RunBackfillClient itself.
+// Thread-safety: every function here is reentrant.
+#ifndef WFP_HOST_STUB_SERVER_BACKFILL_CLIENT_H_
+#define WFP_HOST_STUB_SERVER_BACKFILL_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wfp::host {
+
+struct BackfillArgs {
+  std::string server = "http://127.0.0.1:8080";  // --server URL (http:// only)
+  std::string api_key;                           // --api-key KEY, else $WFP_API_KEY
+  std::string schedule_id;                       // the positional SCHEDULE_ID
+  std::optional<std::string> from;               // --from, as typed
+  std::string tz = "UTC";                        // --tz ZONE, for a --from without an offset
+  std::optional<int64_t> count;                  // --count N
+  std::optional<std::string> name;               // --name NAME (the attempt name)
+  bool skip_existing = false;                    // --skip-existing
+  bool advance = false;                          // --advance
+  bool dry_run = false;                          // --dry-run
+  std::optional<std::string> if_match;           // --if-match PLAN (from a dry run's ETag)
+  std::chrono::seconds timeout{60};              // --timeout SECONDS, for the whole exchange
+  bool help = false;                             // --help / -h
+};
+
+// The --help text.
+std::string BackfillUsage();
+
+// Parses argv (argv[0] is "backfill"). `api_key_env` is the value of $WFP_API_KEY (or null).
+// False with *error (one line, no "error:" prefix) on a usage error. With --help, true and
+// args->help set, whatever else is there.
+bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_env,
+                       BackfillArgs* args, std::string* error);
+
+// Converts a --from value to the ISO-8601 instant with offset sent as `fromTime`:
+// - an instant with an offset or Z (`2024-01-08T00:00:00+09:00`, `2024-01-07T15:00:00.5Z`, offset
+//   `+0900` accepted) is kept as it is, its offset written `+hh:mm`;
+// - `yyyy-MM-dd`, `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-ddTHH:mm:ss` is a wall-clock time in `tz`
+//   (an IANA name like `Asia/Tokyo`, or `UTC`), written with that zone's offset. A wall-clock time
+//   in a spring-forward gap moves forward by the gap's length (02:30 in a one-hour gap is 03:30 at
+//   the new offset); one in a fall-back overlap is the later (standard-time) instant, as the
+//   server's schedules do.
+bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* iso,
+                     std::string* error);
+
+// The JSON request body: {"fromTime", "attemptName", "count", "skipExisting", "advanceSchedule",
+// "dryRun"}; fields the user did not set are omitted (dryRun is always there).
+std::string BuildBackfillBody(const BackfillArgs& args, const std::optional<std::string>& from_iso);
+
+struct HttpUrl {
+  std::string host;  // "127.0.0.1", "localhost", "::1" (no brackets)
+  uint16_t port = 80;
+  std::string base_path;  // "" or "/prefix" (no trailing slash)
+};
+// Accepts http://HOST[:PORT][/PATH]; anything else (https://, no scheme, a query) is an error.
+bool ParseHttpUrl(std::string_view text, HttpUrl* url, std::string* error);
+
+// Renders a 200 answer of the route: the attempts table, the skipped sessions, the schedule's
+// pointer and the summary line. False with *error when the body is not the route's JSON.
+bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
+                          std::string* error);
+
+// The message of an error answer: its JSON "message" when there is one, else the body itself
+// (trimmed, cut at 500 characters), else the reason phrase.
+std::string ErrorMessageOf(int status, std::string_view body);
+
+}  // namespace wfp::host
+
+#endif  // WFP_HOST_STUB_SERVER_BACKFILL_CLIENT_H_

@@ -1,0 +1,589 @@
+// The Beast server behind RunServer. One io_context, a fixed pool of threads, one strand per
+// connection. A connection reads one request at a time (header first, so `Expect: 100-continue`
+// can be answered), calls the handler on its worker thread, writes the response, and reads the
+// next one or closes. Errors the client caused (too large, malformed) are answered with a JSON
+// error and a lingering close, so the client gets to read the answer before the socket goes away.
+#include "server/server.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace wfp::host {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kServerHeader = "wfp-host/0.1.0";
+// Bounds of the lingering close after an error answer.
+constexpr std::chrono::milliseconds kLingerMax{2000};
+constexpr size_t kLingerBytes = 1 << 20;
+
+std::string ErrorJson(int status, std::string_view message) {
+  // The messages are ours (no quotes or control characters), but escape anyway.
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') {
+      escaped += '\\';
+      escaped += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      escaped += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      escaped += c;
+    }
+  }
+  return fmt::format(R"({{"message":"{}","status":{}}})", escaped, status);
+}
+
+std::string PathOf(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.size() > 512) path = path.substr(0, 512);
+  return std::string(path);
+}
+
+class Session;
+
+// What every connection of one RunServer shares. Thread-safe.
+class ServerCore {
+ public:
+  ServerCore(const ServerOptions& options, Handler handler)
+      : options_(options), handler_(std::move(handler)) {}
+
+  const ServerOptions& options() const { return options_; }
+  const Handler& handler() const { return handler_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+
+  void Log(std::string_view line) const {
+    if (options_.access_log) {
+      options_.access_log(line);
+      return;
+    }
+    static std::mutex mu;
+    std::lock_guard<std::mutex> lock(mu);
+    std::string with_newline(line);
+    with_newline += '\n';
+    std::fwrite(with_newline.data(), 1, with_newline.size(), stderr);
+    std::fflush(stderr);
+  }
+
+  void Add(Session* session, std::weak_ptr<Session> weak) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.emplace(session, std::move(weak));
+  }
+  void Remove(Session* session) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(session);
+    cv_.notify_all();
+  }
+  std::vector<std::shared_ptr<Session>> Live() {
+    std::vector<std::shared_ptr<Session>> live;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [ptr, weak] : sessions_)
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    return live;
+  }
+
+  void RequestStop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_ = true;
+    cv_.notify_all();
+  }
+  void WaitForStopRequest() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return stop_requested_; });
+    stopping_.store(true, std::memory_order_release);
+  }
+  // True when every connection is gone before the deadline.
+  bool WaitForNoSessions(Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_until(lock, deadline, [&] { return sessions_.empty(); });
+  }
+
+ private:
+  const ServerOptions options_;
+  const Handler handler_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_requested_ = false;                                    // guarded by mu_
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
+};
+
+// One connection. Every member is touched only on the connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<ServerCore> core)
+      : stream_(std::move(socket)), core_(std::move(core)) {}
+  ~Session() { core_->Remove(this); }
+
+  void Start() {
+    core_->Add(this, weak_from_this());
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  }
+
+  // The server is stopping: a connection waiting for a request that has not begun is closed now;
+  // one with a request in flight finishes it and then closes (see keep_alive in Respond).
+  void OnStop() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->state_ == State::kReading && (!self->parser_ || !self->parser_->got_some()) &&
+          self->buffer_.size() == 0)
+        self->Close();
+    });
+  }
+
+ private:
+  enum class State { kReading, kHandling, kWriting, kClosing, kClosed };
+
+  const ServerOptions& options() const { return core_->options(); }
+
+  void DoRead() {
+    if (state_ == State::kClosed) return;
+    if (core_->stopping() && buffer_.size() == 0) return Close();
+    state_ = State::kReading;
+    parser_.emplace();
+    parser_->body_limit(options().body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<size_t>(options().header_limit, std::numeric_limits<std::uint32_t>::max())));
+    // One deadline for the whole request: a trickling client cannot extend it.
+    stream_.expires_after(options().read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    started_ = Clock::now();
+    auto& req = parser_->get();
+    if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnRequest();
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->OnRequest();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      std::string method = "-", path = "-";
+      if (parser_->is_header_done()) {
+        method = std::string(parser_->get().method_string());
+        path = PathOf(parser_->get().target());
+      }
+      return RespondError(413,
+                          fmt::format("request body is larger than {} bytes", options().body_limit),
+                          method, path);
+    }
+    if (ec == http::error::header_limit)
+      return RespondError(
+          431, fmt::format("request header is larger than {} bytes", options().header_limit), "-",
+          "-");
+    // Any other parse error (bad start line, bad field, bad chunk) is the client's: 400. A client
+    // that went away, timed out or closed between requests is simply dropped.
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message)
+      return RespondError(400, "malformed HTTP request", "-", "-");
+    Close();
+  }
+
+  void OnRequest() {
+    state_ = State::kHandling;
+    auto& msg = parser_->get();
+    HttpRequest request;
+    request.method = std::string(msg.method_string());
+    request.target = std::string(msg.target());
+    request.headers.reserve(std::distance(msg.begin(), msg.end()));
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(msg.body());
+    const bool keep_alive = msg.keep_alive();
+    const unsigned version = msg.version();
+    const bool head = msg.method() == http::verb::head;
+    method_ = request.method;
+    path_ = PathOf(request.target);
+
+    HttpResponse response;
+    try {
+      response = core_->handler()(std::move(request));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "wfp-host: request handler failed: %s\n", e.what());
+      response = InternalError();
+    } catch (...) {
+      std::fprintf(stderr, "wfp-host: request handler failed with an unknown exception\n");
+      response = InternalError();
+    }
+    if (response.status < 200 || response.status > 599) {
+      std::fprintf(stderr, "wfp-host: request handler answered an invalid status %d\n",
+                   response.status);
+      response = InternalError();
+    }
+    Respond(std::move(response), version, keep_alive, head);
+  }
+
+  static HttpResponse InternalError() {
+    return HttpResponse{
+        500, {{"content-type", "application/json"}}, ErrorJson(500, "internal server error")};
+  }
+
+  void Respond(HttpResponse response, unsigned version, bool keep_alive, bool head) {
+    res_ = {};
+    res_.version(version == 10 ? 10 : 11);
+    res_.result(static_cast<unsigned>(response.status));
+    for (auto& [name, value] : response.headers) {
+      if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+          beast::iequals(name, "connection"))
+        continue;  // ours to set
+      if (name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        std::fprintf(stderr, "wfp-host: dropped an invalid response header from the handler\n");
+        continue;
+      }
+      res_.insert(name, value);
+    }
+    if (res_.find(http::field::server) == res_.end()) res_.set(http::field::server, kServerHeader);
+    const int status = response.status;
+    if (status == 204 || status == 304)
+      res_.body().clear();
+    else
+      res_.body() = std::move(response.body);
+    res_.keep_alive(keep_alive && !core_->stopping());
+    try {
+      res_.prepare_payload();
+    } catch (const std::exception&) {
+      res_.body().clear();
+      res_.prepare_payload();
+    }
+    if (head) res_.body().clear();  // Content-Length stays that of the body it would have
+    Write(/*linger=*/false);
+  }
+
+  void RespondError(int status, std::string_view message, std::string method, std::string path) {
+    started_ = Clock::now();
+    method_ = std::move(method);
+    path_ = std::move(path);
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(status));
+    res_.set(http::field::server, kServerHeader);
+    res_.set(http::field::content_type, "application/json");
+    res_.body() = ErrorJson(status, message);
+    res_.keep_alive(false);
+    res_.prepare_payload();
+    Write(/*linger=*/true);
+  }
+
+  void Write(bool linger) {
+    state_ = State::kWriting;
+    stream_.expires_after(options().write_timeout);
+    http::async_write(stream_, res_,
+                      [self = shared_from_this(), linger](beast::error_code ec, size_t) {
+                        self->OnWrite(ec, linger);
+                      });
+  }
+
+  void OnWrite(beast::error_code ec, bool linger) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
+    core_->Log(fmt::format("{} {} {} {}ms", method_, path_, res_.result_int(), ms));
+    if (ec) return Close();
+    if (!res_.keep_alive() || linger) return LingeringClose();
+    DoRead();
+  }
+
+  // Half-closes, then reads and discards what the client still sends (bounded in time and bytes),
+  // so that closing does not reset the connection before the client has read our answer.
+  void LingeringClose() {
+    state_ = State::kClosing;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::min<std::chrono::milliseconds>(options().read_timeout, kLingerMax));
+    lingered_ = 0;
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > kLingerBytes) return self->Close();
+                              self->Drain();
+                            });
+  }
+
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<ServerCore> core_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  State state_ = State::kReading;
+  Clock::time_point started_ = Clock::now();
+  std::string method_, path_;
+  std::array<char, 4096> drain_{};
+  size_t lingered_ = 0;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& ioc, tcp::acceptor acceptor, std::shared_ptr<ServerCore> core)
+      : ioc_(ioc),
+        acceptor_(std::move(acceptor)),
+        retry_(acceptor_.get_executor()),
+        core_(std::move(core)) {}
+
+  void Run() {
+    asio::dispatch(acceptor_.get_executor(),
+                   beast::bind_front_handler(&Listener::DoAccept, shared_from_this()));
+  }
+  void Stop() {
+    asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+      self->retry_.cancel();
+    });
+  }
+
+ private:
+  void DoAccept() {
+    if (!acceptor_.is_open()) return;
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // E.g. out of file descriptors: back off a little instead of spinning.
+      std::fprintf(stderr, "wfp-host: accept failed: %s\n", ec.message().c_str());
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->DoAccept();
+      });
+      return;
+    }
+    std::make_shared<Session>(std::move(socket), core_)->Start();
+    DoAccept();
+  }
+
+  asio::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+  std::shared_ptr<ServerCore> core_;
+};
+
+// The running servers, for RequestStop.
+std::mutex g_servers_mu;
+std::vector<ServerCore*> g_servers;
+
+bool ParsePort(std::string_view text, uint16_t* port) {
+  if (text.empty() || text.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return false;
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+std::string HostForUrl(const asio::ip::address& address) {
+  return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+}
+
+}  // namespace
+
+bool ParseListen(std::string_view text, ServerOptions* out, std::string* error) {
+  auto fail = [&](std::string_view why) {
+    if (error)
+      *error = fmt::format(
+          "bad listen address '{}': {} (expected HOST:PORT, HOST an IPv4 address, [IPv6] or "
+          "localhost, e.g. 127.0.0.1:8080)",
+          text, why);
+    return false;
+  };
+  std::string_view host, port_text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) return fail("missing ']'");
+    host = text.substr(1, close - 1);
+    if (close + 1 >= text.size() || text[close + 1] != ':') return fail("missing ':PORT'");
+    port_text = text.substr(close + 2);
+    beast::error_code ec;
+    asio::ip::make_address_v6(std::string(host), ec);
+    if (ec || host.empty()) return fail("not an IPv6 address");
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return fail("missing ':PORT'");
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.empty()) return fail("missing host");
+    if (host.find(':') != std::string_view::npos) return fail("write an IPv6 address in brackets");
+    if (host != "localhost") {
+      beast::error_code ec;
+      asio::ip::make_address_v4(std::string(host), ec);
+      if (ec) return fail("not an IPv4 address or localhost");
+    }
+  }
+  uint16_t port = 0;
+  if (!ParsePort(port_text, &port)) return fail("port must be a number from 0 to 65535");
+  out->host = std::string(host);
+  out->port = port;
+  return true;
+}
+
+int RunServer(const ServerOptions& options, Handler handler) {
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  asio::io_context ioc(threads);
+  auto core = std::make_shared<ServerCore>(options, std::move(handler));
+
+  // Resolve and bind before anything runs, so a bad address is a plain error.
+  const std::string where = fmt::format("{}:{}", options.host, options.port);
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, options.port);
+  } else {
+    tcp::resolver resolver(ioc);
+    auto results = resolver.resolve(options.host, std::to_string(options.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || results.empty()) {
+      std::fprintf(stderr, "error: cannot listen on %s: %s\n", where.c_str(),
+                   ec ? ec.message().c_str() : "no address");
+      return 1;
+    }
+    endpoint = results.begin()->endpoint();
+    for (const auto& entry : results)  // prefer IPv4 for "localhost"
+      if (entry.endpoint().address().is_v4()) {
+        endpoint = entry.endpoint();
+        break;
+      }
+  }
+  tcp::acceptor acceptor(asio::make_strand(ioc));
+  auto fail = [&](std::string_view step) {
+    std::fprintf(stderr, "error: cannot listen on %s: %.*s: %s\n", where.c_str(),
+                 static_cast<int>(step.size()), step.data(), ec.message().c_str());
+    return 1;
+  };
+  if (acceptor.open(endpoint.protocol(), ec); ec) return fail("open");
+  if (acceptor.set_option(asio::socket_base::reuse_address(true), ec); ec)
+    return fail("setsockopt");
+  if (acceptor.bind(endpoint, ec); ec) return fail("bind");
+  if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
+  const tcp::endpoint bound = acceptor.local_endpoint(ec);
+  if (ec) return fail("getsockname");
+
+  auto listener = std::make_shared<Listener>(ioc, std::move(acceptor), core);
+  asio::signal_set signals(asio::make_strand(ioc), SIGINT, SIGTERM);
+  signals.async_wait([core](beast::error_code ec, int) {
+    if (!ec) core->RequestStop();
+  });
+  {
+    std::lock_guard<std::mutex> lock(g_servers_mu);
+    g_servers.push_back(core.get());
+  }
+  listener->Run();
+
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&ioc] {
+      for (;;) {
+        try {
+          ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "wfp-host: worker caught: %s\n", e.what());
+        } catch (...) {
+          std::fprintf(stderr, "wfp-host: worker caught an unknown exception\n");
+        }
+      }
+    });
+
+  std::fprintf(stdout, "listening on http://%s:%u\n", HostForUrl(bound.address()).c_str(),
+               static_cast<unsigned>(bound.port()));
+  std::fflush(stdout);
+  if (options.on_listening) options.on_listening(bound.port());
+
+  core->WaitForStopRequest();
+  listener->Stop();
+  asio::post(signals.get_executor(), [&signals] {
+    beast::error_code ignored;
+    signals.cancel(ignored);
+  });
+  for (auto& session : core->Live()) session->OnStop();
+  if (!core->WaitForNoSessions(Clock::now() + options.drain_timeout))
+    std::fprintf(stderr, "wfp-host: requests still in flight after %lld ms; closing them\n",
+                 static_cast<long long>(options.drain_timeout.count()));
+  ioc.stop();
+  for (auto& thread : pool) thread.join();
+  {
+    std::lock_guard<std::mutex> lock(g_servers_mu);
+    g_servers.erase(std::find(g_servers.begin(), g_servers.end(), core.get()));
+  }
+  return 0;
+}
+
+void RequestStop() {
+  std::lock_guard<std::mutex> lock(g_servers_mu);
+  for (ServerCore* core : g_servers) core->RequestStop();
+}
+
+}  // namespace wfp::host

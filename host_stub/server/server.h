@@ -1,0 +1,71 @@
+// The HTTP/1.1 front end of wfp-host (Boost.Beast over Asio) and the `wfp-host backfill` client.
+//
+// RunServer accepts connections on one address, reads requests with a body limit, a header limit
+// and a read timeout, hands each complete request to a Handler (the runtime: routing, auth,
+// plugins) and writes its response with Content-Length and a Server header, keeping the connection
+// alive when the client allows it. It writes one access-log line per request: `METHOD PATH STATUS
+// DURATIONms` (no query string, never a header or a body).
+//
+// Threading: one io_context run by a fixed pool of `threads` threads; each connection is handled on
+// its own strand, one request after another. The Handler is called on those worker threads,
+// concurrently for different connections, so it must be thread-safe; it blocks its worker while it
+// runs. An exception escaping the Handler becomes a 500 JSON error; the server keeps serving.
+// Ownership: RunServer owns every socket and the threads; it returns once they are all gone.
+#ifndef WFP_HOST_STUB_SERVER_SERVER_H_
+#define WFP_HOST_STUB_SERVER_SERVER_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "http_types.h"
+
+namespace wfp::host {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;             // 0: a free port
+  int threads = 0;                  // worker threads; 0: std::thread::hardware_concurrency()
+  size_t body_limit = 64 * 1024;    // larger body: 413 without calling the handler
+  size_t header_limit = 16 * 1024;  // larger header block: 431
+  // The whole request (headers and body) must arrive within it, counted from the first read of the
+  // request; an idle keep-alive connection is closed after it too.
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  // After a stop request, how long requests in flight may take before the server gives up on them.
+  std::chrono::milliseconds drain_timeout{10000};
+
+  // Optional hooks (tests, embedding). Both may be called from a worker thread.
+  // Called once, after the "listening on" line, with the bound port.
+  std::function<void(uint16_t port)> on_listening;
+  // Receives each access-log line (no newline). Empty: the line goes to stderr. Must be
+  // thread-safe.
+  std::function<void(std::string_view line)> access_log;
+};
+
+using Handler =
+    std::function<HttpResponse(HttpRequest&&)>;  // called on worker threads, concurrently
+
+// Parses "HOST:PORT" (IPv4, [IPv6], or hostname "localhost"). False + error on a bad value.
+bool ParseListen(std::string_view text, ServerOptions* out, std::string* error);
+
+// Serves until SIGINT/SIGTERM (or RequestStop), then stops accepting, finishes requests in flight
+// (bounded by drain_timeout), returns 0. Prints exactly "listening on http://HOST:PORT\n" to stdout
+// (flushed) once it accepts connections (HOST the bound address, PORT the real bound port).
+// Returns non-zero with a message on stderr when it cannot bind.
+int RunServer(const ServerOptions& options, Handler handler);
+
+// Asks every RunServer running in this process to stop (as SIGTERM would). Thread-safe; not
+// async-signal-safe. A no-op when no server runs.
+void RequestStop();
+
+// `wfp-host backfill ...` (argv[0] == "backfill"). Returns the process exit status: 0 on success,
+// 1 on a usage error or an HTTP error answer, 2 when the server cannot be reached.
+int RunBackfillClient(int argc, char** argv);
+
+}  // namespace wfp::host
+
+#endif  // WFP_HOST_STUB_SERVER_SERVER_H_

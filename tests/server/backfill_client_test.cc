@@ -1,0 +1,3 @@
+#include "server/server.h"
+#include <gtest/gtest.h>
+TEST(Placeholder, Builds) {}
