@@ -27,6 +27,7 @@ set(_rec_hash "${CMAKE_MATCH_3}")
 
 if(_major EQUAL _rec_major AND _minor EQUAL _rec_minor)
   if(NOT _hash STREQUAL _rec_hash)
+    message(NOTICE "abi-check: header changed without a version change (still ${_major}.${_minor})")
     message(FATAL_ERROR
       "${HEADER} changed but its version is still ${_major}.${_minor}.\n"
       "An ABI change needs a version change: bump WFP_ABI_VERSION_MINOR when fields or functions are "
@@ -42,5 +43,6 @@ if(_major LESS _rec_major OR (_major EQUAL _rec_major AND _minor LESS _rec_minor
   message(FATAL_ERROR "ABI version went backwards: recorded ${_rec_major}.${_rec_minor}, header says "
                       "${_major}.${_minor}")
 endif()
+message(NOTICE "abi-check: version changed from ${_rec_major}.${_rec_minor} to ${_major}.${_minor}, record stale")
 message(FATAL_ERROR "ABI version changed from ${_rec_major}.${_rec_minor} to ${_major}.${_minor}: "
                     "record the new header in ${RECORD}:\n${_now}")
