@@ -102,23 +102,12 @@ static int32_t store(void *user_data, const wfp_request *r, wfp_call *call) {
   return tp_respond_json(g_host, call, 200, body) == WFP_OK ? 0 : 1;
 }
 
-static int32_t leak(void *user_data, const wfp_request *r, wfp_call *call) {
-  wfp_txn *txn = NULL;
-  char body[64];
-  wfp_status begin = g_host->store->begin(call, &txn);
-  (void)user_data;
-  (void)r;
-  snprintf(body, sizeof body, "{\"begin\":%d}", (int)begin);
-  return tp_respond_json(g_host, call, 200, body) == WFP_OK ? 0 : 1; /* txn deliberately open */
-}
-
 static int32_t init(const wfp_host_api *host, void **out_state) {
   if (!host || host->struct_size < sizeof(wfp_host_api) || !host->store) return 1;
   g_host = host;
   if (tp_route(host, "GET", "/ping", ping, NULL) != WFP_OK) return 1;
   if (tp_route(host, "POST", "/echo/{name}", echo, NULL) != WFP_OK) return 1;
   if (tp_route(host, "GET", "/store/{id}", store, NULL) != WFP_OK) return 1;
-  if (tp_route(host, "POST", "/leak", leak, NULL) != WFP_OK) return 1;
   host->log(host->host, WFP_LOG_INFO, tp_str("ok plugin ready"));
   *out_state = NULL;
   return 0;
