@@ -207,25 +207,25 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      std::string method = "-", path = "-";
-      if (parser_->is_header_done()) {
-        method = std::string(parser_->get().method_string());
-        path = PathOf(parser_->get().target());
-      }
+    // The start line (and the fields) are in the message as soon as they were parsed, even when
+    // the header as a whole was refused.
+    const auto& partial = parser_->get();
+    std::string method =
+        partial.method_string().empty() ? "-" : std::string(partial.method_string());
+    std::string path = partial.target().empty() ? "-" : PathOf(partial.target());
+    if (ec == http::error::body_limit)
       return RespondError(413,
                           fmt::format("request body is larger than {} bytes", options().body_limit),
-                          method, path);
-    }
+                          std::move(method), std::move(path));
     if (ec == http::error::header_limit)
       return RespondError(
-          431, fmt::format("request header is larger than {} bytes", options().header_limit), "-",
-          "-");
+          431, fmt::format("request header is larger than {} bytes", options().header_limit),
+          std::move(method), std::move(path));
     // Any other parse error (bad start line, bad field, bad chunk) is the client's: 400. A client
     // that went away, timed out or closed between requests is simply dropped.
     if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
         ec != http::error::end_of_stream && ec != http::error::partial_message)
-      return RespondError(400, "malformed HTTP request", "-", "-");
+      return RespondError(400, "malformed HTTP request", std::move(method), std::move(path));
     Close();
   }
 
@@ -333,7 +333,10 @@ class Session : public std::enable_shared_from_this<Session> {
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
     core_->Log(fmt::format("{} {} {} {}ms", method_, path_, res_.result_int(), ms));
     if (ec) return Close();
-    if (!res_.keep_alive() || linger) return LingeringClose();
+    // After an error the client may still be sending (a body we refused): linger so it can read
+    // our answer. After a normal last response, linger only if it pipelined more requests.
+    if (linger || (!res_.keep_alive() && buffer_.size() > 0)) return LingeringClose();
+    if (!res_.keep_alive()) return Close();
     DoRead();
   }
 

@@ -1,3 +1,4 @@
-#include "server/server.h"
 #include <gtest/gtest.h>
+
+#include "server/server.h"
 TEST(Placeholder, Builds) {}
