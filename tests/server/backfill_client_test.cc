@@ -1,4 +1,372 @@
+// `wfp-host backfill`: argument parsing, the --from conversion (time zones, DST), the request body,
+// the URL check, the rendering, and whole runs against an in-process server with a canned handler.
+#include "server/backfill_client.h"
+
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "server/server.h"
-TEST(Placeholder, Builds) {}
+#include "test_support.h"
+
+namespace wfp::host {
+namespace {
+
+namespace json = boost::json;
+
+bool Parse(std::vector<const char*> argv, BackfillArgs* args, std::string* error,
+           const char* env = nullptr) {
+  argv.insert(argv.begin(), "backfill");
+  return ParseBackfillArgs(static_cast<int>(argv.size()), argv.data(), env, args, error);
+}
+
+TEST(BackfillArgs, ParsesEveryOption) {
+  BackfillArgs a;
+  std::string error;
+  ASSERT_TRUE(Parse({"--server", "http://127.0.0.1:9", "--api-key", "k1", "5", "--from",
+                     "2024-01-08", "--tz=Asia/Tokyo", "--count", "3", "--name", "fix-1",
+                     "--skip-existing", "--dry-run", "--if-match", "\"abc\"", "--timeout", "7"},
+                    &a, &error))
+      << error;
+  EXPECT_EQ(a.server, "http://127.0.0.1:9");
+  EXPECT_EQ(a.api_key, "k1");
+  EXPECT_EQ(a.schedule_id, "5");
+  EXPECT_EQ(a.from, "2024-01-08");
+  EXPECT_EQ(a.tz, "Asia/Tokyo");
+  EXPECT_EQ(a.count, 3);
+  EXPECT_EQ(a.name, "fix-1");
+  EXPECT_TRUE(a.skip_existing);
+  EXPECT_TRUE(a.dry_run);
+  EXPECT_FALSE(a.advance);
+  EXPECT_EQ(a.if_match, "\"abc\"");
+  EXPECT_EQ(a.timeout, std::chrono::seconds(7));
+  EXPECT_FALSE(a.help);
+}
+
+TEST(BackfillArgs, DefaultsAndEnvironmentKey) {
+  BackfillArgs a;
+  std::string error;
+  ASSERT_TRUE(Parse({"7", "--advance", "--skip-existing"}, &a, &error, "env-key")) << error;
+  EXPECT_EQ(a.server, "http://127.0.0.1:8080");
+  EXPECT_EQ(a.api_key, "env-key");
+  EXPECT_EQ(a.tz, "UTC");
+  EXPECT_FALSE(a.from);  // optional with --advance
+  EXPECT_FALSE(a.count);
+  EXPECT_FALSE(a.name);
+  ASSERT_TRUE(Parse({"7", "--from", "2024-01-01", "--api-key", "flag"}, &a, &error, "env"));
+  EXPECT_EQ(a.api_key, "flag");  // the flag wins
+}
+
+TEST(BackfillArgs, HelpWinsOverEverythingElse) {
+  BackfillArgs a;
+  std::string error;
+  ASSERT_TRUE(Parse({"--bogus", "--help"}, &a, &error));
+  EXPECT_TRUE(a.help);
+  EXPECT_NE(BackfillUsage().find("--skip-existing"), std::string::npos);
+}
+
+TEST(BackfillArgs, UsageErrorsSayWhatIsWrong) {
+  struct Case {
+    std::vector<const char*> argv;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {{"--api-key", "k", "--from", "2024-01-01"}, "missing SCHEDULE_ID"},
+      {{"--api-key", "k", "5", "6", "--from", "2024-01-01"}, "one SCHEDULE_ID only"},
+      {{"--api-key", "k", "abc", "--from", "2024-01-01"}, "SCHEDULE_ID must be a positive integer"},
+      {{"--api-key", "k", "0", "--from", "2024-01-01"}, "SCHEDULE_ID must be a positive integer"},
+      {{"--api-key", "k", "2147483648", "--from", "x"}, "SCHEDULE_ID must be a positive integer"},
+      {{"5", "--from", "2024-01-01"}, "missing --api-key"},
+      {{"--api-key", "k", "5"}, "missing --from"},
+      {{"--api-key", "k", "5", "--from"}, "--from needs a value"},
+      {{"--api-key", "k", "5", "--from", "x", "--count", "-1"}, "--count must be"},
+      {{"--api-key", "k", "5", "--from", "x", "--count", "3x"}, "--count must be"},
+      {{"--api-key", "k", "5", "--from", "x", "--skip-existnig"}, "unknown option --skip-existnig"},
+      {{"--api-key", "k", "5", "--from", "x", "--dry-run=yes"}, "--dry-run takes no value"},
+      {{"--api-key", "k", "5", "--from", "x", "-n"}, "unknown option -n"},
+      {{"--api-key", "k", "5", "--from", "x", "--timeout", "0"}, "--timeout must be"},
+  };
+  for (const auto& c : cases) {
+    BackfillArgs a;
+    std::string error;
+    EXPECT_FALSE(Parse(c.argv, &a, &error)) << c.message;
+    EXPECT_NE(error.find(c.message), std::string::npos) << error;
+  }
+}
+
+std::string From(std::string_view text, std::string_view tz = "UTC") {
+  std::string iso, error;
+  if (!ConvertFromTime(text, tz, &iso, &error)) return "error: " + error;
+  return iso;
+}
+
+TEST(BackfillFromTime, InstantsWithAnOffsetAreKept) {
+  EXPECT_EQ(From("2024-01-08T00:00:00+09:00", "America/New_York"), "2024-01-08T00:00:00+09:00");
+  EXPECT_EQ(From("2023-08-18T06:52:33Z"), "2023-08-18T06:52:33Z");
+  EXPECT_EQ(From("2023-08-18T06:52:33.250Z"), "2023-08-18T06:52:33.250Z");
+  EXPECT_EQ(From("2024-01-08 00:00:00-0530"), "2024-01-08T00:00:00-05:30");
+  EXPECT_EQ(From("2024-01-08T00:00:00+09"), "2024-01-08T00:00:00+09:00");
+}
+
+TEST(BackfillFromTime, WallClockTimesAreReadInTheZone) {
+  EXPECT_EQ(From("2024-01-08"), "2024-01-08T00:00:00+00:00");
+  EXPECT_EQ(From("2024-01-08", "Asia/Tokyo"), "2024-01-08T00:00:00+09:00");
+  EXPECT_EQ(From("2024-01-08 09:30:15", "Asia/Tokyo"), "2024-01-08T09:30:15+09:00");
+  EXPECT_EQ(From("2024-07-01T12:00:00", "Europe/Berlin"), "2024-07-01T12:00:00+02:00");
+  EXPECT_EQ(From("2024-02-29", "America/Los_Angeles"), "2024-02-29T00:00:00-08:00");
+}
+
+TEST(BackfillFromTime, TimeInASpringForwardGapMovesForwardByTheGap) {
+  // New York, 2024-03-10: 02:00 EST -> 03:00 EDT.
+  EXPECT_EQ(From("2024-03-10 02:30:00", "America/New_York"), "2024-03-10T03:30:00-04:00");
+  // Lord Howe, 2024-10-06: 02:00 +10:30 -> 02:30 +11:00 (a half-hour gap).
+  EXPECT_EQ(From("2024-10-06 02:10:00", "Australia/Lord_Howe"), "2024-10-06T02:40:00+11:00");
+}
+
+TEST(BackfillFromTime, TimeInAFallBackOverlapIsTheLaterInstant) {
+  // New York, 2024-11-03: 01:00-02:00 happens twice; the later one is EST (-05:00).
+  EXPECT_EQ(From("2024-11-03 01:30:00", "America/New_York"), "2024-11-03T01:30:00-05:00");
+  EXPECT_EQ(From("2024-11-03 00:59:59", "America/New_York"), "2024-11-03T00:59:59-04:00");
+}
+
+TEST(BackfillFromTime, BadValuesAreErrors) {
+  for (const char* bad :
+       {"yesterday", "2024-02-30", "2024-13-01", "2024-01-08T25:00:00Z", "2024-01-08T10:60:00Z",
+        "2024-01-08T10:00Z", "2024-1-8", "2024-01-08X", "2024-01-08T00:00:00+9",
+        "2024-01-08T00:00:00+19:00", "2024-01-08T00:00:00.Z", "2024-01-08Z"})
+    EXPECT_EQ(From(bad).rfind("error: bad --from", 0), 0u) << bad << " -> " << From(bad);
+  EXPECT_EQ(From("2024-01-08", "Mars/Olympus").rfind("error: unknown time zone 'Mars/Olympus'", 0),
+            0u);
+}
+
+TEST(BackfillBody, HasTheSetFieldsOnly) {
+  BackfillArgs a;
+  EXPECT_EQ(json::parse(BuildBackfillBody(a, std::string("2024-01-08T00:00:00+09:00"))),
+            json::parse(R"({"fromTime":"2024-01-08T00:00:00+09:00","dryRun":false})"));
+  a.name = "fix-1";
+  a.count = 0;
+  a.skip_existing = true;
+  a.advance = true;
+  a.dry_run = true;
+  EXPECT_EQ(json::parse(BuildBackfillBody(a, std::nullopt)),
+            json::parse(R"({"attemptName":"fix-1","count":0,"skipExisting":true,
+                            "advanceSchedule":true,"dryRun":true})"));
+}
+
+TEST(BackfillUrl, AcceptsHttpOnly) {
+  HttpUrl u;
+  std::string error;
+  ASSERT_TRUE(ParseHttpUrl("http://127.0.0.1:8080", &u, &error)) << error;
+  EXPECT_EQ(u.host, "127.0.0.1");
+  EXPECT_EQ(u.port, 8080);
+  EXPECT_EQ(u.base_path, "");
+  ASSERT_TRUE(ParseHttpUrl("http://localhost/wf/", &u, &error)) << error;
+  EXPECT_EQ(u.host, "localhost");
+  EXPECT_EQ(u.port, 80);
+  EXPECT_EQ(u.base_path, "/wf");
+  ASSERT_TRUE(ParseHttpUrl("http://[::1]:9/", &u, &error)) << error;
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_EQ(u.port, 9);
+  ASSERT_FALSE(ParseHttpUrl("https://127.0.0.1:8443", &u, &error));
+  EXPECT_NE(error.find("https is not supported"), std::string::npos) << error;
+  for (const char* bad : {"127.0.0.1:8080", "ftp://x", "http://", "http://:80", "http://h:0",
+                          "http://h:99999", "http://h:8o", "http://h/?q=1", "http://u@h/"}) {
+    EXPECT_FALSE(ParseHttpUrl(bad, &u, &error)) << bad;
+    EXPECT_NE(error.find("--server"), std::string::npos) << error;
+  }
+}
+
+constexpr std::string_view kAnswer = R"({"id":"5","project":{"id":"1","name":"etl"},
+  "workflow":{"id":"11","name":"load"},
+  "nextScheduleTime":"2024-01-11T00:00:00+09:00","nextRunTime":"2024-01-10T15:00:00Z",
+  "attempts":[
+   {"id":"1000","index":1,"sessionId":"100","sessionUuid":"u1","sessionTime":"2024-01-08T00:00:00+09:00",
+    "retryAttemptName":"fix-1","status":"queued","done":false},
+   {"id":"1001","index":2,"sessionId":"102","sessionUuid":"u2","sessionTime":"2024-01-10T00:00:00+09:00",
+    "retryAttemptName":"fix-1","status":"blocked","done":false}],
+  "skipped":[{"sessionTime":"2024-01-09T00:00:00+09:00","sessionId":"101",
+              "reason":"session already has attempts"}]})";
+
+constexpr std::string_view kRendered =
+    "schedule 5: project etl, workflow load\n"
+    "attempts created:\n"
+    "  session time               attempt name  index  status   session id\n"
+    "  2024-01-08T00:00:00+09:00  fix-1         1      queued   100\n"
+    "  2024-01-10T00:00:00+09:00  fix-1         2      blocked  102\n"
+    "skipped (sessions that already exist):\n"
+    "  session time               session id  reason\n"
+    "  2024-01-09T00:00:00+09:00  101         session already has attempts\n"
+    "schedule's next session time: 2024-01-11T00:00:00+09:00\n"
+    "schedule's next run time:     2024-01-10T15:00:00Z\n"
+    "2 attempts created, 1 skipped\n";
+
+TEST(BackfillRender, PrintsTheTableSkippedPointerAndSummary) {
+  std::string out, error;
+  ASSERT_TRUE(RenderBackfillResult(kAnswer, false, &out, &error)) << error;
+  EXPECT_EQ(out, kRendered);
+}
+
+TEST(BackfillRender, DryRunSaysWouldAndMarksNewSessions) {
+  std::string out, error;
+  ASSERT_TRUE(RenderBackfillResult(
+      R"({"id":"5","project":{"name":"etl"},"workflow":{"name":"load"},
+          "nextScheduleTime":"2024-01-11T00:00:00+09:00","nextRunTime":"2024-01-10T15:00:00Z",
+          "attempts":[{"id":"0","index":1,"sessionId":"0","sessionTime":"2024-01-08T00:00:00+09:00",
+                       "retryAttemptName":null,"status":"queued"}],"skipped":[]})",
+      true, &out, &error))
+      << error;
+  EXPECT_NE(out.find("attempts that would be created:\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  2024-01-08T00:00:00+09:00  -             1      queued  (new)\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("skipped ("), std::string::npos) << out;
+  EXPECT_NE(out.find("\ndry run: 1 attempt would be created, 0 skipped; nothing was changed\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(BackfillRender, RejectsAnswersThatAreNotTheRoutes) {
+  std::string out, error;
+  EXPECT_FALSE(RenderBackfillResult("<html>", false, &out, &error));
+  EXPECT_FALSE(RenderBackfillResult(R"({"id":"5"})", false, &out, &error));
+  EXPECT_FALSE(RenderBackfillResult("[]", false, &out, &error));
+}
+
+TEST(BackfillErrorMessage, PrefersTheJsonMessage) {
+  EXPECT_EQ(ErrorMessageOf(409, R"({"message":"Attempt exists","status":409})"), "Attempt exists");
+  EXPECT_EQ(ErrorMessageOf(502, "  Bad gateway\r\n"), "Bad gateway");
+  EXPECT_EQ(ErrorMessageOf(404, ""), "Not Found");
+}
+
+// A whole run: argv -> HTTP request -> the canned server -> stdout/stderr and the exit status.
+class BackfillRun : public ::testing::Test {
+ protected:
+  BackfillRun()
+      : server_({}, [this](HttpRequest&& r) {
+          std::lock_guard<std::mutex> lock(mu_);
+          requests_.push_back(r);
+          return reply_;
+        }) {}
+
+  struct Result {
+    int status;
+    std::string out, err;
+  };
+  Result Run(std::vector<std::string> args) {
+    std::vector<char*> argv;
+    args.insert(args.begin(), "backfill");
+    for (auto& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    const int status = RunBackfillClient(static_cast<int>(argv.size()), argv.data());
+    Result r{status, ::testing::internal::GetCapturedStdout(),
+             ::testing::internal::GetCapturedStderr()};
+    return r;
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+
+  std::mutex mu_;
+  std::vector<HttpRequest> requests_;
+  HttpResponse reply_{200, {{"content-type", "application/json"}}, std::string(kAnswer)};
+  testing::TestServer server_;
+};
+
+TEST_F(BackfillRun, PostsTheRequestAndPrintsTheTable) {
+  auto r = Run({"--server", Url(), "--api-key", "k-site1", "5", "--from", "2024-01-08", "--tz",
+                "Asia/Tokyo", "--count", "3", "--name", "fix-1", "--skip-existing"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, kRendered);
+  EXPECT_EQ(r.err, "");
+  ASSERT_EQ(requests_.size(), 1u);
+  const HttpRequest& req = requests_[0];
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/api/schedules/5/backfill");
+  ASSERT_TRUE(FindHeader(req.headers, "authorization"));
+  EXPECT_EQ(*FindHeader(req.headers, "authorization"), "Bearer k-site1");
+  ASSERT_TRUE(FindHeader(req.headers, "content-type"));
+  EXPECT_EQ(*FindHeader(req.headers, "content-type"), "application/json");
+  EXPECT_EQ(json::parse(req.body),
+            json::parse(R"({"fromTime":"2024-01-08T00:00:00+09:00","attemptName":"fix-1",
+                            "count":3,"skipExisting":true,"dryRun":false})"));
+}
+
+TEST_F(BackfillRun, DryRunPrintsThePlanToApply) {
+  reply_.headers.push_back({"etag", "\"p-123\""});
+  auto r = Run({"--server", Url() + "/", "--api-key", "k", "5", "--from", "2024-01-07T15:00:00Z",
+                "--name", "n", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("dry run: 2 attempts would be created, 1 skipped"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("plan: \"p-123\""), std::string::npos) << r.out;
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_EQ(json::parse(requests_[0].body),
+            json::parse(R"({"fromTime":"2024-01-07T15:00:00Z","attemptName":"n","dryRun":true})"));
+  auto applied = Run({"--server", Url(), "--api-key", "k", "5", "--from", "2024-01-07T15:00:00Z",
+                      "--name", "n", "--if-match", "\"p-123\""});
+  EXPECT_EQ(applied.status, 0) << applied.err;
+  ASSERT_EQ(requests_.size(), 2u);
+  ASSERT_TRUE(FindHeader(requests_[1].headers, "if-match"));
+  EXPECT_EQ(*FindHeader(requests_[1].headers, "if-match"), "\"p-123\"");
+}
+
+TEST_F(BackfillRun, AdvanceWithoutFromSendsNoFromTime) {
+  auto r = Run({"--server", Url(), "--api-key", "k", "9", "--advance", "--skip-existing"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_EQ(requests_[0].target, "/api/schedules/9/backfill");
+  EXPECT_EQ(json::parse(requests_[0].body),
+            json::parse(R"({"skipExisting":true,"advanceSchedule":true,"dryRun":false})"));
+}
+
+TEST_F(BackfillRun, ErrorAnswerIsPrintedToStderrWithExitOne) {
+  reply_ = HttpResponse{
+      409,
+      {{"content-type", "application/json"}},
+      R"({"message":"Attempt of project id=1 workflow=load instant=2024-01-07T15:00:00Z attempt name=fix-1 already exists","status":409})"};
+  auto r =
+      Run({"--server", Url(), "--api-key", "k", "5", "--from", "2024-01-08", "--name", "fix-1"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "error: 409: Attempt of project id=1 workflow=load instant=2024-01-07T15:00:00Z "
+            "attempt name=fix-1 already exists\n");
+}
+
+TEST_F(BackfillRun, UsageErrorsDoNotSendAnything) {
+  auto https =
+      Run({"--server", "https://127.0.0.1:1", "--api-key", "k", "5", "--from", "2024-01-08"});
+  EXPECT_EQ(https.status, 1);
+  EXPECT_NE(https.err.find("https is not supported"), std::string::npos) << https.err;
+  auto bad_from = Run({"--server", Url(), "--api-key", "k", "5", "--from", "2024-02-30"});
+  EXPECT_EQ(bad_from.status, 1);
+  EXPECT_NE(bad_from.err.find("error: bad --from '2024-02-30'"), std::string::npos) << bad_from.err;
+  EXPECT_TRUE(requests_.empty());
+  auto help = Run({"--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_EQ(help.out.rfind("usage: wfp-host backfill", 0), 0u);
+}
+
+TEST(BackfillRunUnreachable, ConnectionFailureExitsTwo) {
+  // A port that was free a moment ago (nothing listens on it now).
+  uint16_t port;
+  {
+    testing::TestServer gone({}, [](HttpRequest&&) { return HttpResponse{}; });
+    port = gone.port();
+  }
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  std::vector<std::string> args = {"backfill", "--server", url,      "--api-key",
+                                   "k",        "5",        "--from", "2024-01-08"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ::testing::internal::CaptureStderr();
+  const int status = RunBackfillClient(static_cast<int>(argv.size()), argv.data());
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(status, 2);
+  EXPECT_EQ(err.rfind("error: cannot reach " + url + ": connect failed", 0), 0u) << err;
+}
+
+}  // namespace
+}  // namespace wfp::host
