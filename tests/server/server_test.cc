@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -429,6 +430,20 @@ TEST(Server, AccessLogHasMethodPathStatusDurationAndNoSecrets) {
     EXPECT_EQ(line.substr(line.size() - 2), "ms") << line;
     for (const char* secret : {"secret", "Bearer", "api_key", "{"})
       EXPECT_EQ(line.find(secret), std::string::npos) << line;
+  }
+}
+
+TEST(Server, SigtermAndSigintStopTheServerWithStatusZero) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    TestServer server({}, Echo);
+    ASSERT_NE(server.port(), 0);
+    Conn c(server.port());
+    ASSERT_TRUE(c.Send(Get("/before")));
+    ASSERT_TRUE(c.Read());
+    // The server's signal_set owns SIGINT/SIGTERM while it runs, so this does not kill the test.
+    ASSERT_EQ(::raise(sig), 0);
+    EXPECT_EQ(server.Join(), 0) << sig;
+    EXPECT_TRUE(c.WaitClosed());
   }
 }
 
