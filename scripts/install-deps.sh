@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libsqlite3-dev sqlite3 libcctz-dev tzdata
+  libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl time
 )

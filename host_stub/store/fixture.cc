@@ -1,0 +1,844 @@
+// Store::Seed and Store::Dump: the fixture format of wfp-host (spec/stub-host.md). Seed reads the
+// whole fixture into plain structs (shape and types), then, inside one BEGIN IMMEDIATE transaction,
+// checks ids and references (against the fixture and what the store already holds), assigns omitted
+// ids and writes; the first problem found is reported with its JSON path and nothing is written.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <initializer_list>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "store/internal.h"
+#include "store/store.h"
+
+namespace wfp::host {
+namespace {
+
+namespace json = boost::json;
+using store_internal::ColumnText;
+using store_internal::FormatUtc;
+using store_internal::ParseInstant;
+
+// ---- attempt status <-> stored flags ----------------------------------------------------------
+
+constexpr int kStateQueued = 0;
+constexpr int kStateBlocked = 1;
+constexpr int kStateRunning = 2;
+
+struct Flags {
+  int done;
+  int success;
+  int cancel_requested;
+  int state;
+};
+
+constexpr std::array<std::pair<std::string_view, Flags>, 7> kStatuses = {{
+    {"success", {1, 1, 0, kStateRunning}},
+    {"killed", {1, 0, 1, kStateRunning}},
+    {"error", {1, 0, 0, kStateRunning}},
+    {"canceling", {0, 0, 1, kStateRunning}},
+    {"blocked", {0, 0, 0, kStateBlocked}},
+    {"running", {0, 0, 0, kStateRunning}},
+    {"queued", {0, 0, 0, kStateQueued}},
+}};
+
+// The route's status of an attempt from its flags (spec/backfill-route.md).
+std::string_view StatusOf(const Flags& f) {
+  if (f.success) return "success";
+  if (f.done) return f.cancel_requested ? "killed" : "error";
+  if (f.cancel_requested) return "canceling";
+  if (f.state == kStateBlocked) return "blocked";
+  if (f.state == kStateRunning) return "running";
+  return "queued";
+}
+
+// ---- the fixture as read ----------------------------------------------------------------------
+
+struct SiteIn {
+  std::string path;
+  std::optional<int64_t> id;
+  std::vector<std::string> keys;
+};
+struct ProjectIn {
+  std::string path;
+  std::optional<int64_t> id;
+  int64_t site_id = 0;
+  std::string name;
+};
+struct WorkflowIn {
+  std::string path;
+  std::optional<int64_t> id;
+  int64_t project_id = 0;
+  std::string name;
+  std::string timezone;
+  std::optional<std::string> schedule;  // JSON text
+  std::optional<std::string> pool_id;
+};
+struct ScheduleIn {
+  std::string path;
+  std::optional<int64_t> id;
+  int64_t workflow_id = 0;
+  int64_t next_schedule_time = 0;
+  int64_t next_run_time = 0;
+  std::optional<int64_t> last_session_time;
+  std::optional<int64_t> disabled_at;
+};
+struct AttemptIn {
+  std::string path;
+  std::optional<int64_t> id;
+  int32_t index = 0;
+  std::optional<std::string> name;
+  Flags flags{};
+  std::string params;  // JSON text of an object
+  int64_t created_at = 0;
+  std::optional<int64_t> finished_at;
+  std::optional<std::string> pool_id;
+  std::optional<int64_t> depends_on_session_id;
+};
+struct SessionIn {
+  std::string path;
+  std::optional<int64_t> id;
+  int64_t project_id = 0;
+  std::string workflow_name;
+  int64_t session_time = 0;
+  std::optional<std::string> uuid;
+  std::vector<AttemptIn> attempts;
+};
+struct FixtureIn {
+  std::vector<SiteIn> sites;
+  std::vector<ProjectIn> projects;
+  std::vector<WorkflowIn> workflows;
+  std::vector<ScheduleIn> schedules;
+  std::vector<SessionIn> sessions;
+};
+
+// Whether a field may be absent or null.
+enum class Need { kRequired, kOptional };
+
+// Reads the fixture's shape and types; remembers the first error with its path.
+class Reader {
+ public:
+  const std::string& error() const { return error_; }
+  bool ok() const { return error_.empty(); }
+
+  bool Fail(const std::string& path, std::string_view message) {
+    if (error_.empty()) error_ = fmt::format("{}: {}", path, message);
+    return false;
+  }
+
+  const json::object* Object(const json::value& v, const std::string& path,
+                             std::initializer_list<std::string_view> allowed) {
+    const json::object* o = v.if_object();
+    if (!o) {
+      Fail(path, "expected an object");
+      return nullptr;
+    }
+    for (const auto& kv : *o) {
+      if (std::find(allowed.begin(), allowed.end(), std::string_view(kv.key())) == allowed.end()) {
+        Fail(path + "." + std::string(kv.key()), "unknown key");
+        return nullptr;
+      }
+    }
+    return o;
+  }
+
+  // The array at o[key] (absent or null: empty).
+  const json::array* Array(const json::object& o, std::string_view key, const std::string& path) {
+    static const json::array kEmpty;
+    const json::value* v = o.if_contains(key);
+    if (!v || v->is_null()) return &kEmpty;
+    if (!v->is_array()) {
+      Fail(Path(path, key), "expected an array");
+      return nullptr;
+    }
+    return &v->get_array();
+  }
+
+  // A field that is present and not null, or an error when it must be; nullptr otherwise.
+  const json::value* Value(const json::object& o, std::string_view key, const std::string& path,
+                           Need need) {
+    const json::value* v = o.if_contains(key);
+    if (v && !v->is_null()) return v;
+    if (need == Need::kRequired) Fail(Path(path, key), v ? "must not be null" : "missing");
+    return nullptr;
+  }
+
+  bool Int(const json::object& o, std::string_view key, const std::string& path, Need need,
+           std::optional<int64_t>* out) {
+    *out = std::nullopt;
+    const json::value* v = Value(o, key, path, need);
+    if (!v) return ok();
+    if (!v->is_int64()) return Fail(Path(path, key), "expected an integer");
+    *out = v->get_int64();
+    return true;
+  }
+
+  // An id or a reference to one: a positive integer.
+  bool Id(const json::object& o, std::string_view key, const std::string& path, Need need,
+          std::optional<int64_t>* out) {
+    if (!Int(o, key, path, need, out)) return false;
+    if (*out && **out <= 0) return Fail(Path(path, key), "expected a positive integer id");
+    return true;
+  }
+
+  bool String(const json::object& o, std::string_view key, const std::string& path, Need need,
+              std::optional<std::string>* out) {
+    *out = std::nullopt;
+    const json::value* v = Value(o, key, path, need);
+    if (!v) return ok();
+    if (!v->is_string()) return Fail(Path(path, key), "expected a string");
+    *out = std::string(v->get_string());
+    return true;
+  }
+
+  bool Time(const json::object& o, std::string_view key, const std::string& path, Need need,
+            std::optional<int64_t>* out) {
+    *out = std::nullopt;
+    const json::value* v = Value(o, key, path, need);
+    if (!v) return ok();
+    if (!v->is_string()) return Fail(Path(path, key), "expected a time string");
+    *out = ParseInstant(v->get_string());
+    if (!*out)
+      return Fail(Path(path, key),
+                  fmt::format("not an ISO-8601 instant with an offset in whole seconds: '{}'",
+                              std::string_view(v->get_string())));
+    return true;
+  }
+
+  static std::string Path(const std::string& path, std::string_view key) {
+    return path + "." + std::string(key);
+  }
+  static std::string Index(const std::string& path, size_t i) {
+    return fmt::format("{}[{}]", path, i);
+  }
+
+ private:
+  std::string error_;
+};
+
+bool ReadFixture(const json::value& fixture, Reader& r, FixtureIn* out) {
+  const json::object* top =
+      r.Object(fixture, "$", {"sites", "projects", "workflows", "schedules", "sessions"});
+  if (!top) return false;
+  std::optional<int64_t> i64;
+  std::optional<std::string> str;
+
+  const json::array* sites = r.Array(*top, "sites", "$");
+  if (!sites) return false;
+  for (size_t i = 0; i < sites->size(); ++i) {
+    SiteIn& s = out->sites.emplace_back();
+    s.path = Reader::Index("$.sites", i);
+    const json::object* o = r.Object((*sites)[i], s.path, {"id", "apiKeys", "apiKeyCount"});
+    if (!o || !r.Id(*o, "id", s.path, Need::kOptional, &s.id)) return false;
+    if (!r.Int(*o, "apiKeyCount", s.path, Need::kOptional, &i64)) return false;
+    if (i64 && *i64 < 0) return r.Fail(Reader::Path(s.path, "apiKeyCount"), "must not be negative");
+    const json::array* keys = r.Array(*o, "apiKeys", s.path);
+    if (!keys) return false;
+    for (size_t k = 0; k < keys->size(); ++k) {
+      const json::string* key = (*keys)[k].if_string();
+      if (!key || key->empty())
+        return r.Fail(Reader::Index(Reader::Path(s.path, "apiKeys"), k),
+                      "expected a non-empty string");
+      s.keys.emplace_back(*key);
+    }
+  }
+
+  const json::array* projects = r.Array(*top, "projects", "$");
+  if (!projects) return false;
+  for (size_t i = 0; i < projects->size(); ++i) {
+    ProjectIn& p = out->projects.emplace_back();
+    p.path = Reader::Index("$.projects", i);
+    const json::object* o = r.Object((*projects)[i], p.path, {"id", "siteId", "name"});
+    if (!o || !r.Id(*o, "id", p.path, Need::kOptional, &p.id) ||
+        !r.Id(*o, "siteId", p.path, Need::kRequired, &i64))
+      return false;
+    p.site_id = *i64;
+    if (!r.String(*o, "name", p.path, Need::kRequired, &str)) return false;
+    p.name = *str;
+  }
+
+  const json::array* workflows = r.Array(*top, "workflows", "$");
+  if (!workflows) return false;
+  for (size_t i = 0; i < workflows->size(); ++i) {
+    WorkflowIn& w = out->workflows.emplace_back();
+    w.path = Reader::Index("$.workflows", i);
+    const json::object* o = r.Object((*workflows)[i], w.path,
+                                     {"id", "projectId", "name", "timezone", "schedule", "poolId"});
+    if (!o || !r.Id(*o, "id", w.path, Need::kOptional, &w.id) ||
+        !r.Id(*o, "projectId", w.path, Need::kRequired, &i64))
+      return false;
+    w.project_id = *i64;
+    if (!r.String(*o, "name", w.path, Need::kRequired, &str)) return false;
+    w.name = *str;
+    if (!r.String(*o, "timezone", w.path, Need::kOptional, &str)) return false;
+    w.timezone = str.value_or("UTC");
+    if (const json::value* v = r.Value(*o, "schedule", w.path, Need::kOptional)) {
+      if (!v->is_object()) return r.Fail(Reader::Path(w.path, "schedule"), "expected an object");
+      w.schedule = json::serialize(*v);
+    }
+    if (!r.String(*o, "poolId", w.path, Need::kOptional, &w.pool_id)) return false;
+  }
+
+  const json::array* schedules = r.Array(*top, "schedules", "$");
+  if (!schedules) return false;
+  for (size_t i = 0; i < schedules->size(); ++i) {
+    ScheduleIn& s = out->schedules.emplace_back();
+    s.path = Reader::Index("$.schedules", i);
+    const json::object* o = r.Object(
+        (*schedules)[i], s.path,
+        {"id", "workflowId", "nextScheduleTime", "nextRunTime", "lastSessionTime", "disabledAt"});
+    if (!o || !r.Id(*o, "id", s.path, Need::kOptional, &s.id) ||
+        !r.Id(*o, "workflowId", s.path, Need::kRequired, &i64))
+      return false;
+    s.workflow_id = *i64;
+    if (!r.Time(*o, "nextScheduleTime", s.path, Need::kRequired, &i64)) return false;
+    s.next_schedule_time = *i64;
+    if (!r.Time(*o, "nextRunTime", s.path, Need::kRequired, &i64)) return false;
+    s.next_run_time = *i64;
+    if (!r.Time(*o, "lastSessionTime", s.path, Need::kOptional, &s.last_session_time) ||
+        !r.Time(*o, "disabledAt", s.path, Need::kOptional, &s.disabled_at))
+      return false;
+  }
+
+  const json::array* sessions = r.Array(*top, "sessions", "$");
+  if (!sessions) return false;
+  for (size_t i = 0; i < sessions->size(); ++i) {
+    SessionIn& s = out->sessions.emplace_back();
+    s.path = Reader::Index("$.sessions", i);
+    const json::object* o =
+        r.Object((*sessions)[i], s.path,
+                 {"id", "projectId", "workflowName", "sessionTime", "uuid", "attempts"});
+    if (!o || !r.Id(*o, "id", s.path, Need::kOptional, &s.id) ||
+        !r.Id(*o, "projectId", s.path, Need::kRequired, &i64))
+      return false;
+    s.project_id = *i64;
+    if (!r.String(*o, "workflowName", s.path, Need::kRequired, &str)) return false;
+    s.workflow_name = *str;
+    if (!r.Time(*o, "sessionTime", s.path, Need::kRequired, &i64)) return false;
+    s.session_time = *i64;
+    if (!r.String(*o, "uuid", s.path, Need::kOptional, &s.uuid)) return false;
+    const json::array* attempts = r.Array(*o, "attempts", s.path);
+    if (!attempts) return false;
+    int32_t max_index = 0;
+    for (size_t k = 0; k < attempts->size(); ++k) {
+      AttemptIn& a = s.attempts.emplace_back();
+      a.path = Reader::Index(Reader::Path(s.path, "attempts"), k);
+      const json::object* ao = r.Object((*attempts)[k], a.path,
+                                        {"id", "index", "name", "status", "params", "createdAt",
+                                         "finishedAt", "poolId", "dependsOnSessionId"});
+      if (!ao || !r.Id(*ao, "id", a.path, Need::kOptional, &a.id) ||
+          !r.Int(*ao, "index", a.path, Need::kOptional, &i64))
+        return false;
+      if (i64 && (*i64 < 1 || *i64 > INT32_MAX))
+        return r.Fail(Reader::Path(a.path, "index"), "expected an integer from 1 to 2147483647");
+      if (!i64 && max_index == INT32_MAX) return r.Fail(Reader::Path(a.path, "index"), "missing");
+      a.index = i64 ? static_cast<int32_t>(*i64) : max_index + 1;  // omitted: the next one
+      max_index = std::max(max_index, a.index);
+      if (!r.String(*ao, "name", a.path, Need::kOptional, &a.name) ||
+          !r.String(*ao, "status", a.path, Need::kRequired, &str))
+        return false;
+      auto status = std::find_if(kStatuses.begin(), kStatuses.end(),
+                                 [&](const auto& e) { return e.first == *str; });
+      if (status == kStatuses.end())
+        return r.Fail(Reader::Path(a.path, "status"),
+                      fmt::format("unknown status '{}' (one of success, killed, error, canceling, "
+                                  "blocked, running, queued)",
+                                  *str));
+      a.flags = status->second;
+      if (const json::value* v = r.Value(*ao, "params", a.path, Need::kOptional)) {
+        if (!v->is_object()) return r.Fail(Reader::Path(a.path, "params"), "expected an object");
+        a.params = json::serialize(*v);
+      } else {
+        a.params = "{}";
+      }
+      if (!r.Time(*ao, "createdAt", a.path, Need::kRequired, &i64)) return false;
+      a.created_at = *i64;
+      if (!r.Time(*ao, "finishedAt", a.path, Need::kOptional, &a.finished_at) ||
+          !r.String(*ao, "poolId", a.path, Need::kOptional, &a.pool_id) ||
+          !r.Id(*ao, "dependsOnSessionId", a.path, Need::kOptional, &a.depends_on_session_id))
+        return false;
+    }
+  }
+  return r.ok();
+}
+
+// ---- checks against the fixture and the store -------------------------------------------------
+
+// The first column of the first row of `sql` with ?1 = id, or nullopt when there is no row.
+std::optional<int64_t> QueryInt(sqlite3* db, const char* sql, int64_t id, bool* failed) {
+  sqlite3_stmt* s = nullptr;
+  std::optional<int64_t> result;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
+    *failed = true;
+    return result;
+  }
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    result = sqlite3_column_int64(s, 0);
+  else if (rc != SQLITE_DONE)
+    *failed = true;
+  sqlite3_finalize(s);
+  return result;
+}
+
+// Assigns omitted ids after the highest one of the fixture and the store; refuses duplicates.
+template <typename T>
+bool AssignIds(std::vector<T*>& items, sqlite3* db, const char* table, std::string_view what,
+               Reader& r) {
+  std::map<int64_t, const std::string*> seen;
+  int64_t max_id = 0;
+  for (T* item : items) {
+    if (!item->id) continue;
+    auto [it, inserted] = seen.emplace(*item->id, &item->path);
+    if (!inserted)
+      return r.Fail(Reader::Path(item->path, "id"),
+                    fmt::format("duplicate {} id {} (also {})", what, *item->id, *it->second));
+    max_id = std::max(max_id, *item->id);
+  }
+  bool failed = false;
+  const std::string sql = fmt::format("SELECT max(id) FROM {} WHERE ?1 = ?1", table);
+  if (auto stored = QueryInt(db, sql.c_str(), 0, &failed)) max_id = std::max(max_id, *stored);
+  if (failed) return r.Fail("$", fmt::format("reading {}: {}", table, sqlite3_errmsg(db)));
+  for (T* item : items)
+    if (!item->id) item->id = ++max_id;
+  return true;
+}
+
+template <typename T>
+std::vector<T*> Pointers(std::vector<T>& v) {
+  std::vector<T*> out;
+  for (T& x : v) out.push_back(&x);
+  return out;
+}
+
+bool Check(FixtureIn& f, sqlite3* db, Reader& r) {
+  auto sites = Pointers(f.sites);
+  auto projects = Pointers(f.projects);
+  auto workflows = Pointers(f.workflows);
+  auto schedules = Pointers(f.schedules);
+  auto sessions = Pointers(f.sessions);
+  std::vector<AttemptIn*> attempts;
+  for (SessionIn& s : f.sessions)
+    for (AttemptIn& a : s.attempts) attempts.push_back(&a);
+  if (!AssignIds(sites, db, "sites", "site", r) ||
+      !AssignIds(projects, db, "projects", "project", r) ||
+      !AssignIds(workflows, db, "workflows", "workflow", r) ||
+      !AssignIds(schedules, db, "schedules", "schedule", r) ||
+      !AssignIds(sessions, db, "sessions", "session", r) ||
+      !AssignIds(attempts, db, "attempts", "attempt", r))
+    return false;
+
+  bool failed = false;
+  auto stored = [&](const char* sql, int64_t id) { return QueryInt(db, sql, id, &failed); };
+  auto db_error = [&] {
+    return r.Fail("$", fmt::format("reading the store: {}", sqlite3_errmsg(db)));
+  };
+
+  std::set<int64_t> site_ids;
+  std::set<std::string_view> keys;
+  for (const SiteIn& s : f.sites) {
+    site_ids.insert(*s.id);
+    for (size_t k = 0; k < s.keys.size(); ++k)  // the key itself is never echoed
+      if (!keys.insert(s.keys[k]).second)
+        return r.Fail(Reader::Index(Reader::Path(s.path, "apiKeys"), k), "duplicate API key");
+  }
+
+  std::set<int64_t> project_ids;
+  std::map<std::pair<int64_t, std::string_view>, const ProjectIn*> project_names;
+  for (const ProjectIn& p : f.projects) {
+    if (!site_ids.count(p.site_id) && !stored("SELECT id FROM sites WHERE id = ?1", p.site_id))
+      return failed ? db_error()
+                    : r.Fail(Reader::Path(p.path, "siteId"), fmt::format("no site {}", p.site_id));
+    auto [it, inserted] = project_names.emplace(std::pair(p.site_id, std::string_view(p.name)), &p);
+    if (!inserted)
+      return r.Fail(Reader::Path(p.path, "name"),
+                    fmt::format("duplicate project name '{}' in site {} (also {})", p.name,
+                                p.site_id, it->second->path));
+    project_ids.insert(*p.id);
+  }
+  auto project_exists = [&](int64_t id) {
+    return project_ids.count(id) || stored("SELECT id FROM projects WHERE id = ?1", id);
+  };
+
+  std::map<int64_t, const WorkflowIn*> workflow_by_id;
+  for (const WorkflowIn& w : f.workflows) {
+    if (!project_exists(w.project_id))
+      return failed ? db_error()
+                    : r.Fail(Reader::Path(w.path, "projectId"),
+                             fmt::format("no project {}", w.project_id));
+    workflow_by_id[*w.id] = &w;
+  }
+
+  std::map<int64_t, const ScheduleIn*> schedule_of_workflow;
+  for (const ScheduleIn& s : f.schedules) {
+    const std::string path = Reader::Path(s.path, "workflowId");
+    bool has_schedule;
+    if (auto it = workflow_by_id.find(s.workflow_id); it != workflow_by_id.end()) {
+      has_schedule = it->second->schedule.has_value();
+    } else {
+      auto v = stored("SELECT schedule IS NOT NULL FROM workflows WHERE id = ?1", s.workflow_id);
+      if (failed) return db_error();
+      if (!v) return r.Fail(path, fmt::format("no workflow {}", s.workflow_id));
+      has_schedule = *v != 0;
+    }
+    if (!has_schedule)
+      return r.Fail(path, fmt::format("workflow {} has no schedule object", s.workflow_id));
+    auto [it, inserted] = schedule_of_workflow.emplace(s.workflow_id, &s);
+    if (!inserted)
+      return r.Fail(path, fmt::format("workflow {} has two schedules (also {})", s.workflow_id,
+                                      it->second->path));
+    if (auto other = stored("SELECT id FROM schedules WHERE workflow_id = ?1", s.workflow_id))
+      return r.Fail(path, fmt::format("workflow {} has a schedule already (schedule {})",
+                                      s.workflow_id, *other));
+    if (failed) return db_error();
+  }
+
+  std::set<int64_t> session_ids;
+  std::map<std::tuple<int64_t, std::string_view, int64_t>, const SessionIn*> session_times;
+  for (const SessionIn& s : f.sessions) {
+    if (!project_exists(s.project_id))
+      return failed ? db_error()
+                    : r.Fail(Reader::Path(s.path, "projectId"),
+                             fmt::format("no project {}", s.project_id));
+    auto [it, inserted] = session_times.emplace(
+        std::tuple(s.project_id, std::string_view(s.workflow_name), s.session_time), &s);
+    if (!inserted)
+      return r.Fail(
+          Reader::Path(s.path, "sessionTime"),
+          fmt::format("duplicate session time {} for project {} workflow '{}' (session {})",
+                      FormatUtc(s.session_time), s.project_id, s.workflow_name, *it->second->id));
+    session_ids.insert(*s.id);
+  }
+  for (const SessionIn& s : f.sessions) {
+    std::set<int32_t> indexes;
+    std::set<std::optional<std::string_view>> names;
+    for (const AttemptIn& a : s.attempts) {
+      if (!indexes.insert(a.index).second)
+        return r.Fail(Reader::Path(a.path, "index"),
+                      fmt::format("duplicate attempt index {} in session {}", a.index, *s.id));
+      std::optional<std::string_view> name;
+      if (a.name) name = *a.name;
+      if (!names.insert(name).second)
+        return r.Fail(Reader::Path(a.path, "name"),
+                      a.name
+                          ? fmt::format("duplicate attempt name '{}' in session {}", *a.name, *s.id)
+                          : fmt::format("duplicate unnamed attempt in session {}", *s.id));
+      if (a.depends_on_session_id && !session_ids.count(*a.depends_on_session_id) &&
+          !stored("SELECT id FROM sessions WHERE id = ?1", *a.depends_on_session_id))
+        return failed ? db_error()
+                      : r.Fail(Reader::Path(a.path, "dependsOnSessionId"),
+                               fmt::format("no session {}", *a.depends_on_session_id));
+    }
+  }
+  return true;
+}
+
+// ---- writing ----------------------------------------------------------------------------------
+
+// Prepares `sql`, binds with `bind`, runs it; a failure is reported at `path`.
+template <typename Bind>
+bool Insert(sqlite3* db, const char* sql, const std::string& path, Reader& r, Bind bind) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
+    return r.Fail(path, sqlite3_errmsg(db));
+  bind(s);
+  int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc == SQLITE_DONE) return true;
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return r.Fail(path, fmt::format("conflicts with the store ({})", sqlite3_errmsg(db)));
+  return r.Fail(path, sqlite3_errmsg(db));
+}
+
+void BindOpt(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
+  if (v)
+    sqlite3_bind_int64(s, i, *v);
+  else
+    sqlite3_bind_null(s, i);
+}
+void BindOpt(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+  if (v)
+    sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(s, i);
+}
+void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
+  for (const SiteIn& site : f.sites) {
+    if (!Insert(db, "INSERT INTO sites (id) VALUES (?1)", site.path, r,
+                [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, *site.id); }))
+      return false;
+    for (size_t k = 0; k < site.keys.size(); ++k) {
+      const auto hash = store_internal::HashApiKey(site.keys[k]);
+      if (!Insert(db, "INSERT INTO api_keys (hash, site_id) VALUES (?1, ?2)",
+                  Reader::Index(Reader::Path(site.path, "apiKeys"), k), r, [&](sqlite3_stmt* s) {
+                    sqlite3_bind_blob(s, 1, hash.data(), static_cast<int>(hash.size()),
+                                      SQLITE_TRANSIENT);
+                    sqlite3_bind_int64(s, 2, *site.id);
+                  }))
+        return false;
+    }
+  }
+  for (const ProjectIn& p : f.projects)
+    if (!Insert(db, "INSERT INTO projects (id, site_id, name) VALUES (?1, ?2, ?3)", p.path, r,
+                [&](sqlite3_stmt* s) {
+                  sqlite3_bind_int64(s, 1, *p.id);
+                  sqlite3_bind_int64(s, 2, p.site_id);
+                  BindText(s, 3, p.name);
+                }))
+      return false;
+  for (const WorkflowIn& w : f.workflows)
+    if (!Insert(db,
+                "INSERT INTO workflows (id, project_id, name, timezone, schedule, pool_id)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                w.path, r, [&](sqlite3_stmt* s) {
+                  sqlite3_bind_int64(s, 1, *w.id);
+                  sqlite3_bind_int64(s, 2, w.project_id);
+                  BindText(s, 3, w.name);
+                  BindText(s, 4, w.timezone);
+                  BindOpt(s, 5, w.schedule);
+                  BindOpt(s, 6, w.pool_id);
+                }))
+      return false;
+  for (const ScheduleIn& sc : f.schedules)
+    if (!Insert(db,
+                "INSERT INTO schedules (id, workflow_id, next_schedule_time, next_run_time,"
+                " last_session_time, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                sc.path, r, [&](sqlite3_stmt* s) {
+                  sqlite3_bind_int64(s, 1, *sc.id);
+                  sqlite3_bind_int64(s, 2, sc.workflow_id);
+                  sqlite3_bind_int64(s, 3, sc.next_schedule_time);
+                  sqlite3_bind_int64(s, 4, sc.next_run_time);
+                  BindOpt(s, 5, sc.last_session_time);
+                  BindOpt(s, 6, sc.disabled_at);
+                }))
+      return false;
+  // Every session before any attempt: an attempt may depend on a later session of the fixture.
+  for (const SessionIn& se : f.sessions)
+    if (!Insert(db,
+                "INSERT INTO sessions (id, project_id, workflow_name, session_time, uuid)"
+                " VALUES (?1, ?2, ?3, ?4, ?5)",
+                se.path, r, [&](sqlite3_stmt* s) {
+                  sqlite3_bind_int64(s, 1, *se.id);
+                  sqlite3_bind_int64(s, 2, se.project_id);
+                  BindText(s, 3, se.workflow_name);
+                  sqlite3_bind_int64(s, 4, se.session_time);
+                  BindOpt(s, 5, se.uuid);
+                }))
+      return false;
+  for (const SessionIn& se : f.sessions)
+    for (const AttemptIn& a : se.attempts)
+      if (!Insert(db,
+                  "INSERT INTO attempts (id, session_id, name, \"index\", done, success,"
+                  " cancel_requested, state, params, created_at, finished_at, pool_id,"
+                  " depends_on_session_id)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                  a.path, r, [&](sqlite3_stmt* s) {
+                    sqlite3_bind_int64(s, 1, *a.id);
+                    sqlite3_bind_int64(s, 2, *se.id);
+                    BindOpt(s, 3, a.name);
+                    sqlite3_bind_int(s, 4, a.index);
+                    sqlite3_bind_int(s, 5, a.flags.done);
+                    sqlite3_bind_int(s, 6, a.flags.success);
+                    sqlite3_bind_int(s, 7, a.flags.cancel_requested);
+                    sqlite3_bind_int(s, 8, a.flags.state);
+                    BindText(s, 9, a.params);
+                    sqlite3_bind_int64(s, 10, a.created_at);
+                    BindOpt(s, 11, a.finished_at);
+                    BindOpt(s, 12, a.pool_id);
+                    BindOpt(s, 13, a.depends_on_session_id);
+                  }))
+        return false;
+  return true;
+}
+
+// ---- dump -------------------------------------------------------------------------------------
+
+json::value NullOrInt(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
+  return sqlite3_column_int64(s, i);
+}
+json::value NullOrTime(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
+  return json::string(FormatUtc(sqlite3_column_int64(s, i)));
+}
+json::value NullOrText(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
+  return json::string(ColumnText(s, i));
+}
+
+// Runs `sql`, calling `row` for each row; false + *error on failure.
+template <typename Row>
+bool ForEachRow(sqlite3* db, const char* sql, std::string* error, Row row) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (!row(s)) {
+      sqlite3_finalize(s);
+      return false;
+    }
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE) *error = fmt::format("dump: {}", sqlite3_errmsg(db));
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE;
+}
+
+bool DumpInto(sqlite3* db, json::object& out, std::string* error) {
+  json::array sites, projects, workflows, schedules, sessions;
+  bool ok =
+      ForEachRow(db,
+                 "SELECT s.id, (SELECT count(*) FROM api_keys k WHERE k.site_id = s.id)"
+                 " FROM sites s ORDER BY s.id",
+                 error,
+                 [&](sqlite3_stmt* s) {
+                   sites.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
+                                                {"apiKeys", json::array()},
+                                                {"apiKeyCount", sqlite3_column_int64(s, 1)}});
+                   return true;
+                 }) &&
+      ForEachRow(db, "SELECT id, site_id, name FROM projects ORDER BY id", error,
+                 [&](sqlite3_stmt* s) {
+                   projects.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
+                                                   {"siteId", sqlite3_column_int64(s, 1)},
+                                                   {"name", ColumnText(s, 2)}});
+                   return true;
+                 }) &&
+      ForEachRow(
+          db, "SELECT id, project_id, name, timezone, schedule, pool_id FROM workflows ORDER BY id",
+          error,
+          [&](sqlite3_stmt* s) {
+            json::value schedule = nullptr;
+            if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+              boost::system::error_code ec;
+              schedule = json::parse(ColumnText(s, 4), ec);
+              if (ec) {
+                *error = fmt::format("dump: workflow {} has a schedule that is not JSON",
+                                     sqlite3_column_int64(s, 0));
+                return false;
+              }
+            }
+            workflows.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
+                                             {"projectId", sqlite3_column_int64(s, 1)},
+                                             {"name", ColumnText(s, 2)},
+                                             {"timezone", ColumnText(s, 3)},
+                                             {"schedule", std::move(schedule)},
+                                             {"poolId", NullOrText(s, 5)}});
+            return true;
+          }) &&
+      ForEachRow(db,
+                 "SELECT id, workflow_id, next_schedule_time, next_run_time, last_session_time,"
+                 " disabled_at FROM schedules ORDER BY id",
+                 error,
+                 [&](sqlite3_stmt* s) {
+                   schedules.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
+                                                    {"workflowId", sqlite3_column_int64(s, 1)},
+                                                    {"nextScheduleTime", NullOrTime(s, 2)},
+                                                    {"nextRunTime", NullOrTime(s, 3)},
+                                                    {"lastSessionTime", NullOrTime(s, 4)},
+                                                    {"disabledAt", NullOrTime(s, 5)}});
+                   return true;
+                 }) &&
+      ForEachRow(
+          db,
+          "SELECT s.id, s.project_id, s.workflow_name, s.session_time, s.uuid, a.id, a.\"index\","
+          " a.name, a.done, a.success, a.cancel_requested, a.state, a.params, a.created_at,"
+          " a.finished_at, a.pool_id, a.depends_on_session_id"
+          " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id ORDER BY s.id, a.id",
+          error, [&](sqlite3_stmt* s) {
+            const int64_t id = sqlite3_column_int64(s, 0);
+            if (sessions.empty() || sessions.back().at("id").as_int64() != id)
+              sessions.push_back(json::object{{"id", id},
+                                              {"projectId", sqlite3_column_int64(s, 1)},
+                                              {"workflowName", ColumnText(s, 2)},
+                                              {"sessionTime", NullOrTime(s, 3)},
+                                              {"uuid", NullOrText(s, 4)},
+                                              {"attempts", json::array()}});
+            if (sqlite3_column_type(s, 5) == SQLITE_NULL) return true;
+            boost::system::error_code ec;
+            json::value params = json::parse(ColumnText(s, 12), ec);
+            if (ec) {
+              *error = fmt::format("dump: attempt {} has params that are not JSON",
+                                   sqlite3_column_int64(s, 5));
+              return false;
+            }
+            const Flags flags{sqlite3_column_int(s, 8), sqlite3_column_int(s, 9),
+                              sqlite3_column_int(s, 10), sqlite3_column_int(s, 11)};
+            sessions.back()
+                .as_object()
+                .at("attempts")
+                .as_array()
+                .push_back(json::object{{"id", sqlite3_column_int64(s, 5)},
+                                        {"index", sqlite3_column_int64(s, 6)},
+                                        {"name", NullOrText(s, 7)},
+                                        {"status", StatusOf(flags)},
+                                        {"params", std::move(params)},
+                                        {"createdAt", NullOrTime(s, 13)},
+                                        {"finishedAt", NullOrTime(s, 14)},
+                                        {"poolId", NullOrText(s, 15)},
+                                        {"dependsOnSessionId", NullOrInt(s, 16)}});
+            return true;
+          });
+  if (!ok) return false;
+  out["sites"] = std::move(sites);
+  out["projects"] = std::move(projects);
+  out["workflows"] = std::move(workflows);
+  out["schedules"] = std::move(schedules);
+  out["sessions"] = std::move(sessions);
+  return true;
+}
+
+}  // namespace
+
+bool Store::Seed(const boost::json::value& fixture, std::string* error) {
+  try {
+    Reader r;
+    FixtureIn f;
+    if (!ReadFixture(fixture, r, &f)) {
+      *error = r.error();
+      return false;
+    }
+    Impl::Lease lease(impl_.get(), error);
+    StoreConnection::Impl* c = lease.get();
+    if (!c) return false;
+    if (!store_internal::BeginImmediate(c, error)) return false;
+    if (!Check(f, c->handle(), r) || !Write(f, c->handle(), r)) {
+      std::string ignored;
+      store_internal::CommitOrRollback(c, false, &ignored);
+      *error = r.error();
+      return false;
+    }
+    return store_internal::CommitOrRollback(c, true, error);
+  } catch (const std::exception& e) {
+    *error = fmt::format("seed: {}", e.what());
+    return false;
+  }
+}
+
+boost::json::value Store::Dump(std::string* error) {
+  try {
+    Impl::Lease lease(impl_.get(), error);
+    StoreConnection::Impl* c = lease.get();
+    if (!c) return nullptr;
+    // One read transaction: a consistent snapshot even while others write.
+    if (!store_internal::BeginDeferred(c, error)) return nullptr;
+    json::object out;
+    const bool ok = DumpInto(c->handle(), out, error);
+    std::string ignored;
+    store_internal::CommitOrRollback(c, false, &ignored);
+    if (!ok) return nullptr;
+    return out;
+  } catch (const std::exception& e) {
+    *error = fmt::format("dump: {}", e.what());
+    return nullptr;
+  }
+}
+
+}  // namespace wfp::host
