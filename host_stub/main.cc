@@ -1,1 +1,630 @@
-int main() { return 0; }
+// wfp-host: the command line of the stub host (the contract is ../shared/spec/stub-host.md).
+//
+//   wfp-host call   --db PATH --plugin SO ... METHOD TARGET [BODY | @FILE]
+//   wfp-host seed   --db PATH FILE
+//   wfp-host dump   --db PATH
+//   wfp-host serve  --db PATH --plugin SO ... [--listen HOST:PORT]
+//   wfp-host demo   [--db FILE] [--plugin SO] [--listen HOST:PORT]
+//   wfp-host backfill ...   (an HTTP client of a running server)
+//
+// Errors go to stderr with a non-zero exit status: 2 for a bad command line, 1 for anything else.
+// Plugins and the store are set up before anything is written, so a failing command leaves the
+// store as it was.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_args.h"
+#include "demo_fixture.h"
+#include "http_types.h"
+#include "runtime/clock.h"
+#include "runtime/host.h"
+#include "store/store.h"
+#ifdef WFP_HAVE_SERVER
+#include "server/server.h"
+#endif
+
+namespace wfp::host {
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr int kFailure = 1;
+
+constexpr std::string_view kMainUsage = R"(usage: wfp-host COMMAND [OPTIONS]
+
+A small workflow-server host: loads plugins (.so) through the wfp C ABI, authenticates callers by
+API key, keeps its state in SQLite, and serves HTTP.
+
+commands:
+  call      serve one request in-process and print the response as JSON
+  seed      load a fixture (JSON) into a store
+  dump      print a whole store as a fixture
+  serve     serve HTTP until SIGINT/SIGTERM
+  demo      serve an example store with the backfill plugin on 127.0.0.1:8080
+  backfill  ask a running server for a backfill (an HTTP client)
+
+Run `wfp-host COMMAND --help` for a command's options.
+)";
+
+constexpr std::string_view kCallUsage =
+    R"(usage: wfp-host call --db PATH --plugin SO [--plugin SO ...] [--fixture FILE] [--now TIME]
+                     [--api-key KEY] [--header 'Name: value' ...] [--setting KEY=VALUE ...]
+                     METHOD TARGET [BODY | @FILE]
+
+Serves one request in-process, through the same router, auth and store as `serve`, and prints one
+JSON object: {"status": N, "headers": {...lower-case names...}, "body": <parsed when JSON, else a string>}.
+Exits 0 whenever a response was produced, whatever its HTTP status.
+
+options:
+  --db PATH             the store (created if missing); `:memory:` for a throw-away one
+  --plugin SO           a plugin to load (repeatable)
+  --fixture FILE        load this fixture into the store before the call
+  --now TIME            fix the clock given to plugins (ISO-8601 with offset: 2024-01-12T03:00:00Z)
+  --api-key KEY         send `Authorization: Bearer KEY`
+  --header 'Name: value'  add a request header (repeatable)
+  --setting KEY=VALUE   a plugin setting, e.g. backfill.max_sessions=1000 (repeatable)
+  BODY | @FILE          the request body, given inline or read from FILE (@- reads stdin); a body
+                        without a Content-Type header is sent as application/json
+)";
+
+constexpr std::string_view kSeedUsage = R"(usage: wfp-host seed --db PATH FILE
+
+Loads the fixture FILE (JSON, the format of `dump`) into the store at PATH (created if missing).
+The whole fixture is checked first: on any error nothing is loaded.
+)";
+
+constexpr std::string_view kDumpUsage = R"(usage: wfp-host dump --db PATH
+
+Prints the whole store as a fixture (JSON): every field filled, times in UTC with Z, objects in id
+order, API keys never written (only "apiKeyCount").
+)";
+
+constexpr std::string_view kServeUsage =
+    R"(usage: wfp-host serve --db PATH --plugin SO [--plugin SO ...] [--listen 127.0.0.1:8080]
+                      [--fixture FILE] [--now TIME] [--threads N] [--setting KEY=VALUE ...]
+
+Opens (creating if needed) the store, loads the fixture if given, loads each plugin, and serves HTTP
+until SIGINT/SIGTERM (then finishes the requests in flight and exits 0). The first line on stdout,
+once connections are accepted, is `listening on http://HOST:PORT`.
+
+options:
+  --db PATH             the store; `:memory:` for a throw-away one
+  --plugin SO           a plugin to load (repeatable)
+  --listen HOST:PORT    the address to listen on (default 127.0.0.1:8080; port 0 takes a free one)
+  --fixture FILE        load this fixture into the store first
+  --now TIME            fix the clock given to plugins (ISO-8601 with offset)
+  --threads N           worker threads (default: the number of cores)
+  --setting KEY=VALUE   a plugin setting, e.g. backfill.max_sessions=1000 (repeatable)
+)";
+
+constexpr std::string_view kDemoUsage =
+    R"(usage: wfp-host demo [--db FILE] [--plugin SO] [--listen 127.0.0.1:8080] [--now TIME]
+                     [--threads N] [--setting KEY=VALUE ...]
+
+Creates a fresh store with example projects and schedules (site key "demo-key"), loads the backfill
+plugin, serves it, and prints example curl commands that work as printed. Ctrl-C stops it.
+
+options:
+  --db FILE             where to create the store (must not exist); default: a temporary file,
+                        removed at exit
+  --plugin SO           the plugin (default: ../lib/libwfp_backfill.so next to this executable)
+  --listen HOST:PORT    default 127.0.0.1:8080
+  --now TIME            fix the clock (and the example schedules around it)
+  --threads N           worker threads
+  --setting KEY=VALUE   a plugin setting (repeatable)
+)";
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") return false;
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+int UsageError(std::string_view command, std::string_view message, std::string_view usage) {
+  std::cerr << "wfp-host " << command << ": " << message << "\n\n" << usage;
+  return kUsageError;
+}
+
+int Fail(std::string_view command, std::string_view message) {
+  std::cerr << "wfp-host " << command << ": " << message << "\n";
+  return kFailure;
+}
+
+bool ReadFile(const std::string& path, std::string* out, std::string* error) {
+  if (path == "-") {
+    out->assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    return true;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = fmt::format("cannot read {}", path);
+    return false;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) {
+    *error = fmt::format("cannot read {}", path);
+    return false;
+  }
+  *out = std::move(s).str();
+  return true;
+}
+
+bool ReadJsonFile(const std::string& path, boost::json::value* out, std::string* error) {
+  std::string text;
+  if (!ReadFile(path, &text, error)) return false;
+  boost::json::error_code ec;
+  *out = boost::json::parse(text, ec);
+  if (ec) {
+    *error = fmt::format("{} is not JSON: {}", path, ec.message());
+    return false;
+  }
+  return true;
+}
+
+// Options shared by call, serve and demo.
+struct RuntimeFlags {
+  std::optional<int64_t> now_micros;
+  std::map<std::string, std::string, std::less<>> settings;
+};
+
+bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error) {
+  if (const std::string* now = args.Get("now")) {
+    out->now_micros = ParseInstantMicros(*now);
+    if (!out->now_micros) {
+      *error = fmt::format(
+          "--now '{}' is not an ISO-8601 instant with an offset (e.g. 2024-01-12T03:00:00Z)", *now);
+      return false;
+    }
+  }
+  for (const std::string& s : args.All("setting")) {
+    const size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *error = fmt::format("--setting '{}' is not KEY=VALUE", s);
+      return false;
+    }
+    out->settings[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  return true;
+}
+
+// A store with the host runtime wired to it: the store outlives the host's connections.
+struct Runtime {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Host> host;
+};
+
+bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error) {
+  std::string why;
+  *out = Store::Open(db, &why);
+  if (!*out) {
+    *error = fmt::format("cannot open the store {}: {}", db, why);
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
+  HostOptions o;
+  o.fixed_now_micros = flags.now_micros;
+  o.settings = flags.settings;
+  o.store = StoreApi();
+  o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
+    return std::shared_ptr<StoreConnection>(store->Connect(error));
+  };
+  o.authenticate = [store](std::string_view key) { return store->SiteForApiKey(key); };
+  return std::make_unique<Host>(std::move(o));
+}
+
+bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error) {
+  for (const std::string& p : plugins)
+    if (!host->LoadPlugin(p, error)) return false;
+  return true;
+}
+
+bool SeedFile(Store* store, const std::string& path, std::string* error) {
+  boost::json::value fixture;
+  if (!ReadJsonFile(path, &fixture, error)) return false;
+  std::string why;
+  if (!store->Seed(fixture, &why)) {
+    *error = fmt::format("{}: {}", path, why);
+    return false;
+  }
+  return true;
+}
+
+bool ParseHeader(const std::string& text, std::pair<std::string, std::string>* out) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) return false;
+  std::string name = text.substr(0, colon);
+  std::string value = text.substr(colon + 1);
+  auto trim = [](std::string& s) {
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    s.erase(0, i);
+  };
+  trim(name);
+  trim(value);
+  if (name.empty()) return false;
+  for (char& c : name) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  for (char c : value)
+    if (c == '\r' || c == '\n') return false;
+  *out = {std::move(name), std::move(value)};
+  return true;
+}
+
+bool IsJsonMedia(const std::string* content_type) {
+  if (!content_type) return false;
+  std::string media = content_type->substr(0, content_type->find(';'));
+  for (char& c : media)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return media.find("json") != std::string::npos;
+}
+
+std::string RenderCallOutput(const HttpResponse& r) {
+  boost::json::object headers;
+  for (const auto& [name, value] : r.headers) {
+    if (auto* existing = headers.if_contains(name))
+      *existing = boost::json::string(std::string(existing->as_string()) + ", " + value);
+    else
+      headers[name] = value;
+  }
+  if (!headers.contains("content-length"))
+    headers["content-length"] = std::to_string(r.body.size());
+  boost::json::value body = boost::json::string(r.body);
+  if (IsJsonMedia(FindHeader(r.headers, "content-type"))) {
+    boost::json::error_code ec;
+    boost::json::value parsed = boost::json::parse(r.body, ec);
+    if (!ec) body = std::move(parsed);
+  }
+  boost::json::object out;
+  out["status"] = r.status;
+  out["headers"] = std::move(headers);
+  out["body"] = std::move(body);
+  return boost::json::serialize(out);
+}
+
+int RunCall(const std::vector<std::string>& argv) {
+  constexpr std::string_view kCmd = "call";
+  if (WantsHelp(argv)) return std::cout << kCallUsage, 0;
+  Args args;
+  std::string error;
+  if (!args.Parse(argv,
+                  {{"db"},
+                   {"plugin", true, true},
+                   {"fixture"},
+                   {"now"},
+                   {"api-key"},
+                   {"header", true, true},
+                   {"setting", true, true}},
+                  &error))
+    return UsageError(kCmd, error, kCallUsage);
+  const std::string* db = args.Get("db");
+  if (!db) return UsageError(kCmd, "--db is required", kCallUsage);
+  const std::vector<std::string> plugins = args.All("plugin");
+  if (plugins.empty()) return UsageError(kCmd, "--plugin is required", kCallUsage);
+  const auto& pos = args.positionals();
+  if (pos.size() < 2 || pos.size() > 3)
+    return UsageError(kCmd, "expected METHOD TARGET [BODY | @FILE]", kCallUsage);
+  RuntimeFlags flags;
+  if (!ParseRuntimeFlags(args, &flags, &error)) return UsageError(kCmd, error, kCallUsage);
+
+  HttpRequest request;
+  request.method = pos[0];
+  request.target = pos[1];
+  if (request.method.empty()) return UsageError(kCmd, "METHOD is empty", kCallUsage);
+  if (request.target.empty() || request.target[0] != '/')
+    return UsageError(kCmd, fmt::format("TARGET '{}' must start with '/'", request.target),
+                      kCallUsage);
+  for (const std::string& h : args.All("header")) {
+    std::pair<std::string, std::string> header;
+    if (!ParseHeader(h, &header))
+      return UsageError(kCmd, fmt::format("--header '{}' is not 'Name: value'", h), kCallUsage);
+    request.headers.push_back(std::move(header));
+  }
+  if (const std::string* key = args.Get("api-key"))
+    request.headers.emplace_back("authorization", "Bearer " + *key);
+  if (pos.size() == 3) {
+    if (!pos[2].empty() && pos[2][0] == '@') {
+      if (!ReadFile(pos[2].substr(1), &request.body, &error)) return Fail(kCmd, error);
+    } else {
+      request.body = pos[2];
+    }
+    if (!FindHeader(request.headers, "content-type"))
+      request.headers.emplace_back("content-type", "application/json");
+  }
+
+  Runtime rt;
+  if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
+  rt.host = MakeHost(rt.store.get(), flags);
+  if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
+  if (const std::string* fixture = args.Get("fixture"))
+    if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+
+  const HttpResponse response = rt.host->Handle(std::move(request));
+  std::cout << RenderCallOutput(response) << "\n";
+  std::cout.flush();
+  return std::cout ? 0 : kFailure;
+}
+
+int RunSeed(const std::vector<std::string>& argv) {
+  constexpr std::string_view kCmd = "seed";
+  if (WantsHelp(argv)) return std::cout << kSeedUsage, 0;
+  Args args;
+  std::string error;
+  if (!args.Parse(argv, {{"db"}}, &error)) return UsageError(kCmd, error, kSeedUsage);
+  const std::string* db = args.Get("db");
+  if (!db) return UsageError(kCmd, "--db is required", kSeedUsage);
+  if (args.positionals().size() != 1) return UsageError(kCmd, "expected one FILE", kSeedUsage);
+  boost::json::value fixture;
+  if (!ReadJsonFile(args.positionals()[0], &fixture, &error)) return Fail(kCmd, error);
+  std::unique_ptr<Store> store;
+  if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
+  if (!store->Seed(fixture, &error))
+    return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], error));
+  return 0;
+}
+
+int RunDump(const std::vector<std::string>& argv) {
+  constexpr std::string_view kCmd = "dump";
+  if (WantsHelp(argv)) return std::cout << kDumpUsage, 0;
+  Args args;
+  std::string error;
+  if (!args.Parse(argv, {{"db"}}, &error)) return UsageError(kCmd, error, kDumpUsage);
+  const std::string* db = args.Get("db");
+  if (!db) return UsageError(kCmd, "--db is required", kDumpUsage);
+  if (!args.positionals().empty())
+    return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDumpUsage);
+  if (*db != ":memory:" && !std::filesystem::exists(*db))
+    return Fail(kCmd, fmt::format("no store at {}", *db));
+  std::unique_ptr<Store> store;
+  if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
+  const boost::json::value dump = store->Dump(&error);
+  if (dump.is_null()) return Fail(kCmd, "cannot dump the store: " + error);
+  std::cout << boost::json::serialize(dump) << "\n";
+  std::cout.flush();
+  return std::cout ? 0 : kFailure;
+}
+
+#ifdef WFP_HAVE_SERVER
+bool ParseThreads(const Args& args, ServerOptions* options, std::string* error) {
+  if (const std::string* t = args.Get("threads")) {
+    int n = 0;
+    auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), n);
+    if (ec != std::errc() || p != t->data() + t->size() || n < 1 || n > 1024) {
+      *error = fmt::format("--threads '{}' is not a number from 1 to 1024", *t);
+      return false;
+    }
+    options->threads = n;
+  }
+  return true;
+}
+
+int Serve(Host* host, const ServerOptions& options) {
+  return RunServer(options, [host](HttpRequest&& r) { return host->Handle(std::move(r)); });
+}
+#endif
+
+int RunServe(const std::vector<std::string>& argv) {
+  constexpr std::string_view kCmd = "serve";
+  if (WantsHelp(argv)) return std::cout << kServeUsage, 0;
+#ifndef WFP_HAVE_SERVER
+  (void)argv;
+  return Fail(kCmd, "this wfp-host was built without its HTTP server (host_stub/server)");
+#else
+  Args args;
+  std::string error;
+  if (!args.Parse(argv,
+                  {{"db"},
+                   {"plugin", true, true},
+                   {"listen"},
+                   {"fixture"},
+                   {"now"},
+                   {"threads"},
+                   {"setting", true, true}},
+                  &error))
+    return UsageError(kCmd, error, kServeUsage);
+  const std::string* db = args.Get("db");
+  if (!db) return UsageError(kCmd, "--db is required", kServeUsage);
+  const std::vector<std::string> plugins = args.All("plugin");
+  if (plugins.empty()) return UsageError(kCmd, "--plugin is required", kServeUsage);
+  if (!args.positionals().empty())
+    return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
+  RuntimeFlags flags;
+  if (!ParseRuntimeFlags(args, &flags, &error)) return UsageError(kCmd, error, kServeUsage);
+  ServerOptions options;
+  if (const std::string* listen = args.Get("listen"))
+    if (!ParseListen(*listen, &options, &error))
+      return UsageError(kCmd, "--listen: " + error, kServeUsage);
+  if (!ParseThreads(args, &options, &error)) return UsageError(kCmd, error, kServeUsage);
+
+  Runtime rt;
+  if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
+  rt.host = MakeHost(rt.store.get(), flags);
+  if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
+  if (const std::string* fixture = args.Get("fixture"))
+    if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+  return Serve(rt.host.get(), options);
+#endif
+}
+
+// ../lib/libwfp_backfill.so next to this executable (build/bin -> build/lib).
+std::string DefaultPluginPath(const char* argv0) {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) exe = std::filesystem::absolute(argv0, ec);
+  return (exe.parent_path().parent_path() / "lib" / "libwfp_backfill.so")
+      .lexically_normal()
+      .string();
+}
+
+int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
+  constexpr std::string_view kCmd = "demo";
+  if (WantsHelp(argv)) return std::cout << kDemoUsage, 0;
+#ifndef WFP_HAVE_SERVER
+  (void)argv;
+  (void)argv0;
+  return Fail(kCmd, "this wfp-host was built without its HTTP server (host_stub/server)");
+#else
+  Args args;
+  std::string error;
+  if (!args.Parse(argv,
+                  {{"db"}, {"plugin"}, {"listen"}, {"now"}, {"threads"}, {"setting", true, true}},
+                  &error))
+    return UsageError(kCmd, error, kDemoUsage);
+  if (!args.positionals().empty())
+    return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
+  RuntimeFlags flags;
+  if (!ParseRuntimeFlags(args, &flags, &error)) return UsageError(kCmd, error, kDemoUsage);
+  ServerOptions options;
+  if (const std::string* listen = args.Get("listen"))
+    if (!ParseListen(*listen, &options, &error))
+      return UsageError(kCmd, "--listen: " + error, kDemoUsage);
+  if (!ParseThreads(args, &options, &error)) return UsageError(kCmd, error, kDemoUsage);
+  const std::string plugin = args.Get("plugin") ? *args.Get("plugin") : DefaultPluginPath(argv0);
+
+  // A fresh store: the named file must not exist; else a temporary one, removed at exit.
+  std::string db;
+  bool temporary = false;
+  if (const std::string* given = args.Get("db")) {
+    if (std::filesystem::exists(*given))
+      return Fail(kCmd, fmt::format("{} exists; the demo needs a fresh store (remove it, or name "
+                                    "another file)",
+                                    *given));
+    db = *given;
+  } else {
+    std::string pattern = (std::filesystem::temp_directory_path() / "wfp-demo-XXXXXX").string();
+    const int fd = mkstemp(pattern.data());
+    if (fd < 0) return Fail(kCmd, "cannot create a temporary store file");
+    close(fd);
+    std::filesystem::remove(pattern);
+    db = pattern + ".db";
+    temporary = true;
+  }
+  struct Cleanup {
+    std::string db;
+    bool active;
+    ~Cleanup() {
+      if (!active) return;
+      std::error_code ec;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+        std::filesystem::remove(db + suffix, ec);
+    }
+  } cleanup{db, temporary};
+
+  Runtime rt;
+  if (!OpenStore(db, &rt.store, &error)) return Fail(kCmd, error);
+  rt.host = MakeHost(rt.store.get(), flags);
+  if (!LoadPlugins(rt.host.get(), {plugin}, &error))
+    return Fail(kCmd, error +
+                          " (build it with `cmake --build build --target wfp_backfill`, or "
+                          "give --plugin)");
+  const int64_t now_seconds = (flags.now_micros ? *flags.now_micros : RealNowMicros()) / 1000000;
+  DemoInfo info;
+  if (!rt.store->Seed(DemoFixture(now_seconds, &info), &error))
+    return Fail(kCmd, "the demo fixture was refused: " + error);
+
+  const std::string host_name = options.host;
+  options.on_listening = [info, host_name, db, temporary](uint16_t port) {
+    const std::string url = fmt::format(
+        "http://{}:{}",
+        host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name, port);
+    const std::string auth = fmt::format("-H 'Authorization: Bearer {}'", info.api_key);
+    const std::string json = "-H 'Content-Type: application/json'";
+    std::cout << fmt::format(
+        R"(
+wfp-host demo: store {} ({}), backfill plugin loaded, API key "{}".
+Schedules: 1 = etl/daily_load (daily>: 09:00:00, Asia/Tokyo), 2 = etl/hourly_sync (hourly>: 05:00,
+UTC), 3 = etl/nightly_report (cron>: 30 2 * * *, America/Los_Angeles). Try:
+
+# What a backfill of the last three days would create (dry run: nothing is written):
+curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":true}}'
+
+# Do it (a second identical request is a 409: the attempts exist):
+curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":false}}'
+
+# Only the sessions that never ran, unnamed attempts (sessions with attempts are listed as skipped):
+curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","skipExisting":true,"dryRun":true}}'
+
+# Catch the hourly schedule up to now, moving its pointer:
+curl -s -X POST {url}/api/schedules/2/backfill {auth} {json} -d '{{"fromTime":"{hourly}","skipExisting":true,"advanceSchedule":true,"dryRun":false}}'
+
+# Errors: no key (401), another site's key (404), a bad body (400):
+curl -s -X POST {url}/api/schedules/1/backfill {json} -d '{{"dryRun":true}}'
+curl -s -X POST {url}/api/schedules/1/backfill -H 'Authorization: Bearer other-key' {json} -d '{{"fromTime":"{daily}","attemptName":"x","dryRun":true}}'
+curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"x","dryRun":true,"skipExisiting":true}}'
+
+# The same through the bundled client:
+wfp-host backfill --server {url} --api-key {key} --from '{daily}' --name demo-fix2 --dry-run 1
+
+Ctrl-C stops the server.
+)",
+        db, temporary ? "temporary, removed at exit" : "kept", info.api_key, fmt::arg("url", url),
+        fmt::arg("auth", auth), fmt::arg("json", json), fmt::arg("daily", info.daily_from_time),
+        fmt::arg("hourly", info.hourly_from_time), fmt::arg("key", info.api_key));
+    std::cout.flush();
+  };
+  return Serve(rt.host.get(), options);
+#endif
+}
+
+int RunBackfill(int argc, char** argv) {
+#ifdef WFP_HAVE_SERVER
+  return RunBackfillClient(argc, argv);
+#else
+  (void)argc;
+  (void)argv;
+  return Fail("backfill", "this wfp-host was built without its HTTP client (host_stub/server)");
+#endif
+}
+
+}  // namespace
+}  // namespace wfp::host
+
+int main(int argc, char** argv) {
+  using namespace wfp::host;
+  if (argc < 2) {
+    std::cerr << kMainUsage;
+    return kUsageError;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> rest(argv + 2, argv + argc);
+  try {
+    if (command == "--help" || command == "-h" || command == "help")
+      return std::cout << kMainUsage, 0;
+    if (command == "--version") return std::cout << kHostName << " " << kHostVersion << "\n", 0;
+    if (command == "call") return RunCall(rest);
+    if (command == "seed") return RunSeed(rest);
+    if (command == "dump") return RunDump(rest);
+    if (command == "serve") return RunServe(rest);
+    if (command == "demo") return RunDemo(rest, argv[0]);
+    if (command == "backfill") return RunBackfill(argc - 1, argv + 1);
+  } catch (const std::exception& e) {
+    std::cerr << "wfp-host " << command << ": " << e.what() << "\n";
+    return kFailure;
+  }
+  std::cerr << "wfp-host: unknown command '" << command << "'\n\n" << kMainUsage;
+  return kUsageError;
+}

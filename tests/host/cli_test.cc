@@ -1,0 +1,324 @@
+// wfp-host's command line, run as a subprocess as outside scripts run it (stub-host.md): call with
+// a fixture, seed then dump, serve over a real socket, and the errors (stderr, non-zero exit).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kHost = WFP_HOST_BINARY;
+std::string Plugin(const std::string& name) {
+  return std::string(WFP_TEST_PLUGIN_DIR) + "/libwfp_tp_" + name + ".so";
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "wfp-cli-test-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
+  std::string Write(const std::string& name, const std::string& content) const {
+    std::ofstream(File(name), std::ios::binary) << content;
+    return File(name);
+  }
+
+ private:
+  std::string path_;
+};
+
+// Runs wfp-host with `args`, stdout and stderr captured through files.
+Result Run(const std::vector<std::string>& args, const TempDir& dir) {
+  const std::string out = dir.File("stdout"), err = dir.File("stderr");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all = {kHost};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  Result r;
+  if (posix_spawn(&pid, kHost.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  r.out = Slurp(out);
+  r.err = Slurp(err);
+  return r;
+}
+
+boost::json::value Json(const std::string& text) {
+  boost::json::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  EXPECT_FALSE(ec) << "not JSON: " << text;
+  return v;
+}
+
+constexpr const char* kFixture = R"({
+  "sites": [{"id": 1, "apiKeys": ["k1"]}, {"id": 2, "apiKeys": ["k2"]}],
+  "projects": [{"id": 1, "siteId": 1, "name": "etl"}],
+  "workflows": [{"id": 11, "projectId": 1, "name": "load", "timezone": "Asia/Tokyo",
+                 "schedule": {"daily>": "09:00:00"}, "poolId": "42"}],
+  "schedules": [{"id": 5, "workflowId": 11, "nextScheduleTime": "2024-01-11T00:00:00+09:00",
+                 "nextRunTime": "2024-01-11T00:00:00Z", "lastSessionTime": null, "disabledAt": null}],
+  "sessions": [{"id": 100, "projectId": 1, "workflowName": "load",
+                "sessionTime": "2024-01-09T15:00:00Z", "uuid": "2b91a014-076e-4c6d-8b51-f4f91089cab2",
+                "attempts": [{"id": 1000, "index": 1, "name": null, "status": "success", "params": {},
+                              "createdAt": "2024-01-10T00:00:00Z", "finishedAt": "2024-01-10T00:10:00Z",
+                              "poolId": null, "dependsOnSessionId": null}]}]
+})";
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliTest() { fixture_ = dir_.Write("fixture.json", kFixture); }
+
+  Result Call(std::vector<std::string> args) {
+    std::vector<std::string> all = {"call",       "--db",      ":memory:", "--plugin",
+                                    Plugin("ok"), "--fixture", fixture_};
+    all.insert(all.end(), args.begin(), args.end());
+    return Run(all, dir_);
+  }
+
+  TempDir dir_;
+  std::string fixture_;
+};
+
+TEST_F(CliTest, CallPrintsStatusHeadersAndTheParsedBody) {
+  Result r = Call({"--api-key", "k1", "GET", "/store/5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = Json(r.out);
+  ASSERT_TRUE(out.is_object());
+  EXPECT_EQ(out.as_object().size(), 3u);
+  EXPECT_EQ(out.at("status"), 200);
+  EXPECT_EQ(out.at("headers").at("content-type"), "application/json");
+  EXPECT_EQ(out.at("body"),
+            Json(R"({"begin":0,"load":0,"project":"etl","workflow":"load","site":1})"));
+}
+
+TEST_F(CliTest, CallScopesTheStoreToTheKeysSite) {
+  Result r = Call({"--api-key", "k2", "GET", "/store/5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json(r.out).at("body").at("load"), 2);  // WFP_ERR_NOT_FOUND for site 2
+}
+
+TEST_F(CliTest, CallAnswersErrorsWithExitZero) {
+  Result r = Call({"GET", "/store/5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = Json(r.out);
+  EXPECT_EQ(out.at("status"), 401);
+  EXPECT_EQ(out.at("body").at("status"), 401);
+  EXPECT_NE(std::string(out.at("headers").at("www-authenticate").as_string()).find("Bearer"),
+            std::string::npos);
+  r = Call({"--api-key", "wrong", "GET", "/store/5"});
+  EXPECT_EQ(Json(r.out).at("status"), 401);
+  EXPECT_EQ(r.err.find("wrong"), std::string::npos) << "a key was logged: " << r.err;
+  r = Call({"--api-key", "k1", "GET", "/nothing"});
+  EXPECT_EQ(Json(r.out).at("body"), Json(R"({"message":"Not found","status":404})"));
+  r = Call({"--api-key", "k1", "POST", "/store/5"});
+  EXPECT_EQ(Json(r.out).at("status"), 405);
+  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET");
+}
+
+TEST_F(CliTest, CallSendsBodyHeadersSettingsAndTheFixedClock) {
+  const std::string body = dir_.Write("body.json", R"({"hello": "world"})");
+  Result r = Call({"--api-key", "k1", "--header", "X-Test: from-cli", "--setting", "ok.greeting=hi",
+                   "--now", "2024-01-12T12:00:00+09:00", "POST", "/echo/someone", "@" + body});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto b = Json(r.out).at("body");
+  EXPECT_EQ(b.at("name"), "someone");
+  EXPECT_EQ(b.at("bodySize"), 18);
+  EXPECT_EQ(b.at("xTest"), "from-cli");
+  EXPECT_EQ(b.at("greeting"), "hi");
+  EXPECT_EQ(b.at("nowMicros"), 1705028400LL * 1000000);
+  EXPECT_EQ(b.at("site"), 1);
+  // Inline body; an explicit non-JSON Content-Type is refused like serve would.
+  r = Call({"--api-key", "k1", "--header", "Content-Type: text/plain", "POST", "/echo/x", "{}"});
+  EXPECT_EQ(Json(r.out).at("status"), 415);
+  r = Call({"--api-key", "k1", "POST", "/echo/x", std::string(70000, ' ')});
+  EXPECT_EQ(Json(r.out).at("status"), 413);
+}
+
+TEST_F(CliTest, CallFaultsOfThePluginAre500WithExitZero) {
+  Result r = Run({"call", "--db", ":memory:", "--plugin", Plugin("handler_throws"), "--fixture",
+                  fixture_, "--api-key", "k1", "GET", "/fault"},
+                 dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json(r.out).at("body"), Json(R"({"message":"Internal server error","status":500})"));
+  EXPECT_NE(r.err.find("plugin handler_throws: GET /fault"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, CallUsageErrorsExitTwo) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"call", "--plugin", Plugin("ok"), "GET", "/ping"},
+           {"call", "--db", ":memory:", "GET", "/ping"},
+           {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "GET"},
+           {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "GET", "ping"},
+           {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "--now", "yesterday", "GET",
+            "/p"},
+           {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "--bogus", "GET", "/p"},
+           {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "--header", "novalue", "GET",
+            "/p"},
+           {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "--setting", "=x", "GET", "/p"},
+           {"nonsense"},
+           {}}) {
+    Result r = Run(args, dir_);
+    EXPECT_EQ(r.exit_code, 2) << args.size();
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST_F(CliTest, CallRefusesABadPluginNamingTheFileAndReason) {
+  const std::string not_lib = std::string(WFP_SOURCE_DIR) + "/tests/plugins/not_a_library.so";
+  Result r = Run({"call", "--db", ":memory:", "--plugin", not_lib, "GET", "/ping"}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(not_lib), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not a shared library"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST_F(CliTest, SeedThenDumpRoundTrips) {
+  const std::string db = dir_.File("store.db");
+  Result r = Run({"seed", "--db", db, fixture_}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Run({"dump", "--db", db}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto dump = Json(r.out);
+  EXPECT_EQ(dump.at("sites").as_array().size(), 2u);
+  EXPECT_EQ(dump.at("sites").at(0).at("apiKeys").as_array().size(), 0u);
+  EXPECT_EQ(dump.at("sites").at(0).at("apiKeyCount"), 1);
+  EXPECT_EQ(dump.at("schedules").at(0).at("nextScheduleTime"), "2024-01-10T15:00:00Z");
+  EXPECT_EQ(dump.at("sessions").at(0).at("attempts").at(0).at("id"), 1000);
+  EXPECT_EQ(r.out.find("k1"), std::string::npos) << "a key left the store";
+  // The dump seeds an empty store to the same dump.
+  const std::string copy = dir_.File("copy.db");
+  const std::string dumped = dir_.Write("dump.json", r.out);
+  ASSERT_EQ(Run({"seed", "--db", copy, dumped}, dir_).exit_code, 0);
+  EXPECT_EQ(Json(Run({"dump", "--db", copy}, dir_).out), dump);
+}
+
+TEST_F(CliTest, ABadFixtureWritesNothing) {
+  const std::string db = dir_.File("store.db");
+  ASSERT_EQ(Run({"seed", "--db", db, fixture_}, dir_).exit_code, 0);
+  const std::string before = Run({"dump", "--db", db}, dir_).out;
+  const std::string bad =
+      dir_.Write("bad.json", R"({"projects": [{"id": 7, "siteId": 1, "name": "p"}], "bogus": 1})");
+  Result r = Run({"seed", "--db", db, bad}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bogus"), std::string::npos) << r.err;
+  r = Run({"call", "--db", db, "--plugin", Plugin("ok"), "--fixture", bad, "GET", "/ping"}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty());
+  r = Run({"seed", "--db", db, dir_.Write("notjson.json", "{nope")}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not JSON"), std::string::npos) << r.err;
+  EXPECT_EQ(Run({"dump", "--db", db}, dir_).out, before);
+}
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  for (const char* command : {"call", "seed", "dump", "serve", "demo"}) {
+    Result r = Run({command, "--help"}, dir_);
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_EQ(r.out.rfind(std::string("usage: wfp-host ") + command, 0), 0u) << r.out;
+  }
+  Result r = Run({"--help"}, dir_);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("commands:"), std::string::npos);
+  r = Run({"backfill", "--help"}, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+#ifdef WFP_HAVE_SERVER
+// Reads the first line the server prints, with the real port.
+TEST_F(CliTest, ServeAnswersOverHttpAndStopsOnSigterm) {
+  const std::string out = dir_.File("serve.out"), err = dir_.File("serve.err");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all = {
+      kHost,       "serve",  "--db",     ":memory:",    "--plugin",  Plugin("ok"),
+      "--fixture", fixture_, "--listen", "127.0.0.1:0", "--threads", "2"};
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, kHost.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  std::string line;
+  for (int i = 0; i < 3000 && line.find('\n') == std::string::npos; ++i) {
+    usleep(10000);
+    line = Slurp(out);
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) FAIL() << "serve exited: " << Slurp(err);
+  }
+  const std::string prefix = "listening on http://127.0.0.1:";
+  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line << Slurp(err);
+  const int port = std::stoi(line.substr(prefix.size()));
+
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string request =
+      "GET /store/5 HTTP/1.1\r\nHost: x\r\nX-API-Key: k1\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, n);
+  close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_NE(response.find(R"("project":"etl")"), std::string::npos) << response;
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Slurp(err);
+}
+#endif
+
+}  // namespace
