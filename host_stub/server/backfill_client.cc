@@ -63,6 +63,7 @@ bool ReadTime(std::string_view s, int* hh, int* mm, int* ss) {
 
 struct Exchange {
   bool reached = false;  // false: could not resolve, connect, or got no complete answer
+  bool sent = false;     // connected and began sending
   int status = 0;
   std::string body;
   std::string etag;
@@ -93,6 +94,7 @@ Exchange Send(const HttpUrl& url, http::request<http::string_body> req,
         stream.async_connect(endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
           if (ec) return fail(ec);
           step = "send";
+          result.sent = true;
           http::async_write(stream, req, [&](beast::error_code ec, size_t) {
             if (ec) return fail(ec);
             step = "read";
@@ -547,7 +549,8 @@ int RunBackfillClient(int argc, char** argv) {
   const std::string where = "http://" + authority;
   Exchange answer = Send(url, std::move(req), args.timeout);
   if (!answer.reached) {
-    std::fprintf(stderr, "error: cannot reach %s: %s\n", where.c_str(), answer.error.c_str());
+    std::fprintf(stderr, "error: %s %s: %s\n", answer.sent ? "no answer from" : "cannot reach",
+                 where.c_str(), answer.error.c_str());
     return 2;
   }
   if (answer.status < 200 || answer.status > 299) {

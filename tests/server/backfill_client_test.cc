@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/server.h"
@@ -366,6 +367,44 @@ TEST(BackfillRunUnreachable, ConnectionFailureExitsTwo) {
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(status, 2);
   EXPECT_EQ(err.rfind("error: cannot reach " + url + ": connect failed", 0), 0u) << err;
+}
+
+TEST(BackfillRunUnreachable, ServerThatClosesWithoutAnswerExitsTwo) {
+  // A listener that accepts one connection, reads the request and closes without answering.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread rude([listener] {
+    int fd = ::accept(listener, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    std::string got;
+    while (got.find("dryRun") == std::string::npos) {  // the body's last field
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+  });
+  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::vector<std::string> args = {"backfill", "--server", url,          "--api-key", "k",
+                                   "5",        "--from",   "2024-01-08", "--timeout", "20"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ::testing::internal::CaptureStderr();
+  const int status = RunBackfillClient(static_cast<int>(argv.size()), argv.data());
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  rude.join();
+  ::close(listener);
+  EXPECT_EQ(status, 2);
+  EXPECT_EQ(err.rfind("error: no answer from " + url + ": read failed", 0), 0u) << err;
 }
 
 }  // namespace
