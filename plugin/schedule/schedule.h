@@ -1,8 +1,9 @@
-// The schedule engine: which instants a Digdag-style schedule fires at, exactly as Digdag's scheduler
-// (cron4j 2.2.5 + CronScheduler) computes them, DST quirks included. See ../shared/spec/schedules.md.
+// The schedule engine: which instants a Digdag-style schedule fires at, exactly as Digdag's
+// scheduler (cron4j 2.2.5 + CronScheduler) computes them, DST quirks included. See
+// ../shared/spec/schedules.md.
 //
-// Pure: values in, values out, no I/O beyond cctz reading the system tz database when a zone is first
-// loaded. A Schedule is immutable after Parse and safe to use from several threads at once.
+// Pure: values in, values out, no I/O beyond cctz reading the system tz database when a zone is
+// first loaded. A Schedule is immutable after Parse and safe to use from several threads at once.
 #ifndef WFP_PLUGIN_SCHEDULE_SCHEDULE_H_
 #define WFP_PLUGIN_SCHEDULE_SCHEDULE_H_
 
@@ -56,8 +57,8 @@ class Schedule {
   Instant end() const;  // meaningful when has_end()
   const cctz::time_zone& zone() const;
 
-  // "2016-01-01T00:00:00+09:00" in the schedule's zone; UTC as "+00:00". kEndMarker renders as
-  // "9999-01-01T00:00:00+00:00".
+  // "2016-01-01T00:00:00+09:00" in the schedule's zone; UTC as "+00:00". kEndMarker is no special
+  // case: in Asia/Tokyo it renders as "9999-01-01T09:00:00+09:00" (the conformance data says so).
   std::string FormatLocal(Instant t) const;
 
  private:

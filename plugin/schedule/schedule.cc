@@ -1,0 +1,461 @@
+// The schedule engine. Definitions parse as Digdag's scheduler factories do (messages modelled on
+// theirs); times follow ../shared/spec/schedules.md, which pins down cron4j's Predictor and
+// Digdag's CronScheduler, including where they differ from a textbook cron (DST gaps and overlaps).
+#include "schedule/schedule.h"
+
+#include <cctz/civil_time.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "schedule/cron_pattern.h"
+
+namespace wfp::schedule {
+
+enum class Kind { kCron, kSecondsInterval };
+
+class Pattern {
+ public:
+  Kind kind = Kind::kCron;
+  CronPattern cron;
+  int64_t interval = 0;  // seconds_interval>
+  int64_t delay = 0;
+  std::optional<Instant> start;
+  std::optional<Instant> end;
+  cctz::time_zone tz;
+};
+
+namespace {
+
+using Seconds = std::chrono::seconds;
+using TimePoint = cctz::time_point<Seconds>;
+
+TimePoint ToTp(Instant t) { return TimePoint(Seconds(t)); }
+Instant FromTp(TimePoint tp) { return tp.time_since_epoch().count(); }
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+// Years past which Next() gives up: a pattern such as `0 0 30 2 *` never matches, and every
+// calendar repeats within 400 years.
+constexpr cctz::year_t kSearchYears = 401;
+
+// A wall-clock time to an instant as java.util.GregorianCalendar (lenient) does: a time inside a
+// gap is read with the offset before the transition (so it moves forward by the gap), a time inside
+// an overlap takes the later, standard-time, instant.
+Instant ResolveLenient(const cctz::time_zone& tz, const cctz::civil_second& cs) {
+  auto l = tz.lookup(cs);
+  switch (l.kind) {
+    case cctz::time_zone::civil_lookup::UNIQUE:
+      return FromTp(l.pre);
+    case cctz::time_zone::civil_lookup::SKIPPED:
+      return FromTp(l.pre);
+    case cctz::time_zone::civil_lookup::REPEATED:
+      return FromTp(l.post);
+  }
+  return FromTp(l.pre);
+}
+
+// cron4j Predictor.nextMatchingTime (see the spec's four steps).
+Instant CronNext(const Pattern& p, Instant t) {
+  const Instant m = FloorDiv(t, 60) * 60 + 60;
+  const cctz::civil_minute wall(cctz::convert(ToTp(m), p.tz));
+  if (p.cron.Matches(wall)) return m;
+  Instant best = kEndMarker;
+  bool found = false;
+  for (const auto& alt : p.cron.alternatives) {
+    cctz::civil_minute from = wall;
+    while (true) {
+      auto c = alt.NextAtOrAfter(from, wall.year() + kSearchYears);
+      if (!c) break;
+      Instant inst = ResolveLenient(p.tz, cctz::civil_second(*c));
+      // cron4j re-reads the date after setting the fields: a gap that moves the time into another
+      // day makes the date invalid, and the search goes on from the next day.
+      cctz::civil_day resolved_day(cctz::convert(ToTp(inst), p.tz));
+      if (resolved_day != cctz::civil_day(*c)) {
+        from = cctz::civil_minute(cctz::civil_day(*c) + 1);
+        continue;
+      }
+      inst = FloorDiv(inst, 60) * 60;
+      if (!found || inst < best) best = inst;
+      found = true;
+      break;
+    }
+  }
+  return best;
+}
+
+// 00:00 of a YYYY-MM-DD date in the zone, as java.time.ZonedDateTime.of does (gap: moved forward by
+// the gap; overlap: the earlier instant). `plus_days` is 1 for `end` (the end day is included).
+std::optional<Instant> ParseDate(std::string_view s, const cctz::time_zone& tz, int plus_days) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  auto digits = [&](size_t from, size_t n) -> std::optional<int> {
+    int v = 0;
+    for (size_t i = from; i < from + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
+  if (!y || !mo || !d) return std::nullopt;
+  cctz::civil_day day(*y, *mo, *d);
+  if (day.year() != *y || day.month() != *mo || day.day() != *d) return std::nullopt;  // Feb 30
+  day += plus_days;
+  return FromTp(tz.lookup(cctz::civil_second(day)).pre);
+}
+
+// Java's Integer.parseInt.
+std::optional<int64_t> ParseJavaInt(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  bool negative = false;
+  if (s[0] == '+' || s[0] == '-') {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+    if (s.empty()) return std::nullopt;
+  }
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+    if (v > 2147483648LL) return std::nullopt;
+  }
+  if (negative) v = -v;
+  if (v > 2147483647LL) return std::nullopt;
+  return v;
+}
+
+// String.split(":") drops trailing empty strings.
+std::vector<std::string_view> JavaSplit(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (true) {
+    size_t j = s.find(sep, i);
+    if (j == std::string_view::npos) {
+      out.push_back(s.substr(i));
+      break;
+    }
+    out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  while (!out.empty() && out.back().empty()) out.pop_back();
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  auto is_space = [](char c) { return static_cast<unsigned char>(c) <= ' '; };
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// `hh:mm:ss` (or `mm:ss` with parts == 2) as seconds; fields are not range checked (Digdag).
+std::optional<int64_t> ParseAt(std::string_view at, int parts) {
+  auto f = JavaSplit(at, ':');
+  if (static_cast<int>(f.size()) != parts) return std::nullopt;
+  int64_t total = 0;
+  for (auto piece : f) {
+    auto v = ParseJavaInt(piece);
+    if (!v) return std::nullopt;
+    total = total * 60 + *v;
+  }
+  return total;
+}
+
+// An integer given as a JSON number or a decimal string.
+std::optional<int64_t> JsonInteger(const boost::json::value& v) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64()) {
+    if (v.as_uint64() > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
+      return std::nullopt;
+    return static_cast<int64_t>(v.as_uint64());
+  }
+  if (v.is_double()) {
+    double d = v.as_double();
+    if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 2147483647.0 ||
+        d < -2147483648.0) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(d);
+  }
+  if (v.is_string()) return ParseJavaInt(std::string_view(v.as_string()));
+  return std::nullopt;
+}
+
+ParseError Error(std::string key, std::string message) {
+  return ParseError{std::move(key), std::move(message)};
+}
+
+}  // namespace
+
+bool LoadZone(std::string_view name, cctz::time_zone* out) {
+  if (name.empty() || name == "UTC" || name == "Z") {
+    *out = cctz::utc_time_zone();
+    return true;
+  }
+  if (name[0] == '+' || name[0] == '-') {
+    // +HH, +HH:MM, +HHMM, +HH:MM:SS.
+    std::string_view rest = name.substr(1);
+    int parts[3] = {0, 0, 0};
+    int n = 0;
+    size_t i = 0;
+    while (i < rest.size() && n < 3) {
+      if (i + 2 > rest.size() || !isdigit(static_cast<unsigned char>(rest[i])) ||
+          !isdigit(static_cast<unsigned char>(rest[i + 1]))) {
+        return false;
+      }
+      parts[n++] = (rest[i] - '0') * 10 + (rest[i + 1] - '0');
+      i += 2;
+      if (i < rest.size() && rest[i] == ':') {
+        ++i;
+        if (i >= rest.size()) return false;
+      }
+    }
+    if (i != rest.size() || n == 0 || parts[0] > 18 || parts[1] > 59 || parts[2] > 59) return false;
+    int secs = parts[0] * 3600 + parts[1] * 60 + parts[2];
+    if (secs > 18 * 3600) return false;
+    *out = cctz::fixed_time_zone(Seconds(name[0] == '-' ? -secs : secs));
+    return true;
+  }
+  return cctz::load_time_zone(std::string(name), out);
+}
+
+Schedule::Schedule(std::shared_ptr<const Pattern> p) : pattern_(std::move(p)) {}
+
+std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& definition,
+                                                   std::string_view timezone) {
+  auto p = std::make_shared<Pattern>();
+  if (!LoadZone(timezone, &p->tz)) {
+    return Error("timezone", fmt::format("Unknown time zone: {}", timezone));
+  }
+  if (!definition.is_object()) return Error("schedule", "schedule: must be an object");
+  const auto& obj = definition.as_object();
+
+  static constexpr std::string_view kKinds[] = {
+      "hourly", "daily", "weekly", "monthly", "cron", "minutes_interval", "seconds_interval"};
+  std::string kind;
+  const boost::json::value* command = nullptr;
+  for (const auto& kv : obj) {
+    std::string_view key = kv.key();
+    if (key.empty() || key.back() != '>') continue;
+    std::string_view name = key.substr(0, key.size() - 1);
+    if (std::find(std::begin(kKinds), std::end(kKinds), name) == std::end(kKinds)) {
+      return Error(std::string(key), fmt::format("Unknown scheduler type: {}", name));
+    }
+    if (!kind.empty()) {
+      return Error(std::string(key),
+                   fmt::format("schedule: more than one scheduler type: {}> and {}", kind, key));
+    }
+    kind = std::string(name);
+    command = &kv.value();
+  }
+  if (kind.empty()) {
+    return Error("schedule",
+                 "schedule: requires one of hourly>, daily>, weekly>, monthly>, cron>, "
+                 "minutes_interval>, seconds_interval>");
+  }
+  const std::string kind_key = kind + ">";
+  const bool at_form = kind == "hourly" || kind == "daily" || kind == "weekly" || kind == "monthly";
+  const bool takes_delay = !at_form;
+
+  // Other keys.
+  const boost::json::value* at = nullptr;
+  for (const auto& kv : obj) {
+    std::string_view key = kv.key();
+    if (key == kind_key) continue;
+    const auto& v = kv.value();
+    if (key == "start" || key == "end") {
+      if (!v.is_string()) {
+        return Error(std::string(key), fmt::format("Invalid {}: must be a YYYY-MM-DD string", key));
+      }
+      auto when = ParseDate(std::string_view(v.as_string()), p->tz, key == "end" ? 1 : 0);
+      if (!when) {
+        return Error(std::string(key), fmt::format("Invalid {}: {} (requires YYYY-MM-DD format)",
+                                                   key, std::string_view(v.as_string())));
+      }
+      (key == "start" ? p->start : p->end) = *when;
+    } else if (key == "delay" && takes_delay) {
+      auto d = JsonInteger(v);
+      if (!d) {
+        return Error("delay", fmt::format("delay: must be an integer number of seconds: {}",
+                                          boost::json::serialize(v)));
+      }
+      p->delay = *d;
+    } else if (key == "at" && at_form) {
+      at = &v;
+    } else if (key == "skip_on_overtime") {
+      if (!v.is_bool()) return Error("skip_on_overtime", "skip_on_overtime: must be true or false");
+    } else if (key == "skip_delayed_by") {
+      if (!v.is_string() && !v.is_number()) {
+        return Error("skip_delayed_by", "skip_delayed_by: must be a duration such as 1h or 30m");
+      }
+    } else {
+      return Error(std::string(key),
+                   fmt::format("{}: unknown key in schedule for {}", key, kind_key));
+    }
+  }
+  if (p->start && p->end && *p->start >= *p->end) {
+    return Error("end", "The schedule of end is earlier than start");
+  }
+
+  // The kind's value: for the at-forms, a null or empty value means `at:` gives it.
+  std::string value;
+  const boost::json::value* source = command;
+  if (at_form && (command->is_null() || (command->is_string() && command->as_string().empty())) &&
+      at != nullptr) {
+    source = at;
+  }
+  const std::string source_key = source == at ? "at" : kind_key;
+  if (source->is_string()) {
+    value = std::string(source->as_string());
+  } else if (source->is_number()) {
+    value = boost::json::serialize(*source);
+  }
+
+  if (kind == "cron") {
+    if (!source->is_string()) return Error(kind_key, "cron>: requires a cron4j pattern string");
+    std::string why;
+    auto c = CronPattern::Compile(value, &why);
+    if (!c) return Error(kind_key, fmt::format("cron>: {}", why));
+    p->cron = std::move(*c);
+  } else if (kind == "minutes_interval" || kind == "seconds_interval") {
+    auto n = JsonInteger(*source);
+    if (!n || *n < 1) {
+      return Error(kind_key,
+                   fmt::format("{}: requires a positive integer: {}", kind_key,
+                               source->is_string() ? value : boost::json::serialize(*source)));
+    }
+    if (kind == "minutes_interval") {
+      std::string why;
+      auto c = CronPattern::Compile(fmt::format("*/{} * * * *", *n), &why);
+      if (!c) return Error(kind_key, fmt::format("{}: {}", kind_key, why));
+      p->cron = std::move(*c);
+    } else {
+      p->kind = Kind::kSecondsInterval;
+      p->interval = *n;
+    }
+  } else if (kind == "hourly" || kind == "daily") {
+    const bool hourly = kind == "hourly";
+    const char* format = hourly ? "mm:ss" : "hh:mm:ss";
+    if (!source->is_string()) {
+      return Error(source_key, fmt::format("{}: requires {} format: {}", kind_key, format,
+                                           boost::json::serialize(*source)));
+    }
+    auto secs = ParseAt(value, hourly ? 2 : 3);
+    if (!secs)
+      return Error(source_key, fmt::format("{}: requires {} format: {}", kind_key, format, value));
+    std::string why;
+    p->cron = *CronPattern::Compile(hourly ? "0 * * * *" : "0 0 * * *", &why);
+    p->delay = *secs;
+  } else {  // weekly, monthly
+    const bool weekly = kind == "weekly";
+    const std::string bad =
+        fmt::format("{}: requires day,hh:mm:ss format: {}", kind_key,
+                    source->is_string() ? value : boost::json::serialize(*source));
+    if (!source->is_string()) return Error(source_key, bad);
+    size_t comma = value.find(',');
+    if (comma == std::string::npos) return Error(source_key, bad);
+    std::string_view day = std::string_view(value).substr(0, comma);
+    std::string_view time = std::string_view(value).substr(comma + 1);
+    std::string pattern;
+    if (weekly) {
+      day = Trim(day);
+      time = Trim(time);
+      if (auto n = ParseJavaInt(day); n && *n < 0) {
+        return Error(source_key, fmt::format("weekly>: invalid day: {}", day));
+      }
+      if (day.empty() || day.find_first_of("| \t|") != std::string_view::npos) {
+        return Error(source_key, bad);
+      }
+      pattern = fmt::format("0 0 * * {}", day);
+    } else {
+      auto n = ParseJavaInt(day);
+      if (!n) return Error(source_key, bad);
+      if (*n < 1 || *n > 31) {
+        return Error(source_key, fmt::format("monthly>: invalid day of month: {}", day));
+      }
+      pattern = fmt::format("0 0 {} * *", *n);
+    }
+    auto secs = ParseAt(time, 3);
+    if (!secs) {
+      return Error(source_key, fmt::format("{}: requires hh:mm:ss format: {}", kind_key, time));
+    }
+    std::string why;
+    auto c = CronPattern::Compile(pattern, &why);
+    if (!c) return Error(source_key, bad);
+    p->cron = std::move(*c);
+    p->delay = *secs;
+  }
+  if (p->kind == Kind::kSecondsInterval) {
+    // Digdag's seconds_interval> scheduler takes no start/end.
+    p->start.reset();
+    p->end.reset();
+  }
+  return Schedule(std::move(p));
+}
+
+Instant Schedule::Next(Instant t) const {
+  const Pattern& p = *pattern_;
+  if (p.kind == Kind::kSecondsInterval) return FloorDiv(t, p.interval) * p.interval + p.interval;
+  return CronNext(p, t);
+}
+
+Instant Schedule::Step(Instant t) const {
+  const Pattern& p = *pattern_;
+  Instant n = Next(t);
+  if (n == kEndMarker) return kEndMarker;
+  if (p.end && *p.end <= n + p.delay) return kEndMarker;
+  if (p.start && *p.start > n + p.delay) return Next(*p.start - 1);
+  return n;
+}
+
+Instant Schedule::First(Instant t, bool has_fraction) const {
+  const Pattern& p = *pattern_;
+  Instant u = has_fraction ? t : t - 1;
+  if (p.kind == Kind::kSecondsInterval) return Step(u);
+  return Step(u - p.delay);
+}
+
+Instant Schedule::Last(Instant s) const {
+  const Pattern& p = *pattern_;
+  if (p.kind == Kind::kSecondsInterval) return FloorDiv(s - 1, p.interval) * p.interval;
+  Instant n = Next(s);
+  Instant nn = n == kEndMarker ? kEndMarker : Next(n);
+  int64_t iv = std::max<int64_t>(nn - n, 60);
+  if (n == kEndMarker || nn == kEndMarker) iv = 60;
+  // Widen the window until a schedule time falls before s; bounded by the search horizon.
+  constexpr int64_t kMaxWindow = int64_t{kSearchYears} * 366 * 86400;
+  Instant b = s - iv;
+  while (Next(b) >= s) {
+    if (iv > kMaxWindow) return kEndMarker;  // no schedule time before s
+    iv *= 2;
+    b = s - iv;
+  }
+  Instant m = Next(b);
+  for (Instant x = Next(m); x < s; x = Next(m)) m = x;
+  return m;
+}
+
+Instant Schedule::RunTime(Instant s) const {
+  if (s == kEndMarker) return kEndMarker;
+  return s + pattern_->delay;
+}
+
+int64_t Schedule::delay_seconds() const { return pattern_->delay; }
+bool Schedule::has_end() const { return pattern_->end.has_value(); }
+Instant Schedule::end() const { return pattern_->end.value_or(kEndMarker); }
+const cctz::time_zone& Schedule::zone() const { return pattern_->tz; }
+
+std::string Schedule::FormatLocal(Instant t) const {
+  return cctz::format("%Y-%m-%dT%H:%M:%S%Ez", ToTp(t), pattern_->tz);
+}
+
+}  // namespace wfp::schedule
