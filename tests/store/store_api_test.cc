@@ -1,1 +1,724 @@
+// The ABI store table (StoreApi()) on a file store and on ":memory:": load_schedule, list_sessions,
+// latest_session_before, create_*, move_schedule_pointer, transactions and their bookkeeping in
+// wfp_call, BUSY, fault injection, concurrent use; and the schema's invariants.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "call.h"
 #include "store/store.h"
+#include "test_util.h"
+
+namespace wfp::host {
+namespace {
+
+namespace json = boost::json;
+using testing_util::Call;
+using testing_util::J;
+using testing_util::S;
+using testing_util::V;
+
+constexpr int64_t kJan1 = 1704067200;  // 2024-01-01T00:00:00Z
+constexpr int64_t kDay = 86400;
+
+constexpr const char* kBase = R"({
+  "sites": [{"id": 1, "apiKeys": ["k1"]}, {"id": 2, "apiKeys": ["k2"]}],
+  "projects": [{"id": 1, "siteId": 1, "name": "etl"}, {"id": 2, "siteId": 2, "name": "other"}],
+  "workflows": [{"id": 11, "projectId": 1, "name": "load", "timezone": "Asia/Tokyo",
+                 "schedule": {"daily>": "09:00:00"}, "poolId": "42"},
+                {"id": 12, "projectId": 2, "name": "x", "schedule": {"hourly>": "00:00"}}],
+  "schedules": [{"id": 5, "workflowId": 11, "nextScheduleTime": "2024-01-11T00:00:00+09:00",
+                 "nextRunTime": "2024-01-11T00:00:00Z", "lastSessionTime": "2024-01-10T00:00:00+09:00"},
+                {"id": 6, "workflowId": 12, "nextScheduleTime": "2024-01-11T00:00:00Z",
+                 "nextRunTime": "2024-01-11T00:00:00Z", "disabledAt": "2024-01-05T00:00:00Z"}],
+  "sessions": [
+    {"id": 100, "projectId": 1, "workflowName": "load", "sessionTime": "2024-01-01T00:00:00Z",
+     "uuid": "00000000-0000-4000-8000-000000000100",
+     "attempts": [{"index": 1, "status": "success", "createdAt": "2024-01-01T00:00:00Z"},
+                  {"index": 3, "name": "a", "status": "error", "createdAt": "2024-01-01T00:00:00Z"},
+                  {"index": 2, "name": "b", "status": "error", "createdAt": "2024-01-01T00:00:00Z"}]},
+    {"id": 101, "projectId": 1, "workflowName": "load", "sessionTime": "2024-01-02T00:00:00Z"},
+    {"id": 102, "projectId": 1, "workflowName": "load", "sessionTime": "2024-01-03T00:00:00Z",
+     "attempts": [{"index": 1, "name": "a", "status": "running", "createdAt": "2024-01-03T00:00:00Z"}]},
+    {"id": 103, "projectId": 1, "workflowName": "other", "sessionTime": "2024-01-02T12:00:00Z"},
+    {"id": 104, "projectId": 2, "workflowName": "load", "sessionTime": "2024-01-02T06:00:00Z"}]
+})";
+
+wfp_new_session NewSession(int64_t project, const char* workflow, int64_t time,
+                           const char* uuid = "00000000-0000-4000-8000-00000000abcd") {
+  return wfp_new_session{sizeof(wfp_new_session), project, S(workflow), time, S(uuid)};
+}
+
+wfp_new_attempt NewAttempt(int64_t session, const char* name, int32_t index,
+                           wfp_attempt_state state = WFP_ATTEMPT_QUEUED,
+                           const char* params = "{}") {
+  wfp_new_attempt a{};
+  a.struct_size = sizeof a;
+  a.session_id = session;
+  a.name = name ? S(name) : wfp_str{nullptr, 0};
+  a.index = index;
+  a.state = state;
+  a.params_json = S(params);
+  a.created_at = kJan1 + 10 * kDay;
+  return a;
+}
+
+// What list_sessions visited, flattened.
+struct Visited {
+  int64_t id;
+  std::string uuid;
+  int64_t time;
+  std::vector<std::pair<std::string, int32_t>> attempts;  // name ("<none>" for unnamed), index
+  bool operator==(const Visited&) const = default;
+};
+struct Visits {
+  std::vector<Visited> sessions;
+  size_t stop_after = SIZE_MAX;
+};
+int32_t Visit(void* user_data, const wfp_session_info* s) {
+  auto* v = static_cast<Visits*>(user_data);
+  Visited x{s->session_id, std::string(V(s->uuid)), s->session_time, {}};
+  for (size_t i = 0; i < s->attempt_count; ++i)
+    x.attempts.emplace_back(
+        s->attempts[i].name.data ? std::string(V(s->attempts[i].name)) : "<none>",
+        s->attempts[i].index);
+  v->sessions.push_back(std::move(x));
+  return v->sessions.size() >= v->stop_after ? 1 : 0;
+}
+
+const wfp_store_api& Api() { return *StoreApi(); }
+
+class StoreApiTest : public ::testing::TestWithParam<bool> {
+ protected:
+  StoreApiTest() {
+    std::string error;
+    path_ = GetParam() ? dir_.File("store.db") : ":memory:";
+    store_ = Store::Open(path_, &error);
+    EXPECT_TRUE(store_) << error;
+    EXPECT_TRUE(store_->Seed(J(kBase), &error)) << error;
+  }
+  json::value Dump() {
+    std::string error;
+    json::value d = store_->Dump(&error);
+    EXPECT_TRUE(d.is_object()) << error;
+    return d;
+  }
+  json::value SessionDump(int64_t id) {
+    const json::value dump = Dump();
+    for (const json::value& s : dump.at("sessions").as_array())
+      if (s.at("id").as_int64() == id) return s;
+    return nullptr;
+  }
+  wfp_txn* Begin(Call& c) {
+    wfp_txn* txn = nullptr;
+    EXPECT_EQ(Api().begin(&c.call, &txn), WFP_OK);
+    return txn;
+  }
+
+  testing_util::TempDir dir_;
+  std::string path_;
+  std::unique_ptr<Store> store_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreApiTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "File" : "Memory"; });
+
+TEST_P(StoreApiTest, TableIsComplete) {
+  EXPECT_EQ(Api().struct_size, sizeof(wfp_store_api));
+  EXPECT_TRUE(Api().begin && Api().commit && Api().rollback && Api().load_schedule &&
+              Api().list_sessions && Api().latest_session_before && Api().create_sessions &&
+              Api().create_attempts && Api().move_schedule_pointer);
+}
+
+TEST_P(StoreApiTest, BeginRecordsTheTransactionOnTheCall) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  ASSERT_NE(txn, nullptr);
+  EXPECT_EQ(c.call.open_txn, txn);
+  wfp_txn* second = nullptr;
+  EXPECT_EQ(Api().begin(&c.call, &second), WFP_ERR_STATE);
+  EXPECT_EQ(Api().commit(txn), WFP_OK);
+  EXPECT_EQ(c.call.open_txn, nullptr);
+  txn = Begin(c);
+  EXPECT_EQ(c.call.open_txn, txn);
+  Api().rollback(txn);
+  EXPECT_EQ(c.call.open_txn, nullptr);
+
+  wfp_call no_store;
+  EXPECT_EQ(Api().begin(&no_store, &txn), WFP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(Api().begin(nullptr, &txn), WFP_ERR_INVALID_ARGUMENT);
+}
+
+TEST_P(StoreApiTest, LoadScheduleReturnsTheScheduleOfTheSite) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(Api().load_schedule(txn, 1, 5, &info), WFP_OK);
+  EXPECT_EQ(info.schedule_id, 5);
+  EXPECT_EQ(info.site_id, 1);
+  EXPECT_EQ(info.project_id, 1);
+  EXPECT_EQ(info.workflow_definition_id, 11);
+  EXPECT_EQ(info.next_schedule_time, kJan1 + 10 * kDay - 9 * 3600);
+  EXPECT_EQ(info.next_run_time, kJan1 + 10 * kDay);
+  EXPECT_EQ(info.has_last_session_time, 1);
+  EXPECT_EQ(info.last_session_time, kJan1 + 9 * kDay - 9 * 3600);
+  EXPECT_EQ(info.has_disabled_at, 0);
+
+  // Another load in the same transaction leaves the first one's strings valid.
+  wfp_schedule_info other{};
+  other.struct_size = sizeof other;
+  ASSERT_EQ(Api().load_schedule(txn, 2, 6, &other), WFP_OK);
+  EXPECT_EQ(V(info.project_name), "etl");
+  EXPECT_EQ(V(info.workflow_name), "load");
+  EXPECT_EQ(V(info.timezone), "Asia/Tokyo");
+  EXPECT_EQ(json::parse(V(info.schedule_json)), J(R"({"daily>": "09:00:00"})"));
+  EXPECT_EQ(V(info.pool_id), "42");
+  EXPECT_EQ(other.pool_id.data, nullptr);  // no pool: absent
+  EXPECT_EQ(V(other.timezone), "UTC");
+  EXPECT_EQ(other.has_last_session_time, 0);
+  EXPECT_EQ(other.has_disabled_at, 1);
+  EXPECT_EQ(other.disabled_at, kJan1 + 4 * kDay);
+
+  EXPECT_EQ(Api().load_schedule(txn, 2, 5, &info), WFP_ERR_NOT_FOUND);  // another site's
+  EXPECT_EQ(Api().load_schedule(txn, 1, 7, &info), WFP_ERR_NOT_FOUND);
+  wfp_schedule_info small{};
+  small.struct_size = offsetof(wfp_schedule_info, disabled_at);
+  EXPECT_EQ(Api().load_schedule(txn, 1, 5, &small), WFP_ERR_INVALID_ARGUMENT);
+  Api().rollback(txn);
+}
+
+TEST_P(StoreApiTest, ListSessionsVisitsTheRangeWithAttemptsByIndex) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  Visits v;
+  ASSERT_EQ(Api().list_sessions(txn, 1, S("load"), kJan1, kJan1 + 2 * kDay, Visit, &v), WFP_OK);
+  const std::vector<Visited> want = {
+      {100, "00000000-0000-4000-8000-000000000100", kJan1, {{"<none>", 1}, {"b", 2}, {"a", 3}}},
+      {101, "", kJan1 + kDay, {}}};
+  EXPECT_EQ(v.sessions, want);
+
+  Visits all;  // `to` is exclusive, `from` inclusive; other workflows and projects are not listed
+  ASSERT_EQ(Api().list_sessions(txn, 1, S("load"), kJan1 + kDay, kJan1 + 2 * kDay + 1, Visit, &all),
+            WFP_OK);
+  ASSERT_EQ(all.sessions.size(), 2u);
+  EXPECT_EQ(all.sessions[0].id, 101);
+  EXPECT_EQ(all.sessions[1].id, 102);
+  EXPECT_EQ(all.sessions[1].attempts, (std::vector<std::pair<std::string, int32_t>>{{"a", 1}}));
+
+  Visits stop;
+  stop.stop_after = 1;
+  EXPECT_EQ(Api().list_sessions(txn, 1, S("load"), 0, kJan1 + 10 * kDay, Visit, &stop), WFP_OK);
+  EXPECT_EQ(stop.sessions.size(), 1u);
+
+  Visits none;
+  EXPECT_EQ(
+      Api().list_sessions(txn, 1, S("load"), kJan1 + 5 * kDay, kJan1 + 9 * kDay, Visit, &none),
+      WFP_OK);
+  EXPECT_TRUE(none.sessions.empty());
+  EXPECT_EQ(Api().list_sessions(txn, 1, wfp_str{nullptr, 0}, 0, 1, Visit, &none),
+            WFP_ERR_INVALID_ARGUMENT);
+  Api().rollback(txn);
+}
+
+TEST_P(StoreApiTest, LatestSessionBeforeIsStrictAndCountsSessionsWithoutAttempts) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  int32_t found = -1;
+  int64_t time = -1;
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + 2 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(found, 1);
+  EXPECT_EQ(time, kJan1 + kDay);  // session 101 has no attempts
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1, &found, &time), WFP_OK);
+  EXPECT_EQ(found, 0);
+  ASSERT_EQ(Api().latest_session_before(txn, 2, S("load"), kJan1 + 9 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(found, 1);
+  EXPECT_EQ(time, kJan1 + kDay + 6 * 3600);
+  Api().rollback(txn);
+}
+
+TEST_P(StoreApiTest, CreatedSessionsAndAttemptsAreStored) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  const wfp_new_session sessions[] = {
+      NewSession(1, "load", kJan1 + 5 * kDay, "00000000-0000-4000-8000-000000000001"),
+      NewSession(1, "load", kJan1 + 6 * kDay, "00000000-0000-4000-8000-000000000002")};
+  int64_t session_ids[2] = {};
+  ASSERT_EQ(Api().create_sessions(txn, sessions, 2, session_ids), WFP_OK);
+  EXPECT_GT(session_ids[0], 104);
+  EXPECT_GT(session_ids[1], session_ids[0]);
+
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(Api().load_schedule(txn, 1, 5, &info), WFP_OK);
+  wfp_new_attempt attempts[] = {
+      NewAttempt(101, "fix", 1, WFP_ATTEMPT_QUEUED, R"({"k": "v"})"),
+      NewAttempt(session_ids[0], "fix", 1, WFP_ATTEMPT_BLOCKED),
+      NewAttempt(session_ids[1], "fix", 1, WFP_ATTEMPT_BLOCKED),
+  };
+  attempts[1].depends_on_session_id = 101;
+  attempts[2].depends_on_session_id = session_ids[0];
+  for (auto& a : attempts) a.pool_id = info.pool_id;
+  int64_t attempt_ids[3] = {};
+  ASSERT_EQ(Api().create_attempts(txn, attempts, 3, attempt_ids), WFP_OK);
+  EXPECT_EQ(Api().commit(txn), WFP_OK);
+
+  const json::value s101 = SessionDump(101);
+  ASSERT_TRUE(s101.is_object());
+  EXPECT_EQ(s101.at("attempts"),
+            J(fmt::format(R"([{{"id": {}, "index": 1, "name": "fix", "status": "queued",
+                "params": {{"k": "v"}}, "createdAt": "2024-01-11T00:00:00Z", "finishedAt": null,
+                "poolId": "42", "dependsOnSessionId": null}}])",
+                          attempt_ids[0])));
+  const json::value s2 = SessionDump(session_ids[1]);
+  ASSERT_TRUE(s2.is_object());
+  EXPECT_EQ(s2.at("uuid"), json::value("00000000-0000-4000-8000-000000000002"));
+  EXPECT_EQ(s2.at("sessionTime"), json::value("2024-01-07T00:00:00Z"));
+  EXPECT_EQ(s2.at("attempts").at(0).at("id"), json::value(attempt_ids[2]));
+  EXPECT_EQ(s2.at("attempts").at(0).at("status"), json::value("blocked"));
+  EXPECT_EQ(s2.at("attempts").at(0).at("dependsOnSessionId"), json::value(session_ids[0]));
+}
+
+TEST_P(StoreApiTest, ASessionConflictCreatesNothingOfTheBatchAndTheTransactionGoesOn) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  const wfp_new_session batch[] = {NewSession(1, "load", kJan1 + 5 * kDay),
+                                   NewSession(1, "load", kJan1 + kDay)};  // 101 exists
+  int64_t ids[2] = {};
+  EXPECT_EQ(Api().create_sessions(txn, batch, 2, ids), WFP_ERR_CONFLICT);
+  const wfp_new_session again[] = {NewSession(1, "load", kJan1 + 5 * kDay)};
+  ASSERT_EQ(Api().create_sessions(txn, again, 1, ids), WFP_OK);  // the first was not kept
+  ASSERT_EQ(Api().commit(txn), WFP_OK);
+  int n = 0;
+  const json::value dump = Dump();
+  for (const json::value& s : dump.at("sessions").as_array())
+    n += s.at("sessionTime") == json::value("2024-01-06T00:00:00Z");
+  EXPECT_EQ(n, 1);
+}
+
+TEST_P(StoreApiTest, AttemptConflictsCoverTheUnnamedAttempt) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  int64_t id = 0;
+  wfp_new_attempt unnamed = NewAttempt(100, nullptr, 4);
+  EXPECT_EQ(Api().create_attempts(txn, &unnamed, 1, &id), WFP_ERR_CONFLICT);
+  wfp_new_attempt named = NewAttempt(100, "a", 4);
+  EXPECT_EQ(Api().create_attempts(txn, &named, 1, &id), WFP_ERR_CONFLICT);
+  wfp_new_attempt same_index = NewAttempt(100, "zz", 1);
+  EXPECT_EQ(Api().create_attempts(txn, &same_index, 1, &id), WFP_ERR_CONFLICT);
+  // Two unnamed attempts on a session without any: the batch is refused whole.
+  const wfp_new_attempt two_unnamed[] = {NewAttempt(101, nullptr, 1), NewAttempt(101, nullptr, 2)};
+  int64_t ids[2] = {};
+  EXPECT_EQ(Api().create_attempts(txn, two_unnamed, 2, ids), WFP_ERR_CONFLICT);
+  wfp_new_attempt fresh = NewAttempt(100, "c", 4);
+  EXPECT_EQ(Api().create_attempts(txn, &fresh, 1, &id), WFP_OK);
+  ASSERT_EQ(Api().commit(txn), WFP_OK);
+  EXPECT_TRUE(SessionDump(101).at("attempts").as_array().empty());
+  EXPECT_EQ(SessionDump(100).at("attempts").as_array().size(), 4u);
+}
+
+TEST_P(StoreApiTest, BadAttemptsAreRefused) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  int64_t id = 0;
+  wfp_new_attempt a = NewAttempt(999, "x", 1);
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &id), WFP_ERR_NOT_FOUND);
+  a = NewAttempt(101, "x", 1);
+  a.depends_on_session_id = 999;
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &id), WFP_ERR_NOT_FOUND);
+  a = NewAttempt(101, "x", 1, 7);
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &id), WFP_ERR_INVALID_ARGUMENT);
+  a = NewAttempt(101, "x", 1, WFP_ATTEMPT_QUEUED, "[1]");
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &id), WFP_ERR_INVALID_ARGUMENT);
+  a = NewAttempt(101, "x", 1, WFP_ATTEMPT_QUEUED, "{");
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &id), WFP_ERR_INVALID_ARGUMENT);
+  a = NewAttempt(101, "x", 1);
+  a.struct_size = offsetof(wfp_new_attempt, depends_on_session_id);
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &id), WFP_ERR_INVALID_ARGUMENT);
+  wfp_new_session s = NewSession(1, "load", kJan1 + 20 * kDay);
+  s.struct_size = offsetof(wfp_new_session, uuid);
+  EXPECT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_ERR_INVALID_ARGUMENT);
+  s = NewSession(9, "load", kJan1 + 20 * kDay);  // no project 9
+  EXPECT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_ERR_NOT_FOUND);
+  // Still usable: nothing above was written.
+  a = NewAttempt(101, "x", 1);
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &id), WFP_OK);
+  ASSERT_EQ(Api().commit(txn), WFP_OK);
+  EXPECT_EQ(SessionDump(101).at("attempts").as_array().size(), 1u);
+}
+
+TEST_P(StoreApiTest, ThePointerMovesForwardOnly) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  const int64_t current = kJan1 + 10 * kDay - 9 * 3600;
+  wfp_schedule_pointer p{sizeof(wfp_schedule_pointer), current - 1, current, 1, current - kDay};
+  EXPECT_EQ(Api().move_schedule_pointer(txn, 5, &p), WFP_ERR_INVALID_ARGUMENT);
+  p.next_schedule_time = current + kDay;
+  EXPECT_EQ(Api().move_schedule_pointer(txn, 7, &p), WFP_ERR_NOT_FOUND);
+  p.struct_size = offsetof(wfp_schedule_pointer, last_session_time);
+  EXPECT_EQ(Api().move_schedule_pointer(txn, 5, &p), WFP_ERR_INVALID_ARGUMENT);
+  p.struct_size = sizeof p;
+  p.next_run_time = current + kDay + 60;
+  p.last_session_time = current;
+  ASSERT_EQ(Api().move_schedule_pointer(txn, 5, &p), WFP_OK);
+  ASSERT_EQ(Api().commit(txn), WFP_OK);
+  EXPECT_EQ(Dump().at("schedules").at(0),
+            J(R"({"id": 5, "workflowId": 11, "nextScheduleTime": "2024-01-11T15:00:00Z",
+                 "nextRunTime": "2024-01-11T15:01:00Z", "lastSessionTime": "2024-01-10T15:00:00Z",
+                 "disabledAt": null})"));
+
+  txn = Begin(c);
+  wfp_schedule_pointer same{sizeof(wfp_schedule_pointer), current + kDay, current + kDay, 0, 0};
+  ASSERT_EQ(Api().move_schedule_pointer(txn, 5, &same), WFP_OK);  // not backwards
+  ASSERT_EQ(Api().commit(txn), WFP_OK);
+  EXPECT_EQ(Dump().at("schedules").at(0).at("lastSessionTime"), json::value(nullptr));
+}
+
+TEST_P(StoreApiTest, RollbackLeavesNothing) {
+  const json::value before = Dump();
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  const wfp_new_session s = NewSession(1, "load", kJan1 + 5 * kDay);
+  int64_t id = 0, attempt = 0;
+  ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+  wfp_new_attempt a = NewAttempt(id, nullptr, 1);
+  ASSERT_EQ(Api().create_attempts(txn, &a, 1, &attempt), WFP_OK);
+  wfp_schedule_pointer p{sizeof(wfp_schedule_pointer), kJan1 + 30 * kDay, kJan1 + 30 * kDay, 1,
+                         kJan1 + 5 * kDay};
+  ASSERT_EQ(Api().move_schedule_pointer(txn, 5, &p), WFP_OK);
+  Api().rollback(txn);
+  EXPECT_EQ(c.call.open_txn, nullptr);
+  EXPECT_EQ(Dump(), before);
+}
+
+TEST_P(StoreApiTest, ATransactionLeftOpenIsRolledBackByTheRuntimesRollback) {
+  const json::value before = Dump();
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  const wfp_new_session s = NewSession(1, "load", kJan1 + 5 * kDay);
+  int64_t id = 0;
+  ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+  // What the runtime does after a handler returned with a transaction open.
+  wfp_txn* open = c.call.open_txn;
+  c.call.open_txn = nullptr;
+  Api().rollback(open);
+  EXPECT_EQ(Dump(), before);
+  // The connection is free again.
+  txn = Begin(c);
+  ASSERT_NE(txn, nullptr);
+  Api().rollback(txn);
+}
+
+TEST_P(StoreApiTest, AHeldWriteLockIsBusyAfterTheTimeout) {
+  Call holder(*store_);
+  Call waiter(*store_);
+  waiter.connection->SetBusyTimeout(std::chrono::milliseconds(50));
+  wfp_txn* held = Begin(holder);
+  ASSERT_NE(held, nullptr);
+  wfp_txn* txn = nullptr;
+  EXPECT_EQ(Api().begin(&waiter.call, &txn), WFP_ERR_BUSY);
+  EXPECT_EQ(txn, nullptr);
+  EXPECT_EQ(waiter.call.open_txn, nullptr);
+  Api().rollback(held);
+  txn = Begin(waiter);
+  ASSERT_NE(txn, nullptr);
+  Api().rollback(txn);
+}
+
+TEST_P(StoreApiTest, StoreBusyTimeoutAppliesToNewConnections) {
+  store_->SetBusyTimeout(std::chrono::milliseconds(20));
+  Call holder(*store_);
+  Call waiter(*store_);
+  wfp_txn* held = Begin(holder);
+  wfp_txn* txn = nullptr;
+  EXPECT_EQ(Api().begin(&waiter.call, &txn), WFP_ERR_BUSY);
+  std::string error;
+  EXPECT_FALSE(store_->Seed(J(R"({"sites": [{"id": 50}]})"), &error));
+  Api().rollback(held);
+  EXPECT_TRUE(store_->Seed(J(R"({"sites": [{"id": 50}]})"), &error)) << error;
+}
+
+TEST_P(StoreApiTest, InjectedWriteFaultsAreInternalErrors) {
+  const json::value before = Dump();
+  Call c(*store_);
+  // The 2nd write fails: create_sessions passes, create_attempts fails.
+  SetFailAtWriteForTesting(2);
+  wfp_txn* txn = Begin(c);
+  const wfp_new_session s = NewSession(1, "load", kJan1 + 5 * kDay);
+  int64_t id = 0, attempt = 0;
+  ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+  wfp_new_attempt a = NewAttempt(id, nullptr, 1);
+  EXPECT_EQ(Api().create_attempts(txn, &a, 1, &attempt), WFP_ERR_INTERNAL);
+  Api().rollback(txn);
+  // The 3rd write (the commit) fails: rolled back and freed all the same.
+  SetFailAtWriteForTesting(3);
+  txn = Begin(c);
+  ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+  a = NewAttempt(id, nullptr, 1);
+  ASSERT_EQ(Api().create_attempts(txn, &a, 1, &attempt), WFP_OK);
+  EXPECT_EQ(Api().commit(txn), WFP_ERR_INTERNAL);
+  EXPECT_EQ(c.call.open_txn, nullptr);
+  SetFailAtWriteForTesting(0);
+  EXPECT_EQ(Dump(), before);
+  // Disabled again: the same transaction commits.
+  txn = Begin(c);
+  ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+  EXPECT_EQ(Api().commit(txn), WFP_OK);
+  EXPECT_TRUE(SessionDump(id).is_object());
+}
+
+// Each thread creates its own sessions: every transaction lands, whatever the interleaving.
+TEST_P(StoreApiTest, ConcurrentWritersAllLand) {
+  constexpr int kThreads = 4, kEach = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      Call c(*store_);
+      for (int i = 0; i < kEach; ++i) {
+        wfp_txn* txn = nullptr;
+        if (Api().begin(&c.call, &txn) != WFP_OK) {
+          ++failures;
+          continue;
+        }
+        const int64_t time = kJan1 + 100 * kDay + (t * kEach + i) * 3600;
+        const wfp_new_session s = NewSession(1, "load", time);
+        int64_t id = 0, attempt = 0;
+        wfp_status st = Api().create_sessions(txn, &s, 1, &id);
+        wfp_new_attempt a = NewAttempt(id, "t", 1);
+        if (st == WFP_OK) st = Api().create_attempts(txn, &a, 1, &attempt);
+        if (st == WFP_OK)
+          st = Api().commit(txn);
+        else
+          Api().rollback(txn);
+        if (st != WFP_OK) ++failures;
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  Visits v;
+  ASSERT_EQ(
+      Api().list_sessions(txn, 1, S("load"), kJan1 + 100 * kDay, kJan1 + 200 * kDay, Visit, &v),
+      WFP_OK);
+  Api().rollback(txn);
+  EXPECT_EQ(v.sessions.size(), static_cast<size_t>(kThreads * kEach));
+  for (const Visited& s : v.sessions) EXPECT_EQ(s.attempts.size(), 1u);
+}
+
+// All threads race for the same session times with check-then-create: BEGIN IMMEDIATE serialises
+// them, so no check is ever stale (no CONFLICT) and each time is created exactly once.
+TEST_P(StoreApiTest, TheWriteLockSerialisesCheckThenCreate) {
+  constexpr int kThreads = 4, kTimes = 20;
+  std::atomic<int> created{0}, conflicts{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      Call c(*store_);
+      for (int i = 0; i < kTimes; ++i) {
+        const int64_t time = kJan1 + 100 * kDay + i * kDay;
+        wfp_txn* txn = nullptr;
+        if (Api().begin(&c.call, &txn) != WFP_OK) {
+          ++failures;
+          continue;
+        }
+        Visits v;
+        wfp_status st = Api().list_sessions(txn, 1, S("load"), time, time + 1, Visit, &v);
+        if (st == WFP_OK && v.sessions.empty()) {
+          const wfp_new_session s = NewSession(1, "load", time);
+          int64_t id = 0;
+          st = Api().create_sessions(txn, &s, 1, &id);
+          if (st == WFP_OK) ++created;
+          if (st == WFP_ERR_CONFLICT) ++conflicts;
+        }
+        if (st == WFP_OK)
+          st = Api().commit(txn);
+        else
+          Api().rollback(txn);
+        if (st != WFP_OK && st != WFP_ERR_CONFLICT) ++failures;
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(conflicts, 0);
+  EXPECT_EQ(created, kTimes);
+}
+
+TEST_P(StoreApiTest, KeysAndDumpsWhileWriting) {
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    Call c(*store_);
+    for (int i = 0; i < 50; ++i) {
+      wfp_txn* txn = Begin(c);
+      if (!txn) break;
+      const wfp_new_session s = NewSession(1, "load", kJan1 + 300 * kDay + i);
+      int64_t id = 0;
+      EXPECT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+      EXPECT_EQ(Api().commit(txn), WFP_OK);
+    }
+    stop = true;
+  });
+  int lookups = 0;
+  while (!stop || lookups < 10) {
+    EXPECT_EQ(store_->SiteForApiKey("k2"), 2);
+    const json::value d = Dump();
+    EXPECT_GE(d.at("sessions").as_array().size(), 5u);
+    ++lookups;
+  }
+  writer.join();
+  EXPECT_EQ(Dump().at("sessions").as_array().size(), 55u);
+}
+
+// ---- the schema -------------------------------------------------------------------------------
+
+std::vector<std::vector<std::string>> Query(StoreConnection& c, const std::string& sql) {
+  std::string error;
+  auto rows = c.QueryForTesting(sql, &error);
+  EXPECT_TRUE(rows) << sql << ": " << error;
+  return rows.value_or(std::vector<std::vector<std::string>>{});
+}
+
+TEST_P(StoreApiTest, SchemaIsVersionedAndConnectionsAreConfigured) {
+  Call c(*store_);
+  EXPECT_EQ(Query(*c.connection, "PRAGMA user_version"),
+            (std::vector<std::vector<std::string>>{{std::to_string(kStoreSchemaVersion)}}));
+  EXPECT_EQ(Query(*c.connection, "PRAGMA foreign_keys"),
+            (std::vector<std::vector<std::string>>{{"1"}}));
+  if (GetParam()) {
+    EXPECT_EQ(Query(*c.connection, "PRAGMA journal_mode"),
+              (std::vector<std::vector<std::string>>{{"wal"}}));
+  }
+}
+
+TEST_P(StoreApiTest, SchemaRefusesTwoUnnamedAttemptsOnOneSession) {
+  Call c(*store_);
+  std::string error;
+  constexpr const char* insert =
+      "INSERT INTO attempts (session_id, name, \"index\", done, success, cancel_requested, state,"
+      " params, created_at) VALUES (101, {}, {}, 0, 0, 0, 0, '{{}}', 0)";
+  ASSERT_TRUE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "NULL", 1), &error))
+      << error;
+  EXPECT_FALSE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "NULL", 2), &error));
+  EXPECT_NE(error.find("UNIQUE"), std::string::npos) << error;
+  ASSERT_TRUE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'n'", 2), &error))
+      << error;
+  EXPECT_FALSE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'n'", 3), &error));
+  EXPECT_FALSE(
+      c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'m'", 2), &error));  // index
+  ASSERT_TRUE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'m'", 3), &error))
+      << error;
+  // An unnamed attempt on another session is fine.
+  ASSERT_TRUE(c.connection->ExecForTesting(
+      "INSERT INTO attempts (session_id, name, \"index\", done, success, cancel_requested, state,"
+      " params, created_at) VALUES (103, NULL, 1, 0, 0, 0, 0, '{}', 0)",
+      &error))
+      << error;
+}
+
+TEST_P(StoreApiTest, SchemaRefusesDuplicateSessionTimesAndDanglingRows) {
+  Call c(*store_);
+  std::string error;
+  EXPECT_FALSE(
+      c.connection->ExecForTesting("INSERT INTO sessions (project_id, workflow_name, session_time) "
+                                   "VALUES (1, 'load', 1704067200)",
+                                   &error));
+  EXPECT_NE(error.find("UNIQUE"), std::string::npos) << error;
+  EXPECT_FALSE(c.connection->ExecForTesting(
+      "INSERT INTO sessions (project_id, workflow_name, session_time) VALUES (9, 'load', 1)",
+      &error));
+  EXPECT_NE(error.find("FOREIGN KEY"), std::string::npos) << error;
+  EXPECT_FALSE(c.connection->ExecForTesting(
+      "INSERT INTO schedules (workflow_id, next_schedule_time, next_run_time) VALUES (11, 0, 0)",
+      &error));
+  EXPECT_NE(error.find("UNIQUE"), std::string::npos) << error;
+}
+
+TEST_P(StoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
+  Call c(*store_);
+  for (const char* sql :
+       {"EXPLAIN QUERY PLAN SELECT session_time FROM sessions WHERE project_id = 1 AND"
+        " workflow_name = 'load' AND session_time < 5 ORDER BY session_time DESC LIMIT 1",
+        "EXPLAIN QUERY PLAN SELECT s.id, a.name FROM sessions s LEFT JOIN attempts a ON"
+        " a.session_id = s.id WHERE s.project_id = 1 AND s.workflow_name = 'load' AND"
+        " s.session_time >= 1 AND s.session_time < 5 ORDER BY s.session_time, a.\"index\""}) {
+    std::string plan;
+    for (const auto& row : Query(*c.connection, sql)) plan += row.back() + "\n";
+    EXPECT_NE(plan.find("USING COVERING INDEX sqlite_autoindex_sessions_1 (project_id=? AND "
+                        "workflow_name=? AND session_time"),
+              std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("SCAN s\n"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  }
+}
+
+// ---- file stores only -------------------------------------------------------------------------
+
+TEST(StoreFile, ReopeningKeepsTheData) {
+  testing_util::TempDir dir;
+  std::string error;
+  {
+    auto store = Store::Open(dir.File("s.db"), &error);
+    ASSERT_TRUE(store) << error;
+    ASSERT_TRUE(store->Seed(J(kBase), &error)) << error;
+  }
+  auto store = Store::Open(dir.File("s.db"), &error);
+  ASSERT_TRUE(store) << error;
+  EXPECT_EQ(store->Dump(&error).at("sessions").as_array().size(), 5u);
+  EXPECT_EQ(store->SiteForApiKey("k1"), 1);
+}
+
+TEST(StoreFile, ANewerSchemaIsRefused) {
+  testing_util::TempDir dir;
+  std::string error;
+  {
+    auto store = Store::Open(dir.File("s.db"), &error);
+    ASSERT_TRUE(store) << error;
+    auto c = store->Connect(&error);
+    ASSERT_TRUE(c->ExecForTesting("PRAGMA user_version = 99", &error)) << error;
+  }
+  EXPECT_EQ(Store::Open(dir.File("s.db"), &error), nullptr);
+  EXPECT_NE(error.find("schema version 99"), std::string::npos) << error;
+}
+
+TEST(StoreFile, AnUnopenablePathIsAnError) {
+  std::string error;
+  EXPECT_EQ(Store::Open("/nonexistent-dir/x/s.db", &error), nullptr);
+  EXPECT_NE(error.find("/nonexistent-dir/x/s.db"), std::string::npos) << error;
+  EXPECT_EQ(Store::Open("", &error), nullptr);
+}
+
+TEST(StoreMemory, EachMemoryStoreIsItsOwn) {
+  std::string error;
+  auto a = Store::Open(":memory:", &error);
+  auto b = Store::Open(":memory:", &error);
+  ASSERT_TRUE(a && b) << error;
+  ASSERT_TRUE(a->Seed(J(R"({"sites": [{"id": 1, "apiKeys": ["k"]}]})"), &error)) << error;
+  EXPECT_EQ(a->SiteForApiKey("k"), 1);
+  EXPECT_EQ(b->SiteForApiKey("k"), std::nullopt);
+}
+
+TEST(StoreMemory, ConnectionsOutliveTheStore) {
+  std::string error;
+  auto store = Store::Open(":memory:", &error);
+  ASSERT_TRUE(store->Seed(J(kBase), &error)) << error;
+  Call c(*store);
+  store.reset();
+  wfp_txn* txn = nullptr;
+  ASSERT_EQ(Api().begin(&c.call, &txn), WFP_OK);
+  int32_t found = 0;
+  int64_t time = 0;
+  EXPECT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + 9 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(found, 1);
+  Api().rollback(txn);
+}
+
+}  // namespace
+}  // namespace wfp::host
