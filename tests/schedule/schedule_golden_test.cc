@@ -1,1 +1,136 @@
+// The golden values of ../shared/spec/schedules.md, one assertion each.
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+
+#include "schedule/schedule.h"
+#include "test_util.h"
+
+namespace wfp::schedule {
+namespace {
+
+using testing::FormatUtc;
+using testing::ParseIso;
+
+Schedule Make(const char* json, const char* tz = "UTC") {
+  auto r = Schedule::Parse(boost::json::parse(json), tz);
+  if (auto* e = std::get_if<ParseError>(&r)) ADD_FAILURE() << json << ": " << e->message;
+  return std::get<Schedule>(r);
+}
+
+// first(t) as "(session, run)" in UTC.
+std::string First(const Schedule& s, const char* t) {
+  bool frac = false;
+  Instant i = ParseIso(t, &frac);
+  Instant f = s.First(i, frac);
+  return FormatUtc(f) + " " + FormatUtc(s.RunTime(f));
+}
+
+TEST(ScheduleGolden, Daily) {
+  auto s = Make(R"({"daily>": "10:00:00"})");
+  EXPECT_EQ(First(s, "2016-02-03T09:34:12Z"), "2016-02-03T00:00:00Z 2016-02-03T10:00:00Z");
+  EXPECT_EQ(First(s, "2016-02-03T10:00:00Z"), "2016-02-03T00:00:00Z 2016-02-03T10:00:00Z");
+  EXPECT_EQ(First(s, "2016-02-03T10:00:01Z"), "2016-02-04T00:00:00Z 2016-02-04T10:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Last(ParseIso("2016-02-02T00:00:00Z"))), "2016-02-01T00:00:00Z");
+}
+
+TEST(ScheduleGolden, FractionMissesTheRunAtThatSecond) {
+  auto s = Make(R"({"daily>": "10:00:00"})");
+  EXPECT_EQ(First(s, "2016-02-03T10:00:00.500Z"), "2016-02-04T00:00:00Z 2016-02-04T10:00:00Z");
+}
+
+TEST(ScheduleGolden, Hourly) {
+  auto s = Make(R"({"hourly>": "15:00"})");
+  EXPECT_EQ(First(s, "2016-02-03T17:14:59Z"), "2016-02-03T17:00:00Z 2016-02-03T17:15:00Z");
+  EXPECT_EQ(First(s, "2016-02-03T17:15:00Z"), "2016-02-03T17:00:00Z 2016-02-03T17:15:00Z");
+  EXPECT_EQ(First(s, "2016-02-03T17:15:01Z"), "2016-02-03T18:00:00Z 2016-02-03T18:15:00Z");
+}
+
+TEST(ScheduleGolden, Weekly) {
+  auto s = Make(R"({"weekly>": "Wed,17:15:00"})");
+  EXPECT_EQ(First(s, "2016-02-03T17:15:01Z"), "2016-02-10T00:00:00Z 2016-02-10T17:15:00Z");
+}
+
+TEST(ScheduleGolden, MonthlySkipsMonthsWithoutTheDay) {
+  auto s = Make(R"({"monthly>": "31,12:00:00"})");
+  EXPECT_EQ(First(s, "2016-01-31T19:12:34Z"), "2016-03-31T00:00:00Z 2016-03-31T12:00:00Z");
+}
+
+TEST(ScheduleGolden, DailyWithStartAndEnd) {
+  auto s = Make(R"({"daily>": "10:00:00", "start": "2016-03-01", "end": "2016-03-31"})");
+  EXPECT_EQ(First(s, "2016-02-03T09:59:59Z"), "2016-03-01T00:00:00Z 2016-03-01T10:00:00Z");
+  EXPECT_EQ(First(s, "2016-03-31T10:00:00Z"), "2016-03-31T00:00:00Z 2016-03-31T10:00:00Z");
+  bool frac = false;
+  EXPECT_EQ(s.First(ParseIso("2016-03-31T10:00:01Z", &frac), frac), kEndMarker);
+  EXPECT_EQ(s.RunTime(kEndMarker), kEndMarker);
+  EXPECT_TRUE(s.has_end());
+  EXPECT_EQ(FormatUtc(s.end()), "2016-04-01T00:00:00Z");
+}
+
+TEST(ScheduleGolden, MinutesIntervalWithStartAndEndInTokyo) {
+  auto s = Make(R"({"minutes_interval>": 10, "start": "2016-03-01", "end": "2016-03-31"})",
+                "Asia/Tokyo");
+  EXPECT_EQ(s.First(ParseIso("2016-03-31T23:59:59+09:00"), false), kEndMarker);
+  EXPECT_EQ(s.FormatLocal(s.First(ParseIso("2016-03-31T23:49:59+09:00"), false)),
+            "2016-03-31T23:50:00+09:00");
+  EXPECT_EQ(s.FormatLocal(kEndMarker), "9999-01-01T09:00:00+09:00");
+}
+
+TEST(ScheduleGolden, CronAcrossSpringForward) {
+  auto s = Make(R"({"cron>": "0 10 * * *"})", "America/Los_Angeles");
+  Instant f = s.First(ParseIso("2016-03-13T01:59:59-08:00"), false);
+  EXPECT_EQ(s.FormatLocal(f), "2016-03-13T10:00:00-07:00");
+  EXPECT_EQ(s.RunTime(f), f);
+}
+
+TEST(ScheduleGolden, DelayIsAddedToTheInstant) {
+  auto s = Make(R"({"daily>": "10:00:00"})", "America/Los_Angeles");
+  Instant session = ParseIso("2016-03-13T00:00:00-08:00");
+  EXPECT_EQ(s.FormatLocal(s.RunTime(session)), "2016-03-13T11:00:00-07:00");
+  EXPECT_EQ(s.delay_seconds(), 36000);
+}
+
+TEST(ScheduleGolden, DailyHoursAreNotRangeChecked) {
+  auto s = Make(R"({"daily>": "25:00:00"})");
+  Instant f = s.First(ParseIso("2016-02-03T00:00:00Z"), false);
+  EXPECT_EQ(FormatUtc(f), "2016-02-02T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.RunTime(f)), "2016-02-03T01:00:00Z");
+}
+
+TEST(ScheduleGolden, SecondsIntervalIsEpochAligned) {
+  auto s = Make(R"({"seconds_interval>": 7, "delay": 3})", "Asia/Tokyo");
+  // 1454490002 = 7 * 207784286.
+  EXPECT_EQ(s.First(1454490002, false), 1454490002);
+  EXPECT_EQ(s.First(1454490002, true), 1454490009);
+  EXPECT_EQ(s.First(1454490001, false), 1454490002);
+  EXPECT_EQ(s.Step(1454490002), 1454490009);
+  EXPECT_EQ(s.Next(1454490003), 1454490009);
+  EXPECT_EQ(s.Last(1454490009), 1454490002);
+  EXPECT_EQ(s.Last(1454490010), 1454490009);
+  EXPECT_EQ(s.RunTime(1454490002), 1454490005);
+}
+
+TEST(ScheduleGolden, LastOfAnIrregularPatternIsAScheduleTime) {
+  // Last day of each month: the gap before 03-31 (29 days in 2016's February) is not the gap after.
+  auto s = Make(R"({"cron>": "0 0 L * *"})");
+  EXPECT_EQ(FormatUtc(s.Last(ParseIso("2016-03-31T00:00:00Z"))), "2016-02-29T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Last(ParseIso("2016-03-01T00:00:00Z"))), "2016-02-29T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Last(ParseIso("2016-02-29T00:00:00Z"))), "2016-01-31T00:00:00Z");
+  auto ft = Make(R"({"cron>": "0 0 13 * fri"})");
+  EXPECT_EQ(FormatUtc(ft.Last(ParseIso("2016-05-13T00:00:00Z"))), "2015-11-13T00:00:00Z");
+}
+
+TEST(ScheduleGolden, SparsePatterns) {
+  auto leap = Make(R"({"cron>": "0 0 29 2 *"})");
+  EXPECT_EQ(FormatUtc(leap.Next(ParseIso("2016-03-01T00:00:00Z"))), "2020-02-29T00:00:00Z");
+  auto ft = Make(R"({"cron>": "0 0 13 * fri"})");
+  EXPECT_EQ(FormatUtc(ft.Next(ParseIso("2016-01-01T00:00:00Z"))), "2016-05-13T00:00:00Z");
+  EXPECT_EQ(FormatUtc(ft.Next(ParseIso("2016-05-13T00:00:00Z"))), "2017-01-13T00:00:00Z");
+  // Never matches: Next gives the end marker instead of searching forever.
+  auto never = Make(R"({"cron>": "0 0 30 2 *"})");
+  EXPECT_EQ(never.Next(ParseIso("2016-01-01T00:00:00Z")), kEndMarker);
+}
+
+}  // namespace
+}  // namespace wfp::schedule
