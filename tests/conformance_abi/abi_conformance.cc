@@ -16,6 +16,7 @@
 #include <wfp/plugin_abi.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -66,6 +67,7 @@ struct State {
   std::vector<Route> routes;
   std::atomic<int64_t> next_id{1000};
   std::atomic<int> log_lines{0};
+  std::atomic<int> statuses[6] = {};  // answers by class: [1] 1xx ... [5] 5xx
 
   void Violation(std::string what) {
     std::lock_guard lock(mu);
@@ -175,6 +177,7 @@ wfp_status Respond(wfp_call* call, const wfp_response* response) {
   volatile size_t sum = 0;
   for (char c : View(response->body)) sum = sum + static_cast<unsigned char>(c);
   call->status = response->status;
+  g_state->statuses[response->status / 100]++;
   return WFP_OK;
 }
 
@@ -368,7 +371,7 @@ std::vector<Sample> SamplesFor(const State::Route& route) {
   std::vector<Sample> out;
   for (const std::string& v : values) {
     for (const std::string& b : bodies) {
-      for (const char* ct : {"application/json", "text/plain"}) {
+      for (int variant = 0; variant < 3; ++variant) {
         Sample s;
         s.method = route.method;
         s.target = std::string(route.path_template);
@@ -376,7 +379,8 @@ std::vector<Sample> SamplesFor(const State::Route& route) {
           s.params.emplace_back(n, v);
           s.target.replace(s.target.find("{" + n + "}"), n.size() + 2, v);
         }
-        s.headers = {{"content-type", ct}, {"if-match", "\"nope\""}};
+        s.headers = {{"content-type", variant == 1 ? "text/plain" : "application/json"}};
+        if (variant == 2) s.headers.emplace_back("if-match", "\"not-the-plan\"");
         s.body = b;
         out.push_back(std::move(s));
         if (names.empty()) break;
@@ -516,6 +520,12 @@ TEST_F(AbiConformance, HandlersAnswerExactlyOnceFromManyThreads) {
     go = true;
     for (auto& th : threads) th.join();
     EXPECT_EQ(counter.load(), static_cast<uint64_t>(kThreads) * kRounds * work.size());
+    std::printf(
+        "%s: %llu handler calls on %zu routes from %d threads; answers 2xx %d, 3xx %d, "
+        "4xx %d, 5xx %d\n",
+        path.c_str(), static_cast<unsigned long long>(counter.load()), state.routes.size(),
+        kThreads, state.statuses[2].load(), state.statuses[3].load(), state.statuses[4].load(),
+        state.statuses[5].load());
 
     try {
       d->shutdown(plugin_state);
