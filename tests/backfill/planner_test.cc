@@ -192,7 +192,7 @@ TEST_F(BackfillPlanner, SameNameAttemptIsAConflictOnTheFirstCandidate) {
 TEST_F(BackfillPlanner, ReusedSessionGetsTheNextIndexAndKeepsItsIdentity) {
   std::vector<ExistingSession> existing = {
       {102, "uuid-102", T("2024-01-10T00:00:00+09:00"), {{std::nullopt, 1}, {"b", 3}}}};
-  const Plan& plan = std::get<Plan>(PlanFor(With(""), existing));
+  const Plan plan = std::get<Plan>(PlanFor(With(""), existing));
   EXPECT_EQ(plan.items[2].action, Action::kReuseSession);
   EXPECT_EQ(plan.items[2].session_id, 102);
   EXPECT_EQ(plan.items[2].session_uuid, "uuid-102");
@@ -202,7 +202,7 @@ TEST_F(BackfillPlanner, ReusedSessionGetsTheNextIndexAndKeepsItsIdentity) {
 TEST_F(BackfillPlanner, UnnamedAttemptConflictsWithUnnamedOnly) {
   // skipExisting with a session without attempts: the session is reused, not skipped.
   std::vector<ExistingSession> existing = {{101, "u", T("2024-01-09T00:00:00+09:00"), {}}};
-  const Plan& plan = std::get<Plan>(PlanFor(
+  const Plan plan = std::get<Plan>(PlanFor(
       R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false})", existing));
   EXPECT_EQ(plan.items[1].action, Action::kReuseSession);
   EXPECT_EQ(plan.items[1].index, 1);
@@ -211,7 +211,7 @@ TEST_F(BackfillPlanner, UnnamedAttemptConflictsWithUnnamedOnly) {
 TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
   std::vector<ExistingSession> existing = {
       {101, "u", T("2024-01-09T00:00:00+09:00"), {{std::nullopt, 1}}}};
-  const Plan& plan = std::get<Plan>(PlanFor(
+  const Plan plan = std::get<Plan>(PlanFor(
       R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false})", existing));
   ASSERT_EQ(plan.items.size(), 3u);
   EXPECT_EQ(plan.items[1].action, Action::kSkip);
@@ -221,7 +221,7 @@ TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
   EXPECT_NE(
       plan.items[2].params_json.find(R"("last_executed_session_time":"2024-01-09T00:00:00+09:00")"),
       std::string::npos);
-  const Plan& two = std::get<Plan>(PlanFor(
+  const Plan two = std::get<Plan>(PlanFor(
       R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false,"count":2})",
       existing));
   ASSERT_EQ(two.items.size(), 2u);
@@ -229,7 +229,7 @@ TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
 }
 
 TEST_F(BackfillPlanner, AdvanceMovesThePointerForwardOnly) {
-  const Plan& plan =
+  const Plan plan =
       std::get<Plan>(PlanFor(R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false})", {}));
   EXPECT_TRUE(plan.pointer_moves);
   EXPECT_EQ(schedule_.FormatLocal(plan.pointer_after.next_schedule_time),
@@ -238,7 +238,7 @@ TEST_F(BackfillPlanner, AdvanceMovesThePointerForwardOnly) {
   EXPECT_EQ(plan.pointer_after.last_session_time, T("2024-01-12T00:00:00+09:00"));
   // From an earlier time, ending before the pointer: the pointer stays.
   now_ = T("2024-01-09T03:00:00Z");
-  const Plan& early = std::get<Plan>(PlanFor(
+  const Plan early = std::get<Plan>(PlanFor(
       R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false,"fromTime":"2024-01-05T00:00:00Z"})",
       {}));
   EXPECT_FALSE(early.items.empty());
