@@ -470,11 +470,16 @@ int RunServe(const std::vector<std::string>& argv) {
 #endif
 }
 
-// ../lib/libwfp_backfill.so next to this executable (build/bin -> build/lib).
-std::string DefaultPluginPath(const char* argv0) {
+std::string ExecutablePath(const char* argv0) {
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) exe = std::filesystem::absolute(argv0, ec);
+  return exe.lexically_normal().string();
+}
+
+// ../lib/libwfp_backfill.so next to this executable (build/bin -> build/lib).
+std::string DefaultPluginPath(const char* argv0) {
+  const std::filesystem::path exe = ExecutablePath(argv0);
   return (exe.parent_path().parent_path() / "lib" / "libwfp_backfill.so")
       .lexically_normal()
       .string();
@@ -547,7 +552,8 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     return Fail(kCmd, "the demo fixture was refused: " + error);
 
   const std::string host_name = options.host;
-  options.on_listening = [info, host_name, db, temporary](uint16_t port) {
+  const std::string exe = ExecutablePath(argv0);
+  options.on_listening = [info, host_name, db, temporary, exe](uint16_t port) {
     const std::string url = fmt::format(
         "http://{}:{}",
         host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name, port);
@@ -562,11 +568,11 @@ UTC), 3 = etl/nightly_report (cron>: 30 2 * * *, America/Los_Angeles). Try:
 # What a backfill of the last three days would create (dry run: nothing is written):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":true}}'
 
-# Do it (a second identical request is a 409: the attempts exist):
-curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":false}}'
-
 # Only the sessions that never ran, unnamed attempts (sessions with attempts are listed as skipped):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","skipExisting":true,"dryRun":true}}'
+
+# Do it for real (the same request again is a 409: the attempts exist by then):
+curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":false}}'
 
 # Catch the hourly schedule up to now, moving its pointer:
 curl -s -X POST {url}/api/schedules/2/backfill {auth} {json} -d '{{"fromTime":"{hourly}","skipExisting":true,"advanceSchedule":true,"dryRun":false}}'
@@ -577,13 +583,14 @@ curl -s -X POST {url}/api/schedules/1/backfill -H 'Authorization: Bearer other-k
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"x","dryRun":true,"skipExisiting":true}}'
 
 # The same through the bundled client:
-wfp-host backfill --server {url} --api-key {key} --from '{daily}' --name demo-fix2 --dry-run 1
+{exe} backfill --server {url} --api-key {key} --from '{daily}' --name demo-fix2 --dry-run 1
 
 Ctrl-C stops the server.
 )",
         db, temporary ? "temporary, removed at exit" : "kept", info.api_key, fmt::arg("url", url),
         fmt::arg("auth", auth), fmt::arg("json", json), fmt::arg("daily", info.daily_from_time),
-        fmt::arg("hourly", info.hourly_from_time), fmt::arg("key", info.api_key));
+        fmt::arg("hourly", info.hourly_from_time), fmt::arg("key", info.api_key),
+        fmt::arg("exe", exe));
     std::cout.flush();
   };
   return Serve(rt.host.get(), options);
