@@ -273,55 +273,138 @@ TEST_F(CliTest, EveryCommandHasHelp) {
 }
 
 #ifdef WFP_HAVE_SERVER
-// Reads the first line the server prints, with the real port.
-TEST_F(CliTest, ServeAnswersOverHttpAndStopsOnSigterm) {
-  const std::string out = dir_.File("serve.out"), err = dir_.File("serve.err");
+// A server process: started with `args`, its stdout and stderr in files.
+struct ServerProcess {
+  pid_t pid = -1;
+  std::string out, err;
+  int port = 0;
+};
+
+// Starts wfp-host and waits for its "listening on http://127.0.0.1:PORT" first line.
+void StartServer(std::vector<std::string> all, const TempDir& dir, ServerProcess* p) {
+  p->out = dir.File("serve.out");
+  p->err = dir.File("serve.err");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> all = {
-      kHost,       "serve",  "--db",     ":memory:",    "--plugin",  Plugin("ok"),
-      "--fixture", fixture_, "--listen", "127.0.0.1:0", "--threads", "2"};
+  posix_spawn_file_actions_addopen(&actions, 1, p->out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, p->err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  all.insert(all.begin(), kHost);
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t pid;
-  ASSERT_EQ(posix_spawn(&pid, kHost.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  ASSERT_EQ(posix_spawn(&p->pid, kHost.c_str(), &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
-
   std::string line;
   for (int i = 0; i < 3000 && line.find('\n') == std::string::npos; ++i) {
     usleep(10000);
-    line = Slurp(out);
+    line = Slurp(p->out);
     int status;
-    if (waitpid(pid, &status, WNOHANG) == pid) FAIL() << "serve exited: " << Slurp(err);
+    if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+      p->pid = -1;
+      FAIL() << "the server exited: " << Slurp(p->err);
+    }
   }
   const std::string prefix = "listening on http://127.0.0.1:";
-  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line << Slurp(err);
-  const int port = std::stoi(line.substr(prefix.size()));
+  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line << Slurp(p->err);
+  p->port = std::stoi(line.substr(prefix.size()));
+}
 
+// Sends one HTTP/1.1 request (Connection: close) and returns the whole raw response.
+std::string HttpExchange(int port, const std::string& request) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string request =
-      "GET /store/5 HTTP/1.1\r\nHost: x\r\nX-API-Key: k1\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return "";
+  }
   std::string response;
   char buf[4096];
   for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, n);
   close(fd);
+  return response;
+}
+
+// SIGTERM, then the exit status (0 expected).
+int StopServer(ServerProcess* p) {
+  if (p->pid < 0) return -1;
+  kill(p->pid, SIGTERM);
+  int status = 0;
+  waitpid(p->pid, &status, 0);
+  p->pid = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST_F(CliTest, ServeAnswersOverHttpAndStopsOnSigterm) {
+  ServerProcess server;
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"serve", "--db", ":memory:", "--plugin", Plugin("ok"), "--fixture", fixture_,
+                   "--listen", "127.0.0.1:0", "--threads", "2"},
+                  dir_, &server));
+  std::string response = HttpExchange(
+      server.port,
+      "GET /store/5 HTTP/1.1\r\nHost: x\r\nX-API-Key: k1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
   EXPECT_NE(response.find(R"("project":"etl")"), std::string::npos) << response;
-
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Slurp(err);
+  response =
+      HttpExchange(server.port, "GET /store/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 401", 0), 0u) << response;
+  EXPECT_EQ(StopServer(&server), 0) << Slurp(server.err);
 }
+
+#ifdef WFP_BACKFILL_PLUGIN
+// The demo serves the backfill plugin on its example store; its first printed example works.
+TEST_F(CliTest, DemoServesItsPrintedExample) {
+  ServerProcess server;
+  ASSERT_NO_FATAL_FAILURE(StartServer({"demo", "--plugin", WFP_BACKFILL_PLUGIN, "--listen",
+                                       "127.0.0.1:0", "--now", "2024-01-12T03:00:00Z"},
+                                      dir_, &server));
+  std::string printed;
+  for (int i = 0; i < 3000 && printed.find("Ctrl-C") == std::string::npos; ++i) {
+    usleep(10000);
+    printed = Slurp(server.out);
+  }
+  // The first example: its body after -d '...'.
+  const size_t curl =
+      printed.find("curl -s -X POST http://127.0.0.1:" + std::to_string(server.port) +
+                   "/api/schedules/1/backfill -H 'Authorization: Bearer demo-key'");
+  ASSERT_NE(curl, std::string::npos) << printed;
+  const size_t d = printed.find("-d '", curl) + 4;
+  const std::string body = printed.substr(d, printed.find('\'', d) - d);
+  EXPECT_EQ(body,
+            R"({"fromTime":"2024-01-10T00:00:00+09:00","attemptName":"demo-fix","dryRun":true})");
+  const std::string response =
+      HttpExchange(server.port,
+                   "POST /api/schedules/1/backfill HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                   "demo-key\r\nContent-Type: application/json\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_NE(response.find(R"("sessionTime":"2024-01-10T00:00:00+09:00")"), std::string::npos)
+      << response;
+  // The temporary store it named is removed at exit.
+  const size_t store = printed.find("store ") + 6;
+  const std::string db = printed.substr(store, printed.find(' ', store) - store);
+  EXPECT_TRUE(fs::exists(db)) << db;
+  EXPECT_EQ(StopServer(&server), 0) << Slurp(server.err);
+  EXPECT_FALSE(fs::exists(db)) << db;
+}
+#endif
+
+TEST_F(CliTest, ServeRefusesABadPluginBeforeListening) {
+  Result r = RunHost(
+      {"serve", "--db", ":memory:", "--plugin", Plugin("wrong_major"), "--listen", "127.0.0.1:0"},
+      dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("built for ABI major 2"), std::string::npos) << r.err;
+}
+
 #endif
 
 }  // namespace
