@@ -308,6 +308,42 @@ TEST_F(HostTest, ServesConcurrently) {
   EXPECT_EQ(faults.load(), 800);
 }
 
+// The log lines containing `needle`, in order.
+std::vector<std::string> Lines(const CapturedLog& log, const std::string& needle) {
+  std::vector<std::string> out;
+  std::string all = log.All();
+  for (size_t pos = 0, end; (end = all.find('\n', pos)) != std::string::npos; pos = end + 1) {
+    std::string line = all.substr(pos, end - pos);
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
+
+TEST(HostShutdown, ShutsDownEachPluginOnceInReverseLoadOrder) {
+  CapturedLog log;
+  {
+    Host host(TestOptions(&log));
+    std::string error;
+    ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+    ASSERT_TRUE(host.LoadPlugin(PluginPath("route_outside_init"), &error)) << error;
+    EXPECT_TRUE(Lines(log, "shutdown").empty());
+    host.Shutdown();
+    host.Shutdown();
+  }  // and the destructor
+  EXPECT_EQ(Lines(log, "shutdown"), (std::vector<std::string>{"[INFO] route_outside_init: shutdown",
+                                                              "[INFO] ok: shutdown"}));
+}
+
+TEST(HostShutdown, APluginRefusedAfterASuccessfulInitIsShutDownOnce) {
+  CapturedLog log;
+  Host host(TestOptions(&log));
+  std::string error;
+  EXPECT_FALSE(host.LoadPlugin(PluginPath("route_twice"), &error));
+  EXPECT_EQ(Lines(log, "shutdown"), (std::vector<std::string>{"[INFO] route_twice: shutdown"}));
+  host.Shutdown();
+  EXPECT_EQ(Lines(log, "shutdown").size(), 1u);
+}
+
 TEST(HostShutdown, ShutdownUnloadsEveryPluginAndIsIdempotent) {
   CapturedLog log;
   Host host(TestOptions(&log));

@@ -113,7 +113,11 @@ static int32_t init(const wfp_host_api *host, void **out_state) {
   return 0;
 }
 
-static void shutdown_plugin(void *state) { (void)state; }
+/* Logs through the table, which stays valid until shutdown returns: tests count and order these. */
+static void shutdown_plugin(void *state) {
+  (void)state;
+  g_host->log(g_host->host, WFP_LOG_INFO, tp_str("shutdown"));
+}
 
 static const wfp_plugin_v1 kDescriptor = {
     sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MINOR, "ok", "1.0.0", init,

@@ -26,7 +26,11 @@ static int32_t init(const wfp_host_api *host, void **out_state) {
   *out_state = NULL;
   return tp_route(host, "GET", "/late", late, NULL) == WFP_OK ? 0 : 1;
 }
-static void shutdown_plugin(void *state) { (void)state; }
+/* Logs through the table, which stays valid until shutdown returns: tests count and order these. */
+static void shutdown_plugin(void *state) {
+  (void)state;
+  g_host->log(g_host->host, WFP_LOG_INFO, tp_str("shutdown"));
+}
 
 static const wfp_plugin_v1 kDescriptor = {
     sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "route_outside_init", "1.0.0", init,

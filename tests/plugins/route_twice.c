@@ -16,7 +16,11 @@ static int32_t init(const wfp_host_api *host, void **out_state) {
   tp_route(host, "GET", "/twice", handler, NULL); /* WFP_ERR_CONFLICT, ignored */
   return 0;
 }
-static void shutdown_plugin(void *state) { (void)state; }
+/* Logs through the table, which stays valid until shutdown returns: tests count and order these. */
+static void shutdown_plugin(void *state) {
+  (void)state;
+  g_host->log(g_host->host, WFP_LOG_INFO, tp_str("shutdown"));
+}
 
 static const wfp_plugin_v1 kDescriptor = {
     sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "route_twice", "1.0.0", init, shutdown_plugin};
