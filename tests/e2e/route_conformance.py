@@ -37,9 +37,16 @@ def run_case(host, case):
         if body.get("status") != exp["status"]:
             fail("error body lacks its status")
     else:
-        for key in ("nextScheduleTime", "nextRunTime", "skipped"):
+        for key in ("nextScheduleTime", "nextRunTime"):
             if body.get(key) != exp[key]:
                 fail(f"{key}: {body.get(key)}, expected {exp[key]}")
+        # Like attempts, skipped entries must match in the fields the case lists.
+        got_skipped = [{k: g.get(k) for k in w} for g, w in zip(body.get("skipped", []), exp["skipped"])]
+        if len(body.get("skipped", [])) != len(exp["skipped"]) or got_skipped != exp["skipped"]:
+            fail(f"skipped: {body.get('skipped')}, expected {exp['skipped']}")
+        for g in body.get("skipped", []):
+            if g.get("reason") != "session already has attempts":
+                fail(f"skipped entry without its reason: {g}")
         got, want = body.get("attempts", []), exp["attempts"]
         if len(got) != len(want):
             fail(f"{len(got)} attempts, expected {len(want)}")
