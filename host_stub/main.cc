@@ -299,11 +299,18 @@ std::string RenderCallOutput(const HttpResponse& r) {
     boost::json::value parsed = boost::json::parse(r.body, ec);
     if (!ec) body = std::move(parsed);
   }
-  boost::json::object out;
-  out["status"] = r.status;
-  out["headers"] = std::move(headers);
-  out["body"] = std::move(body);
-  return boost::json::serialize(out);
+  // Laid out as the spec writes it: {"status": 200, "headers": {"content-type": "..."}, "body":
+  // ...}
+  std::string out = fmt::format("{{\"status\": {}, \"headers\": {{", r.status);
+  bool first = true;
+  for (const auto& [name, value] : headers) {
+    out +=
+        fmt::format("{}{}: {}", first ? "" : ", ", boost::json::serialize(boost::json::value(name)),
+                    boost::json::serialize(value));
+    first = false;
+  }
+  out += "}, \"body\": " + boost::json::serialize(body) + "}";
+  return out;
 }
 
 int RunCall(const std::vector<std::string>& argv) {
