@@ -34,8 +34,8 @@ void Enumerate(benchmark::State& state, const char* json, const char* tz) {
     benchmark::DoNotOptimize(t);
     if (++n == 10000) n = 0, t = k2016;
   }
-  state.counters["sessions"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["sessions"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // A whole backfill's work per session: step, run time, last and next params.
@@ -50,8 +50,8 @@ void EnumerateWithParams(benchmark::State& state, const char* json, const char* 
     benchmark::DoNotOptimize(s.Step(t));
     if (++n == 10000) n = 0, t = k2016;
   }
-  state.counters["sessions"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["sessions"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // Next() from a fixed instant: cost of one search on a sparse pattern.
@@ -83,8 +83,7 @@ BENCHMARK_CAPTURE(Enumerate, daily_start_end,
                   "America/Los_Angeles");
 BENCHMARK_CAPTURE(EnumerateWithParams, daily_new_york, R"({"daily>": "10:00:00"})",
                   "America/New_York");
-BENCHMARK_CAPTURE(EnumerateWithParams, minutes_interval_utc, R"({"minutes_interval>": 7})",
-                  "UTC");
+BENCHMARK_CAPTURE(EnumerateWithParams, minutes_interval_utc, R"({"minutes_interval>": 7})", "UTC");
 BENCHMARK_CAPTURE(NextOnce, leap_day, R"({"cron>": "0 0 29 2 *"})", "UTC");
 BENCHMARK_CAPTURE(NextOnce, friday_13th, R"({"cron>": "0 0 13 * fri"})", "America/New_York");
 BENCHMARK_CAPTURE(NextOnce, never_matches, R"({"cron>": "0 0 30 2 *"})", "UTC");

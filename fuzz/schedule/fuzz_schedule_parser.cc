@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const boost::json::value* schedule = o.if_contains("schedule");
   if (schedule == nullptr) return 0;
   std::string_view tz;
-  if (const auto* z = o.if_contains("timezone"); z != nullptr && z->is_string()) tz = z->as_string();
+  if (const auto* z = o.if_contains("timezone"); z != nullptr && z->is_string())
+    tz = z->as_string();
 
   auto parsed = wfp::schedule::Schedule::Parse(*schedule, tz);
   if (std::holds_alternative<wfp::schedule::ParseError>(parsed)) {

@@ -404,6 +404,9 @@ std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& def
 
 Instant Schedule::Next(Instant t) const {
   const Pattern& p = *pattern_;
+  // Nothing is scheduled from the end marker on; this also keeps the arithmetic below in range.
+  if (t >= kEndMarker) return kEndMarker;
+  t = std::max(t, -kEndMarker);
   if (p.kind == Kind::kSecondsInterval) return FloorDiv(t, p.interval) * p.interval + p.interval;
   return CronNext(p, t);
 }

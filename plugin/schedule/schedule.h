@@ -41,13 +41,17 @@ class Schedule {
                                                   std::string_view timezone);
 
   // next(t): the next pattern match after t (cron4j's Predictor steps; start/end ignored).
+  // kEndMarker when t >= kEndMarker or when the pattern matches nothing in the next 400 years
+  // (`0 0 30 2 *`). For seconds_interval>, the next multiple of the interval since the epoch.
   Instant Next(Instant t) const;
   // step(t): the next session after t with start/end applied; kEndMarker once ended.
+  // seconds_interval> takes no start/end (as in Digdag): they are accepted and ignored.
   Instant Step(Instant t) const;
   // first(t): the first session whose run time is at or after t. `has_fraction` tells whether the
   // request's time had a fractional second (t is then the time truncated to the second).
   Instant First(Instant t, bool has_fraction) const;
-  // last(s): the schedule time before s, start/end ignored.
+  // last(s): the schedule time before s, start/end ignored (the spec's search, which unlike
+  // Digdag's always lands on a schedule time). kEndMarker when there is none in 400 years.
   Instant Last(Instant s) const;
   // The run time of session s: s + delay (kEndMarker stays kEndMarker).
   Instant RunTime(Instant s) const;

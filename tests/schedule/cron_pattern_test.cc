@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <random>
 #include <string>
 
 namespace wfp::schedule {
@@ -115,6 +117,86 @@ TEST(CronPattern, SearchCarriesAcrossMinuteHourDayMonthYear) {
   auto h = One("5 0 1 1 *");
   EXPECT_EQ(*h.NextAtOrAfter(cctz::civil_minute(2016, 1, 1, 0, 6), 2100),
             cctz::civil_minute(2017, 1, 1, 0, 5));
+}
+
+}  // namespace
+}  // namespace wfp::schedule
+
+namespace wfp::schedule {
+namespace {
+
+// A slow, obviously correct reference for NextAtOrAfter: walk the days, and within a day whose date
+// fields match, the minutes.
+std::optional<cctz::civil_minute> Reference(const CronFields& c, cctz::civil_minute from,
+                                            int max_days) {
+  cctz::civil_day day(from);
+  for (int i = 0; i < max_days; ++i, ++day) {
+    // A day matches when its 00:00 would match ignoring hour and minute.
+    CronFields date_only = c;
+    date_only.minutes = ~uint64_t{0};
+    date_only.hours = ~uint32_t{0};
+    if (!date_only.Matches(cctz::civil_minute(day))) continue;
+    for (cctz::civil_minute m(day); cctz::civil_day(m) == day; ++m) {
+      if (m >= from && c.Matches(m)) return m;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string RandomField(std::mt19937& rng, int min, int max, const char* const* names) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto value = [&]() -> std::string {
+    int v = pick(min, max);
+    if (names != nullptr && pick(0, 2) == 0) return names[v - min];
+    return std::to_string(v);
+  };
+  switch (pick(0, 6)) {
+    case 0:
+      return "*";
+    case 1:
+      return value();
+    case 2:
+      return value() + "-" + value();
+    case 3:
+      return "*/" + std::to_string(pick(1, max - min + 1));
+    case 4:
+      return value() + "-" + value() + "/" + std::to_string(pick(1, 5));
+    case 5:
+      return value() + "," + value() + "," + value();
+    default:
+      return min == 1 && max == 31 ? "L" : "*";
+  }
+}
+
+TEST(CronPattern, SearchAgreesWithABruteForceWalk) {
+  static const char* const kMonths[] = {"jan", "FEB", "Mar", "apr", "MAY", "jun",
+                                        "jul", "aug", "sep", "oct", "nov", "dec"};
+  static const char* const kDays[] = {"sun", "MON", "Tue", "wed", "thu", "fri", "sat"};
+  std::mt19937 rng(20160313);
+  int compared = 0;
+  for (int i = 0; i < 600; ++i) {
+    std::string text = RandomField(rng, 0, 59, nullptr) + " " + RandomField(rng, 0, 23, nullptr) +
+                       " " + RandomField(rng, 1, 31, nullptr) + " " +
+                       RandomField(rng, 1, 12, kMonths) + " " + RandomField(rng, 0, 6, kDays);
+    std::string why;
+    auto p = CronPattern::Compile(text, &why);
+    ASSERT_TRUE(p) << text << ": " << why;
+    const CronFields& c = p->alternatives.at(0);
+    for (int j = 0; j < 5; ++j) {
+      cctz::civil_minute from(std::uniform_int_distribution<int>(2011, 2020)(rng),
+                              std::uniform_int_distribution<int>(1, 12)(rng),
+                              std::uniform_int_distribution<int>(1, 31)(rng),
+                              std::uniform_int_distribution<int>(0, 23)(rng),
+                              std::uniform_int_distribution<int>(0, 59)(rng));
+      auto want = Reference(c, from, 366 * 12);
+      auto got = c.NextAtOrAfter(from, from.year() + 13);
+      if (!want) continue;  // beyond the reference's horizon
+      ++compared;
+      ASSERT_TRUE(got) << text << " from " << from;
+      EXPECT_EQ(*got, *want) << text << " from " << from;
+    }
+  }
+  EXPECT_GT(compared, 2000);
 }
 
 }  // namespace
