@@ -358,6 +358,27 @@ TEST_F(CliTest, ServeAnswersOverHttpAndStopsOnSigterm) {
   EXPECT_EQ(StopServer(&server), 0) << Slurp(server.err);
 }
 
+TEST_F(CliTest, ServeRollsBackATransactionAHandlerLeftOpen) {
+  for (const char* db : {":memory:", "file"}) {
+    SCOPED_TRACE(db);
+    const std::string path = std::string(db) == "file" ? dir_.File("leak.db") : db;
+    ServerProcess server;
+    ASSERT_NO_FATAL_FAILURE(StartServer(
+        {"serve", "--db", path, "--plugin", Plugin("ok"), "--plugin", Plugin("handler_leaks_txn"),
+         "--fixture", fixture_, "--listen", "127.0.0.1:0", "--threads", "1"},
+        dir_, &server));
+    const std::string auth = "Host: x\r\nX-API-Key: k1\r\nConnection: close\r\n\r\n";
+    std::string response = HttpExchange(server.port, "GET /fault HTTP/1.1\r\n" + auth);
+    EXPECT_EQ(response.rfind("HTTP/1.1 500", 0), 0u) << response;
+    // The store is usable again at once: the next transaction begins (no lock, no nesting).
+    response = HttpExchange(server.port, "GET /store/5 HTTP/1.1\r\n" + auth);
+    EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+    EXPECT_NE(response.find(R"({"begin":0,"load":0,)"), std::string::npos) << response;
+    EXPECT_EQ(StopServer(&server), 0) << Slurp(server.err);
+    EXPECT_NE(Slurp(server.err).find("a transaction left open was rolled back"), std::string::npos);
+  }
+}
+
 #ifdef WFP_BACKFILL_PLUGIN
 // The demo serves the backfill plugin on its example store; its first printed example works.
 TEST_F(CliTest, DemoServesItsPrintedExample) {
