@@ -8,6 +8,7 @@
 #include <array>
 #include <bit>
 #include <charconv>
+#include <chrono>
 
 namespace wfp::schedule {
 namespace {
@@ -233,62 +234,104 @@ bool CronFields::Matches(const cctz::civil_minute& m) const {
   return (days_of_week >> DayOfWeek(cctz::civil_day(m))) & 1;
 }
 
-std::optional<cctz::civil_minute> CronFields::NextAtOrAfter(cctz::civil_minute from,
-                                                            cctz::year_t year_limit) const {
+int64_t ResolveLenient(const cctz::time_zone& tz, const cctz::civil_second& cs) {
+  const auto l = tz.lookup(cs);
+  const auto tp = l.kind == cctz::time_zone::civil_lookup::REPEATED ? l.post : l.pre;
+  return tp.time_since_epoch().count();
+}
+
+// The loops below mirror cron4j's Predictor.nextMatchingTime (nested minute, hour, day-of-month,
+// month loops inside a "build the date, check it, check the day of week" loop), with one change: a
+// value that does not match jumps straight to the next one that does, instead of counting up by
+// one. Every skipped value would only have failed the same check, so the result is the same.
+std::optional<CronFields::Match> CronFields::NextAtOrAfter(cctz::civil_minute from,
+                                                           const cctz::time_zone& tz,
+                                                           cctz::year_t year_limit) const {
   cctz::year_t y = from.year();
   int mo = from.month(), d = from.day(), h = from.hour(), mi = from.minute();
+  const int first_minute = NextBit(minutes, 0);
   const bool last_day = (days_of_month >> 32) & 1;
+  auto dom_matches = [&](int day) {
+    if ((days_of_month >> day) & 1) return true;
+    return last_day && day > 27 && day == DaysInMonth(y, mo);
+  };
+  // The next day-of-month value after `day` that can match in this month, or 32.
+  auto next_dom = [&](int day) {
+    int next = NextBit(days_of_month & ((uint64_t{1} << 32) - 1), day + 1);
+    if (next < 0 || next > 31) next = 32;
+    if (last_day) {
+      int dim = DaysInMonth(y, mo);
+      if (dim > day && dim < next) next = dim;
+    }
+    return next;
+  };
   while (y < year_limit) {
-    // Normalize carries from the steps below.
-    if (mi > 59) mi = 0, ++h;
-    if (h > 23) h = 0, mi = 0, ++d;
-    if (mo > 12) mo = 1, d = 1, h = 0, mi = 0, ++y;
-    if (d > DaysInMonth(y, mo)) {
-      d = 1, h = 0, mi = 0, ++mo;
-      continue;
-    }
-    // Month.
-    if (!((months >> mo) & 1)) {
+    for (;;) {      // month
+      for (;;) {    // day of month
+        for (;;) {  // hour (and minute)
+          int m = NextBit(minutes, mi);
+          if (m < 0 || m > 59) {
+            mi = first_minute;
+            ++h;
+          } else {
+            mi = m;
+          }
+          if (h > 23) {
+            h = 0;
+            ++d;
+          }
+          if ((hours >> h) & 1) break;
+          int next = NextBit(hours, h + 1);
+          h = (next < 0 || next > 23) ? 24 : next;
+          mi = 0;
+        }
+        if (d > 31) {
+          d = 1;
+          ++mo;
+        }
+        if (mo > 12) {
+          mo = 1;
+          ++y;
+          if (y >= year_limit) return std::nullopt;
+        }
+        if (dom_matches(d)) break;
+        d = next_dom(d);
+        h = 0;
+        mi = 0;
+      }
+      if ((months >> mo) & 1) break;
       int next = NextBit(months, mo + 1);
-      if (next < 0 || next > 12) {
+      mo = (next < 0 || next > 12) ? 13 : next;
+      d = 1;
+      h = 0;
+      mi = 0;
+    }
+    // Build the date as the lenient calendar does; a date it rolls over is searched on from where
+    // it rolled to, with the same hour and minute.
+    const cctz::civil_second wall(y, mo, d, h, mi, 0);
+    const int64_t instant = ResolveLenient(tz, wall);
+    const cctz::civil_day day(
+        cctz::convert(cctz::time_point<std::chrono::seconds>(std::chrono::seconds(instant)), tz));
+    if (day.year() != y || day.month() != mo || day.day() != d) {
+      y = day.year();
+      mo = day.month();
+      d = day.day();
+      continue;
+    }
+    if ((days_of_week >> DayOfWeek(day)) & 1) {
+      return Match{cctz::civil_minute(wall), instant};
+    }
+    ++d;
+    h = 0;
+    mi = 0;
+    if (d > 31) {
+      d = 1;
+      ++mo;
+      if (mo > 12) {
+        mo = 1;
         ++y;
-        mo = NextBit(months, 1);
-      } else {
-        mo = next;
-      }
-      d = 1, h = 0, mi = 0;
-      continue;
-    }
-    // Day: day-of-month and day-of-week must both match, and the date must exist.
-    const int dim = DaysInMonth(y, mo);
-    int day = -1;
-    int dow = DayOfWeek(cctz::civil_day(y, mo, d));
-    for (int dd = d; dd <= dim; ++dd, dow = (dow + 1) % 7) {
-      bool dom_ok = ((days_of_month >> dd) & 1) || (last_day && dd == dim);
-      if (dom_ok && ((days_of_week >> dow) & 1)) {
-        day = dd;
-        break;
       }
     }
-    if (day < 0) {
-      d = dim + 1;
-      continue;
-    }
-    if (day != d) d = day, h = 0, mi = 0;
-    // Hour.
-    int hour = NextBit(hours, h);
-    if (hour < 0 || hour > 23) {
-      h = 24;
-      continue;
-    }
-    if (hour != h) h = hour, mi = 0;
-    // Minute.
-    int minute = NextBit(minutes, mi);
-    if (minute < 0 || minute > 59) {
-      mi = 0, ++h;
-      continue;
-    }
-    return cctz::civil_minute(y, mo, d, h, minute);
   }
   return std::nullopt;
 }
@@ -301,7 +344,7 @@ std::optional<CronPattern> CronPattern::Compile(std::string_view text, std::stri
     return std::nullopt;
   }
   for (auto p : patterns) {
-    auto fields = Tokenize(p, " \t\n\r\f");
+    auto fields = Tokenize(p, " \t");
     if (fields.size() != 5) {
       *error = fmt::format("invalid pattern: \"{}\" (5 fields required)", p);
       return std::nullopt;

@@ -7,6 +7,7 @@
 #define WFP_PLUGIN_SCHEDULE_CRON_PATTERN_H_
 
 #include <cctz/civil_time.h>
+#include <cctz/time_zone.h>
 
 #include <cstdint>
 #include <optional>
@@ -25,14 +26,29 @@ struct CronFields {
   uint16_t months = 0;
   uint8_t days_of_week = 0;
 
+  // A match found by NextAtOrAfter: its wall-clock fields and the instant they stand for.
+  struct Match {
+    cctz::civil_minute wall;
+    int64_t instant;  // seconds since the epoch
+  };
+
   // Whether a wall-clock minute matches every field (day-of-month AND day-of-week).
   bool Matches(const cctz::civil_minute& m) const;
-  // The smallest existing wall-clock minute at or after `from` that matches, searching field by
-  // field (month, day, hour, minute) so sparse patterns cost no more than dense ones. Nullopt when
-  // nothing matches before `year_limit`.
-  std::optional<cctz::civil_minute> NextAtOrAfter(cctz::civil_minute from,
-                                                  cctz::year_t year_limit) const;
+  // cron4j's Predictor search for one pattern, from the wall-clock minute `from` in `tz`: minute,
+  // hour, day of month, month, then the date is built as Java's lenient GregorianCalendar builds it
+  // (a date that does not exist rolls over, Feb 30 -> Mar 2, and the search goes on from there
+  // keeping the hour and minute; a gap moves the time forward, an overlap takes the later instant),
+  // then the day of week. Whole runs of non-matching values are skipped at once, so sparse patterns
+  // are cheap. Nullopt when nothing matches before `year_limit`.
+  std::optional<Match> NextAtOrAfter(cctz::civil_minute from, const cctz::time_zone& tz,
+                                     cctz::year_t year_limit) const;
 };
+
+// A wall-clock time to an instant as java.util.GregorianCalendar (lenient) does: fields out of
+// range roll over (civil_second normalizes them), a time inside a gap is read with the offset
+// before the transition (so it moves forward by the gap), a time inside an overlap takes the later
+// instant.
+int64_t ResolveLenient(const cctz::time_zone& tz, const cctz::civil_second& cs);
 
 // Several patterns joined by `|`: matches when any matches.
 struct CronPattern {

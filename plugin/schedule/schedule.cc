@@ -48,47 +48,19 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 // calendar repeats within 400 years.
 constexpr cctz::year_t kSearchYears = 401;
 
-// A wall-clock time to an instant as java.util.GregorianCalendar (lenient) does: a time inside a
-// gap is read with the offset before the transition (so it moves forward by the gap), a time inside
-// an overlap takes the later, standard-time, instant.
-Instant ResolveLenient(const cctz::time_zone& tz, const cctz::civil_second& cs) {
-  auto l = tz.lookup(cs);
-  switch (l.kind) {
-    case cctz::time_zone::civil_lookup::UNIQUE:
-      return FromTp(l.pre);
-    case cctz::time_zone::civil_lookup::SKIPPED:
-      return FromTp(l.pre);
-    case cctz::time_zone::civil_lookup::REPEATED:
-      return FromTp(l.post);
-  }
-  return FromTp(l.pre);
-}
+// Java's long division, which truncates toward zero (cron4j truncates millis to the minute with
+// it).
+int64_t TruncateToMinute(int64_t t) { return (t / 60) * 60; }
 
 // cron4j Predictor.nextMatchingTime (see the spec's four steps).
 Instant CronNext(const Pattern& p, Instant t) {
-  const Instant m = FloorDiv(t, 60) * 60 + 60;
+  const Instant m = TruncateToMinute(t) + 60;
   const cctz::civil_minute wall(cctz::convert(ToTp(m), p.tz));
   if (p.cron.Matches(wall)) return m;
   Instant best = kEndMarker;
-  bool found = false;
   for (const auto& alt : p.cron.alternatives) {
-    cctz::civil_minute from = wall;
-    while (true) {
-      auto c = alt.NextAtOrAfter(from, wall.year() + kSearchYears);
-      if (!c) break;
-      Instant inst = ResolveLenient(p.tz, cctz::civil_second(*c));
-      // cron4j re-reads the date after setting the fields: a gap that moves the time into another
-      // day makes the date invalid, and the search goes on from the next day.
-      cctz::civil_day resolved_day(cctz::convert(ToTp(inst), p.tz));
-      if (resolved_day != cctz::civil_day(*c)) {
-        from = cctz::civil_minute(cctz::civil_day(*c) + 1);
-        continue;
-      }
-      inst = FloorDiv(inst, 60) * 60;
-      if (!found || inst < best) best = inst;
-      found = true;
-      break;
-    }
+    auto c = alt.NextAtOrAfter(wall, p.tz, wall.year() + kSearchYears);
+    if (c) best = std::min(best, TruncateToMinute(c->instant));
   }
   return best;
 }
