@@ -320,6 +320,14 @@ using store_internal::Stmt;
 // ---- StoreConnection --------------------------------------------------------------------------
 
 StoreConnection::Impl::~Impl() {
+  // A transaction left open (a contract breach: it must be finished first) is rolled back here, so
+  // an in-memory store's gate is not held forever; its call is not touched (it may be gone).
+  if (txn) {
+    std::string ignored;
+    store_internal::CommitOrRollback(this, false, &ignored);
+    delete txn;
+    txn = nullptr;
+  }
   for (sqlite3_stmt*& s : stmts) {
     if (s) sqlite3_finalize(s);
     s = nullptr;

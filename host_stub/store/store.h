@@ -12,7 +12,8 @@
 // transaction begun on it (through `StoreApi()->begin`) belongs to the thread that began it.
 // Ownership: connections and transactions keep what they need of the store alive, so destroying the
 // Store before its connections is safe; a transaction must be finished (commit or rollback) before
-// its connection is destroyed.
+// its connection is destroyed (one left open is rolled back and freed then, its wfp_call
+// untouched).
 #ifndef WFP_HOST_STUB_STORE_STORE_H_
 #define WFP_HOST_STUB_STORE_STORE_H_
 

@@ -414,6 +414,24 @@ TEST_P(StoreApiTest, ATransactionLeftOpenIsRolledBackByTheRuntimesRollback) {
   Api().rollback(txn);
 }
 
+TEST_P(StoreApiTest, DestroyingAConnectionRollsBackItsOpenTransaction) {
+  const json::value before = Dump();
+  {
+    Call c(*store_);
+    wfp_txn* txn = Begin(c);
+    const wfp_new_session s = NewSession(1, "load", kJan1 + 5 * kDay);
+    int64_t id = 0;
+    ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+    c.call.open_txn = nullptr;  // forgotten: Call's destructor will not roll it back
+  }
+  Call other(*store_);
+  other.connection->SetBusyTimeout(std::chrono::milliseconds(50));
+  wfp_txn* txn = nullptr;
+  ASSERT_EQ(Api().begin(&other.call, &txn), WFP_OK);  // the lock was released
+  Api().rollback(txn);
+  EXPECT_EQ(Dump(), before);
+}
+
 TEST_P(StoreApiTest, AHeldWriteLockIsBusyAfterTheTimeout) {
   Call holder(*store_);
   Call waiter(*store_);
@@ -530,6 +548,8 @@ TEST_P(StoreApiTest, TheWriteLockSerialisesCheckThenCreate) {
         }
         Visits v;
         wfp_status st = Api().list_sessions(txn, 1, S("load"), time, time + 1, Visit, &v);
+        // Widen the window between check and create, so that without the lock they interleave.
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
         if (st == WFP_OK && v.sessions.empty()) {
           const wfp_new_session s = NewSession(1, "load", time);
           int64_t id = 0;
