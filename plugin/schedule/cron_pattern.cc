@@ -309,9 +309,18 @@ std::optional<CronFields::Match> CronFields::NextAtOrAfter(cctz::civil_minute fr
     // Build the date as the lenient calendar does; a date it rolls over is searched on from where
     // it rolled to, with the same hour and minute.
     const cctz::civil_second wall(y, mo, d, h, mi, 0);
-    const int64_t instant = ResolveLenient(tz, wall);
-    const cctz::civil_day day(
-        cctz::convert(cctz::time_point<std::chrono::seconds>(std::chrono::seconds(instant)), tz));
+    const auto lookup = tz.lookup(wall);
+    const bool skipped = lookup.kind == cctz::time_zone::civil_lookup::SKIPPED;
+    const int64_t instant =
+        (lookup.kind == cctz::time_zone::civil_lookup::REPEATED ? lookup.post : lookup.pre)
+            .time_since_epoch()
+            .count();
+    // Only a gap moves the wall clock (and maybe the date); otherwise the date is the normalized
+    // civil one (Feb 30 -> Mar 2).
+    const cctz::civil_day day =
+        skipped ? cctz::civil_day(cctz::convert(
+                      cctz::time_point<std::chrono::seconds>(std::chrono::seconds(instant)), tz))
+                : cctz::civil_day(wall);
     if (day.year() != y || day.month() != mo || day.day() != d) {
       y = day.year();
       mo = day.month();
