@@ -539,20 +539,37 @@ bool Check(FixtureIn& f, sqlite3* db, Reader& r) {
 
 // ---- writing ----------------------------------------------------------------------------------
 
-// Prepares `sql`, binds with `bind`, runs it; a failure is reported at `path`.
-template <typename Bind>
-bool Insert(sqlite3* db, const char* sql, const std::string& path, Reader& r, Bind bind) {
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
-    return r.Fail(path, sqlite3_errmsg(db));
-  bind(s);
-  int rc = sqlite3_step(s);
-  sqlite3_finalize(s);
-  if (rc == SQLITE_DONE) return true;
-  if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    return r.Fail(path, fmt::format("conflicts with the store ({})", sqlite3_errmsg(db)));
-  return r.Fail(path, sqlite3_errmsg(db));
-}
+// Runs INSERTs with statements prepared once per SQL text; a failure is reported at the row's path.
+class Inserter {
+ public:
+  Inserter(sqlite3* db, Reader& r) : db_(db), r_(r) {}
+  ~Inserter() {
+    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  }
+  Inserter(const Inserter&) = delete;
+  Inserter& operator=(const Inserter&) = delete;
+
+  template <typename Bind>
+  bool operator()(const char* sql, const std::string& path, Bind bind) {
+    sqlite3_stmt*& s = cache_[sql];
+    if (!s && sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK)
+      return r_.Fail(path, sqlite3_errmsg(db_));
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    bind(s);
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE) return true;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+      return r_.Fail(path, fmt::format("conflicts with the store ({})", sqlite3_errmsg(db_)));
+    return r_.Fail(path, sqlite3_errmsg(db_));
+  }
+
+ private:
+  sqlite3* db_;
+  Reader& r_;
+  std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the literal's address
+};
 
 void BindOpt(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
   if (v)
@@ -571,14 +588,15 @@ void BindText(sqlite3_stmt* s, int i, const std::string& v) {
 }
 
 bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
+  Inserter insert(db, r);
   for (const SiteIn& site : f.sites) {
-    if (!Insert(db, "INSERT INTO sites (id) VALUES (?1)", site.path, r,
+    if (!insert("INSERT INTO sites (id) VALUES (?1)", site.path,
                 [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, *site.id); }))
       return false;
     for (size_t k = 0; k < site.keys.size(); ++k) {
       const auto hash = store_internal::HashApiKey(site.keys[k]);
-      if (!Insert(db, "INSERT INTO api_keys (hash, site_id) VALUES (?1, ?2)",
-                  Reader::Index(Reader::Path(site.path, "apiKeys"), k), r, [&](sqlite3_stmt* s) {
+      if (!insert("INSERT INTO api_keys (hash, site_id) VALUES (?1, ?2)",
+                  Reader::Index(Reader::Path(site.path, "apiKeys"), k), [&](sqlite3_stmt* s) {
                     sqlite3_bind_blob(s, 1, hash.data(), static_cast<int>(hash.size()),
                                       SQLITE_TRANSIENT);
                     sqlite3_bind_int64(s, 2, *site.id);
@@ -587,7 +605,7 @@ bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
     }
   }
   for (const ProjectIn& p : f.projects)
-    if (!Insert(db, "INSERT INTO projects (id, site_id, name) VALUES (?1, ?2, ?3)", p.path, r,
+    if (!insert("INSERT INTO projects (id, site_id, name) VALUES (?1, ?2, ?3)", p.path,
                 [&](sqlite3_stmt* s) {
                   sqlite3_bind_int64(s, 1, *p.id);
                   sqlite3_bind_int64(s, 2, p.site_id);
@@ -595,10 +613,9 @@ bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
                 }))
       return false;
   for (const WorkflowIn& w : f.workflows)
-    if (!Insert(db,
-                "INSERT INTO workflows (id, project_id, name, timezone, schedule, pool_id)"
+    if (!insert("INSERT INTO workflows (id, project_id, name, timezone, schedule, pool_id)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                w.path, r, [&](sqlite3_stmt* s) {
+                w.path, [&](sqlite3_stmt* s) {
                   sqlite3_bind_int64(s, 1, *w.id);
                   sqlite3_bind_int64(s, 2, w.project_id);
                   BindText(s, 3, w.name);
@@ -608,10 +625,9 @@ bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
                 }))
       return false;
   for (const ScheduleIn& sc : f.schedules)
-    if (!Insert(db,
-                "INSERT INTO schedules (id, workflow_id, next_schedule_time, next_run_time,"
+    if (!insert("INSERT INTO schedules (id, workflow_id, next_schedule_time, next_run_time,"
                 " last_session_time, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                sc.path, r, [&](sqlite3_stmt* s) {
+                sc.path, [&](sqlite3_stmt* s) {
                   sqlite3_bind_int64(s, 1, *sc.id);
                   sqlite3_bind_int64(s, 2, sc.workflow_id);
                   sqlite3_bind_int64(s, 3, sc.next_schedule_time);
@@ -622,10 +638,9 @@ bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
       return false;
   // Every session before any attempt: an attempt may depend on a later session of the fixture.
   for (const SessionIn& se : f.sessions)
-    if (!Insert(db,
-                "INSERT INTO sessions (id, project_id, workflow_name, session_time, uuid)"
+    if (!insert("INSERT INTO sessions (id, project_id, workflow_name, session_time, uuid)"
                 " VALUES (?1, ?2, ?3, ?4, ?5)",
-                se.path, r, [&](sqlite3_stmt* s) {
+                se.path, [&](sqlite3_stmt* s) {
                   sqlite3_bind_int64(s, 1, *se.id);
                   sqlite3_bind_int64(s, 2, se.project_id);
                   BindText(s, 3, se.workflow_name);
@@ -635,12 +650,11 @@ bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
       return false;
   for (const SessionIn& se : f.sessions)
     for (const AttemptIn& a : se.attempts)
-      if (!Insert(db,
-                  "INSERT INTO attempts (id, session_id, name, \"index\", done, success,"
+      if (!insert("INSERT INTO attempts (id, session_id, name, \"index\", done, success,"
                   " cancel_requested, state, params, created_at, finished_at, pool_id,"
                   " depends_on_session_id)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                  a.path, r, [&](sqlite3_stmt* s) {
+                  a.path, [&](sqlite3_stmt* s) {
                     sqlite3_bind_int64(s, 1, *a.id);
                     sqlite3_bind_int64(s, 2, *se.id);
                     BindOpt(s, 3, a.name);
