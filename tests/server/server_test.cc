@@ -246,6 +246,25 @@ TEST(Server, TricklingClientIsDroppedEvenThoughItKeepsSending) {
   EXPECT_EQ(calls.load(), 0);
 }
 
+TEST(Server, ClientThatDoesNotReadIsDroppedAfterTheWriteTimeout) {
+  ServerOptions o;
+  o.write_timeout = std::chrono::milliseconds(300);
+  // Far more than the socket buffers of both ends can hold, so the write cannot finish.
+  TestServer server(o, [](HttpRequest&&) {
+    return HttpResponse{200, {}, std::string(64 << 20, 'z')};
+  });
+  Conn c(server.port());
+  ASSERT_TRUE(c.Send(Get("/huge")));
+  // The access-log line is written when the write ends (here: fails). Bounded wait: 20 s.
+  bool logged = false;
+  for (int i = 0; i < 2000 && !logged; ++i) {
+    for (const auto& line : server.log()) logged |= line.rfind("GET /huge 200 ", 0) == 0;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(logged);
+  EXPECT_FALSE(c.Read());  // what arrived is cut short: the server gave up and closed
+}
+
 TEST(Server, HandlerThatThrowsGives500AndTheServerGoesOn) {
   TestServer server({}, [](HttpRequest&& r) -> HttpResponse {
     if (r.target == "/boom") throw std::runtime_error("kaput");
