@@ -410,7 +410,7 @@ TEST(Server, GracefulStopFinishesTheRequestInFlight) {
   RequestStop();
   // Stop accepting: wait (bounded) until a new connection is refused.
   bool refused = false;
-  for (int i = 0; i < 500 && !refused; ++i) {
+  for (int i = 0; i < 3000 && !refused; ++i) {
     Conn probe(port, 1);
     refused = !probe.connected();
     if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(10));
