@@ -142,20 +142,25 @@ std::optional<int64_t> ParseAt(std::string_view at, int parts) {
   return total;
 }
 
-// An integer given as a JSON number or a decimal string.
+// An integer given as a JSON number or a decimal string, in Java int range (which also keeps
+// session + delay far from overflow).
 std::optional<int64_t> JsonInteger(const boost::json::value& v) {
-  if (v.is_int64()) return v.as_int64();
+  constexpr int64_t kMin = std::numeric_limits<int32_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  if (v.is_int64()) {
+    int64_t i = v.as_int64();
+    if (i < kMin || i > kMax) return std::nullopt;
+    return i;
+  }
   if (v.is_uint64()) {
-    if (v.as_uint64() > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
-      return std::nullopt;
+    if (v.as_uint64() > static_cast<uint64_t>(kMax)) return std::nullopt;
     return static_cast<int64_t>(v.as_uint64());
   }
   if (v.is_double()) {
     double d = v.as_double();
-    if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 2147483647.0 ||
-        d < -2147483648.0) {
-      return std::nullopt;
-    }
+    // Range first: converting an out-of-range double to an integer is undefined.
+    if (!(d >= static_cast<double>(kMin) && d <= static_cast<double>(kMax))) return std::nullopt;
+    if (d != static_cast<double>(static_cast<int64_t>(d))) return std::nullopt;
     return static_cast<int64_t>(d);
   }
   if (v.is_string()) return ParseJavaInt(std::string_view(v.as_string()));

@@ -71,6 +71,11 @@ TEST(ScheduleParse, DelayOnlyWithCronAndIntervals) {
   EXPECT_EQ(Accepted(R"({"seconds_interval>": 5, "delay": 30})").delay_seconds(), 30);
   EXPECT_REFUSED(R"({"cron>": "0 * * * *", "delay": "soon"})", "delay",
                  "delay: must be an integer number of seconds: \"soon\"");
+  EXPECT_REFUSED(R"({"cron>": "0 * * * *", "delay": 1e300})", "delay",
+                 "delay: must be an integer number of seconds: 1E300");
+  EXPECT_REFUSED(R"({"cron>": "0 * * * *", "delay": 9000000000})", "delay",
+                 "delay: must be an integer number of seconds: 9000000000");
+  EXPECT_EQ(Accepted(R"({"cron>": "0 * * * *", "delay": -60})").delay_seconds(), -60);
 }
 
 TEST(ScheduleParse, AtOnlyWithTheAtKinds) {
