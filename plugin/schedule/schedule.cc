@@ -173,35 +173,76 @@ ParseError Error(std::string key, std::string message) {
 
 }  // namespace
 
+namespace {
+
+// java.time.ZoneOffset.of: +h, +hh, +hh:mm, +hhmm, +hh:mm:ss, +hhmmss, within +-18:00.
+std::optional<int> ParseOffset(std::string_view s) {
+  if (s.size() < 2 || (s[0] != '+' && s[0] != '-')) return std::nullopt;
+  const int sign = s[0] == '-' ? -1 : 1;
+  s.remove_prefix(1);
+  for (char c : s) {
+    if (c != ':' && (c < '0' || c > '9')) return std::nullopt;
+  }
+  auto two = [&](size_t at) { return (s[at] - '0') * 10 + (s[at + 1] - '0'); };
+  auto colon_free = [&] { return s.find(':') == std::string_view::npos; };
+  int h = 0, m = 0, sec = 0;
+  if (s.size() == 1 && colon_free()) {
+    h = s[0] - '0';
+  } else if (s.size() == 2 && colon_free()) {
+    h = two(0);
+  } else if (s.size() == 4 && colon_free()) {
+    h = two(0), m = two(2);
+  } else if (s.size() == 5 && s[2] == ':' && s.substr(3).find(':') == std::string_view::npos) {
+    h = two(0), m = two(3);
+  } else if (s.size() == 6 && colon_free()) {
+    h = two(0), m = two(2), sec = two(4);
+  } else if (s.size() == 8 && s[2] == ':' && s[5] == ':') {
+    if (s[0] == ':' || s[1] == ':' || s[3] == ':' || s[4] == ':' || s[6] == ':' || s[7] == ':') {
+      return std::nullopt;
+    }
+    h = two(0), m = two(3), sec = two(6);
+  } else {
+    return std::nullopt;
+  }
+  if (h > 18 || m > 59 || sec > 59) return std::nullopt;
+  const int total = h * 3600 + m * 60 + sec;
+  if (total > 18 * 3600) return std::nullopt;
+  return sign * total;
+}
+
+// IANA names only: letters, digits and "/_+-", no empty or dot segments (the name becomes a path
+// under the tz database directory).
+bool IsZoneName(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.back() == '/' || name.size() > 64) return false;
+  if (name.find("//") != std::string_view::npos || name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '_' || c == '+' || c == '-';
+    if (!ok) return false;
+  }
+  return name != "localtime";
+}
+
+}  // namespace
+
 bool LoadZone(std::string_view name, cctz::time_zone* out) {
   if (name.empty() || name == "UTC" || name == "Z") {
     *out = cctz::utc_time_zone();
     return true;
   }
-  if (name[0] == '+' || name[0] == '-') {
-    // +HH, +HH:MM, +HHMM, +HH:MM:SS.
-    std::string_view rest = name.substr(1);
-    int parts[3] = {0, 0, 0};
-    int n = 0;
-    size_t i = 0;
-    while (i < rest.size() && n < 3) {
-      if (i + 2 > rest.size() || !isdigit(static_cast<unsigned char>(rest[i])) ||
-          !isdigit(static_cast<unsigned char>(rest[i + 1]))) {
-        return false;
-      }
-      parts[n++] = (rest[i] - '0') * 10 + (rest[i + 1] - '0');
-      i += 2;
-      if (i < rest.size() && rest[i] == ':') {
-        ++i;
-        if (i >= rest.size()) return false;
-      }
+  // "+09:00", and Java's prefixed forms "UTC+09:00", "GMT-5", "UT+1".
+  for (std::string_view prefix : {"UTC", "GMT", "UT", ""}) {
+    if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix &&
+        (name[prefix.size()] == '+' || name[prefix.size()] == '-')) {
+      auto offset = ParseOffset(name.substr(prefix.size()));
+      if (!offset) return false;
+      *out = cctz::fixed_time_zone(Seconds(*offset));
+      return true;
     }
-    if (i != rest.size() || n == 0 || parts[0] > 18 || parts[1] > 59 || parts[2] > 59) return false;
-    int secs = parts[0] * 3600 + parts[1] * 60 + parts[2];
-    if (secs > 18 * 3600) return false;
-    *out = cctz::fixed_time_zone(Seconds(name[0] == '-' ? -secs : secs));
-    return true;
   }
+  if (!IsZoneName(name)) return false;
   return cctz::load_time_zone(std::string(name), out);
 }
 

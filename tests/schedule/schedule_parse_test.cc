@@ -188,13 +188,24 @@ TEST(ScheduleParse, TimeZones) {
   EXPECT_EQ(e.key, "timezone");
   EXPECT_EQ(e.message, "Unknown time zone: Mars/Olympus");
   EXPECT_EQ(Refused(R"({"daily>": "10:00:00"})", "+25:00").key, "timezone");
-  EXPECT_EQ(Refused(R"({"daily>": "10:00:00"})", "+9").key, "timezone");
+  for (const char* bad :
+       {"+19:00", "+09:0", "+09::00", "+0900:00", "09:00", "+", "../../etc/passwd",
+        "/etc/localtime", "localtime", "Asia//Tokyo", "Asia/Tokyo "}) {
+    EXPECT_EQ(Refused(R"({"daily>": "10:00:00"})", bad).key, "timezone") << bad;
+  }
   cctz::time_zone tz;
   EXPECT_TRUE(LoadZone("", &tz));
   EXPECT_TRUE(LoadZone("UTC", &tz));
   EXPECT_TRUE(LoadZone("Asia/Tokyo", &tz));
   EXPECT_TRUE(LoadZone("-0530", &tz));
   EXPECT_TRUE(LoadZone("+09", &tz));
+  EXPECT_TRUE(LoadZone("+9", &tz));
+  EXPECT_TRUE(LoadZone("UTC+09:00", &tz));
+  EXPECT_TRUE(LoadZone("GMT-5", &tz));
+  EXPECT_TRUE(LoadZone("+05:30:15", &tz));
+  EXPECT_TRUE(LoadZone("Etc/GMT+5", &tz));
+  EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "GMT-5").FormatLocal(0),
+            "1969-12-31T19:00:00-05:00");
   EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "+09:00").FormatLocal(0),
             "1970-01-01T09:00:00+09:00");
   EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "-05:30").FormatLocal(0),
