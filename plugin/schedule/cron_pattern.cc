@@ -247,6 +247,7 @@ int64_t ResolveLenient(const cctz::time_zone& tz, const cctz::civil_second& cs) 
 std::optional<CronFields::Match> CronFields::NextAtOrAfter(cctz::civil_minute from,
                                                            const cctz::time_zone& tz,
                                                            cctz::year_t year_limit) const {
+  if (!can_match) return std::nullopt;
   cctz::year_t y = from.year();
   int mo = from.month(), d = from.day(), h = from.hour(), mi = from.minute();
   const int first_minute = NextBit(minutes, 0);
@@ -373,6 +374,17 @@ std::optional<CronPattern> CronPattern::Compile(std::string_view text, std::stri
     c.days_of_month = bits[2];
     c.months = static_cast<uint16_t>(bits[3]);
     c.days_of_week = static_cast<uint8_t>(bits[4] & 0x7f);
+    // Some selected month must have one of the selected days (`L` always exists; February counts
+    // with 29 days). Every date falls on every weekday within 400 years, so the day of week cannot
+    // make a pattern unmatchable on its own.
+    c.can_match = false;
+    for (int m = 1; m <= 12; ++m) {
+      if (!((c.months >> m) & 1)) continue;
+      const int max_days = m == 2 ? 29 : DaysInMonth(2015, m);
+      const uint64_t days = ((uint64_t{1} << (max_days + 1)) - 2) | (uint64_t{1} << 32);
+      if (c.days_of_month & days) c.can_match = true;
+    }
+    if (c.days_of_week == 0) c.can_match = false;
     out.alternatives.push_back(c);
   }
   return out;

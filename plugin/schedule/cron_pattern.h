@@ -25,6 +25,9 @@ struct CronFields {
   uint64_t days_of_month = 0;
   uint16_t months = 0;
   uint8_t days_of_week = 0;
+  // False when no month of the pattern has any of its days (`0 0 30 2 *`): cron4j would search
+  // forever, NextAtOrAfter answers nullopt at once.
+  bool can_match = true;
 
   // A match found by NextAtOrAfter: its wall-clock fields and the instant they stand for.
   struct Match {

@@ -119,6 +119,15 @@ TEST(CronPattern, SearchIsAtOrAfterAndSkipsMissingDates) {
   EXPECT_FALSE(Search(One("0 0 30 2 *"), cctz::civil_minute(2016, 1, 1, 0, 0), 2416));
 }
 
+TEST(CronPattern, KnowsWhenAPatternCanNeverMatch) {
+  EXPECT_FALSE(One("0 0 30 2 *").can_match);
+  EXPECT_FALSE(One("0 0 31 4,6,9,11 *").can_match);
+  EXPECT_TRUE(One("0 0 29 2 *").can_match);
+  EXPECT_TRUE(One("0 0 L 2 *").can_match);
+  EXPECT_TRUE(One("0 0 31 4,6,9,12 *").can_match);
+  EXPECT_FALSE(Search(One("0 0 31 4,6,9,11 *"), cctz::civil_minute(2016, 1, 1, 0, 0), 9999));
+}
+
 TEST(CronPattern, MissingDateRollsOverLikeCron4j) {
   // Feb 30 2015 is built as Mar 2 and the search goes on from there: Mar 1 is passed over.
   auto c = One("0 0 1,30 * *");
