@@ -212,6 +212,30 @@ struct Runtime {
   std::unique_ptr<Host> host;
 };
 
+// Removes the store file a command created, unless Keep() was called: a command that fails leaves
+// no new file behind. Declare it before the Store so that it runs after the Store is closed.
+class NewStoreFile {
+ public:
+  explicit NewStoreFile(std::string db) : db_(std::move(db)) {
+    std::error_code ec;
+    created_ = db_ != ":memory:" && !std::filesystem::exists(db_, ec) && !ec;
+  }
+  NewStoreFile(const NewStoreFile&) = delete;
+  NewStoreFile& operator=(const NewStoreFile&) = delete;
+  ~NewStoreFile() {
+    if (!created_ || kept_) return;
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+      std::filesystem::remove(db_ + suffix, ec);
+  }
+  void Keep() { kept_ = true; }
+
+ private:
+  std::string db_;
+  bool created_ = false;
+  bool kept_ = false;
+};
+
 bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error) {
   std::string why;
   *out = Store::Open(db, &why);
@@ -363,12 +387,14 @@ int RunCall(const std::vector<std::string>& argv) {
       request.headers.emplace_back("content-type", "application/json");
   }
 
+  NewStoreFile new_file(*db);
   Runtime rt;
   if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
   rt.host = MakeHost(rt.store.get(), flags);
   if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+  new_file.Keep();
 
   const HttpResponse response = rt.host->Handle(std::move(request));
   std::cout << RenderCallOutput(response) << "\n";
@@ -387,10 +413,12 @@ int RunSeed(const std::vector<std::string>& argv) {
   if (args.positionals().size() != 1) return UsageError(kCmd, "expected one FILE", kSeedUsage);
   boost::json::value fixture;
   if (!ReadJsonFile(args.positionals()[0], &fixture, &error)) return Fail(kCmd, error);
+  NewStoreFile new_file(*db);
   std::unique_ptr<Store> store;
   if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
   if (!store->Seed(fixture, &error))
     return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], error));
+  new_file.Keep();
   return 0;
 }
 
@@ -467,12 +495,14 @@ int RunServe(const std::vector<std::string>& argv) {
       return UsageError(kCmd, "--listen: " + error, kServeUsage);
   if (!ParseThreads(args, &options, &error)) return UsageError(kCmd, error, kServeUsage);
 
+  NewStoreFile new_file(*db);
   Runtime rt;
   if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
   rt.host = MakeHost(rt.store.get(), flags);
   if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+  new_file.Keep();
   return Serve(rt.host.get(), options);
 #endif
 }
@@ -546,6 +576,7 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     }
   } cleanup{db, temporary};
 
+  NewStoreFile new_file(temporary ? ":memory:" : db);  // a temporary store has its own cleanup
   Runtime rt;
   if (!OpenStore(db, &rt.store, &error)) return Fail(kCmd, error);
   rt.host = MakeHost(rt.store.get(), flags);
@@ -557,6 +588,7 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   DemoInfo info;
   if (!rt.store->Seed(DemoFixture(now_seconds, &info), &error))
     return Fail(kCmd, "the demo fixture was refused: " + error);
+  new_file.Keep();
 
   const std::string host_name = options.host;
   const std::string exe = ExecutablePath(argv0);

@@ -257,6 +257,16 @@ TEST_F(CliTest, ABadFixtureWritesNothing) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not JSON"), std::string::npos) << r.err;
   EXPECT_EQ(RunHost({"dump", "--db", db}, dir_).out, before);
+  // A command that fails leaves no new store file behind.
+  const std::string fresh = dir_.File("fresh.db");
+  EXPECT_EQ(RunHost({"seed", "--db", fresh, bad}, dir_).exit_code, 1);
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_EQ(RunHost({"call", "--db", fresh, "--plugin", Plugin("wrong_major"), "GET", "/p"}, dir_)
+                .exit_code,
+            1);
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_EQ(RunHost({"dump", "--db", fresh}, dir_).exit_code, 1);
+  EXPECT_FALSE(fs::exists(fresh));
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
