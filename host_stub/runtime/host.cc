@@ -207,6 +207,7 @@ struct CallContext {
   std::string request_id;
   std::thread::id thread;
   std::string fault;  // the first contract violation seen; the answer is then a 500
+  std::atomic<bool> foreign_thread{false};  // respond was called from another thread
 };
 
 struct Host::Impl {
@@ -341,7 +342,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
   };
   try {
     if (std::this_thread::get_id() != ctx.thread) {
-      fault("called respond from another thread than the handler's");
+      ctx.foreign_thread = true;  // not `fault`: that belongs to the handler's thread
       return WFP_ERR_STATE;
     }
     if (call->responded) {
@@ -509,6 +510,8 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
   call.runtime = nullptr;
   Release(std::move(connection));
 
+  if (ctx.fault.empty() && ctx.foreign_thread)
+    ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
   if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
   if (!ctx.fault.empty()) {

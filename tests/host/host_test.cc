@@ -168,6 +168,10 @@ TEST_F(HostTest, AHandlerThrowingAnythingIs500) {
   ExpectFault("handler_throws", "the handler threw an exception", "/fault-int");
 }
 
+TEST_F(HostTest, AnAnswerFromAnotherThreadIs500) {
+  ExpectFault("handler_foreign_thread", "called respond from another thread than the handler's");
+}
+
 TEST_F(HostTest, ATransactionLeftOpenIsRolledBackAnd500) {
   const int rollbacks = Stats().rollbacks.load();
   ExpectFault("handler_leaks_txn", "the handler left a store transaction open (rolled back)");
