@@ -50,7 +50,8 @@ constexpr cctz::year_t kSearchYears = 401;
 
 // Java's long division, which truncates toward zero (cron4j truncates millis to the minute with
 // it).
-int64_t TruncateToMinute(int64_t t) { return (t / 60) * 60; }
+// Floors (toward the past, as cron4j's calendar fields do), also before 1970.
+int64_t TruncateToMinute(int64_t t) { return t - (((t % 60) + 60) % 60); }
 
 // cron4j Predictor.nextMatchingTime (see the spec's four steps).
 Instant CronNext(const Pattern& p, Instant t) {
