@@ -92,12 +92,13 @@ Range FieldRange(Field f) {
 std::optional<int> ParseValue(Field f, std::string_view s, std::string* error) {
   if (f == Field::kDayOfMonth && EqualsIgnoreCase(s, "L")) return 32;
   Range r = FieldRange(f);
-  if (auto v = ParseJavaInt(s)) {
-    if (*v < r.min || *v > r.max) {
-      *error = fmt::format("value out of range: {}", s);
-      return std::nullopt;
-    }
-    return f == Field::kDayOfWeek ? *v % 7 : *v;
+  // cron4j's messages: months and days of week try a name when the number fails, and then report
+  // only the name's failure.
+  auto v = ParseJavaInt(s);
+  if (v && *v >= r.min && *v <= r.max) return f == Field::kDayOfWeek ? *v % 7 : *v;
+  if (f != Field::kMonth && f != Field::kDayOfWeek) {
+    *error = v ? "value out of range" : "invalid integer value";
+    return std::nullopt;
   }
   if (f == Field::kMonth) {
     for (size_t i = 0; i < kMonthNames.size(); ++i) {
@@ -108,7 +109,7 @@ std::optional<int> ParseValue(Field f, std::string_view s, std::string* error) {
       if (EqualsIgnoreCase(s, kDayNames[i])) return static_cast<int>(i);
     }
   }
-  *error = fmt::format("invalid value: {}", s);
+  *error = fmt::format("invalid alias \"{}\"", s);
   return std::nullopt;
 }
 
@@ -121,17 +122,24 @@ bool ParseRange(Field f, std::string_view s, std::vector<int>* out, std::string*
   }
   auto parts = Tokenize(s, "-");
   if (parts.empty() || parts.size() > 2) {
-    *error = fmt::format("syntax error: {}", s);
+    *error = "syntax error";
     return false;
   }
-  auto v1 = ParseValue(f, parts[0], error);
-  if (!v1) return false;
+  std::string why;
+  auto v1 = ParseValue(f, parts[0], &why);
+  if (!v1) {
+    *error = fmt::format("invalid value \"{}\", {}", parts[0], why);
+    return false;
+  }
   if (parts.size() == 1) {
     out->push_back(*v1);
     return true;
   }
-  auto v2 = ParseValue(f, parts[1], error);
-  if (!v2) return false;
+  auto v2 = ParseValue(f, parts[1], &why);
+  if (!v2) {
+    *error = fmt::format("invalid value \"{}\", {}", parts[1], why);
+    return false;
+  }
   if (*v1 < *v2) {
     for (int i = *v1; i <= *v2; ++i) out->push_back(i);
   } else if (*v1 > *v2) {
@@ -147,22 +155,26 @@ bool ParseRange(Field f, std::string_view s, std::vector<int>* out, std::string*
 bool ParseElement(Field f, std::string_view s, std::vector<int>* out, std::string* error) {
   auto parts = Tokenize(s, "/");
   if (parts.empty() || parts.size() > 2) {
-    *error = fmt::format("syntax error: {}", s);
+    *error = "syntax error";
     return false;
   }
   std::vector<int> values;
-  if (!ParseRange(f, parts[0], &values, error)) return false;
+  std::string why;
+  if (!ParseRange(f, parts[0], &values, &why)) {
+    *error = "invalid range, " + why;
+    return false;
+  }
   if (parts.size() == 1) {
     out->insert(out->end(), values.begin(), values.end());
     return true;
   }
   auto div = ParseJavaInt(parts[1]);
   if (!div) {
-    *error = fmt::format("invalid divisor: {}", parts[1]);
+    *error = fmt::format("invalid divisor \"{}\"", parts[1]);
     return false;
   }
   if (*div < 1) {
-    *error = fmt::format("non positive divisor: {}", *div);
+    *error = fmt::format("non positive divisor \"{}\"", *div);
     return false;
   }
   for (size_t i = 0; i < values.size(); i += static_cast<size_t>(*div)) out->push_back(values[i]);
@@ -172,12 +184,16 @@ bool ParseElement(Field f, std::string_view s, std::vector<int>* out, std::strin
 bool ParseField(Field f, std::string_view s, uint64_t* bits, std::string* error) {
   auto elements = Tokenize(s, ",");
   if (elements.empty()) {
-    *error = fmt::format("invalid field: {}", s);
+    *error = fmt::format("invalid field \"{}\"", s);
     return false;
   }
   std::vector<int> values;
   for (auto e : elements) {
-    if (!ParseElement(f, e, &values, error)) return false;
+    std::string why;
+    if (!ParseElement(f, e, &values, &why)) {
+      *error = fmt::format("invalid field \"{}\", invalid element \"{}\", {}", s, e, why);
+      return false;
+    }
   }
   for (int v : values) *bits |= uint64_t{1} << v;
   return true;
@@ -350,13 +366,13 @@ std::optional<CronPattern> CronPattern::Compile(std::string_view text, std::stri
   CronPattern out;
   auto patterns = Tokenize(text, "|");
   if (patterns.empty()) {
-    *error = "empty pattern";
+    *error = fmt::format("invalid pattern: \"{}\"", text);
     return std::nullopt;
   }
   for (auto p : patterns) {
     auto fields = Tokenize(p, " \t");
     if (fields.size() != 5) {
-      *error = fmt::format("invalid pattern: \"{}\" (5 fields required)", p);
+      *error = fmt::format("invalid pattern: \"{}\"", p);
       return std::nullopt;
     }
     CronFields c;
@@ -364,7 +380,7 @@ std::optional<CronPattern> CronPattern::Compile(std::string_view text, std::stri
     for (int i = 0; i < 5; ++i) {
       std::string why;
       if (!ParseField(static_cast<Field>(i), fields[i], &bits[i], &why)) {
-        *error = fmt::format("invalid pattern: \"{}\". Error parsing {} field: {}", p,
+        *error = fmt::format("invalid pattern \"{}\". Error parsing {} field: {}.", p,
                              kFieldNames[i], why);
         return std::nullopt;
       }

@@ -57,7 +57,7 @@ int64_t ResolveLenient(const cctz::time_zone& tz, const cctz::civil_second& cs);
 struct CronPattern {
   std::vector<CronFields> alternatives;
 
-  // Parses cron4j syntax. On failure returns nullopt and sets *error to a cron4j-like reason.
+  // Parses cron4j syntax. On failure returns nullopt and sets *error to cron4j's message.
   static std::optional<CronPattern> Compile(std::string_view text, std::string* error);
   bool Matches(const cctz::civil_minute& m) const;
 };

@@ -135,18 +135,28 @@ TEST(ScheduleParse, Intervals) {
 }
 
 TEST(ScheduleParse, Cron) {
-  EXPECT_REFUSED(R"({"cron>": "0 0 * *"})", "cron>",
-                 "cron>: invalid pattern: \"0 0 * *\" (5 fields required)");
+  // cron4j's own messages, after the key.
+  EXPECT_REFUSED(R"({"cron>": "0 0 * *"})", "cron>", "cron>: invalid pattern: \"0 0 * *\"");
   EXPECT_REFUSED(R"({"cron>": "60 0 * * *"})", "cron>",
-                 "cron>: invalid pattern: \"60 0 * * *\". Error parsing minutes field: value out "
-                 "of range: 60");
+                 "cron>: invalid pattern \"60 0 * * *\". Error parsing minutes field: invalid "
+                 "field \"60\", invalid element \"60\", invalid range, invalid value \"60\", "
+                 "value out of range.");
+  EXPECT_REFUSED(R"({"cron>": "0 x * * *"})", "cron>",
+                 "cron>: invalid pattern \"0 x * * *\". Error parsing hours field: invalid "
+                 "field \"x\", invalid element \"x\", invalid range, invalid value \"x\", "
+                 "invalid integer value.");
   EXPECT_REFUSED(R"({"cron>": "0 0 * foo *"})", "cron>",
-                 "cron>: invalid pattern: \"0 0 * foo *\". Error parsing months field: invalid "
-                 "value: foo");
+                 "cron>: invalid pattern \"0 0 * foo *\". Error parsing months field: invalid "
+                 "field \"foo\", invalid element \"foo\", invalid range, invalid value "
+                 "\"foo\", invalid alias \"foo\".");
   EXPECT_REFUSED(R"({"cron>": "*/0 * * * *"})", "cron>",
-                 "cron>: invalid pattern: \"*/0 * * * *\". Error parsing minutes field: non "
-                 "positive divisor: 0");
-  EXPECT_REFUSED(R"({"cron>": "|"})", "cron>", "cron>: empty pattern");
+                 "cron>: invalid pattern \"*/0 * * * *\". Error parsing minutes field: invalid "
+                 "field \"*/0\", invalid element \"*/0\", non positive divisor \"0\".");
+  EXPECT_REFUSED(R"({"cron>": "0 0 * * 1|0 0 32 * *"})", "cron>",
+                 "cron>: invalid pattern \"0 0 32 * *\". Error parsing days of month field: "
+                 "invalid field \"32\", invalid element \"32\", invalid range, invalid value "
+                 "\"32\", value out of range.");
+  EXPECT_REFUSED(R"({"cron>": "|"})", "cron>", "cron>: invalid pattern: \"|\"");
   EXPECT_REFUSED(R"({"cron>": 5})", "cron>", "cron>: requires a cron4j pattern string");
 }
 
