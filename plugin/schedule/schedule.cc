@@ -477,7 +477,23 @@ Instant Schedule::end() const { return pattern_->end.value_or(kEndMarker); }
 const cctz::time_zone& Schedule::zone() const { return pattern_->tz; }
 
 std::string Schedule::FormatLocal(Instant t) const {
-  return cctz::format("%Y-%m-%dT%H:%M:%S%Ez", ToTp(t), pattern_->tz);
+  // By hand rather than cctz::format (several times faster; the route formats three times per
+  // session). Offsets with seconds print them, as java.time does.
+  const auto al = pattern_->tz.lookup(ToTp(t));
+  const cctz::civil_second& cs = al.cs;
+  if (cs.year() < 0 || cs.year() > 9999) {
+    return cctz::format("%Y-%m-%dT%H:%M:%S%Ez", ToTp(t), pattern_->tz);
+  }
+  const int offset = al.offset < 0 ? -al.offset : al.offset;
+  const char sign = al.offset < 0 ? '-' : '+';
+  if (offset % 60 != 0) {
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}:{:02}", cs.year(),
+                       cs.month(), cs.day(), cs.hour(), cs.minute(), cs.second(), sign,
+                       offset / 3600, offset / 60 % 60, offset % 60);
+  }
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{:02}:{:02}", cs.year(), cs.month(),
+                     cs.day(), cs.hour(), cs.minute(), cs.second(), sign, offset / 3600,
+                     offset / 60 % 60);
 }
 
 }  // namespace wfp::schedule

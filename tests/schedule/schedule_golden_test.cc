@@ -121,6 +121,24 @@ TEST(ScheduleGolden, LastOfAnIrregularPatternIsAScheduleTime) {
   EXPECT_EQ(FormatUtc(ft.Last(ParseIso("2016-05-13T00:00:00Z"))), "2015-11-13T00:00:00Z");
 }
 
+TEST(ScheduleGolden, FormatLocal) {
+  auto tokyo = Make(R"({"daily>": "10:00:00"})", "Asia/Tokyo");
+  EXPECT_EQ(tokyo.FormatLocal(ParseIso("2016-01-01T00:00:00+09:00")), "2016-01-01T00:00:00+09:00");
+  EXPECT_EQ(tokyo.FormatLocal(kEndMarker), "9999-01-01T09:00:00+09:00");
+  auto utc = Make(R"({"daily>": "10:00:00"})");
+  EXPECT_EQ(utc.FormatLocal(ParseIso("2016-02-29T23:59:59Z")), "2016-02-29T23:59:59+00:00");
+  auto chatham = Make(R"({"daily>": "10:00:00"})", "Pacific/Chatham");
+  EXPECT_EQ(chatham.FormatLocal(ParseIso("2016-07-01T00:00:00Z")), "2016-07-01T12:45:00+12:45");
+  auto kolkata = Make(R"({"daily>": "10:00:00"})", "Asia/Kolkata");
+  EXPECT_EQ(kolkata.FormatLocal(ParseIso("2016-07-01T00:00:00Z")), "2016-07-01T05:30:00+05:30");
+  auto ny = Make(R"({"daily>": "10:00:00"})", "America/New_York");
+  EXPECT_EQ(ny.FormatLocal(ParseIso("2016-07-01T00:00:00Z")), "2016-06-30T20:00:00-04:00");
+  // Local mean time before 1883: the offset has seconds, printed as java.time prints them.
+  EXPECT_EQ(ny.FormatLocal(ParseIso("1800-01-01T00:00:00Z")), "1799-12-31T19:03:58-04:56:02");
+  auto fixed = Make(R"({"daily>": "10:00:00"})", "-03:30");
+  EXPECT_EQ(fixed.FormatLocal(0), "1969-12-31T20:30:00-03:30");
+}
+
 TEST(ScheduleGolden, SparsePatterns) {
   auto leap = Make(R"({"cron>": "0 0 29 2 *"})");
   EXPECT_EQ(FormatUtc(leap.Next(ParseIso("2016-03-01T00:00:00Z"))), "2020-02-29T00:00:00Z");
