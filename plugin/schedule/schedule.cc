@@ -48,9 +48,10 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 // calendar repeats within 400 years.
 constexpr cctz::year_t kSearchYears = 401;
 
-// Java's long division, which truncates toward zero (cron4j truncates millis to the minute with
-// it).
-// Floors (toward the past, as cron4j's calendar fields do), also before 1970.
+// Truncates to the minute toward the past. cron4j divides millis by 60000 with Java's division,
+// which rounds toward zero and so differs only before 1970, where it would skip the session at the
+// epoch itself (first(1970-01-01T00:00:00Z) of a daily schedule would be 00:01); we floor, as the
+// spec's "t truncated to the minute" reads and as the calendar fields do.
 int64_t TruncateToMinute(int64_t t) { return t - (((t % 60) + 60) % 60); }
 
 // cron4j Predictor.nextMatchingTime (see the spec's four steps).

@@ -139,6 +139,18 @@ TEST(ScheduleGolden, FormatLocal) {
   EXPECT_EQ(fixed.FormatLocal(0), "1969-12-31T20:30:00-03:30");
 }
 
+TEST(ScheduleGolden, TheEpochItselfIsASessionTime) {
+  // Truncation to the minute floors before 1970 too: first() at the epoch catches its 00:00
+  // session.
+  auto daily = Make(R"({"cron>": "0 0 * * *"})");
+  EXPECT_EQ(daily.First(0, false), 0);
+  EXPECT_EQ(daily.Next(-1), 0);
+  EXPECT_EQ(daily.Next(-61), 0);
+  auto every = Make(R"({"cron>": "* * * * *"})");
+  EXPECT_EQ(every.Next(-61), -60);
+  EXPECT_EQ(every.Last(0), -60);
+}
+
 TEST(ScheduleGolden, SparsePatterns) {
   auto leap = Make(R"({"cron>": "0 0 29 2 *"})");
   EXPECT_EQ(FormatUtc(leap.Next(ParseIso("2016-03-01T00:00:00Z"))), "2020-02-29T00:00:00Z");
