@@ -456,13 +456,12 @@ Instant Schedule::Last(Instant s) const {
   if (n == kEndMarker || nn == kEndMarker) iv = 60;
   // Widen the window until a schedule time falls before s; bounded by the search horizon.
   constexpr int64_t kMaxWindow = int64_t{kSearchYears} * 366 * 86400;
-  Instant b = s - iv;
-  while (Next(b) >= s) {
+  Instant m = Next(s - iv);
+  while (m >= s) {
     if (iv > kMaxWindow) return kEndMarker;  // no schedule time before s
     iv *= 2;
-    b = s - iv;
+    m = Next(s - iv);
   }
-  Instant m = Next(b);
   for (Instant x = Next(m); x < s; x = Next(m)) m = x;
   return m;
 }
