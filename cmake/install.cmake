@@ -1,0 +1,63 @@
+# install(): what `cmake --install <build> --prefix P` puts under P, for host authors and API users.
+#   include/wfp/plugin_abi.h               the C ABI (the only thing a host and a plugin share)
+#   bin/wfp-host                           the host
+#   lib/wfp/plugins/libwfp_backfill.so     the backfill plugin
+#   share/wfp/openapi.json                 the route's OpenAPI 3.1 document
+#   lib/cmake/wfp/wfpConfig.cmake, wfpConfigVersion.cmake, wfpTargets.cmake
+#                                          find_package(wfp CONFIG): wfp::abi, WFP_BACKFILL_PLUGIN, ...
+#   lib/pkgconfig/wfp.pc                   pkg-config: Cflags for the header, variable `plugindir`
+# Included once, at the end of the top-level CMakeLists.txt; targets that are not built are skipped.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(WFP_INSTALL_PLUGINDIR "${CMAKE_INSTALL_LIBDIR}/wfp/plugins" CACHE STRING
+    "Where the plugins are installed, relative to the prefix")
+set(WFP_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/wfp" CACHE STRING
+    "Where the CMake package files are installed, relative to the prefix")
+set(WFP_INSTALL_DATADIR "${CMAKE_INSTALL_DATADIR}/wfp")
+
+# The ABI version, read from the header so that it cannot drift.
+file(STRINGS "${PROJECT_SOURCE_DIR}/abi/include/wfp/plugin_abi.h" _wfp_abi_lines
+     REGEX "^#define WFP_ABI_VERSION_(MAJOR|MINOR) [0-9]+")
+string(REGEX REPLACE ".*MAJOR ([0-9]+).*" "\\1" WFP_ABI_VERSION_MAJOR "${_wfp_abi_lines}")
+string(REGEX REPLACE ".*MINOR ([0-9]+).*" "\\1" WFP_ABI_VERSION_MINOR "${_wfp_abi_lines}")
+
+# The ABI: an interface target exported as wfp::abi, and its header.
+set_target_properties(wfp_abi PROPERTIES EXPORT_NAME abi)
+install(TARGETS wfp_abi EXPORT wfpTargets)
+install(FILES "${PROJECT_SOURCE_DIR}/abi/include/wfp/plugin_abi.h"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/wfp" COMPONENT wfp_dev)
+install(EXPORT wfpTargets NAMESPACE wfp:: DESTINATION "${WFP_INSTALL_CMAKEDIR}" COMPONENT wfp_dev)
+
+if(TARGET wfp-host)
+  install(TARGETS wfp-host RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_runtime)
+endif()
+if(TARGET wfp_backfill)
+  install(TARGETS wfp_backfill LIBRARY DESTINATION "${WFP_INSTALL_PLUGINDIR}" COMPONENT wfp_runtime)
+endif()
+install(FILES "${PROJECT_SOURCE_DIR}/openapi/openapi.json" DESTINATION "${WFP_INSTALL_DATADIR}"
+        COMPONENT wfp_runtime)
+
+# find_package(wfp CONFIG): relocatable paths (PACKAGE_PREFIX_DIR is computed from the file's place).
+set(WFP_INSTALL_BACKFILL_PLUGIN "${WFP_INSTALL_PLUGINDIR}/libwfp_backfill.so")
+set(WFP_INSTALL_HOST_EXECUTABLE "${CMAKE_INSTALL_BINDIR}/wfp-host")
+set(WFP_INSTALL_OPENAPI "${WFP_INSTALL_DATADIR}/openapi.json")
+set(WFP_INSTALL_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/wfpConfig.cmake.in"
+  "${PROJECT_BINARY_DIR}/cmake/wfpConfig.cmake"
+  INSTALL_DESTINATION "${WFP_INSTALL_CMAKEDIR}"
+  PATH_VARS WFP_INSTALL_PLUGINDIR WFP_INSTALL_BACKFILL_PLUGIN WFP_INSTALL_HOST_EXECUTABLE
+            WFP_INSTALL_OPENAPI WFP_INSTALL_INCLUDEDIR)
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/cmake/wfpConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+install(FILES "${PROJECT_BINARY_DIR}/cmake/wfpConfig.cmake"
+              "${PROJECT_BINARY_DIR}/cmake/wfpConfigVersion.cmake"
+        DESTINATION "${WFP_INSTALL_CMAKEDIR}" COMPONENT wfp_dev)
+
+# pkg-config: relocatable through ${pcfiledir}.
+set(_wfp_pkgconfigdir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+file(RELATIVE_PATH _wfp_pc_to_prefix "/prefix/${_wfp_pkgconfigdir}" "/prefix")
+string(REGEX REPLACE "/$" "" _wfp_pc_to_prefix "${_wfp_pc_to_prefix}")
+set(WFP_PC_PREFIX "\${pcfiledir}/${_wfp_pc_to_prefix}")
+configure_file("${PROJECT_SOURCE_DIR}/cmake/wfp.pc.in" "${PROJECT_BINARY_DIR}/cmake/wfp.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/cmake/wfp.pc" DESTINATION "${_wfp_pkgconfigdir}" COMPONENT wfp_dev)
