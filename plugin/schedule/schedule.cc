@@ -48,11 +48,11 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 // calendar repeats within 400 years.
 constexpr cctz::year_t kSearchYears = 401;
 
-// Truncates to the minute toward the past. cron4j divides millis by 60000 with Java's division,
-// which rounds toward zero and so differs only before 1970, where it would skip the session at the
-// epoch itself (first(1970-01-01T00:00:00Z) of a daily schedule would be 00:01); we floor, as the
-// spec's "t truncated to the minute" reads and as the calendar fields do.
-int64_t TruncateToMinute(int64_t t) { return t - (((t % 60) + 60) % 60); }
+// Truncates to the minute as cron4j 2.2.5's Predictor does: `(start / (1000 * 60)) * 1000 * 60`,
+// Java's division, which rounds toward zero. That differs from flooring only before 1970, where it
+// is what Digdag computes (first(1970-01-01T00:00:00Z) of a minutely schedule is 00:01), so we
+// keep it: the engine's contract is Digdag's answer to the second.
+int64_t TruncateToMinute(int64_t t) { return (t / 60) * 60; }
 
 // cron4j Predictor.nextMatchingTime (see the spec's four steps).
 Instant CronNext(const Pattern& p, Instant t) {

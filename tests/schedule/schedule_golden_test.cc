@@ -139,16 +139,16 @@ TEST(ScheduleGolden, FormatLocal) {
   EXPECT_EQ(fixed.FormatLocal(0), "1969-12-31T20:30:00-03:30");
 }
 
-TEST(ScheduleGolden, TheEpochItselfIsASessionTime) {
-  // Truncation to the minute floors before 1970 too: first() at the epoch catches its 00:00
-  // session.
+TEST(ScheduleGolden, BeforeTheEpochTruncationRoundsTowardZeroAsCron4jDoes) {
+  // cron4j's Predictor truncates with Java's long division, toward zero: at -1 s it starts from
+  // 00:00 and looks from 00:01 on, so Digdag skips the epoch's own 00:00 session.
   auto daily = Make(R"({"cron>": "0 0 * * *"})");
-  EXPECT_EQ(daily.First(0, false), 0);
-  EXPECT_EQ(daily.Next(-1), 0);
-  EXPECT_EQ(daily.Next(-61), 0);
+  EXPECT_EQ(daily.First(0, false), 86400);
+  EXPECT_EQ(daily.Next(-1), 86400);
+  EXPECT_EQ(daily.Next(-61), 0);  // -61 s truncates to -60 s; the next minute is the epoch
   auto every = Make(R"({"cron>": "* * * * *"})");
-  EXPECT_EQ(every.Next(-61), -60);
-  EXPECT_EQ(every.Last(0), -60);
+  EXPECT_EQ(every.Next(-61), 0);
+  EXPECT_EQ(every.Next(-1), 60);
 }
 
 TEST(ScheduleGolden, SparsePatterns) {
