@@ -262,6 +262,7 @@ struct Host::Impl {
   static wfp_status ApiRegisterRoute(wfp_host* host, const wfp_route* route);
   static wfp_status ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out);
   static wfp_status ApiRespond(wfp_call* call, const wfp_response* response);
+  static wfp_status ApiRespondAppend(wfp_call* call, wfp_str chunk);
 };
 
 void Host::Impl::ApiLog(wfp_host* host, wfp_log_level level, wfp_str message) {
@@ -381,6 +382,30 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
     return WFP_OK;
   } catch (...) {
     fault("respond failed inside the host");
+    return WFP_ERR_INTERNAL;
+  }
+}
+
+wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
+  if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
+  auto& ctx = *static_cast<CallContext*>(call->runtime);
+  try {
+    if (std::this_thread::get_id() != ctx.thread) {
+      ctx.foreign_thread = true;
+      return WFP_ERR_STATE;
+    }
+    if (!call->responded) {
+      if (ctx.fault.empty()) ctx.fault = "called respond_append before respond";
+      return WFP_ERR_STATE;
+    }
+    if (chunk.size > 0 && !chunk.data) {
+      if (ctx.fault.empty()) ctx.fault = "appended a body chunk through a null pointer";
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+    call->response.body.append(chunk.data ? chunk.data : "", chunk.size);
+    return WFP_OK;
+  } catch (...) {
+    if (ctx.fault.empty()) ctx.fault = "respond_append failed inside the host";
     return WFP_ERR_INTERNAL;
   }
 }
@@ -617,6 +642,7 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
     p.api.get_setting = &Impl::ApiGetSetting;
     p.api.respond = &Impl::ApiRespond;
     p.api.store = impl.store;
+    p.api.respond_append = &Impl::ApiRespondAppend;
 
     p.init_thread = std::this_thread::get_id();
     p.initializing = true;

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,57 @@ struct Answer {
   std::string body;
   std::string etag;          // sent as ETag when set
   bool retry_after = false;  // 503: Retry-After: 1
+  bool sent = false;         // already handed to the host (a streamed 200)
+};
+
+// Hands an answer to the host: whole, or, where the host can append (ABI 1.1), in pieces as they
+// are rendered, so that a large body never exists twice (the plugin's and the host's copy).
+class Responder {
+ public:
+  static constexpr size_t kChunkBytes = 256 * 1024;
+
+  Responder(const wfp_host_api* host, wfp_call* call) : host_(host), call_(call) {}
+
+  bool Send(const Answer& a, std::string_view body) {
+    Headers h(a);
+    wfp_response response{sizeof(wfp_response), a.status, h.headers, h.count, Str(body)};
+    return host_->respond(call_, &response) == WFP_OK;
+  }
+
+  // Renders through `render(chunk_bytes, sink)` and sends what it produces.
+  bool Stream(const Answer& a, const std::function<void(size_t, const RenderSink&)>& render) {
+    const bool can_append =
+        WFP_HAS_FIELD(wfp_host_api, host_, respond_append) && host_->respond_append != nullptr;
+    if (!can_append) {
+      std::string whole;
+      render(SIZE_MAX, [&whole](std::string_view piece) { whole.append(piece); });
+      return Send(a, whole);
+    }
+    bool ok = true, first = true;
+    render(kChunkBytes, [&](std::string_view piece) {
+      if (!ok) return;
+      if (first) {
+        ok = Send(a, piece);
+        first = false;
+      } else {
+        ok = host_->respond_append(call_, Str(piece)) == WFP_OK;
+      }
+    });
+    return ok;
+  }
+
+ private:
+  struct Headers {
+    explicit Headers(const Answer& a) {
+      headers[count++] = wfp_header{Str("content-type"), Str(kJson)};
+      if (!a.etag.empty()) headers[count++] = wfp_header{Str("etag"), Str(a.etag)};
+      if (a.retry_after) headers[count++] = wfp_header{Str("retry-after"), Str("1")};
+    }
+    wfp_header headers[3];
+    size_t count = 0;
+  };
+  const wfp_host_api* host_;
+  wfp_call* call_;
 };
 
 Answer Error(int status, std::string_view message) {
@@ -321,7 +373,10 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   if (info.pool_id.data) rc.pool_id = std::string(View(info.pool_id));
   rc.attempt_name = request.attempt_name;
   rc.created_at = now;
-  Answer answer{200, RenderBackfillResponse(sched, rc, plan, attempt_ids), plan.etag, false};
+  Answer answer{200, {}, plan.etag, false, true};
+  Responder(state.host, call).Stream(answer, [&](size_t chunk, const RenderSink& sink) {
+    RenderBackfillResponse(sched, rc, plan, attempt_ids, chunk, sink);
+  });
   return answer;
 }
 
@@ -339,14 +394,9 @@ int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* ca
         fmt::format("request {}: backfill failed: unknown exception", View(request->request_id)));
     answer = Internal();
   }
+  if (answer.sent) return 0;
   try {
-    wfp_header headers[3];
-    size_t n = 0;
-    headers[n++] = wfp_header{Str("content-type"), Str(kJson)};
-    if (!answer.etag.empty()) headers[n++] = wfp_header{Str("etag"), Str(answer.etag)};
-    if (answer.retry_after) headers[n++] = wfp_header{Str("retry-after"), Str("1")};
-    wfp_response response{sizeof(wfp_response), answer.status, headers, n, Str(answer.body)};
-    return state->host->respond(call, &response) == WFP_OK ? 0 : 1;
+    return Responder(state->host, call).Send(answer, answer.body) ? 0 : 1;
   } catch (...) {
     return 1;
   }

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
+#include <cstdint>
 #include <iterator>
 
 #include "backfill/time_format.h"
@@ -20,6 +22,15 @@ std::string RenderError(int status, std::string_view message) {
 
 std::string RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& c,
                                    const Plan& plan, const std::vector<int64_t>& attempt_ids) {
+  std::string whole;
+  RenderBackfillResponse(schedule, c, plan, attempt_ids, SIZE_MAX,
+                         [&whole](std::string_view piece) { whole.append(piece); });
+  return whole;
+}
+
+void RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& c,
+                            const Plan& plan, const std::vector<int64_t>& attempt_ids,
+                            size_t chunk_bytes, const RenderSink& sink) {
   // Pieces that repeat on every attempt, escaped once.
   const std::string project =
       fmt::format(R"({{"id":"{}","name":{}}})", c.project_id, JsonString(c.project_name));
@@ -30,7 +41,14 @@ std::string RenderBackfillResponse(const schedule::Schedule& schedule, const Res
   const std::string pool = c.pool_id ? fmt::format(R"(,"poolId":{})", JsonString(*c.pool_id)) : "";
 
   std::string out;
-  out.reserve(512 + plan.items.size() * (420 + name.size() + project.size() + workflow.size()));
+  const size_t per_attempt = 420 + name.size() + project.size() + workflow.size();
+  out.reserve(std::min(chunk_bytes, plan.items.size() * per_attempt) + per_attempt + 1024);
+  auto flush_if_full = [&] {
+    if (out.size() >= chunk_bytes) {
+      sink(out);
+      out.clear();
+    }
+  };
   auto it = std::back_inserter(out);
   fmt::format_to(
       it,
@@ -51,6 +69,7 @@ std::string RenderBackfillResponse(const schedule::Schedule& schedule, const Res
         item.session_uuid.empty() ? std::string("null") : JsonString(item.session_uuid),
         schedule.FormatLocal(item.session_time), name, item.params_json, created_at,
         item.blocked ? "blocked" : "queued", pool);
+    flush_if_full();
   }
   out += R"(],"skipped":[)";
   bool first = true;
@@ -61,9 +80,10 @@ std::string RenderBackfillResponse(const schedule::Schedule& schedule, const Res
     fmt::format_to(
         it, R"({{"sessionTime":"{}","sessionId":"{}","reason":"session already has attempts"}})",
         schedule.FormatLocal(item.session_time), item.session_id);
+    flush_if_full();
   }
   out += "]}";
-  return out;
+  sink(out);
 }
 
 }  // namespace wfp::backfill

@@ -5,8 +5,10 @@
 #define WFP_PLUGIN_BACKFILL_RENDER_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backfill/planner.h"
@@ -30,6 +32,13 @@ struct ResponseContext {
 std::string RenderBackfillResponse(const schedule::Schedule& schedule,
                                    const ResponseContext& context, const Plan& plan,
                                    const std::vector<int64_t>& attempt_ids);
+
+// The same text, handed to `sink` in consecutive pieces of at least `chunk_bytes` each (only the
+// last may be shorter), so that a large answer never exists whole in the plugin.
+using RenderSink = std::function<void(std::string_view)>;
+void RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& context,
+                            const Plan& plan, const std::vector<int64_t>& attempt_ids,
+                            size_t chunk_bytes, const RenderSink& sink);
 
 // {"message": "...", "status": N}
 std::string RenderError(int status, std::string_view message);

@@ -84,3 +84,45 @@ TEST(RenderError, IsMessageAndStatus) {
 
 }  // namespace
 }  // namespace wfp::backfill
+
+namespace wfp::backfill {
+namespace {
+
+TEST(RenderBackfillResponse, StreamsInChunksThatAddUpToTheWhole) {
+  auto compiled =
+      schedule::Schedule::Parse(boost::json::parse(R"({"hourly>":"05:00"})"), "Europe/Berlin");
+  const auto& schedule = std::get<schedule::Schedule>(compiled);
+  Plan plan;
+  for (int i = 0; i < 200; ++i) {
+    PlannedItem item;
+    item.session_time = T("2016-03-27T00:00:00Z") + 3600 * i;
+    item.action = i % 7 == 3 ? Action::kSkip : Action::kCreateSession;
+    item.session_id = 1000 + i;
+    item.session_uuid = "2b91a014-076e-4c6d-8b51-f4f91089cab2";
+    item.index = 1;
+    item.blocked = i > 0;
+    item.params_json = R"({"last_session_time":"x","next_session_time":"y"})";
+    plan.items.push_back(item);
+  }
+  ResponseContext c;
+  c.attempt_name = "a";
+  const std::string whole = RenderBackfillResponse(schedule, c, plan, {});
+  std::vector<std::string> pieces;
+  RenderBackfillResponse(schedule, c, plan, {}, 4096,
+                         [&](std::string_view p) { pieces.emplace_back(p); });
+  ASSERT_GT(pieces.size(), 5u);
+  std::string joined;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (i + 1 < pieces.size()) {
+      EXPECT_GE(pieces[i].size(), 4096u);
+    }
+    EXPECT_LT(pieces[i].size(), 4096u + 1024u);
+    joined += pieces[i];
+  }
+  EXPECT_EQ(joined, whole);
+  EXPECT_EQ(boost::json::parse(whole).at("skipped").as_array().size(),
+            29u);  // i % 7 == 3 for i < 200
+}
+
+}  // namespace
+}  // namespace wfp::backfill

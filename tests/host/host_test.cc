@@ -3,6 +3,7 @@
 // serving.
 #include "runtime/host.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -105,7 +106,9 @@ TEST_F(HostTest, RefusesADescriptorOfAnotherMajor) {
 }
 
 TEST_F(HostTest, RefusesAPluginNeedingANewerMinor) {
-  ExpectRefused(PluginPath("newer_minor"), "needs ABI 1.1, newer than this host's 1.0");
+  ExpectRefused(PluginPath("newer_minor"),
+                fmt::format("needs ABI {}.{}, newer than this host's {}.{}", WFP_ABI_VERSION_MAJOR,
+                            WFP_ABI_VERSION_MINOR + 1, WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MINOR));
 }
 
 TEST_F(HostTest, RefusesAShortDescriptor) {

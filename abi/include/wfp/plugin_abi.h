@@ -1,5 +1,5 @@
 /*
- * wfp plugin ABI, version 1.0: the only thing a host and a plugin share.
+ * wfp plugin ABI, version 1.1: the only thing a host and a plugin share.
  *
  * What it is for
  *   A host (an HTTP workflow server such as wfp-host) loads plugins (shared libraries) and lets them
@@ -49,7 +49,7 @@ extern "C" {
 #endif
 
 #define WFP_ABI_VERSION_MAJOR 1
-#define WFP_ABI_VERSION_MINOR 0
+#define WFP_ABI_VERSION_MINOR 1
 
 /* The exported entry point's name for this major version, as a string for dlsym. */
 #define WFP_PLUGIN_ENTRY_V1_NAME "wfp_plugin_entry_v1"
@@ -314,6 +314,13 @@ typedef struct wfp_host_api {
   /* The store. Never null; a host without a store sets every function to return
    * WFP_ERR_UNSUPPORTED. */
   const wfp_store_api *store;
+
+  /* Since 1.1 (read it only when WFP_HAS_FIELD says so, and it is not null). From the handler's
+   * thread during its call, after `respond` succeeded: appends `chunk` to the body of the response
+   * already given; the host copies it. A plugin streams a large body in pieces this way instead of
+   * building it whole first and having the host copy it whole. WFP_ERR_STATE before `respond`.
+   * The response is complete when the handler returns. */
+  wfp_status (*respond_append)(wfp_call *call, wfp_str chunk);
 } wfp_host_api;
 
 /* ---------------------------------------------------------------------------------------------- */
