@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""wfp-host serve as a real process on loopback, with the backfill plugin: keep-alive, the HTTP-level
+errors, eight identical real backfills at the same moment (one 200, seven 409, no duplicate rows), hostile
+input that must not stop it, and a graceful stop. Every socket is on 127.0.0.1 and every loop is bounded."""
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wfp  # noqa: E402
+from route_examples_test import BASE, EX1, NOW  # noqa: E402
+
+ARGS = None
+PATH = "/api/schedules/5/backfill"
+AUTH = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
+
+
+class Server:
+    def __init__(self, threads=4):
+        self.dir = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.dir.name, "wfp.db")
+        fixture = os.path.join(self.dir.name, "fixture.json")
+        with open(fixture, "w") as f:
+            json.dump(BASE, f)
+        self.proc = subprocess.Popen(
+            [ARGS.host, "serve", "--db", self.db, "--plugin", ARGS.plugin, "--fixture", fixture,
+             "--listen", "127.0.0.1:0", "--now", NOW, "--threads", str(threads)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening on http://127.0.0.1:"):
+            self.proc.kill()
+            raise RuntimeError(f"unexpected first line {line!r}: {self.proc.stderr.read()}")
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def conn(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def post(self, body, headers=AUTH, path=PATH, conn=None):
+        c = conn or self.conn()
+        c.request("POST", path, body if isinstance(body, (str, bytes)) else json.dumps(body), headers)
+        r = c.getresponse()
+        data = r.read()
+        if conn is None:
+            c.close()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=30)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        err = self.proc.stderr.read()
+        return rc, err
+
+
+class ServeEndToEnd(unittest.TestCase):
+    def setUp(self):
+        self.server = Server()
+
+    def tearDown(self):
+        if self.server.proc.poll() is None:
+            self.server.stop()
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        c = self.server.conn()
+        for _ in range(3):
+            status, headers, body = self.server.post(dict(EX1, dryRun=True), conn=c)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(len(json.loads(body)["attempts"]), 3)
+            self.assertNotEqual(headers.get("connection", "").lower(), "close")
+        c.close()
+
+    def test_http_errors(self):
+        status, headers, body = self.server.post(EX1, headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 401)
+        self.assertIn("Bearer", headers.get("www-authenticate", ""))
+        self.assertEqual(json.loads(body)["status"], 401)
+        self.assertEqual(self.server.post(EX1, path="/api/schedules/5/nothing")[0], 404)
+        self.assertEqual(self.server.post(EX1, headers={"Authorization": "Bearer k2", "Content-Type": "application/json"})[0], 404)
+        c = self.server.conn()
+        c.request("GET", PATH, headers=AUTH)
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.getheader("Allow"), "POST")
+        c.close()
+        status, _, body = self.server.post(json.dumps(dict(EX1, attemptName="x" * 70000)))
+        self.assertEqual(status, 413)
+        self.assertEqual(json.loads(body)["status"], 413)
+        self.assertEqual(self.server.post(EX1, headers={"Authorization": "Bearer k1", "Content-Type": "text/plain"})[0], 415)
+
+    def test_eight_identical_backfills_at_once_give_one_200_and_seven_409(self):
+        barrier = threading.Barrier(8)
+        results = []
+        lock = threading.Lock()
+
+        def one():
+            c = self.server.conn()
+            c.connect()
+            barrier.wait(timeout=30)
+            status, _, body = self.server.post(EX1, conn=c)
+            c.close()
+            with lock:
+                results.append((status, json.loads(body)))
+
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        statuses = sorted(s for s, _ in results)
+        self.assertEqual(statuses, [200] + [409] * 7, results)
+        for s, body in results:
+            if s == 409:
+                self.assertEqual(body["message"], "Attempt of project id=1 workflow=load "
+                                 "instant=2024-01-07T15:00:00Z attempt name=fix already exists")
+        self.server.stop()
+        dump = wfp.Host(ARGS.host, ARGS.plugin).dump(self.server.db)
+        sessions = dump["sessions"]
+        self.assertEqual(len(sessions), 3)
+        self.assertEqual(len({s["sessionTime"] for s in sessions}), 3)
+        self.assertEqual(sorted(len(s["attempts"]) for s in sessions), [1, 1, 1])
+
+    def test_hostile_input_does_not_stop_the_server(self):
+        hostile = [
+            b"\x00\xff\xfe garbage\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"a" * 40000 + b"\r\n\r\n",
+            b"POST " + PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n{",
+            b"POST " + PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"POST " + PATH.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{",  # then hang up
+            b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        ]
+        for payload in hostile:
+            with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+                s.sendall(payload)
+                s.shutdown(socket.SHUT_WR)
+                try:
+                    while s.recv(65536):
+                        pass
+                except (ConnectionResetError, socket.timeout):
+                    pass
+        deep = '{"dryRun":true,"fromTime":' + "[" * 40 + "]" * 40 + "}"
+        for body in ("{not json", deep, json.dumps(dict(EX1, count=10 ** 30))):
+            status, _, data = self.server.post(body)
+            self.assertEqual(status, 400, data)
+        status, _, body = self.server.post(EX1)
+        self.assertEqual(status, 200, body)
+        self.assertIsNone(self.server.proc.poll())
+
+    def test_graceful_stop_exits_zero_and_logs_each_request_without_secrets(self):
+        self.server.post(dict(EX1, dryRun=True))
+        rc, err = self.server.stop()
+        self.assertEqual(rc, 0)
+        self.assertIn(f"POST {PATH} 200", err)
+        self.assertNotIn("Bearer", err)  # neither the key nor its header reaches the log
+        self.assertNotIn("uthorization", err)
+        self.assertNotIn("attemptName", err)
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--plugin", required=True)
+    ARGS, rest = ap.parse_known_args()
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(ServeEndToEnd)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    print(f"serve end to end: {result.testsRun - failed} passed, {failed} failed")
+    return 0 if failed == 0 and result.testsRun > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
