@@ -8,8 +8,12 @@ packages=(
   libfmt-dev libsqlite3-dev sqlite3 libcctz-dev tzdata
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 curl time
+  python3 curl time wrk
 )
+# Node.js and npm run the OpenAPI tests (tests/openapi: ajv, swagger-parser via `npm ci`). Asked for only
+# when no `node`/`npm` is on PATH, so a Node.js from elsewhere (NodeSource bundles npm) is left alone.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

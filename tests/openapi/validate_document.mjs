@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// validate_document.mjs: checks openapi/openapi.json itself.
+//   1. @apidevtools/swagger-parser validates it as an OpenAPI 3.1 document (its official schema, refs).
+//   2. ajv (2020-12, strict mode) compiles every schema of components/schemas: no unknown keyword,
+//      no unknown format, no contradictory types.
+//   3. The backfill route documents every status of the spec, each error with the error body, and
+//      an ETag header on 200.
+//   4. The request schema says what spec/backfill-route.md says: a table of bodies it must accept
+//      and bodies it must refuse (the rules JSON Schema can express).
+// Usage: node validate_document.mjs [--openapi FILE] [--modules DIR]   (DIR holds node_modules)
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
+};
+const docPath = path.resolve(option("--openapi", path.join(here, "..", "..", "openapi", "openapi.json")));
+const modules = option("--modules", process.env.WFP_NODE_MODULES || here);
+const require = createRequire(path.join(path.resolve(modules), "package.json"));
+const SwaggerParser = require("@apidevtools/swagger-parser");
+const Ajv2020 = require("ajv/dist/2020").default;
+const addFormats = require("ajv-formats").default;
+
+const failures = [];
+const fail = (m) => failures.push(m);
+const doc = JSON.parse(readFileSync(docPath, "utf8"));
+
+// 1. The document as OpenAPI 3.1.
+try {
+  const api = await SwaggerParser.validate(structuredClone(doc));
+  if (!String(api.openapi).startsWith("3.1.")) fail(`openapi is ${api.openapi}, expected 3.1.x`);
+} catch (e) {
+  fail(`swagger-parser: ${e.message}`);
+}
+
+// 2. Every schema compiles in strict mode.
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(ajv);
+ajv.addFormat("int32", { type: "number", validate: (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addVocabulary(["openapi", "info", "jsonSchemaDialect", "servers", "security", "paths", "components",
+                   "webhooks", "tags", "externalDocs"]);
+ajv.addSchema(doc, "openapi.json");
+const compile = (name) => ajv.compile({ $ref: `openapi.json#/components/schemas/${name}` });
+for (const name of Object.keys(doc.components.schemas)) {
+  try {
+    compile(name);
+  } catch (e) {
+    fail(`components/schemas/${name} does not compile: ${e.message}`);
+  }
+}
+
+// 3. The route's statuses.
+const op = doc.paths["/api/schedules/{id}/backfill"]?.post;
+if (!op) {
+  fail("no POST /api/schedules/{id}/backfill");
+} else {
+  for (const status of ["200", "400", "401", "404", "405", "409", "412", "413", "415", "500", "503"]) {
+    const r = op.responses[status];
+    if (!r) {
+      fail(`POST backfill: status ${status} is not documented`);
+      continue;
+    }
+    const schema = r.content?.["application/json"]?.schema;
+    if (!schema) fail(`POST backfill ${status}: no application/json schema`);
+    if (status !== "200" && !JSON.stringify(schema).includes("#/components/schemas/Error"))
+      fail(`POST backfill ${status}: the body is not the Error schema`);
+  }
+  if (!op.responses["200"]?.headers?.ETag) fail("POST backfill 200: no ETag header");
+  if (!op.requestBody?.required) fail("POST backfill: the request body is not required");
+}
+if (!doc.paths["/api/openapi.json"]?.get) fail("no GET /api/openapi.json");
+const schemes = doc.components.securitySchemes || {};
+if (!Object.values(schemes).some((s) => s.type === "http" && s.scheme === "bearer")) fail("no bearer scheme");
+if (!Object.values(schemes).some((s) => s.type === "apiKey" && s.in === "header" && s.name === "X-API-Key"))
+  fail("no X-API-Key header scheme");
+
+// 4. The request schema against the spec's rules.
+const request = compile("BackfillRequest");
+const from = "2024-01-08T00:00:00+09:00";
+const accept = [
+  { fromTime: from, attemptName: "fix", dryRun: false },
+  { fromTime: "2023-08-18T06:52:33Z", attemptName: "a", dryRun: true, count: 0 },
+  { fromTime: "2023-08-18T06:52:33.125Z", attemptName: "x".repeat(255), dryRun: true },
+  { fromTime: from, dryRun: true, skipExisting: true },
+  { dryRun: false, skipExisting: true, advanceSchedule: true },
+  { dryRun: false, skipExisting: true, advanceSchedule: true, fromTime: from, count: 3 },
+  { fromTime: from, attemptName: "fix", dryRun: true, count: null, skipExisting: null, advanceSchedule: false },
+  { fromTime: from, attemptName: "日本語", dryRun: true },
+];
+const refuse = [
+  [{}, "no dryRun"],
+  [{ fromTime: from, attemptName: "fix" }, "no dryRun"],
+  [{ fromTime: from, attemptName: "fix", dryRun: "true" }, "dryRun a string"],
+  [{ fromTime: from, attemptName: "fix", dryRun: null }, "dryRun null (null counts as absent)"],
+  [{ attemptName: "fix", dryRun: true }, "no fromTime without advanceSchedule"],
+  [{ fromTime: "2024-01-08T00:00:00", attemptName: "fix", dryRun: true }, "fromTime without an offset"],
+  [{ fromTime: "2024-01-08", attemptName: "fix", dryRun: true }, "fromTime a date"],
+  [{ fromTime: from, dryRun: true }, "no attemptName without skipExisting"],
+  [{ fromTime: from, attemptName: "", dryRun: true }, "empty attemptName"],
+  [{ fromTime: from, attemptName: "x".repeat(256), dryRun: true }, "attemptName of 256 characters"],
+  [{ fromTime: from, attemptName: "a\nb", dryRun: true }, "attemptName with a control character"],
+  [{ fromTime: from, attemptName: "fix", dryRun: true, count: -1 }, "negative count"],
+  [{ fromTime: from, attemptName: "fix", dryRun: true, count: "3" }, "count a string"],
+  [{ fromTime: from, attemptName: "fix", dryRun: true, count: 1.5 }, "count not an integer"],
+  [{ fromTime: from, attemptName: "fix", dryRun: true, skipExisiting: true }, "an unknown field"],
+  [{ dryRun: true, advanceSchedule: true }, "advanceSchedule without skipExisting"],
+  [{ dryRun: true, advanceSchedule: true, skipExisting: false }, "advanceSchedule with skipExisting false"],
+  [{ dryRun: true, advanceSchedule: true, skipExisting: true, attemptName: "fix" }, "attemptName with advanceSchedule"],
+  [[], "an array"],
+  ["{}", "a string"],
+];
+for (const body of accept) if (!request(body)) fail(`request schema refuses ${JSON.stringify(body)}: ${ajv.errorsText(request.errors)}`);
+for (const [body, why] of refuse) if (request(body)) fail(`request schema accepts ${JSON.stringify(body)} (${why})`);
+for (const [name, example] of Object.entries(op?.requestBody?.content?.["application/json"]?.examples || {}))
+  if (!request(example.value)) fail(`request example ${name} does not validate`);
+
+for (const f of failures) console.error(`validate_document: ${f}`);
+console.log(`validate_document: ${path.basename(docPath)}: ${failures.length ? failures.length + " problem(s)" : "valid"}`);
+process.exit(failures.length ? 1 : 0);
