@@ -6,8 +6,10 @@
 // Input: JSONL on stdin, one response per line:
 //   {"method": "POST", "path": "/api/schedules/5/backfill", "status": 200,
 //    "headers": {"content-type": "application/json", ...}, "body": <parsed JSON>}
-// (`headers` optional; names lower-case.) A method the path does not define must be answered 405, and
-// is checked against that path's documented 405 response, with an `Allow` header naming its methods.
+// (`headers` optional; names lower-case.) Two answers the document cannot list are checked by rule:
+// a method the path does not define must be answered 405, checked against that path's documented 405
+// response, with an `Allow` header naming exactly its methods; a path the document does not have must
+// be answered 404 with the Error schema's body.
 // Output: one line per mismatch on stderr; exit status 1 when any response does not validate, 2 on
 // bad usage or input, 0 otherwise.
 //
@@ -81,7 +83,14 @@ export function makeValidator(doc) {
     const status = String(record.status);
     const headers = record.headers || {};
     const template = findPath(String(record.path || ""));
-    if (!template) return [`no path of the document matches ${record.path}`];
+    if (!template) {
+      // A path the document does not have: the host must answer 404 with the error body.
+      if (status !== "404") return [`no path of the document matches ${record.path}, and the status is ${status}, not 404`];
+      if (!doc.components?.schemas?.Error) return [`no path of the document matches ${record.path}`];
+      const v = compiled(["components", "schemas", "Error"]);
+      if (!v(record.body)) return [`body: ${explain(v)}`];
+      return record.body.status === 404 ? [] : [`body: /status is ${record.body.status}, the HTTP status 404`];
+    }
     const item = doc.paths[template];
     let operationMethod = method;
     const defined = METHODS.filter((m) => item[m]);

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Runs one end-to-end suite of tests/e2e unchanged, records every HTTP response it receives, and
+validates them all against openapi/openapi.json with validate_response.mjs (ajv) at the end.
+
+Responses are recorded where the suites receive them: wfp.Host.call (the `wfp-host call` suites) and
+http.client (the suites that talk to `wfp-host serve`). The suite's own verdict stands: the exit status
+is non-zero when the suite fails, when any response does not validate, or when nothing was recorded.
+
+Usage: e2e_validated.py --modules DIR [--openapi FILE] [--node node] [--out FILE] -- SUITE.py ARGS..."""
+import argparse
+import http.client
+import json
+import os
+import runpy
+import subprocess
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_records = []
+_lock = threading.Lock()
+
+
+def _record(method, path, status, headers, body):
+    with _lock:
+        _records.append({"method": method, "path": path, "status": status, "headers": headers, "body": body})
+
+
+def _install_hooks(e2e_dir):
+    sys.path.insert(0, e2e_dir)
+    import wfp  # the very module the suites import (same name, same file)
+
+    original_call = wfp.Host.call
+
+    def call(self, db, method, path, *args, **kwargs):
+        resp = original_call(self, db, method, path, *args, **kwargs)
+        _record(method, path, resp["status"], resp.get("headers", {}), resp.get("body"))
+        return resp
+
+    wfp.Host.call = call
+
+    original_request = http.client.HTTPConnection.request
+    original_getresponse = http.client.HTTPConnection.getresponse
+
+    def request(self, method, url, *args, **kwargs):
+        self._wfp_last_request = (method, url)
+        return original_request(self, method, url, *args, **kwargs)
+
+    def getresponse(self):
+        resp = original_getresponse(self)
+        method, url = getattr(self, "_wfp_last_request", ("?", "?"))
+        original_read = resp.read
+
+        def read(amt=None):
+            data = original_read(amt)
+            if amt is None and method != "HEAD":
+                headers = {k.lower(): v for k, v in resp.getheaders()}
+                text = data.decode("utf-8", "replace")
+                try:
+                    body = json.loads(text) if text else None
+                except ValueError:
+                    body = text
+                _record(method, url, resp.status, headers, body)
+            return data
+
+        resp.read = read
+        return resp
+
+    http.client.HTTPConnection.request = request
+    http.client.HTTPConnection.getresponse = getresponse
+
+
+def main():
+    argv = sys.argv[1:]
+    if "--" not in argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    split = argv.index("--")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--modules", required=True)
+    ap.add_argument("--openapi", default=os.path.join(HERE, "..", "..", "openapi", "openapi.json"))
+    ap.add_argument("--node", default="node")
+    ap.add_argument("--out")
+    a = ap.parse_args(argv[:split])
+    suite, suite_args = argv[split + 1], argv[split + 2:]
+
+    _install_hooks(os.path.dirname(os.path.abspath(suite)))
+    sys.argv = [suite] + suite_args
+    suite_status = 0
+    try:
+        runpy.run_path(suite, run_name="__main__")
+    except SystemExit as e:
+        suite_status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+
+    jsonl = "".join(json.dumps(r) + "\n" for r in _records)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(jsonl)
+    statuses = sorted({r["status"] for r in _records})
+    print(f"e2e_validated: {os.path.basename(suite)} exited {suite_status}; {len(_records)} responses "
+          f"recorded (statuses {statuses})", file=sys.stderr)
+    if not _records:
+        print("e2e_validated: no response recorded: the hooks missed the suite's requests", file=sys.stderr)
+        return 1
+    p = subprocess.run([a.node, os.path.join(HERE, "validate_response.mjs"), "--openapi", a.openapi,
+                        "--modules", a.modules], input=jsonl, capture_output=True, text=True)
+    sys.stderr.write(p.stdout + p.stderr)
+    return 1 if suite_status or p.returncode else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
