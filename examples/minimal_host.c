@@ -35,7 +35,8 @@ struct wfp_call {
   char *body;
   size_t size;
 };
-static wfp_route g_route; /* the one route the plugin registers */
+static wfp_route g_route; /* the one route the plugin registers, its strings copied to: */
+static char g_method[16], g_template[128];
 static int g_in_init;
 
 static void Log(wfp_host *h, wfp_log_level level, wfp_str m) {
@@ -49,8 +50,15 @@ static int64_t NowMicros(wfp_host *h) {
 static wfp_status RegisterRoute(wfp_host *h, const wfp_route *r) {
   (void)h;
   if (!g_in_init) return WFP_ERR_STATE;
-  if (r->struct_size < sizeof *r || g_route.handler) return WFP_ERR_CONFLICT;
-  g_route = *r; /* the strings point into the plugin's static data: fine until dlclose */
+  if (r->struct_size < sizeof *r || r->method.size >= sizeof g_method ||
+      r->path_template.size >= sizeof g_template || !r->handler)
+    return WFP_ERR_INVALID_ARGUMENT;
+  if (g_route.handler) return WFP_ERR_CONFLICT; /* this host serves one route */
+  g_route = *r; /* the host copies what the plugin passes: the strings too */
+  memcpy(g_method, r->method.data, r->method.size), g_method[r->method.size] = '\0';
+  memcpy(g_template, r->path_template.data, r->path_template.size);
+  g_template[r->path_template.size] = '\0';
+  g_route.method.data = g_method, g_route.path_template.data = g_template;
   return WFP_OK;
 }
 static wfp_status GetSetting(wfp_host *h, wfp_str key, wfp_str *out) {
@@ -190,8 +198,8 @@ int main(int argc, char **argv) {
   g_in_init = 1, rc = plugin->init(&host, &state), g_in_init = 0;
   if (rc != 0 || !g_route.handler) return fprintf(stderr, "init refused (%d)\n", (int)rc), 1;
   /* 4. Serve one request. This host knows one route, so it matches the method and template only. */
-  if (g_route.method.size != 4 || memcmp(g_route.method.data, "POST", 4) != 0)
-    return fprintf(stderr, "unexpected route\n"), 1;
+  if (strcmp(g_method, "POST") != 0 || strcmp(g_template, "/api/schedules/{id}/backfill") != 0)
+    return fprintf(stderr, "unexpected route %s %s\n", g_method, g_template), 1;
   req.path_params = &id, req.headers = headers;
   rc = g_route.handler(g_route.user_data, &req, &call);
   if (rc != 0 || !call.responded) call.status = 500; /* a real host also logs the fault */
