@@ -40,6 +40,18 @@ run(${CMAKE_COMMAND} --build "${WORK_DIR}/consumer-build")
 run("${WORK_DIR}/consumer-build/consumer")
 message(STATUS "consumer: ${out}")
 
+# The installed host runs and loads the installed plugin (an unauthenticated call: 401 from the host).
+run("${moved}/bin/wfp-host" --version)
+if(NOT out MATCHES "^wfp-host ${EXPECTED_VERSION}")
+  message(FATAL_ERROR "installed wfp-host --version printed '${out}', expected wfp-host ${EXPECTED_VERSION}")
+endif()
+run("${moved}/bin/wfp-host" call --db :memory: --plugin "${moved}/lib/wfp/plugins/libwfp_backfill.so"
+    POST /api/schedules/5/backfill "{}")
+string(JSON status GET "${out}" status)
+if(NOT status EQUAL 401)
+  message(FATAL_ERROR "installed wfp-host call answered ${status}, expected 401:\n${out}")
+endif()
+
 # A version the package must refuse (another major).
 file(WRITE "${WORK_DIR}/major/CMakeLists.txt"
   "cmake_minimum_required(VERSION 3.16)\nproject(m NONE)\nfind_package(wfp 99 CONFIG QUIET)\n"
