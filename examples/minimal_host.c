@@ -155,7 +155,8 @@ static wfp_status MovePointer(wfp_txn *t, int64_t id, const wfp_schedule_pointer
 int main(int argc, char **argv) {
   static const wfp_store_api store = {sizeof store,   Begin,        Commit,       Rollback,
                                       LoadSchedule,   ListSessions, LatestBefore, CreateSessions,
-                                      CreateAttempts, MovePointer};
+                                      CreateAttempts, MovePointer,
+                                      NULL /* begin_read (1.1, optional): plugins fall back to begin */};
   static const wfp_host_api host = {sizeof host,
                                     WFP_ABI_VERSION_MAJOR,
                                     WFP_ABI_VERSION_MINOR,

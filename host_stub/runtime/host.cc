@@ -171,7 +171,8 @@ const wfp_store_api kNoStore = {sizeof(wfp_store_api),
                                 NoLatest,
                                 NoSessions,
                                 NoAttempts,
-                                NoMove};
+                                NoMove,
+                                NoBegin};
 
 // A file that does not start with the ELF magic is not a shared library (on the platforms we
 // build).

@@ -142,6 +142,8 @@ struct wfp_txn {
   std::string last_error;
   // True while list_sessions iterates (its statement is in use).
   bool listing = false;
+  // Begun by begin_read: a snapshot that refuses writes.
+  bool read_only = false;
 };
 
 namespace wfp::host::store_internal {

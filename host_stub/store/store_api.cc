@@ -97,7 +97,7 @@ class Batch {
 
 // ---- begin / commit / rollback ----------------------------------------------------------------
 
-wfp_status Begin(wfp_call* call, wfp_txn** out_txn) {
+wfp_status BeginTransaction(wfp_call* call, wfp_txn** out_txn, bool read_only) {
   if (!call || !out_txn || !call->store) return WFP_ERR_INVALID_ARGUMENT;
   *out_txn = nullptr;
   StoreConnection::Impl* c = call->store->impl();
@@ -106,14 +106,17 @@ wfp_status Begin(wfp_call* call, wfp_txn** out_txn) {
     auto txn = std::make_unique<wfp_txn>();
     txn->call = call;
     txn->connection = c;
+    txn->read_only = read_only;
     if (!c->Enter()) return WFP_ERR_BUSY;
-    sqlite3_stmt* s = c->Get(Stmt::kBeginImmediate);
+    // A write transaction takes the write lock at once (the schedule lock on SQLite); a read-only
+    // one reads a WAL snapshot and never waits for writers.
+    sqlite3_stmt* s = c->Get(read_only ? Stmt::kBeginDeferred : Stmt::kBeginImmediate);
     int rc = s ? StepDone(s) : SQLITE_ERROR;
     if (rc != SQLITE_OK) {
       c->Leave();
       const wfp_status st = MapSqliteError(rc);
       if (st == WFP_ERR_INTERNAL)
-        fmt::print(stderr, "wfp store: BEGIN IMMEDIATE: {}\n", sqlite3_errmsg(c->handle()));
+        fmt::print(stderr, "wfp store: BEGIN: {}\n", sqlite3_errmsg(c->handle()));
       return st == WFP_OK ? WFP_ERR_INTERNAL : st;
     }
     c->txn = txn.get();
@@ -123,6 +126,13 @@ wfp_status Begin(wfp_call* call, wfp_txn** out_txn) {
   } catch (...) {
     return WFP_ERR_INTERNAL;
   }
+}
+
+wfp_status Begin(wfp_call* call, wfp_txn** out_txn) {
+  return BeginTransaction(call, out_txn, false);
+}
+wfp_status BeginRead(wfp_call* call, wfp_txn** out_txn) {
+  return BeginTransaction(call, out_txn, true);
 }
 
 void Rollback(wfp_txn* txn) {
@@ -305,7 +315,7 @@ wfp_status LatestSessionBefore(wfp_txn* txn, int64_t project_id, wfp_str workflo
 wfp_status CreateSessions(wfp_txn* txn, const wfp_new_session* sessions, size_t count,
                           int64_t* out_ids) {
   if (!txn || (count > 0 && (!sessions || !out_ids))) return WFP_ERR_INVALID_ARGUMENT;
-  if (txn->listing) return WFP_ERR_STATE;
+  if (txn->listing || txn->read_only) return WFP_ERR_STATE;
   for (size_t i = 0; i < count; ++i) {
     const wfp_new_session& n = sessions[i];
     if (!WFP_HAS_FIELD(wfp_new_session, &n, uuid))
@@ -338,7 +348,7 @@ wfp_status CreateSessions(wfp_txn* txn, const wfp_new_session* sessions, size_t 
 wfp_status CreateAttempts(wfp_txn* txn, const wfp_new_attempt* attempts, size_t count,
                           int64_t* out_ids) {
   if (!txn || (count > 0 && (!attempts || !out_ids))) return WFP_ERR_INVALID_ARGUMENT;
-  if (txn->listing) return WFP_ERR_STATE;
+  if (txn->listing || txn->read_only) return WFP_ERR_STATE;
   try {
     for (size_t i = 0; i < count; ++i) {
       const wfp_new_attempt& a = attempts[i];
@@ -388,7 +398,7 @@ wfp_status MoveSchedulePointer(wfp_txn* txn, int64_t schedule_id,
                                const wfp_schedule_pointer* pointer) {
   if (!txn || !pointer || !WFP_HAS_FIELD(wfp_schedule_pointer, pointer, last_session_time))
     return WFP_ERR_INVALID_ARGUMENT;
-  if (txn->listing) return WFP_ERR_STATE;
+  if (txn->listing || txn->read_only) return WFP_ERR_STATE;
   if (InjectedFailure()) return WFP_ERR_INTERNAL;
   sqlite3_stmt* s = txn->connection->Get(Stmt::kSelectPointer);
   if (!s) return Fail(txn, "move_schedule_pointer", SQLITE_ERROR);
@@ -425,6 +435,7 @@ const wfp_store_api kStoreApi = {
     CreateSessions,
     CreateAttempts,
     MoveSchedulePointer,
+    BeginRead,
 };
 
 }  // namespace

@@ -231,7 +231,11 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
 
   const wfp_store_api* store = state.host->store;
   wfp_txn* raw_txn = nullptr;
-  if (wfp_status st = store->begin(call, &raw_txn); st != WFP_OK)
+  // A dry run writes nothing: a read snapshot (ABI 1.1) is enough and takes no lock.
+  const bool read_only =
+      request.dry_run && WFP_HAS_FIELD(wfp_store_api, store, begin_read) && store->begin_read;
+  if (wfp_status st = read_only ? store->begin_read(call, &raw_txn) : store->begin(call, &raw_txn);
+      st != WFP_OK)
     return StoreFault(state, r, "begin", st);
   Transaction txn(store, raw_txn);
 

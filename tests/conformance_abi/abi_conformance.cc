@@ -277,8 +277,17 @@ wfp_status Move(wfp_txn* txn, int64_t, const wfp_schedule_pointer* p) {
   return WFP_OK;
 }
 
-const wfp_store_api kStore = {
-    sizeof(wfp_store_api), Begin, Commit, Rollback, Load, List, Latest, Sessions, Attempts, Move};
+const wfp_store_api kStore = {sizeof(wfp_store_api),
+                              Begin,
+                              Commit,
+                              Rollback,
+                              Load,
+                              List,
+                              Latest,
+                              Sessions,
+                              Attempts,
+                              Move,
+                              Begin /* begin_read: the fake makes no difference between the two */};
 
 // A loaded plugin; closes the library on destruction.
 class Library {

@@ -130,7 +130,7 @@ TEST_P(StoreApiTest, TableIsComplete) {
   EXPECT_EQ(Api().struct_size, sizeof(wfp_store_api));
   EXPECT_TRUE(Api().begin && Api().commit && Api().rollback && Api().load_schedule &&
               Api().list_sessions && Api().latest_session_before && Api().create_sessions &&
-              Api().create_attempts && Api().move_schedule_pointer);
+              Api().create_attempts && Api().move_schedule_pointer && Api().begin_read);
 }
 
 TEST_P(StoreApiTest, BeginRecordsTheTransactionOnTheCall) {
@@ -446,6 +446,39 @@ TEST_P(StoreApiTest, AHeldWriteLockIsBusyAfterTheTimeout) {
   txn = Begin(waiter);
   ASSERT_NE(txn, nullptr);
   Api().rollback(txn);
+}
+
+TEST_P(StoreApiTest, AReadTransactionRefusesWritesAndDoesNotWaitForAWriter) {
+  const json::value before = Dump();
+  Call reader(*store_);
+  wfp_txn* txn = nullptr;
+  ASSERT_EQ(Api().begin_read(&reader.call, &txn), WFP_OK);
+  EXPECT_EQ(reader.call.open_txn, txn);
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(Api().load_schedule(txn, 1, 5, &info), WFP_OK);
+  const wfp_new_session session =
+      NewSession(1, "load", kJan1 + 5 * kDay, "00000000-0000-4000-8000-000000000001");
+  int64_t id = 0;
+  EXPECT_EQ(Api().create_sessions(txn, &session, 1, &id), WFP_ERR_STATE);
+  const wfp_new_attempt attempt = NewAttempt(101, "fix", 1, WFP_ATTEMPT_QUEUED);
+  EXPECT_EQ(Api().create_attempts(txn, &attempt, 1, &id), WFP_ERR_STATE);
+  wfp_schedule_pointer pointer{sizeof(wfp_schedule_pointer), info.next_schedule_time + 60,
+                               info.next_run_time + 60, 0, 0};
+  EXPECT_EQ(Api().move_schedule_pointer(txn, 5, &pointer), WFP_ERR_STATE);
+  EXPECT_EQ(Api().commit(txn), WFP_OK);
+  EXPECT_EQ(Dump(), before);
+
+  if (!GetParam()) return;  // an in-memory store serialises every transaction through one gate
+  // On a file store a reader reads its snapshot while a writer holds the write lock.
+  Call writer(*store_);
+  wfp_txn* held = Begin(writer);
+  ASSERT_NE(held, nullptr);
+  reader.connection->SetBusyTimeout(std::chrono::milliseconds(50));
+  ASSERT_EQ(Api().begin_read(&reader.call, &txn), WFP_OK);
+  EXPECT_EQ(Api().load_schedule(txn, 1, 5, &info), WFP_OK);
+  Api().rollback(txn);
+  Api().rollback(held);
 }
 
 TEST_P(StoreApiTest, StoreBusyTimeoutAppliesToNewConnections) {

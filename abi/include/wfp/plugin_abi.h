@@ -279,6 +279,13 @@ typedef struct wfp_store_api {
   /* Moves a schedule's pointer. WFP_ERR_INVALID_ARGUMENT if it would move next_schedule_time back. */
   wfp_status (*move_schedule_pointer)(wfp_txn *txn, int64_t schedule_id,
                                       const wfp_schedule_pointer *pointer);
+
+  /* Since 1.1 (read it only when WFP_HAS_FIELD says so, and it is not null). Begins a read-only
+   * transaction: one consistent snapshot of the store, without the write lock, so that readers
+   * (a dry run) neither wait for writers nor make them wait. load_schedule then does not lock;
+   * create_sessions, create_attempts and move_schedule_pointer answer WFP_ERR_STATE. Finished with
+   * commit or rollback like any transaction. */
+  wfp_status (*begin_read)(wfp_call *call, wfp_txn **out_txn);
 } wfp_store_api;
 
 /* ---------------------------------------------------------------------------------------------- */
