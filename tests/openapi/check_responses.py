@@ -67,8 +67,14 @@ def main():
             problems.append(f"{label}: status {r['status']}, expected {expect}: {json.dumps(r['body'])[:300]}")
         elif check and (msg := check(r["body"])):
             problems.append(f"{label}: {msg}")
-        records.append({"label": label, "method": method, "path": path, "status": r["status"],
-                        "headers": r["headers"], "body": r["body"]})
+        record = {"label": label, "method": method, "path": path, "status": r["status"],
+                  "headers": r["headers"], "body": r["body"]}
+        if body is not None:
+            try:
+                record["request"] = json.loads(body) if isinstance(body, str) else body
+            except ValueError:
+                record["request"] = body
+        records.append(record)
         return r
 
     def has(n_attempts=None, n_skipped=None, pool=None):

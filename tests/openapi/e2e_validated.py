@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Runs one end-to-end suite of tests/e2e unchanged, records every HTTP response it receives, and
-validates them all against openapi/openapi.json with validate_response.mjs (ajv) at the end.
+"""Runs one end-to-end suite of tests/e2e unchanged, records every HTTP response it receives (with the
+request body it answered), and validates them all against openapi/openapi.json with
+validate_response.mjs (ajv) at the end: each response against its status's schema, and each request
+body the server accepted (2xx) against the request schema.
 
 Responses are recorded where the suites receive them: wfp.Host.call (the `wfp-host call` suites) and
 http.client (the suites that talk to `wfp-host serve`). The suite's own verdict stands: the exit status
@@ -21,9 +23,23 @@ _records = []
 _lock = threading.Lock()
 
 
-def _record(method, path, status, headers, body):
+def _parse(body):
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
+
+
+def _record(method, path, status, headers, body, request=None):
+    record = {"method": method, "path": path, "status": status, "headers": headers, "body": body}
+    if request is not None:
+        record["request"] = _parse(request)
     with _lock:
-        _records.append({"method": method, "path": path, "status": status, "headers": headers, "body": body})
+        _records.append(record)
 
 
 def _install_hooks(e2e_dir):
@@ -32,9 +48,9 @@ def _install_hooks(e2e_dir):
 
     original_call = wfp.Host.call
 
-    def call(self, db, method, path, *args, **kwargs):
-        resp = original_call(self, db, method, path, *args, **kwargs)
-        _record(method, path, resp["status"], resp.get("headers", {}), resp.get("body"))
+    def call(self, db, method, path, body=None, *args, **kwargs):
+        resp = original_call(self, db, method, path, body, *args, **kwargs)
+        _record(method, path, resp["status"], resp.get("headers", {}), resp.get("body"), body)
         return resp
 
     wfp.Host.call = call
@@ -42,13 +58,13 @@ def _install_hooks(e2e_dir):
     original_request = http.client.HTTPConnection.request
     original_getresponse = http.client.HTTPConnection.getresponse
 
-    def request(self, method, url, *args, **kwargs):
-        self._wfp_last_request = (method, url)
-        return original_request(self, method, url, *args, **kwargs)
+    def request(self, method, url, body=None, *args, **kwargs):
+        self._wfp_last_request = (method, url, body)
+        return original_request(self, method, url, body, *args, **kwargs)
 
     def getresponse(self):
         resp = original_getresponse(self)
-        method, url = getattr(self, "_wfp_last_request", ("?", "?"))
+        method, url, sent = getattr(self, "_wfp_last_request", ("?", "?", None))
         original_read = resp.read
 
         def read(amt=None):
@@ -60,7 +76,7 @@ def _install_hooks(e2e_dir):
                     body = json.loads(text) if text else None
                 except ValueError:
                     body = text
-                _record(method, url, resp.status, headers, body)
+                _record(method, url, resp.status, headers, body, sent)
             return data
 
         resp.read = read

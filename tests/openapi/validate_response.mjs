@@ -5,8 +5,10 @@
 //
 // Input: JSONL on stdin, one response per line:
 //   {"method": "POST", "path": "/api/schedules/5/backfill", "status": 200,
-//    "headers": {"content-type": "application/json", ...}, "body": <parsed JSON>}
-// (`headers` optional; names lower-case.) Two answers the document cannot list are checked by rule:
+//    "headers": {"content-type": "application/json", ...}, "body": <parsed JSON>,
+//    "request": <the request body, parsed JSON>}
+// (`headers` and `request` optional; names lower-case.) When `request` is given and the status is 2xx,
+// the request body must be valid per the operation's request schema too (the server accepted it). Two answers the document cannot list are checked by rule:
 // a method the path does not define must be answered 405, checked against that path's documented 405
 // response, with an `Allow` header naming exactly its methods; a path the document does not have must
 // be answered 404 with the Error schema's body.
@@ -117,6 +119,12 @@ export function makeValidator(doc) {
         const v = compiled([...responseSegments, "headers", name, "schema"]);
         if (!v(value)) problems.push(`header ${name}: ${explain(v)}`);
       }
+    }
+    // A request body the server accepted (2xx) must be valid per the document's request schema.
+    const requestSchema = item[operationMethod].requestBody?.content?.["application/json"]?.schema;
+    if (record.request !== undefined && status[0] === "2" && operationMethod === method && requestSchema) {
+      const v = compiled(["paths", template, method, "requestBody", "content", "application/json", "schema"]);
+      if (!v(record.request)) problems.push(`request body accepted with ${status} but invalid per the document: ${explain(v)}`);
     }
     const content = response.content || {};
     const mediaTypes = Object.keys(content);
