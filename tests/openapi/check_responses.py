@@ -4,7 +4,8 @@ real, with and without poolId, with skipped, advance mode, count 0; 400, 401, 40
 413, 415) through tests/e2e/wfp.py's Host, and validates each against openapi/openapi.json with
 validate_response.mjs (ajv). Then checks that the validator refuses broken copies of them, so that
 a validator accepting anything cannot pass. GET /api/openapi.json is checked too once the host
-serves it (it must then answer the installed document itself).
+serves it (it must then answer the installed document itself). And the plugin answers 400 exactly
+for the request bodies the request schema refuses (request_cases.json).
 
 Usage: check_responses.py --host wfp-host --plugin SO --modules DIR [--openapi FILE] [--out FILE]"""
 import argparse
@@ -124,6 +125,15 @@ def main():
     call("412 If-Match differs", 412, body=real, headers=(JSON, 'If-Match: "0000000000000000"'))
     call("413 body over 64 KiB", 413, body=json.dumps(dict(real, pad="x" * 70000)))
     call("415 text/plain", 415, body=real, headers=("Content-Type: text/plain",))
+
+    # The plugin agrees with the request schema: it answers 400 exactly for the bodies the schema
+    # refuses (request_cases.json, which validate_document.mjs checks against the schema).
+    with open(os.path.join(HERE, "request_cases.json")) as f:
+        cases = json.load(f)
+    for c in cases["accept"]:
+        call(f"schema accepts {json.dumps(c['body'], ensure_ascii=False)[:80]}", 200, body=json.dumps(c["body"]))
+    for c in cases["refuse"]:
+        call(f"schema refuses ({c['why']})", 400, body=json.dumps(c["body"]))
 
     # GET /api/openapi.json: validated when served; it must be this document.
     doc_resp = host.call(":memory:", "GET", "/api/openapi.json", None, fixture=BASE, now=NOW)
