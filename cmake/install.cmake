@@ -49,7 +49,7 @@ configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/wfpConfig.cmake.in"
   PATH_VARS WFP_INSTALL_PLUGINDIR WFP_INSTALL_BACKFILL_PLUGIN WFP_INSTALL_HOST_EXECUTABLE
             WFP_INSTALL_OPENAPI WFP_INSTALL_INCLUDEDIR)
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/cmake/wfpConfigVersion.cmake"
-  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+  VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/cmake/wfpConfig.cmake"
               "${PROJECT_BINARY_DIR}/cmake/wfpConfigVersion.cmake"
         DESTINATION "${WFP_INSTALL_CMAKEDIR}" COMPONENT wfp_dev)

@@ -52,10 +52,14 @@ if(NOT status EQUAL 401)
   message(FATAL_ERROR "installed wfp-host call answered ${status}, expected 401:\n${out}")
 endif()
 
-# A version the package must refuse (another major).
+# The version file: the same major and an older minor are accepted, another major is refused.
+string(REGEX MATCH "^[0-9]+" major "${EXPECTED_VERSION}")
+math(EXPR other_major "${major} + 1")
 file(WRITE "${WORK_DIR}/major/CMakeLists.txt"
-  "cmake_minimum_required(VERSION 3.16)\nproject(m NONE)\nfind_package(wfp 99 CONFIG QUIET)\n"
-  "if(wfp_FOUND)\n  message(FATAL_ERROR \"wfp 99 accepted\")\nendif()\n")
+  "cmake_minimum_required(VERSION 3.16)\nproject(m C)\n"
+  "find_package(wfp ${major}.0 CONFIG REQUIRED)\n"
+  "find_package(wfp ${other_major} CONFIG QUIET)\n"
+  "if(wfp_FOUND)\n  message(FATAL_ERROR \"wfp ${other_major} accepted\")\nendif()\n")
 run(${CMAKE_COMMAND} -S "${WORK_DIR}/major" -B "${WORK_DIR}/major-build" "-DCMAKE_PREFIX_PATH=${moved}")
 
 # pkg-config.
