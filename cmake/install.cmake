@@ -3,6 +3,7 @@
 #   bin/wfp-host                           the host
 #   lib/wfp/plugins/libwfp_backfill.so     the backfill plugin
 #   share/wfp/openapi.json                 the route's OpenAPI 3.1 document
+#   share/doc/wfp/examples/minimal_host.c  a complete host in plain C99 (dlopen), for host authors
 #   lib/cmake/wfp/wfpConfig.cmake, wfpConfigVersion.cmake, wfpTargets.cmake
 #                                          find_package(wfp CONFIG): wfp::abi, WFP_BACKFILL_PLUGIN, ...
 #   lib/pkgconfig/wfp.pc                   pkg-config: Cflags for the header, variable `plugindir`
@@ -38,16 +39,20 @@ endif()
 install(FILES "${PROJECT_SOURCE_DIR}/openapi/openapi.json" DESTINATION "${WFP_INSTALL_DATADIR}"
         COMPONENT wfp_runtime)
 
+install(FILES "${PROJECT_SOURCE_DIR}/examples/minimal_host.c" DESTINATION "${CMAKE_INSTALL_DOCDIR}/examples"
+        COMPONENT wfp_dev)
+
 # find_package(wfp CONFIG): relocatable paths (PACKAGE_PREFIX_DIR is computed from the file's place).
 set(WFP_INSTALL_BACKFILL_PLUGIN "${WFP_INSTALL_PLUGINDIR}/libwfp_backfill.so")
 set(WFP_INSTALL_HOST_EXECUTABLE "${CMAKE_INSTALL_BINDIR}/wfp-host")
 set(WFP_INSTALL_OPENAPI "${WFP_INSTALL_DATADIR}/openapi.json")
 set(WFP_INSTALL_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+set(WFP_INSTALL_EXAMPLESDIR "${CMAKE_INSTALL_DOCDIR}/examples")
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/wfpConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/cmake/wfpConfig.cmake"
   INSTALL_DESTINATION "${WFP_INSTALL_CMAKEDIR}"
   PATH_VARS WFP_INSTALL_PLUGINDIR WFP_INSTALL_BACKFILL_PLUGIN WFP_INSTALL_HOST_EXECUTABLE
-            WFP_INSTALL_OPENAPI WFP_INSTALL_INCLUDEDIR)
+            WFP_INSTALL_OPENAPI WFP_INSTALL_INCLUDEDIR WFP_INSTALL_EXAMPLESDIR)
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/cmake/wfpConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMajorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/cmake/wfpConfig.cmake"

@@ -18,6 +18,7 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 
 run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
 foreach(f include/wfp/plugin_abi.h bin/wfp-host lib/wfp/plugins/libwfp_backfill.so
+          share/doc/wfp/examples/minimal_host.c
           share/wfp/openapi.json lib/cmake/wfp/wfpConfig.cmake lib/cmake/wfp/wfpConfigVersion.cmake
           lib/cmake/wfp/wfpTargets.cmake lib/pkgconfig/wfp.pc)
   if(NOT EXISTS "${prefix}/${f}")
@@ -39,6 +40,10 @@ endif()
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/consumer-build")
 run("${WORK_DIR}/consumer-build/consumer")
 message(STATUS "consumer: ${out}")
+run("${WORK_DIR}/consumer-build/minimal_host" "${moved}/lib/wfp/plugins/libwfp_backfill.so")
+if(NOT out MATCHES "\nstatus 200\n" OR NOT out MATCHES "store sessions=3 attempts=3")
+  message(FATAL_ERROR "the installed minimal_host did not serve the backfill:\n${out}")
+endif()
 
 # The installed host runs and loads the installed plugin (an unauthenticated call: 401 from the host).
 run("${moved}/bin/wfp-host" --version)
