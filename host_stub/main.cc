@@ -492,6 +492,20 @@ bool ParseThreads(const Args& args, ServerOptions* options, std::string* error) 
   return true;
 }
 
+// The flags `serve` and `demo` share: the runtime's (--now, --setting) and the server's (--listen,
+// --threads).
+bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
+                       std::string* error) {
+  if (!ParseRuntimeFlags(args, flags, error)) return false;
+  if (const std::string* listen = args.Get("listen")) {
+    if (!ParseListen(*listen, options, error)) {
+      *error = "--listen: " + *error;
+      return false;
+    }
+  }
+  return ParseThreads(args, options, error);
+}
+
 int Serve(Host* host, const ServerOptions& options) {
   return RunServer(options, [host](HttpRequest&& r) { return host->Handle(std::move(r)); });
 }
@@ -523,12 +537,9 @@ int RunServe(const std::vector<std::string>& argv) {
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
   RuntimeFlags flags;
-  if (!ParseRuntimeFlags(args, &flags, &error)) return UsageError(kCmd, error, kServeUsage);
   ServerOptions options;
-  if (const std::string* listen = args.Get("listen"))
-    if (!ParseListen(*listen, &options, &error))
-      return UsageError(kCmd, "--listen: " + error, kServeUsage);
-  if (!ParseThreads(args, &options, &error)) return UsageError(kCmd, error, kServeUsage);
+  if (!ParseServingFlags(args, &flags, &options, &error))
+    return UsageError(kCmd, error, kServeUsage);
 
   NewStoreFile new_file(*db);
   Runtime rt;
@@ -574,12 +585,9 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
   RuntimeFlags flags;
-  if (!ParseRuntimeFlags(args, &flags, &error)) return UsageError(kCmd, error, kDemoUsage);
   ServerOptions options;
-  if (const std::string* listen = args.Get("listen"))
-    if (!ParseListen(*listen, &options, &error))
-      return UsageError(kCmd, "--listen: " + error, kDemoUsage);
-  if (!ParseThreads(args, &options, &error)) return UsageError(kCmd, error, kDemoUsage);
+  if (!ParseServingFlags(args, &flags, &options, &error))
+    return UsageError(kCmd, error, kDemoUsage);
   const std::string plugin = args.Get("plugin") ? *args.Get("plugin") : DefaultPluginPath(argv0);
 
   // A fresh store: the named file must not exist; else a temporary one, removed at exit.

@@ -39,26 +39,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Java's Integer.parseInt: optional sign, decimal digits, int range.
-std::optional<int> ParseJavaInt(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  bool negative = false;
-  if (s[0] == '+' || s[0] == '-') {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-    if (s.empty()) return std::nullopt;
-  }
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-    if (v > 2147483648LL) return std::nullopt;
-  }
-  if (negative) v = -v;
-  if (v > 2147483647LL || v < -2147483648LL) return std::nullopt;
-  return static_cast<int>(v);
-}
-
 enum class Field { kMinute, kHour, kDayOfMonth, kMonth, kDayOfWeek };
 
 constexpr std::array<const char*, 5> kFieldNames = {"minutes", "hours", "days of month", "months",
@@ -239,6 +219,26 @@ int NextBit(T mask, int from) {
 }
 
 }  // namespace
+
+// Java's Integer.parseInt: optional sign, decimal digits, int range.
+std::optional<int> ParseJavaInt(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  bool negative = false;
+  if (s[0] == '+' || s[0] == '-') {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+    if (s.empty()) return std::nullopt;
+  }
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+    if (v > 2147483648LL) return std::nullopt;
+  }
+  if (negative) v = -v;
+  if (v > 2147483647LL || v < -2147483648LL) return std::nullopt;
+  return static_cast<int>(v);
+}
 
 bool CronFields::Matches(const cctz::civil_minute& m) const {
   if (!((minutes >> m.minute()) & 1)) return false;

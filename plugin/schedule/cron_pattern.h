@@ -62,6 +62,10 @@ struct CronPattern {
   bool Matches(const cctz::civil_minute& m) const;
 };
 
+// Java's Integer.parseInt: an optional sign and decimal digits within int's range (how Digdag reads
+// numbers in definitions and cron4j in patterns). nullopt for anything else.
+std::optional<int> ParseJavaInt(std::string_view s);
+
 }  // namespace wfp::schedule
 
 #endif  // WFP_PLUGIN_SCHEDULE_CRON_PATTERN_H_

@@ -87,26 +87,6 @@ std::optional<Instant> ParseDate(std::string_view s, const cctz::time_zone& tz, 
   return FromTp(tz.lookup(cctz::civil_second(day)).pre);
 }
 
-// Java's Integer.parseInt.
-std::optional<int64_t> ParseJavaInt(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  bool negative = false;
-  if (s[0] == '+' || s[0] == '-') {
-    negative = s[0] == '-';
-    s.remove_prefix(1);
-    if (s.empty()) return std::nullopt;
-  }
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + (c - '0');
-    if (v > 2147483648LL) return std::nullopt;
-  }
-  if (negative) v = -v;
-  if (v > 2147483647LL) return std::nullopt;
-  return v;
-}
-
 // String.split(":") drops trailing empty strings.
 std::vector<std::string_view> JavaSplit(std::string_view s, char sep) {
   std::vector<std::string_view> out;
