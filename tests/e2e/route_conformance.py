@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
 """Every line of ../shared/conformance/route-cases.jsonl through `wfp-host call` on a file store:
 seed, dump, call, dump, then compare the response, the store after, and the store against the response."""
-import argparse
-import concurrent.futures
 import json
 import os
 import sys
@@ -89,27 +87,7 @@ def run_case(host, case):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--host", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--cases", required=True)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--only", help="run only the case with this id")
-    args = ap.parse_args()
-    host = wfp.Host(args.host, args.plugin)
-    cases = [json.loads(line) for line in open(args.cases) if line.strip()]
-    if args.only:
-        cases = [c for c in cases if c["id"] == args.only]
-    passed = failed = 0
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for case, errors in zip(cases, pool.map(lambda c: run_case(host, c), cases)):
-            if errors:
-                failed += 1
-                print(f"FAIL {case['id']}: " + "; ".join(errors[:5]))
-            else:
-                passed += 1
-    print(f"route conformance: {passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    return wfp.run_conformance_file("route conformance", run_case)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
 """Every line of ../shared/conformance/schedule-cases.jsonl as a dry-run backfill through `wfp-host call`
 over an empty :memory: store: session times, params (last_executed_session_time included), count errors."""
-import argparse
-import concurrent.futures
 import json
 import os
 import sys
@@ -55,27 +53,7 @@ def run_case(host, case):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--host", required=True)
-    ap.add_argument("--plugin", required=True)
-    ap.add_argument("--cases", required=True)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--only")
-    args = ap.parse_args()
-    host = wfp.Host(args.host, args.plugin)
-    cases = [json.loads(line) for line in open(args.cases) if line.strip()]
-    if args.only:
-        cases = [c for c in cases if c["id"] == args.only]
-    passed = failed = 0
-    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for case, errors in zip(cases, pool.map(lambda c: run_case(host, c), cases)):
-            if errors:
-                failed += 1
-                print(f"FAIL {case['id']} ({case['timezone']} {json.dumps(case['schedule'])}): " + "; ".join(errors))
-            else:
-                passed += 1
-    print(f"schedule conformance through the route: {passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    return wfp.run_conformance_file("schedule conformance through the route", run_case, describe=lambda c: f"{c['id']} ({c['timezone']} {json.dumps(c['schedule'])})")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
 """Drives wfp-host as a subprocess, exactly as outside scripts do (../shared/spec/stub-host.md)."""
+import argparse
+import concurrent.futures
 import json
 import os
 import re
@@ -100,3 +102,29 @@ def check_store_matches_response(before, after, response, fail):
     for key in ("sites", "projects", "workflows"):
         if before.get(key) != after.get(key):
             fail(f"{key} changed")
+
+
+def run_conformance_file(label, run_case, describe=lambda case: case["id"]):
+    """Runs `run_case(host, case) -> [errors]` over every line of --cases (in parallel), prints each
+    failure and a closing 'N passed, N failed' line; returns the exit status."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--plugin", required=True)
+    ap.add_argument("--cases", required=True)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--only", help="run only the case with this id")
+    args = ap.parse_args()
+    host = Host(args.host, args.plugin)
+    cases = [json.loads(line) for line in open(args.cases) if line.strip()]
+    if args.only:
+        cases = [c for c in cases if c["id"] == args.only]
+    passed = failed = 0
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        for case, errors in zip(cases, pool.map(lambda c: run_case(host, c), cases)):
+            if errors:
+                failed += 1
+                print(f"FAIL {describe(case)}: " + "; ".join(errors[:5]))
+            else:
+                passed += 1
+    print(f"{label}: {passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
