@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the test suite under sanitizers, as CI does after the normal build (see .ci/run).
+#  1. AddressSanitizer + UndefinedBehaviorSanitizer (build-asan): every unit, ABI-conformance, end-to-end
+#     and reliability test. wfp-host and libwfp_backfill.so are both instrumented, so the e2e suites
+#     check the real process too. Left out, by label/pattern:
+#       - openapi.*   : runs `npm ci` and validates JSON shapes with Node; no C++ under test that the e2e
+#                       suites do not already drive, and needs the network on a cold cache.
+#       - packaging.* : configures/installs a second CMake project; tests install rules, not memory.
+#       - abi.header_hash* : a hash of a header file, no code runs.
+#  2. ThreadSanitizer (build-tsan): the tests with threads: the server (in-process Beast server, the
+#     backfill client), the host runtime (foreign-thread respond, concurrent calls) and the store
+#     (concurrent connections, BUSY mapping).
+# Usage: scripts/sanitize.sh [asan|tsan|all]   (default all). Build dirs: WFP_ASAN_DIR, WFP_TSAN_DIR.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+what=${1:-all}
+jobs=${WFP_JOBS:-$(nproc)}
+asan_dir=${WFP_ASAN_DIR:-$root/build-asan}
+tsan_dir=${WFP_TSAN_DIR:-$root/build-tsan}
+
+# Leaks are errors; halt at the first report so ctest sees a failing test. The UBSan runtime prints a
+# stack. strict_string_checks catches reads past a NUL in C-string APIs.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+stamp() { date +%s; }
+
+run_asan() {
+  local t0; t0=$(stamp)
+  cmake -S "$root" -B "$asan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWFP_SANITIZE=address,undefined \
+    -DWFP_BUILD_BENCHMARKS=OFF
+  # Default target = libraries, wfp-host, test plugins and test executables (no benchmarks).
+  cmake --build "$asan_dir" -j"$jobs"
+  local t1; t1=$(stamp)
+  ctest --test-dir "$asan_dir" --output-on-failure -j"$jobs" --timeout 1800 \
+    -E '^(openapi\.|packaging\.|abi\.header_hash)'
+  local t2; t2=$(stamp)
+  echo "sanitize: asan+ubsan build $((t1 - t0)) s, tests $((t2 - t1)) s"
+}
+
+run_tsan() {
+  local t0; t0=$(stamp)
+  cmake -S "$root" -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWFP_SANITIZE=thread \
+    -DWFP_BUILD_BENCHMARKS=OFF
+  cmake --build "$tsan_dir" -j"$jobs" --target wfp_server_test wfp_backfill_client_test \
+    wfp_host_runtime_test wfp_store_test
+  local t1; t1=$(stamp)
+  # Test names come from gtest_discover_tests: <Suite>.<Test>; select by executable instead.
+  local status=0
+  for exe in wfp_server_test wfp_backfill_client_test wfp_host_runtime_test wfp_store_test; do
+    echo "sanitize: tsan $exe"
+    "$tsan_dir/bin/$exe" --gtest_brief=1 || status=1
+  done
+  local t2; t2=$(stamp)
+  echo "sanitize: tsan build $((t1 - t0)) s, tests $((t2 - t1)) s"
+  return $status
+}
+
+case "$what" in
+  asan) run_asan ;;
+  tsan) run_tsan ;;
+  all) run_asan; run_tsan ;;
+  *) echo "usage: $0 [asan|tsan|all]" >&2; exit 2 ;;
+esac
