@@ -9,6 +9,8 @@ packages=(
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl time wrk
+  # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh (clang 14 from Debian).
+  clang libclang-rt-14-dev
 )
 # Node.js and npm run the OpenAPI tests (tests/openapi: ajv, swagger-parser via `npm ci`). Asked for only
 # when no `node`/`npm` is on PATH, so a Node.js from elsewhere (NodeSource bundles npm) is left alone.
