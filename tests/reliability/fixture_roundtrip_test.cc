@@ -1,0 +1,71 @@
+// Regressions found by fuzzing the fixture loader (fuzz/fixture): every fixture Seed accepts must
+// dump as a fixture Seed accepts again, with the same content (API-key counts aside: keys never
+// leave the store). Found: an instant before year 1000 (e.g. "0976-12-27T23:11:44Z", accepted by
+// Seed) was dumped as "976-12-27T23:11:44Z", which is not ISO-8601 and which Seed then refuses.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <memory>
+#include <regex>
+#include <string>
+
+#include "store/store.h"
+
+namespace wfp::host {
+namespace {
+
+std::string FixtureAt(const std::string& next_run_time) {
+  return R"({"sites": [{"id": 1, "apiKeys": ["k1"]}],
+    "projects": [{"id": 1, "siteId": 1, "name": "p"}],
+    "workflows": [{"id": 11, "projectId": 1, "name": "wf", "timezone": "Asia/Tehran",
+                   "schedule": {"hourly>": "41:44"}}],
+    "schedules": [{"id": 5, "workflowId": 11, "nextScheduleTime": "2012-12-28T02:00:00+03:30",
+                   "nextRunTime": ")" +
+         next_run_time + R"(", "lastSessionTime": null, "disabledAt": null}],
+    "sessions": []})";
+}
+
+boost::json::value WithoutKeyCounts(boost::json::value v) {
+  for (auto& site : v.at("sites").as_array()) site.as_object().erase("apiKeyCount");
+  return v;
+}
+
+class FixtureRoundTrip : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FixtureRoundTrip, TheDumpIsIso8601AndSeedsTheSameStore) {
+  std::string error;
+  auto first = Store::Open(":memory:", &error);
+  ASSERT_TRUE(first) << error;
+  const std::string fixture = FixtureAt(GetParam());
+  if (!first->Seed(boost::json::parse(fixture), &error)) {
+    // Refusing such an instant is a valid answer too; accepting it commits to dumping it.
+    SUCCEED() << "refused: " << error;
+    return;
+  }
+  const boost::json::value dump = first->Dump(&error);
+  ASSERT_FALSE(dump.is_null()) << error;
+  const std::string written(dump.at("schedules").at(0).at("nextRunTime").as_string());
+  EXPECT_TRUE(std::regex_match(written, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)")))
+      << "dumped as '" << written << "'";
+
+  auto second = Store::Open(":memory:", &error);
+  ASSERT_TRUE(second) << error;
+  ASSERT_TRUE(second->Seed(dump, &error)) << "its own dump refused: " << error << "\n"
+                                          << boost::json::serialize(dump);
+  const boost::json::value again = second->Dump(&error);
+  EXPECT_EQ(WithoutKeyCounts(again), WithoutKeyCounts(dump));
+}
+
+INSTANTIATE_TEST_SUITE_P(Years, FixtureRoundTrip,
+                         ::testing::Values("0976-12-27T23:11:44Z",       // found by the fuzzer
+                                           "0001-01-01T00:00:00Z",       // year 1
+                                           "0999-12-31T23:59:59Z",       // last 3-digit year
+                                           "1000-01-01T00:00:00Z",       // first 4-digit year
+                                           "0000-01-01T00:00:00Z",       // year 0
+                                           "0000-01-01T00:00:00+00:01",  // year -1 in UTC
+                                           "9999-12-31T23:59:59Z",       // last 4-digit year
+                                           "9999-12-31T23:59:59-00:01",  // year 10000 in UTC
+                                           "2012-12-27T23:11:44Z"));
+
+}  // namespace
+}  // namespace wfp::host
