@@ -1,6 +1,6 @@
 // The host's side of `wfp_call` (opaque to plugins): one handler invocation. Shared by the runtime
-// (which creates it, takes the response, and rolls back a transaction left open) and the store (which
-// begins transactions on the call's connection). Owned by the thread serving the request.
+// (which creates it, takes the response, and rolls back a transaction left open) and the store
+// (which begins transactions on the call's connection). Owned by the thread serving the request.
 #ifndef WFP_HOST_STUB_CALL_H_
 #define WFP_HOST_STUB_CALL_H_
 

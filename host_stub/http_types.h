@@ -24,8 +24,8 @@ struct HttpResponse {
 };
 
 // The first value of a header (name lower-case), or nullptr.
-inline const std::string* FindHeader(const std::vector<std::pair<std::string, std::string>>& headers,
-                                     std::string_view name) {
+inline const std::string* FindHeader(
+    const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
   for (const auto& [n, v] : headers)
     if (n == name) return &v;
   return nullptr;

@@ -11,10 +11,13 @@ namespace wfp::backfill {
 namespace {
 
 schedule::Schedule Compile(const char* definition, const char* zone) {
-  return std::get<schedule::Schedule>(schedule::Schedule::Parse(boost::json::parse(definition), zone));
+  return std::get<schedule::Schedule>(
+      schedule::Schedule::Parse(boost::json::parse(definition), zone));
 }
 
-BackfillRequest Request(const char* body) { return std::get<BackfillRequest>(ParseBackfillRequest(body)); }
+BackfillRequest Request(const char* body) {
+  return std::get<BackfillRequest>(ParseBackfillRequest(body));
+}
 
 constexpr Instant k2024 = 1704067200;  // 2024-01-01T00:00:00Z
 
@@ -22,7 +25,8 @@ constexpr Instant k2024 = 1704067200;  // 2024-01-01T00:00:00Z
 struct Fixture {
   explicit Fixture(int64_t n, int every_nth_exists)
       : schedule(Compile(R"({"minutes_interval>":1})", "Asia/Tokyo")),
-        request(Request(R"({"fromTime":"2000-01-01T00:00:00Z","attemptName":"bench","dryRun":true,"skipExisting":true})")) {
+        request(Request(
+            R"({"fromTime":"2000-01-01T00:00:00Z","attemptName":"bench","dryRun":true,"skipExisting":true})")) {
     pointer = {k2024, k2024, std::nullopt};
     request.from_time->seconds = k2024 - n * 60;
     context.project_id = 1;
@@ -30,7 +34,10 @@ struct Fixture {
     context.pointer = pointer;
     if (every_nth_exists > 0) {
       for (int64_t i = 0; i < n; i += every_nth_exists)
-        existing.push_back({i + 1, "00000000-0000-4000-8000-000000000000", k2024 - (n - i) * 60, {{std::nullopt, 1}}});
+        existing.push_back({i + 1,
+                            "00000000-0000-4000-8000-000000000000",
+                            k2024 - (n - i) * 60,
+                            {{std::nullopt, 1}}});
     }
   }
   schedule::Schedule schedule;
@@ -52,7 +59,8 @@ BENCHMARK(BM_EnumerateCandidates)->Arg(10000)->Arg(100000)->Unit(benchmark::kMil
 
 void BM_BuildPlan(benchmark::State& state) {
   Fixture f(state.range(0), 10);  // one candidate in ten exists already
-  auto candidates = std::get<std::vector<Instant>>(EnumerateCandidates(f.schedule, f.request, f.pointer, k2024, 2000000));
+  auto candidates = std::get<std::vector<Instant>>(
+      EnumerateCandidates(f.schedule, f.request, f.pointer, k2024, 2000000));
   for (auto _ : state) {
     auto plan = BuildPlan(f.schedule, f.context, f.request, candidates, f.existing, std::nullopt);
     benchmark::DoNotOptimize(plan);
@@ -63,8 +71,10 @@ BENCHMARK(BM_BuildPlan)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
 void BM_RenderResponse(benchmark::State& state) {
   Fixture f(state.range(0), 0);
-  auto candidates = std::get<std::vector<Instant>>(EnumerateCandidates(f.schedule, f.request, f.pointer, k2024, 2000000));
-  Plan plan = std::get<Plan>(BuildPlan(f.schedule, f.context, f.request, candidates, f.existing, std::nullopt));
+  auto candidates = std::get<std::vector<Instant>>(
+      EnumerateCandidates(f.schedule, f.request, f.pointer, k2024, 2000000));
+  Plan plan = std::get<Plan>(
+      BuildPlan(f.schedule, f.context, f.request, candidates, f.existing, std::nullopt));
   for (auto& item : plan.items) item.session_uuid = "2b91a014-076e-4c6d-8b51-f4f91089cab2";
   std::vector<int64_t> ids(plan.items.size(), 123456);
   ResponseContext rc;

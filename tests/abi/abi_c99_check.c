@@ -1,4 +1,5 @@
-/* Compiled as strict C99 (-pedantic -Wstrict-prototypes -Werror): the ABI header needs nothing but C. */
+/* Compiled as strict C99 (-pedantic -Wstrict-prototypes -Werror): the ABI header needs nothing but
+ * C. */
 #include <wfp/plugin_abi.h>
 
 static const wfp_plugin_v1 *entry(void) { return 0; }

@@ -106,9 +106,10 @@ TEST_F(HostTest, RefusesADescriptorOfAnotherMajor) {
 }
 
 TEST_F(HostTest, RefusesAPluginNeedingANewerMinor) {
-  ExpectRefused(PluginPath("newer_minor"),
-                fmt::format("needs ABI {}.{}, newer than this host's {}.{}", WFP_ABI_VERSION_MAJOR,
-                            WFP_ABI_VERSION_MINOR + 1, WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MINOR));
+  ExpectRefused(
+      PluginPath("newer_minor"),
+      fmt::format("needs ABI {}.{}, newer than this host's {}.{}", WFP_ABI_VERSION_MAJOR,
+                  WFP_ABI_VERSION_MINOR + 1, WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MINOR));
 }
 
 TEST_F(HostTest, RefusesAShortDescriptor) {

@@ -2,17 +2,18 @@
  * wfp plugin ABI, version 1.1: the only thing a host and a plugin share.
  *
  * What it is for
- *   A host (an HTTP workflow server such as wfp-host) loads plugins (shared libraries) and lets them
- *   serve routes. A plugin reaches the host only through the table of function pointers below: the
- *   log, the clock, route registration, settings, the response sink, and a domain-level store (no SQL:
- *   a host on SQLite and a host on PostgreSQL implement the same table).
+ *   A host (an HTTP workflow server such as wfp-host) loads plugins (shared libraries) and lets
+ * them serve routes. A plugin reaches the host only through the table of function pointers below:
+ * the log, the clock, route registration, settings, the response sink, and a domain-level store (no
+ * SQL: a host on SQLite and a host on PostgreSQL implement the same table).
  *
  * Loading sequence (host side)
- *   1. dlopen the library (RTLD_NOW | RTLD_LOCAL) and look up `wfp_plugin_entry_v1`, the one exported
- *      symbol of ABI major 1. A library without it is refused: not a wfp plugin, or another major.
+ *   1. dlopen the library (RTLD_NOW | RTLD_LOCAL) and look up `wfp_plugin_entry_v1`, the one
+ * exported symbol of ABI major 1. A library without it is refused: not a wfp plugin, or another
+ * major.
  *   2. Call it. It returns a pointer to a static, immutable `wfp_plugin_v1` descriptor (the "magic
- *      block"): check `struct_size`, `abi_major == WFP_ABI_VERSION_MAJOR` and `abi_minor <= the host's
- *      minor` BEFORE calling anything else in it.
+ *      block"): check `struct_size`, `abi_major == WFP_ABI_VERSION_MAJOR` and `abi_minor <= the
+ * host's minor` BEFORE calling anything else in it.
  *   3. Call `init` once, from one thread, with the host table. Routes may be registered only during
  *      init; a registration at any other time fails with WFP_ERR_STATE. A non-zero return from init
  *      refuses the plugin (the host then unloads it without calling shutdown).
@@ -21,20 +22,22 @@
  *
  * Versioning
  *   Every struct that crosses the boundary begins with `uint32_t struct_size` (sizeof as the writer
- *   compiled it). Fields are only ever appended, and the minor version grows when they are; a reader
- *   reads a field only when struct_size covers it (WFP_HAS_FIELD). Removing or changing a field, or a
- *   function's signature, is a new major version with a new entry symbol (`wfp_plugin_entry_v2`).
+ *   compiled it). Fields are only ever appended, and the minor version grows when they are; a
+ * reader reads a field only when struct_size covers it (WFP_HAS_FIELD). Removing or changing a
+ * field, or a function's signature, is a new major version with a new entry symbol
+ * (`wfp_plugin_entry_v2`).
  *
  * Ownership
  *   Everything the host passes to a plugin is borrowed: valid until the call that passed it returns
  *   (request views), or until the transaction ends (store results), as stated on each function. The
- *   plugin copies what it keeps. Everything the plugin passes to the host is copied by the host before
- *   the host function returns. No allocator, no C++ type and no exception crosses this boundary: a
- *   plugin catches everything in every function it exports.
+ *   plugin copies what it keeps. Everything the plugin passes to the host is copied by the host
+ * before the host function returns. No allocator, no C++ type and no exception crosses this
+ * boundary: a plugin catches everything in every function it exports.
  *
  * Threading
  *   Stated on each function. In short: the host table may be used from any thread; a `wfp_call` and
- *   the transaction opened through it belong to the thread running that handler call, for its duration.
+ *   the transaction opened through it belong to the thread running that handler call, for its
+ * duration.
  *
  * This header is C99, depends only on standard headers, and compiles with -pedantic.
  */
@@ -118,7 +121,8 @@ typedef struct wfp_call wfp_call; /* one handler invocation (one request) */
 typedef struct wfp_txn wfp_txn;   /* one store transaction, opened through a call */
 
 /* A request as the host matched it. Borrowed: valid until the handler returns. The host has already
- * authenticated the caller: `site_id` is the caller's site, and every store lookup is scoped to it. */
+ * authenticated the caller: `site_id` is the caller's site, and every store lookup is scoped to it.
+ */
 typedef struct wfp_request {
   uint32_t struct_size;
   wfp_str method; /* "POST" */
@@ -135,7 +139,7 @@ typedef struct wfp_request {
 /* A response. The host copies everything before `respond` returns. */
 typedef struct wfp_response {
   uint32_t struct_size;
-  int32_t status; /* 100..599; anything else is refused with WFP_ERR_INVALID_ARGUMENT */
+  int32_t status;            /* 100..599; anything else is refused with WFP_ERR_INVALID_ARGUMENT */
   const wfp_header *headers; /* Content-Type among them; the host adds Content-Length */
   size_t header_count;
   wfp_str body;
@@ -143,8 +147,8 @@ typedef struct wfp_response {
 
 /* A route handler. Called concurrently from several host threads (a handler must be thread-safe).
  * It answers by calling host->respond(call, ...) exactly once. Returning without having responded,
- * or returning non-zero, makes the host answer 500 with a generic message and log the fault. It must
- * not let an exception or a longjmp escape. */
+ * or returning non-zero, makes the host answer 500 with a generic message and log the fault. It
+ * must not let an exception or a longjmp escape. */
 typedef int32_t (*wfp_handler_fn)(void *user_data, const wfp_request *request, wfp_call *call);
 
 typedef struct wfp_route {
@@ -241,8 +245,8 @@ typedef struct wfp_store_api {
   uint32_t struct_size;
 
   /* Begins a write transaction that holds the store's lock for the schedules it loads (SQLite:
-   * BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE in load_schedule). WFP_ERR_BUSY when the lock
-   * is not had within the host's timeout. */
+   * BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE in load_schedule). WFP_ERR_BUSY when the
+   * lock is not had within the host's timeout. */
   wfp_status (*begin)(wfp_call *call, wfp_txn **out_txn);
   /* Commits and frees the transaction. On failure it is rolled back and freed all the same. */
   wfp_status (*commit)(wfp_txn *txn);
@@ -271,12 +275,13 @@ typedef struct wfp_store_api {
   wfp_status (*create_sessions)(wfp_txn *txn, const wfp_new_session *sessions, size_t count,
                                 int64_t *out_ids);
 
-  /* Creates `count` attempts; writes their ids to out_ids[0..count). WFP_ERR_CONFLICT when an attempt
-   * of that session and name (the unnamed one included) exists already. */
+  /* Creates `count` attempts; writes their ids to out_ids[0..count). WFP_ERR_CONFLICT when an
+   * attempt of that session and name (the unnamed one included) exists already. */
   wfp_status (*create_attempts)(wfp_txn *txn, const wfp_new_attempt *attempts, size_t count,
                                 int64_t *out_ids);
 
-  /* Moves a schedule's pointer. WFP_ERR_INVALID_ARGUMENT if it would move next_schedule_time back. */
+  /* Moves a schedule's pointer. WFP_ERR_INVALID_ARGUMENT if it would move next_schedule_time back.
+   */
   wfp_status (*move_schedule_pointer)(wfp_txn *txn, int64_t schedule_id,
                                       const wfp_schedule_pointer *pointer);
 
@@ -295,14 +300,15 @@ typedef struct wfp_host_api {
   uint32_t struct_size;
   uint16_t abi_major; /* the host's ABI version */
   uint16_t abi_minor;
-  wfp_host *host; /* pass to the host-level functions below */
+  wfp_host *host;       /* pass to the host-level functions below */
   wfp_str host_name;    /* "wfp-host" */
   wfp_str host_version; /* "0.1.0" */
 
   /* Any thread, any time. The host copies the message; it never includes secrets in its own log. */
   void (*log)(wfp_host *host, wfp_log_level level, wfp_str message);
 
-  /* Any thread, any time. The host's clock (a fixed one in tests), in microseconds since the epoch. */
+  /* Any thread, any time. The host's clock (a fixed one in tests), in microseconds since the epoch.
+   */
   int64_t (*now_micros)(wfp_host *host);
 
   /* During init only, from the init thread. WFP_ERR_STATE outside init; WFP_ERR_CONFLICT when that
@@ -335,8 +341,8 @@ typedef struct wfp_host_api {
 /* ---------------------------------------------------------------------------------------------- */
 typedef struct wfp_plugin_v1 {
   uint32_t struct_size;
-  uint16_t abi_major; /* WFP_ABI_VERSION_MAJOR the plugin was built with */
-  uint16_t abi_minor; /* the lowest host minor it needs */
+  uint16_t abi_major;  /* WFP_ABI_VERSION_MAJOR the plugin was built with */
+  uint16_t abi_minor;  /* the lowest host minor it needs */
   const char *name;    /* NUL-terminated, static: "backfill" */
   const char *version; /* NUL-terminated, static: "0.1.0" */
 
