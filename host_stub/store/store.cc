@@ -2,6 +2,7 @@
 // their statement cache, API-key lookup, and the small shared helpers of internal.h.
 #include "store/store.h"
 
+#include <cctz/civil_time.h>
 #include <cctz/time_zone.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -267,12 +268,15 @@ bool CommitOrRollback(StoreConnection::Impl* c, bool commit, std::string* error)
   return ok;
 }
 
+// The instants a fixture can hold: UTC years 0000 to 9999, the ones "yyyy-MM-ddTHH:mm:ssZ" writes.
+constexpr int64_t kFirstInstant = -62167219200;  // 0000-01-01T00:00:00Z
+constexpr int64_t kLastInstant = 253402300799;   // 9999-12-31T23:59:59Z
+
 std::string FormatUtc(int64_t epoch_seconds) {
-  return cctz::format(
-      "%Y-%m-%dT%H:%M:%SZ",
-      std::chrono::time_point_cast<cctz::seconds>(std::chrono::system_clock::from_time_t(0)) +
-          cctz::seconds(epoch_seconds),
-      cctz::utc_time_zone());
+  // Four digits for the year, always (cctz's %Y writes 976 for 976): Seed reads what Dump writes.
+  const cctz::civil_second cs = cctz::civil_second(1970, 1, 1, 0, 0, 0) + epoch_seconds;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", cs.year(), cs.month(), cs.day(),
+                     cs.hour(), cs.minute(), cs.second());
 }
 
 std::optional<int64_t> ParseInstant(std::string_view t) {
@@ -303,7 +307,10 @@ std::optional<int64_t> ParseInstant(std::string_view t) {
   cctz::time_point<cctz::seconds> tp;
   if (!cctz::parse("%Y-%m-%dT%H:%M:%E*S%Ez", std::string(t), cctz::utc_time_zone(), &tp))
     return std::nullopt;
-  return tp.time_since_epoch().count();
+  const int64_t seconds = tp.time_since_epoch().count();
+  // An offset can carry 0000-01-01 or 9999-12-31 past what FormatUtc can write back.
+  if (seconds < kFirstInstant || seconds > kLastInstant) return std::nullopt;
+  return seconds;
 }
 
 std::array<unsigned char, 32> HashApiKey(std::string_view key) {

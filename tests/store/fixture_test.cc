@@ -325,6 +325,11 @@ const BadFixture kBadFixtures[] = {
      R"("sessions": [{"projectId": 1, "workflowName": "w", "sessionTime": "2024-01-01T00:00:00.5Z"}]})",
      "$.sessions[0].sessionTime: not an ISO-8601 instant with an offset in whole seconds: "
      "'2024-01-01T00:00:00.5Z'"},
+    {"TimePastYear9999InUtc",
+     "{" VALID_HEAD
+     R"("sessions": [{"projectId": 1, "workflowName": "w", "sessionTime": "9999-12-31T23:59:59-00:01"}]})",
+     "$.sessions[0].sessionTime: not an ISO-8601 instant with an offset in whole seconds: "
+     "'9999-12-31T23:59:59-00:01'"},
     {"TimeOfWrongType",
      "{" VALID_HEAD
      R"("sessions": [{"projectId": 1, "workflowName": "w", "sessionTime": 1704067200}]})",
