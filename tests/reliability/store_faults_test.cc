@@ -180,5 +180,24 @@ TEST_F(StoreFaultsTest, ALockTimeoutOnADryRunDoesNotBlockIt) {
   ASSERT_TRUE(holder->ExecForTesting("ROLLBACK", &error)) << error;
 }
 
+TEST_F(StoreFaultsTest, ATransactionAPluginLeavesOpenDoesNotLockTheRealStore) {
+  // tests/host checks the rollback against a fake store; here the leaked BEGIN IMMEDIATE is a real
+  // SQLite write lock: unless the host rolls it back, the backfill after it would wait out the busy
+  // timeout and answer 503.
+  std::string error;
+  ASSERT_TRUE(host_->LoadPlugin(WFP_TEST_PLUGIN_DIR "/libwfp_tp_handler_leaks_txn.so", &error))
+      << error;
+  HttpRequest fault;
+  fault.method = "GET";
+  fault.target = "/fault";
+  fault.headers.emplace_back("authorization", "Bearer k1");
+  const HttpResponse f = host_->Handle(std::move(fault));
+  EXPECT_EQ(f.status, 500) << f.body;
+  EXPECT_NE(log_.find("left a store transaction open (rolled back)"), std::string::npos) << log_;
+  const HttpResponse r = Backfill(kAdvance);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Count(Dump(), "sessions"), 8u);
+}
+
 }  // namespace
 }  // namespace wfp::host
