@@ -6,12 +6,16 @@
 //   wfp-host serve  --db PATH --plugin SO ... [--listen HOST:PORT]
 //   wfp-host demo   [--db FILE] [--plugin SO] [--listen HOST:PORT]
 //   wfp-host backfill ...   (an HTTP client of a running server)
+//   wfp-host plugins --plugin SO ...   (what each plugin is and which routes it adds)
+//   wfp-host --version
 //
 // Errors go to stderr with a non-zero exit status: 2 for a bad command line, 1 for anything else.
 // Plugins and the store are set up before anything is written, so a failing command leaves the
 // store as it was.
 #include <fmt/format.h>
 #include <unistd.h>
+#include <wfp/openapi_document.h>
+#include <wfp/plugin_abi.h>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/object.hpp>
@@ -59,8 +63,10 @@ commands:
   serve     serve HTTP until SIGINT/SIGTERM
   demo      serve an example store with the backfill plugin on 127.0.0.1:8080
   backfill  ask a running server for a backfill (an HTTP client)
+  plugins   load plugins and list each one's name, version, ABI and routes
 
-Run `wfp-host COMMAND --help` for a command's options.
+Run `wfp-host COMMAND --help` for a command's options; `wfp-host --version` for the version and
+the plugin ABI it speaks. `serve` also answers GET /api/openapi.json (no key needed).
 )";
 
 constexpr std::string_view kCallUsage =
@@ -129,6 +135,14 @@ options:
   --now TIME            fix the clock (and the example schedules around it)
   --threads N           worker threads
   --setting KEY=VALUE   a plugin setting (repeatable)
+)";
+
+constexpr std::string_view kPluginsUsage =
+    R"(usage: wfp-host plugins --plugin SO [--plugin SO ...]
+
+Loads each plugin as `serve` would (without a store), prints for each one
+`NAME VERSION (ABI M.m) from PATH` and then one line per route it adds, `  METHOD TEMPLATE`, and
+shuts them down. Exits 1, with the reason on stderr, when a plugin is refused.
 )";
 
 bool WantsHelp(const std::vector<std::string>& args) {
@@ -256,6 +270,7 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
     return std::shared_ptr<StoreConnection>(store->Connect(error));
   };
   o.authenticate = [store](std::string_view key) { return store->SiteForApiKey(key); };
+  o.openapi_document = wfp::kOpenApiDocument;
   return std::make_unique<Host>(std::move(o));
 }
 
@@ -679,6 +694,44 @@ Ctrl-C stops the server.
 #endif
 }
 
+int RunPlugins(const std::vector<std::string>& argv) {
+  constexpr std::string_view kCmd = "plugins";
+  if (WantsHelp(argv)) return std::cout << kPluginsUsage, 0;
+  Args args;
+  std::string error;
+  if (!args.Parse(argv, {{"plugin", true, true}}, &error))
+    return UsageError(kCmd, error, kPluginsUsage);
+  const std::vector<std::string> plugins = args.All("plugin");
+  if (plugins.empty()) return UsageError(kCmd, "--plugin is required", kPluginsUsage);
+  if (!args.positionals().empty())
+    return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kPluginsUsage);
+  HostOptions options;
+  options.log_sink = [](std::string_view line) {  // warnings and errors only: stdout is the list
+    if (line.rfind("[INFO]", 0) != 0 && line.rfind("[DEBUG]", 0) != 0) std::cerr << line << "\n";
+  };
+  Host host(std::move(options));
+  if (!LoadPlugins(&host, plugins, &error)) return Fail(kCmd, error);
+  std::string out;
+  for (const PluginInfo& p : host.plugins()) {
+    out += fmt::format("{} {} (ABI {}.{}) from {}\n", p.name, p.version.empty() ? "-" : p.version,
+                       p.abi_major, p.abi_minor, p.path);
+    for (const auto& [method, path_template] : p.routes)
+      out += fmt::format("  {} {}\n", method, path_template);
+  }
+  host.Shutdown();
+  std::cout << out;
+  std::cout.flush();
+  return std::cout ? 0 : kFailure;
+}
+
+int PrintVersion() {
+  std::cout << fmt::format("{} {}\nplugin ABI {}.{} (accepts plugins of ABI {}.0 to {}.{})\n",
+                           kHostName, kHostVersion, WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MINOR,
+                           WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MAJOR, WFP_ABI_VERSION_MINOR);
+  std::cout.flush();
+  return std::cout ? 0 : kFailure;
+}
+
 int RunBackfill(int argc, char** argv) {
 #ifdef WFP_HAVE_SERVER
   return RunBackfillClient(argc, argv);
@@ -703,7 +756,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "--help" || command == "-h" || command == "help")
       return std::cout << kMainUsage, 0;
-    if (command == "--version") return std::cout << kHostName << " " << kHostVersion << "\n", 0;
+    if (command == "--version") return PrintVersion();
+    if (command == "plugins") return RunPlugins(rest);
     if (command == "call") return RunCall(rest);
     if (command == "seed") return RunSeed(rest);
     if (command == "dump") return RunDump(rest);

@@ -36,6 +36,7 @@ namespace wfp::host {
 namespace {
 
 constexpr std::string_view kInternalError = "Internal server error";
+constexpr std::string_view kOpenApiPath = "/api/openapi.json";
 std::atomic<uint64_t> g_request_counter{0};
 
 std::string_view View(wfp_str s) {
@@ -199,6 +200,7 @@ struct PluginRecord {
   std::atomic<bool> initializing{false};
   std::thread::id init_thread;
   std::vector<std::string> init_faults;  // conflicts found during init: the plugin is refused
+  std::vector<std::pair<std::string, std::string>> routes;  // registered (method, template)
 };
 
 // One handler invocation's runtime state, reached from `wfp_call::runtime`.
@@ -302,6 +304,8 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
     switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
                             route->user_data, p.index, &error, &owner)) {
       case Router::AddResult::kOk:
+        p.routes.emplace_back(Sanitize(View(route->method), 64),
+                              Sanitize(View(route->path_template), 256));
         return WFP_OK;
       case Router::AddResult::kConflict: {
         const std::string what = fmt::format("{} {}", Sanitize(View(route->method), 64),
@@ -429,6 +433,19 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
 HttpResponse Host::Impl::Serve(HttpRequest& request) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  // The OpenAPI document is public: served before authentication, whatever the key.
+  if (!options.openapi_document.empty() && path == kOpenApiPath) {
+    if (request.method != "GET") {
+      HttpResponse r = ErrorResponse(405, "Method not allowed");
+      r.headers.emplace_back("allow", "GET");
+      return r;
+    }
+    HttpResponse r;
+    r.status = 200;
+    r.headers.emplace_back("content-type", "application/json");
+    r.body = std::string(options.openapi_document);
+    return r;
+  }
   const Router::Match match = router.Find(request.method, path);
   if (match.kind == Router::MatchKind::kNoPath) return ErrorResponse(404, "Not found");
   if (match.kind == Router::MatchKind::kNoMethod) {
@@ -557,6 +574,15 @@ void Host::Log(wfp_log_level level, std::string_view source, std::string_view me
 
 size_t Host::plugin_count() const { return impl_->plugins.size(); }
 size_t Host::route_count() const { return impl_->router.size(); }
+
+std::vector<PluginInfo> Host::plugins() const {
+  std::vector<PluginInfo> out;
+  out.reserve(impl_->plugins.size());
+  for (const auto& p : impl_->plugins)
+    out.push_back(PluginInfo{p->path, p->name, p->version, p->descriptor->abi_major,
+                             p->descriptor->abi_minor, p->routes});
+  return out;
+}
 
 bool Host::LoadPlugin(const std::string& path, std::string* error) {
   Impl& impl = *impl_;

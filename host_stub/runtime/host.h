@@ -28,6 +28,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http_types.h"
 
@@ -36,7 +38,13 @@ namespace wfp::host {
 class StoreConnection;
 
 inline constexpr std::string_view kHostName = "wfp-host";
+// The project's version (WFP_VERSION, from CMake's PROJECT_VERSION); the fallback is for a build
+// of these sources outside the project's CMake.
+#ifdef WFP_VERSION
+inline constexpr std::string_view kHostVersion = WFP_VERSION;
+#else
 inline constexpr std::string_view kHostVersion = "0.1.0";
+#endif
 
 struct HostOptions {
   // The clock given to plugins: fixed when set, else the real one.
@@ -57,6 +65,19 @@ struct HostOptions {
   std::function<void(std::string_view line)> log_sink;
   // Write one access-log line per request (method, path, status, duration; never a key or a body).
   bool access_log = false;
+  // The OpenAPI document served at GET /api/openapi.json without authentication (static data that
+  // must outlive the Host). Empty: that path is unknown like any other.
+  std::string_view openapi_document;
+};
+
+// What the host knows of a loaded plugin.
+struct PluginInfo {
+  std::string path;
+  std::string name;
+  std::string version;
+  int abi_major = 0;
+  int abi_minor = 0;
+  std::vector<std::pair<std::string, std::string>> routes;  // (method, path template), in order
 };
 
 class Host {
@@ -79,6 +100,8 @@ class Host {
 
   size_t plugin_count() const;
   size_t route_count() const;
+  // The live plugins, in load order. Not to be called concurrently with LoadPlugin/Shutdown.
+  std::vector<PluginInfo> plugins() const;
 
   // Writes a line to the host's log ("[LEVEL] SOURCE: message"). Thread-safe.
   void Log(wfp_log_level level, std::string_view source, std::string_view message);
