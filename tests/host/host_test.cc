@@ -393,5 +393,83 @@ TEST(HostWithoutStore, AConnectionFailureIs500) {
   EXPECT_TRUE(log.Contains("disk on fire")) << log.All();
 }
 
+// The OpenAPI document: public (no key), GET only, and absent unless configured.
+constexpr std::string_view kTestDocument = R"({"openapi":"3.1.0","info":{"title":"t"}})";
+
+TEST(HostOpenApi, ServedWithoutAKeyAndWhateverTheKey) {
+  CapturedLog log;
+  HostOptions options = TestOptions(&log);
+  options.openapi_document = kTestDocument;
+  Host host(std::move(options));
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  for (const std::string key : {"", "k1", "not-a-key"}) {
+    for (const std::string target : {"/api/openapi.json", "/api/openapi.json?x=1"}) {
+      HttpResponse r = host.Handle(Get(target, key));
+      EXPECT_EQ(r.status, 200) << key << " " << target;
+      ASSERT_NE(Header(r, "content-type"), nullptr);
+      EXPECT_EQ(*Header(r, "content-type"), "application/json");
+      EXPECT_EQ(r.body, kTestDocument);
+    }
+  }
+  // Only that exact path: the others still go through routing and auth.
+  EXPECT_EQ(host.Handle(Get("/api/openapi.json/", "k1")).status, 404);
+  EXPECT_EQ(host.Handle(Get("/api/openapi", "k1")).status, 404);
+  EXPECT_EQ(host.Handle(Get("/ping", "")).status, 401);
+  EXPECT_EQ(host.Handle(Get("/ping", "k1")).status, 200);
+}
+
+TEST(HostOpenApi, OtherMethodsAre405WithAllowGet) {
+  CapturedLog log;
+  HostOptions options = TestOptions(&log);
+  options.openapi_document = kTestDocument;
+  Host host(std::move(options));
+  for (const std::string method : {"POST", "HEAD", "PUT", "DELETE", "get"}) {
+    HttpRequest request = Get("/api/openapi.json", "");
+    request.method = method;
+    HttpResponse r = host.Handle(std::move(request));
+    EXPECT_EQ(r.status, 405) << method;
+    ASSERT_NE(Header(r, "allow"), nullptr);
+    EXPECT_EQ(*Header(r, "allow"), "GET");
+    ASSERT_NE(Header(r, "content-type"), nullptr);
+    EXPECT_EQ(*Header(r, "content-type"), "application/json");
+    EXPECT_EQ(Json(r.body), Json(R"({"message":"Method not allowed","status":405})"));
+  }
+}
+
+TEST(HostOpenApi, UnknownWhenNotConfigured) {
+  CapturedLog log;
+  Host host(TestOptions(&log));
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  for (const std::string key : {"", "k1"}) {
+    HttpResponse r = host.Handle(Get("/api/openapi.json", key));
+    EXPECT_EQ(r.status, 404) << key;
+    EXPECT_EQ(Json(r.body), Json(R"({"message":"Not found","status":404})"));
+  }
+}
+
+TEST(HostPlugins, ListsEachLivePluginWithItsRoutes) {
+  CapturedLog log;
+  Host host(TestOptions(&log));
+  EXPECT_TRUE(host.plugins().empty());
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  EXPECT_FALSE(host.LoadPlugin(PluginPath("route_twice"), &error));
+  EXPECT_FALSE(host.LoadPlugin(PluginPath("wrong_major"), &error));
+  const std::vector<PluginInfo> plugins = host.plugins();
+  ASSERT_EQ(plugins.size(), 1u);  // the refused ones are not listed
+  EXPECT_EQ(plugins[0].path, PluginPath("ok"));
+  EXPECT_EQ(plugins[0].name, "ok");
+  EXPECT_EQ(plugins[0].version, "1.0.0");
+  EXPECT_EQ(plugins[0].abi_major, WFP_ABI_VERSION_MAJOR);
+  EXPECT_LE(plugins[0].abi_minor, WFP_ABI_VERSION_MINOR);
+  using Routes = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(plugins[0].routes,
+            (Routes{{"GET", "/ping"}, {"POST", "/echo/{name}"}, {"GET", "/store/{id}"}}));
+  host.Shutdown();
+  EXPECT_TRUE(host.plugins().empty());
+}
+
 }  // namespace
 }  // namespace wfp::host::testing
