@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wfp/plugin_abi.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -280,6 +281,77 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   EXPECT_NE(r.out.find("commands:"), std::string::npos);
   r = RunHost({"backfill", "--help"}, dir_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(CliTest, CallServesTheOpenApiDocumentWithoutAKey) {
+  Result r = Call({"GET", "/api/openapi.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = Json(r.out);
+  EXPECT_EQ(out.at("status"), 200);
+  EXPECT_EQ(out.at("headers").at("content-type"), "application/json");
+  const auto& body = out.at("body");
+  ASSERT_TRUE(body.is_object()) << r.out.substr(0, 200);
+  EXPECT_EQ(std::string(body.at("openapi").as_string()).rfind("3.1.", 0), 0u);
+  // Exactly the document in the source tree (the one it was built with).
+  EXPECT_EQ(body, Json(Slurp(std::string(WFP_SOURCE_DIR) + "/openapi/openapi.json")));
+  r = Call({"--api-key", "k1", "POST", "/api/openapi.json", "{}"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json(r.out).at("status"), 405);
+  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET");
+}
+
+TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
+  Result r = RunHost({"--version"}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(first, std::string("wfp-host ") + WFP_PROJECT_VERSION);  // 0.1.0 today
+  EXPECT_EQ(second, "plugin ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
+                        std::to_string(WFP_ABI_VERSION_MINOR) + " (accepts plugins of ABI " +
+                        std::to_string(WFP_ABI_VERSION_MAJOR) + ".0 to " +
+                        std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
+                        std::to_string(WFP_ABI_VERSION_MINOR) + ")");
+  r = RunHost({"--help"}, dir_);
+  EXPECT_NE(r.out.find("--version"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  plugins "), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, PluginsListsEachPluginAndItsRoutes) {
+  Result r = RunHost({"plugins", "--plugin", Plugin("ok")}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ok 1.0.0 (ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
+                       std::to_string(WFP_ABI_VERSION_MINOR) + ") from " + Plugin("ok") +
+                       "\n  GET /ping\n  POST /echo/{name}\n  GET /store/{id}\n");
+#ifdef WFP_BACKFILL_PLUGIN
+  r = RunHost({"plugins", "--plugin", WFP_BACKFILL_PLUGIN, "--plugin", Plugin("ok")}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("backfill ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(std::string(" from ") + WFP_BACKFILL_PLUGIN + "\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\n  POST /api/schedules/{id}/backfill\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nok 1.0.0 "), std::string::npos) << r.out;
+#endif
+}
+
+TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
+  Result r =
+      RunHost({"plugins", "--plugin", Plugin("ok"), "--plugin", Plugin("wrong_major")}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find(Plugin("wrong_major")), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ABI major"), std::string::npos) << r.err;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"plugins"}, {"plugins", "--plugin", Plugin("ok"), "extra"}, {"plugins", "--db", "x"}}) {
+    r = RunHost(args, dir_);
+    EXPECT_EQ(r.exit_code, 2) << args.size();
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  r = RunHost({"plugins", "--help"}, dir_);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("usage: wfp-host plugins", 0), 0u) << r.out;
 }
 
 #ifdef WFP_HAVE_SERVER
