@@ -44,8 +44,10 @@ run_asan() {
 
 run_tsan() {
   local t0; t0=$(stamp)
+  # -Wno-tsan: GCC warns that Asio's std_fenced_block uses atomic_thread_fence, which TSan does not
+  # model; no report came from it in these tests.
   cmake -S "$root" -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWFP_SANITIZE=thread \
-    -DWFP_BUILD_BENCHMARKS=OFF
+    -DWFP_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS=-Wno-tsan
   cmake --build "$tsan_dir" -j"$jobs" --target wfp_server_test wfp_backfill_client_test \
     wfp_host_runtime_test wfp_store_test
   local t1; t1=$(stamp)
