@@ -6,7 +6,6 @@
 
 #include <boost/json.hpp>
 #include <memory>
-#include <regex>
 #include <string>
 
 #include "store/store.h"
@@ -23,6 +22,15 @@ std::string FixtureAt(const std::string& next_run_time) {
                    "nextRunTime": ")" +
          next_run_time + R"(", "lastSessionTime": null, "disabledAt": null}],
     "sessions": []})";
+}
+
+// "yyyy-MM-ddTHH:mm:ssZ" exactly (no std::regex: GCC 12 warns inside it under the sanitizers).
+bool IsUtcInstant(const std::string& t) {
+  const std::string shape = "dddd-dd-ddTdd:dd:ddZ";
+  if (t.size() != shape.size()) return false;
+  for (size_t i = 0; i < t.size(); ++i)
+    if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i]) return false;
+  return true;
 }
 
 boost::json::value WithoutKeyCounts(boost::json::value v) {
@@ -45,8 +53,7 @@ TEST_P(FixtureRoundTrip, TheDumpIsIso8601AndSeedsTheSameStore) {
   const boost::json::value dump = first->Dump(&error);
   ASSERT_FALSE(dump.is_null()) << error;
   const std::string written(dump.at("schedules").at(0).at("nextRunTime").as_string());
-  EXPECT_TRUE(std::regex_match(written, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)")))
-      << "dumped as '" << written << "'";
+  EXPECT_TRUE(IsUtcInstant(written)) << "dumped as '" << written << "'";
 
   auto second = Store::Open(":memory:", &error);
   ASSERT_TRUE(second) << error;
