@@ -300,6 +300,18 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
                  fmt::format("the plan changed: If-Match {} does not match the current plan {}",
                              if_match, plan.etag));
 
+  // What the answer needs of the schedule, copied now: the store lends `info`'s strings only until
+  // the transaction ends (commit or rollback below).
+  ResponseContext rc;
+  rc.schedule_id = *schedule_id;
+  rc.project_id = info.project_id;
+  rc.project_name = std::string(View(info.project_name));
+  rc.workflow_id = info.workflow_definition_id;
+  rc.workflow_name = context.workflow_name;
+  if (info.pool_id.data) rc.pool_id = std::string(View(info.pool_id));
+  rc.attempt_name = request.attempt_name;
+  rc.created_at = now;
+
   for (PlannedItem& item : plan.items)
     if (item.action == Action::kCreateSession) item.session_uuid = NewUuid();
 
@@ -368,15 +380,6 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
     if (wfp_status st = txn.Commit(); st != WFP_OK) return StoreFault(state, r, "commit", st);
   }
 
-  ResponseContext rc;
-  rc.schedule_id = *schedule_id;
-  rc.project_id = info.project_id;
-  rc.project_name = std::string(View(info.project_name));
-  rc.workflow_id = info.workflow_definition_id;
-  rc.workflow_name = context.workflow_name;
-  if (info.pool_id.data) rc.pool_id = std::string(View(info.pool_id));
-  rc.attempt_name = request.attempt_name;
-  rc.created_at = now;
   Answer answer{200, {}, plan.etag, false, true};
   Responder(state.host, call).Stream(answer, [&](size_t chunk, const RenderSink& sink) {
     RenderBackfillResponse(sched, rc, plan, attempt_ids, chunk, sink);
