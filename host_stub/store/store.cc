@@ -210,36 +210,33 @@ std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string
   return db;
 }
 
-bool BeginImmediate(StoreConnection::Impl* c, std::string* error) {
+namespace {
+
+// BEGIN IMMEDIATE or BEGIN on a connection, through the in-memory gate where there is one.
+bool BeginWith(StoreConnection::Impl* c, Stmt begin, std::string_view what, std::string* error) {
   if (!c->Enter()) {
     *error = "the store is busy (in-memory store held by another transaction)";
     return false;
   }
-  sqlite3_stmt* s = c->Get(Stmt::kBeginImmediate);
+  sqlite3_stmt* s = c->Get(begin);
   int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
   if (s) sqlite3_reset(s);
   if (rc != SQLITE_DONE) {
-    *error = fmt::format("BEGIN IMMEDIATE: {}", sqlite3_errmsg(c->handle()));
+    *error = fmt::format("{}: {}", what, sqlite3_errmsg(c->handle()));
     c->Leave();
     return false;
   }
   return true;
 }
 
+}  // namespace
+
+bool BeginImmediate(StoreConnection::Impl* c, std::string* error) {
+  return BeginWith(c, Stmt::kBeginImmediate, "BEGIN IMMEDIATE", error);
+}
+
 bool BeginDeferred(StoreConnection::Impl* c, std::string* error) {
-  if (!c->Enter()) {
-    *error = "the store is busy (in-memory store held by another transaction)";
-    return false;
-  }
-  sqlite3_stmt* s = c->Get(Stmt::kBeginDeferred);
-  int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-  if (s) sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    *error = fmt::format("BEGIN: {}", sqlite3_errmsg(c->handle()));
-    c->Leave();
-    return false;
-  }
-  return true;
+  return BeginWith(c, Stmt::kBeginDeferred, "BEGIN", error);
 }
 
 bool CommitOrRollback(StoreConnection::Impl* c, bool commit, std::string* error) {
