@@ -19,18 +19,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import wfp  # noqa: E402
 
-PATH = "/api/schedules/5/backfill"
-NOW = "2024-01-12T03:00:00Z"
-JSON = "Content-Type: application/json"
-FROM = "2024-01-08T00:00:00+09:00"
-BASE = {
-    "sites": [{"id": 1, "apiKeys": ["k1"]}, {"id": 2, "apiKeys": ["k2"]}],
-    "projects": [{"id": 1, "siteId": 1, "name": "etl"}],
-    "workflows": [{"id": 11, "projectId": 1, "name": "load", "timezone": "Asia/Tokyo",
-                   "schedule": {"daily>": "09:00:00"}, "poolId": "42"}],
-    "schedules": [{"id": 5, "workflowId": 11, "nextScheduleTime": "2024-01-11T00:00:00+09:00",
-                   "nextRunTime": "2024-01-11T00:00:00Z", "lastSessionTime": None, "disabledAt": None}],
-}
+# The store and clock of the spec's worked examples, shared with the end-to-end suite.
+from route_examples_test import BASE, EX1, JSON, NOW, PATH  # noqa: E402
+
+FROM = EX1["fromTime"]
 
 
 def with_sessions(pool=True):
