@@ -7,6 +7,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libsqlite3-dev sqlite3 libcctz-dev tzdata
   libssl-dev
+  # The PostgreSQL store (libpq) and its tests: a throwaway server cluster (scripts/pg-cluster.sh).
+  libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl time wrk
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh (clang 14 from Debian).
