@@ -153,8 +153,10 @@ EOF
       die "the server did not start: $(tail -n 20 "$dir/server.log" 2>/dev/null)"
     fi
     # pg_ctl -w already waited; pg_isready confirms that the socket takes connections for our role.
+    pg_isready=$bindir/pg_isready
+    [ -x "$pg_isready" ] || pg_isready=pg_isready
     for _ in $(seq 1 100); do
-      if "$bindir/pg_isready" -q -h "$dir" -p "$port" -U wfp -d postgres; then
+      if "$pg_isready" -q -h "$dir" -p "$port" -U wfp -d postgres; then
         print_url
         exit 0
       fi
