@@ -1,7 +1,8 @@
-// Store::Seed and Store::Dump: the fixture format of wfp-host (spec/stub-host.md). Seed reads the
-// whole fixture into plain structs (shape and types), then, inside one BEGIN IMMEDIATE transaction,
-// checks ids and references (against the fixture and what the store already holds), assigns omitted
-// ids and writes; the first problem found is reported with its JSON path and nothing is written.
+// Store::Seed and Store::Dump: the fixture format of wfp-host (spec/stub-host.md), written once for
+// every backend against store_internal::SqlSession (portable SQL). Seed reads the whole fixture
+// into plain structs (shape and types), then, inside one write transaction, checks ids and
+// references (against the fixture and what the store already holds), assigns omitted ids and
+// writes; the first problem found is reported with its JSON path and nothing is written.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,15 +19,17 @@ namespace wfp::host {
 namespace {
 
 namespace json = boost::json;
-using store_internal::ColumnText;
 using store_internal::FormatUtc;
+using store_internal::kStateBlocked;
+using store_internal::kStateQueued;
+using store_internal::kStateRunning;
 using store_internal::ParseInstant;
+using store_internal::SqlRow;
+using store_internal::SqlSession;
+using store_internal::SqlValue;
+using Outcome = store_internal::SqlSession::Outcome;
 
 // ---- attempt status <-> stored flags ----------------------------------------------------------
-
-constexpr int kStateQueued = 0;
-constexpr int kStateBlocked = 1;
-constexpr int kStateRunning = 2;
 
 struct Flags {
   int done;
@@ -367,27 +370,24 @@ bool ReadFixture(const json::value& fixture, Reader& r, FixtureIn* out) {
 
 // ---- checks against the fixture and the store -------------------------------------------------
 
-// The first column of the first row of `sql` with ?1 = id, or nullopt when there is no row.
-std::optional<int64_t> QueryInt(sqlite3* db, const char* sql, int64_t id, bool* failed) {
-  sqlite3_stmt* s = nullptr;
+// The first column of the first row of `sql` (with ?1 = id when `id` is set), or nullopt when
+// there is no row; *failed (and *error) when the query fails.
+std::optional<int64_t> QueryInt(SqlSession& db, const char* sql, std::optional<int64_t> id,
+                                bool* failed, std::string* error) {
   std::optional<int64_t> result;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) {
-    *failed = true;
-    return result;
-  }
-  sqlite3_bind_int64(s, 1, id);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    result = sqlite3_column_int64(s, 0);
-  else if (rc != SQLITE_DONE)
-    *failed = true;
-  sqlite3_finalize(s);
+  auto first = [&](const SqlRow& row) {
+    if (!result && !row.IsNull(0)) result = row.Int(0);
+    return true;
+  };
+  const Outcome o =
+      id ? db.Run(sql, {SqlValue::Int(*id)}, first, error) : db.Run(sql, {}, first, error);
+  if (o != Outcome::kOk) *failed = true;
   return result;
 }
 
 // Assigns omitted ids after the highest one of the fixture and the store; refuses duplicates.
 template <typename T>
-bool AssignIds(std::vector<T*>& items, sqlite3* db, const char* table, std::string_view what,
+bool AssignIds(std::vector<T*>& items, SqlSession& db, const char* table, std::string_view what,
                Reader& r) {
   std::map<int64_t, const std::string*> seen;
   int64_t max_id = 0;
@@ -400,9 +400,11 @@ bool AssignIds(std::vector<T*>& items, sqlite3* db, const char* table, std::stri
     max_id = std::max(max_id, *item->id);
   }
   bool failed = false;
-  const std::string sql = fmt::format("SELECT max(id) FROM {} WHERE ?1 = ?1", table);
-  if (auto stored = QueryInt(db, sql.c_str(), 0, &failed)) max_id = std::max(max_id, *stored);
-  if (failed) return r.Fail("$", fmt::format("reading {}: {}", table, sqlite3_errmsg(db)));
+  std::string error;
+  const std::string sql = fmt::format("SELECT max(id) FROM {}", table);
+  if (auto stored = QueryInt(db, sql.c_str(), std::nullopt, &failed, &error))
+    max_id = std::max(max_id, *stored);
+  if (failed) return r.Fail("$", fmt::format("reading {}: {}", table, error));
   for (T* item : items)
     if (!item->id) item->id = ++max_id;
   return true;
@@ -415,7 +417,7 @@ std::vector<T*> Pointers(std::vector<T>& v) {
   return out;
 }
 
-bool Check(FixtureIn& f, sqlite3* db, Reader& r) {
+bool Check(FixtureIn& f, SqlSession& db, Reader& r) {
   auto sites = Pointers(f.sites);
   auto projects = Pointers(f.projects);
   auto workflows = Pointers(f.workflows);
@@ -433,10 +435,9 @@ bool Check(FixtureIn& f, sqlite3* db, Reader& r) {
     return false;
 
   bool failed = false;
-  auto stored = [&](const char* sql, int64_t id) { return QueryInt(db, sql, id, &failed); };
-  auto db_error = [&] {
-    return r.Fail("$", fmt::format("reading the store: {}", sqlite3_errmsg(db)));
-  };
+  std::string error;
+  auto stored = [&](const char* sql, int64_t id) { return QueryInt(db, sql, id, &failed, &error); };
+  auto db_error = [&] { return r.Fail("$", fmt::format("reading the store: {}", error)); };
 
   std::set<int64_t> site_ids;
   std::set<std::string_view> keys;
@@ -480,7 +481,9 @@ bool Check(FixtureIn& f, sqlite3* db, Reader& r) {
     if (auto it = workflow_by_id.find(s.workflow_id); it != workflow_by_id.end()) {
       has_schedule = it->second->schedule.has_value();
     } else {
-      auto v = stored("SELECT schedule IS NOT NULL FROM workflows WHERE id = ?1", s.workflow_id);
+      auto v =
+          stored("SELECT CASE WHEN schedule IS NULL THEN 0 ELSE 1 END FROM workflows WHERE id = ?1",
+                 s.workflow_id);
       if (failed) return db_error();
       if (!v) return r.Fail(path, fmt::format("no workflow {}", s.workflow_id));
       has_schedule = *v != 0;
@@ -539,114 +542,68 @@ bool Check(FixtureIn& f, sqlite3* db, Reader& r) {
 
 // ---- writing ----------------------------------------------------------------------------------
 
-// Runs INSERTs with statements prepared once per SQL text; a failure is reported at the row's path.
+// Runs one INSERT; a failure is reported at the row's path.
 class Inserter {
  public:
-  Inserter(sqlite3* db, Reader& r) : db_(db), r_(r) {}
-  ~Inserter() {
-    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
-  }
-  Inserter(const Inserter&) = delete;
-  Inserter& operator=(const Inserter&) = delete;
-
-  template <typename Bind>
-  bool operator()(const char* sql, const std::string& path, Bind bind) {
-    sqlite3_stmt*& s = cache_[sql];
-    if (!s && sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK)
-      return r_.Fail(path, sqlite3_errmsg(db_));
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    bind(s);
-    const int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE) return true;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-      return r_.Fail(path, fmt::format("conflicts with the store ({})", sqlite3_errmsg(db_)));
-    return r_.Fail(path, sqlite3_errmsg(db_));
+  Inserter(SqlSession& db, Reader& r) : db_(db), r_(r) {}
+  bool operator()(const char* sql, const std::string& path,
+                  std::initializer_list<SqlValue> values) {
+    std::string error;
+    switch (db_.Run(sql, values, &error)) {
+      case Outcome::kOk:
+        return true;
+      case Outcome::kConstraint:
+        return r_.Fail(path, fmt::format("conflicts with the store ({})", error));
+      default:
+        return r_.Fail(path, error);
+    }
   }
 
  private:
-  sqlite3* db_;
+  SqlSession& db_;
   Reader& r_;
-  std::map<const char*, sqlite3_stmt*> cache_;  // keyed by the literal's address
 };
 
-void BindOpt(sqlite3_stmt* s, int i, const std::optional<int64_t>& v) {
-  if (v)
-    sqlite3_bind_int64(s, i, *v);
-  else
-    sqlite3_bind_null(s, i);
-}
-void BindOpt(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
-  if (v)
-    sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(s, i);
-}
-void BindText(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-
-bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
+bool Write(const FixtureIn& f, SqlSession& db, Reader& r) {
+  using V = SqlValue;
   Inserter insert(db, r);
   for (const SiteIn& site : f.sites) {
-    if (!insert("INSERT INTO sites (id) VALUES (?1)", site.path,
-                [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, *site.id); }))
-      return false;
+    if (!insert("INSERT INTO sites (id) VALUES (?1)", site.path, {V::Int(*site.id)})) return false;
     for (size_t k = 0; k < site.keys.size(); ++k) {
       const auto hash = store_internal::HashApiKey(site.keys[k]);
-      if (!insert("INSERT INTO api_keys (hash, site_id) VALUES (?1, ?2)",
-                  Reader::Index(Reader::Path(site.path, "apiKeys"), k), [&](sqlite3_stmt* s) {
-                    sqlite3_bind_blob(s, 1, hash.data(), static_cast<int>(hash.size()),
-                                      SQLITE_TRANSIENT);
-                    sqlite3_bind_int64(s, 2, *site.id);
-                  }))
+      if (!insert(
+              "INSERT INTO api_keys (hash, site_id) VALUES (?1, ?2)",
+              Reader::Index(Reader::Path(site.path, "apiKeys"), k),
+              {V::Bytes(std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size())),
+               V::Int(*site.id)}))
         return false;
     }
   }
   for (const ProjectIn& p : f.projects)
     if (!insert("INSERT INTO projects (id, site_id, name) VALUES (?1, ?2, ?3)", p.path,
-                [&](sqlite3_stmt* s) {
-                  sqlite3_bind_int64(s, 1, *p.id);
-                  sqlite3_bind_int64(s, 2, p.site_id);
-                  BindText(s, 3, p.name);
-                }))
+                {V::Int(*p.id), V::Int(p.site_id), V::Text(p.name)}))
       return false;
   for (const WorkflowIn& w : f.workflows)
     if (!insert("INSERT INTO workflows (id, project_id, name, timezone, schedule, pool_id)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                w.path, [&](sqlite3_stmt* s) {
-                  sqlite3_bind_int64(s, 1, *w.id);
-                  sqlite3_bind_int64(s, 2, w.project_id);
-                  BindText(s, 3, w.name);
-                  BindText(s, 4, w.timezone);
-                  BindOpt(s, 5, w.schedule);
-                  BindOpt(s, 6, w.pool_id);
-                }))
+                w.path,
+                {V::Int(*w.id), V::Int(w.project_id), V::Text(w.name), V::Text(w.timezone),
+                 V::Opt(w.schedule), V::Opt(w.pool_id)}))
       return false;
   for (const ScheduleIn& sc : f.schedules)
     if (!insert("INSERT INTO schedules (id, workflow_id, next_schedule_time, next_run_time,"
                 " last_session_time, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                sc.path, [&](sqlite3_stmt* s) {
-                  sqlite3_bind_int64(s, 1, *sc.id);
-                  sqlite3_bind_int64(s, 2, sc.workflow_id);
-                  sqlite3_bind_int64(s, 3, sc.next_schedule_time);
-                  sqlite3_bind_int64(s, 4, sc.next_run_time);
-                  BindOpt(s, 5, sc.last_session_time);
-                  BindOpt(s, 6, sc.disabled_at);
-                }))
+                sc.path,
+                {V::Int(*sc.id), V::Int(sc.workflow_id), V::Int(sc.next_schedule_time),
+                 V::Int(sc.next_run_time), V::Opt(sc.last_session_time), V::Opt(sc.disabled_at)}))
       return false;
   // Every session before any attempt: an attempt may depend on a later session of the fixture.
   for (const SessionIn& se : f.sessions)
     if (!insert("INSERT INTO sessions (id, project_id, workflow_name, session_time, uuid)"
                 " VALUES (?1, ?2, ?3, ?4, ?5)",
-                se.path, [&](sqlite3_stmt* s) {
-                  sqlite3_bind_int64(s, 1, *se.id);
-                  sqlite3_bind_int64(s, 2, se.project_id);
-                  BindText(s, 3, se.workflow_name);
-                  sqlite3_bind_int64(s, 4, se.session_time);
-                  BindOpt(s, 5, se.uuid);
-                }))
+                se.path,
+                {V::Int(*se.id), V::Int(se.project_id), V::Text(se.workflow_name),
+                 V::Int(se.session_time), V::Opt(se.uuid)}))
       return false;
   for (const SessionIn& se : f.sessions)
     for (const AttemptIn& a : se.attempts)
@@ -654,95 +611,77 @@ bool Write(const FixtureIn& f, sqlite3* db, Reader& r) {
                   " cancel_requested, state, params, created_at, finished_at, pool_id,"
                   " depends_on_session_id)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                  a.path, [&](sqlite3_stmt* s) {
-                    sqlite3_bind_int64(s, 1, *a.id);
-                    sqlite3_bind_int64(s, 2, *se.id);
-                    BindOpt(s, 3, a.name);
-                    sqlite3_bind_int(s, 4, a.index);
-                    sqlite3_bind_int(s, 5, a.flags.done);
-                    sqlite3_bind_int(s, 6, a.flags.success);
-                    sqlite3_bind_int(s, 7, a.flags.cancel_requested);
-                    sqlite3_bind_int(s, 8, a.flags.state);
-                    BindText(s, 9, a.params);
-                    sqlite3_bind_int64(s, 10, a.created_at);
-                    BindOpt(s, 11, a.finished_at);
-                    BindOpt(s, 12, a.pool_id);
-                    BindOpt(s, 13, a.depends_on_session_id);
-                  }))
+                  a.path,
+                  {V::Int(*a.id), V::Int(*se.id), V::Opt(a.name), V::Int(a.index),
+                   V::Int(a.flags.done), V::Int(a.flags.success), V::Int(a.flags.cancel_requested),
+                   V::Int(a.flags.state), V::Text(a.params), V::Int(a.created_at),
+                   V::Opt(a.finished_at), V::Opt(a.pool_id), V::Opt(a.depends_on_session_id)}))
         return false;
   return true;
 }
 
 // ---- dump -------------------------------------------------------------------------------------
 
-json::value NullOrInt(sqlite3_stmt* s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
-  return sqlite3_column_int64(s, i);
+json::value NullOrInt(const SqlRow& s, int i) {
+  if (s.IsNull(i)) return nullptr;
+  return s.Int(i);
 }
-json::value NullOrTime(sqlite3_stmt* s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
-  return json::string(FormatUtc(sqlite3_column_int64(s, i)));
+json::value NullOrTime(const SqlRow& s, int i) {
+  if (s.IsNull(i)) return nullptr;
+  return json::string(FormatUtc(s.Int(i)));
 }
-json::value NullOrText(sqlite3_stmt* s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
-  return json::string(ColumnText(s, i));
+json::value NullOrText(const SqlRow& s, int i) {
+  if (s.IsNull(i)) return nullptr;
+  return json::string(s.Text(i));
 }
 
 // Runs `sql`, calling `row` for each row; false + *error on failure.
-template <typename Row>
-bool ForEachRow(sqlite3* db, const char* sql, std::string* error, Row row) {
-  sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (!row(s)) {
-      sqlite3_finalize(s);
+bool ForEachRow(SqlSession& db, const char* sql, std::string* error, const SqlSession::RowFn& row) {
+  std::string e;
+  switch (db.Run(sql, {}, row, &e)) {
+    case Outcome::kOk:
+      return true;
+    default:
+      if (!e.empty()) *error = fmt::format("dump: {}", e);
       return false;
-    }
-    rc = SQLITE_OK;
   }
-  if (rc != SQLITE_DONE) *error = fmt::format("dump: {}", sqlite3_errmsg(db));
-  sqlite3_finalize(s);
-  return rc == SQLITE_DONE;
 }
 
-bool DumpInto(sqlite3* db, json::object& out, std::string* error) {
+bool DumpInto(SqlSession& db, json::object& out, std::string* error) {
   json::array sites, projects, workflows, schedules, sessions;
   bool ok =
       ForEachRow(db,
                  "SELECT s.id, (SELECT count(*) FROM api_keys k WHERE k.site_id = s.id)"
                  " FROM sites s ORDER BY s.id",
                  error,
-                 [&](sqlite3_stmt* s) {
-                   sites.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
-                                                {"apiKeys", json::array()},
-                                                {"apiKeyCount", sqlite3_column_int64(s, 1)}});
+                 [&](const SqlRow& s) {
+                   sites.push_back(json::object{
+                       {"id", s.Int(0)}, {"apiKeys", json::array()}, {"apiKeyCount", s.Int(1)}});
                    return true;
                  }) &&
       ForEachRow(db, "SELECT id, site_id, name FROM projects ORDER BY id", error,
-                 [&](sqlite3_stmt* s) {
-                   projects.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
-                                                   {"siteId", sqlite3_column_int64(s, 1)},
-                                                   {"name", ColumnText(s, 2)}});
+                 [&](const SqlRow& s) {
+                   projects.push_back(
+                       json::object{{"id", s.Int(0)}, {"siteId", s.Int(1)}, {"name", s.Text(2)}});
                    return true;
                  }) &&
       ForEachRow(
           db, "SELECT id, project_id, name, timezone, schedule, pool_id FROM workflows ORDER BY id",
           error,
-          [&](sqlite3_stmt* s) {
+          [&](const SqlRow& s) {
             json::value schedule = nullptr;
-            if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+            if (!s.IsNull(4)) {
               boost::system::error_code ec;
-              schedule = json::parse(ColumnText(s, 4), ec);
+              schedule = json::parse(s.Text(4), ec);
               if (ec) {
-                *error = fmt::format("dump: workflow {} has a schedule that is not JSON",
-                                     sqlite3_column_int64(s, 0));
+                *error = fmt::format("dump: workflow {} has a schedule that is not JSON", s.Int(0));
                 return false;
               }
             }
-            workflows.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
-                                             {"projectId", sqlite3_column_int64(s, 1)},
-                                             {"name", ColumnText(s, 2)},
-                                             {"timezone", ColumnText(s, 3)},
+            workflows.push_back(json::object{{"id", s.Int(0)},
+                                             {"projectId", s.Int(1)},
+                                             {"name", s.Text(2)},
+                                             {"timezone", s.Text(3)},
                                              {"schedule", std::move(schedule)},
                                              {"poolId", NullOrText(s, 5)}});
             return true;
@@ -751,9 +690,9 @@ bool DumpInto(sqlite3* db, json::object& out, std::string* error) {
                  "SELECT id, workflow_id, next_schedule_time, next_run_time, last_session_time,"
                  " disabled_at FROM schedules ORDER BY id",
                  error,
-                 [&](sqlite3_stmt* s) {
-                   schedules.push_back(json::object{{"id", sqlite3_column_int64(s, 0)},
-                                                    {"workflowId", sqlite3_column_int64(s, 1)},
+                 [&](const SqlRow& s) {
+                   schedules.push_back(json::object{{"id", s.Int(0)},
+                                                    {"workflowId", s.Int(1)},
                                                     {"nextScheduleTime", NullOrTime(s, 2)},
                                                     {"nextRunTime", NullOrTime(s, 3)},
                                                     {"lastSessionTime", NullOrTime(s, 4)},
@@ -766,31 +705,30 @@ bool DumpInto(sqlite3* db, json::object& out, std::string* error) {
           " a.name, a.done, a.success, a.cancel_requested, a.state, a.params, a.created_at,"
           " a.finished_at, a.pool_id, a.depends_on_session_id"
           " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id ORDER BY s.id, a.id",
-          error, [&](sqlite3_stmt* s) {
-            const int64_t id = sqlite3_column_int64(s, 0);
+          error, [&](const SqlRow& s) {
+            const int64_t id = s.Int(0);
             if (sessions.empty() || sessions.back().at("id").as_int64() != id)
               sessions.push_back(json::object{{"id", id},
-                                              {"projectId", sqlite3_column_int64(s, 1)},
-                                              {"workflowName", ColumnText(s, 2)},
+                                              {"projectId", s.Int(1)},
+                                              {"workflowName", s.Text(2)},
                                               {"sessionTime", NullOrTime(s, 3)},
                                               {"uuid", NullOrText(s, 4)},
                                               {"attempts", json::array()}});
-            if (sqlite3_column_type(s, 5) == SQLITE_NULL) return true;
+            if (s.IsNull(5)) return true;
             boost::system::error_code ec;
-            json::value params = json::parse(ColumnText(s, 12), ec);
+            json::value params = json::parse(s.Text(12), ec);
             if (ec) {
-              *error = fmt::format("dump: attempt {} has params that are not JSON",
-                                   sqlite3_column_int64(s, 5));
+              *error = fmt::format("dump: attempt {} has params that are not JSON", s.Int(5));
               return false;
             }
-            const Flags flags{sqlite3_column_int(s, 8), sqlite3_column_int(s, 9),
-                              sqlite3_column_int(s, 10), sqlite3_column_int(s, 11)};
+            const Flags flags{static_cast<int>(s.Int(8)), static_cast<int>(s.Int(9)),
+                              static_cast<int>(s.Int(10)), static_cast<int>(s.Int(11))};
             sessions.back()
                 .as_object()
                 .at("attempts")
                 .as_array()
-                .push_back(json::object{{"id", sqlite3_column_int64(s, 5)},
-                                        {"index", sqlite3_column_int64(s, 6)},
+                .push_back(json::object{{"id", s.Int(5)},
+                                        {"index", s.Int(6)},
                                         {"name", NullOrText(s, 7)},
                                         {"status", StatusOf(flags)},
                                         {"params", std::move(params)},
@@ -819,17 +757,18 @@ bool Store::Seed(const boost::json::value& fixture, std::string* error) {
       *error = r.error();
       return false;
     }
-    Impl::Lease lease(impl_.get(), error);
-    StoreConnection::Impl* c = lease.get();
-    if (!c) return false;
-    if (!store_internal::BeginImmediate(c, error)) return false;
-    if (!Check(f, c->handle(), r) || !Write(f, c->handle(), r)) {
-      std::string ignored;
-      store_internal::CommitOrRollback(c, false, &ignored);
-      *error = r.error();
-      return false;
-    }
-    return store_internal::CommitOrRollback(c, true, error);
+    bool rejected = false;
+    const bool ok = RunInTransaction(
+        true,
+        [&](SqlSession& db, std::string* e) {
+          if (Check(f, db, r) && Write(f, db, r)) return true;
+          rejected = true;
+          *e = r.error();
+          return false;
+        },
+        error);
+    if (!ok && rejected) *error = r.error();
+    return ok;
   } catch (const std::exception& e) {
     *error = fmt::format("seed: {}", e.what());
     return false;
@@ -838,16 +777,11 @@ bool Store::Seed(const boost::json::value& fixture, std::string* error) {
 
 boost::json::value Store::Dump(std::string* error) {
   try {
-    Impl::Lease lease(impl_.get(), error);
-    StoreConnection::Impl* c = lease.get();
-    if (!c) return nullptr;
-    // One read transaction: a consistent snapshot even while others write.
-    if (!store_internal::BeginDeferred(c, error)) return nullptr;
     json::object out;
-    const bool ok = DumpInto(c->handle(), out, error);
-    std::string ignored;
-    store_internal::CommitOrRollback(c, false, &ignored);
-    if (!ok) return nullptr;
+    // One read transaction: a consistent snapshot even while others write.
+    if (!RunInTransaction(
+            false, [&](SqlSession& db, std::string* e) { return DumpInto(db, out, e); }, error))
+      return nullptr;
     return out;
   } catch (const std::exception& e) {
     *error = fmt::format("dump: {}", e.what());

@@ -1,20 +1,14 @@
-// Internals of the SQLite store shared by its .cc files (not for consumers): the SQLite handle and
-// its statement cache, the in-memory gate, the transaction object behind `wfp_txn`, error mapping,
-// and time text. Thread-safety as stated in store.h: everything here is used by one thread at a
-// time except `Gate` and `Db`'s lifetime (shared_ptr).
+// Internals shared by the store's backends (not for consumers): the transaction object behind the
+// ABI's opaque `wfp_txn`, the SQL session the fixture code (Seed, Dump) is written against, the
+// grouping of (session, attempt) rows for list_sessions, and time text and key hashing.
 #ifndef WFP_HOST_STUB_STORE_INTERNAL_H_
 #define WFP_HOST_STUB_STORE_INTERNAL_H_
 
-#include <sqlite3.h>
-
 #include <array>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <memory>
-#include <mutex>
+#include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,140 +17,127 @@
 #include "call.h"
 #include "store/store.h"
 
-namespace wfp::host::store_internal {
-
-// Serialises the users of one shared (in-memory) SQLite handle. Unlike std::timed_mutex it may be
-// released by another thread than the one that acquired it.
-class Gate {
- public:
-  bool Acquire(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [this] { return !held_; })) return false;
-    held_ = true;
-    return true;
-  }
-  void Release() {
-    {
-      std::lock_guard lock(mu_);
-      held_ = false;
-    }
-    cv_.notify_one();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool held_ = false;
-};
-
-// An open SQLite handle; closed when the last owner lets go.
-struct Db {
-  sqlite3* handle = nullptr;
-  ~Db() {
-    if (handle) sqlite3_close_v2(handle);
-  }
-};
-
-// The statements a connection prepares once and reuses.
-enum class Stmt {
-  kBeginImmediate,
-  kBeginDeferred,
-  kCommit,
-  kRollback,
-  kSavepoint,
-  kRelease,
-  kRollbackTo,
-  kLoadSchedule,
-  kListSessions,
-  kLatestSessionBefore,
-  kInsertSession,
-  kInsertAttempt,
-  kSelectPointer,
-  kUpdatePointer,
-  kSiteForKey,
-  kCount,
-};
-
-}  // namespace wfp::host::store_internal
-
-namespace wfp::host {
-
-struct StoreConnection::Impl {
-  std::shared_ptr<store_internal::Db> db;
-  // Set for an in-memory store: held for each transaction on the shared handle.
-  std::shared_ptr<store_internal::Gate> gate;
-  std::chrono::milliseconds busy_timeout{5000};
-  std::array<sqlite3_stmt*, static_cast<size_t>(store_internal::Stmt::kCount)> stmts{};
-  // The transaction open on this connection, if any.
-  wfp_txn* txn = nullptr;
-
-  ~Impl();
-  sqlite3* handle() const { return db->handle; }
-  // The cached statement, reset and with its bindings cleared; nullptr on a prepare failure.
-  sqlite3_stmt* Get(store_internal::Stmt which);
-  // Applies the busy timeout to the handle (file stores) — the gate's wait uses it directly.
-  void ApplyBusyTimeout();
-  // Acquires the gate for an in-memory store (a no-op for a file store).
-  bool Enter();
-  void Leave();
-};
-
-struct Store::Impl {
-  std::string path;
-  bool memory = false;
-  // For an in-memory store: the one handle and its gate, shared by every connection.
-  std::shared_ptr<store_internal::Db> shared_db;
-  std::shared_ptr<store_internal::Gate> gate;
-  std::atomic<int64_t> busy_timeout_ms{5000};
-  // Connections for Seed, Dump and SiteForApiKey, reused.
-  std::mutex pool_mu;
-  std::vector<std::unique_ptr<StoreConnection>> idle;
-
-  std::unique_ptr<StoreConnection> NewConnection(std::string* error);
-
-  // A pooled connection for the duration of one Store call.
-  class Lease {
-   public:
-    Lease(Impl* store, std::string* error);
-    ~Lease();
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    StoreConnection::Impl* get() const { return connection_ ? connection_->impl() : nullptr; }
-
-   private:
-    Impl* store_;
-    std::unique_ptr<StoreConnection> connection_;
-  };
-};
-
-}  // namespace wfp::host
-
-// The transaction behind the ABI's opaque `wfp_txn`.
+// The transaction behind the ABI's opaque `wfp_txn`: one per backend, derived from this. StoreApi()
+// checks arguments and state (a write in a read-only transaction, a call while listing, fault
+// injection) before calling these, and frees the object after Commit or Rollback.
 struct wfp_txn {
+  virtual ~wfp_txn() = default;
+
   wfp_call* call = nullptr;
-  wfp::host::StoreConnection::Impl* connection = nullptr;
   // Copies of the strings handed out by load_schedule, valid until the transaction ends (a deque:
   // growing it moves no element).
   std::deque<std::string> strings;
   // The last failure's details, for logs and tests.
   std::string last_error;
-  // True while list_sessions iterates (its statement is in use).
+  // True while list_sessions iterates.
   bool listing = false;
   // Begun by begin_read: a snapshot that refuses writes.
   bool read_only = false;
+
+  // Ends the transaction in the database. A failed commit has rolled back.
+  virtual wfp_status Commit() = 0;
+  virtual void Rollback() = 0;
+
+  virtual wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) = 0;
+  virtual wfp_status ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
+                                  int64_t to, wfp_session_visitor visitor, void* user_data) = 0;
+  virtual wfp_status LatestSessionBefore(int64_t project_id, std::string_view workflow_name,
+                                         int64_t before, int32_t* out_found, int64_t* out_time) = 0;
+  // Each batch is all or nothing; after a failure the transaction is still usable.
+  virtual wfp_status CreateSessions(const wfp_new_session* sessions, size_t count,
+                                    int64_t* out_ids) = 0;
+  virtual wfp_status CreateAttempts(const wfp_new_attempt* attempts, size_t count,
+                                    int64_t* out_ids) = 0;
+  // WFP_ERR_NOT_FOUND for an unknown schedule; WFP_ERR_INVALID_ARGUMENT (nothing written) when the
+  // pointer would move backward.
+  virtual wfp_status MoveSchedulePointer(int64_t schedule_id,
+                                         const wfp_schedule_pointer& pointer) = 0;
+
+  // A copy of `s` that lives as long as the transaction.
+  wfp_str Keep(std::string_view s) {
+    const std::string& kept = strings.emplace_back(s);
+    return wfp_str{kept.data(), kept.size()};
+  }
 };
 
 namespace wfp::host::store_internal {
 
-// SQLite result code -> ABI status: BUSY/LOCKED -> WFP_ERR_BUSY, a foreign key ->
-// WFP_ERR_NOT_FOUND, another constraint -> WFP_ERR_CONFLICT, anything else -> WFP_ERR_INTERNAL.
-wfp_status MapSqliteError(int rc);
+// Attempt state column values.
+inline constexpr int kStateQueued = 0;
+inline constexpr int kStateBlocked = 1;
+inline constexpr int kStateRunning = 2;
 
-// Opens and configures a handle (WAL for files, foreign keys, busy timeout).
-std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string* error);
+// ---- the SQL the fixture code is written against ------------------------------------------------
 
-// Runs every statement of `sql`; false + *error ("what: sqlite message") on failure.
-bool Exec(sqlite3* db, const char* sql, std::string* error);
+// A statement parameter. Text and bytes are borrowed for the call.
+struct SqlValue {
+  enum class Kind { kNull, kInt, kText, kBytes };
+  Kind kind = Kind::kNull;
+  int64_t i = 0;
+  std::string_view s;
+
+  static SqlValue Null() { return {}; }
+  static SqlValue Int(int64_t v) { return {Kind::kInt, v, {}}; }
+  static SqlValue Text(std::string_view v) { return {Kind::kText, 0, v}; }
+  static SqlValue Bytes(std::string_view v) { return {Kind::kBytes, 0, v}; }
+  static SqlValue Opt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
+  static SqlValue Opt(const std::optional<std::string>& v) { return v ? Text(*v) : Null(); }
+};
+
+// One result row; valid during the row callback only.
+class SqlRow {
+ public:
+  virtual ~SqlRow() = default;
+  virtual bool IsNull(int column) const = 0;
+  virtual int64_t Int(int column) const = 0;
+  virtual std::string_view Text(int column) const = 0;
+};
+
+// One connection inside one transaction. SQL is portable between SQLite and PostgreSQL, with ?1..?N
+// placeholders (the PostgreSQL session rewrites them as $1..$N).
+class SqlSession {
+ public:
+  enum class Outcome { kOk, kConstraint, kError };
+  using RowFn = std::function<bool(const SqlRow&)>;
+  virtual ~SqlSession() = default;
+  // Runs one statement, calling `row` for each result row; a row callback returning false stops
+  // and gives kError (the callback has set *error). kConstraint when a constraint refused a write.
+  virtual Outcome Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row,
+                      std::string* error) = 0;
+  Outcome Run(const char* sql, std::initializer_list<SqlValue> params, std::string* error) {
+    return Run(sql, params, nullptr, error);
+  }
+};
+
+// ---- list_sessions ----------------------------------------------------------------------------
+
+// Groups rows of sessions LEFT JOIN attempts (ordered by session time, then attempt index) into one
+// wfp_session_info per session for a visitor.
+class SessionGrouper {
+ public:
+  SessionGrouper(wfp_session_visitor visitor, void* user_data)
+      : visitor_(visitor), user_data_(user_data) {}
+  // One row; `has_attempt` false for a session without attempts. False when the visitor stopped.
+  bool Row(int64_t session_id, std::optional<std::string_view> uuid, int64_t session_time,
+           bool has_attempt, std::optional<std::string_view> attempt_name, int32_t attempt_index);
+  // Emits the last session, if any (unless the visitor stopped).
+  void Finish();
+
+ private:
+  bool Emit();
+  wfp_session_visitor visitor_;
+  void* user_data_;
+  bool have_ = false;
+  bool stopped_ = false;
+  int64_t id_ = 0;
+  int64_t time_ = 0;
+  std::optional<std::string> uuid_;
+  std::vector<std::optional<std::string>> names_;
+  std::vector<int32_t> indexes_;
+  std::vector<wfp_attempt_ref> refs_;
+};
+
+// ---- shared helpers ---------------------------------------------------------------------------
 
 // "2024-01-09T15:00:00Z" for an epoch second.
 std::string FormatUtc(int64_t epoch_seconds);
@@ -167,15 +148,8 @@ std::optional<int64_t> ParseInstant(std::string_view text);
 // The SHA-256 of an API key, as stored.
 std::array<unsigned char, 32> HashApiKey(std::string_view key);
 
-// Connection helpers used by Store::Seed/Dump (defined in store.cc).
-bool BeginImmediate(StoreConnection::Impl* c, std::string* error);
-bool BeginDeferred(StoreConnection::Impl* c, std::string* error);
-bool CommitOrRollback(StoreConnection::Impl* c, bool commit, std::string* error);
-
-// Text of a column (empty for NULL).
-inline std::string ColumnText(sqlite3_stmt* s, int i) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+inline std::string_view View(wfp_str s) {
+  return s.data ? std::string_view(s.data, s.size) : std::string_view();
 }
 
 }  // namespace wfp::host::store_internal

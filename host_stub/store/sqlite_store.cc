@@ -1,20 +1,74 @@
-// The store's lifecycle: opening SQLite handles, the schema and its migration, connections and
-// their statement cache, API-key lookup, and the small shared helpers of internal.h.
-#include "store/store.h"
-
-#include <cctz/civil_time.h>
-#include <cctz/time_zone.h>
+// The SQLite backend of the store: opening handles (WAL, foreign keys, busy timeout), the schema
+// and its migration (PRAGMA user_version), connections and their statement cache, the in-memory
+// gate, the ABI transaction, API-key lookup, and the SQL session Seed and Dump run on.
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <sqlite3.h>
 
-#include <cstring>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 
+#include "store/backends.h"
 #include "store/internal.h"
+#include "store/store.h"
 
-namespace wfp::host {
-namespace store_internal {
+namespace wfp::host::store_internal {
 namespace {
+
+// Serialises the users of one shared (in-memory) SQLite handle. Unlike std::timed_mutex it may be
+// released by another thread than the one that acquired it.
+class Gate {
+ public:
+  bool Acquire(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [this] { return !held_; })) return false;
+    held_ = true;
+    return true;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+};
+
+// An open SQLite handle; closed when the last owner lets go.
+struct Db {
+  sqlite3* handle = nullptr;
+  ~Db() {
+    if (handle) sqlite3_close_v2(handle);
+  }
+};
+
+// The statements a connection prepares once and reuses.
+enum class Stmt {
+  kBeginImmediate,
+  kBeginDeferred,
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kRelease,
+  kRollbackTo,
+  kLoadSchedule,
+  kListSessions,
+  kLatestSessionBefore,
+  kInsertSession,
+  kInsertAttempt,
+  kSelectPointer,
+  kUpdatePointer,
+  kSiteForKey,
+  kCount,
+};
 
 // Schema version 1. Times are integer epoch seconds (UTC). The unique indexes carry the invariants:
 // one session per (project, workflow, session time); one attempt per (session, index) and per
@@ -118,37 +172,8 @@ constexpr std::array<const char*, static_cast<size_t>(Stmt::kCount)> kSql = {
     "SELECT hash, site_id FROM api_keys WHERE hash = ?1",
 };
 
-bool Migrate(StoreConnection::Impl* c, std::string* error) {
-  if (!BeginImmediate(c, error)) return false;
-  int version = -1;
-  {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(c->handle(), "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-      version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-  }
-  bool ok = true;
-  if (version < 0) {
-    *error = fmt::format("cannot read the schema version: {}", sqlite3_errmsg(c->handle()));
-    ok = false;
-  } else if (version > kStoreSchemaVersion) {
-    *error = fmt::format("the store has schema version {}, newer than this host's ({})", version,
-                         kStoreSchemaVersion);
-    ok = false;
-  } else if (version == 0) {
-    ok = Exec(c->handle(), kSchemaV1, error) &&
-         Exec(c->handle(), fmt::format("PRAGMA user_version = {}", kStoreSchemaVersion).c_str(),
-              error);
-    if (!ok) *error = "creating the schema: " + *error;
-  }
-  std::string ignored;
-  if (!CommitOrRollback(c, ok, ok ? error : &ignored)) return false;
-  return ok;
-}
-
-}  // namespace
-
+// SQLite result code -> ABI status: BUSY/LOCKED -> WFP_ERR_BUSY, a foreign key ->
+// WFP_ERR_NOT_FOUND, another constraint -> WFP_ERR_CONFLICT, anything else -> WFP_ERR_INTERNAL.
 wfp_status MapSqliteError(int rc) {
   switch (rc & 0xff) {
     case SQLITE_OK:
@@ -165,6 +190,7 @@ wfp_status MapSqliteError(int rc) {
   }
 }
 
+// Runs every statement of `sql`; false + *error on failure.
 bool Exec(sqlite3* db, const char* sql, std::string* error) {
   char* message = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
@@ -173,6 +199,21 @@ bool Exec(sqlite3* db, const char* sql, std::string* error) {
   return false;
 }
 
+// Text of a column (empty for NULL).
+std::string_view ColumnText(sqlite3_stmt* s, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : std::string_view();
+}
+
+void BindText(sqlite3_stmt* s, int i, wfp_str v) {
+  if (v.data)
+    sqlite3_bind_text64(s, i, v.data, v.size, SQLITE_TRANSIENT, SQLITE_UTF8);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+// Opens and configures a handle (WAL for files, foreign keys, busy timeout).
 std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string* error) {
   auto db = std::make_shared<Db>();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -210,138 +251,165 @@ std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string
   return db;
 }
 
-namespace {
+class Txn;
 
-// BEGIN IMMEDIATE or BEGIN on a connection, through the in-memory gate where there is one.
-bool BeginWith(StoreConnection::Impl* c, Stmt begin, std::string_view what, std::string* error) {
-  if (!c->Enter()) {
-    *error = "the store is busy (in-memory store held by another transaction)";
-    return false;
+// One SQLite connection (with its cached prepared statements).
+class Connection final : public StoreConnection {
+ public:
+  Connection(std::shared_ptr<Db> db, std::shared_ptr<Gate> gate,
+             std::chrono::milliseconds busy_timeout)
+      : db_(std::move(db)), gate_(std::move(gate)), busy_timeout_(busy_timeout) {
+    ApplyBusyTimeout();
   }
-  sqlite3_stmt* s = c->Get(begin);
-  int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-  if (s) sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    *error = fmt::format("{}: {}", what, sqlite3_errmsg(c->handle()));
-    c->Leave();
-    return false;
+  ~Connection() override;
+
+  void SetBusyTimeout(std::chrono::milliseconds timeout) override {
+    busy_timeout_ = timeout;
+    ApplyBusyTimeout();
   }
-  return true;
+  bool ExecForTesting(const std::string& sql, std::string* error) override;
+  std::optional<std::vector<std::vector<std::string>>> QueryForTesting(const std::string& sql,
+                                                                       std::string* error) override;
+  wfp_status BeginTransaction(bool read_only, wfp_txn** out) override;
+
+  sqlite3* handle() const { return db_->handle; }
+  // The cached statement, reset and with its bindings cleared; nullptr on a prepare failure.
+  sqlite3_stmt* Get(Stmt which);
+  // BEGIN IMMEDIATE (write) or BEGIN (read), through the in-memory gate where there is one.
+  bool Begin(bool write, std::string* error);
+  // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate.
+  bool CommitOrRollback(bool commit, std::string* error);
+  // The site of an API key's hash (outside any transaction: one statement).
+  std::optional<int64_t> SiteForKeyHash(const std::array<unsigned char, 32>& hash);
+  void Detach(Txn* txn) {
+    if (txn_ == txn) txn_ = nullptr;
+  }
+
+ private:
+  void ApplyBusyTimeout() {
+    if (!gate_) sqlite3_busy_timeout(handle(), static_cast<int>(busy_timeout_.count()));
+  }
+  bool Enter() { return !gate_ || gate_->Acquire(busy_timeout_); }
+  void Leave() {
+    if (gate_) gate_->Release();
+  }
+
+  std::shared_ptr<Db> db_;
+  // Set for an in-memory store: held for each transaction on the shared handle.
+  std::shared_ptr<Gate> gate_;
+  std::chrono::milliseconds busy_timeout_;
+  std::array<sqlite3_stmt*, static_cast<size_t>(Stmt::kCount)> stmts_{};
+  // The ABI transaction open on this connection, if any.
+  Txn* txn_ = nullptr;
+};
+
+// Steps a statement with no result rows to completion.
+int StepDone(sqlite3_stmt* s) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-}  // namespace
-
-bool BeginImmediate(StoreConnection::Impl* c, std::string* error) {
-  return BeginWith(c, Stmt::kBeginImmediate, "BEGIN IMMEDIATE", error);
-}
-
-bool BeginDeferred(StoreConnection::Impl* c, std::string* error) {
-  return BeginWith(c, Stmt::kBeginDeferred, "BEGIN", error);
-}
-
-bool CommitOrRollback(StoreConnection::Impl* c, bool commit, std::string* error) {
-  bool ok = true;
-  if (commit) {
-    sqlite3_stmt* s = c->Get(Stmt::kCommit);
-    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-    if (s) sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-      *error = fmt::format("COMMIT: {}", sqlite3_errmsg(c->handle()));
-      ok = false;
+// The ABI transaction on SQLite.
+class Txn final : public wfp_txn {
+ public:
+  explicit Txn(Connection* c) : c_(c) {}
+  ~Txn() override {
+    if (!ended_) {
+      std::string ignored;
+      c_->CommitOrRollback(false, &ignored);
     }
+    c_->Detach(this);
   }
-  if (!commit || !ok) {
-    if (sqlite3_get_autocommit(c->handle()) == 0) {
-      sqlite3_stmt* s = c->Get(Stmt::kRollback);
-      if (s) {
-        sqlite3_step(s);
-        sqlite3_reset(s);
-      } else {
-        sqlite3_exec(c->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-      }
+
+  wfp_status Commit() override {
+    std::string error;
+    ended_ = true;
+    if (c_->CommitOrRollback(true, &error)) return WFP_OK;
+    const wfp_status st = MapSqliteError(sqlite3_extended_errcode(c_->handle()));
+    last_error = error;
+    fmt::print(stderr, "wfp store: {}\n", error);
+    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+  }
+  void Rollback() override {
+    if (ended_) return;
+    ended_ = true;
+    std::string ignored;
+    c_->CommitOrRollback(false, &ignored);
+  }
+
+  wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) override;
+  wfp_status ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
+                          int64_t to, wfp_session_visitor visitor, void* user_data) override;
+  wfp_status LatestSessionBefore(int64_t project_id, std::string_view workflow_name, int64_t before,
+                                 int32_t* out_found, int64_t* out_time) override;
+  wfp_status CreateSessions(const wfp_new_session* sessions, size_t count,
+                            int64_t* out_ids) override;
+  wfp_status CreateAttempts(const wfp_new_attempt* attempts, size_t count,
+                            int64_t* out_ids) override;
+  wfp_status MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& p) override;
+
+ private:
+  // Records an SQLite failure and maps it to a status.
+  wfp_status Fail(std::string_view what, int rc) {
+    const wfp_status st = MapSqliteError(rc);
+    last_error = fmt::format("{}: {} ({})", what, sqlite3_errmsg(c_->handle()), rc);
+    if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: {}\n", last_error);
+    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+  }
+
+  // A savepoint around a batch: rolled back (and released) unless Release() succeeded, so a
+  // conflict leaves the transaction usable with nothing of the batch written.
+  class Batch {
+   public:
+    explicit Batch(Connection* c) : c_(c) {}
+    int Open() {
+      sqlite3_stmt* s = c_->Get(Stmt::kSavepoint);
+      int rc = s ? StepDone(s) : SQLITE_ERROR;
+      open_ = rc == SQLITE_OK;
+      return rc;
     }
-  }
-  c->Leave();
-  return ok;
-}
+    int Release() {
+      sqlite3_stmt* s = c_->Get(Stmt::kRelease);
+      int rc = s ? StepDone(s) : SQLITE_ERROR;
+      if (rc == SQLITE_OK) open_ = false;
+      return rc;
+    }
+    ~Batch() {
+      if (!open_) return;
+      if (sqlite3_stmt* s = c_->Get(Stmt::kRollbackTo)) StepDone(s);
+      if (sqlite3_stmt* s = c_->Get(Stmt::kRelease)) StepDone(s);
+    }
 
-// The instants a fixture can hold: UTC years 0000 to 9999, the ones "yyyy-MM-ddTHH:mm:ssZ" writes.
-constexpr int64_t kFirstInstant = -62167219200;  // 0000-01-01T00:00:00Z
-constexpr int64_t kLastInstant = 253402300799;   // 9999-12-31T23:59:59Z
-
-std::string FormatUtc(int64_t epoch_seconds) {
-  // Four digits for the year, always (cctz's %Y writes 976 for 976): Seed reads what Dump writes.
-  const cctz::civil_second cs = cctz::civil_second(1970, 1, 1, 0, 0, 0) + epoch_seconds;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", cs.year(), cs.month(), cs.day(),
-                     cs.hour(), cs.minute(), cs.second());
-}
-
-std::optional<int64_t> ParseInstant(std::string_view t) {
-  // The shape first: cctz::parse alone also takes spaces, one-digit fields and a 60th second.
-  auto digits = [&](size_t from, size_t n) {
-    if (t.size() < from + n) return false;
-    for (size_t i = from; i < from + n; ++i)
-      if (t[i] < '0' || t[i] > '9') return false;
-    return true;
+   private:
+    Connection* c_;
+    bool open_ = false;
   };
-  if (!digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' || !digits(8, 2) ||
-      t[10] != 'T' || !digits(11, 2) || t[13] != ':' || !digits(14, 2) || t[16] != ':' ||
-      !digits(17, 2) || t[17] > '5')
-    return std::nullopt;
-  size_t i = 19;
-  if (i < t.size() && t[i] == '.') {
-    size_t start = ++i;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-      if (t[i] != '0') return std::nullopt;  // the store keeps whole seconds only
-      ++i;
-    }
-    if (i == start || i - start > 9) return std::nullopt;
-  }
-  std::string_view zone = t.substr(i);
-  if (!(zone == "Z" || (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') &&
-                        digits(i + 1, 2) && zone[3] == ':' && digits(i + 4, 2))))
-    return std::nullopt;
-  cctz::time_point<cctz::seconds> tp;
-  if (!cctz::parse("%Y-%m-%dT%H:%M:%E*S%Ez", std::string(t), cctz::utc_time_zone(), &tp))
-    return std::nullopt;
-  const int64_t seconds = tp.time_since_epoch().count();
-  // An offset can carry 0000-01-01 or 9999-12-31 past what FormatUtc can write back.
-  if (seconds < kFirstInstant || seconds > kLastInstant) return std::nullopt;
-  return seconds;
-}
 
-std::array<unsigned char, 32> HashApiKey(std::string_view key) {
-  std::array<unsigned char, 32> out{};
-  unsigned int size = 0;
-  EVP_Digest(key.data(), key.size(), out.data(), &size, EVP_sha256(), nullptr);
-  return out;
-}
+  Connection* c_;
+  bool ended_ = false;
+};
 
-}  // namespace store_internal
+// ---- Connection -------------------------------------------------------------------------------
 
-using store_internal::Stmt;
-
-// ---- StoreConnection --------------------------------------------------------------------------
-
-StoreConnection::Impl::~Impl() {
+Connection::~Connection() {
   // A transaction left open (a contract breach: it must be finished first) is rolled back here, so
   // an in-memory store's gate is not held forever; its call is not touched (it may be gone).
-  if (txn) {
-    std::string ignored;
-    store_internal::CommitOrRollback(this, false, &ignored);
-    delete txn;
-    txn = nullptr;
+  if (txn_) {
+    Txn* txn = txn_;
+    txn->call = nullptr;
+    delete txn;  // rolls back and detaches
   }
-  for (sqlite3_stmt*& s : stmts) {
+  for (sqlite3_stmt*& s : stmts_) {
     if (s) sqlite3_finalize(s);
     s = nullptr;
   }
 }
 
-sqlite3_stmt* StoreConnection::Impl::Get(Stmt which) {
-  sqlite3_stmt*& s = stmts[static_cast<size_t>(which)];
+sqlite3_stmt* Connection::Get(Stmt which) {
+  sqlite3_stmt*& s = stmts_[static_cast<size_t>(which)];
   if (!s) {
-    if (sqlite3_prepare_v3(handle(), store_internal::kSql[static_cast<size_t>(which)], -1,
+    if (sqlite3_prepare_v3(handle(), kSql[static_cast<size_t>(which)], -1,
                            SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
       fmt::print(stderr, "wfp store: cannot prepare a statement: {}\n", sqlite3_errmsg(handle()));
       s = nullptr;
@@ -354,154 +422,483 @@ sqlite3_stmt* StoreConnection::Impl::Get(Stmt which) {
   return s;
 }
 
-void StoreConnection::Impl::ApplyBusyTimeout() {
-  if (!gate) sqlite3_busy_timeout(handle(), static_cast<int>(busy_timeout.count()));
-}
-
-bool StoreConnection::Impl::Enter() { return !gate || gate->Acquire(busy_timeout); }
-
-void StoreConnection::Impl::Leave() {
-  if (gate) gate->Release();
-}
-
-StoreConnection::StoreConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-StoreConnection::~StoreConnection() = default;
-
-void StoreConnection::SetBusyTimeout(std::chrono::milliseconds timeout) {
-  impl_->busy_timeout = timeout;
-  impl_->ApplyBusyTimeout();
-}
-
-bool StoreConnection::ExecForTesting(const std::string& sql, std::string* error) {
-  if (!impl_->Enter()) {
-    *error = "busy";
+bool Connection::Begin(bool write, std::string* error) {
+  if (!Enter()) {
+    *error = "the store is busy (in-memory store held by another transaction)";
     return false;
   }
-  bool ok = store_internal::Exec(impl_->handle(), sql.c_str(), error);
-  impl_->Leave();
+  sqlite3_stmt* s = Get(write ? Stmt::kBeginImmediate : Stmt::kBeginDeferred);
+  int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+  if (s) sqlite3_reset(s);
+  if (rc != SQLITE_DONE) {
+    *error = fmt::format("{}: {}", write ? "BEGIN IMMEDIATE" : "BEGIN", sqlite3_errmsg(handle()));
+    Leave();
+    return false;
+  }
+  return true;
+}
+
+bool Connection::CommitOrRollback(bool commit, std::string* error) {
+  bool ok = true;
+  if (commit) {
+    sqlite3_stmt* s = Get(Stmt::kCommit);
+    int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+    if (s) sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+      *error = fmt::format("COMMIT: {}", sqlite3_errmsg(handle()));
+      ok = false;
+    }
+  }
+  if (!commit || !ok) {
+    if (sqlite3_get_autocommit(handle()) == 0) {
+      if (sqlite3_stmt* s = Get(Stmt::kRollback)) {
+        sqlite3_step(s);
+        sqlite3_reset(s);
+      } else {
+        sqlite3_exec(handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+    }
+  }
+  Leave();
   return ok;
 }
 
-std::optional<std::vector<std::vector<std::string>>> StoreConnection::QueryForTesting(
+wfp_status Connection::BeginTransaction(bool read_only, wfp_txn** out) {
+  if (txn_) return WFP_ERR_STATE;
+  // A write transaction takes the write lock at once (the schedule lock on SQLite); a read-only
+  // one reads a WAL snapshot and never waits for writers.
+  std::string error;
+  if (!Begin(!read_only, &error)) {
+    if (error.rfind("the store is busy", 0) == 0) return WFP_ERR_BUSY;
+    const wfp_status st = MapSqliteError(sqlite3_extended_errcode(handle()));
+    if (st == WFP_ERR_INTERNAL || st == WFP_OK) fmt::print(stderr, "wfp store: {}\n", error);
+    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+  }
+  auto txn = std::make_unique<Txn>(this);
+  txn_ = txn.get();
+  *out = txn.release();
+  return WFP_OK;
+}
+
+bool Connection::ExecForTesting(const std::string& sql, std::string* error) {
+  if (!Enter()) {
+    *error = "busy";
+    return false;
+  }
+  bool ok = Exec(handle(), sql.c_str(), error);
+  Leave();
+  return ok;
+}
+
+std::optional<std::vector<std::vector<std::string>>> Connection::QueryForTesting(
     const std::string& sql, std::string* error) {
-  if (!impl_->Enter()) {
+  if (!Enter()) {
     *error = "busy";
     return std::nullopt;
   }
   std::vector<std::vector<std::string>> rows;
   sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v2(impl_->handle(), sql.c_str(), -1, &s, nullptr);
+  int rc = sqlite3_prepare_v2(handle(), sql.c_str(), -1, &s, nullptr);
   while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     std::vector<std::string>& row = rows.emplace_back();
     for (int i = 0; i < sqlite3_column_count(s); ++i)
-      row.push_back(sqlite3_column_type(s, i) == SQLITE_NULL ? "NULL"
-                                                             : store_internal::ColumnText(s, i));
+      row.emplace_back(sqlite3_column_type(s, i) == SQLITE_NULL ? "NULL" : ColumnText(s, i));
     rc = SQLITE_OK;
   }
-  if (rc != SQLITE_DONE) *error = sqlite3_errmsg(impl_->handle());
+  if (rc != SQLITE_DONE) *error = sqlite3_errmsg(handle());
   sqlite3_finalize(s);
-  impl_->Leave();
+  Leave();
   if (rc != SQLITE_DONE) return std::nullopt;
   return rows;
 }
 
-// ---- Store ------------------------------------------------------------------------------------
-
-std::unique_ptr<StoreConnection> Store::Impl::NewConnection(std::string* error) {
-  auto c = std::make_unique<StoreConnection::Impl>();
-  if (memory) {
-    c->db = shared_db;
-    c->gate = gate;
-  } else {
-    c->db = store_internal::OpenHandle(path, false, error);
-    if (!c->db) return nullptr;
-  }
-  c->busy_timeout = std::chrono::milliseconds(busy_timeout_ms.load());
-  c->ApplyBusyTimeout();
-  return std::make_unique<StoreConnection>(std::move(c));
-}
-
-Store::Impl::Lease::Lease(Impl* store, std::string* error) : store_(store) {
-  {
-    std::lock_guard lock(store->pool_mu);
-    if (!store->idle.empty()) {
-      connection_ = std::move(store->idle.back());
-      store->idle.pop_back();
-    }
-  }
-  if (!connection_) connection_ = store->NewConnection(error);
-}
-
-Store::Impl::Lease::~Lease() {
-  if (!connection_) return;
-  std::lock_guard lock(store_->pool_mu);
-  store_->idle.push_back(std::move(connection_));
-}
-
-Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-Store::~Store() = default;
-
-std::unique_ptr<Store> Store::Open(const std::string& path, std::string* error) {
-  return Open(path, StoreOptions{}, error);
-}
-
-std::unique_ptr<Store> Store::Open(const std::string& path, const StoreOptions& options,
-                                   std::string* error) {
-  if (path.empty()) {
-    *error = "the store path is empty";
-    return nullptr;
-  }
-  auto impl = std::make_unique<Impl>();
-  impl->path = path;
-  impl->memory = path == ":memory:";
-  impl->busy_timeout_ms = options.busy_timeout.count();
-  if (impl->memory) {
-    impl->shared_db = store_internal::OpenHandle(path, true, error);
-    if (!impl->shared_db) return nullptr;
-    impl->gate = std::make_shared<store_internal::Gate>();
-  }
-  std::unique_ptr<StoreConnection> first = impl->NewConnection(error);
-  if (!first) return nullptr;
-  std::string e;
-  if (!store_internal::Migrate(first->impl(), &e)) {
-    *error = fmt::format("store {}: {}", path, e);
-    return nullptr;
-  }
-  impl->idle.push_back(std::move(first));
-  return std::unique_ptr<Store>(new Store(std::move(impl)));
-}
-
-std::unique_ptr<StoreConnection> Store::Connect(std::string* error) {
-  return impl_->NewConnection(error);
-}
-
-void Store::SetBusyTimeout(std::chrono::milliseconds timeout) {
-  impl_->busy_timeout_ms = timeout.count();
-  std::lock_guard lock(impl_->pool_mu);
-  for (auto& c : impl_->idle) c->SetBusyTimeout(timeout);
-}
-
-std::optional<int64_t> Store::SiteForApiKey(std::string_view key) {
-  if (key.empty()) return std::nullopt;
-  const std::array<unsigned char, 32> hash = store_internal::HashApiKey(key);
-  std::string error;
-  Impl::Lease lease(impl_.get(), &error);
-  StoreConnection::Impl* c = lease.get();
-  if (!c || !c->Enter()) return std::nullopt;
+std::optional<int64_t> Connection::SiteForKeyHash(const std::array<unsigned char, 32>& hash) {
+  if (!Enter()) return std::nullopt;
   std::optional<int64_t> site;
   // The lookup is by the key's SHA-256, so its timing tells nothing usable about the key; the
   // stored hash is then compared in constant time all the same.
-  if (sqlite3_stmt* s = c->Get(Stmt::kSiteForKey)) {
+  if (sqlite3_stmt* s = Get(Stmt::kSiteForKey)) {
     sqlite3_bind_blob(s, 1, hash.data(), static_cast<int>(hash.size()), SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32 &&
         CRYPTO_memcmp(sqlite3_column_blob(s, 0), hash.data(), hash.size()) == 0)
       site = sqlite3_column_int64(s, 1);
     sqlite3_reset(s);
   }
-  c->Leave();
+  Leave();
   return site;
 }
 
-}  // namespace wfp::host
+// ---- the ABI transaction ----------------------------------------------------------------------
+
+wfp_status Txn::LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) {
+  sqlite3_stmt* s = c_->Get(Stmt::kLoadSchedule);
+  if (!s) return Fail("load_schedule", SQLITE_ERROR);
+  sqlite3_bind_int64(s, 1, schedule_id);
+  sqlite3_bind_int64(s, 2, site_id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(s);
+    return WFP_ERR_NOT_FOUND;
+  }
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s);
+    return Fail("load_schedule", rc);
+  }
+  auto keep = [&](int col) -> wfp_str {
+    if (sqlite3_column_type(s, col) == SQLITE_NULL) return wfp_str{nullptr, 0};
+    return Keep(ColumnText(s, col));
+  };
+  out->schedule_id = sqlite3_column_int64(s, 0);
+  out->site_id = sqlite3_column_int64(s, 1);
+  out->project_id = sqlite3_column_int64(s, 2);
+  out->project_name = keep(3);
+  out->workflow_definition_id = sqlite3_column_int64(s, 4);
+  out->workflow_name = keep(5);
+  out->timezone = keep(6);
+  out->schedule_json = keep(7);
+  out->pool_id = keep(8);
+  out->next_schedule_time = sqlite3_column_int64(s, 9);
+  out->next_run_time = sqlite3_column_int64(s, 10);
+  out->has_last_session_time = sqlite3_column_type(s, 11) != SQLITE_NULL;
+  out->last_session_time = out->has_last_session_time ? sqlite3_column_int64(s, 11) : 0;
+  out->has_disabled_at = sqlite3_column_type(s, 12) != SQLITE_NULL;
+  out->disabled_at = out->has_disabled_at ? sqlite3_column_int64(s, 12) : 0;
+  sqlite3_reset(s);
+  return WFP_OK;
+}
+
+wfp_status Txn::ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
+                             int64_t to, wfp_session_visitor visitor, void* user_data) {
+  sqlite3_stmt* s = c_->Get(Stmt::kListSessions);
+  if (!s) return Fail("list_sessions", SQLITE_ERROR);
+  sqlite3_bind_int64(s, 1, project_id);
+  sqlite3_bind_text64(s, 2, workflow_name.data(), workflow_name.size(), SQLITE_TRANSIENT,
+                      SQLITE_UTF8);
+  sqlite3_bind_int64(s, 3, from);
+  sqlite3_bind_int64(s, 4, to);
+  SessionGrouper grouper(visitor, user_data);
+  int rc;
+  bool stopped = false;
+  auto opt_text = [&](int col) -> std::optional<std::string_view> {
+    if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+    return ColumnText(s, col);
+  };
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const bool has_attempt = sqlite3_column_type(s, 3) != SQLITE_NULL;  // LEFT JOIN
+    if (!grouper.Row(sqlite3_column_int64(s, 0), opt_text(1), sqlite3_column_int64(s, 2),
+                     has_attempt, opt_text(4), sqlite3_column_int(s, 5))) {
+      stopped = true;
+      break;
+    }
+  }
+  if (!stopped && rc != SQLITE_DONE) {
+    const wfp_status st = Fail("list_sessions", rc);
+    sqlite3_reset(s);
+    return st;
+  }
+  sqlite3_reset(s);
+  grouper.Finish();
+  return WFP_OK;
+}
+
+wfp_status Txn::LatestSessionBefore(int64_t project_id, std::string_view workflow_name,
+                                    int64_t before, int32_t* out_found, int64_t* out_time) {
+  sqlite3_stmt* s = c_->Get(Stmt::kLatestSessionBefore);
+  if (!s) return Fail("latest_session_before", SQLITE_ERROR);
+  sqlite3_bind_int64(s, 1, project_id);
+  sqlite3_bind_text64(s, 2, workflow_name.data(), workflow_name.size(), SQLITE_TRANSIENT,
+                      SQLITE_UTF8);
+  sqlite3_bind_int64(s, 3, before);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out_found = 1;
+    *out_time = sqlite3_column_int64(s, 0);
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail("latest_session_before", rc);
+  return WFP_OK;
+}
+
+wfp_status Txn::CreateSessions(const wfp_new_session* sessions, size_t count, int64_t* out_ids) {
+  Batch batch(c_);
+  if (int rc = batch.Open(); rc != SQLITE_OK) return Fail("create_sessions", rc);
+  sqlite3_stmt* s = c_->Get(Stmt::kInsertSession);
+  if (!s) return Fail("create_sessions", SQLITE_ERROR);
+  for (size_t i = 0; i < count; ++i) {
+    const wfp_new_session& n = sessions[i];
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, n.project_id);
+    BindText(s, 2, n.workflow_name);
+    sqlite3_bind_int64(s, 3, n.session_time);
+    BindText(s, 4, n.uuid);
+    if (int rc = StepDone(s); rc != SQLITE_OK)
+      return Fail(fmt::format("create_sessions[{}]", i), rc);
+    out_ids[i] = sqlite3_last_insert_rowid(c_->handle());
+  }
+  if (int rc = batch.Release(); rc != SQLITE_OK) return Fail("create_sessions", rc);
+  return WFP_OK;
+}
+
+wfp_status Txn::CreateAttempts(const wfp_new_attempt* attempts, size_t count, int64_t* out_ids) {
+  Batch batch(c_);
+  if (int rc = batch.Open(); rc != SQLITE_OK) return Fail("create_attempts", rc);
+  sqlite3_stmt* s = c_->Get(Stmt::kInsertAttempt);
+  if (!s) return Fail("create_attempts", SQLITE_ERROR);
+  for (size_t i = 0; i < count; ++i) {
+    const wfp_new_attempt& a = attempts[i];
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, a.session_id);
+    BindText(s, 2, a.name);
+    sqlite3_bind_int(s, 3, a.index);
+    sqlite3_bind_int(s, 4, a.state == WFP_ATTEMPT_BLOCKED ? kStateBlocked : kStateQueued);
+    BindText(s, 5, a.params_json);
+    sqlite3_bind_int64(s, 6, a.created_at);
+    BindText(s, 7, a.pool_id);
+    if (a.depends_on_session_id != 0)
+      sqlite3_bind_int64(s, 8, a.depends_on_session_id);
+    else
+      sqlite3_bind_null(s, 8);
+    if (int rc = StepDone(s); rc != SQLITE_OK)
+      return Fail(fmt::format("create_attempts[{}]", i), rc);
+    out_ids[i] = sqlite3_last_insert_rowid(c_->handle());
+  }
+  if (int rc = batch.Release(); rc != SQLITE_OK) return Fail("create_attempts", rc);
+  return WFP_OK;
+}
+
+wfp_status Txn::MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& pointer) {
+  sqlite3_stmt* s = c_->Get(Stmt::kSelectPointer);
+  if (!s) return Fail("move_schedule_pointer", SQLITE_ERROR);
+  sqlite3_bind_int64(s, 1, schedule_id);
+  int rc = sqlite3_step(s);
+  const int64_t current = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE) return WFP_ERR_NOT_FOUND;
+  if (rc != SQLITE_ROW) return Fail("move_schedule_pointer", rc);
+  if (pointer.next_schedule_time < current) {
+    last_error = fmt::format("move_schedule_pointer: {} is before the current {}",
+                             pointer.next_schedule_time, current);
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  s = c_->Get(Stmt::kUpdatePointer);
+  if (!s) return Fail("move_schedule_pointer", SQLITE_ERROR);
+  sqlite3_bind_int64(s, 1, schedule_id);
+  sqlite3_bind_int64(s, 2, pointer.next_schedule_time);
+  sqlite3_bind_int64(s, 3, pointer.next_run_time);
+  if (pointer.has_last_session_time)
+    sqlite3_bind_int64(s, 4, pointer.last_session_time);
+  else
+    sqlite3_bind_null(s, 4);
+  if (rc = StepDone(s); rc != SQLITE_OK) return Fail("move_schedule_pointer", rc);
+  return WFP_OK;
+}
+
+// ---- the SQL session of Seed and Dump ---------------------------------------------------------
+
+class Row final : public SqlRow {
+ public:
+  explicit Row(sqlite3_stmt* s) : s_(s) {}
+  bool IsNull(int c) const override { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  int64_t Int(int c) const override { return sqlite3_column_int64(s_, c); }
+  std::string_view Text(int c) const override { return ColumnText(s_, c); }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+// Statements prepared once per SQL text for the session's life.
+class Session final : public SqlSession {
+ public:
+  explicit Session(sqlite3* db) : db_(db) {}
+  ~Session() override {
+    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  }
+  Outcome Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row,
+              std::string* error) override {
+    auto it = cache_.find(std::string_view(sql));
+    if (it == cache_.end()) it = cache_.emplace(sql, nullptr).first;
+    sqlite3_stmt*& s = it->second;
+    if (!s && sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
+      *error = sqlite3_errmsg(db_);
+      return Outcome::kError;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    int i = 1;
+    for (const SqlValue& v : params) {
+      switch (v.kind) {
+        case SqlValue::Kind::kNull:
+          sqlite3_bind_null(s, i);
+          break;
+        case SqlValue::Kind::kInt:
+          sqlite3_bind_int64(s, i, v.i);
+          break;
+        case SqlValue::Kind::kText:
+          sqlite3_bind_text64(s, i, v.s.data(), v.s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+          break;
+        case SqlValue::Kind::kBytes:
+          sqlite3_bind_blob64(s, i, v.s.data(), v.s.size(), SQLITE_TRANSIENT);
+          break;
+      }
+      ++i;
+    }
+    int rc;
+    const Row r(s);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      if (row && !row(r)) {
+        sqlite3_reset(s);
+        return Outcome::kError;
+      }
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE) return Outcome::kOk;
+    *error = sqlite3_errmsg(db_);
+    return (rc & 0xff) == SQLITE_CONSTRAINT ? Outcome::kConstraint : Outcome::kError;
+  }
+
+ private:
+  sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;  // keyed by the SQL text
+};
+
+// ---- the store --------------------------------------------------------------------------------
+
+bool Migrate(Connection* c, std::string* error) {
+  if (!c->Begin(true, error)) return false;
+  int version = -1;
+  {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(c->handle(), "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+  }
+  bool ok = true;
+  if (version < 0) {
+    *error = fmt::format("cannot read the schema version: {}", sqlite3_errmsg(c->handle()));
+    ok = false;
+  } else if (version > kStoreSchemaVersion) {
+    *error = fmt::format("the store has schema version {}, newer than this host's ({})", version,
+                         kStoreSchemaVersion);
+    ok = false;
+  } else if (version == 0) {
+    ok = Exec(c->handle(), kSchemaV1, error) &&
+         Exec(c->handle(), fmt::format("PRAGMA user_version = {}", kStoreSchemaVersion).c_str(),
+              error);
+    if (!ok) *error = "creating the schema: " + *error;
+  }
+  std::string ignored;
+  if (!c->CommitOrRollback(ok, ok ? error : &ignored)) return false;
+  return ok;
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, bool memory, std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)), memory_(memory), busy_timeout_ms_(busy_timeout.count()) {}
+
+  bool Init(std::string* error) {
+    if (memory_) {
+      shared_db_ = OpenHandle(path_, true, error);
+      if (!shared_db_) return false;
+      gate_ = std::make_shared<Gate>();
+    }
+    std::unique_ptr<Connection> first = NewConnection(error);
+    if (!first) return false;
+    std::string e;
+    if (!Migrate(first.get(), &e)) {
+      *error = fmt::format("store {}: {}", path_, e);
+      return false;
+    }
+    idle_.push_back(std::move(first));
+    return true;
+  }
+
+  Kind kind() const override { return Kind::kSqlite; }
+
+  std::unique_ptr<StoreConnection> Connect(std::string* error) override {
+    return NewConnection(error);
+  }
+
+  void SetBusyTimeout(std::chrono::milliseconds timeout) override {
+    busy_timeout_ms_ = timeout.count();
+    std::lock_guard lock(pool_mu_);
+    for (auto& c : idle_) c->SetBusyTimeout(timeout);
+  }
+
+  std::optional<int64_t> SiteForApiKey(std::string_view key) override {
+    if (key.empty()) return std::nullopt;
+    std::string error;
+    std::unique_ptr<Connection> c = Lease(&error);
+    if (!c) return std::nullopt;
+    std::optional<int64_t> site = c->SiteForKeyHash(HashApiKey(key));
+    Return(std::move(c));
+    return site;
+  }
+
+ protected:
+  bool RunInTransaction(bool write, const SessionBody& body, std::string* error) override {
+    std::unique_ptr<Connection> c = Lease(error);
+    if (!c) return false;
+    bool ok = c->Begin(write, error);
+    if (ok) {
+      bool done;
+      {
+        Session session(c->handle());
+        done = body(session, error);
+      }
+      std::string ignored;
+      ok = c->CommitOrRollback(write && done, done ? error : &ignored) && done;
+    }
+    Return(std::move(c));
+    return ok;
+  }
+
+ private:
+  std::unique_ptr<Connection> NewConnection(std::string* error) {
+    std::shared_ptr<Db> db = shared_db_;
+    if (!memory_) {
+      db = OpenHandle(path_, false, error);
+      if (!db) return nullptr;
+    }
+    return std::make_unique<Connection>(std::move(db), gate_,
+                                        std::chrono::milliseconds(busy_timeout_ms_.load()));
+  }
+  // A pooled connection for one Store call.
+  std::unique_ptr<Connection> Lease(std::string* error) {
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!idle_.empty()) {
+        std::unique_ptr<Connection> c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+    }
+    return NewConnection(error);
+  }
+  void Return(std::unique_ptr<Connection> c) {
+    std::lock_guard lock(pool_mu_);
+    idle_.push_back(std::move(c));
+  }
+
+  std::string path_;
+  bool memory_;
+  // For an in-memory store: the one handle and its gate, shared by every connection.
+  std::shared_ptr<Db> shared_db_;
+  std::shared_ptr<Gate> gate_;
+  std::atomic<int64_t> busy_timeout_ms_;
+  // Connections for Seed, Dump and SiteForApiKey, reused.
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> OpenSqlite(const std::string& path, const StoreOptions& options,
+                                  std::string* error) {
+  auto store = std::make_unique<SqliteStore>(path, path == ":memory:", options.busy_timeout);
+  if (!store->Init(error)) return nullptr;
+  return store;
+}
+
+}  // namespace wfp::host::store_internal

@@ -1,12 +1,20 @@
-// The SQLite store of wfp-host: the schema (created and migrated at open, versioned by
-// PRAGMA user_version), the ABI's domain-level store table (`StoreApi()`), API-key lookup, and the
-// fixture format's seed and dump (see /work/shared/spec/stub-host.md).
+// The store of wfp-host: the ABI's domain-level store table (`StoreApi()`), API-key lookup, and the
+// fixture format's seed and dump (see /work/shared/spec/stub-host.md), over one of two backends:
 //
-// A file store runs in WAL mode with one SQLite connection per `StoreConnection`; writes take
-// BEGIN IMMEDIATE (the schedule lock on SQLite) and wait up to the busy timeout for it, then fail
-// with WFP_ERR_BUSY. A ":memory:" store is one SQLite connection shared by every StoreConnection of
-// that Store, serialised by a gate held for each transaction (and for each Seed, Dump and key
-// lookup): waiting for the gate longer than the busy timeout is WFP_ERR_BUSY too.
+// - SQLite (a file path, or ":memory:"): one host per store. A file store runs in WAL mode with one
+//   SQLite connection per `StoreConnection`; writes take BEGIN IMMEDIATE (the schedule lock on
+//   SQLite, a lock on the whole store) and wait up to the busy timeout for it, then fail with
+//   WFP_ERR_BUSY. A ":memory:" store is one SQLite connection shared by every StoreConnection of
+//   that Store, serialised by a gate held for each transaction (and each Seed, Dump and key
+//   lookup).
+// - PostgreSQL (a libpq URL, "postgresql://..." or "postgres://..."): several hosts on one
+//   database. One libpq connection per `StoreConnection`; the schedule lock is the schedule's row
+//   (`SELECT ... FOR UPDATE`), so backfills of different schedules do not wait for each other; lock
+//   waits longer than the busy timeout fail with WFP_ERR_BUSY. Tables live in the first schema of
+//   the connection's search_path.
+//
+// Both keep the same invariants as unique constraints, create and migrate their schema when opened
+// (refusing a store written by a newer host), and give the same dumps for the same history.
 //
 // Thread-safety: `Store` is thread-safe. A `StoreConnection` is used by one thread at a time, and a
 // transaction begun on it (through `StoreApi()->begin`) belongs to the thread that began it.
@@ -22,66 +30,77 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+struct wfp_txn;
+
 namespace wfp::host {
 
-// The schema version this build creates and reads (PRAGMA user_version).
+// The schema version this build creates and reads (SQLite: PRAGMA user_version; PostgreSQL: the
+// wfp_schema table).
 inline constexpr int kStoreSchemaVersion = 1;
 
 struct StoreOptions {
-  // How long a write waits for the store's lock before WFP_ERR_BUSY (SQLite busy_timeout, or the
-  // in-memory gate).
+  // How long a write waits for the store's lock before WFP_ERR_BUSY (SQLite busy_timeout or the
+  // in-memory gate; PostgreSQL lock_timeout).
   std::chrono::milliseconds busy_timeout{5000};
 };
 
-// One SQLite connection (with its cached prepared statements); used by one thread at a time.
-// Created by Store::Connect; put it in `wfp_call::store` to let a handler begin transactions on it.
+namespace store_internal {
+class SqlSession;
+}
+
+// One connection to the store; used by one thread at a time. Created by Store::Connect; put it in
+// `wfp_call::store` to let a handler begin transactions on it.
 class StoreConnection {
  public:
-  ~StoreConnection();
+  virtual ~StoreConnection() = default;
   StoreConnection(const StoreConnection&) = delete;
   StoreConnection& operator=(const StoreConnection&) = delete;
 
   // The lock wait of this connection from now on (tests use a short one to provoke WFP_ERR_BUSY).
-  void SetBusyTimeout(std::chrono::milliseconds timeout);
+  virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;
 
-  // Test hooks: run SQL on this connection outside any transaction of the ABI. Exec runs every
-  // statement of `sql`; Query runs one and returns its rows, each column as text ("NULL" for NULL).
-  // False / nullopt with *error on failure.
-  bool ExecForTesting(const std::string& sql, std::string* error);
-  std::optional<std::vector<std::vector<std::string>>> QueryForTesting(const std::string& sql,
-                                                                       std::string* error);
+  // Test hooks: run SQL (in the backend's dialect) on this connection outside any transaction of
+  // the ABI. Exec runs every statement of `sql`; Query runs one and returns its rows, each column
+  // as text ("NULL" for NULL). False / nullopt with *error on failure.
+  virtual bool ExecForTesting(const std::string& sql, std::string* error) = 0;
+  virtual std::optional<std::vector<std::vector<std::string>>> QueryForTesting(
+      const std::string& sql, std::string* error) = 0;
 
-  // Internal: made by Store::Connect.
-  struct Impl;
-  explicit StoreConnection(std::unique_ptr<Impl> impl);
-  Impl* impl() { return impl_.get(); }
+  // Internal, for StoreApi(): begins a transaction (write: takes the write side; read: a snapshot
+  // that refuses writes). WFP_ERR_STATE when one is open on this connection already.
+  virtual wfp_status BeginTransaction(bool read_only, wfp_txn** out) = 0;
 
- private:
-  std::unique_ptr<Impl> impl_;
+ protected:
+  StoreConnection() = default;
 };
 
 class Store {
  public:
-  // Opens (creating if needed, schema created/migrated via PRAGMA user_version) the store at
-  // `path`.
-  // ":memory:" gives a fresh in-memory store shared by all connections of this Store.
-  // nullptr + *error on failure.
-  static std::unique_ptr<Store> Open(const std::string& path, std::string* error);
-  static std::unique_ptr<Store> Open(const std::string& path, const StoreOptions& options,
+  // The backend a location names: a libpq URL ("postgresql://" or "postgres://") is PostgreSQL,
+  // anything else an SQLite file path (":memory:" a fresh in-memory store).
+  enum class Kind { kSqlite, kPostgres };
+  static Kind KindOf(std::string_view location);
+
+  // Opens (creating if needed; schema created or migrated) the store at `location`.
+  // nullptr + *error on failure (an error never shows a password of the URL).
+  static std::unique_ptr<Store> Open(const std::string& location, std::string* error);
+  static std::unique_ptr<Store> Open(const std::string& location, const StoreOptions& options,
                                      std::string* error);
-  ~Store();
+  virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // A new connection (WAL, busy_timeout, foreign keys, prepared statements cached on it).
-  // nullptr + *error on failure.
-  std::unique_ptr<StoreConnection> Connect(std::string* error);
+  virtual Kind kind() const = 0;
+
+  // A new connection. nullptr + *error on failure.
+  virtual std::unique_ptr<StoreConnection> Connect(std::string* error) = 0;
 
   // Validates the whole fixture, then writes all of it in one transaction. False + *error naming
   // the JSON path (e.g. "$.sessions[2].attempts[0].name: duplicate attempt name 'x' in session
@@ -91,25 +110,30 @@ class Store {
   bool Seed(const boost::json::value& fixture, std::string* error);
 
   // The whole store as a fixture, normalised (every field filled, times UTC with Z, objects in id
-  // order, "apiKeys": [] and "apiKeyCount": N). A null value + *error on failure.
+  // order, "apiKeys": [] and "apiKeyCount": N), read from one consistent snapshot. A null value +
+  // *error on failure.
   boost::json::value Dump(std::string* error);
 
   // The site id whose API key this is; std::nullopt when none (or when the store fails). Keys are
   // stored as SHA-256 hashes only; the stored hash is compared in constant time.
-  std::optional<int64_t> SiteForApiKey(std::string_view key);
+  virtual std::optional<int64_t> SiteForApiKey(std::string_view key) = 0;
 
   // The busy timeout of connections made from now on (those of Seed, Dump, SiteForApiKey included).
-  void SetBusyTimeout(std::chrono::milliseconds timeout);
+  virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;
 
-  struct Impl;
-
- private:
-  explicit Store(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  Store() = default;
+  // Runs `body` in one transaction on a connection of the store's own: `write` takes the write
+  // lock (a Seed reads the highest ids, then writes), otherwise a consistent read snapshot. A write
+  // commits when `body` returns true; anything else rolls back. False + *error when the
+  // transaction could not begin or commit, or when `body` failed (its *error).
+  using SessionBody = std::function<bool(store_internal::SqlSession&, std::string*)>;
+  virtual bool RunInTransaction(bool write, const SessionBody& body, std::string* error) = 0;
 };
 
-// The ABI store table. Its functions reach the connection through wfp_call::store; `begin` records
-// the transaction in wfp_call::open_txn and commit/rollback clear it.
+// The ABI store table, for every backend. Its functions reach the connection through
+// wfp_call::store; `begin` records the transaction in wfp_call::open_txn and commit/rollback clear
+// it. Arguments are checked here, once, before the backend sees them.
 const wfp_store_api* StoreApi();
 
 // Test hook for fault injection: when set, the k-th write operation (create_sessions,

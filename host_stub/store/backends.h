@@ -1,0 +1,20 @@
+// The backends' entry points, for Store::Open (not for consumers).
+#ifndef WFP_HOST_STUB_STORE_BACKENDS_H_
+#define WFP_HOST_STUB_STORE_BACKENDS_H_
+
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace wfp::host::store_internal {
+
+std::unique_ptr<Store> OpenSqlite(const std::string& path, const StoreOptions& options,
+                                  std::string* error);
+// Defined in pg_store.cc, or, in a build without libpq, as a refusal that says so.
+std::unique_ptr<Store> OpenPostgres(const std::string& url, const StoreOptions& options,
+                                    std::string* error);
+
+}  // namespace wfp::host::store_internal
+
+#endif  // WFP_HOST_STUB_STORE_BACKENDS_H_
