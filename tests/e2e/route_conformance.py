@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Every line of ../shared/conformance/route-cases.jsonl through `wfp-host call` on a file store:
+"""Every line of ../shared/conformance/route-cases.jsonl through `wfp-host call` on a fresh store (a file,
+or a PostgreSQL schema with WFP_TEST_STORE=postgresql: see wfp.new_store):
 seed, dump, call, dump, then compare the response, the store after, and the store against the response."""
 import json
 import os
@@ -17,7 +18,7 @@ def run_case(host, case):
     errors = []
     fail = errors.append
     with tempfile.TemporaryDirectory() as d:
-        db = os.path.join(d, "store.db")
+        db = wfp.new_store(os.path.join(d, "store.db"))
         host.seed(db, case["fixture"])
         before = host.dump(db)
         req = case["request"]

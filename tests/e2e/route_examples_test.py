@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The 24 worked examples of ../shared/spec/route-examples.md, and one test per rule of
-../shared/spec/backfill-route.md, end to end through `wfp-host call` on a file store. After every
-request the store is dumped: a real 200 must leave exactly what the response lists, anything else
+../shared/spec/backfill-route.md, end to end through `wfp-host call` on a fresh store (a file, or a
+PostgreSQL schema with WFP_TEST_STORE=postgresql: wfp.new_store). After every request the store is dumped: a real 200 must leave exactly what the response lists, anything else
 must leave it unchanged."""
 import argparse
 import copy
@@ -39,11 +39,11 @@ def session(sid, day, attempts):
 
 
 class Store:
-    """A fresh file store seeded with BASE plus `sessions`."""
+    """A fresh store (a file, or a PostgreSQL schema: wfp.new_store) seeded with BASE plus `sessions`."""
 
     def __init__(self, sessions=(), change=None):
         self.dir = tempfile.TemporaryDirectory()
-        self.db = os.path.join(self.dir.name, "wfp.db")
+        self.db = wfp.new_store(os.path.join(self.dir.name, "wfp.db"))
         fixture = copy.deepcopy(BASE)
         fixture["sessions"] = list(sessions)
         if change:

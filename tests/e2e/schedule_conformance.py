@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every line of ../shared/conformance/schedule-cases.jsonl as a dry-run backfill through `wfp-host call`
-over an empty :memory: store: session times, params (last_executed_session_time included), count errors."""
+over an empty :memory: store (a fresh PostgreSQL schema with WFP_TEST_STORE=postgresql): session times, params (last_executed_session_time included), count errors."""
 import json
 import os
 import sys
@@ -24,7 +24,7 @@ def run_case(host, case):
     body = {"fromTime": case["fromTime"], "attemptName": "x", "dryRun": True}
     if case.get("count") is not None:
         body["count"] = case["count"]
-    resp = host.call(":memory:", "POST", "/api/schedules/5/backfill", body, fixture=fixture_for(case),
+    resp = host.call(wfp.new_store(":memory:"), "POST", "/api/schedules/5/backfill", body, fixture=fixture_for(case),
                      now="2030-01-01T00:00:00Z", api_key="k1", headers=["Content-Type: application/json"])
     exp = case["expect"]
     if resp["status"] != exp["status"]:

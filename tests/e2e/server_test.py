@@ -27,7 +27,7 @@ AUTH = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
 class Server:
     def __init__(self, threads=4):
         self.dir = tempfile.TemporaryDirectory()
-        self.db = os.path.join(self.dir.name, "wfp.db")
+        self.db = wfp.new_store(os.path.join(self.dir.name, "wfp.db"))
         fixture = os.path.join(self.dir.name, "fixture.json")
         with open(fixture, "w") as f:
             json.dump(BASE, f)

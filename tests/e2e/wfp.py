@@ -1,13 +1,127 @@
 """Drives wfp-host as a subprocess, exactly as outside scripts do (../shared/spec/stub-host.md)."""
 import argparse
+import atexit
 import concurrent.futures
+import itertools
 import json
 import os
 import re
+import secrets
 import subprocess
+import sys
 import tempfile
+import threading
+import time
 
 UUID_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+# Which store the suites run on. Default SQLite: each fresh store is a file in a temporary folder (or
+# ":memory:"). WFP_TEST_STORE=postgresql with WFP_TEST_POSTGRES_URL (the throwaway cluster's libpq URL, see
+# scripts/pg-cluster.sh and cmake/postgres_tests.cmake): each fresh store is a new, empty schema of that
+# cluster, and --db is the URL with `options=-csearch_path=<schema>`, so that wfp-host creates its tables
+# there. The schemas are dropped when the process exits (WFP_TEST_KEEP_SCHEMAS=1 keeps them to look at).
+STORE = os.environ.get("WFP_TEST_STORE", "sqlite") or "sqlite"
+POSTGRES_URL = os.environ.get("WFP_TEST_POSTGRES_URL", "")
+PSQL = os.environ.get("WFP_PSQL") or "psql"
+_schema_lock = threading.Lock()
+_schema_counter = itertools.count(1)
+_schema_token = secrets.token_hex(3)  # with the pid: unique even beside schemas a killed run left behind
+_schemas = []
+
+
+def on_postgres():
+    if STORE == "sqlite":
+        return False
+    if STORE != "postgresql":
+        raise RuntimeError(f"WFP_TEST_STORE={STORE!r}: expected sqlite or postgresql")
+    if not POSTGRES_URL:
+        raise RuntimeError("WFP_TEST_STORE=postgresql needs WFP_TEST_POSTGRES_URL (a libpq URL)")
+    return True
+
+
+def psql(sql, url=None, stdin=None):
+    """Runs SQL through psql on the cluster (stops at the first error); returns its unaligned output."""
+    args = [PSQL, url or POSTGRES_URL, "-qAtX", "-v", "ON_ERROR_STOP=1"]
+    if sql is not None:
+        args += ["-c", sql]
+    p = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise RuntimeError(f"psql exited {p.returncode}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def schema_url(schema):
+    """The --db of the store in `schema`: the cluster's URL with search_path set to it (a libpq option)."""
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def new_schema():
+    """Creates a new, empty schema on the cluster and returns its name."""
+    with _schema_lock:
+        schema = f"s_{os.getpid()}_{_schema_token}_{next(_schema_counter)}"
+        if not _schemas:
+            atexit.register(_drop_schemas)
+        _schemas.append(schema)
+    psql(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+def new_store(path):
+    """The --db argument of a fresh, empty store. On SQLite (the default) that is `path` itself: a file
+    that does not exist yet, or ":memory:". With WFP_TEST_STORE=postgresql, a new schema (see above)."""
+    if not on_postgres():
+        return path
+    return schema_url(new_schema())
+
+
+def _schema_of(db):
+    return db.rsplit("search_path%3D", 1)[-1]
+
+
+def wait_store_idle(db, timeout=60.0):
+    """PostgreSQL: waits until no other connection holds a lock on the tables of `db`'s schema, e.g. the
+    server backend of a wfp-host that was SIGKILLed mid-transaction (it rolls back once it sees the client
+    gone, or finishes its statement first). Then the store shows its final state. Returns whether it got
+    idle in time. SQLite: nothing to wait for (a killed process holds no lock)."""
+    if not on_postgres():
+        return True
+    sql = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+           "JOIN pg_namespace n ON n.oid = c.relnamespace "
+           f"WHERE n.nspname = '{_schema_of(db)}' AND l.pid <> pg_backend_pid()")
+    deadline = time.monotonic() + timeout
+    while True:
+        if psql(sql).strip() == "0":
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def drop_store(db):
+    """Drops a store made by new_store at once, where that frees something (a PostgreSQL schema; a
+    SQLite file is the caller's, in its temporary folder)."""
+    if not on_postgres():
+        return
+    schema = _schema_of(db)
+    with _schema_lock:
+        if schema not in _schemas:
+            return
+        _schemas.remove(schema)
+    psql(f'SET lock_timeout = \'10s\'; DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _drop_schemas():
+    with _schema_lock:
+        schemas, _schemas[:] = list(_schemas), []
+    if not schemas or os.environ.get("WFP_TEST_KEEP_SCHEMAS") == "1":
+        return
+    # One statement (so one transaction) per schema: dropping hundreds in one would need a lock each.
+    script = "SET lock_timeout = '10s';\n" + "".join(f'DROP SCHEMA IF EXISTS "{s}" CASCADE;\n' for s in schemas)
+    try:
+        psql(None, stdin=script)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:  # a throwaway cluster: only a note
+        print(f"wfp.py: could not drop {len(schemas)} test schemas: {e}", file=sys.stderr)
 
 
 class Host:

@@ -11,6 +11,10 @@ After some kills the same backfill is run again on the crashed store and must co
 Delays: fixed ones (50, 150, 400 ms) and fractions of a measured uncut run, repeated; which side a
 kill lands on is not asserted (no timing assertions), only that the process was killed and that the
 store is whole. A summary line says how many rounds ended with all and with none.
+
+With WFP_TEST_STORE=postgresql (and WFP_TEST_POSTGRES_URL; tests/e2e/wfp.py) each round's store is a new
+schema of the tests' PostgreSQL cluster, seeded afresh instead of copied, and the counts come from
+`wfp-host dump` (the server checks its own consistency: the integrity check is SQLite's only).
 """
 import argparse
 import json
@@ -22,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import wfp  # noqa: E402
 
 NOW = "2024-01-12T03:00:00Z"
 NOW_EPOCH = 1705028400
@@ -56,8 +63,18 @@ def fixture(n):
 BODY = json.dumps({"dryRun": False, "skipExisting": True, "advanceSchedule": True})
 
 
-def state(db):
-    """(integrity, sessions of wf, attempts of wf, next_schedule_time of schedule 5, other rows)."""
+def state(db, host=None):
+    """(integrity, fk problems, sessions of wf, attempts of wf, next_schedule_time of schedule 5, sessions
+    of the other workflow)."""
+    if host is not None:  # PostgreSQL: read through `wfp-host dump`
+        dump = host.dump(db)
+        ids = {s["id"] for s in dump["sessions"]}
+        wf = [s for s in dump["sessions"] if s["workflowName"] == "wf"]
+        dangling = [a["id"] for s in dump["sessions"] for a in s["attempts"]
+                    if a["dependsOnSessionId"] is not None and a["dependsOnSessionId"] not in ids]
+        pointer = next(s["nextScheduleTime"] for s in dump["schedules"] if s["id"] == 5)
+        other = sum(1 for s in dump["sessions"] if s["workflowName"] == "other")
+        return ["ok"], dangling, len(wf), sum(len(s["attempts"]) for s in wf), pointer, other
     con = sqlite3.connect(db, timeout=30)
     try:
         integrity = [r[0] for r in con.execute("PRAGMA integrity_check")]
@@ -93,19 +110,33 @@ def main():
     args = ap.parse_args()
     n = args.sessions
     failures = []
+    pg = wfp.on_postgres()
+    host = wfp.Host(args.host, args.plugin) if pg else None
 
     with tempfile.TemporaryDirectory() as tmp:
         seeded = os.path.join(tmp, "seeded.db")
         fx = os.path.join(tmp, "fixture.json")
         with open(fx, "w") as f:
             json.dump(fixture(n), f)
-        subprocess.run([args.host, "seed", "--db", seeded, fx], check=True, timeout=120)
-        integrity, fk, s0, a0, pointer0, other0 = state(seeded)
+
+        def fresh(path):
+            """A store holding the seeded fixture: a copy of `seeded` (SQLite) or a newly seeded schema."""
+            if not pg:
+                copy_store(seeded, path)
+                return path
+            db = wfp.new_store(path)
+            subprocess.run([args.host, "seed", "--db", db, fx], check=True, timeout=120)
+            return db
+
+        if pg:
+            seeded = fresh(seeded)
+        else:
+            subprocess.run([args.host, "seed", "--db", seeded, fx], check=True, timeout=120)
+        integrity, fk, s0, a0, pointer0, other0 = state(seeded, host)
         assert integrity == ["ok"] and s0 == 0 and a0 == 0 and other0 == 1, (integrity, s0, a0, other0)
 
         # One uncut run: the "all" state, and how long a run takes here.
-        full = os.path.join(tmp, "full.db")
-        copy_store(seeded, full)
+        full = fresh(os.path.join(tmp, "full.db"))
         t = time.monotonic()
         p = subprocess.run(call_args(args, full, n), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=600)
@@ -113,11 +144,13 @@ def main():
         assert p.returncode == 0, p.stderr.decode()
         head = p.stdout[:200].decode(errors="replace")
         assert head.startswith('{"status":200') or '"status": 200' in head or '"status":200' in head, head
-        integrity, fk, s_all, a_all, pointer_all, other = state(full)
+        integrity, fk, s_all, a_all, pointer_all, other = state(full, host)
         assert integrity == ["ok"] and not fk, (integrity, fk)
         assert (s_all, a_all) == (n, n), (s_all, a_all)
         assert pointer_all != pointer0 and other == 1
-        print(f"uncut run: {n} sessions in {duration:.2f} s")
+        print(f"uncut run: {n} sessions in {duration:.2f} s ({'PostgreSQL' if pg else 'SQLite'})")
+        if pg:
+            wfp.drop_store(full)
 
         delays = [0.05, 0.15, 0.4] + [duration * f for f in (0.25, 0.5, 0.75, 0.9, 0.97)]
         outcomes = {"all": 0, "none": 0}
@@ -125,14 +158,16 @@ def main():
         for rep in range(args.repeat):
             for delay in delays:
                 round_no += 1
-                db = os.path.join(tmp, f"r{round_no}.db")
-                copy_store(seeded, db)
+                db = fresh(os.path.join(tmp, f"r{round_no}.db"))
                 proc = subprocess.Popen(call_args(args, db, n), stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
                 time.sleep(delay)
                 proc.send_signal(signal.SIGKILL)
                 rc = proc.wait(timeout=60)
-                integrity, fk, s, a, pointer, other = state(db)
+                if not wfp.wait_store_idle(db):  # PostgreSQL: the killed client's transaction ends
+                    failures.append(f"round {round_no}: the killed host's locks were still held after 60 s")
+                    continue
+                integrity, fk, s, a, pointer, other = state(db, host)
                 if rc != -signal.SIGKILL:
                     # Finished before the kill: still must be whole (and then it is "all").
                     print(f"round {round_no}: finished before the kill at {delay * 1000:.0f} ms (rc {rc})")
@@ -157,12 +192,13 @@ def main():
                 if rep == 0 and kind == "none" and delay >= duration * 0.5:
                     p = subprocess.run(call_args(args, db, n), stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE, timeout=600)
-                    integrity, fk, s, a, _, _ = state(db)
+                    integrity, fk, s, a, _, _ = state(db, host)
                     if p.returncode != 0 or integrity != ["ok"] or (s, a) != (n, n):
                         failures.append(f"round {round_no}: re-run after the crash gave rc {p.returncode} "
                                         f"{integrity} {s}/{a}: {p.stderr.decode()[-300:]}")
                     else:
                         print(f"round {round_no}: re-run after the crash wrote all {n}")
+                wfp.drop_store(db)
                 for suffix in ("", "-wal", "-shm"):
                     if os.path.exists(db + suffix):
                         os.unlink(db + suffix)

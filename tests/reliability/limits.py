@@ -12,6 +12,8 @@
   the test for Beast's slack), and the server serves the next connection.
 Idle and slow connections (read/write timeouts, trickling clients) are tested in-process with short
 timeouts in tests/server/server_test.cc; the process uses the same server code with a 30 s timeout.
+Each store is fresh (":memory:" or a file; with WFP_TEST_STORE=postgresql a schema of the tests' cluster:
+tests/e2e/wfp.py's new_store).
 """
 import argparse
 import json
@@ -21,6 +23,9 @@ import subprocess
 import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import wfp  # noqa: E402
 
 ARGS = None
 NOW = "2024-01-12T03:00:00Z"
@@ -61,8 +66,8 @@ def call(body, settings=(), db=None):
     path = os.path.join(Env.dir, "body.json")
     with open(path, "w") as f:
         f.write(body)
-    args = [ARGS.host, "call", "--db", db or ":memory:", "--plugin", ARGS.plugin, "--fixture", Env.fixture,
-            "--now", NOW, "--api-key", "k1"]
+    args = [ARGS.host, "call", "--db", db or wfp.new_store(":memory:"), "--plugin", ARGS.plugin,
+            "--fixture", Env.fixture, "--now", NOW, "--api-key", "k1"]
     for s in settings:
         args += ["--setting", s]
     args += ["POST", PATH, "@" + path]
@@ -124,7 +129,7 @@ class CallLimits(unittest.TestCase):
         self.assertEqual(len(resp["attempts"]), N - 1)
 
     def test_a_real_backfill_at_the_guard_writes_exactly_max_sessions(self):
-        db = os.path.join(Env.dir, "guard.db")
+        db = wfp.new_store(os.path.join(Env.dir, "guard.db"))
         body = json.dumps({"dryRun": False, "fromTime": FROM, "skipExisting": True})
         status, resp = call(body, settings=[f"backfill.max_sessions={N - 1}"], db=db)
         self.assertEqual(status, 400, resp)
@@ -157,8 +162,8 @@ class ServeLimits(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.proc = subprocess.Popen(
-            [ARGS.host, "serve", "--db", ":memory:", "--plugin", ARGS.plugin, "--fixture", Env.fixture,
-             "--listen", "127.0.0.1:0", "--now", NOW, "--threads", "2"],
+            [ARGS.host, "serve", "--db", wfp.new_store(":memory:"), "--plugin", ARGS.plugin,
+             "--fixture", Env.fixture, "--listen", "127.0.0.1:0", "--now", NOW, "--threads", "2"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = cls.proc.stdout.readline().strip()
         if not line.startswith("listening on http://127.0.0.1:"):
