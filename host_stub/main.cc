@@ -54,7 +54,7 @@ constexpr int kFailure = 1;
 constexpr std::string_view kMainUsage = R"(usage: wfp-host COMMAND [OPTIONS]
 
 A small workflow-server host: loads plugins (.so) through the wfp C ABI, authenticates callers by
-API key, keeps its state in SQLite, and serves HTTP.
+API key, keeps its state in SQLite (or PostgreSQL), and serves HTTP.
 
 commands:
   call      serve one request in-process and print the response as JSON
@@ -79,7 +79,8 @@ JSON object: {"status": N, "headers": {...lower-case names...}, "body": <parsed 
 Exits 0 whenever a response was produced, whatever its HTTP status.
 
 options:
-  --db PATH             the store (created if missing); `:memory:` for a throw-away one
+  --db PATH             the store (created if missing): an SQLite file, `:memory:` for a
+                        throw-away one, or a PostgreSQL URL (postgresql://...)
   --plugin SO           a plugin to load (repeatable)
   --fixture FILE        load this fixture into the store before the call
   --now TIME            fix the clock given to plugins (ISO-8601 with offset: 2024-01-12T03:00:00Z)
@@ -111,7 +112,8 @@ until SIGINT/SIGTERM (then finishes the requests in flight and exits 0). The fir
 once connections are accepted, is `listening on http://HOST:PORT`.
 
 options:
-  --db PATH             the store; `:memory:` for a throw-away one
+  --db PATH             the store: an SQLite file, `:memory:` for a throw-away one, or a
+                        PostgreSQL URL (postgresql://...; several hosts may share one database)
   --plugin SO           a plugin to load (repeatable)
   --listen HOST:PORT    the address to listen on (default 127.0.0.1:8080; port 0 takes a free one)
   --fixture FILE        load this fixture into the store first
@@ -233,7 +235,8 @@ class NewStoreFile {
  public:
   explicit NewStoreFile(std::string db) : db_(std::move(db)) {
     std::error_code ec;
-    created_ = db_ != ":memory:" && !std::filesystem::exists(db_, ec) && !ec;
+    created_ = db_ != ":memory:" && Store::KindOf(db_) == Store::Kind::kSqlite &&
+               !std::filesystem::exists(db_, ec) && !ec;
   }
   NewStoreFile(const NewStoreFile&) = delete;
   NewStoreFile& operator=(const NewStoreFile&) = delete;
@@ -255,7 +258,7 @@ bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* 
   std::string why;
   *out = Store::Open(db, &why);
   if (!*out) {
-    *error = fmt::format("cannot open the store {}: {}", db, why);
+    *error = fmt::format("cannot open the store {}: {}", Store::Redact(db), why);
     return false;
   }
   return true;
@@ -482,7 +485,8 @@ int RunDump(const std::vector<std::string>& argv) {
   if (!db) return UsageError(kCmd, "--db is required", kDumpUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDumpUsage);
-  if (*db != ":memory:" && !std::filesystem::exists(*db))
+  if (*db != ":memory:" && Store::KindOf(*db) == Store::Kind::kSqlite &&
+      !std::filesystem::exists(*db))
     return Fail(kCmd, fmt::format("no store at {}", *db));
   std::unique_ptr<Store> store;
   if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);

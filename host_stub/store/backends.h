@@ -14,6 +14,8 @@ std::unique_ptr<Store> OpenSqlite(const std::string& path, const StoreOptions& o
 // Defined in pg_store.cc, or, in a build without libpq, as a refusal that says so.
 std::unique_ptr<Store> OpenPostgres(const std::string& url, const StoreOptions& options,
                                     std::string* error);
+// A libpq URL with its passwords replaced by "***" (pg_store.cc, or pg_disabled.cc).
+std::string RedactPostgresUrl(std::string_view url);
 
 }  // namespace wfp::host::store_internal
 

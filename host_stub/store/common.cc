@@ -32,6 +32,11 @@ std::unique_ptr<Store> Store::Open(const std::string& location, const StoreOptio
   return store_internal::OpenSqlite(location, options, error);
 }
 
+std::string Store::Redact(std::string_view location) {
+  if (KindOf(location) == Kind::kPostgres) return store_internal::RedactPostgresUrl(location);
+  return std::string(location);
+}
+
 namespace store_internal {
 
 // ---- SessionGrouper ---------------------------------------------------------------------------

@@ -10,4 +10,9 @@ std::unique_ptr<Store> OpenPostgres(const std::string&, const StoreOptions&, std
   return nullptr;
 }
 
+std::string RedactPostgresUrl(std::string_view url) {
+  // Without the libpq layer's parser, show the scheme only: the rest may hold a password.
+  return std::string(url.substr(0, url.find("//") + 2)) + "...";
+}
+
 }  // namespace wfp::host::store_internal

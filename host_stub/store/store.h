@@ -99,6 +99,9 @@ class Store {
 
   virtual Kind kind() const = 0;
 
+  // `location` as messages and logs may show it: a URL's passwords replaced by "***".
+  static std::string Redact(std::string_view location);
+
   // A new connection. nullptr + *error on failure.
   virtual std::unique_ptr<StoreConnection> Connect(std::string* error) = 0;
 
