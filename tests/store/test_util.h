@@ -1,19 +1,36 @@
 // Helpers of the store tests: JSON literals, an independent UTC normaliser for time strings, a
-// temporary directory, and a wfp_call bound to a store connection. Header-only, test code only.
+// temporary directory, the backends the suites run on with a fresh store of each (a file,
+// ":memory:" or a PostgreSQL schema of its own), and a wfp_call bound to a store connection.
+// Header-only, test code only.
+//
+// PostgreSQL: the suites read the libpq URL of a server from WFP_TEST_POSTGRES_URL (CTest sets it
+// for the tests that require the fixture `wfp_postgres`: cmake/postgres_tests.cmake); without it,
+// or in a build without the PostgreSQL store (WFP_TEST_HAVE_POSTGRES unset), the PostgreSQL cases
+// skip. Each store is a schema of its own (s_<pid>_<n>_<random>, dropped at the end), so that tests
+// run in parallel on one cluster.
 #ifndef WFP_TESTS_STORE_TEST_UTIL_H_
 #define WFP_TESTS_STORE_TEST_UTIL_H_
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <ostream>
+#include <random>
 #include <string>
 
 #include "call.h"
 #include "store/store.h"
+#ifdef WFP_TEST_HAVE_POSTGRES
+#include "store/pg/pg.h"
+#endif
 
 namespace wfp::host::testing_util {
 
@@ -63,6 +80,166 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// ---- the backends ------------------------------------------------------------------------------
+
+// The stores the suites run on. Test names carry BackendName(): CTest runs the "Postgres" ones with
+// the PostgreSQL fixture (tests/store/CMakeLists.txt), so no SQLite case may have "Postgres" in its
+// name.
+enum class Backend { kFile, kMemory, kPostgres };
+
+inline const char* BackendName(Backend backend) {
+  switch (backend) {
+    case Backend::kFile:
+      return "File";
+    case Backend::kMemory:
+      return "Memory";
+    case Backend::kPostgres:
+      return "Postgres";
+  }
+  return "?";
+}
+inline void PrintTo(Backend backend, std::ostream* os) { *os << BackendName(backend); }
+inline std::ostream& operator<<(std::ostream& os, Backend backend) {
+  return os << BackendName(backend);
+}
+
+// The name generator of suites parameterised by a Backend alone.
+struct BackendParamName {
+  std::string operator()(const ::testing::TestParamInfo<Backend>& info) const {
+    return BackendName(info.param);
+  }
+};
+
+// The libpq URL of the tests' PostgreSQL server; empty when there is none.
+inline std::string PostgresUrl() {
+  const char* url = std::getenv("WFP_TEST_POSTGRES_URL");
+  return url ? url : "";
+}
+
+// Why `backend` cannot run here (empty when it can): use as
+//   if (std::string why = Unavailable(b); !why.empty()) GTEST_SKIP() << why;
+inline std::string Unavailable(Backend backend) {
+  if (backend != Backend::kPostgres) return "";
+#ifdef WFP_TEST_HAVE_POSTGRES
+  if (PostgresUrl().empty()) return "WFP_TEST_POSTGRES_URL is not set";
+  return "";
+#else
+  return "built without the PostgreSQL store";
+#endif
+}
+
+// `url` (a libpq URI) with its search_path set to `schema`.
+inline std::string WithSearchPath(const std::string& url, const std::string& schema) {
+  return fmt::format("{}{}options=-csearch_path%3D{}", url,
+                     url.find('?') == std::string::npos ? '?' : '&', schema);
+}
+
+#ifdef WFP_TEST_HAVE_POSTGRES
+// A schema of its own on the tests' server, dropped with everything in it at the end (unless
+// WFP_TEST_KEEP_SCHEMAS=1, to look at it afterwards). url() opens a store in it.
+class PgTestSchema {
+ public:
+  PgTestSchema() {
+    static std::atomic<int> counter{0};
+    name_ = fmt::format("s_{}_{}_{:08x}", getpid(), counter++, std::random_device()());
+    pg::Error e;
+    admin_ = pg::Connection::Open(PostgresUrl(), &e);
+    if (!admin_) {
+      ADD_FAILURE() << "cannot connect to the tests' PostgreSQL server: " << e.message;
+      return;
+    }
+    // Never wait forever for a lock at the end: a test that leaked one fails instead.
+    if (!admin_->SetLockTimeout(std::chrono::seconds(20), &e) ||
+        !admin_->Exec(fmt::format("CREATE SCHEMA \"{}\"", name_), &e)) {
+      ADD_FAILURE() << "cannot create the schema " << name_ << ": " << e.message;
+      admin_.reset();
+      return;
+    }
+    url_ = WithSearchPath(PostgresUrl(), name_);
+  }
+  ~PgTestSchema() {
+    const char* keep = std::getenv("WFP_TEST_KEEP_SCHEMAS");
+    if (!admin_ || (keep && std::string(keep) == "1")) return;
+    pg::Error e;
+    EXPECT_TRUE(admin_->Exec(fmt::format("DROP SCHEMA \"{}\" CASCADE", name_), &e))
+        << "dropping " << name_ << ": " << e.message;
+  }
+  PgTestSchema(const PgTestSchema&) = delete;
+  PgTestSchema& operator=(const PgTestSchema&) = delete;
+
+  // Empty when the schema could not be made (the test has failed).
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  std::string url_;
+  std::unique_ptr<pg::Connection> admin_;
+};
+#endif
+
+// A fresh, empty store of one backend: a file in a temporary directory, ":memory:", or a schema of
+// its own on the tests' PostgreSQL server. Check Unavailable(backend) first (and skip). The store
+// is closed before its folder or schema goes.
+class FreshStore {
+ public:
+  explicit FreshStore(Backend backend, const StoreOptions& options = {})
+      : backend_(backend), options_(options) {
+    switch (backend) {
+      case Backend::kFile:
+        dir_ = std::make_unique<TempDir>();
+        location_ = dir_->File("store.db");
+        break;
+      case Backend::kMemory:
+        location_ = ":memory:";
+        break;
+      case Backend::kPostgres:
+#ifdef WFP_TEST_HAVE_POSTGRES
+        schema_ = std::make_unique<PgTestSchema>();
+        location_ = schema_->url();
+#endif
+        break;
+    }
+    if (location_.empty()) {
+      ADD_FAILURE() << "no " << BackendName(backend) << " store here";
+      return;
+    }
+    std::string error;
+    store_ = Store::Open(location_, options_, &error);
+    EXPECT_TRUE(store_) << BackendName(backend) << " store: " << error;
+  }
+  ~FreshStore() { store_.reset(); }
+  FreshStore(const FreshStore&) = delete;
+  FreshStore& operator=(const FreshStore&) = delete;
+
+  Backend backend() const { return backend_; }
+  // The location Store::Open was given: a path, ":memory:" or a URL (another Store may open it).
+  const std::string& location() const { return location_; }
+  // The store; null when opening failed (the test has failed) or after reset().
+  Store* get() const { return store_.get(); }
+  Store& operator*() const { return *store_; }
+  Store* operator->() const { return store_.get(); }
+  explicit operator bool() const { return store_ != nullptr; }
+  // Closes the store; its file or schema stays until this object goes.
+  void reset() { store_.reset(); }
+  // Closes the store and opens its location again.
+  bool Reopen(std::string* error) {
+    store_.reset();
+    store_ = Store::Open(location_, options_, error);
+    return store_ != nullptr;
+  }
+
+ private:
+  Backend backend_;
+  StoreOptions options_;
+  std::unique_ptr<TempDir> dir_;
+#ifdef WFP_TEST_HAVE_POSTGRES
+  std::unique_ptr<PgTestSchema> schema_;
+#endif
+  std::string location_;
+  std::unique_ptr<Store> store_;
 };
 
 // One handler call bound to its own connection of `store`.
