@@ -1,12 +1,14 @@
 // Store::Seed / Store::Dump: the fixture format (spec/stub-host.md) — normalisation, validation
 // errors with their JSON paths (and nothing written), API keys, and a round trip over every fixture
-// of the route conformance cases.
+// of the route conformance cases; on an SQLite ":memory:" store and on PostgreSQL (a schema of its
+// own per store), which must give the same dumps and the same errors.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <tuple>
 
 #include "store/store.h"
 #include "test_util.h"
@@ -15,6 +17,8 @@ namespace wfp::host {
 namespace {
 
 namespace json = boost::json;
+using testing_util::Backend;
+using testing_util::FreshStore;
 using testing_util::J;
 
 // A valid fixture with one of everything, times with offsets, optional fields omitted.
@@ -66,12 +70,21 @@ constexpr const char* kDumped = R"({
 constexpr const char* kEmptyDump =
     R"({"sites": [], "projects": [], "workflows": [], "schedules": [], "sessions": []})";
 
-std::unique_ptr<Store> MemoryStore() {
-  std::string error;
-  auto store = Store::Open(":memory:", &error);
-  EXPECT_TRUE(store) << error;
-  return store;
-}
+// The backends of these suites: the fixture code is shared, the SQL sessions under it are not.
+const auto kBackends = ::testing::Values(Backend::kMemory, Backend::kPostgres);
+
+// Suites on one backend each (the parameter); NewStore() makes a fresh, empty store of it.
+class FixtureTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (std::string why = testing_util::Unavailable(GetParam()); !why.empty()) GTEST_SKIP() << why;
+  }
+  FreshStore NewStore() const { return FreshStore(GetParam()); }
+};
+class StoreSeed : public FixtureTest {};
+class StoreApiKeys : public FixtureTest {};
+INSTANTIATE_TEST_SUITE_P(Stores, StoreSeed, kBackends, testing_util::BackendParamName());
+INSTANTIATE_TEST_SUITE_P(Stores, StoreApiKeys, kBackends, testing_util::BackendParamName());
 
 json::value DumpOf(Store& store) {
   std::string error;
@@ -80,15 +93,17 @@ json::value DumpOf(Store& store) {
   return dump;
 }
 
-TEST(StoreSeed, DumpIsTheNormalisedFixture) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, DumpIsTheNormalisedFixture) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J(kFixture), &error)) << error;
   EXPECT_EQ(DumpOf(*store), J(kDumped)) << json::serialize(DumpOf(*store));
 }
 
-TEST(StoreSeed, EmptyFixtureAndEmptyStore) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, EmptyFixtureAndEmptyStore) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   EXPECT_EQ(DumpOf(*store), J(kEmptyDump));
   std::string error;
   ASSERT_TRUE(store->Seed(J("{}"), &error)) << error;
@@ -96,8 +111,9 @@ TEST(StoreSeed, EmptyFixtureAndEmptyStore) {
   EXPECT_EQ(DumpOf(*store), J(kEmptyDump));
 }
 
-TEST(StoreSeed, EveryStatusComesBack) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, EveryStatusComesBack) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   json::value f = J(R"({"sites": [{"id": 1}], "projects": [{"id": 1, "siteId": 1, "name": "p"}],
                         "sessions": [{"id": 1, "projectId": 1, "workflowName": "w",
                                       "sessionTime": "2024-01-01T00:00:00Z", "attempts": []}]})");
@@ -118,8 +134,9 @@ TEST(StoreSeed, EveryStatusComesBack) {
   }
 }
 
-TEST(StoreSeed, OmittedIdsAreAssignedAfterTheHighestOne) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, OmittedIdsAreAssignedAfterTheHighestOne) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J(R"({"sites": [{}, {"id": 7}, {}]})"), &error)) << error;
   ASSERT_TRUE(store->Seed(J(R"({"sites": [{}],
@@ -133,8 +150,9 @@ TEST(StoreSeed, OmittedIdsAreAssignedAfterTheHighestOne) {
   EXPECT_EQ(DumpOf(*store).at("projects"), J(R"([{"id": 1, "siteId": 9, "name": "p"}])"));
 }
 
-TEST(StoreSeed, ReferencesMayPointIntoTheStore) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, ReferencesMayPointIntoTheStore) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J(kFixture), &error)) << error;
   ASSERT_TRUE(store->Seed(J(R"({"workflows": [{"id": 13, "projectId": 2, "name": "w",
@@ -155,12 +173,14 @@ TEST(StoreSeed, ReferencesMayPointIntoTheStore) {
             json::value(100));
 }
 
-TEST(StoreSeed, ADumpSeedsAgain) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, ADumpSeedsAgain) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J(kFixture), &error)) << error;
   const json::value dump = DumpOf(*store);
-  auto copy = MemoryStore();
+  auto copy = NewStore();
+  ASSERT_TRUE(copy);
   ASSERT_TRUE(copy->Seed(dump, &error)) << error;
   json::value again = DumpOf(*copy);
   // Keys never leave a store, so the copy has none.
@@ -169,8 +189,9 @@ TEST(StoreSeed, ADumpSeedsAgain) {
   EXPECT_EQ(again, dump);
 }
 
-TEST(StoreApiKeys, KeysSelectTheirSiteAndAreStoredAsHashes) {
-  auto store = MemoryStore();
+TEST_P(StoreApiKeys, KeysSelectTheirSiteAndAreStoredAsHashes) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J(kFixture), &error)) << error;
   ASSERT_TRUE(store->Seed(J(R"({"sites": [{"id": 3, "apiKeys": ["k3"]}]})"), &error)) << error;
@@ -183,16 +204,22 @@ TEST(StoreApiKeys, KeysSelectTheirSiteAndAreStoredAsHashes) {
 
   auto connection = store->Connect(&error);
   ASSERT_TRUE(connection) << error;
+  const bool postgres = GetParam() == Backend::kPostgres;
   auto rows = connection->QueryForTesting(
-      "SELECT length(hash), typeof(hash), instr(hash, 'k-site1') FROM api_keys", &error);
+      postgres ? "SELECT length(hash), pg_typeof(hash), position('k-site1'::bytea IN hash)"
+                 " FROM api_keys"
+               : "SELECT length(hash), typeof(hash), instr(hash, 'k-site1') FROM api_keys",
+      &error);
   ASSERT_TRUE(rows) << error;
   ASSERT_EQ(rows->size(), 3u);
-  for (const auto& row : *rows) EXPECT_EQ(row, (std::vector<std::string>{"32", "blob", "0"}));
+  for (const auto& row : *rows)
+    EXPECT_EQ(row, (std::vector<std::string>{"32", postgres ? "bytea" : "blob", "0"}));
   EXPECT_EQ(json::serialize(DumpOf(*store)).find("k-site1"), std::string::npos);
 }
 
-TEST(StoreApiKeys, AKeyAlreadyStoredIsRefused) {
-  auto store = MemoryStore();
+TEST_P(StoreApiKeys, AKeyAlreadyStoredIsRefused) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J(R"({"sites": [{"id": 1, "apiKeys": ["k"]}]})"), &error)) << error;
   EXPECT_FALSE(store->Seed(J(R"({"sites": [{"id": 2, "apiKeys": ["k"]}]})"), &error));
@@ -336,23 +363,38 @@ const BadFixture kBadFixtures[] = {
      "$.sessions[0].sessionTime: expected a time string"},
 };
 
-class StoreSeedRefuses : public ::testing::TestWithParam<BadFixture> {};
+void PrintTo(const BadFixture& f, std::ostream* os) { *os << f.name; }
+
+class StoreSeedRefuses : public ::testing::TestWithParam<std::tuple<Backend, BadFixture>> {
+ protected:
+  void SetUp() override {
+    if (std::string why = testing_util::Unavailable(backend()); !why.empty()) GTEST_SKIP() << why;
+  }
+  Backend backend() const { return std::get<0>(GetParam()); }
+  const BadFixture& bad() const { return std::get<1>(GetParam()); }
+};
 
 TEST_P(StoreSeedRefuses, WithThePathAndWritesNothing) {
-  auto store = MemoryStore();
-  const json::value fixture = J(GetParam().fixture);
+  FreshStore store(backend());
+  ASSERT_TRUE(store);
+  const json::value fixture = J(bad().fixture);
   std::string error;
   EXPECT_FALSE(store->Seed(fixture, &error));
-  EXPECT_EQ(error, GetParam().error);
+  EXPECT_EQ(error, bad().error);
   EXPECT_EQ(DumpOf(*store), J(kEmptyDump));
   EXPECT_EQ(store->SiteForApiKey("k"), std::nullopt);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, StoreSeedRefuses, ::testing::ValuesIn(kBadFixtures),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Fixtures, StoreSeedRefuses,
+                         ::testing::Combine(kBackends, ::testing::ValuesIn(kBadFixtures)),
+                         [](const auto& info) {
+                           return fmt::format("{}_{}", std::get<1>(info.param).name,
+                                              testing_util::BackendName(std::get<0>(info.param)));
+                         });
 
-TEST(StoreSeed, TimesWithOffsetsAreAccepted) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, TimesWithOffsetsAreAccepted) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J("{" VALID_HEAD R"("sessions": [
       {"projectId": 1, "workflowName": "w", "sessionTime": "2012-08-28T00:00:00+12:45"},
@@ -366,8 +408,9 @@ TEST(StoreSeed, TimesWithOffsetsAreAccepted) {
   EXPECT_EQ(dump.at("sessions").at(2).at("sessionTime"), json::value("1999-12-31T23:59:59Z"));
 }
 
-TEST(StoreSeed, IdsCollidingWithTheStoreAreRefusedWithTheirPath) {
-  auto store = MemoryStore();
+TEST_P(StoreSeed, IdsCollidingWithTheStoreAreRefusedWithTheirPath) {
+  auto store = NewStore();
+  ASSERT_TRUE(store);
   std::string error;
   ASSERT_TRUE(store->Seed(J(kFixture), &error)) << error;
   const json::value before = DumpOf(*store);
@@ -451,7 +494,7 @@ json::value Normalised(const json::value& fixture) {
   return out;
 }
 
-TEST(StoreSeed, EveryRouteCaseFixtureSeedsAndDumpsNormalised) {
+TEST_P(StoreSeed, EveryRouteCaseFixtureSeedsAndDumpsNormalised) {
   std::ifstream in(std::string(WFP_SHARED_DIR) + "/conformance/route-cases.jsonl");
   ASSERT_TRUE(in) << "no route-cases.jsonl under " << WFP_SHARED_DIR;
   std::string line;
@@ -461,7 +504,8 @@ TEST(StoreSeed, EveryRouteCaseFixtureSeedsAndDumpsNormalised) {
     const json::value c = J(line);
     const std::string id(c.at("id").as_string());
     const json::value& fixture = c.at("fixture");
-    auto store = MemoryStore();
+    auto store = NewStore();
+    ASSERT_TRUE(store);
     std::string error;
     ASSERT_TRUE(store->Seed(fixture, &error)) << id << ": " << error;
     const json::value dump = DumpOf(*store);
