@@ -10,6 +10,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <latch>
 #include <thread>
 #include <vector>
 
@@ -821,16 +822,20 @@ TEST_F(PostgresStoreApiTest, BackfillsOfDifferentSchedulesDoNotWaitForEachOther)
 // The second writer of a schedule waits for the first and then reads what it committed (READ
 // COMMITTED): its pointer and sessions.
 TEST_F(PostgresStoreApiTest, TheNextWriterOfAScheduleWaitsAndSeesTheCommittedBackfill) {
-  Call first(*store_);
-  wfp_txn* held = HoldSchedule5(first);  // created a session at kJan1 + 50 days
-  ASSERT_NE(held, nullptr);
-  const wfp_schedule_pointer p{sizeof(wfp_schedule_pointer), kJan1 + 51 * kDay, kJan1 + 51 * kDay,
-                               1, kJan1 + 50 * kDay};
-  ASSERT_EQ(Api().move_schedule_pointer(held, 5, &p), WFP_OK) << held->last_error;
-  std::thread committer([&] {
+  std::latch holding(1);
+  std::thread first_writer([&] {  // a transaction belongs to the thread that began it
+    Call first(*store_);
+    wfp_txn* held = HoldSchedule5(first);  // created a session at kJan1 + 50 days
+    const wfp_schedule_pointer p{sizeof(wfp_schedule_pointer), kJan1 + 51 * kDay, kJan1 + 51 * kDay,
+                                 1, kJan1 + 50 * kDay};
+    const bool moved = held && Api().move_schedule_pointer(held, 5, &p) == WFP_OK;
+    EXPECT_TRUE(moved);
+    holding.count_down();
+    if (!moved) return;  // Call's destructor rolls back
     std::this_thread::sleep_for(milliseconds(300));
     EXPECT_EQ(Api().commit(held), WFP_OK);
   });
+  holding.wait();
 
   Call second(*store_);  // the default timeout: 5 s
   wfp_txn* txn = Begin(second);
@@ -839,7 +844,7 @@ TEST_F(PostgresStoreApiTest, TheNextWriterOfAScheduleWaitsAndSeesTheCommittedBac
   info.struct_size = sizeof info;
   const wfp_status st = Api().load_schedule(txn, 1, 5, &info);
   const auto waited = std::chrono::steady_clock::now() - start;
-  committer.join();
+  first_writer.join();
   ASSERT_EQ(st, WFP_OK) << txn->last_error;
   EXPECT_GE(waited, milliseconds(200));
   EXPECT_EQ(info.next_schedule_time, kJan1 + 51 * kDay);
