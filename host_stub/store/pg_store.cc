@@ -52,6 +52,12 @@ constexpr const char* kSessionIdsSql =
     "SELECT nextval('sessions_id_seq') FROM generate_series(1, $1::bigint)";
 constexpr const char* kAttemptIdsSql =
     "SELECT nextval('attempts_id_seq') FROM generate_series(1, $1::bigint)";
+// Taken before a batch takes its ids: the ROW EXCLUSIVE lock the COPY would take anyway, but before
+// the nextval. A Seed (SHARE ROW EXCLUSIVE on every table, then omitted ids after max(id), then the
+// sequences moved past them) thus waits for a batch that has taken ids, and a batch waits for a
+// Seed in progress; otherwise ids taken from the sequence during a Seed collide with the Seed's.
+constexpr const char* kLockSessionsSql = "LOCK TABLE sessions IN ROW EXCLUSIVE MODE";
+constexpr const char* kLockAttemptsSql = "LOCK TABLE attempts IN ROW EXCLUSIVE MODE";
 constexpr const char* kCopySessionsSql =
     "COPY sessions (id, project_id, workflow_name, session_time, uuid) FROM STDIN";
 constexpr const char* kCopyAttemptsSql =
@@ -307,7 +313,8 @@ wfp_status PgTxn::InSavepoint(std::string_view what, Write write) {
 
 wfp_status PgTxn::CreateSessions(const wfp_new_session* sessions, size_t count, int64_t* out_ids) {
   return InSavepoint("create_sessions", [&](pg::Error* e) {
-    if (!NextIds(kSessionIdsSql, count, out_ids, e)) return false;
+    if (!c_->conn().Exec(kLockSessionsSql, e) || !NextIds(kSessionIdsSql, count, out_ids, e))
+      return false;
     std::string data;
     data.reserve(count * 64);
     for (size_t i = 0; i < count; ++i) {
@@ -325,7 +332,8 @@ wfp_status PgTxn::CreateSessions(const wfp_new_session* sessions, size_t count, 
 
 wfp_status PgTxn::CreateAttempts(const wfp_new_attempt* attempts, size_t count, int64_t* out_ids) {
   return InSavepoint("create_attempts", [&](pg::Error* e) {
-    if (!NextIds(kAttemptIdsSql, count, out_ids, e)) return false;
+    if (!c_->conn().Exec(kLockAttemptsSql, e) || !NextIds(kAttemptIdsSql, count, out_ids, e))
+      return false;
     std::string data;
     data.reserve(count * 96);
     auto opt = [](wfp_str s) { return s.data ? std::optional(View(s)) : std::nullopt; };

@@ -736,6 +736,51 @@ TEST_P(StoreApiTest, IdsOfRolledBackInserts) {
   EXPECT_EQ(SessionDump(session2).at("attempts").at(0).at("id"), json::value(attempt2));
 }
 
+// A Seed assigning ids (after the highest ones) while a writer creates sessions and attempts: no
+// id of one collides with the other's, so the writer never sees a CONFLICT it did not cause.
+// (PostgreSQL: the writer's ids come from the sequences, the Seed's from max(id).)
+TEST_P(StoreApiTest, ASeedAndAConcurrentWriterDoNotCollideOnIds) {
+  constexpr int kWrites = 60;
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::thread writer([&] {
+    Call c(*store_);
+    for (int i = 0; i < kWrites; ++i) {
+      wfp_txn* txn = nullptr;
+      wfp_status st = Api().begin(&c.call, &txn);
+      if (st == WFP_OK) {
+        const wfp_new_session s = NewSession(1, "load", kJan1 + 1000 * kDay + i * 60);
+        int64_t id = 0, attempt = 0;
+        st = Api().create_sessions(txn, &s, 1, &id);
+        const wfp_new_attempt a = NewAttempt(id, nullptr, 1);
+        if (st == WFP_OK) st = Api().create_attempts(txn, &a, 1, &attempt);
+        if (st == WFP_OK) {
+          st = Api().commit(txn);
+        } else {
+          ADD_FAILURE() << "write " << i << ": " << txn->last_error;
+          Api().rollback(txn);
+        }
+      }
+      if (st != WFP_OK) ++failures;
+    }
+    done = true;
+  });
+  int seeds = 0;
+  while (!done && seeds < 1000) {  // (SQLite's busy handler may let the Seeds starve the writer)
+    std::string error;
+    const json::value f = J(fmt::format(
+        R"({{"sessions": [{{"projectId": 2, "workflowName": "load",
+              "sessionTime": "2030-01-01T{:02}:{:02}:{:02}Z",
+              "attempts": [{{"status": "success", "createdAt": "2024-01-01T00:00:00Z"}}]}}]}})",
+        seeds / 3600, seeds / 60 % 60, seeds % 60));
+    EXPECT_TRUE(store_->Seed(f, &error)) << error;
+    ++seeds;
+  }
+  writer.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(Dump().at("sessions").as_array().size(), static_cast<size_t>(5 + kWrites + seeds));
+}
+
 // ---- PostgreSQL: the schedule lock is the schedule's row ----------------------------------------
 
 // Another host holds schedule 5's row (as its backfill's load_schedule does): a write transaction's
