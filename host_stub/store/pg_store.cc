@@ -515,9 +515,11 @@ class PgStore final : public Store {
   bool RunOn(pg::Connection& c, bool write, const SessionBody& body, std::string* error) {
     pg::Error e;
     // A Seed reads the highest ids, then writes rows with explicit ids: nobody else may write
-    // meanwhile (readers may). The lock waits at most the busy timeout.
-    const char* begin = write ? "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE sites, api_keys,"
-                                " projects, workflows, schedules, sessions, attempts"
+    // meanwhile (readers may). The lock waits at most the busy timeout. The tables a backfill
+    // writes come first, in the order it writes them (sessions, attempts, then the schedule's
+    // pointer): a Seed that held schedules while waiting for sessions would deadlock with it.
+    const char* begin = write ? "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE sessions,"
+                                " attempts, schedules, sites, api_keys, projects, workflows"
                                 " IN SHARE ROW EXCLUSIVE MODE"
                               : kBeginRead;
     if (!c.Exec(begin, &e)) {

@@ -781,6 +781,28 @@ TEST_P(StoreApiTest, ASeedAndAConcurrentWriterDoNotCollideOnIds) {
   EXPECT_EQ(Dump().at("sessions").as_array().size(), static_cast<size_t>(5 + kWrites + seeds));
 }
 
+// A Seed while a backfill is under way (it has created sessions; it then moves the pointer and
+// commits): the Seed waits for it, then goes in. (PostgreSQL: the Seed must lock the tables in the
+// order a backfill writes them, sessions, attempts, schedules; the other way round they deadlock.)
+TEST_P(StoreApiTest, ASeedWaitsForABackfillInProgress) {
+  Call c(*store_);
+  wfp_txn* held = HoldSchedule5(c);
+  ASSERT_NE(held, nullptr);
+  bool seeded = false;
+  std::string error;
+  std::thread seeder([&] { seeded = store_->Seed(J(R"({"sites": [{"id": 50}]})"), &error); });
+  std::this_thread::sleep_for(milliseconds(300));  // the Seed waits for the lock meanwhile
+  const wfp_schedule_pointer p{sizeof(wfp_schedule_pointer), kJan1 + 60 * kDay, kJan1 + 60 * kDay,
+                               0, 0};
+  EXPECT_EQ(Api().move_schedule_pointer(held, 5, &p), WFP_OK) << held->last_error;
+  EXPECT_EQ(Api().commit(held), WFP_OK);
+  seeder.join();
+  EXPECT_TRUE(seeded) << error;
+  const json::value dump = Dump();
+  EXPECT_EQ(dump.at("sites").as_array().size(), 3u);
+  EXPECT_EQ(dump.at("schedules").at(0).at("nextScheduleTime"), json::value("2024-03-01T00:00:00Z"));
+}
+
 // ---- PostgreSQL: the schedule lock is the schedule's row ----------------------------------------
 
 // Another host holds schedule 5's row (as its backfill's load_schedule does): a write transaction's
