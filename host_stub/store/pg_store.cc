@@ -523,10 +523,13 @@ class PgStore final : public Store {
                                 " IN SHARE ROW EXCLUSIVE MODE"
                               : kBeginRead;
     if (!c.Exec(begin, &e)) {
-      *error = pg::MapError(e) == WFP_ERR_BUSY
-                   ? fmt::format("the store is busy (waited {} ms for its lock)",
-                                 c.lock_timeout().count())
-                   : fmt::format("BEGIN: {}", e.message);
+      if (e.sqlstate == "55P03")  // lock_not_available: lock_timeout ran out
+        *error =
+            fmt::format("the store is busy (waited {} ms for its lock)", c.lock_timeout().count());
+      else if (pg::MapError(e) == WFP_ERR_BUSY)  // a deadlock or a serialization failure
+        *error = fmt::format("the store is busy ({}); try again", e.message);
+      else
+        *error = fmt::format("BEGIN: {}", e.message);
       pg::Error ignored;
       if (c.txn_state() != pg::TxnState::kIdle) c.Exec("ROLLBACK", &ignored);
       return false;
