@@ -8,9 +8,11 @@
 #                       e2e suites, which validate every response they receive.)
 #       - packaging.* : configures/installs a second CMake project; tests install rules, not memory.
 #       - abi.header_hash* : a hash of a header file, no code runs.
+#     The PostgreSQL cases run too: CTest's fixture starts a throwaway cluster for build-asan.
 #  2. ThreadSanitizer (build-tsan): the tests with threads: the server (in-process Beast server, the
 #     backfill client), the host runtime (foreign-thread respond, concurrent calls) and the store
-#     (concurrent connections, BUSY mapping).
+#     (concurrent connections, BUSY mapping), the store on SQLite and, when the PostgreSQL server is
+#     installed, on a throwaway cluster that this script starts and stops (scripts/pg-cluster.sh).
 # Usage: scripts/sanitize.sh [asan|tsan|all]   (default all). Build dirs: WFP_ASAN_DIR, WFP_TSAN_DIR.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +54,16 @@ run_tsan() {
   cmake --build "$tsan_dir" -j"$jobs" --target wfp_server_test wfp_backfill_client_test \
     wfp_host_runtime_test wfp_store_test
   local t1; t1=$(stamp)
+  # The store's PostgreSQL cases read WFP_TEST_POSTGRES_URL (they skip without it).
+  local pg_dir=""
+  if [ -z "${WFP_TEST_POSTGRES_URL:-}" ] && compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    pg_dir=$(mktemp -d /tmp/wfp-pg-tsan-XXXXXX)
+    rmdir "$pg_dir"  # pg-cluster.sh creates it (and marks it as its own)
+    WFP_TEST_POSTGRES_URL=$("$root/scripts/pg-cluster.sh" start "$pg_dir" | tail -n 1)
+    export WFP_TEST_POSTGRES_URL
+    # shellcheck disable=SC2064
+    trap "'$root/scripts/pg-cluster.sh' stop '$pg_dir' >/dev/null" EXIT
+  fi
   # Test names come from gtest_discover_tests: <Suite>.<Test>; select by executable instead.
   local status=0
   for exe in wfp_server_test wfp_backfill_client_test wfp_host_runtime_test wfp_store_test; do
