@@ -35,9 +35,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import wfp  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crash_safety  # noqa: E402
+
 ARGS = None
-NOW = "2024-01-12T03:00:00Z"
-NOW_EPOCH = 1705028400
+NOW = crash_safety.NOW
+NOW_EPOCH = crash_safety.NOW_EPOCH
 PATH = "/api/schedules/5/backfill"
 AUTH = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
 
@@ -55,31 +58,11 @@ FROM = "2023-11-01T00:00:00+09:00"
 FIRST_INSTANT = "2023-10-31T15:00:00Z"  # the first candidate, where the conflict is reported
 
 
-def iso(epoch):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
 def minutely(n):
-    """Part 2 (as crash_safety.py): schedule 5 every minute, its pointer n minutes behind NOW, so an
-    advance-mode backfill writes exactly n sessions; plus another workflow's session that must survive."""
-    start = NOW_EPOCH - n * 60 + 60
-    return {
-        "sites": [{"id": 1, "apiKeys": ["k1"]}],
-        "projects": [{"id": 1, "siteId": 1, "name": "p"}],
-        "workflows": [{"id": 11, "projectId": 1, "name": "wf", "timezone": "UTC",
-                       "schedule": {"minutes_interval>": 1}},
-                      {"id": 12, "projectId": 1, "name": "other", "timezone": "UTC",
-                       "schedule": {"daily>": "00:00:00"}}],
-        "schedules": [{"id": 5, "workflowId": 11, "nextScheduleTime": iso(start),
-                       "nextRunTime": iso(start), "lastSessionTime": None, "disabledAt": None},
-                      {"id": 6, "workflowId": 12, "nextScheduleTime": "2024-01-13T00:00:00Z",
-                       "nextRunTime": "2024-01-13T00:00:00Z", "lastSessionTime": None,
-                       "disabledAt": None}],
-        "sessions": [{"id": 1, "projectId": 1, "workflowName": "other",
-                      "sessionTime": "2024-01-01T00:00:00Z",
-                      "attempts": [{"id": 1, "name": None, "index": 1, "status": "success",
-                                    "createdAt": "2024-01-01T00:00:00Z"}]}],
-    }
+    """Part 2: crash_safety.py's fixture: schedule 5 every minute, its pointer n minutes behind NOW, so
+    an advance-mode backfill writes exactly n sessions; plus another workflow's session that must
+    survive."""
+    return crash_safety.fixture(n)
 
 
 ADVANCE = {"dryRun": False, "skipExisting": True, "advanceSchedule": True}
