@@ -258,7 +258,7 @@ bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* 
   std::string why;
   *out = Store::Open(db, &why);
   if (!*out) {
-    *error = fmt::format("cannot open the store {}: {}", Store::Redact(db), why);
+    *error = why;  // names the store already (with a URL's password hidden)
     return false;
   }
   return true;
@@ -688,10 +688,10 @@ curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{
 
 Ctrl-C stops the server.
 )",
-        db, temporary ? "temporary, removed at exit" : "kept", info.api_key, fmt::arg("url", url),
-        fmt::arg("auth", auth), fmt::arg("json", json), fmt::arg("daily", info.daily_from_time),
-        fmt::arg("hourly", info.hourly_from_time), fmt::arg("key", info.api_key),
-        fmt::arg("exe", exe));
+        Store::Redact(db), temporary ? "temporary, removed at exit" : "kept", info.api_key,
+        fmt::arg("url", url), fmt::arg("auth", auth), fmt::arg("json", json),
+        fmt::arg("daily", info.daily_from_time), fmt::arg("hourly", info.hourly_from_time),
+        fmt::arg("key", info.api_key), fmt::arg("exe", exe));
     std::cout.flush();
   };
   return Serve(rt.host.get(), options);

@@ -89,7 +89,7 @@ class Store {
   static Kind KindOf(std::string_view location);
 
   // Opens (creating if needed; schema created or migrated) the store at `location`.
-  // nullptr + *error on failure (an error never shows a password of the URL).
+  // nullptr + *error on failure; the error names the store (never with a URL's password).
   static std::unique_ptr<Store> Open(const std::string& location, std::string* error);
   static std::unique_ptr<Store> Open(const std::string& location, const StoreOptions& options,
                                      std::string* error);
