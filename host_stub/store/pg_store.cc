@@ -87,6 +87,16 @@ bool Ready(pg::Connection& c, std::string* error) {
   return false;
 }
 
+// True when `e` says the connection is gone (the server restarted, or ended this backend) rather
+// than that the statement failed: no SQLSTATE, and libpq has marked the connection bad. Such a
+// failure of a connection's first statement in a transaction is safe to retry on a new connection:
+// nothing was done.
+bool ConnectionLost(pg::Connection& c, const pg::Error& e) {
+  return (e.sqlstate.empty() || e.sqlstate.rfind("57P", 0) == 0 ||
+          e.sqlstate.rfind("08", 0) == 0) &&
+         !c.Healthy();
+}
+
 class PgTxn;
 
 class PgConnection final : public StoreConnection {
@@ -210,7 +220,10 @@ wfp_status PgConnection::BeginTransaction(bool read_only, wfp_txn** out) {
     return WFP_ERR_INTERNAL;
   }
   pg::Error e;
-  if (!c_->Exec(read_only ? kBeginRead : kBeginWrite, &e)) {
+  bool begun = c_->Exec(read_only ? kBeginRead : kBeginWrite, &e);
+  if (!begun && ConnectionLost(*c_, e) && c_->Reset())  // e.g. the server restarted meanwhile
+    begun = c_->Exec(read_only ? kBeginRead : kBeginWrite, &e);
+  if (!begun) {
     const wfp_status st = pg::MapError(e);
     if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: BEGIN: {}\n", e.message);
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
@@ -487,8 +500,11 @@ class PgStore final : public Store {
     std::optional<int64_t> site;
     pg::Error e;
     // The lookup is by the key's SHA-256; the stored hash is then compared in constant time.
-    if (std::optional<pg::Result> r =
-            c->Query(kSiteForKeySql, {Param::Bytes(hash.data(), hash.size())}, &e)) {
+    std::optional<pg::Result> r =
+        c->Query(kSiteForKeySql, {Param::Bytes(hash.data(), hash.size())}, &e);
+    if (!r && ConnectionLost(*c, e) && c->Reset())  // e.g. the server restarted meanwhile
+      r = c->Query(kSiteForKeySql, {Param::Bytes(hash.data(), hash.size())}, &e);
+    if (r) {
       if (r->rows() > 0) {
         const std::string stored = r->Bytes(0, 0);
         if (stored.size() == hash.size() &&
@@ -522,7 +538,9 @@ class PgStore final : public Store {
                                 " attempts, schedules, sites, api_keys, projects, workflows"
                                 " IN SHARE ROW EXCLUSIVE MODE"
                               : kBeginRead;
-    if (!c.Exec(begin, &e)) {
+    bool begun = c.Exec(begin, &e);
+    if (!begun && ConnectionLost(c, e) && c.Reset()) begun = c.Exec(begin, &e);
+    if (!begun) {
       if (e.sqlstate == "55P03")  // lock_not_available: lock_timeout ran out
         *error =
             fmt::format("the store is busy (waited {} ms for its lock)", c.lock_timeout().count());

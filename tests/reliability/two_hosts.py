@@ -18,6 +18,9 @@ served by two hosts started side by side on free loopback ports.
    attempts, the pointer moved) or none of it. Then host 2, which kept running, serves the same backfill:
    200, and the store holds the N sessions with one attempt each and the pointer moved, whichever side
    the kill fell on.
+3. Connections lost: the database ends every connection of both hosts while they are idle (as a server
+   restart or a failover does). The next requests on each host, more than its workers, all answer 200
+   (the host reconnects), and a real backfill afterwards succeeds.
 Which side a kill lands on is not asserted (no timing assertions). Every socket is on 127.0.0.1 and every
 wait is bounded.
 """
@@ -316,6 +319,44 @@ def killed_mid_backfill(tmp, fail):
     print(f"kills: {len(delays)}, {outcomes['all']} all, {outcomes['none']} none")
 
 
+def connections_lost(tmp, fail):
+    """Part 3: the database ends every connection of both hosts (as a server restart or a failover
+    does) while they sit idle. The next requests find their connections dead: the host reconnects
+    and answers them (200), instead of a 500, or a 401 from a failed key lookup."""
+    db = seeded_store(DAILY, tmp, "lost")
+    name = f"wfp-two-hosts-{os.getpid()}"  # only this part's connections are ended
+    db_named = f"{db}&application_name={name}"
+    hosts = start_two(db_named, tmp, "lost")
+    dry = {"fromTime": FROM, "attemptName": "x", "count": 3, "dryRun": True}
+    try:
+        for h in hosts:  # every worker and the key lookup have connected
+            for _ in range(8):
+                status, body, _ = h.post(dry)
+                if status != 200:
+                    fail(f"connections_lost: {h.name} before: {status} {body}")
+                    return
+        ended = wfp.psql("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         f"WHERE application_name = '{name}') t").strip()
+        print(f"ended {ended} connections of the two hosts")
+        if int(ended) < 4:
+            fail(f"connections_lost: only {ended} connections to end")
+        time.sleep(0.5)  # the backends are gone before the next request
+        for h in hosts:
+            for i in range(10):  # more requests than workers: every pooled connection is met
+                status, body, _ = h.post(dry, retries_503=0)
+                if status != 200:
+                    fail(f"connections_lost: {h.name} request {i} after the connections ended: {status} {body}")
+                    return
+        status, body, _ = hosts[0].post({"fromTime": FROM, "attemptName": "after", "count": 3, "dryRun": False},
+                                        retries_503=0)
+        if status != 200 or len(body.get("attempts", [])) != 3:
+            fail(f"connections_lost: a real backfill afterwards: {status} {body}")
+    finally:
+        for h in hosts:
+            if h.stop() != 0:
+                fail(f"connections_lost: {h.name} did not exit 0: {h.log_tail()}")
+
+
 def _post_quietly(server, body):
     """The request to the host that gets killed: its connection may break, which is expected."""
     try:
@@ -339,7 +380,7 @@ def main():
         return 2
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
-        for part in (concurrent_identical_backfills, killed_mid_backfill):
+        for part in (concurrent_identical_backfills, killed_mid_backfill, connections_lost):
             print(f"== {part.__name__}")
             before = len(failures)
             try:
