@@ -272,7 +272,10 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
     return std::shared_ptr<StoreConnection>(store->Connect(error));
   };
-  o.authenticate = [store](std::string_view key) { return store->SiteForApiKey(key); };
+  o.authenticate = [store](std::string_view key) {
+    const Store::KeyLookup found = store->LookUpApiKey(key);
+    return HostOptions::Authentication(found.site, found.failed);
+  };
   o.openapi_document = wfp::kOpenApiDocument;
   return std::make_unique<Host>(std::move(o));
 }

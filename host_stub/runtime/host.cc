@@ -455,9 +455,15 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
   }
 
   // Authentication comes before anything the plugin sees. Keys are never logged.
-  std::optional<int64_t> site;
+  HostOptions::Authentication auth;
   const std::optional<std::string_view> key = ApiKey(request);
-  if (key && options.authenticate) site = options.authenticate(*key);
+  if (key && options.authenticate) auth = options.authenticate(*key);
+  if (auth.unavailable) {
+    HttpResponse r = ErrorResponse(503, "The store is unavailable; try again later");
+    r.headers.emplace_back("retry-after", "1");
+    return r;
+  }
+  const std::optional<int64_t> site = auth.site;
   if (!site) {
     HttpResponse r = ErrorResponse(401, key ? "Invalid API key" : "Missing API key");
     r.headers.emplace_back(

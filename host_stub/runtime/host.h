@@ -58,9 +58,18 @@ struct HostOptions {
   // Opens a store connection for a handler call (pooled by the host); may be empty (no store).
   // Returns null with *error set on failure.
   std::function<std::shared_ptr<StoreConnection>(std::string* error)> connect;
-  // The site of an API key, or nullopt for an unknown key. Empty: every request is refused 401.
-  // Must be thread-safe.
-  std::function<std::optional<int64_t>(std::string_view key)> authenticate;
+  // What `authenticate` found for a key: its site; no site (an unknown key: 401); or `unavailable`:
+  // the key could not be looked up (the store is down or busy), so the request is answered 503 with
+  // Retry-After rather than 401, which would tell the client its key is wrong.
+  struct Authentication {
+    Authentication() = default;
+    Authentication(std::optional<int64_t> s) : site(s) {}  // NOLINT: a site or none, implicitly
+    Authentication(std::optional<int64_t> s, bool u) : site(s), unavailable(u) {}
+    std::optional<int64_t> site;
+    bool unavailable = false;
+  };
+  // Looks up the site of an API key. Empty: every request is refused 401. Must be thread-safe.
+  std::function<Authentication(std::string_view key)> authenticate;
   // Where log lines go (one line each, no newline). Empty: stderr. Must be thread-safe.
   std::function<void(std::string_view line)> log_sink;
   // Write one access-log line per request (method, path, status, duration; never a key or a body).

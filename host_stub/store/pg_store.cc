@@ -491,13 +491,16 @@ class PgStore final : public Store {
     }
   }
 
-  std::optional<int64_t> SiteForApiKey(std::string_view key) override {
-    if (key.empty()) return std::nullopt;
+  KeyLookup LookUpApiKey(std::string_view key) override {
+    if (key.empty()) return {};
     const std::array<unsigned char, 32> hash = HashApiKey(key);
     std::string error;
     std::unique_ptr<pg::Connection> c = Lease(&error);
-    if (!c) return std::nullopt;
-    std::optional<int64_t> site;
+    if (!c) {
+      fmt::print(stderr, "wfp store: API key lookup: {}\n", error);
+      return {std::nullopt, true};
+    }
+    KeyLookup found;
     pg::Error e;
     // The lookup is by the key's SHA-256; the stored hash is then compared in constant time.
     std::optional<pg::Result> r =
@@ -509,13 +512,14 @@ class PgStore final : public Store {
         const std::string stored = r->Bytes(0, 0);
         if (stored.size() == hash.size() &&
             CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) == 0)
-          site = r->Int(0, 1);
+          found.site = r->Int(0, 1);
       }
     } else {
+      found.failed = true;
       fmt::print(stderr, "wfp store: API key lookup: {}\n", e.message);
     }
     Return(std::move(c));
-    return site;
+    return found;
   }
 
  protected:

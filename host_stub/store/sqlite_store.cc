@@ -280,7 +280,7 @@ class Connection final : public StoreConnection {
   // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate.
   bool CommitOrRollback(bool commit, std::string* error);
   // The site of an API key's hash (outside any transaction: one statement).
-  std::optional<int64_t> SiteForKeyHash(const std::array<unsigned char, 32>& hash);
+  Store::KeyLookup SiteForKeyHash(const std::array<unsigned char, 32>& hash);
   void Detach(Txn* txn) {
     if (txn_ == txn) txn_ = nullptr;
   }
@@ -512,20 +512,31 @@ std::optional<std::vector<std::vector<std::string>>> Connection::QueryForTesting
   return rows;
 }
 
-std::optional<int64_t> Connection::SiteForKeyHash(const std::array<unsigned char, 32>& hash) {
-  if (!Enter()) return std::nullopt;
-  std::optional<int64_t> site;
+Store::KeyLookup Connection::SiteForKeyHash(const std::array<unsigned char, 32>& hash) {
+  Store::KeyLookup found;
+  if (!Enter()) {
+    found.failed = true;
+    return found;
+  }
   // The lookup is by the key's SHA-256, so its timing tells nothing usable about the key; the
   // stored hash is then compared in constant time all the same.
-  if (sqlite3_stmt* s = Get(Stmt::kSiteForKey)) {
+  sqlite3_stmt* s = Get(Stmt::kSiteForKey);
+  if (!s) {
+    found.failed = true;
+  } else {
     sqlite3_bind_blob(s, 1, hash.data(), static_cast<int>(hash.size()), SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32 &&
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32 &&
         CRYPTO_memcmp(sqlite3_column_blob(s, 0), hash.data(), hash.size()) == 0)
-      site = sqlite3_column_int64(s, 1);
+      found.site = sqlite3_column_int64(s, 1);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      found.failed = true;
+      fmt::print(stderr, "wfp store: API key lookup: {}\n", sqlite3_errmsg(handle()));
+    }
     sqlite3_reset(s);
   }
   Leave();
-  return site;
+  return found;
 }
 
 // ---- the ABI transaction ----------------------------------------------------------------------
@@ -826,14 +837,14 @@ class SqliteStore final : public Store {
     for (auto& c : idle_) c->SetBusyTimeout(timeout);
   }
 
-  std::optional<int64_t> SiteForApiKey(std::string_view key) override {
-    if (key.empty()) return std::nullopt;
+  KeyLookup LookUpApiKey(std::string_view key) override {
+    if (key.empty()) return {};
     std::string error;
     std::unique_ptr<Connection> c = Lease(&error);
-    if (!c) return std::nullopt;
-    std::optional<int64_t> site = c->SiteForKeyHash(HashApiKey(key));
+    if (!c) return {std::nullopt, true};
+    const KeyLookup found = c->SiteForKeyHash(HashApiKey(key));
     Return(std::move(c));
-    return site;
+    return found;
   }
 
  protected:

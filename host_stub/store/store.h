@@ -117,9 +117,17 @@ class Store {
   // *error on failure.
   boost::json::value Dump(std::string* error);
 
-  // The site id whose API key this is; std::nullopt when none (or when the store fails). Keys are
-  // stored as SHA-256 hashes only; the stored hash is compared in constant time.
-  virtual std::optional<int64_t> SiteForApiKey(std::string_view key) = 0;
+  // What a key lookup found: the key's site, or no site (an unknown key), or `failed`: the store
+  // could not be asked (it is down, or busy past the timeout), so nothing is known about the key.
+  struct KeyLookup {
+    std::optional<int64_t> site;
+    bool failed = false;
+  };
+  // Looks up the site whose API key this is. Keys are stored as SHA-256 hashes only; the stored
+  // hash is compared in constant time.
+  virtual KeyLookup LookUpApiKey(std::string_view key) = 0;
+  // The site of an API key; std::nullopt when none, or when the lookup failed.
+  std::optional<int64_t> SiteForApiKey(std::string_view key) { return LookUpApiKey(key).site; }
 
   // The busy timeout of connections made from now on (those of Seed, Dump, SiteForApiKey included).
   virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,29 @@ class ServeEndToEnd(unittest.TestCase):
     def tearDown(self):
         if self.server.proc.poll() is None:
             self.server.stop()
+
+    def _sql(self, sql):
+        """Runs SQL on the served store from outside, as an operator (or an outage) would."""
+        if wfp.on_postgres():
+            wfp.psql(sql, url=self.server.db)
+        else:
+            with sqlite3.connect(self.server.db) as db:
+                db.execute(sql)
+
+    def test_a_key_lookup_that_fails_is_503_not_401(self):
+        status, _, body = self.server.post(dict(EX1, dryRun=True))
+        self.assertEqual(status, 200, body)
+        self._sql("ALTER TABLE api_keys RENAME TO api_keys_away")  # the lookup now fails
+        try:
+            status, headers, body = self.server.post(dict(EX1, dryRun=True))
+            self.assertEqual(status, 503, body)  # not "Invalid API key": the key was never judged
+            self.assertEqual(headers.get("retry-after"), "1")
+            self.assertNotIn("www-authenticate", headers)
+            self.assertEqual(json.loads(body)["status"], 503)
+        finally:
+            self._sql("ALTER TABLE api_keys_away RENAME TO api_keys")
+        status, _, body = self.server.post(dict(EX1, dryRun=True))
+        self.assertEqual(status, 200, body)
 
     def test_keep_alive_serves_several_requests_on_one_connection(self):
         c = self.server.conn()

@@ -232,6 +232,17 @@ TEST_F(HostTest, AnUnknownKeyIs401AndIsNeverLogged) {
   EXPECT_FALSE(log_.Contains("s3cret")) << log_.All();
 }
 
+TEST_F(HostTest, AKeyThatCannotBeLookedUpIs503WithRetryAfterNot401) {
+  HttpResponse r = host_.Handle(Get("/ping", "k-store-down"));
+  EXPECT_EQ(r.status, 503);
+  ASSERT_NE(Header(r, "retry-after"), nullptr);
+  EXPECT_EQ(*Header(r, "retry-after"), "1");
+  EXPECT_EQ(Header(r, "www-authenticate"), nullptr);
+  EXPECT_EQ(Json(r.body).at("status"), 503);
+  EXPECT_EQ(Json(r.body).at("message"), "The store is unavailable; try again later");
+  EXPECT_EQ(host_.Handle(Get("/ping", "k1")).status, 200);  // the next lookup that works is served
+}
+
 TEST_F(HostTest, TheKeySelectsTheSiteByBearerOrXApiKey) {
   HttpResponse r = host_.Handle(Post("/echo/a", "{}", "k2"));
   ASSERT_EQ(r.status, 200) << r.body;

@@ -96,10 +96,11 @@ HostOptions TestOptions(CapturedLog* log) {
     c->id = ++Stats().connections;
     return c;
   };
-  o.authenticate = [](std::string_view key) -> std::optional<int64_t> {
-    if (key == "k1") return 1;
-    if (key == "k2") return 2;
-    return std::nullopt;
+  o.authenticate = [](std::string_view key) -> HostOptions::Authentication {
+    if (key == "k1") return std::optional<int64_t>(1);
+    if (key == "k2") return std::optional<int64_t>(2);
+    if (key == "k-store-down") return {std::nullopt, true};  // the lookup itself failed
+    return std::optional<int64_t>();
   };
   o.log_sink = [log](std::string_view line) { log->Add(line); };
   return o;

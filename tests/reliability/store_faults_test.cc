@@ -64,7 +64,10 @@ class StoreFaultsBase : public ::testing::Test {
     o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
       return std::shared_ptr<StoreConnection>(store->Connect(error));
     };
-    o.authenticate = [store](std::string_view key) { return store->SiteForApiKey(key); };
+    o.authenticate = [store](std::string_view key) {
+      const Store::KeyLookup found = store->LookUpApiKey(key);
+      return HostOptions::Authentication(found.site, found.failed);
+    };
     o.log_sink = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
     host_ = std::make_unique<Host>(std::move(o));
     ASSERT_TRUE(host_->LoadPlugin(WFP_BACKFILL_PLUGIN, &error)) << error;
