@@ -11,6 +11,9 @@
 //   with nothing of the batch written. Ids ascend in the order of the batch, like SQLite's.
 // - A Seed takes SHARE ROW EXCLUSIVE locks on every table (it reads the highest ids, then writes
 //   rows with explicit ids), then moves the sequences past the highest ids.
+// - A connection the server ended while it sat idle in a pool (a restart, a failover) is reopened,
+//   and the statement that found it dead retried once, when that statement began a transaction or
+//   looked up a key; a connection lost inside a transaction fails that transaction.
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
@@ -88,9 +91,9 @@ bool Ready(pg::Connection& c, std::string* error) {
 }
 
 // True when `e` says the connection is gone (the server restarted, or ended this backend) rather
-// than that the statement failed: no SQLSTATE, and libpq has marked the connection bad. Such a
-// failure of a connection's first statement in a transaction is safe to retry on a new connection:
-// nothing was done.
+// than that the statement failed: no SQLSTATE, or an operator-intervention (57P) or connection
+// (08) one, and libpq has marked the connection bad. Such a failure of the first statement of a
+// transaction, or of a lone statement, is safe to retry on a new connection: nothing was done.
 bool ConnectionLost(pg::Connection& c, const pg::Error& e) {
   return (e.sqlstate.empty() || e.sqlstate.rfind("57P", 0) == 0 ||
           e.sqlstate.rfind("08", 0) == 0) &&
