@@ -757,18 +757,15 @@ bool Store::Seed(const boost::json::value& fixture, std::string* error) {
       *error = r.error();
       return false;
     }
-    bool rejected = false;
-    const bool ok = RunInTransaction(
+    // A refused fixture's error (with its JSON path) is the body's, which RunInTransaction keeps.
+    return RunInTransaction(
         true,
         [&](SqlSession& db, std::string* e) {
           if (Check(f, db, r) && Write(f, db, r)) return true;
-          rejected = true;
           *e = r.error();
           return false;
         },
         error);
-    if (!ok && rejected) *error = r.error();
-    return ok;
   } catch (const std::exception& e) {
     *error = fmt::format("seed: {}", e.what());
     return false;

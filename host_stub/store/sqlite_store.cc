@@ -276,7 +276,8 @@ class Connection final : public StoreConnection {
   // The cached statement, reset and with its bindings cleared; nullptr on a prepare failure.
   sqlite3_stmt* Get(Stmt which);
   // BEGIN IMMEDIATE (write) or BEGIN (read), through the in-memory gate where there is one.
-  bool Begin(bool write, std::string* error);
+  // WFP_ERR_BUSY when the gate or the lock is not had in time; another status + *error otherwise.
+  wfp_status Begin(bool write, std::string* error);
   // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate.
   bool CommitOrRollback(bool commit, std::string* error);
   // The site of an API key's hash (outside any transaction: one statement).
@@ -422,20 +423,22 @@ sqlite3_stmt* Connection::Get(Stmt which) {
   return s;
 }
 
-bool Connection::Begin(bool write, std::string* error) {
+wfp_status Connection::Begin(bool write, std::string* error) {
   if (!Enter()) {
     *error = "the store is busy (in-memory store held by another transaction)";
-    return false;
+    return WFP_ERR_BUSY;
   }
   sqlite3_stmt* s = Get(write ? Stmt::kBeginImmediate : Stmt::kBeginDeferred);
   int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
   if (s) sqlite3_reset(s);
   if (rc != SQLITE_DONE) {
     *error = fmt::format("{}: {}", write ? "BEGIN IMMEDIATE" : "BEGIN", sqlite3_errmsg(handle()));
+    // Read before leaving the gate: then another thread may use a shared (in-memory) handle.
+    const wfp_status st = MapSqliteError(sqlite3_extended_errcode(handle()));
     Leave();
-    return false;
+    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
   }
-  return true;
+  return WFP_OK;
 }
 
 bool Connection::CommitOrRollback(bool commit, std::string* error) {
@@ -468,11 +471,9 @@ wfp_status Connection::BeginTransaction(bool read_only, wfp_txn** out) {
   // A write transaction takes the write lock at once (the schedule lock on SQLite); a read-only
   // one reads a WAL snapshot and never waits for writers.
   std::string error;
-  if (!Begin(!read_only, &error)) {
-    if (error.rfind("the store is busy", 0) == 0) return WFP_ERR_BUSY;
-    const wfp_status st = MapSqliteError(sqlite3_extended_errcode(handle()));
-    if (st == WFP_ERR_INTERNAL || st == WFP_OK) fmt::print(stderr, "wfp store: {}\n", error);
-    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+  if (const wfp_status st = Begin(!read_only, &error); st != WFP_OK) {
+    if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: {}\n", error);
+    return st;
   }
   auto txn = std::make_unique<Txn>(this);
   txn_ = txn.get();
@@ -775,7 +776,7 @@ class Session final : public SqlSession {
 // ---- the store --------------------------------------------------------------------------------
 
 bool Migrate(Connection* c, std::string* error) {
-  if (!c->Begin(true, error)) return false;
+  if (c->Begin(true, error) != WFP_OK) return false;
   int version = -1;
   {
     sqlite3_stmt* s = nullptr;
@@ -851,7 +852,7 @@ class SqliteStore final : public Store {
   bool RunInTransaction(bool write, const SessionBody& body, std::string* error) override {
     std::unique_ptr<Connection> c = Lease(error);
     if (!c) return false;
-    bool ok = c->Begin(write, error);
+    bool ok = c->Begin(write, error) == WFP_OK;
     if (ok) {
       bool done;
       {
