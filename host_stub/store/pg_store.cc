@@ -100,6 +100,16 @@ bool ConnectionLost(pg::Connection& c, const pg::Error& e) {
          !c.Healthy();
 }
 
+// Runs `statement` (a transaction's first statement, or a lone one: nothing done yet) on `c`; when
+// it finds the connection lost (e.g. the server restarted meanwhile), reconnects and runs it once
+// more. `statement` returns something false on failure (bool, std::optional) and sets *e.
+template <typename Statement>
+auto OnLiveConnection(pg::Connection& c, const pg::Error& e, Statement statement) {
+  auto result = statement();
+  if (!result && ConnectionLost(c, e) && c.Reset()) result = statement();
+  return result;
+}
+
 class PgTxn;
 
 class PgConnection final : public StoreConnection {
@@ -223,10 +233,8 @@ wfp_status PgConnection::BeginTransaction(bool read_only, wfp_txn** out) {
     return WFP_ERR_INTERNAL;
   }
   pg::Error e;
-  bool begun = c_->Exec(read_only ? kBeginRead : kBeginWrite, &e);
-  if (!begun && ConnectionLost(*c_, e) && c_->Reset())  // e.g. the server restarted meanwhile
-    begun = c_->Exec(read_only ? kBeginRead : kBeginWrite, &e);
-  if (!begun) {
+  if (!OnLiveConnection(*c_, e,
+                        [&] { return c_->Exec(read_only ? kBeginRead : kBeginWrite, &e); })) {
     const wfp_status st = pg::MapError(e);
     if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: BEGIN: {}\n", e.message);
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
@@ -506,11 +514,9 @@ class PgStore final : public Store {
     KeyLookup found;
     pg::Error e;
     // The lookup is by the key's SHA-256; the stored hash is then compared in constant time.
-    std::optional<pg::Result> r =
-        c->Query(kSiteForKeySql, {Param::Bytes(hash.data(), hash.size())}, &e);
-    if (!r && ConnectionLost(*c, e) && c->Reset())  // e.g. the server restarted meanwhile
-      r = c->Query(kSiteForKeySql, {Param::Bytes(hash.data(), hash.size())}, &e);
-    if (r) {
+    if (std::optional<pg::Result> r = OnLiveConnection(*c, e, [&] {
+          return c->Query(kSiteForKeySql, {Param::Bytes(hash.data(), hash.size())}, &e);
+        })) {
       if (r->rows() > 0) {
         const std::string stored = r->Bytes(0, 0);
         if (stored.size() == hash.size() &&
@@ -545,9 +551,7 @@ class PgStore final : public Store {
                                 " attempts, schedules, sites, api_keys, projects, workflows"
                                 " IN SHARE ROW EXCLUSIVE MODE"
                               : kBeginRead;
-    bool begun = c.Exec(begin, &e);
-    if (!begun && ConnectionLost(c, e) && c.Reset()) begun = c.Exec(begin, &e);
-    if (!begun) {
+    if (!OnLiveConnection(c, e, [&] { return c.Exec(begin, &e); })) {
       if (e.sqlstate == "55P03")  // lock_not_available: lock_timeout ran out
         *error =
             fmt::format("the store is busy (waited {} ms for its lock)", c.lock_timeout().count());
