@@ -229,14 +229,18 @@ struct Runtime {
   std::unique_ptr<Host> host;
 };
 
+// Whether --db names an SQLite file (not ":memory:", not a PostgreSQL URL).
+bool IsStoreFile(const std::string& db) {
+  return db != ":memory:" && Store::KindOf(db) == Store::Kind::kSqlite;
+}
+
 // Removes the store file a command created, unless Keep() was called: a command that fails leaves
 // no new file behind. Declare it before the Store so that it runs after the Store is closed.
 class NewStoreFile {
  public:
   explicit NewStoreFile(std::string db) : db_(std::move(db)) {
     std::error_code ec;
-    created_ = db_ != ":memory:" && Store::KindOf(db_) == Store::Kind::kSqlite &&
-               !std::filesystem::exists(db_, ec) && !ec;
+    created_ = IsStoreFile(db_) && !std::filesystem::exists(db_, ec) && !ec;
   }
   NewStoreFile(const NewStoreFile&) = delete;
   NewStoreFile& operator=(const NewStoreFile&) = delete;
@@ -488,8 +492,7 @@ int RunDump(const std::vector<std::string>& argv) {
   if (!db) return UsageError(kCmd, "--db is required", kDumpUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDumpUsage);
-  if (*db != ":memory:" && Store::KindOf(*db) == Store::Kind::kSqlite &&
-      !std::filesystem::exists(*db))
+  if (IsStoreFile(*db) && !std::filesystem::exists(*db))
     return Fail(kCmd, fmt::format("no store at {}", *db));
   std::unique_ptr<Store> store;
   if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
