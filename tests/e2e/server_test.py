@@ -36,11 +36,7 @@ class Server:
             [ARGS.host, "serve", "--db", self.db, "--plugin", ARGS.plugin, "--fixture", fixture,
              "--listen", "127.0.0.1:0", "--now", NOW, "--threads", str(threads)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("listening on http://127.0.0.1:"):
-            self.proc.kill()
-            raise RuntimeError(f"unexpected first line {line!r}: {self.proc.stderr.read()}")
-        self.port = int(line.rsplit(":", 1)[1])
+        self.port = wfp.listening_port(self.proc, self.proc.stderr.read)
 
     def conn(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

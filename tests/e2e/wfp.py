@@ -124,6 +124,18 @@ def _drop_schemas():
         print(f"wfp.py: could not drop {len(schemas)} test schemas: {e}", file=sys.stderr)
 
 
+def listening_port(proc, stderr_text):
+    """The port of a `wfp-host serve` started on 127.0.0.1:0, from its first line
+    `listening on http://127.0.0.1:PORT` (readline ends at EOF too). Anything else: the process is
+    killed and RuntimeError names the line and `stderr_text()` (what the host said)."""
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on http://127.0.0.1:"):
+        proc.kill()
+        proc.wait(timeout=30)
+        raise RuntimeError(f"unexpected first line {line!r}: {stderr_text()}")
+    return int(line.rsplit(":", 1)[1])
+
+
 class Host:
     def __init__(self, host_bin, plugin):
         self.host_bin = host_bin

@@ -165,11 +165,7 @@ class ServeLimits(unittest.TestCase):
             [ARGS.host, "serve", "--db", wfp.new_store(":memory:"), "--plugin", ARGS.plugin,
              "--fixture", Env.fixture, "--listen", "127.0.0.1:0", "--now", NOW, "--threads", "2"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = cls.proc.stdout.readline().strip()
-        if not line.startswith("listening on http://127.0.0.1:"):
-            cls.proc.kill()
-            raise RuntimeError(f"unexpected first line {line!r}: {cls.proc.stderr.read()}")
-        cls.port = int(line.rsplit(":", 1)[1])
+        cls.port = wfp.listening_port(cls.proc, cls.proc.stderr.read)
 
     @classmethod
     def tearDownClass(cls):

@@ -37,6 +37,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import wfp  # noqa: E402
+from route_examples_test import BASE  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crash_safety  # noqa: E402
@@ -47,15 +48,9 @@ NOW_EPOCH = crash_safety.NOW_EPOCH
 PATH = "/api/schedules/5/backfill"
 AUTH = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
 
-# Part 1: a daily schedule; 71 candidates from fromTime to the pointer, the request takes the first 50.
-DAILY = {
-    "sites": [{"id": 1, "apiKeys": ["k1"]}, {"id": 2, "apiKeys": ["k2"]}],
-    "projects": [{"id": 1, "siteId": 1, "name": "etl"}],
-    "workflows": [{"id": 11, "projectId": 1, "name": "load", "timezone": "Asia/Tokyo",
-                   "schedule": {"daily>": "09:00:00"}, "poolId": "42"}],
-    "schedules": [{"id": 5, "workflowId": 11, "nextScheduleTime": "2024-01-11T00:00:00+09:00",
-                   "nextRunTime": "2024-01-11T00:00:00Z", "lastSessionTime": None, "disabledAt": None}],
-}
+# Part 1: the worked examples' daily schedule; 71 candidates from fromTime to the pointer, the request
+# takes the first 50.
+DAILY = BASE
 COUNT = 50
 FROM = "2023-11-01T00:00:00+09:00"
 FIRST_INSTANT = "2023-10-31T15:00:00Z"  # the first candidate, where the conflict is reported
@@ -86,13 +81,8 @@ class Server:
         self.port = None
 
     def ready(self):
-        """Waits for the first line, `listening on http://127.0.0.1:PORT` (readline ends at EOF too)."""
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("listening on http://127.0.0.1:"):
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-            raise RuntimeError(f"{self.name}: unexpected first line {line!r}: {self.log_tail()}")
-        self.port = int(line.rsplit(":", 1)[1])
+        """Waits until it listens (wfp.listening_port)."""
+        self.port = wfp.listening_port(self.proc, lambda: f"{self.name}: {self.log_tail()}")
         return self
 
     def log_tail(self):
