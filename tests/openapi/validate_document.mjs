@@ -8,20 +8,12 @@
 //   4. The request schema says what spec/backfill-route.md says: a table of bodies it must accept
 //      and bodies it must refuse (the rules JSON Schema can express).
 // Usage: node validate_document.mjs [--openapi FILE] [--modules DIR]   (DIR holds node_modules)
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { docPath, require } from "./cli.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-};
-const docPath = path.resolve(option("--openapi", path.join(here, "..", "..", "openapi", "openapi.json")));
-const modules = option("--modules", process.env.WFP_NODE_MODULES || here);
-const require = createRequire(path.join(path.resolve(modules), "package.json"));
 const SwaggerParser = require("@apidevtools/swagger-parser");
 const Ajv2020 = require("ajv/dist/2020").default;
 const addFormats = require("ajv-formats").default;

@@ -18,21 +18,11 @@
 // Usage: node validate_response.mjs [--openapi FILE] [--modules DIR] < responses.jsonl
 //   --modules DIR: the directory holding node_modules with ajv and ajv-formats (npm ci there);
 //   default $WFP_NODE_MODULES, else this script's directory.
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { docPath, require } from "./cli.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
-};
-const docPath = option("--openapi", path.join(here, "..", "..", "openapi", "openapi.json"));
-const modules = option("--modules", process.env.WFP_NODE_MODULES || here);
-
-const require = createRequire(path.join(path.resolve(modules), "package.json"));
 const Ajv2020 = require("ajv/dist/2020").default;
 const addFormats = require("ajv-formats").default;
 
