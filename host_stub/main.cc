@@ -40,6 +40,7 @@
 #include "http_types.h"
 #include "runtime/clock.h"
 #include "runtime/host.h"
+#include "store/key_cache.h"
 #include "store/store.h"
 #ifdef WFP_HAVE_SERVER
 #include "server/server.h"
@@ -276,8 +277,11 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
     return std::shared_ptr<StoreConnection>(store->Connect(error));
   };
-  o.authenticate = [store](std::string_view key) {
-    const Store::KeyLookup found = store->LookUpApiKey(key);
+  // A key found is remembered for KeyCache::kDefaultTtl (2 s): no store round trip per request.
+  auto keys = std::make_shared<KeyCache>(
+      [store](std::string_view key) { return store->LookUpApiKey(key); });
+  o.authenticate = [keys](std::string_view key) {
+    const Store::KeyLookup found = keys->LookUp(key);
     return HostOptions::Authentication(found.site, found.failed);
   };
   o.openapi_document = wfp::kOpenApiDocument;
