@@ -427,7 +427,7 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
       state->max_sessions = v;
     }
     wfp_route route{sizeof(wfp_route), Str("POST"), Str("/api/schedules/{id}/backfill"),
-                    HandleBackfill, state.get()};
+                    HandleBackfill, state.get(), 0};
     if (host->register_route(host->host, &route) != WFP_OK) return 1;
     Log(*state, WFP_LOG_INFO,
         fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill, max_sessions={}",
