@@ -22,6 +22,7 @@
 #include "backfill/request.h"
 #include "schedule/schedule.h"
 #include "ui/page.h"
+#include "wfp_version.h"
 
 namespace wfp::backfill {
 namespace {
@@ -480,7 +481,7 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
 void Shutdown(void* state) { delete static_cast<PluginState*>(state); }
 
 const wfp_plugin_v1 kDescriptor = {
-    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", "0.1.0", Init, Shutdown};
+    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", WFP_VERSION, Init, Shutdown};
 
 }  // namespace
 }  // namespace wfp::backfill
