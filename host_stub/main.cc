@@ -669,7 +669,7 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     const std::string json = "-H 'Content-Type: application/json'";
     PageLinkFields fields;
     fields.api_key = info.api_key;
-    fields.schedule_id = info.daily_schedule_id;
+    fields.schedule_id = std::to_string(info.daily_schedule_id);
     fields.from_time = info.daily_from_time;
     fields.attempt_name = "demo-fix";
     const std::string page = BackfillPageLink(url, fields);

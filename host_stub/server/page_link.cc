@@ -20,8 +20,9 @@ std::string PercentEncode(std::string_view s) {
 
 std::string BackfillPageLink(std::string_view server, const PageLinkFields& f) {
   while (!server.empty() && server.back() == '/') server.remove_suffix(1);
-  std::string link = fmt::format("{}{}#apiKey={}&schedule={}", server, kBackfillPagePath,
-                                 PercentEncode(f.api_key), f.schedule_id);
+  std::string link = fmt::format("{}{}#", server, kBackfillPagePath);
+  if (!f.api_key.empty()) link += "apiKey=" + PercentEncode(f.api_key) + "&";
+  link += "schedule=" + PercentEncode(f.schedule_id);
   if (!f.from_time.empty()) link += "&from=" + PercentEncode(f.from_time);
   if (f.attempt_name) link += "&name=" + PercentEncode(*f.attempt_name);
   if (f.count) link += fmt::format("&count={}", *f.count);

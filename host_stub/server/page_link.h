@@ -15,8 +15,8 @@ namespace wfp::host {
 inline constexpr std::string_view kBackfillPagePath = "/ui/backfill";
 
 struct PageLinkFields {
-  std::string api_key;
-  int64_t schedule_id = 0;
+  std::string api_key;  // empty: left out (the page then asks for one)
+  std::string schedule_id;
   std::string from_time;  // as sent: ISO-8601 with an offset; empty for none
   std::optional<std::string> attempt_name;
   std::optional<uint64_t> count;
@@ -24,7 +24,7 @@ struct PageLinkFields {
   bool advance = false;
 };
 
-// "<server>/ui/backfill#apiKey=...&schedule=ID&from=TIME[&name=...][&count=N][&skipExisting=1]
+// "<server>/ui/backfill#[apiKey=...&]schedule=ID[&from=TIME][&name=...][&count=N][&skipExisting=1]
 // [&advance=1]", each value percent-encoded (a "+" in an offset stays a "+"). `server` is
 // "http://host:port", with or without a trailing "/".
 std::string BackfillPageLink(std::string_view server, const PageLinkFields& fields);

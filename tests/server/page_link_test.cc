@@ -9,7 +9,7 @@ namespace {
 TEST(PageLinkTest, CarriesTheKeyScheduleAndFromTime) {
   PageLinkFields f;
   f.api_key = "demo-key";
-  f.schedule_id = 1;
+  f.schedule_id = "1";
   f.from_time = "2026-11-27T00:00:00+09:00";
   EXPECT_EQ(BackfillPageLink("http://127.0.0.1:8080", f),
             "http://127.0.0.1:8080/ui/"
@@ -19,7 +19,7 @@ TEST(PageLinkTest, CarriesTheKeyScheduleAndFromTime) {
 TEST(PageLinkTest, CarriesEveryFieldOfTheRequestEncoded) {
   PageLinkFields f;
   f.api_key = "k&y=1 +/";
-  f.schedule_id = 42;
+  f.schedule_id = "42";
   f.from_time = "2024-01-08T00:00:00Z";
   f.attempt_name = "fix #1 ü";
   f.count = 0;
@@ -32,12 +32,11 @@ TEST(PageLinkTest, CarriesEveryFieldOfTheRequestEncoded) {
 
 TEST(PageLinkTest, LeavesOutWhatTheRequestLeavesOut) {
   PageLinkFields f;
-  f.api_key = "k";
-  f.schedule_id = 3;
+  f.schedule_id = "3";
   f.skip_existing = true;
   f.advance = true;
-  EXPECT_EQ(BackfillPageLink("http://h:1", f),
-            "http://h:1/ui/backfill#apiKey=k&schedule=3&skipExisting=1&advance=1");
+  EXPECT_EQ(BackfillPageLink("http://h:1/base/", f),
+            "http://h:1/base/ui/backfill#schedule=3&skipExisting=1&advance=1");
 }
 
 }  // namespace
