@@ -43,6 +43,7 @@
 #include "runtime/host.h"
 #include "store/store.h"
 #ifdef WFP_HAVE_SERVER
+#include "server/page_link.h"
 #include "server/server.h"
 #endif
 
@@ -689,6 +690,12 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
         host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name, port);
     const std::string auth = fmt::format("-H 'Authorization: Bearer {}'", info.api_key);
     const std::string json = "-H 'Content-Type: application/json'";
+    PageLinkFields fields;
+    fields.api_key = info.api_key;
+    fields.schedule_id = info.daily_schedule_id;
+    fields.from_time = info.daily_from_time;
+    fields.attempt_name = "demo-fix";
+    const std::string page = BackfillPageLink(url, fields);
     std::cout << fmt::format(
         R"(
 wfp-host demo: store {} ({}), backfill plugin loaded, API key "{}".
@@ -700,6 +707,9 @@ curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{
 
 # Only the sessions that never ran, unnamed attempts (sessions with attempts are listed as skipped):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","skipExisting":true,"dryRun":true}}'
+
+# The same plan in the browser (timeline, ETag, Apply): the backfill page, form filled from the link:
+{page}
 
 # Do it for real (the same request again is a 409: the attempts exist by then):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":false}}'
@@ -720,7 +730,7 @@ Ctrl-C stops the server.
         Store::Redact(db), temporary ? "temporary, removed at exit" : "kept", info.api_key,
         fmt::arg("url", url), fmt::arg("auth", auth), fmt::arg("json", json),
         fmt::arg("daily", info.daily_from_time), fmt::arg("hourly", info.hourly_from_time),
-        fmt::arg("key", info.api_key), fmt::arg("exe", exe));
+        fmt::arg("key", info.api_key), fmt::arg("exe", exe), fmt::arg("page", page));
     std::cout.flush();
   };
   return Serve(rt.host.get(), options);
