@@ -24,6 +24,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_LIST = os.path.join(ROOT, "tests", "mutants", "mutants.txt")
 DEFAULT_SUITE = "-LE postgres"
+MARKER = ".wfp-mutants-scratch"  # marks a directory as a scratch copy this script may overwrite
 
 
 class Mutant:
@@ -165,7 +166,7 @@ def sync_tree(root, dest):
             dirnames.remove("build")  # the scratch build, not part of the copy
         for name in filenames:
             rel = os.path.relpath(os.path.join(dirpath, name), dest)
-            if rel not in wanted:
+            if rel not in wanted and rel != MARKER:
                 os.unlink(os.path.join(dirpath, name))
     return written
 
@@ -270,8 +271,14 @@ def main():
     # (with CCACHE_BASEDIR above both) finds the checkout's own compilations.
     src = args.scratch or os.path.join(os.path.dirname(ROOT), f".{os.path.basename(ROOT)}-mutants")
     build_dir = os.path.join(src, "build")
-    os.makedirs(src, exist_ok=True)
+    # sync_tree deletes what the checkout does not have: only ever in a directory this script made.
+    marker = os.path.join(src, MARKER)
+    if os.path.isdir(src) and os.listdir(src) and not os.path.exists(marker):
+        print(f"mutants: {src} exists and is not a scratch tree of this script ({MARKER} missing); "
+              "choose another --scratch", file=sys.stderr)
+        return 2
     os.makedirs(build_dir, exist_ok=True)
+    open(marker, "a").close()
     lock = open(os.path.join(build_dir, "mutants.lock"), "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
