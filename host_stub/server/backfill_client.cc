@@ -19,6 +19,7 @@
 
 #include "server/page_link.h"
 #include "server/server.h"
+#include "wfp_version.h"
 
 namespace wfp::host {
 namespace {
@@ -557,7 +558,7 @@ int RunBackfillClient(int argc, char** argv) {
   const std::string authority =
       v6 ? fmt::format("[{}]:{}", url.host, url.port) : fmt::format("{}:{}", url.host, url.port);
   req.set(http::field::host, authority);
-  req.set(http::field::user_agent, "wfp-host-backfill/0.1.0");
+  req.set(http::field::user_agent, "wfp-host-backfill/" WFP_VERSION);
   req.set(http::field::authorization, "Bearer " + args.api_key);
   req.set(http::field::content_type, "application/json");
   req.set(http::field::accept, "application/json");
