@@ -257,7 +257,9 @@ struct Host::Impl {
     idle.push_back(std::move(c));
   }
 
-  HttpResponse Serve(HttpRequest& request);
+  HttpResponse Serve(HttpRequest& request, ResponseStream* stream);
+  HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                            const std::string& where);
 
   // The host table's functions.
   static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);
@@ -301,8 +303,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
     }
     std::string error;
     size_t owner = 0;
+    // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
+    const bool is_public =
+        WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
     switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner)) {
+                            route->user_data, p.index, &error, &owner, is_public)) {
       case Router::AddResult::kOk:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
@@ -382,7 +387,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       out.headers.emplace_back(std::move(lower), std::string(value));
     }
     out.body = std::string(View(response->body));
-    call->response = std::move(out);
+    call->response.Start(std::move(out));
     call->responded = true;
     return WFP_OK;
   } catch (...) {
@@ -407,7 +412,9 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       if (ctx.fault.empty()) ctx.fault = "appended a body chunk through a null pointer";
       return WFP_ERR_INVALID_ARGUMENT;
     }
-    call->response.body.append(chunk.data ? chunk.data : "", chunk.size);
+    // Not the plugin's fault when the client is gone: it may stop producing the body.
+    if (!call->response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
+      return WFP_ERR_INTERNAL;
     return WFP_OK;
   } catch (...) {
     if (ctx.fault.empty()) ctx.fault = "respond_append failed inside the host";
@@ -430,7 +437,7 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return r;
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request) {
+HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   // The OpenAPI document is public: served before authentication, whatever the key.
@@ -454,10 +461,15 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     return r;
   }
 
-  // Authentication comes before anything the plugin sees. Keys are never logged.
+  // Authentication comes before anything the plugin sees, except on a public route (site 0: no
+  // caller). Keys are never logged.
   HostOptions::Authentication auth;
   const std::optional<std::string_view> key = ApiKey(request);
-  if (key && options.authenticate) auth = options.authenticate(*key);
+  if (match.route->is_public) {
+    auth.site = 0;
+  } else if (key && options.authenticate) {
+    auth = options.authenticate(*key);
+  }
   if (auth.unavailable) {
     HttpResponse r = ErrorResponse(503, "The store is unavailable; try again later");
     r.headers.emplace_back("retry-after", "1");
@@ -536,6 +548,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
   }
 
   wfp_call call;
+  call.response = ResponseBuffer(stream);
   call.store = connection.get();
   call.runtime = &ctx;
   int32_t rc = 0;
@@ -563,11 +576,24 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
   if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
-  if (!ctx.fault.empty()) {
-    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, ctx.fault));
+  return FinishAnswer(call.response, ctx.fault, where);
+}
+
+// The handler's answer once it returned: held (a fault makes it a 500), or streamed already (a
+// fault can only cut it off: the stream is aborted so that the client can tell).
+HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                                      const std::string& where) {
+  if (answer.streaming()) {
+    if (!fault.empty())
+      Log(WFP_LOG_ERROR, "host",
+          fmt::format("{}: {}; the answer was streamed already and is cut off", where, fault));
+    return answer.EndStream(fault.empty());
+  }
+  if (!fault.empty()) {
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, fault));
     return ErrorResponse(500, kInternalError);
   }
-  return std::move(call.response);
+  return answer.TakeHeld();
 }
 
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -724,11 +750,11 @@ void Host::Shutdown() {
   impl.idle.clear();
 }
 
-HttpResponse Host::Handle(HttpRequest&& request) {
+HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
   try {
-    response = impl_->Serve(request);
+    response = impl_->Serve(request, stream);
   } catch (const std::exception& e) {
     impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
     response = ErrorResponse(500, kInternalError);
