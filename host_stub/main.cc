@@ -1,4 +1,4 @@
-// wfp-host: the command line of the stub host (the contract is ../shared/spec/stub-host.md).
+// wfp-host: the command line of the stub host (the contract is docs/cli.md).
 //
 //   wfp-host call   --db PATH --plugin SO ... METHOD TARGET [BODY | @FILE]
 //   wfp-host seed   --db PATH FILE

@@ -1,5 +1,5 @@
 // The store of wfp-host: the ABI's domain-level store table (`StoreApi()`), API-key lookup, and the
-// fixture format's seed and dump (see /work/shared/spec/stub-host.md), over one of two backends:
+// fixture format's seed and dump (see docs/cli.md), over one of two backends:
 //
 // - SQLite (a file path, or ":memory:"): one host per store. A file store runs in WAL mode with one
 //   SQLite connection per `StoreConnection`; writes take BEGIN IMMEDIATE (the schedule lock on
