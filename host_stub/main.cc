@@ -17,6 +17,7 @@
 #include <wfp/openapi_document.h>
 #include <wfp/plugin_abi.h>
 
+#include <atomic>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -42,6 +43,7 @@
 #include "runtime/host.h"
 #include "store/store.h"
 #ifdef WFP_HAVE_SERVER
+#include "server/page_link.h"
 #include "server/server.h"
 #endif
 
@@ -223,10 +225,25 @@ bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error) 
   return true;
 }
 
-// A store with the host runtime wired to it: the store outlives the host's connections.
+// A store with the host runtime wired to it: the store outlives the host's connections. The store
+// logs into the host's log (source "store") while there is a host; before (opening the store) and
+// after, where a store logs by default.
 struct Runtime {
+  std::shared_ptr<std::atomic<Host*>> log_host = std::make_shared<std::atomic<Host*>>(nullptr);
   std::unique_ptr<Store> store;
   std::unique_ptr<Host> host;
+
+  ~Runtime() { log_host->store(nullptr); }  // before the members: the host goes first
+  void SetHost(std::unique_ptr<Host> h) {
+    host = std::move(h);
+    log_host->store(host.get());
+  }
+  StoreLog StoreLogToHost() const {
+    return [log_host = log_host](std::string_view message) {
+      if (Host* h = log_host->load()) return h->Log(WFP_LOG_ERROR, "store", message);
+      WriteStoreLogDefault(message);
+    };
+  }
 };
 
 // Whether --db names an SQLite file (not ":memory:", not a PostgreSQL URL).
@@ -258,14 +275,21 @@ class NewStoreFile {
   bool kept_ = false;
 };
 
-bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error) {
+bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error,
+               const StoreOptions& options = {}) {
   std::string why;
-  *out = Store::Open(db, &why);
+  *out = Store::Open(db, options, &why);
   if (!*out) {
     *error = why;  // names the store already (with a URL's password hidden)
     return false;
   }
   return true;
+}
+
+bool OpenStore(const std::string& db, Runtime* rt, std::string* error) {
+  StoreOptions options;
+  options.log = rt->StoreLogToHost();
+  return OpenStore(db, &rt->store, error, options);
 }
 
 std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
@@ -449,8 +473,8 @@ int RunCall(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
-  rt.host = MakeHost(rt.store.get(), flags);
+  if (!OpenStore(*db, &rt, &error)) return Fail(kCmd, error);
+  rt.SetHost(MakeHost(rt.store.get(), flags));
   if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
@@ -568,8 +592,8 @@ int RunServe(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
-  rt.host = MakeHost(rt.store.get(), flags);
+  if (!OpenStore(*db, &rt, &error)) return Fail(kCmd, error);
+  rt.SetHost(MakeHost(rt.store.get(), flags));
   if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
@@ -646,8 +670,8 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
 
   NewStoreFile new_file(temporary ? ":memory:" : db);  // a temporary store has its own cleanup
   Runtime rt;
-  if (!OpenStore(db, &rt.store, &error)) return Fail(kCmd, error);
-  rt.host = MakeHost(rt.store.get(), flags);
+  if (!OpenStore(db, &rt, &error)) return Fail(kCmd, error);
+  rt.SetHost(MakeHost(rt.store.get(), flags));
   if (!LoadPlugins(rt.host.get(), {plugin}, &error))
     return Fail(kCmd, error +
                           " (build it with `cmake --build build --target wfp_backfill`, or "
@@ -666,6 +690,12 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
         host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name, port);
     const std::string auth = fmt::format("-H 'Authorization: Bearer {}'", info.api_key);
     const std::string json = "-H 'Content-Type: application/json'";
+    PageLinkFields fields;
+    fields.api_key = info.api_key;
+    fields.schedule_id = info.daily_schedule_id;
+    fields.from_time = info.daily_from_time;
+    fields.attempt_name = "demo-fix";
+    const std::string page = BackfillPageLink(url, fields);
     std::cout << fmt::format(
         R"(
 wfp-host demo: store {} ({}), backfill plugin loaded, API key "{}".
@@ -677,6 +707,9 @@ curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{
 
 # Only the sessions that never ran, unnamed attempts (sessions with attempts are listed as skipped):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","skipExisting":true,"dryRun":true}}'
+
+# The same plan in the browser (timeline, ETag, Apply): the backfill page, form filled from the link:
+{page}
 
 # Do it for real (the same request again is a 409: the attempts exist by then):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":false}}'
@@ -697,7 +730,7 @@ Ctrl-C stops the server.
         Store::Redact(db), temporary ? "temporary, removed at exit" : "kept", info.api_key,
         fmt::arg("url", url), fmt::arg("auth", auth), fmt::arg("json", json),
         fmt::arg("daily", info.daily_from_time), fmt::arg("hourly", info.hourly_from_time),
-        fmt::arg("key", info.api_key), fmt::arg("exe", exe));
+        fmt::arg("key", info.api_key), fmt::arg("exe", exe), fmt::arg("page", page));
     std::cout.flush();
   };
   return Serve(rt.host.get(), options);

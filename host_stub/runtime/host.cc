@@ -305,8 +305,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) 
     }
     std::string error;
     size_t owner = 0;
+    // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
+    const bool is_public =
+        WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
     switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner)) {
+                            route->user_data, p.index, &error, &owner, is_public)) {
       case Router::AddResult::kOk:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
@@ -461,10 +464,15 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     return r;
   }
 
-  // Authentication comes before anything the plugin sees. Keys are never logged.
+  // Authentication comes before anything the plugin sees, except on a public route (site 0: no
+  // caller). Keys are never logged.
   HostOptions::Authentication auth;
   const std::optional<std::string_view> key = ApiKey(request);
-  if (key && options.authenticate) auth = options.authenticate(*key);
+  if (match.route->is_public) {
+    auth.site = 0;
+  } else if (key && options.authenticate) {
+    auth = options.authenticate(*key);
+  }
   if (auth.unavailable) {
     HttpResponse r = ErrorResponse(503, "The store is unavailable; try again later");
     r.headers.emplace_back("retry-after", "1");

@@ -32,19 +32,15 @@
 #include <vector>
 
 #include "http_types.h"
+#include "wfp_version.h"
 
 namespace wfp::host {
 
 class StoreConnection;
 
 inline constexpr std::string_view kHostName = "wfp-host";
-// The project's version (WFP_VERSION, from CMake's PROJECT_VERSION); the fallback is for a build
-// of these sources outside the project's CMake.
-#ifdef WFP_VERSION
+// The project's version: CMake's project(VERSION), through the generated wfp_version.h.
 inline constexpr std::string_view kHostVersion = WFP_VERSION;
-#else
-inline constexpr std::string_view kHostVersion = "0.1.0";
-#endif
 
 struct HostOptions {
   // The clock given to plugins: fixed when set, else the real one.

@@ -35,6 +35,8 @@
 #include <utility>
 #include <vector>
 
+#include "wfp_version.h"
+
 namespace wfp::host {
 namespace {
 
@@ -44,7 +46,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kServerHeader = "wfp-host/0.1.0";
+constexpr std::string_view kServerHeader = "wfp-host/" WFP_VERSION;
 // Bounds of the lingering close after an error answer.
 constexpr std::chrono::milliseconds kLingerMax{2000};
 constexpr size_t kLingerBytes = 1 << 20;

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,11 +28,14 @@
 #include "backfill/render.h"
 #include "backfill/request.h"
 #include "schedule/schedule.h"
+#include "ui/page.h"
+#include "wfp_version.h"
 
 namespace wfp::backfill {
 namespace {
 
 constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kPagePath = "/ui/backfill";
 
 wfp_str Str(std::string_view s) { return wfp_str{s.data(), s.size()}; }
 std::string_view View(wfp_str s) {
@@ -483,6 +487,33 @@ int32_t HandleBackfill(void* user_data, const wfp_request* given, wfp_call* call
   }
 }
 
+// GET /ui/backfill: the backfill page, public (the page asks for the key and sends it with its API
+// calls). Its own policy forbids anything but same-origin requests and its inline script and style.
+int32_t HandlePage(void* user_data, const wfp_request* request, wfp_call* call) {
+  (void)request;
+  const auto* state = static_cast<const PluginState*>(user_data);
+  try {
+    const wfp_header headers[] = {
+        {Str("content-type"), Str("text/html; charset=utf-8")},
+        {Str("cache-control"), Str("no-cache")},
+        {Str("content-security-policy"),
+         Str("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+             "frame-ancestors 'none'")},
+        {Str("x-content-type-options"), Str("nosniff")},
+        {Str("referrer-policy"), Str("no-referrer")}};
+    wfp_response response{};
+    response.struct_size = sizeof response;
+    response.status = 200;
+    response.headers = headers;
+    response.header_count = std::size(headers);
+    response.body = Str(ui::kBackfillPage);
+    return state->host.respond(call, &response) == WFP_OK ? 0 : 1;
+  } catch (...) {
+    return 1;
+  }
+}
+
 // The host's tables as far as they go. The plugin needs their ABI 1.0 part, every function in it
 // set (the store's: for a host without a store, functions that answer WFP_ERR_UNSUPPORTED).
 bool ReadHostTables(const wfp_host_api* given, PluginState* state) {
@@ -522,15 +553,34 @@ int32_t Init(const wfp_host_api* given, void** out_state) {
       }
       state->max_sessions = v;
     }
-    wfp_route route{};
+    wfp_route route{};  // flags (1.2) zero: an authenticated route
     route.struct_size = sizeof route;
     route.method = Str("POST");
     route.path_template = Str("/api/schedules/{id}/backfill");
     route.handler = HandleBackfill;
     route.user_data = state.get();
     if (host->register_route(host->host, &route) != WFP_OK) return 1;
+    // The page is optional: a host that serves only the route (examples/minimal_host.c) refuses
+    // it, and the plugin goes on without it. Public since ABI 1.2; a 1.1 host ignores the flag
+    // and asks for a key (the safe default).
+    wfp_route page{};
+    page.struct_size = sizeof page;
+    page.method = Str("GET");
+    page.path_template = Str(kPagePath);
+    page.handler = HandlePage;
+    page.user_data = state.get();
+#if WFP_ABI_VERSION_MINOR >= 2
+    page.flags = WFP_ROUTE_PUBLIC;  // compiled against an older header: as a 1.1 host would see it
+#endif
+    const wfp_status page_status = host->register_route(host->host, &page);
+    if (page_status != WFP_OK)
+      Log(*state, WFP_LOG_WARN,
+          fmt::format("the host refused GET {} (status {}): the backfill page is not served",
+                      kPagePath, page_status));
     Log(*state, WFP_LOG_INFO,
-        fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill, max_sessions={}",
+        fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill{}, "
+                    "max_sessions={}",
+                    page_status == WFP_OK ? fmt::format(", GET {}", kPagePath) : "",
                     state->max_sessions));
     *out_state = state.release();
     return 0;
@@ -546,7 +596,7 @@ const wfp_plugin_v1 kDescriptor = {.struct_size = sizeof(wfp_plugin_v1),
                                    .abi_major = WFP_ABI_VERSION_MAJOR,
                                    .abi_minor = 0,
                                    .name = "backfill",
-                                   .version = "0.1.0",
+                                   .version = WFP_VERSION,
                                    .init = Init,
                                    .shutdown = Shutdown};
 

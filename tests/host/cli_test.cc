@@ -307,7 +307,7 @@ TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
   std::string first, second;
   std::getline(lines, first);
   std::getline(lines, second);
-  EXPECT_EQ(first, std::string("wfp-host ") + WFP_PROJECT_VERSION);  // 0.1.0 today
+  EXPECT_EQ(first, std::string("wfp-host ") + WFP_PROJECT_VERSION);  // CMake's project(VERSION)
   EXPECT_EQ(second, "plugin ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
                         std::to_string(WFP_ABI_VERSION_MINOR) + " (accepts plugins of ABI " +
                         std::to_string(WFP_ABI_VERSION_MAJOR) + ".0 to " +
@@ -334,6 +334,15 @@ TEST_F(CliTest, PluginsListsEachPluginAndItsRoutes) {
   EXPECT_NE(r.out.find("\nok 1.0.0 "), std::string::npos) << r.out;
 #endif
 }
+
+#ifdef WFP_BACKFILL_PLUGIN
+// The backfill plugin's descriptor carries CMake's project(VERSION), as `wfp-host --version` does.
+TEST_F(CliTest, BackfillPluginReportsTheProjectVersion) {
+  Result r = RunHost({"plugins", "--plugin", WFP_BACKFILL_PLUGIN}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(std::string("backfill ") + WFP_PROJECT_VERSION + " (ABI ", 0), 0u) << r.out;
+}
+#endif
 
 TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   Result r =

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "plugin_check/minor_sizes.h"
+#include "wfp_version.h"
 
 // The checker's opaque types.
 struct wfp_host {
@@ -78,6 +79,7 @@ struct RouteInfo {
   std::string method, path_template;
   wfp_handler_fn handler;
   void* user_data;
+  bool is_public;  // WFP_ROUTE_PUBLIC, on a host of 1.2 or later: called with site_id 0
 };
 
 // A table cut to a minor's size, with traps in every function slot past its struct_size.
@@ -212,8 +214,10 @@ wfp_status RegisterRoute(wfp_host* host, const wfp_route* given) {
           kRoutes, fmt::format("route {} {} registered twice", known.method, known.path_template));
       return WFP_ERR_CONFLICT;
     }
-  g_state->routes.push_back(
-      {std::string(View(r.method)), std::string(View(r.path_template)), r.handler, r.user_data});
+  const bool is_public = g_state->minor >= 2 && WFP_HAS_FIELD(wfp_route, &r, flags) &&
+                         (r.flags & WFP_ROUTE_PUBLIC) != 0;
+  g_state->routes.push_back({std::string(View(r.method)), std::string(View(r.path_template)),
+                             r.handler, r.user_data, is_public});
   return WFP_OK;
 }
 
@@ -569,7 +573,7 @@ int32_t CallHandler(const RouteInfo& route, const Sample& s, uint64_t n) {
   r.headers = headers.data();
   r.header_count = headers.size();
   r.body = Str(s.body);
-  r.site_id = 1;
+  r.site_id = route.is_public ? 0 : 1;  // nobody is authenticated on a public route
   r.request_id = Str(request_id);
   wfp_call call;
   call.thread = std::this_thread::get_id();

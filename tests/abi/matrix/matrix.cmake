@@ -5,9 +5,6 @@
 # sqlite_host.c built against each version; the plugins are the backfill plugin's sources built
 # against each version. A new minor needs nothing here: freeze its header under ../frozen.
 # Included from ../CMakeLists.txt (which sets _abi_header, _abi_major, _abi_minor, _frozen_dir).
-if(NOT (TARGET wfp-host AND TARGET wfp_backfill))
-  return()
-endif()
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 # The route cases (seed, request, expected answer and store): the one place the matrix names them.
 set(WFP_ABI_MATRIX_ROUTE_CASES "${PROJECT_SOURCE_DIR}/../shared/conformance/route-cases.jsonl")
@@ -47,7 +44,7 @@ foreach(_entry IN LISTS _versions)
   set(_host wfp_matrix_host_${_id})
   add_executable(${_host} "${_matrix_dir}/sqlite_host.c")
   target_include_directories(${_host} BEFORE PRIVATE "${_include}")
-  target_link_libraries(${_host} PRIVATE SQLite::SQLite3 ${CMAKE_DL_LIBS})
+  target_link_libraries(${_host} PRIVATE SQLite::SQLite3 ${CMAKE_DL_LIBS} wfp::build_flags)
   set_target_properties(${_host} PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF
                         RUNTIME_OUTPUT_DIRECTORY "${_plugin_dir}")
   target_compile_options(${_host} PRIVATE -pedantic -Werror)
@@ -58,7 +55,8 @@ foreach(_entry IN LISTS _versions)
     set(_plugin wfp_backfill_abi_${_id})
     add_library(${_plugin} MODULE "${PROJECT_SOURCE_DIR}/plugin/backfill/plugin.cc")
     target_include_directories(${_plugin} BEFORE PRIVATE "${_include}")
-    target_link_libraries(${_plugin} PRIVATE wfp_backfill_core wfp::abi_struct Boost::headers)
+    target_link_libraries(${_plugin} PRIVATE wfp_backfill_core wfp_ui_page wfp::abi_struct
+                          wfp::version Boost::headers wfp::build_flags)
     set_target_properties(${_plugin} PROPERTIES PREFIX "lib" LIBRARY_OUTPUT_DIRECTORY "${_plugin_dir}")
     target_link_options(${_plugin} PRIVATE
       "LINKER:--version-script=${PROJECT_SOURCE_DIR}/plugin/backfill/exports.map" "LINKER:--no-undefined")

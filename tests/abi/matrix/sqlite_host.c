@@ -455,7 +455,17 @@ static void print_result(const wfp_call *call) {
   printf(",\"body\":%s}\n", call->responded && call->size ? call->body : "null");
 }
 
-/* Serves METHOD PATH BODY; the path's last-but-one segment is the {id} of the one route. */
+/* The registered route for METHOD and the template /api/schedules/{id}/backfill, or -1. */
+static int find_route(const char *method) {
+  int i;
+  for (i = 0; i < g_route_count; ++i)
+    if (strcmp(g_routes[i].method, method) == 0 &&
+        strcmp(g_routes[i].path, "/api/schedules/{id}/backfill") == 0)
+      return i;
+  return -1;
+}
+
+/* Serves METHOD PATH BODY on the backfill route; PATH's {id} is the segment before /backfill. */
 static int serve(const char *method, const char *path, const char *body, int64_t site) {
   static const char kPrefix[] = "/api/schedules/", kSuffix[] = "/backfill";
   wfp_call call;
@@ -464,9 +474,9 @@ static int serve(const char *method, const char *path, const char *body, int64_t
   wfp_header header = {{"content-type", 12}, {"application/json", 16}};
   const char *id_start = path + strlen(kPrefix);
   const char *id_end = strstr(id_start, kSuffix);
+  const int route = find_route(method);
   int32_t rc;
-  if (g_route_count != 1 || strcmp(g_routes[0].method, method) != 0 ||
-      strncmp(path, kPrefix, strlen(kPrefix)) != 0 || !id_end)
+  if (route < 0 || strncmp(path, kPrefix, strlen(kPrefix)) != 0 || !id_end)
     return fprintf(stderr, "no route for %s %s\n", method, path), 1;
   memset(&call, 0, sizeof call);
   memset(&req, 0, sizeof req);
@@ -481,7 +491,7 @@ static int serve(const char *method, const char *path, const char *body, int64_t
 #ifdef WFP_TEST_FUTURE_FIELDS
   memset(req.future_fields, 0xee, sizeof req.future_fields);
 #endif
-  rc = g_routes[0].handler(g_routes[0].user_data, &req, &call);
+  rc = g_routes[route].handler(g_routes[route].user_data, &req, &call);
   if (rc != 0) fault("the handler returned non-zero");
   if (!call.responded) fault("the handler did not answer"), call.status = 500;
   if (call.open) fault("a transaction left open"), Rollback(call.open);
