@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <wfp/abi_struct.h>
 
 #include <atomic>
 #include <boost/dll/shared_library.hpp>
@@ -284,7 +285,7 @@ int64_t Host::Impl::ApiNow(wfp_host* host) {
   return RealNowMicros();
 }
 
-wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) {
+wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) {
   if (!host || !host->impl || !host->plugin) return WFP_ERR_INVALID_ARGUMENT;
   PluginRecord& p = *host->plugin;
   Impl& impl = *host->impl;
@@ -295,8 +296,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
           fmt::format("plugin {} tried to register a route outside its init: refused", p.name));
       return WFP_ERR_STATE;
     }
-    if (!route || route->struct_size < offsetof(wfp_route, user_data) + sizeof(void*) ||
-        !route->method.data || !route->path_template.data) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_route copy = given ? abi::ReadStruct(given) : wfp_route{};
+    const wfp_route* route = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_route, route, user_data) || !route->method.data ||
+        !route->path_template.data) {
       impl.Log(WFP_LOG_WARN, "host",
                fmt::format("plugin {}: register_route with a malformed wfp_route", p.name));
       return WFP_ERR_INVALID_ARGUMENT;
@@ -345,7 +349,7 @@ wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) 
   return WFP_OK;
 }
 
-wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) {
+wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
   if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
   auto& ctx = *static_cast<CallContext*>(call->runtime);
   auto fault = [&ctx](std::string what) {
@@ -360,7 +364,10 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       fault("answered twice (respond called again)");
       return WFP_ERR_STATE;
     }
-    if (!response || response->struct_size < offsetof(wfp_response, body) + sizeof(wfp_str)) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_response copy = given ? abi::ReadStruct(given) : wfp_response{};
+    const wfp_response* response = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_response, response, body)) {
       fault("called respond with a malformed wfp_response");
       return WFP_ERR_INVALID_ARGUMENT;
     }
@@ -673,7 +680,9 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
       return refuse("its entry point threw an exception");
     }
     if (!d) return refuse("its entry point returned no descriptor");
-    if (d->struct_size < sizeof(wfp_plugin_v1))
+    // Every field of the descriptor is of ABI 1.0: a descriptor must cover them all (a newer
+    // plugin's may be larger; what lies past them is not read).
+    if (!WFP_HAS_FIELD(wfp_plugin_v1, d, shutdown))
       return refuse(fmt::format("descriptor struct_size {} is smaller than the v1 descriptor ({})",
                                 d->struct_size, sizeof(wfp_plugin_v1)));
     if (d->abi_major != WFP_ABI_VERSION_MAJOR)
