@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <wfp/abi_struct.h>
 
 #include <atomic>
 #include <boost/dll/shared_library.hpp>
@@ -257,7 +258,9 @@ struct Host::Impl {
     idle.push_back(std::move(c));
   }
 
-  HttpResponse Serve(HttpRequest& request);
+  HttpResponse Serve(HttpRequest& request, ResponseStream* stream);
+  HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                            const std::string& where);
 
   // The host table's functions.
   static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);
@@ -282,7 +285,7 @@ int64_t Host::Impl::ApiNow(wfp_host* host) {
   return RealNowMicros();
 }
 
-wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) {
+wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) {
   if (!host || !host->impl || !host->plugin) return WFP_ERR_INVALID_ARGUMENT;
   PluginRecord& p = *host->plugin;
   Impl& impl = *host->impl;
@@ -293,16 +296,22 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
           fmt::format("plugin {} tried to register a route outside its init: refused", p.name));
       return WFP_ERR_STATE;
     }
-    if (!route || route->struct_size < offsetof(wfp_route, user_data) + sizeof(void*) ||
-        !route->method.data || !route->path_template.data) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_route copy = given ? abi::ReadStruct(given) : wfp_route{};
+    const wfp_route* route = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_route, route, user_data) || !route->method.data ||
+        !route->path_template.data) {
       impl.Log(WFP_LOG_WARN, "host",
                fmt::format("plugin {}: register_route with a malformed wfp_route", p.name));
       return WFP_ERR_INVALID_ARGUMENT;
     }
     std::string error;
     size_t owner = 0;
+    // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
+    const bool is_public =
+        WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
     switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner)) {
+                            route->user_data, p.index, &error, &owner, is_public)) {
       case Router::AddResult::kOk:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
@@ -340,7 +349,7 @@ wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) 
   return WFP_OK;
 }
 
-wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) {
+wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
   if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
   auto& ctx = *static_cast<CallContext*>(call->runtime);
   auto fault = [&ctx](std::string what) {
@@ -355,7 +364,10 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       fault("answered twice (respond called again)");
       return WFP_ERR_STATE;
     }
-    if (!response || response->struct_size < offsetof(wfp_response, body) + sizeof(wfp_str)) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_response copy = given ? abi::ReadStruct(given) : wfp_response{};
+    const wfp_response* response = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_response, response, body)) {
       fault("called respond with a malformed wfp_response");
       return WFP_ERR_INVALID_ARGUMENT;
     }
@@ -382,7 +394,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       out.headers.emplace_back(std::move(lower), std::string(value));
     }
     out.body = std::string(View(response->body));
-    call->response = std::move(out);
+    call->response.Start(std::move(out));
     call->responded = true;
     return WFP_OK;
   } catch (...) {
@@ -407,7 +419,9 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       if (ctx.fault.empty()) ctx.fault = "appended a body chunk through a null pointer";
       return WFP_ERR_INVALID_ARGUMENT;
     }
-    call->response.body.append(chunk.data ? chunk.data : "", chunk.size);
+    // Not the plugin's fault when the client is gone: it may stop producing the body.
+    if (!call->response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
+      return WFP_ERR_INTERNAL;
     return WFP_OK;
   } catch (...) {
     if (ctx.fault.empty()) ctx.fault = "respond_append failed inside the host";
@@ -430,7 +444,7 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return r;
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request) {
+HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   // The OpenAPI document is public: served before authentication, whatever the key.
@@ -454,10 +468,15 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     return r;
   }
 
-  // Authentication comes before anything the plugin sees. Keys are never logged.
+  // Authentication comes before anything the plugin sees, except on a public route (site 0: no
+  // caller). Keys are never logged.
   HostOptions::Authentication auth;
   const std::optional<std::string_view> key = ApiKey(request);
-  if (key && options.authenticate) auth = options.authenticate(*key);
+  if (match.route->is_public) {
+    auth.site = 0;
+  } else if (key && options.authenticate) {
+    auth = options.authenticate(*key);
+  }
   if (auth.unavailable) {
     HttpResponse r = ErrorResponse(503, "The store is unavailable; try again later");
     r.headers.emplace_back("retry-after", "1");
@@ -536,6 +555,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
   }
 
   wfp_call call;
+  call.response = ResponseBuffer(stream);
   call.store = connection.get();
   call.runtime = &ctx;
   int32_t rc = 0;
@@ -563,11 +583,24 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
   if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
-  if (!ctx.fault.empty()) {
-    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, ctx.fault));
+  return FinishAnswer(call.response, ctx.fault, where);
+}
+
+// The handler's answer once it returned: held (a fault makes it a 500), or streamed already (a
+// fault can only cut it off: the stream is aborted so that the client can tell).
+HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                                      const std::string& where) {
+  if (answer.streaming()) {
+    if (!fault.empty())
+      Log(WFP_LOG_ERROR, "host",
+          fmt::format("{}: {}; the answer was streamed already and is cut off", where, fault));
+    return answer.EndStream(fault.empty());
+  }
+  if (!fault.empty()) {
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, fault));
     return ErrorResponse(500, kInternalError);
   }
-  return std::move(call.response);
+  return answer.TakeHeld();
 }
 
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -647,7 +680,9 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
       return refuse("its entry point threw an exception");
     }
     if (!d) return refuse("its entry point returned no descriptor");
-    if (d->struct_size < sizeof(wfp_plugin_v1))
+    // Every field of the descriptor is of ABI 1.0: a descriptor must cover them all (a newer
+    // plugin's may be larger; what lies past them is not read).
+    if (!WFP_HAS_FIELD(wfp_plugin_v1, d, shutdown))
       return refuse(fmt::format("descriptor struct_size {} is smaller than the v1 descriptor ({})",
                                 d->struct_size, sizeof(wfp_plugin_v1)));
     if (d->abi_major != WFP_ABI_VERSION_MAJOR)
@@ -724,11 +759,11 @@ void Host::Shutdown() {
   impl.idle.clear();
 }
 
-HttpResponse Host::Handle(HttpRequest&& request) {
+HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
   try {
-    response = impl_->Serve(request);
+    response = impl_->Serve(request, stream);
   } catch (const std::exception& e) {
     impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
     response = ErrorResponse(500, kInternalError);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "http_types.h"
+#include "response_stream.h"
 #include "wfp_version.h"
 
 namespace wfp::host {
@@ -96,8 +97,12 @@ class Host {
   // REASON") when it is refused; the host is then as it was before.
   bool LoadPlugin(const std::string& path, std::string* error);
 
-  // Serves one request. Thread-safe; never throws.
-  HttpResponse Handle(HttpRequest&& request);
+  // Serves one request. Thread-safe; never throws. With a `stream`, a body larger than
+  // ResponseBuffer::kDefaultHoldLimit goes to it in pieces as the plugin produces it (Begin, Write,
+  // then Finish, or Abort when the handler fails after the body began); the returned response then
+  // carries the status and headers only. A smaller body, and every host-made answer, is returned
+  // whole and the stream is not used.
+  HttpResponse Handle(HttpRequest&& request, ResponseStream* stream = nullptr);
 
   // Shuts every plugin down (reverse load order) and unloads it. Idempotent; the destructor calls
   // it.

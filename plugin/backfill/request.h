@@ -1,5 +1,5 @@
 // The route's request body: parsing and validation, per the field table of
-// ../shared/spec/backfill-route.md. Pure; thread-safe.
+// docs/route.md. Pure; thread-safe.
 #ifndef WFP_PLUGIN_BACKFILL_REQUEST_H_
 #define WFP_PLUGIN_BACKFILL_REQUEST_H_
 
