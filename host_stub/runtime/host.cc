@@ -302,13 +302,15 @@ struct Host::Impl {
       return *this;
     }
   };
-  HttpResponse Serve(HttpRequest& request);
+  HttpResponse Serve(HttpRequest& request, ResponseStream* stream);
   std::optional<HttpResponse> Precheck(const HttpRequest& head) const;
   std::optional<HttpResponse> ServeDocument(const HttpRequest& request,
                                             std::string_view path) const;
   Admission Admit(const HttpRequest& request, std::string_view path) const;
   std::optional<HttpResponse> CheckBody(HttpRequest& request) const;
-  HttpResponse Dispatch(HttpRequest& request, const Admission& admission);
+  HttpResponse Dispatch(HttpRequest& request, const Admission& admission, ResponseStream* stream);
+  HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                            const std::string& where);
 
   // The host table's functions.
   static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);
@@ -352,8 +354,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
     }
     std::string error;
     size_t owner = 0;
+    // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
+    const bool is_public =
+        WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
     switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner)) {
+                            route->user_data, p.index, &error, &owner, is_public)) {
       case Router::AddResult::kOk:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
@@ -438,7 +443,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       out.headers.emplace_back(std::move(lower), std::string(value));
     }
     out.body = std::string(View(response->body));
-    call->response = std::move(out);
+    call->response.Start(std::move(out));
     call->responded = true;
     return WFP_OK;
   } catch (...) {
@@ -463,7 +468,9 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       if (ctx.fault.empty()) ctx.fault = "appended a body chunk through a null pointer";
       return WFP_ERR_INVALID_ARGUMENT;
     }
-    call->response.body.append(chunk.data ? chunk.data : "", chunk.size);
+    // Not the plugin's fault when the client is gone: it may stop producing the body.
+    if (!call->response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
+      return WFP_ERR_INTERNAL;
     return WFP_OK;
   } catch (...) {
     if (ctx.fault.empty()) ctx.fault = "respond_append failed inside the host";
@@ -518,7 +525,9 @@ Host::Impl::Admission Host::Impl::Admit(const HttpRequest& request, std::string_
     return a.Refuse(std::move(r));
   }
 
-  // Authentication comes before anything the plugin sees. Keys are never logged.
+  // Authentication comes before anything the plugin sees, except on a public route (site 0: no
+  // caller; its credentials are not looked at). Keys are never logged.
+  if (a.match.route->is_public) return a;  // site 0
   const Credentials credentials = ReadCredentials(request);
   if (credentials.refusal) {
     HttpResponse r = ErrorResponse(credentials.refusal, credentials.message);
@@ -572,17 +581,18 @@ std::optional<HttpResponse> Host::Impl::Precheck(const HttpRequest& head) const 
   return Admit(head, path).refusal;
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request) {
+HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   if (auto document = ServeDocument(request, path)) return std::move(*document);
   Admission admission = Admit(request, path);
   if (admission.refusal) return std::move(*admission.refusal);
   if (auto refusal = CheckBody(request)) return std::move(*refusal);
-  return Dispatch(request, admission);
+  return Dispatch(request, admission, stream);
 }
 
-HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admission) {
+HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admission,
+                                  ResponseStream* stream) {
   const Router::Match& match = admission.match;
   const int64_t site = admission.site;
   const Route& route = *match.route;
@@ -638,6 +648,7 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
   }
 
   wfp_call call;
+  call.response = ResponseBuffer(stream);
   call.store = connection.get();
   call.runtime = &ctx;
   int32_t rc = 0;
@@ -665,11 +676,24 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
   if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
-  if (!ctx.fault.empty()) {
-    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, ctx.fault));
+  return FinishAnswer(call.response, ctx.fault, where);
+}
+
+// The handler's answer once it returned: held (a fault makes it a 500), or streamed already (a
+// fault can only cut it off: the stream is aborted so that the client can tell).
+HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                                      const std::string& where) {
+  if (answer.streaming()) {
+    if (!fault.empty())
+      Log(WFP_LOG_ERROR, "host",
+          fmt::format("{}: {}; the answer was streamed already and is cut off", where, fault));
+    return answer.EndStream(fault.empty());
+  }
+  if (!fault.empty()) {
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, fault));
     return ErrorResponse(500, kInternalError);
   }
-  return std::move(call.response);
+  return answer.TakeHeld();
 }
 
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -860,11 +884,11 @@ std::optional<HttpResponse> Host::Precheck(const HttpRequest& head) const {
   }
 }
 
-HttpResponse Host::Handle(HttpRequest&& request) {
+HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
   try {
-    response = impl_->Serve(request);
+    response = impl_->Serve(request, stream);
   } catch (const std::exception& e) {
     impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
     response = ErrorResponse(500, kInternalError);

@@ -4,29 +4,34 @@
 #include <fmt/format.h>
 #include <wfp/plugin_abi.h>
 
-#include <boost/json/parse.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 #include <charconv>
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 
 #include "backfill/planner.h"
 #include "backfill/render.h"
 #include "backfill/request.h"
+#include "backfill/schedule_cache.h"
 #include "schedule/schedule.h"
+#include "ui/page.h"
 #include "wfp_text/strict_json.h"
 #include "wfp_text/utf8.h"
+#include "wfp_version.h"
 
 namespace wfp::backfill {
 namespace {
 
 constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kPagePath = "/ui/backfill";
 
 wfp_str Str(std::string_view s) { return wfp_str{s.data(), s.size()}; }
 std::string_view View(wfp_str s) {
@@ -36,6 +41,7 @@ std::string_view View(wfp_str s) {
 struct PluginState {
   const wfp_host_api* host = nullptr;
   uint64_t max_sessions = kDefaultMaxSessions;
+  mutable ScheduleCache schedules;  // compiled definitions, shared by every request (thread-safe)
 };
 
 void Log(const PluginState& state, wfp_log_level level, std::string_view message) {
@@ -188,8 +194,11 @@ bool IfMatchAccepts(const wfp_request& r, std::string_view etag) {
   return false;
 }
 
+// A random (version 4) UUID. A per-thread Mersenne Twister seeded once from the system's entropy:
+// boost's default generator reads the system's entropy for every UUID (a getrandom call each),
+// which was a tenth of a large backfill's time.
 std::string NewUuid() {
-  thread_local boost::uuids::random_generator generator;
+  thread_local boost::uuids::basic_random_generator<std::mt19937_64> generator;
   return boost::uuids::to_string(generator());
 }
 
@@ -260,16 +269,15 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
     return StoreFault(state, r, "load_schedule", st);
   }
 
-  boost::json::value definition;
-  if (!text::ParseStrictJson(View(info.schedule_json), &definition, nullptr)) {
+  auto compiled = state.schedules.Get(View(info.schedule_json), View(info.timezone));
+  if (std::holds_alternative<ScheduleCache::NotJson>(compiled)) {
     Log(state, WFP_LOG_ERROR,
         fmt::format("request {}: schedule {} has a definition that is not JSON", View(r.request_id),
                     *schedule_id));
     return Internal();
   }
-  auto compiled = schedule::Schedule::Parse(definition, View(info.timezone));
   if (auto* e = std::get_if<schedule::ParseError>(&compiled)) return Error(400, e->message);
-  const schedule::Schedule& sched = std::get<schedule::Schedule>(compiled);
+  const schedule::Schedule& sched = *std::get<std::shared_ptr<const schedule::Schedule>>(compiled);
 
   const Instant now = state.host->now_micros(state.host->host) / 1000000;
   PlanContext context;
@@ -420,6 +428,29 @@ int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* ca
   }
 }
 
+// GET /ui/backfill: the backfill page, public (the page asks for the key and sends it with its API
+// calls). Its own policy forbids anything but same-origin requests and its inline script and style.
+int32_t HandlePage(void* user_data, const wfp_request* request, wfp_call* call) {
+  (void)request;
+  const auto* state = static_cast<const PluginState*>(user_data);
+  try {
+    const wfp_header headers[] = {
+        {Str("content-type"), Str("text/html; charset=utf-8")},
+        {Str("cache-control"), Str("no-cache")},
+        {Str("content-security-policy"),
+         Str("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+             "frame-ancestors 'none'")},
+        {Str("x-content-type-options"), Str("nosniff")},
+        {Str("referrer-policy"), Str("no-referrer")}};
+    const wfp_response response{sizeof(wfp_response), 200, headers, std::size(headers),
+                                Str(ui::kBackfillPage)};
+    return state->host->respond(call, &response) == WFP_OK ? 0 : 1;
+  } catch (...) {
+    return 1;
+  }
+}
+
 int32_t Init(const wfp_host_api* host, void** out_state) {
   try {
     if (!host || host->struct_size < sizeof(wfp_host_api) || !host->store) return 1;
@@ -438,10 +469,22 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
       state->max_sessions = v;
     }
     wfp_route route{sizeof(wfp_route), Str("POST"), Str("/api/schedules/{id}/backfill"),
-                    HandleBackfill, state.get()};
+                    HandleBackfill,    state.get(), 0};
     if (host->register_route(host->host, &route) != WFP_OK) return 1;
+    // The page is optional: a host that serves only the route (examples/minimal_host.c) refuses
+    // it, and the plugin goes on without it. Public since ABI 1.2; a 1.1 host ignores the flag
+    // and asks for a key (the safe default).
+    const wfp_route page{sizeof(wfp_route), Str("GET"),  Str(kPagePath),
+                         HandlePage,        state.get(), WFP_ROUTE_PUBLIC};
+    const wfp_status page_status = host->register_route(host->host, &page);
+    if (page_status != WFP_OK)
+      Log(*state, WFP_LOG_WARN,
+          fmt::format("the host refused GET {} (status {}): the backfill page is not served",
+                      kPagePath, page_status));
     Log(*state, WFP_LOG_INFO,
-        fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill, max_sessions={}",
+        fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill{}, "
+                    "max_sessions={}",
+                    page_status == WFP_OK ? fmt::format(", GET {}", kPagePath) : "",
                     state->max_sessions));
     *out_state = state.release();
     return 0;
@@ -453,7 +496,7 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
 void Shutdown(void* state) { delete static_cast<PluginState*>(state); }
 
 const wfp_plugin_v1 kDescriptor = {
-    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", "0.1.0", Init, Shutdown};
+    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", WFP_VERSION, Init, Shutdown};
 
 }  // namespace
 }  // namespace wfp::backfill
