@@ -43,6 +43,7 @@
 #include "runtime/host.h"
 #include "store/key_cache.h"
 #include "store/store.h"
+#include "wfp_text/strict_json.h"
 #ifdef WFP_HAVE_SERVER
 #include "server/page_link.h"
 #include "server/server.h"
@@ -66,7 +67,7 @@ commands:
   serve     serve HTTP until SIGINT/SIGTERM
   demo      serve an example store with the backfill plugin on 127.0.0.1:8080
   backfill  ask a running server for a backfill (an HTTP client)
-  plugins   load plugins and list each one's name, version, ABI and routes
+  plugins   load plugins and list each one's name, version, ABI, routes and settings
 
 Run `wfp-host COMMAND --help` for a command's options; `wfp-host --version` for the version and
 the plugin ABI it speaks. `serve` also answers GET /api/openapi.json (no key needed).
@@ -191,13 +192,14 @@ bool ReadFile(const std::string& path, std::string* out, std::string* error) {
 bool ReadJsonFile(const std::string& path, boost::json::value* out, std::string* error) {
   std::string text;
   if (!ReadFile(path, &text, error)) return false;
-  boost::json::error_code ec;
-  *out = boost::json::parse(text, ec);
-  if (ec) {
-    *error = fmt::format("{} is not JSON: {}", path, ec.message());
-    return false;
-  }
-  return true;
+  wfp::text::JsonProblem problem;
+  if (wfp::text::ParseStrictJson(text, out, &problem)) return true;
+  if (!problem.object_path.empty())  // refused like the fixture's other errors: with its path
+    *error =
+        fmt::format("{}: {}.{}: key given twice", path, problem.object_path, problem.duplicate_key);
+  else
+    *error = fmt::format("{} is not JSON: {}", path, problem.syntax);
+  return false;
 }
 
 // Options shared by call, serve and demo.
@@ -312,10 +314,12 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   return std::make_unique<Host>(std::move(o));
 }
 
+// Loads the plugins, then refuses settings none of them reads (the known keys are those the
+// plugins ask for in their init, see Host::CheckSettings).
 bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error) {
   for (const std::string& p : plugins)
     if (!host->LoadPlugin(p, error)) return false;
-  return true;
+  return host->CheckSettings(error);
 }
 
 bool SeedFile(Store* store, const std::string& path, std::string* error) {
@@ -493,7 +497,8 @@ bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* opt
   return ParseThreads(args, options, error);
 }
 
-int Serve(Host* host, const ServerOptions& options) {
+int Serve(Host* host, ServerOptions options) {
+  options.precheck = [host](const HttpRequest& head) { return host->Precheck(head); };
   return RunServer(options, [host](HttpRequest&& r, ResponseStream* stream) {
     return host->Handle(std::move(r), stream);
   });
@@ -700,6 +705,7 @@ int RunPlugins(const std::vector<std::string>& argv) {
                        p.abi_major, p.abi_minor, p.path);
     for (const auto& [method, path_template] : p.routes)
       out += fmt::format("  {} {}\n", method, path_template);
+    for (const std::string& key : p.settings) out += fmt::format("  setting {}\n", key);
   }
   host.Shutdown();
   std::cout << out;

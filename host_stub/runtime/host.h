@@ -84,6 +84,7 @@ struct PluginInfo {
   int abi_major = 0;
   int abi_minor = 0;
   std::vector<std::pair<std::string, std::string>> routes;  // (method, path template), in order
+  std::vector<std::string> settings;  // the setting keys it asked for (get_setting), sorted
 };
 
 class Host {
@@ -104,9 +105,19 @@ class Host {
   // whole and the stream is not used.
   HttpResponse Handle(HttpRequest&& request, ResponseStream* stream = nullptr);
 
+  // What Handle would refuse from the request's head alone (no body): an unknown path or method,
+  // ambiguous, malformed, missing or unknown credentials. A server calls it before it answers
+  // `Expect: 100-continue`, so that a refused client is not asked for its body. Thread-safe.
+  std::optional<HttpResponse> Precheck(const HttpRequest& head) const;
+
   // Shuts every plugin down (reverse load order) and unloads it. Idempotent; the destructor calls
   // it.
   void Shutdown();
+
+  // Whether every setting given (HostOptions::settings) is one a loaded plugin asked for through
+  // get_setting (plugins read their settings in init). False with *error naming the unknown
+  // ones and the known ones: a typo must not be silently ignored. Call it after loading.
+  bool CheckSettings(std::string* error) const;
 
   size_t plugin_count() const;
   size_t route_count() const;

@@ -19,6 +19,7 @@
 
 #include "server/page_link.h"
 #include "server/server.h"
+#include "wfp_text/strict_json.h"
 #include "wfp_version.h"
 
 namespace wfp::host {
@@ -439,9 +440,13 @@ bool ParseHttpUrl(std::string_view text, HttpUrl* url, std::string* error) {
 
 bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
                           std::string* error) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (ec || !parsed.is_object()) {
+  json::value parsed;
+  wfp::text::JsonProblem problem;
+  if (!wfp::text::ParseStrictJson(body, &parsed, &problem)) {
+    *error = fmt::format("the server's answer is not valid JSON: {}", wfp::text::Describe(problem));
+    return false;
+  }
+  if (!parsed.is_object()) {
     *error = "the server's answer is not a JSON object";
     return false;
   }
@@ -504,9 +509,8 @@ bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
 }
 
 std::string ErrorMessageOf(int status, std::string_view body) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (!ec && parsed.is_object()) {
+  json::value parsed;
+  if (wfp::text::ParseStrictJson(body, &parsed, nullptr) && parsed.is_object()) {
     if (const auto* m = parsed.get_object().if_contains("message"); m && m->is_string())
       return std::string(m->get_string());
   }

@@ -30,6 +30,8 @@
 #include "backfill/schedule_cache.h"
 #include "schedule/schedule.h"
 #include "ui/page.h"
+#include "wfp_text/strict_json.h"
+#include "wfp_text/utf8.h"
 #include "wfp_version.h"
 
 namespace wfp::backfill {
@@ -200,8 +202,9 @@ bool IsJsonContentType(std::string_view ct) {
   return true;
 }
 
-// If-Match: "*" or a list of entity tags; weak tags never match (RFC 9110 strong comparison).
-bool IfMatchAccepts(std::string_view header, std::string_view etag) {
+// One If-Match field line: "*" or a list of entity tags; weak tags never match (RFC 9110 strong
+// comparison).
+bool IfMatchListAccepts(std::string_view header, std::string_view etag) {
   size_t pos = 0;
   while (pos < header.size()) {
     size_t comma = header.find(',', pos);
@@ -213,6 +216,14 @@ bool IfMatchAccepts(std::string_view header, std::string_view etag) {
     if (comma == std::string_view::npos) break;
     pos = comma + 1;
   }
+  return false;
+}
+
+// If-Match may come in several field lines (from a host that does not combine them): one list.
+bool IfMatchAccepts(const wfp_request& r, std::string_view etag) {
+  for (size_t i = 0; i < r.header_count; ++i)
+    if (View(r.headers[i].name) == "if-match" && IfMatchListAccepts(View(r.headers[i].value), etag))
+      return true;
   return false;
 }
 
@@ -278,7 +289,8 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   const std::string_view raw_id = PathParam(r, "id");
   const auto schedule_id = ParseScheduleId(raw_id);
   if (!schedule_id)
-    return Error(404, fmt::format("Resource does not exist: schedule id={}", raw_id));
+    return Error(404,
+                 fmt::format("Resource does not exist: schedule id={}", text::Excerpt(raw_id, 32)));
   if (!IsJsonContentType(Header(r, "content-type")))
     return Error(415, "Content-Type must be application/json");
   auto parsed = ParseBackfillRequest(View(r.body));
@@ -363,10 +375,10 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   Plan& plan = std::get<Plan>(plan_or);
 
   if (const std::string_view if_match = Header(r, "if-match");
-      !if_match.empty() && !IfMatchAccepts(if_match, plan.etag))
+      !if_match.empty() && !IfMatchAccepts(r, plan.etag))
     return Error(412,
                  fmt::format("the plan changed: If-Match {} does not match the current plan {}",
-                             if_match, plan.etag));
+                             text::Excerpt(if_match, 80), plan.etag));
 
   // What the answer needs of the schedule, copied now: the store lends `info`'s strings only until
   // the transaction ends (commit or rollback below).
