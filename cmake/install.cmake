@@ -1,13 +1,14 @@
 # install(): what `cmake --install <build> --prefix P` puts under P, for host authors and API users.
 #   include/wfp/plugin_abi.h               the C ABI (the only thing a host and a plugin share)
 #   bin/wfp-host                           the host
+#   bin/wfp-plugin-check                   the ABI checker for plugin authors (tools/plugin_check)
 #   lib/wfp/plugins/libwfp_backfill.so     the backfill plugin
 #   share/wfp/openapi.json                 the route's OpenAPI 3.1 document
 #   share/doc/wfp/examples/minimal_host.c  a complete host in plain C99 (dlopen), for host authors
 #   lib/cmake/wfp/wfpConfig.cmake, wfpConfigVersion.cmake, wfpTargets.cmake
 #                                          find_package(wfp CONFIG): wfp::abi, WFP_BACKFILL_PLUGIN, ...
 #   lib/pkgconfig/wfp.pc                   pkg-config: Cflags for the header, variable `plugindir`
-# Included once, at the end of the top-level CMakeLists.txt; targets that are not built are skipped.
+# Included once, at the end of the top-level CMakeLists.txt.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -17,11 +18,7 @@ set(WFP_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/wfp" CACHE STRING
     "Where the CMake package files are installed, relative to the prefix")
 set(WFP_INSTALL_DATADIR "${CMAKE_INSTALL_DATADIR}/wfp")
 
-# The ABI version, read from the header so that it cannot drift.
-file(STRINGS "${PROJECT_SOURCE_DIR}/abi/include/wfp/plugin_abi.h" _wfp_abi_lines
-     REGEX "^#define WFP_ABI_VERSION_(MAJOR|MINOR) [0-9]+")
-string(REGEX REPLACE ".*MAJOR ([0-9]+).*" "\\1" WFP_ABI_VERSION_MAJOR "${_wfp_abi_lines}")
-string(REGEX REPLACE ".*MINOR ([0-9]+).*" "\\1" WFP_ABI_VERSION_MINOR "${_wfp_abi_lines}")
+# The ABI version: WFP_ABI_VERSION_MAJOR/MINOR, read from the header by abi/CMakeLists.txt.
 
 # The ABI: an interface target exported as wfp::abi, and its header.
 set_target_properties(wfp_abi PROPERTIES EXPORT_NAME abi)
@@ -30,12 +27,9 @@ install(FILES "${PROJECT_SOURCE_DIR}/abi/include/wfp/plugin_abi.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/wfp" COMPONENT wfp_dev)
 install(EXPORT wfpTargets NAMESPACE wfp:: DESTINATION "${WFP_INSTALL_CMAKEDIR}" COMPONENT wfp_dev)
 
-if(TARGET wfp-host)
-  install(TARGETS wfp-host RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_runtime)
-endif()
-if(TARGET wfp_backfill)
-  install(TARGETS wfp_backfill LIBRARY DESTINATION "${WFP_INSTALL_PLUGINDIR}" COMPONENT wfp_runtime)
-endif()
+install(TARGETS wfp-host RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_runtime)
+install(TARGETS wfp-plugin-check RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_dev)
+install(TARGETS wfp_backfill LIBRARY DESTINATION "${WFP_INSTALL_PLUGINDIR}" COMPONENT wfp_runtime)
 install(FILES "${PROJECT_SOURCE_DIR}/openapi/openapi.json" DESTINATION "${WFP_INSTALL_DATADIR}"
         COMPONENT wfp_runtime)
 

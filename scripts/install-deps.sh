@@ -7,12 +7,16 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libsqlite3-dev sqlite3 libcctz-dev tzdata
   libssl-dev
+  # gzip/deflate request bodies (zlib).
+  zlib1g-dev
   # The PostgreSQL store (libpq) and its tests: a throwaway server cluster (scripts/pg-cluster.sh).
   libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl time wrk
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh (clang 14 from Debian).
   clang libclang-rt-14-dev
+  # The backfill page's browser test (tests/browser): headless Chromium, driven by puppeteer-core.
+  chromium
 )
 # Node.js and npm run the OpenAPI tests (tests/openapi: ajv, swagger-parser via `npm ci`). Asked for only
 # when no `node`/`npm` is on PATH, so a Node.js from elsewhere (NodeSource bundles npm) is left alone.

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <wfp/abi_struct.h>
 
 #include <atomic>
 #include <boost/dll/shared_library.hpp>
@@ -15,12 +16,14 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "call.h"
 #include "runtime/clock.h"
+#include "runtime/content_coding.h"
 #include "runtime/router.h"
 
 namespace wfp::host {
@@ -130,22 +133,53 @@ bool IsValidHeaderValue(std::string_view s) {
   return true;
 }
 
-// The API key of a request: "Authorization: Bearer KEY", else "X-API-Key: KEY".
-std::optional<std::string_view> ApiKey(const HttpRequest& r) {
+constexpr std::string_view kHowToSendAKey =
+    "send the key as 'Authorization: Bearer KEY' or as 'X-API-Key: KEY'";
+
+// The API key a request carries, or why it cannot be used. A request is refused rather than
+// guessed at when its credentials are ambiguous: a header given twice, or both headers naming
+// different keys (400); or malformed: an Authorization that is not "Bearer KEY" (401).
+struct Credentials {
+  std::optional<std::string_view> key;
+  int refusal = 0;  // 400 or 401 when the credentials are refused
+  std::string message;
+};
+
+Credentials ReadCredentials(const HttpRequest& r) {
+  Credentials c;
+  std::vector<std::string_view> bearer, api_key;
   for (const auto& [name, value] : r.headers) {
-    if (!IEquals(name, "authorization")) continue;
-    std::string_view v = Trim(value);
-    if (v.size() > 7 && IEquals(v.substr(0, 6), "bearer") && (v[6] == ' ' || v[6] == '\t')) {
-      std::string_view key = Trim(v.substr(7));
-      if (!key.empty()) return key;
-    }
+    if (IEquals(name, "authorization")) bearer.push_back(Trim(value));
+    if (IEquals(name, "x-api-key")) api_key.push_back(Trim(value));
   }
-  for (const auto& [name, value] : r.headers) {
-    if (!IEquals(name, "x-api-key")) continue;
-    std::string_view key = Trim(value);
-    if (!key.empty()) return key;
+  auto refuse = [&c](int status, std::string message) {
+    c.refusal = status;
+    c.message = std::move(message);
+    return c;
+  };
+  if (bearer.size() > 1 || api_key.size() > 1)
+    return refuse(400, fmt::format("the {} header is given {} times; {}, once",
+                                   bearer.size() > 1 ? "Authorization" : "X-API-Key",
+                                   std::max(bearer.size(), api_key.size()), kHowToSendAKey));
+  std::optional<std::string_view> from_bearer, from_api_key;
+  if (!bearer.empty()) {
+    const std::string_view v = bearer.front();
+    const size_t space = v.find_first_of(" \t");
+    const std::string_view token = space == v.npos ? std::string_view() : Trim(v.substr(space));
+    if (space != 6 || !IEquals(v.substr(0, 6), "bearer") || token.empty() ||
+        token.find_first_of(" \t") != token.npos)
+      return refuse(401, fmt::format("malformed Authorization header: {}", kHowToSendAKey));
+    from_bearer = token;
   }
-  return std::nullopt;
+  if (!api_key.empty()) {
+    if (api_key.front().empty())
+      return refuse(401, fmt::format("the X-API-Key header is empty: {}", kHowToSendAKey));
+    from_api_key = api_key.front();
+  }
+  if (from_bearer && from_api_key && *from_bearer != *from_api_key)
+    return refuse(400, "Authorization and X-API-Key name different keys; send one key");
+  c.key = from_bearer ? from_bearer : from_api_key;
+  return c;
 }
 
 // The store table of a host without a store.
@@ -206,6 +240,7 @@ struct PluginRecord {
   std::thread::id init_thread;
   std::vector<std::string> init_faults;  // conflicts found during init: the plugin is refused
   std::vector<std::pair<std::string, std::string>> routes;  // registered (method, template)
+  std::set<std::string, std::less<>> settings_read;         // keys asked for through get_setting
 };
 
 // One handler invocation's runtime state, reached from `wfp_call::runtime`.
@@ -241,6 +276,7 @@ struct Host::Impl {
   std::mutex log_mu;
   std::mutex pool_mu;
   std::vector<std::shared_ptr<StoreConnection>> idle;
+  mutable std::mutex settings_mu;  // guards each plugin's settings_read
 
   void Log(wfp_log_level level, std::string_view source, std::string_view message) {
     const std::string line =
@@ -272,7 +308,25 @@ struct Host::Impl {
     idle.push_back(std::move(c));
   }
 
-  HttpResponse Serve(HttpRequest& request);
+  // Serving a request: the document, admission (head only), the body's checks, the handler.
+  struct Admission {
+    Router::Match match;
+    int64_t site = 0;
+    std::optional<HttpResponse> refusal;
+    Admission& Refuse(HttpResponse r) {
+      refusal = std::move(r);
+      return *this;
+    }
+  };
+  HttpResponse Serve(HttpRequest& request, ResponseStream* stream);
+  std::optional<HttpResponse> Precheck(const HttpRequest& head) const;
+  std::optional<HttpResponse> ServeDocument(const HttpRequest& request,
+                                            std::string_view path) const;
+  Admission Admit(const HttpRequest& request, std::string_view path) const;
+  std::optional<HttpResponse> CheckBody(HttpRequest& request) const;
+  HttpResponse Dispatch(HttpRequest& request, const Admission& admission, ResponseStream* stream);
+  HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                            const std::string& where);
 
   // The host table's functions.
   static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);
@@ -297,7 +351,7 @@ int64_t Host::Impl::ApiNow(wfp_host* host) {
   return RealNowMicros();
 }
 
-wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) {
+wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) {
   if (!host || !host->impl || !host->plugin) return WFP_ERR_INVALID_ARGUMENT;
   PluginRecord& p = *host->plugin;
   Impl& impl = *host->impl;
@@ -308,16 +362,22 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
           fmt::format("plugin {} tried to register a route outside its init: refused", p.name));
       return WFP_ERR_STATE;
     }
-    if (!route || route->struct_size < offsetof(wfp_route, user_data) + sizeof(void*) ||
-        !route->method.data || !route->path_template.data) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_route copy = given ? abi::ReadStruct(given) : wfp_route{};
+    const wfp_route* route = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_route, route, user_data) || !route->method.data ||
+        !route->path_template.data) {
       impl.Log(WFP_LOG_WARN, "host",
                fmt::format("plugin {}: register_route with a malformed wfp_route", p.name));
       return WFP_ERR_INVALID_ARGUMENT;
     }
     std::string error;
     size_t owner = 0;
+    // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
+    const bool is_public =
+        WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
     switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner)) {
+                            route->user_data, p.index, &error, &owner, is_public)) {
       case Router::AddResult::kOk:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
@@ -348,6 +408,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
 
 wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) {
   if (!host || !host->impl || !out || !key.data) return WFP_ERR_INVALID_ARGUMENT;
+  try {
+    std::lock_guard lock(host->impl->settings_mu);
+    host->plugin->settings_read.emplace(View(key));
+  } catch (...) {
+  }
   const auto& settings = host->impl->options.settings;
   const auto it = settings.find(View(key));
   if (it == settings.end()) return WFP_ERR_NOT_FOUND;
@@ -355,7 +420,7 @@ wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) 
   return WFP_OK;
 }
 
-wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) {
+wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
   if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
   auto& ctx = *static_cast<CallContext*>(call->runtime);
   auto fault = [&ctx](std::string what) {
@@ -370,7 +435,10 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       fault("answered twice (respond called again)");
       return WFP_ERR_STATE;
     }
-    if (!response || response->struct_size < offsetof(wfp_response, body) + sizeof(wfp_str)) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_response copy = given ? abi::ReadStruct(given) : wfp_response{};
+    const wfp_response* response = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_response, response, body)) {
       fault("called respond with a malformed wfp_response");
       return WFP_ERR_INVALID_ARGUMENT;
     }
@@ -397,7 +465,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       out.headers.emplace_back(std::move(lower), std::string(value));
     }
     out.body = std::string(View(response->body));
-    call->response = std::move(out);
+    call->response.Start(std::move(out));
     call->responded = true;
     return WFP_OK;
   } catch (...) {
@@ -422,7 +490,9 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       if (ctx.fault.empty()) ctx.fault = "appended a body chunk through a null pointer";
       return WFP_ERR_INVALID_ARGUMENT;
     }
-    call->response.body.append(chunk.data ? chunk.data : "", chunk.size);
+    // Not the plugin's fault when the client is gone: it may stop producing the body.
+    if (!call->response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
+      return WFP_ERR_INTERNAL;
     return WFP_OK;
   } catch (...) {
     if (ctx.fault.empty()) ctx.fault = "respond_append failed inside the host";
@@ -445,48 +515,74 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return r;
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request) {
-  const std::string_view target = request.target;
-  const std::string_view path = target.substr(0, target.find_first_of("?#"));
-  // The OpenAPI document is public: served before authentication, whatever the key.
-  if (!options.openapi_document.empty() && path == kOpenApiPath) {
-    if (request.method != "GET") {
-      HttpResponse r = ErrorResponse(405, "Method not allowed");
-      r.headers.emplace_back("allow", "GET");
-      return r;
-    }
-    HttpResponse r;
-    r.status = 200;
-    r.headers.emplace_back("content-type", "application/json");
-    r.body = std::string(options.openapi_document);
+// GET (and HEAD) /api/openapi.json: public, answered before authentication, whatever the key.
+std::optional<HttpResponse> Host::Impl::ServeDocument(const HttpRequest& request,
+                                                      std::string_view path) const {
+  if (options.openapi_document.empty() || path != kOpenApiPath) return std::nullopt;
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse r = ErrorResponse(405, "Method not allowed");
+    r.headers.emplace_back("allow", "GET, HEAD");
     return r;
   }
-  const Router::Match match = router.Find(request.method, path);
-  if (match.kind == Router::MatchKind::kNoPath) return ErrorResponse(404, "Not found");
-  if (match.kind == Router::MatchKind::kNoMethod) {
+  HttpResponse r;
+  r.status = 200;
+  r.headers.emplace_back("content-type", "application/json");
+  r.body = std::string(options.openapi_document);
+  return r;
+}
+
+// What can be decided from the request's head alone (so before its body is read): the route, the
+// method, the credentials and the key. Either a refusal, or the route and the caller's site.
+Host::Impl::Admission Host::Impl::Admit(const HttpRequest& request, std::string_view path) const {
+  Admission a;
+  // HEAD is served wherever GET is (the server sends the head of GET's answer).
+  const std::string_view method =
+      request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
+  a.match = router.Find(method, path);
+  if (a.match.kind == Router::MatchKind::kNoPath) return a.Refuse(ErrorResponse(404, "Not found"));
+  if (a.match.kind == Router::MatchKind::kNoMethod) {
     HttpResponse r = ErrorResponse(405, "Method not allowed");
-    r.headers.emplace_back("allow", match.allow);
-    return r;
+    const bool get = (", " + a.match.allow + ",").find(", GET,") != std::string::npos;
+    r.headers.emplace_back("allow", get ? a.match.allow + ", HEAD" : a.match.allow);
+    return a.Refuse(std::move(r));
   }
 
-  // Authentication comes before anything the plugin sees. Keys are never logged.
+  // Authentication comes before anything the plugin sees, except on a public route (site 0: no
+  // caller; its credentials are not looked at). Keys are never logged.
+  if (a.match.route->is_public) return a;  // site 0
+  const Credentials credentials = ReadCredentials(request);
+  if (credentials.refusal) {
+    HttpResponse r = ErrorResponse(credentials.refusal, credentials.message);
+    if (credentials.refusal == 401)
+      r.headers.emplace_back("www-authenticate",
+                             R"(Bearer realm="wfp-host", error="invalid_request")");
+    return a.Refuse(std::move(r));
+  }
+  const std::optional<std::string_view> key = credentials.key;
   HostOptions::Authentication auth;
-  const std::optional<std::string_view> key = ApiKey(request);
   if (key && options.authenticate) auth = options.authenticate(*key);
   if (auth.unavailable) {
     HttpResponse r = ErrorResponse(503, "The store is unavailable; try again later");
     r.headers.emplace_back("retry-after", "1");
-    return r;
+    return a.Refuse(std::move(r));
   }
-  const std::optional<int64_t> site = auth.site;
-  if (!site) {
-    HttpResponse r = ErrorResponse(401, key ? "Invalid API key" : "Missing API key");
+  if (!auth.site) {
+    HttpResponse r = ErrorResponse(
+        401, key ? "Invalid API key" : fmt::format("Missing API key: {}", kHowToSendAKey));
     r.headers.emplace_back(
         "www-authenticate",
         key ? R"(Bearer realm="wfp-host", error="invalid_token")" : R"(Bearer realm="wfp-host")");
-    return r;
+    return a.Refuse(std::move(r));
   }
+  a.site = *auth.site;
+  return a;
+}
 
+// The body's checks, once it is read: its coding (gzip and deflate are decoded in place), its
+// size once decoded (413), its media type (415).
+std::optional<HttpResponse> Host::Impl::CheckBody(HttpRequest& request) const {
+  if (auto refusal = DecodeContentCoding(&request, options.body_limit))
+    return ErrorResponse(refusal->status, refusal->message);
   if (request.body.size() > options.body_limit)
     return ErrorResponse(
         413, fmt::format("Request body is too large (limit {} bytes)", options.body_limit));
@@ -497,9 +593,32 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     if (!ct || !IsJsonContentType(*ct))
       return ErrorResponse(415, "Content-Type must be application/json");
   }
+  return std::nullopt;
+}
 
+std::optional<HttpResponse> Host::Impl::Precheck(const HttpRequest& head) const {
+  const std::string_view target = head.target;
+  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (ServeDocument(head, path)) return std::nullopt;
+  return Admit(head, path).refusal;
+}
+
+HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream) {
+  const std::string_view target = request.target;
+  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (auto document = ServeDocument(request, path)) return std::move(*document);
+  Admission admission = Admit(request, path);
+  if (admission.refusal) return std::move(*admission.refusal);
+  if (auto refusal = CheckBody(request)) return std::move(*refusal);
+  return Dispatch(request, admission, stream);
+}
+
+HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admission,
+                                  ResponseStream* stream) {
+  const Router::Match& match = admission.match;
+  const int64_t site = admission.site;
   const Route& route = *match.route;
-  if (route.owner == kNativeOwner) return ServeNative(route, match, *site, target);
+  if (route.owner == kNativeOwner) return ServeNative(route, match, site, request.target);
   PluginRecord* plugin = nullptr;
   for (auto& p : plugins)
     if (p->index == route.owner) plugin = p.get();
@@ -527,14 +646,14 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
 
   wfp_request view{};
   view.struct_size = sizeof view;
-  view.method = Str(request.method);
+  view.method = Str(route.method);  // HEAD is served as GET
   view.target = Str(request.target);
   view.path_params = params.data();
   view.path_param_count = params.size();
   view.headers = headers.data();
   view.header_count = headers.size();
   view.body = Str(request.body);
-  view.site_id = *site;
+  view.site_id = site;
   view.request_id = Str(ctx.request_id);
 
   const std::string plugin_name = plugin ? plugin->name : "?";
@@ -552,6 +671,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
   }
 
   wfp_call call;
+  call.response = ResponseBuffer(stream);
   call.store = connection.get();
   call.runtime = &ctx;
   int32_t rc = 0;
@@ -579,11 +699,24 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
   if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
-  if (!ctx.fault.empty()) {
-    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, ctx.fault));
+  return FinishAnswer(call.response, ctx.fault, where);
+}
+
+// The handler's answer once it returned: held (a fault makes it a 500), or streamed already (a
+// fault can only cut it off: the stream is aborted so that the client can tell).
+HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                                      const std::string& where) {
+  if (answer.streaming()) {
+    if (!fault.empty())
+      Log(WFP_LOG_ERROR, "host",
+          fmt::format("{}: {}; the answer was streamed already and is cut off", where, fault));
+    return answer.EndStream(fault.empty());
+  }
+  if (!fault.empty()) {
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, fault));
     return ErrorResponse(500, kInternalError);
   }
-  return std::move(call.response);
+  return answer.TakeHeld();
 }
 
 HttpResponse Host::Impl::ServeNative(const Route& route, const Router::Match& match, int64_t site,
@@ -620,9 +753,16 @@ size_t Host::route_count() const { return impl_->router.size(); }
 std::vector<PluginInfo> Host::plugins() const {
   std::vector<PluginInfo> out;
   out.reserve(impl_->plugins.size());
-  for (const auto& p : impl_->plugins)
-    out.push_back(PluginInfo{p->path, p->name, p->version, p->descriptor->abi_major,
-                             p->descriptor->abi_minor, p->routes});
+  for (const auto& p : impl_->plugins) {
+    std::lock_guard lock(impl_->settings_mu);
+    out.push_back(PluginInfo{p->path,
+                             p->name,
+                             p->version,
+                             p->descriptor->abi_major,
+                             p->descriptor->abi_minor,
+                             p->routes,
+                             {p->settings_read.begin(), p->settings_read.end()}});
+  }
   return out;
 }
 
@@ -683,7 +823,9 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
       return refuse("its entry point threw an exception");
     }
     if (!d) return refuse("its entry point returned no descriptor");
-    if (d->struct_size < sizeof(wfp_plugin_v1))
+    // Every field of the descriptor is of ABI 1.0: a descriptor must cover them all (a newer
+    // plugin's may be larger; what lies past them is not read).
+    if (!WFP_HAS_FIELD(wfp_plugin_v1, d, shutdown))
       return refuse(fmt::format("descriptor struct_size {} is smaller than the v1 descriptor ({})",
                                 d->struct_size, sizeof(wfp_plugin_v1)));
     if (d->abi_major != WFP_ABI_VERSION_MAJOR)
@@ -760,11 +902,38 @@ void Host::Shutdown() {
   impl.idle.clear();
 }
 
-HttpResponse Host::Handle(HttpRequest&& request) {
+bool Host::CheckSettings(std::string* error) const {
+  std::set<std::string, std::less<>> known;
+  {
+    std::lock_guard lock(impl_->settings_mu);
+    for (const auto& p : impl_->plugins)
+      known.insert(p->settings_read.begin(), p->settings_read.end());
+  }
+  std::string unknown;
+  for (const auto& [key, value] : impl_->options.settings)
+    if (!known.contains(key)) unknown += fmt::format("{}'{}'", unknown.empty() ? "" : ", ", key);
+  if (unknown.empty()) return true;
+  std::string names;
+  for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
+  if (error)
+    *error = fmt::format("unknown setting {}: the loaded plugins read {}", unknown,
+                         names.empty() ? "no settings" : names);
+  return false;
+}
+
+std::optional<HttpResponse> Host::Precheck(const HttpRequest& head) const {
+  try {
+    return impl_->Precheck(head);
+  } catch (...) {
+    return std::nullopt;  // Handle meets the same fault and answers it
+  }
+}
+
+HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
   try {
-    response = impl_->Serve(request);
+    response = impl_->Serve(request, stream);
   } catch (const std::exception& e) {
     impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
     response = ErrorResponse(500, kInternalError);

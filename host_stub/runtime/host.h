@@ -32,19 +32,16 @@
 #include <vector>
 
 #include "http_types.h"
+#include "response_stream.h"
+#include "wfp_version.h"
 
 namespace wfp::host {
 
 class StoreConnection;
 
 inline constexpr std::string_view kHostName = "wfp-host";
-// The project's version (WFP_VERSION, from CMake's PROJECT_VERSION); the fallback is for a build
-// of these sources outside the project's CMake.
-#ifdef WFP_VERSION
+// The project's version: CMake's project(VERSION), through the generated wfp_version.h.
 inline constexpr std::string_view kHostVersion = WFP_VERSION;
-#else
-inline constexpr std::string_view kHostVersion = "0.1.0";
-#endif
 
 struct HostOptions {
   // The clock given to plugins: fixed when set, else the real one.
@@ -103,6 +100,7 @@ struct PluginInfo {
   int abi_major = 0;
   int abi_minor = 0;
   std::vector<std::pair<std::string, std::string>> routes;  // (method, path template), in order
+  std::vector<std::string> settings;  // the setting keys it asked for (get_setting), sorted
 };
 
 class Host {
@@ -116,12 +114,26 @@ class Host {
   // REASON") when it is refused; the host is then as it was before.
   bool LoadPlugin(const std::string& path, std::string* error);
 
-  // Serves one request. Thread-safe; never throws.
-  HttpResponse Handle(HttpRequest&& request);
+  // Serves one request. Thread-safe; never throws. With a `stream`, a body larger than
+  // ResponseBuffer::kDefaultHoldLimit goes to it in pieces as the plugin produces it (Begin, Write,
+  // then Finish, or Abort when the handler fails after the body began); the returned response then
+  // carries the status and headers only. A smaller body, and every host-made answer, is returned
+  // whole and the stream is not used.
+  HttpResponse Handle(HttpRequest&& request, ResponseStream* stream = nullptr);
+
+  // What Handle would refuse from the request's head alone (no body): an unknown path or method,
+  // ambiguous, malformed, missing or unknown credentials. A server calls it before it answers
+  // `Expect: 100-continue`, so that a refused client is not asked for its body. Thread-safe.
+  std::optional<HttpResponse> Precheck(const HttpRequest& head) const;
 
   // Shuts every plugin down (reverse load order) and unloads it. Idempotent; the destructor calls
   // it.
   void Shutdown();
+
+  // Whether every setting given (HostOptions::settings) is one a loaded plugin asked for through
+  // get_setting (plugins read their settings in init). False with *error naming the unknown
+  // ones and the known ones: a typo must not be silently ignored. Call it after loading.
+  bool CheckSettings(std::string* error) const;
 
   size_t plugin_count() const;
   size_t route_count() const;

@@ -18,7 +18,10 @@
 #include <random>
 #include <vector>
 
+#include "server/page_link.h"
 #include "server/server.h"
+#include "wfp_text/strict_json.h"
+#include "wfp_version.h"
 
 namespace wfp::host {
 namespace {
@@ -165,23 +168,10 @@ std::string Plural(size_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
-std::string PercentEncode(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~')
-      out += c;
-    else
-      out += fmt::format("%{:02X}", u);
-  }
-  return out;
-}
-
 // The first project's id in a `{"projects": [...]}` answer.
 bool ProjectIdOfAnswer(std::string_view body, std::string* id) {
-  boost::system::error_code ec;
-  const json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return false;
+  json::value v;
+  if (!wfp::text::ParseStrictJson(body, &v, nullptr) || !v.is_object()) return false;
   const json::value* list = v.get_object().if_contains("projects");
   if (!list || !list->is_array() || list->get_array().empty()) return false;
   const json::value& first = list->get_array().front();
@@ -330,6 +320,7 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
         if (!value(&args->server)) return false;
       } else if (name == "--api-key") {
         if (!value(&args->api_key)) return false;
+        args->api_key_given = true;
       } else if (name == "--from") {
         if (!value(&v)) return false;
         args->from = v;
@@ -445,6 +436,24 @@ bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* is
   return true;
 }
 
+namespace {
+
+// The backfill page for the same request. The key goes into the link only when it was typed
+// (--api-key); one from $WFP_API_KEY stays out of the output, and the page asks for it.
+std::string PageLink(const BackfillArgs& args, const std::optional<std::string>& from_iso) {
+  PageLinkFields f;
+  if (args.api_key_given) f.api_key = args.api_key;
+  f.schedule_id = args.schedule_id;
+  f.from_time = from_iso.value_or("");
+  f.attempt_name = args.name;
+  if (args.count && *args.count >= 0) f.count = static_cast<uint64_t>(*args.count);
+  f.skip_existing = args.skip_existing;
+  f.advance = args.advance;
+  return BackfillPageLink(args.server, f);
+}
+
+}  // namespace
+
 std::string BuildBackfillBody(const BackfillArgs& args,
                               const std::optional<std::string>& from_iso) {
   json::object body;
@@ -506,9 +515,13 @@ bool ParseHttpUrl(std::string_view text, HttpUrl* url, std::string* error) {
 
 bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
                           std::string* error) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (ec || !parsed.is_object()) {
+  json::value parsed;
+  wfp::text::JsonProblem problem;
+  if (!wfp::text::ParseStrictJson(body, &parsed, &problem)) {
+    *error = fmt::format("the server's answer is not valid JSON: {}", wfp::text::Describe(problem));
+    return false;
+  }
+  if (!parsed.is_object()) {
     *error = "the server's answer is not a JSON object";
     return false;
   }
@@ -571,9 +584,8 @@ bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
 }
 
 std::string ErrorMessageOf(int status, std::string_view body) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (!ec && parsed.is_object()) {
+  json::value parsed;
+  if (wfp::text::ParseStrictJson(body, &parsed, nullptr) && parsed.is_object()) {
     if (const auto* m = parsed.get_object().if_contains("message"); m && m->is_string())
       return std::string(m->get_string());
   }
@@ -602,7 +614,7 @@ http::request<http::string_body> MakeRequest(http::verb verb, const HttpUrl& url
   const bool v6 = url.host.find(':') != std::string::npos;
   req.set(http::field::host, v6 ? fmt::format("[{}]:{}", url.host, url.port)
                                 : fmt::format("{}:{}", url.host, url.port));
-  req.set(http::field::user_agent, "wfp-host-backfill/0.1.0");
+  req.set(http::field::user_agent, "wfp-host-backfill/" WFP_VERSION);
   req.set(http::field::authorization, "Bearer " + args.api_key);
   req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");
@@ -695,6 +707,7 @@ int PostBackfill(const HttpUrl& url, const BackfillArgs& args,
   if (args.dry_run && !answer.etag.empty())
     std::fprintf(stdout, "plan: %s (apply exactly this plan with --if-match '%s')\n",
                  answer.etag.c_str(), answer.etag.c_str());
+  if (args.dry_run) std::fprintf(stdout, "see it: %s\n", PageLink(args, from_iso).c_str());
   std::fflush(stdout);
   return 0;
 }
@@ -748,9 +761,8 @@ std::string InClientTerms(std::string_view message) {
 }
 
 bool ScheduleOfAnswer(std::string_view body, std::string* id, std::string* timezone) {
-  boost::system::error_code ec;
-  const json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return false;
+  json::value v;
+  if (!wfp::text::ParseStrictJson(body, &v, nullptr) || !v.is_object()) return false;
   const json::object* schedule = &v.get_object();
   if (const json::value* list = schedule->if_contains("schedules")) {
     if (!list->is_array() || list->get_array().empty() || !list->get_array()[0].is_object())

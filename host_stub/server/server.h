@@ -3,8 +3,9 @@
 // RunServer accepts connections on one address, reads requests with a body limit, a header limit
 // and a read timeout, hands each complete request to a Handler (the runtime: routing, auth,
 // plugins) and writes its response with Content-Length and a Server header, keeping the connection
-// alive when the client allows it. It writes one access-log line per request: `METHOD PATH STATUS
-// DURATIONms` (no query string, never a header or a body).
+// alive when the client allows it; a streamed body (StreamingHandler) goes out as it comes, with
+// chunked transfer encoding (docs/streaming.md). It writes one access-log line per request: `METHOD
+// PATH STATUS DURATIONms` (no query string, never a header or a body).
 //
 // Threading: one io_context run by a fixed pool of `threads` threads; each connection is handled on
 // its own strand, one request after another. The Handler is called on those worker threads,
@@ -18,10 +19,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "http_types.h"
+#include "response_stream.h"
 
 namespace wfp::host {
 
@@ -41,6 +44,9 @@ struct ServerOptions {
   // Optional hooks (tests, embedding). Both may be called from a worker thread.
   // Called once, after the "listening on" line, with the bound port.
   std::function<void(uint16_t port)> on_listening;
+  // Called with a request's head (no body) before the server answers `Expect: 100-continue`: a
+  // response refuses the request without reading its body (the host's route and key checks).
+  std::function<std::optional<HttpResponse>(const HttpRequest& head)> precheck;
   // Receives each access-log line (no newline). Empty: the line goes to stderr. Must be
   // thread-safe.
   std::function<void(std::string_view line)> access_log;
@@ -48,6 +54,9 @@ struct ServerOptions {
 
 using Handler =
     std::function<HttpResponse(HttpRequest&&)>;  // called on worker threads, concurrently
+// A handler that may stream a large body: it writes it to the ResponseStream (the connection) as it
+// is produced instead of returning it; what it returns is then ignored but for the access log.
+using StreamingHandler = std::function<HttpResponse(HttpRequest&&, ResponseStream*)>;
 
 // Parses "HOST:PORT" (IPv4, [IPv6], or hostname "localhost"). False + error on a bad value.
 bool ParseListen(std::string_view text, ServerOptions* out, std::string* error);
@@ -57,6 +66,7 @@ bool ParseListen(std::string_view text, ServerOptions* out, std::string* error);
 // (flushed) once it accepts connections (HOST the bound address, PORT the real bound port).
 // Returns non-zero with a message on stderr when it cannot bind.
 int RunServer(const ServerOptions& options, Handler handler);
+int RunServer(const ServerOptions& options, StreamingHandler handler);
 
 // Asks every RunServer running in this process to stop (as SIGTERM would). Thread-safe; not
 // async-signal-safe. A no-op when no server runs.

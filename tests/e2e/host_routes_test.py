@@ -106,8 +106,8 @@ def main():
                 problems.append(f"status {r['status']}, expected {status}: {r['body']}")
             elif body is not None and r["body"] != body:
                 problems.append(f"body {r['body']}\n       expected {body}")
-            if status == 405 and r["headers"].get("allow") != "GET":
-                problems.append(f"Allow {r['headers'].get('allow')!r}, expected 'GET'")
+            if status == 405 and r["headers"].get("allow") != "GET, HEAD":
+                problems.append(f"Allow {r['headers'].get('allow')!r}, expected 'GET, HEAD'")
             if status >= 400 and (not isinstance(r["body"], dict) or r["body"].get("status") != status):
                 problems.append(f"error body {r['body']}")
             print(("ok   " if not problems else "FAIL ") + f"{method} {path} ({key})")

@@ -158,7 +158,7 @@ TEST_F(CliTest, CallAnswersErrorsWithExitZero) {
   EXPECT_EQ(Json(r.out).at("body"), Json(R"({"message":"Not found","status":404})"));
   r = Call({"--api-key", "k1", "POST", "/store/5"});
   EXPECT_EQ(Json(r.out).at("status"), 405);
-  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET");
+  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET, HEAD");
 }
 
 TEST_F(CliTest, CallSendsBodyHeadersSettingsAndTheFixedClock) {
@@ -187,6 +187,44 @@ TEST_F(CliTest, CallFaultsOfThePluginAre500WithExitZero) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json(r.out).at("body"), Json(R"({"message":"Internal server error","status":500})"));
   EXPECT_NE(r.err.find("plugin handler_throws: GET /fault"), std::string::npos) << r.err;
+}
+
+// A body past the host's hold limit is written to stdout as the plugin streams it: the output is
+// the same JSON object, without a content-length (docs/streaming.md).
+TEST_F(CliTest, CallWritesAStreamedBodyAsItComes) {
+  auto call = [&](const std::string& target) {
+    return RunHost({"call", "--db", ":memory:", "--plugin", Plugin("streams"), "--fixture",
+                    fixture_, "--api-key", "k1", "GET", target},
+                   dir_);
+  };
+  Result r = call("/stream/3000000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = Json(r.out);
+  EXPECT_EQ(out.at("status"), 200);
+  EXPECT_EQ(out.at("headers").at("content-type"), "application/json");
+  EXPECT_FALSE(out.at("headers").as_object().contains("content-length"));
+  EXPECT_EQ(out.at("body").at("fill").as_string().size(), 3000000u - 11);
+  r = call("/stream-text/1000000");  // not JSON: one JSON string, written piece by piece
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  out = Json(r.out);
+  EXPECT_EQ(out.at("body").as_string().size(), 1000000u);
+  EXPECT_EQ(std::string(out.at("body").as_string()).substr(0, 9), "{\"fill\":\"");
+  r = call("/stream/1000");  // small: held and written whole, with its length
+  EXPECT_EQ(Json(r.out).at("headers").at("content-length"), "1000");
+}
+
+// The handler fails after its body began: stdout stops (not valid JSON), the exit status is 1 and
+// stderr says the output is cut off.
+TEST_F(CliTest, CallTellsAStreamCutOff) {
+  Result r = RunHost({"call", "--db", ":memory:", "--plugin", Plugin("streams"), "--fixture",
+                      fixture_, "--api-key", "k1", "GET", "/stream-fault/2000000"},
+                     dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cut off"), std::string::npos) << r.err;
+  boost::json::error_code ec;
+  boost::json::parse(r.out, ec);
+  EXPECT_TRUE(ec) << "a cut-off answer parsed as JSON";
+  EXPECT_GT(r.out.size(), 1000000u);
 }
 
 TEST_F(CliTest, CallUsageErrorsExitTwo) {
@@ -239,6 +277,46 @@ TEST_F(CliTest, SeedThenDumpRoundTrips) {
   auto expected = dump;
   for (auto& site : expected.at("sites").as_array()) site.as_object()["apiKeyCount"] = 0;
   EXPECT_EQ(Json(RunHost({"dump", "--db", copy}, dir_).out), expected);
+}
+
+// A key given twice in a fixture is refused with its path (the last would silently win).
+TEST_F(CliTest, AFixtureWithAKeyGivenTwiceIsRefusedWithItsPath) {
+  const std::string db = dir_.File("dup.db");
+  const std::string dup = dir_.Write(
+      "dup.json", R"({"sites": [{"id": 1, "apiKeys": ["k1"], "id": 2}], "projects": []})");
+  Result r = RunHost({"seed", "--db", db, dup}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("$.sites[0].id: key given twice"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(db));
+  r = RunHost(
+      {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "--fixture", dup, "GET", "/ping"},
+      dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("key given twice"), std::string::npos) << r.err;
+}
+
+// A setting no loaded plugin reads (a typo) stops call and serve, naming the known settings.
+TEST_F(CliTest, AnUnknownSettingStopsCallAndServe) {
+  std::vector<std::string> commands = {"call"};
+#ifdef WFP_HAVE_SERVER
+  commands.push_back("serve");
+#endif
+  for (const std::string& command : commands) {
+    std::vector<std::string> args = {command,      "--db",      ":memory:",     "--plugin",
+                                     Plugin("ok"), "--setting", "ok.greting=hi"};
+    if (command == "call") {
+      args.push_back("GET");
+      args.push_back("/ping");
+    } else {
+      args.push_back("--listen=127.0.0.1:0");
+    }
+    Result r = RunHost(args, dir_);
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_NE(r.err.find("unknown setting 'ok.greting': the loaded plugins read ok.greeting"),
+              std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
 }
 
 TEST_F(CliTest, ABadFixtureWritesNothing) {
@@ -297,7 +375,7 @@ TEST_F(CliTest, CallServesTheOpenApiDocumentWithoutAKey) {
   r = Call({"--api-key", "k1", "POST", "/api/openapi.json", "{}"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json(r.out).at("status"), 405);
-  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET");
+  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET, HEAD");
 }
 
 TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
@@ -307,7 +385,7 @@ TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
   std::string first, second;
   std::getline(lines, first);
   std::getline(lines, second);
-  EXPECT_EQ(first, std::string("wfp-host ") + WFP_PROJECT_VERSION);  // 0.1.0 today
+  EXPECT_EQ(first, std::string("wfp-host ") + WFP_PROJECT_VERSION);  // CMake's project(VERSION)
   EXPECT_EQ(second, "plugin ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
                         std::to_string(WFP_ABI_VERSION_MINOR) + " (accepts plugins of ABI " +
                         std::to_string(WFP_ABI_VERSION_MAJOR) + ".0 to " +
@@ -321,9 +399,10 @@ TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
 TEST_F(CliTest, PluginsListsEachPluginAndItsRoutes) {
   Result r = RunHost({"plugins", "--plugin", Plugin("ok")}, dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "ok 1.0.0 (ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
-                       std::to_string(WFP_ABI_VERSION_MINOR) + ") from " + Plugin("ok") +
-                       "\n  GET /ping\n  POST /echo/{name}\n  GET /store/{id}\n");
+  EXPECT_EQ(r.out,
+            "ok 1.0.0 (ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
+                std::to_string(WFP_ABI_VERSION_MINOR) + ") from " + Plugin("ok") +
+                "\n  GET /ping\n  POST /echo/{name}\n  GET /store/{id}\n  setting ok.greeting\n");
 #ifdef WFP_BACKFILL_PLUGIN
   r = RunHost({"plugins", "--plugin", WFP_BACKFILL_PLUGIN, "--plugin", Plugin("ok")}, dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -334,6 +413,15 @@ TEST_F(CliTest, PluginsListsEachPluginAndItsRoutes) {
   EXPECT_NE(r.out.find("\nok 1.0.0 "), std::string::npos) << r.out;
 #endif
 }
+
+#ifdef WFP_BACKFILL_PLUGIN
+// The backfill plugin's descriptor carries CMake's project(VERSION), as `wfp-host --version` does.
+TEST_F(CliTest, BackfillPluginReportsTheProjectVersion) {
+  Result r = RunHost({"plugins", "--plugin", WFP_BACKFILL_PLUGIN}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(std::string("backfill ") + WFP_PROJECT_VERSION + " (ABI ", 0), 0u) << r.out;
+}
+#endif
 
 TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   Result r =

@@ -2,8 +2,8 @@
 """The installed wfp-host works on its own: `cmake --install BUILD --prefix P` into a fresh prefix,
 then P/bin/wfp-host's demo, serve, call and plugins find the backfill plugin relative to the
 executable (P/lib/wfp/plugins), by bare name (`--plugin backfill`) and through WFP_PLUGIN_PATH,
-also after the prefix is moved. Runs from an empty working directory with WFP_PLUGIN_PATH unset,
-so nothing of the build tree can help.
+also after the prefix is moved; P/bin/wfp-plugin-check passes the installed plugin. Runs from an
+empty working directory with WFP_PLUGIN_PATH unset, so nothing of the build tree can help.
 
 Usage: installed_host.py --build BUILD_DIR"""
 import argparse
@@ -79,6 +79,11 @@ def check_prefix(prefix, env, cwd, fixture):
     r = run([host, "plugins", "--plugin", "backfill"], env, cwd)
     check(r.returncode == 0 and r.stdout.startswith("backfill "),
           f"{prefix}: plugins --plugin backfill", r.stdout + r.stderr)
+
+    checker = os.path.join(prefix, "bin", "wfp-plugin-check")
+    r = run([checker, os.path.join(plugin_dir, "libwfp_backfill.so")], env, cwd)
+    check(r.returncode == 0, f"{prefix}: the installed wfp-plugin-check passes the installed plugin",
+          r.stdout + r.stderr)
 
     r = run([host, "call", "--db", ":memory:", "--plugin", "backfill", "--fixture", fixture,
              "--api-key", "k1", "POST", "/api/schedules/5/backfill", BODY], env, cwd)
