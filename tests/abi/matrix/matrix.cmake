@@ -7,7 +7,7 @@
 # Included from ../CMakeLists.txt (which sets _abi_header, _abi_major, _abi_minor, _frozen_dir).
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 # The route cases (seed, request, expected answer and store): the one place the matrix names them.
-set(WFP_ABI_MATRIX_ROUTE_CASES "${PROJECT_SOURCE_DIR}/../shared/conformance/route-cases.jsonl")
+set(WFP_ABI_MATRIX_ROUTE_CASES "${PROJECT_SOURCE_DIR}/tests/conformance/route-cases.jsonl")
 
 set(_matrix_dir "${CMAKE_CURRENT_LIST_DIR}")
 set(_next_dir "${CMAKE_CURRENT_BINARY_DIR}/next")
