@@ -17,6 +17,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,10 @@ namespace {
 
 constexpr std::string_view kInternalError = "Internal server error";
 constexpr std::string_view kOpenApiPath = "/api/openapi.json";
+// The router's owner of the host's own routes (plugins are numbered from 1).
+constexpr size_t kNativeOwner = 0;
+// The router needs a handler; native routes are dispatched by owner and never call it.
+int32_t NativeRouteMarker(void*, const wfp_request*, wfp_call*) { return 1; }
 std::atomic<uint64_t> g_request_counter{0};
 
 std::string_view View(wfp_str s) {
@@ -251,7 +256,17 @@ struct CallContext {
 struct Host::Impl {
   explicit Impl(HostOptions o) : options(std::move(o)) {
     store = options.store ? options.store : &kNoStore;
+    for (HostOptions::NativeRoute& r : options.native_routes) {
+      std::string error;
+      if (router.Add(r.method, r.path_template, NativeRouteMarker, &r, kNativeOwner, &error) !=
+          Router::AddResult::kOk)
+        throw std::invalid_argument(fmt::format("host route {} {}: {}", r.method, r.path_template,
+                                                error.empty() ? "registered twice" : error));
+    }
   }
+
+  HttpResponse ServeNative(const Route& route, const Router::Match& match, int64_t site,
+                           std::string_view target);
 
   HostOptions options;
   const wfp_store_api* store = nullptr;
@@ -370,7 +385,7 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) 
       case Router::AddResult::kConflict: {
         const std::string what = fmt::format("{} {}", Sanitize(View(route->method), 64),
                                              Sanitize(View(route->path_template), 256));
-        std::string by = "another plugin";
+        std::string by = owner == kNativeOwner ? "the host" : "another plugin";
         for (const auto& other : impl.plugins)
           if (other->index == owner) by = "plugin " + other->name;
         p.init_faults.push_back(
@@ -603,6 +618,7 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
   const Router::Match& match = admission.match;
   const int64_t site = admission.site;
   const Route& route = *match.route;
+  if (route.owner == kNativeOwner) return ServeNative(route, match, site, request.target);
   PluginRecord* plugin = nullptr;
   for (auto& p : plugins)
     if (p->index == route.owner) plugin = p.get();
@@ -701,6 +717,26 @@ HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string&
     return ErrorResponse(500, kInternalError);
   }
   return answer.TakeHeld();
+}
+
+HttpResponse Host::Impl::ServeNative(const Route& route, const Router::Match& match, int64_t site,
+                                     std::string_view target) {
+  const auto& native = *static_cast<const HostOptions::NativeRoute*>(route.user_data);
+  HostOptions::NativeRequest request;
+  request.site_id = site;
+  request.params = match.params;
+  const size_t q = target.find('?');
+  if (q != std::string_view::npos) request.query = target.substr(q + 1, target.find('#') - q - 1);
+  try {
+    return native.handler(request);
+  } catch (const std::exception& e) {
+    Log(WFP_LOG_ERROR, "host",
+        fmt::format("{} {}: {}; answered 500", route.method, route.path_template, e.what()));
+  } catch (...) {
+    Log(WFP_LOG_ERROR, "host",
+        fmt::format("{} {}: failed; answered 500", route.method, route.path_template));
+  }
+  return ErrorResponse(500, kInternalError);
 }
 
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

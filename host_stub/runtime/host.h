@@ -74,6 +74,22 @@ struct HostOptions {
   // The OpenAPI document served at GET /api/openapi.json without authentication (static data that
   // must outlive the Host). Empty: that path is unknown like any other.
   std::string_view openapi_document;
+
+  // Routes the host answers itself (its projects and schedules: native_routes.h). They are matched,
+  // authenticated and checked like plugin routes, then the handler gets the caller's site, the
+  // path parameters and the query string. Registered before any plugin: a plugin that registers
+  // the same route is refused. A handler that throws is answered with a generic 500.
+  struct NativeRequest {
+    int64_t site_id = 0;
+    std::vector<std::pair<std::string, std::string>> params;  // name, percent-decoded value
+    std::string_view query;                                   // after '?', "" when none
+  };
+  struct NativeRoute {
+    std::string method;
+    std::string path_template;
+    std::function<HttpResponse(const NativeRequest&)> handler;
+  };
+  std::vector<NativeRoute> native_routes;
 };
 
 // What the host knows of a loaded plugin.

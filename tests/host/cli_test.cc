@@ -431,7 +431,7 @@ TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   EXPECT_NE(r.err.find(Plugin("wrong_major")), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ABI major"), std::string::npos) << r.err;
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"plugins"}, {"plugins", "--plugin", Plugin("ok"), "extra"}, {"plugins", "--db", "x"}}) {
+           {"plugins", "--plugin", Plugin("ok"), "extra"}, {"plugins", "--db", "x"}}) {
     r = RunHost(args, dir_);
     EXPECT_EQ(r.exit_code, 2) << args.size();
     EXPECT_FALSE(r.err.empty());
@@ -440,6 +440,17 @@ TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   r = RunHost({"plugins", "--help"}, dir_);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.rfind("usage: wfp-host plugins", 0), 0u) << r.out;
+  // Without --plugin: what the search path has (here the build tree's lib/, beside bin/).
+  r = RunHost({"plugins"}, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("backfill ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("/lib/libwfp_backfill.so\n"), std::string::npos) << r.out;
+  // A bare name is looked up there too; an unknown one says where it looked.
+  r = RunHost({"plugins", "--plugin", "backfill"}, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunHost({"plugins", "--plugin", "nosuch"}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no plugin 'nosuch' on the plugin search path"), std::string::npos) << r.err;
 }
 
 #ifdef WFP_HAVE_SERVER
