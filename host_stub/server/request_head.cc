@@ -1,22 +1,12 @@
 #include "server/request_head.h"
 
+#include <boost/beast/core/string.hpp>
 #include <fmt/format.h>
 
 #include "wfp_text/utf8.h"
 
 namespace wfp::host {
 namespace {
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -32,7 +22,7 @@ std::optional<std::string_view> UnsupportedCoding(const std::vector<std::string_
       const std::string_view item = Trim(line.substr(0, comma));
       // A coding may carry parameters ("gzip;q=1"): the name is what counts.
       const std::string_view name = Trim(item.substr(0, item.find(';')));
-      if (!item.empty() && !IEquals(name, "chunked")) return item;
+      if (!item.empty() && !boost::beast::iequals(name, "chunked")) return item;
       if (comma == std::string_view::npos) break;
       line.remove_prefix(comma + 1);
     }
@@ -66,7 +56,7 @@ std::string OriginForm(std::string_view target) {
   const size_t scheme_end = target.find("://");
   if (scheme_end == std::string_view::npos) return std::string(target);
   const std::string_view scheme = target.substr(0, scheme_end);
-  if (!IEquals(scheme, "http") && !IEquals(scheme, "https")) return std::string(target);
+  if (!boost::beast::iequals(scheme, "http") && !boost::beast::iequals(scheme, "https")) return std::string(target);
   const std::string_view rest = target.substr(scheme_end + 3);
   const size_t path = rest.find_first_of("/?");
   if (path == std::string_view::npos) return "/";
