@@ -53,7 +53,7 @@ int32_t HandleBackfill(void* user_data, const wfp_request* given, wfp_call* call
         fmt::format("request {}: backfill failed: unknown exception", View(request->request_id)));
     answer = Internal();
   }
-  if (answer.sent) return 0;
+  if (answer.sent) return answer.cut ? 1 : 0;  // cut: the host cuts the streamed answer off
   try {
     return Responder(state->host, call).Send(answer, answer.body) ? 0 : 1;
   } catch (...) {

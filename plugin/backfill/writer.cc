@@ -362,16 +362,42 @@ std::optional<Answer> Run::MovePointer() {
 }
 
 // The 200, streamed to the host (the transaction has ended: committed, or a dry run's snapshot
-// rolled back).
+// rolled back). A real backfill that committed is answered 200 even when rendering its answer
+// fails: before anything was sent, with its summary (RenderCommittedSummary); once a piece was
+// sent, the answer is marked cut so that the host cuts it off (a partial body must not look whole).
+// A dry run wrote nothing: its failure propagates (a 500).
 Answer Run::AnswerPlan() {
   Answer answer{200, {}, plan_.etag, false, true};
-  Responder(state_.host, call_).Stream(answer, [&](size_t chunk, const RenderSink& sink) {
-    render_(*schedule_, answer_context_, plan_, attempt_ids_, chunk, sink);
-  });
+  Responder responder(state_.host, call_);
+  try {
+    responder.Stream(answer, [&](size_t chunk, const RenderSink& sink) {
+      render_(*schedule_, answer_context_, plan_, attempt_ids_, chunk, sink);
+    });
+  } catch (const std::exception& e) {
+    if (request_.dry_run) throw;
+    LogError(fmt::format("the backfill was committed, but its answer could not be rendered: {}",
+                         e.what()));
+    if (responder.started()) {
+      answer.cut = true;
+    } else {
+      answer.sent = false;
+      answer.body = RenderCommittedSummary(schedule_id_, plan_);
+    }
+  }
   return answer;
 }
 
 }  // namespace
+
+std::string RenderCommittedSummary(int64_t schedule_id, const Plan& plan) {
+  size_t attempts = 0, skipped = 0;
+  for (const PlannedItem& item : plan.items) ++(item.action == Action::kSkip ? skipped : attempts);
+  return fmt::format(
+      R"({{"id":"{}","committed":true,"attemptCount":{},"skippedCount":{},"message":{}}})",
+      schedule_id, attempts, skipped,
+      JsonString("the backfill was committed, but its full answer could not be rendered; the "
+                 "host's log says why"));
+}
 
 Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call,
                 ResponseRenderer render) {

@@ -31,10 +31,16 @@ using ResponseRenderer = void (*)(const schedule::Schedule&, const ResponseConte
 
 // Handles POST /api/schedules/{id}/backfill. A 200 is handed to the host here (streamed, `sent`
 // set); any other answer is returned for the glue to send. Faults of the store are answered (503
-// when busy, else 500) and logged through the host. Exceptions propagate (the glue answers 500;
-// an open transaction is rolled back first).
+// when busy, else 500) and logged through the host. Once a real backfill has committed, its answer
+// is a 200 whatever happens while rendering it (docs/route.md, "When the answer cannot be
+// rendered"); other exceptions propagate (the glue answers 500; an open transaction is rolled back
+// first).
 Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call,
                 ResponseRenderer render = RenderBackfillResponse);
+
+// The 200 body of a committed backfill whose full answer could not be rendered: the schedule's id,
+// how many attempts were created and how many candidates skipped.
+std::string RenderCommittedSummary(int64_t schedule_id, const Plan& plan);
 
 }  // namespace wfp::backfill
 

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -251,6 +253,49 @@ TEST_F(WriterTest, ADryRunWhoseAnswerCannotBeRenderedIsA500) {
       std::runtime_error);
   EXPECT_EQ(store_.commits, 0);
   EXPECT_EQ(call_.respond_calls, 0);  // the glue answers 500
+}
+
+// A real backfill that committed stays a 200 when its answer cannot be rendered: a 500 would tell
+// the client that nothing was written, and a retry would backfill again.
+TEST_F(WriterTest, ACommittedBackfillWhoseAnswerCannotBeRenderedIsA200WithItsSummary) {
+  Answer a;
+  EXPECT_NO_THROW(a = Post(kTwoSessions, FailingRender));
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_EQ(store_.session_times.size(), 2u);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(call_.respond_calls, 1);
+  EXPECT_FALSE(a.etag.empty());
+  EXPECT_NE(std::find(call_.headers.begin(), call_.headers.end(),
+                      std::pair<std::string, std::string>("etag", a.etag)),
+            call_.headers.end());
+  const auto body = Body();
+  EXPECT_EQ(body.at("id").as_string(), "5");
+  EXPECT_EQ(body.at("committed").as_bool(), true);
+  EXPECT_EQ(body.at("attemptCount").as_int64(), 2);
+  EXPECT_EQ(body.at("skippedCount").as_int64(), 0);
+  bool logged = false;
+  for (const auto& line : g_log)
+    logged |= line.find("committed, but its answer could not be rendered: rendering failed") !=
+              std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+// Once a piece has gone to the host the head is gone too: the answer is marked cut (the glue
+// reports a fault, so the host cuts the stream off) and the host is not asked to respond again.
+void RenderOnePieceThenFail(const schedule::Schedule&, const ResponseContext&, const Plan&,
+                            const std::vector<int64_t>&, size_t, const RenderSink& sink) {
+  sink(R"({"id":"5",)");
+  throw std::runtime_error("rendering failed");
+}
+
+TEST_F(WriterTest, AFailureAfterAPieceWasSentCutsTheAnswer) {
+  Answer a;
+  EXPECT_NO_THROW(a = Post(kTwoSessions, RenderOnePieceThenFail));
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_TRUE(a.sent);
+  EXPECT_TRUE(a.cut);
+  EXPECT_EQ(call_.respond_calls, 1);
+  EXPECT_EQ(call_.status, 200);
 }
 
 }  // namespace
