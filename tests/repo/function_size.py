@@ -47,7 +47,6 @@ EXCEPTIONS = {
     "host_stub/store/pg_store.cc": (650, "queries and the transaction in one file"),
     "host_stub/store/pg/pg.cc:Connection::Query": (90, "send, wait and read in one function"),
     "host_stub/demo_fixture.cc:DemoFixture": (100, "the demo's data as one literal builder"),
-    "plugin/backfill/request.cc:ParseBackfillRequest": (85, "field reads and cross-field rules"),
     "plugin/schedule/cron_pattern.cc:CronFields::NextAtOrAfter":
         (105, "mirrors cron4j's nested search loops; the mutants name lines in it"),
     # The plugin checker (wfp-plugin-check) is a tool, outside this rooms.
