@@ -90,6 +90,17 @@ int32_t CollectSession(void* user_data, const wfp_session_info* given) {
   }
 }
 
+// What the exception being handled says.
+std::string CurrentExceptionText() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 // One request's run through the steps; each step returns the answer that ends the request early
 // (an error), or nothing to go on.
 class Run {
@@ -373,10 +384,10 @@ Answer Run::AnswerPlan() {
     responder.Stream(answer, [&](size_t chunk, const RenderSink& sink) {
       render_(*schedule_, answer_context_, plan_, attempt_ids_, chunk, sink);
     });
-  } catch (const std::exception& e) {
+  } catch (...) {
     if (request_.dry_run) throw;
     LogError(fmt::format("the backfill was committed, but its answer could not be rendered: {}",
-                         e.what()));
+                         CurrentExceptionText()));
     if (responder.started()) {
       answer.cut = true;
     } else {

@@ -280,6 +280,19 @@ TEST_F(WriterTest, ACommittedBackfillWhoseAnswerCannotBeRenderedIsA200WithItsSum
   EXPECT_TRUE(logged);
 }
 
+// Whatever is thrown: an exception that is no std::exception is caught the same way.
+void RenderThrowsAnInt(const schedule::Schedule&, const ResponseContext&, const Plan&,
+                       const std::vector<int64_t>&, size_t, const RenderSink&) {
+  throw 42;
+}
+
+TEST_F(WriterTest, ANonStandardExceptionAfterCommitIsStillA200) {
+  EXPECT_NO_THROW(Post(kTwoSessions, RenderThrowsAnInt));
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(Body().at("committed").as_bool(), true);
+}
+
 // Once a piece has gone to the host the head is gone too: the answer is marked cut (the glue
 // reports a fault, so the host cuts the stream off) and the host is not asked to respond again.
 void RenderOnePieceThenFail(const schedule::Schedule&, const ResponseContext&, const Plan&,
