@@ -113,6 +113,40 @@ std::string ClosestField(std::string_view name) {
   return {};
 }
 
+namespace {
+
+// Every field of the body is a known one; an unknown one is named, with the nearest known name.
+std::optional<HttpError> CheckFieldNames(const boost::json::object& obj) {
+  for (const auto& kv : obj) {
+    const std::string_view key = kv.key();
+    if (std::find(kFields.begin(), kFields.end(), key) != kFields.end()) continue;
+    const std::string near = ClosestField(key);
+    const std::string shown = text::Excerpt(key, 64);
+    if (!near.empty())
+      return Bad(fmt::format("unknown field '{}'; did you mean '{}'?", shown, near));
+    return Bad(
+        fmt::format("unknown field '{}'; known fields are dryRun, fromTime, attemptName, count, "
+                    "skipExisting, advanceSchedule",
+                    shown));
+  }
+  return std::nullopt;
+}
+
+// The rules between fields.
+std::optional<HttpError> CheckCombination(const BackfillRequest& r) {
+  if (r.advance_schedule && !r.skip_existing)
+    return Bad("advanceSchedule requires skipExisting: true");
+  if (r.advance_schedule && r.attempt_name)
+    return Bad("attemptName must not be given when advanceSchedule is true");
+  if (!r.advance_schedule && !r.from_time)
+    return Bad("fromTime is required unless advanceSchedule is true");
+  if (!r.skip_existing && !r.attempt_name)
+    return Bad("attemptName is required unless skipExisting is true");
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view body) {
   if (body.size() > kMaxBodyBytes)
     return HttpError{413, fmt::format("request body is larger than {} bytes", kMaxBodyBytes)};
@@ -130,18 +164,7 @@ std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view b
     return Bad(fmt::format("request body must be a JSON object, not {}", TypeName(doc)));
   const boost::json::object& obj = doc.get_object();
 
-  for (const auto& kv : obj) {
-    const std::string_view key = kv.key();
-    if (std::find(kFields.begin(), kFields.end(), key) != kFields.end()) continue;
-    const std::string near = ClosestField(key);
-    const std::string shown = text::Excerpt(key, 64);
-    if (!near.empty())
-      return Bad(fmt::format("unknown field '{}'; did you mean '{}'?", shown, near));
-    return Bad(
-        fmt::format("unknown field '{}'; known fields are dryRun, fromTime, attemptName, count, "
-                    "skipExisting, advanceSchedule",
-                    shown));
-  }
+  if (auto e = CheckFieldNames(obj)) return *e;
   // null counts as absent.
   auto get = [&](std::string_view key) -> const boost::json::value* {
     const boost::json::value* v = obj.if_contains(key);
@@ -185,14 +208,7 @@ std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view b
     r.count = std::get<uint64_t>(count);
   }
 
-  if (r.advance_schedule && !r.skip_existing)
-    return Bad("advanceSchedule requires skipExisting: true");
-  if (r.advance_schedule && r.attempt_name)
-    return Bad("attemptName must not be given when advanceSchedule is true");
-  if (!r.advance_schedule && !r.from_time)
-    return Bad("fromTime is required unless advanceSchedule is true");
-  if (!r.skip_existing && !r.attempt_name)
-    return Bad("attemptName is required unless skipExisting is true");
+  if (auto e = CheckCombination(r)) return *e;
   return r;
 }
 

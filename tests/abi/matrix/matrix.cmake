@@ -3,7 +3,8 @@
 # than the current one (../frozen/1.<m>), the current header, and a simulated next minor
 # (next_minor_header.py: one more field at the end of every sized struct). The hosts are
 # sqlite_host.c built against each version; the plugins are the backfill plugin's sources built
-# against each version. A new minor needs nothing here: freeze its header under ../frozen.
+# against each version (plugin.cc and WFP_BACKFILL_ABI_SOURCES, the writer and its answer). A new
+# minor needs nothing here: freeze its header under ../frozen.
 # Included from ../CMakeLists.txt (which sets _abi_header, _abi_major, _abi_minor, _frozen_dir).
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 # The route cases (seed, request, expected answer and store): the one place the matrix names them.
@@ -56,7 +57,8 @@ foreach(_entry IN LISTS _versions)
     set(_plugin_target_${_id} wfp_backfill)
   else()
     set(_plugin wfp_backfill_abi_${_id})
-    add_library(${_plugin} MODULE "${PROJECT_SOURCE_DIR}/plugin/backfill/plugin.cc")
+    get_property(_abi_sources GLOBAL PROPERTY WFP_BACKFILL_ABI_SOURCES)
+    add_library(${_plugin} MODULE "${PROJECT_SOURCE_DIR}/plugin/backfill/plugin.cc" ${_abi_sources})
     target_include_directories(${_plugin} BEFORE PRIVATE "${_include}")
     target_link_libraries(${_plugin} PRIVATE wfp_backfill_core wfp_ui_page wfp::abi_struct
                           wfp::version Boost::headers wfp::build_flags)

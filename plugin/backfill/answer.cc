@@ -1,0 +1,56 @@
+#include "backfill/answer.h"
+
+#include "backfill/plugin_state.h"
+
+namespace wfp::backfill {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+struct Headers {
+  explicit Headers(const Answer& a) {
+    headers[count++] = wfp_header{Str("content-type"), Str(kJson)};
+    if (!a.etag.empty()) headers[count++] = wfp_header{Str("etag"), Str(a.etag)};
+    if (a.retry_after) headers[count++] = wfp_header{Str("retry-after"), Str("1")};
+  }
+  wfp_header headers[3];
+  size_t count = 0;
+};
+
+}  // namespace
+
+Answer Error(int status, std::string_view message) {
+  return Answer{status, RenderError(status, message), {}, false};
+}
+Answer Error(const HttpError& e) { return Error(e.status, e.message); }
+Answer Internal() { return Error(500, "Internal server error"); }
+
+bool Responder::Send(const Answer& a, std::string_view body) {
+  Headers h(a);
+  wfp_response response{};
+  response.struct_size = sizeof response;
+  response.status = a.status;
+  response.headers = h.headers;
+  response.header_count = h.count;
+  response.body = Str(body);
+  started_ = true;
+  return host_.respond(call_, &response) == WFP_OK;
+}
+
+bool Responder::Stream(const Answer& a,
+                       const std::function<void(size_t, const RenderSink&)>& render) {
+  const auto append = RespondAppend(host_);
+  if (!append) {
+    std::string whole;
+    render(SIZE_MAX, [&whole](std::string_view piece) { whole.append(piece); });
+    return Send(a, whole);
+  }
+  bool ok = true;
+  render(kChunkBytes, [&](std::string_view piece) {
+    if (!ok) return;
+    ok = started_ ? append(call_, Str(piece)) == WFP_OK : Send(a, piece);
+  });
+  return ok;
+}
+
+}  // namespace wfp::backfill

@@ -1,0 +1,418 @@
+#include "backfill/writer.h"
+
+#include <fmt/format.h>
+#include <wfp/abi_struct.h>
+
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "backfill/request.h"
+#include "backfill/request_fields.h"
+#include "schedule/schedule.h"
+#include "wfp_text/utf8.h"
+
+namespace wfp::backfill {
+namespace {
+
+// A store transaction that rolls back unless committed. Never throws from its destructor.
+class Transaction {
+ public:
+  Transaction(const wfp_store_api* store, wfp_txn* txn) : store_(store), txn_(txn) {}
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (txn_) store_->rollback(txn_);
+  }
+  wfp_txn* get() const { return txn_; }
+  wfp_status Commit() {
+    wfp_txn* t = txn_;
+    txn_ = nullptr;
+    return store_->commit(t);
+  }
+  void Rollback() {
+    if (txn_) store_->rollback(txn_);
+    txn_ = nullptr;
+  }
+
+ private:
+  const wfp_store_api* store_;
+  wfp_txn* txn_;
+};
+
+// A random (version 4) UUID. A per-thread Mersenne Twister seeded once from the system's entropy:
+// boost's default generator reads the system's entropy for every UUID (a getrandom call each),
+// which was a tenth of a large backfill's time.
+std::string NewUuid() {
+  thread_local boost::uuids::basic_random_generator<std::mt19937_64> generator;
+  return boost::uuids::to_string(generator());
+}
+
+// What list_sessions visits, collected. `failed`: a session could not be taken (a struct shorter
+// than ABI 1.0's, or no memory), so the list is incomplete; the visit was stopped there.
+struct Sessions {
+  std::vector<ExistingSession> list;
+  bool failed = false;
+};
+
+int32_t CollectSession(void* user_data, const wfp_session_info* given) {
+  auto* out = static_cast<Sessions*>(user_data);
+  try {
+    const wfp_session_info copy = abi::ReadStruct(given);
+    const wfp_session_info* info = &copy;
+    if (!WFP_HAS_FIELD(wfp_session_info, info, attempt_count)) {
+      out->failed = true;
+      return 1;
+    }
+    ExistingSession s;
+    s.id = info->session_id;
+    s.uuid = std::string(View(info->uuid));
+    s.session_time = info->session_time;
+    s.attempts.reserve(info->attempt_count);
+    for (size_t i = 0; i < info->attempt_count; ++i) {
+      const wfp_attempt_ref& a = info->attempts[i];
+      ExistingAttempt attempt;
+      if (a.name.data) attempt.name = std::string(View(a.name));
+      attempt.index = a.index;
+      s.attempts.push_back(std::move(attempt));
+    }
+    out->list.push_back(std::move(s));
+    return 0;
+  } catch (...) {
+    out->failed = true;  // stopping alone would leave the plan built on a partial list
+    return 1;
+  }
+}
+
+// What the exception being handled says.
+std::string CurrentExceptionText() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
+// One request's run through the steps; each step returns the answer that ends the request early
+// (an error), or nothing to go on.
+class Run {
+ public:
+  Run(const PluginState& state, const wfp_request& r, wfp_call* call, ResponseRenderer render)
+      : state_(state), store_(&state.store), r_(r), call_(call), render_(render) {}
+
+  Answer Go() {
+    if (auto a = ParseRequest()) return std::move(*a);
+    if (auto a = Begin()) return std::move(*a);
+    if (auto a = LoadSchedule()) return std::move(*a);
+    if (auto a = MakePlan()) return std::move(*a);
+    CopyAnswerContext();
+    if (request_.dry_run) {
+      txn_->Rollback();
+    } else {
+      if (auto a = WriteSessions()) return std::move(*a);
+      if (auto a = WriteAttempts()) return std::move(*a);
+      if (auto a = MovePointer()) return std::move(*a);
+      if (wfp_status st = txn_->Commit(); st != WFP_OK) return StoreFault("commit", st);
+    }
+    return AnswerPlan();
+  }
+
+ private:
+  Answer StoreFault(std::string_view what, wfp_status st) const;
+  void LogError(std::string_view what) const {
+    Log(state_, WFP_LOG_ERROR, fmt::format("request {}: {}", View(r_.request_id), what));
+  }
+
+  std::optional<Answer> ParseRequest();
+  std::optional<Answer> Begin();
+  std::optional<Answer> LoadSchedule();
+  std::optional<Answer> ReadExisting(const std::vector<Instant>& candidates, Sessions* existing,
+                                     std::optional<Instant>* latest_before);
+  std::optional<Answer> MakePlan();
+  void CopyAnswerContext();
+  std::optional<Answer> WriteSessions();
+  std::optional<Answer> WriteAttempts();
+  std::optional<Answer> MovePointer();
+  Answer AnswerPlan();
+
+  const PluginState& state_;
+  const wfp_store_api* store_;
+  const wfp_request& r_;
+  wfp_call* call_;
+  ResponseRenderer render_;
+
+  int64_t schedule_id_ = 0;
+  BackfillRequest request_;
+  std::optional<Transaction> txn_;
+  wfp_schedule_info info_{};
+  std::shared_ptr<const schedule::Schedule> schedule_;
+  Instant now_ = 0;
+  PlanContext context_;
+  Plan plan_;
+  ResponseContext answer_context_;
+  std::vector<int64_t> attempt_ids_;
+};
+
+Answer Run::StoreFault(std::string_view what, wfp_status st) const {
+  if (st == WFP_ERR_BUSY) {
+    Log(state_, WFP_LOG_WARN,
+        fmt::format("request {}: store busy during {}", View(r_.request_id), what));
+    Answer a = Error(503, "the schedule is locked by another request; retry shortly");
+    a.retry_after = true;
+    return a;
+  }
+  LogError(fmt::format("store {} failed with status {}", what, st));
+  return Internal();
+}
+
+// The path's id, the content type and the body: checked before the store is touched.
+std::optional<Answer> Run::ParseRequest() {
+  const std::string_view raw_id = PathParam(r_, "id");
+  const auto schedule_id = ParseScheduleId(raw_id);
+  if (!schedule_id)
+    return Error(404,
+                 fmt::format("Resource does not exist: schedule id={}", text::Excerpt(raw_id, 32)));
+  schedule_id_ = *schedule_id;
+  if (!IsJsonContentType(Header(r_, "content-type")))
+    return Error(415, "Content-Type must be application/json");
+  auto parsed = ParseBackfillRequest(View(r_.body));
+  if (auto* e = std::get_if<HttpError>(&parsed)) return Error(*e);
+  request_ = std::move(std::get<BackfillRequest>(parsed));
+  return std::nullopt;
+}
+
+// A dry run writes nothing: a read snapshot (ABI 1.1) is enough and takes no lock. A 1.0 host has
+// only the write transaction.
+std::optional<Answer> Run::Begin() {
+  wfp_txn* raw_txn = nullptr;
+  const auto begin_read = request_.dry_run ? BeginRead(*store_) : nullptr;
+  if (wfp_status st = begin_read ? begin_read(call_, &raw_txn) : store_->begin(call_, &raw_txn);
+      st != WFP_OK)
+    return StoreFault("begin", st);
+  txn_.emplace(store_, raw_txn);
+  return std::nullopt;
+}
+
+// The schedule (locked for a real run), and its definition compiled.
+std::optional<Answer> Run::LoadSchedule() {
+  info_.struct_size = sizeof info_;
+  if (wfp_status st = store_->load_schedule(txn_->get(), r_.site_id, schedule_id_, &info_);
+      st != WFP_OK) {
+    if (st == WFP_ERR_NOT_FOUND)
+      return Error(404, fmt::format("Resource does not exist: schedule id={}", schedule_id_));
+    return StoreFault("load_schedule", st);
+  }
+  // The host says in struct_size how much it wrote; every field read below is of ABI 1.0.
+  if (!WFP_HAS_FIELD(wfp_schedule_info, &info_, last_session_time)) {
+    LogError(fmt::format("load_schedule wrote {} bytes, fewer than ABI 1.0's fields",
+                         info_.struct_size));
+    return Internal();
+  }
+  auto compiled = state_.schedules.Get(View(info_.schedule_json), View(info_.timezone));
+  if (std::holds_alternative<ScheduleCache::NotJson>(compiled)) {
+    LogError(fmt::format("schedule {} has a definition that is not JSON", schedule_id_));
+    return Internal();
+  }
+  if (auto* e = std::get_if<schedule::ParseError>(&compiled)) return Error(400, e->message);
+  schedule_ = std::get<std::shared_ptr<const schedule::Schedule>>(std::move(compiled));
+  return std::nullopt;
+}
+
+// The sessions that exist among the candidates, and the latest one before the first candidate.
+std::optional<Answer> Run::ReadExisting(const std::vector<Instant>& candidates, Sessions* existing,
+                                        std::optional<Instant>* latest_before) {
+  if (candidates.empty()) return std::nullopt;
+  if (wfp_status st = store_->list_sessions(txn_->get(), info_.project_id, info_.workflow_name,
+                                            candidates.front(), candidates.back() + 1,
+                                            CollectSession, existing);
+      st != WFP_OK)
+    return StoreFault("list_sessions", st);
+  if (existing->failed) {
+    LogError(
+        "a session list_sessions visited could not be taken (a wfp_session_info shorter than ABI "
+        "1.0's, or no memory)");
+    return Internal();
+  }
+  int32_t found = 0;
+  Instant latest = 0;
+  if (wfp_status st = store_->latest_session_before(
+          txn_->get(), info_.project_id, info_.workflow_name, candidates.front(), &found, &latest);
+      st != WFP_OK)
+    return StoreFault("latest_session_before", st);
+  if (found) *latest_before = latest;
+  return std::nullopt;
+}
+
+// The candidates, the sessions among them, the plan, and the If-Match check against it.
+std::optional<Answer> Run::MakePlan() {
+  now_ = state_.host.now_micros(state_.host.host) / 1000000;
+  context_.project_id = info_.project_id;
+  context_.workflow_name = std::string(View(info_.workflow_name));
+  context_.pointer.next_schedule_time = info_.next_schedule_time;
+  context_.pointer.next_run_time = info_.next_run_time;
+  if (info_.has_last_session_time) context_.pointer.last_session_time = info_.last_session_time;
+
+  auto candidates_or =
+      EnumerateCandidates(*schedule_, request_, context_.pointer, now_, state_.max_sessions);
+  if (auto* e = std::get_if<HttpError>(&candidates_or)) return Error(*e);
+  const std::vector<Instant>& candidates = std::get<std::vector<Instant>>(candidates_or);
+
+  Sessions existing;
+  std::optional<Instant> latest_before;
+  if (auto a = ReadExisting(candidates, &existing, &latest_before)) return a;
+
+  auto plan_or =
+      BuildPlan(*schedule_, context_, request_, candidates, existing.list, latest_before);
+  if (auto* e = std::get_if<HttpError>(&plan_or)) return Error(*e);
+  plan_ = std::move(std::get<Plan>(plan_or));
+
+  if (const std::string_view if_match = Header(r_, "if-match");
+      !if_match.empty() && !IfMatchAccepts(r_, plan_.etag))
+    return Error(412,
+                 fmt::format("the plan changed: If-Match {} does not match the current plan {}",
+                             text::Excerpt(if_match, 80), plan_.etag));
+  for (PlannedItem& item : plan_.items)
+    if (item.action == Action::kCreateSession) item.session_uuid = NewUuid();
+  return std::nullopt;
+}
+
+// What the answer needs of the schedule, copied now: the store lends `info_`'s strings only until
+// the transaction ends (commit or rollback).
+void Run::CopyAnswerContext() {
+  ResponseContext& rc = answer_context_;
+  rc.schedule_id = schedule_id_;
+  rc.project_id = info_.project_id;
+  rc.project_name = std::string(View(info_.project_name));
+  rc.workflow_id = info_.workflow_definition_id;
+  rc.workflow_name = context_.workflow_name;
+  if (info_.pool_id.data) rc.pool_id = std::string(View(info_.pool_id));
+  rc.attempt_name = request_.attempt_name;
+  rc.created_at = now_;
+}
+
+// The new sessions, in one batch; their ids go back into the plan.
+std::optional<Answer> Run::WriteSessions() {
+  std::vector<wfp_new_session> sessions;
+  std::vector<size_t> session_items;
+  for (size_t i = 0; i < plan_.items.size(); ++i) {
+    const PlannedItem& item = plan_.items[i];
+    if (item.action != Action::kCreateSession) continue;
+    wfp_new_session n{};
+    n.struct_size = sizeof n;
+    n.project_id = info_.project_id;
+    n.workflow_name = info_.workflow_name;
+    n.session_time = item.session_time;
+    n.uuid = Str(item.session_uuid);
+    sessions.push_back(n);
+    session_items.push_back(i);
+  }
+  std::vector<int64_t> session_ids(sessions.size());
+  if (!sessions.empty()) {
+    wfp_status st =
+        store_->create_sessions(txn_->get(), sessions.data(), sessions.size(), session_ids.data());
+    if (st == WFP_ERR_CONFLICT)
+      return Error(409, "a session of this backfill was created concurrently; retry");
+    if (st != WFP_OK) return StoreFault("create_sessions", st);
+  }
+  for (size_t k = 0; k < session_items.size(); ++k)
+    plan_.items[session_items[k]].session_id = session_ids[k];
+  return std::nullopt;
+}
+
+// One attempt per session not skipped, in one batch: the first queued, each later one blocked on
+// the session before it.
+std::optional<Answer> Run::WriteAttempts() {
+  std::vector<wfp_new_attempt> attempts;
+  int64_t previous_session = 0;
+  const wfp_str name = request_.attempt_name ? Str(*request_.attempt_name) : wfp_str{nullptr, 0};
+  for (const PlannedItem& item : plan_.items) {
+    if (item.action == Action::kSkip) continue;
+    wfp_new_attempt a{};
+    a.struct_size = sizeof a;
+    a.session_id = item.session_id;
+    a.name = name;
+    a.index = item.index;
+    a.state = item.blocked ? WFP_ATTEMPT_BLOCKED : WFP_ATTEMPT_QUEUED;
+    a.params_json = Str(item.params_json);
+    a.created_at = now_;
+    a.pool_id = info_.pool_id;
+    a.depends_on_session_id = item.blocked ? previous_session : 0;
+    attempts.push_back(a);
+    previous_session = item.session_id;
+  }
+  attempt_ids_.resize(attempts.size());
+  if (!attempts.empty()) {
+    wfp_status st =
+        store_->create_attempts(txn_->get(), attempts.data(), attempts.size(), attempt_ids_.data());
+    if (st == WFP_ERR_CONFLICT)
+      return Error(409, "an attempt of this backfill was created concurrently; retry");
+    if (st != WFP_OK) return StoreFault("create_attempts", st);
+  }
+  return std::nullopt;
+}
+
+std::optional<Answer> Run::MovePointer() {
+  if (!plan_.pointer_moves) return std::nullopt;
+  wfp_schedule_pointer p{};
+  p.struct_size = sizeof p;
+  p.next_schedule_time = plan_.pointer_after.next_schedule_time;
+  p.next_run_time = plan_.pointer_after.next_run_time;
+  p.has_last_session_time = plan_.pointer_after.last_session_time.has_value();
+  p.last_session_time = plan_.pointer_after.last_session_time.value_or(0);
+  if (wfp_status st = store_->move_schedule_pointer(txn_->get(), schedule_id_, &p); st != WFP_OK)
+    return StoreFault("move_schedule_pointer", st);
+  return std::nullopt;
+}
+
+// The 200, streamed to the host (the transaction has ended: committed, or a dry run's snapshot
+// rolled back). A real backfill that committed is answered 200 even when rendering its answer
+// fails: before anything was sent, with its summary (RenderCommittedSummary); once a piece was
+// sent, the answer is marked cut so that the host cuts it off (a partial body must not look whole).
+// A dry run wrote nothing: its failure propagates (a 500).
+Answer Run::AnswerPlan() {
+  Answer answer{200, {}, plan_.etag, false, true};
+  Responder responder(state_.host, call_);
+  try {
+    responder.Stream(answer, [&](size_t chunk, const RenderSink& sink) {
+      render_(*schedule_, answer_context_, plan_, attempt_ids_, chunk, sink);
+    });
+  } catch (...) {
+    if (request_.dry_run) throw;
+    LogError(fmt::format("the backfill was committed, but its answer could not be rendered: {}",
+                         CurrentExceptionText()));
+    if (responder.started()) {
+      answer.cut = true;
+    } else {
+      answer.sent = false;
+      answer.body = RenderCommittedSummary(schedule_id_, plan_);
+    }
+  }
+  return answer;
+}
+
+}  // namespace
+
+std::string RenderCommittedSummary(int64_t schedule_id, const Plan& plan) {
+  size_t attempts = 0, skipped = 0;
+  for (const PlannedItem& item : plan.items) ++(item.action == Action::kSkip ? skipped : attempts);
+  return fmt::format(
+      R"({{"id":"{}","committed":true,"attemptCount":{},"skippedCount":{},"message":{}}})",
+      schedule_id, attempts, skipped,
+      JsonString("the backfill was committed, but its full answer could not be rendered; the "
+                 "host's log says why"));
+}
+
+Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call,
+                ResponseRenderer render) {
+  return Run(state, r, call, render).Go();
+}
+
+}  // namespace wfp::backfill

@@ -1,0 +1,315 @@
+// The writer (plugin/backfill/writer.cc) against a fake store table and a fake host: what it
+// writes, in which order, when it commits or rolls back, and what it answers.
+#include "backfill/writer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backfill/plugin_state.h"
+
+// The fake host's call and transaction (this test links no host).
+struct wfp_call {
+  int respond_calls = 0;
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+struct wfp_txn {
+  bool read_only = false;
+};
+
+namespace wfp::backfill {
+namespace {
+
+// Schedule 5 of site 1: project 1 "etl", workflow 11 "load", daily at 09:00 UTC (sessions at
+// midnight), its pointer at the session of 2024-01-10 (run at 09:00); now is 2024-01-12T03:00:00Z.
+// The store keeps what is written to it.
+constexpr int64_t kNow = 1705028400;
+constexpr int64_t kPointer = 1704844800;  // 2024-01-10T00:00:00Z
+
+struct FakeStore {
+  int begins = 0, commits = 0, rollbacks = 0;
+  bool open = false;
+  wfp_status create_sessions_status = WFP_OK;
+  std::vector<int64_t> session_times;     // created, committed or not
+  std::vector<wfp_new_attempt> attempts;  // created (strings not kept)
+  std::vector<int64_t> pointer_moves;     // next_schedule_time of each move
+};
+FakeStore* g_store = nullptr;  // the one the current test set up
+std::vector<std::string> g_log;
+
+wfp_str S(const char* s) { return wfp_str{s, std::char_traits<char>::length(s)}; }
+
+wfp_status Begin(wfp_call*, wfp_txn** out) {
+  g_store->begins++;
+  g_store->open = true;
+  *out = new wfp_txn{};
+  return WFP_OK;
+}
+wfp_status Commit(wfp_txn* txn) {
+  g_store->commits++;
+  g_store->open = false;
+  delete txn;
+  return WFP_OK;
+}
+void Rollback(wfp_txn* txn) {
+  g_store->rollbacks++;
+  g_store->open = false;
+  delete txn;
+}
+wfp_status Load(wfp_txn*, int64_t site, int64_t id, wfp_schedule_info* out) {
+  if (site != 1 || id != 5) return WFP_ERR_NOT_FOUND;
+  out->schedule_id = 5;
+  out->site_id = 1;
+  out->project_id = 1;
+  out->project_name = S("etl");
+  out->workflow_definition_id = 11;
+  out->workflow_name = S("load");
+  out->timezone = S("UTC");
+  out->schedule_json = S(R"({"daily>":"09:00:00"})");
+  out->next_schedule_time = kPointer;
+  out->next_run_time = kPointer + 9 * 3600;
+  return WFP_OK;
+}
+wfp_status List(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds, wfp_epoch_seconds,
+                wfp_session_visitor, void*) {
+  return WFP_OK;  // no session exists yet
+}
+wfp_status Latest(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds, int32_t* found,
+                  wfp_epoch_seconds*) {
+  *found = 0;
+  return WFP_OK;
+}
+wfp_status CreateSessions(wfp_txn*, const wfp_new_session* s, size_t n, int64_t* ids) {
+  if (g_store->create_sessions_status != WFP_OK) return g_store->create_sessions_status;
+  for (size_t i = 0; i < n; ++i) {
+    g_store->session_times.push_back(s[i].session_time);
+    ids[i] = 100 + static_cast<int64_t>(g_store->session_times.size());
+  }
+  return WFP_OK;
+}
+wfp_status CreateAttempts(wfp_txn*, const wfp_new_attempt* a, size_t n, int64_t* ids) {
+  for (size_t i = 0; i < n; ++i) {
+    g_store->attempts.push_back(a[i]);
+    ids[i] = 1000 + static_cast<int64_t>(g_store->attempts.size());
+  }
+  return WFP_OK;
+}
+wfp_status Move(wfp_txn*, int64_t, const wfp_schedule_pointer* p) {
+  g_store->pointer_moves.push_back(p->next_schedule_time);
+  return WFP_OK;
+}
+
+void HostLog(wfp_host*, wfp_log_level, wfp_str m) { g_log.emplace_back(View(m)); }
+int64_t Now(wfp_host*) { return kNow * 1000000; }
+wfp_status Respond(wfp_call* call, const wfp_response* r) {
+  if (call->respond_calls++) return WFP_ERR_STATE;
+  call->status = r->status;
+  for (size_t i = 0; i < r->header_count; ++i)
+    call->headers.emplace_back(View(r->headers[i].name), View(r->headers[i].value));
+  call->body.assign(View(r->body));
+  return WFP_OK;
+}
+wfp_status Append(wfp_call* call, wfp_str piece) {
+  if (!call->respond_calls) return WFP_ERR_STATE;
+  call->body.append(View(piece));
+  return WFP_OK;
+}
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_store = &store_;
+    g_log.clear();
+    state_.host.struct_size = sizeof state_.host;
+    state_.host.log = HostLog;
+    state_.host.now_micros = Now;
+    state_.host.respond = Respond;
+    state_.host.respond_append = Append;
+    state_.store =
+        wfp_store_api{sizeof(wfp_store_api), Begin,          Commit, Rollback, Load, List, Latest,
+                      CreateSessions,        CreateAttempts, Move,   Begin};
+  }
+  void TearDown() override { g_store = nullptr; }
+
+  // POST /api/schedules/{id}/backfill with `body`; a returned answer that was not sent is sent the
+  // way the glue sends it.
+  Answer Post(std::string_view body, ResponseRenderer render = RenderBackfillResponse,
+              std::string_view id = "5") {
+    headers_ = {{S("content-type"), S("application/json")}};
+    params_ = {{S("id"), Str(id)}};
+    wfp_request r{};
+    r.struct_size = sizeof r;
+    r.site_id = 1;
+    r.request_id = S("req-1");
+    r.headers = headers_.data();
+    r.header_count = headers_.size();
+    r.path_params = params_.data();
+    r.path_param_count = params_.size();
+    r.body = Str(body);
+    Answer a = Backfill(state_, r, &call_, render);
+    if (!a.sent) Responder(state_.host, &call_).Send(a, a.body);
+    return a;
+  }
+  boost::json::object Body() const { return boost::json::parse(call_.body).as_object(); }
+
+  FakeStore store_;
+  PluginState state_;
+  wfp_call call_;
+  std::vector<wfp_header> headers_;
+  std::vector<wfp_path_param> params_;
+};
+
+constexpr std::string_view kTwoSessions =
+    R"({"dryRun":false,"fromTime":"2024-01-08T00:00:00Z","count":2,"attemptName":"fix-1"})";
+
+TEST_F(WriterTest, WritesSessionsThenAttemptsInOneTransactionAndAnswers200) {
+  Post(kTwoSessions);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(call_.respond_calls, 1);
+  EXPECT_EQ(store_.begins, 1);
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_EQ(store_.rollbacks, 0);
+  ASSERT_EQ(store_.session_times,
+            (std::vector<int64_t>{1704672000, 1704758400}));  // 2024-01-08 and 09
+  ASSERT_EQ(store_.attempts.size(), 2u);
+  EXPECT_EQ(store_.attempts[0].state, WFP_ATTEMPT_QUEUED);
+  EXPECT_EQ(store_.attempts[1].state, WFP_ATTEMPT_BLOCKED);
+  EXPECT_EQ(store_.attempts[1].depends_on_session_id, 101);
+  EXPECT_TRUE(store_.pointer_moves.empty());  // not advance mode
+  const auto body = Body();
+  const auto& attempts = body.at("attempts").as_array();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].at("id").as_string(), "1001");
+  EXPECT_EQ(attempts[1].at("sessionId").as_string(), "102");
+  EXPECT_EQ(attempts[1].at("status").as_string(), "blocked");
+}
+
+TEST_F(WriterTest, DryRunWritesNothingAndRollsBack) {
+  Post(R"({"dryRun":true,"fromTime":"2024-01-08T00:00:00Z","count":2,"attemptName":"fix-1"})");
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.commits, 0);
+  EXPECT_EQ(store_.rollbacks, 1);
+  EXPECT_TRUE(store_.session_times.empty());
+  EXPECT_EQ(Body().at("attempts").as_array().at(0).at("id").as_string(), "0");
+}
+
+TEST_F(WriterTest, AdvanceModeMovesThePointer) {
+  Post(R"({"dryRun":false,"skipExisting":true,"advanceSchedule":true})");
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_EQ(store_.session_times, (std::vector<int64_t>{kPointer, kPointer + 86400}));
+  EXPECT_EQ(store_.pointer_moves, (std::vector<int64_t>{kPointer + 2 * 86400}));
+}
+
+TEST_F(WriterTest, AConflictOnCreateIsA409AndNothingIsCommitted) {
+  store_.create_sessions_status = WFP_ERR_CONFLICT;
+  Post(kTwoSessions);
+  EXPECT_EQ(call_.status, 409);
+  EXPECT_EQ(store_.commits, 0);
+  EXPECT_EQ(store_.rollbacks, 1);
+  EXPECT_FALSE(store_.open);
+}
+
+TEST_F(WriterTest, ABusyStoreIsA503WithRetryAfter) {
+  store_.create_sessions_status = WFP_ERR_BUSY;
+  const Answer a = Post(kTwoSessions);
+  EXPECT_EQ(call_.status, 503);
+  EXPECT_TRUE(a.retry_after);
+  EXPECT_EQ(store_.commits, 0);
+}
+
+TEST_F(WriterTest, BadInputIsAnsweredBeforeTheStoreIsTouched) {
+  Post(R"({"dryRun":false})", RenderBackfillResponse, "x");
+  EXPECT_EQ(call_.status, 404);
+  EXPECT_EQ(store_.begins, 0);
+  call_ = wfp_call{};
+  Post(R"({"dryRun":"no"})");
+  EXPECT_EQ(call_.status, 400);
+  EXPECT_EQ(store_.begins, 0);
+}
+
+TEST_F(WriterTest, AnUnknownScheduleIsA404AndRollsBack) {
+  Post(kTwoSessions, RenderBackfillResponse, "6");
+  EXPECT_EQ(call_.status, 404);
+  EXPECT_EQ(store_.rollbacks, 1);
+}
+
+// Rendering that fails: before any piece is produced, and after one was handed on.
+void FailingRender(const schedule::Schedule&, const ResponseContext&, const Plan&,
+                   const std::vector<int64_t>&, size_t, const RenderSink&) {
+  throw std::runtime_error("rendering failed");
+}
+
+TEST_F(WriterTest, ADryRunWhoseAnswerCannotBeRenderedIsA500) {
+  EXPECT_THROW(
+      Post(R"({"dryRun":true,"fromTime":"2024-01-08T00:00:00Z","count":2,"attemptName":"a"})",
+           FailingRender),
+      std::runtime_error);
+  EXPECT_EQ(store_.commits, 0);
+  EXPECT_EQ(call_.respond_calls, 0);  // the glue answers 500
+}
+
+// A real backfill that committed stays a 200 when its answer cannot be rendered: a 500 would tell
+// the client that nothing was written, and a retry would backfill again.
+TEST_F(WriterTest, ACommittedBackfillWhoseAnswerCannotBeRenderedIsA200WithItsSummary) {
+  Answer a;
+  EXPECT_NO_THROW(a = Post(kTwoSessions, FailingRender));
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_EQ(store_.session_times.size(), 2u);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(call_.respond_calls, 1);
+  EXPECT_FALSE(a.etag.empty());
+  EXPECT_NE(std::find(call_.headers.begin(), call_.headers.end(),
+                      std::pair<std::string, std::string>("etag", a.etag)),
+            call_.headers.end());
+  const auto body = Body();
+  EXPECT_EQ(body.at("id").as_string(), "5");
+  EXPECT_EQ(body.at("committed").as_bool(), true);
+  EXPECT_EQ(body.at("attemptCount").as_int64(), 2);
+  EXPECT_EQ(body.at("skippedCount").as_int64(), 0);
+  bool logged = false;
+  for (const auto& line : g_log)
+    logged |= line.find("committed, but its answer could not be rendered: rendering failed") !=
+              std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+// Whatever is thrown: an exception that is no std::exception is caught the same way.
+void RenderThrowsAnInt(const schedule::Schedule&, const ResponseContext&, const Plan&,
+                       const std::vector<int64_t>&, size_t, const RenderSink&) {
+  throw 42;
+}
+
+TEST_F(WriterTest, ANonStandardExceptionAfterCommitIsStillA200) {
+  EXPECT_NO_THROW(Post(kTwoSessions, RenderThrowsAnInt));
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(Body().at("committed").as_bool(), true);
+}
+
+// Once a piece has gone to the host the head is gone too: the answer is marked cut (the glue
+// reports a fault, so the host cuts the stream off) and the host is not asked to respond again.
+void RenderOnePieceThenFail(const schedule::Schedule&, const ResponseContext&, const Plan&,
+                            const std::vector<int64_t>&, size_t, const RenderSink& sink) {
+  sink(R"({"id":"5",)");
+  throw std::runtime_error("rendering failed");
+}
+
+TEST_F(WriterTest, AFailureAfterAPieceWasSentCutsTheAnswer) {
+  Answer a;
+  EXPECT_NO_THROW(a = Post(kTwoSessions, RenderOnePieceThenFail));
+  EXPECT_EQ(store_.commits, 1);
+  EXPECT_TRUE(a.sent);
+  EXPECT_TRUE(a.cut);
+  EXPECT_EQ(call_.respond_calls, 1);
+  EXPECT_EQ(call_.status, 200);
+}
+
+}  // namespace
+}  // namespace wfp::backfill
