@@ -38,10 +38,12 @@
 #include "cli_args.h"
 #include "demo_fixture.h"
 #include "http_types.h"
+#include "metrics/metrics.h"
 #include "runtime/clock.h"
 #include "runtime/host.h"
 #include "store/store.h"
 #ifdef WFP_HAVE_SERVER
+#include "server/ops.h"
 #include "server/server.h"
 #endif
 
@@ -106,10 +108,13 @@ order, API keys never written (only "apiKeyCount").
 constexpr std::string_view kServeUsage =
     R"(usage: wfp-host serve --db PATH --plugin SO [--plugin SO ...] [--listen 127.0.0.1:8080]
                       [--fixture FILE] [--now TIME] [--threads N] [--setting KEY=VALUE ...]
+                      [--drain-period SECONDS] [--log-format text|json]
 
 Opens (creating if needed) the store, loads the fixture if given, loads each plugin, and serves HTTP
 until SIGINT/SIGTERM (then finishes the requests in flight and exits 0). The first line on stdout,
-once connections are accepted, is `listening on http://HOST:PORT`.
+once connections are accepted, is `listening on http://HOST:PORT`. Also answers, without a key,
+GET /healthz, GET /readyz (503 while draining or when the store does not answer) and GET /metrics
+(Prometheus text format).
 
 options:
   --db PATH             the store: an SQLite file, `:memory:` for a throw-away one, or a
@@ -120,6 +125,11 @@ options:
   --now TIME            fix the clock given to plugins (ISO-8601 with offset)
   --threads N           worker threads (default: the number of cores)
   --setting KEY=VALUE   a plugin setting, e.g. backfill.max_sessions=1000 (repeatable)
+  --drain-period SECONDS  on SIGTERM, first answer /readyz 503 for this long while still serving
+                        (each answer closing its connection), then stop accepting, finish the
+                        requests in flight and exit; default 0. SIGINT or a second SIGTERM skips it
+  --log-format text|json  the access log and log lines on stderr: text (default) or one JSON
+                        object per line (request_id, route, status, duration_ms, site, ...)
 )";
 
 constexpr std::string_view kDemoUsage =
@@ -201,6 +211,11 @@ bool ReadJsonFile(const std::string& path, boost::json::value* out, std::string*
 struct RuntimeFlags {
   std::optional<int64_t> now_micros;
   std::map<std::string, std::string, std::less<>> settings;
+  // serve and demo: the registry plugins record into (/metrics); X-Request-Id on every answer; log
+  // lines as JSON (--log-format json).
+  Metrics* metrics = nullptr;
+  bool serving = false;
+  bool json_logs = false;
 };
 
 bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error) {
@@ -281,6 +296,9 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
     return HostOptions::Authentication(found.site, found.failed);
   };
   o.openapi_document = wfp::kOpenApiDocument;
+  o.metrics = flags.metrics;
+  o.echo_request_id = flags.serving;
+  o.json_logs = flags.json_logs;
   return std::make_unique<Host>(std::move(o));
 }
 
@@ -517,11 +535,34 @@ bool ParseThreads(const Args& args, ServerOptions* options, std::string* error) 
   return true;
 }
 
+// --drain-period SECONDS (0 to 3600, fractions allowed) and --log-format text|json.
+bool ParseOperationsFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
+                          std::string* error) {
+  if (const std::string* d = args.Get("drain-period")) {
+    double seconds = -1;
+    auto [p, ec] = std::from_chars(d->data(), d->data() + d->size(), seconds);
+    if (ec != std::errc() || p != d->data() + d->size() || !(seconds >= 0 && seconds <= 3600)) {
+      *error = fmt::format("--drain-period '{}' is not a number of seconds from 0 to 3600", *d);
+      return false;
+    }
+    options->drain_period = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
+  if (const std::string* f = args.Get("log-format")) {
+    if (!ParseAccessLogFormat(*f, &options->access_log_format)) {
+      *error = fmt::format("--log-format '{}' is not text or json", *f);
+      return false;
+    }
+    flags->json_logs = options->access_log_format == AccessLogFormat::kJson;
+  }
+  return true;
+}
+
 // The flags `serve` and `demo` share: the runtime's (--now, --setting) and the server's (--listen,
-// --threads).
+// --threads, --drain-period, --log-format).
 bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
                        std::string* error) {
   if (!ParseRuntimeFlags(args, flags, error)) return false;
+  if (!ParseOperationsFlags(args, flags, options, error)) return false;
   if (const std::string* listen = args.Get("listen")) {
     if (!ParseListen(*listen, options, error)) {
       *error = "--listen: " + *error;
@@ -531,8 +572,25 @@ bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* opt
   return ParseThreads(args, options, error);
 }
 
-int Serve(Host* host, const ServerOptions& options) {
-  return RunServer(options, [host](HttpRequest&& r) { return host->Handle(std::move(r)); });
+// Serves `host` with the operations routes in front (/healthz, /readyz, /metrics), the metrics of
+// every answered request, and readiness turning 503 when the drain begins.
+int Serve(Store* store, Host* host, Metrics* metrics, ServerOptions options) {
+  OpsOptions ops_options;
+  ops_options.store_ready = [store](std::string* error) { return store->Ping(error); };
+  ops_options.plugin_count = [host] { return host->plugin_count(); };
+  ops_options.metrics = metrics;
+  OpsRoutes ops(std::move(ops_options));
+  options.on_drain = [&ops] { ops.SetDraining(); };
+  options.on_served = [metrics](const AccessRecord& r) {
+    metrics->ObserveRequest(r.route, r.method, r.status, r.seconds);
+  };
+  SetStoreObserver(metrics);
+  const int rc = RunServer(options, [&ops, host](HttpRequest&& r) {
+    if (std::optional<HttpResponse> answer = ops.Handle(r)) return std::move(*answer);
+    return host->Handle(std::move(r));
+  });
+  SetStoreObserver(nullptr);
+  return rc;
 }
 #endif
 
@@ -552,6 +610,8 @@ int RunServe(const std::vector<std::string>& argv) {
                    {"fixture"},
                    {"now"},
                    {"threads"},
+                   {"drain-period"},
+                   {"log-format"},
                    {"setting", true, true}},
                   &error))
     return UsageError(kCmd, error, kServeUsage);
@@ -563,6 +623,9 @@ int RunServe(const std::vector<std::string>& argv) {
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
   RuntimeFlags flags;
   ServerOptions options;
+  Metrics metrics;
+  flags.metrics = &metrics;
+  flags.serving = true;
   if (!ParseServingFlags(args, &flags, &options, &error))
     return UsageError(kCmd, error, kServeUsage);
 
@@ -574,7 +637,7 @@ int RunServe(const std::vector<std::string>& argv) {
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
   new_file.Keep();
-  return Serve(rt.host.get(), options);
+  return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
 #endif
 }
 
@@ -604,13 +667,23 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   Args args;
   std::string error;
   if (!args.Parse(argv,
-                  {{"db"}, {"plugin"}, {"listen"}, {"now"}, {"threads"}, {"setting", true, true}},
+                  {{"db"},
+                   {"plugin"},
+                   {"listen"},
+                   {"now"},
+                   {"threads"},
+                   {"drain-period"},
+                   {"log-format"},
+                   {"setting", true, true}},
                   &error))
     return UsageError(kCmd, error, kDemoUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
   RuntimeFlags flags;
   ServerOptions options;
+  Metrics metrics;
+  flags.metrics = &metrics;
+  flags.serving = true;
   if (!ParseServingFlags(args, &flags, &options, &error))
     return UsageError(kCmd, error, kDemoUsage);
   const std::string plugin = args.Get("plugin") ? *args.Get("plugin") : DefaultPluginPath(argv0);
@@ -700,7 +773,7 @@ Ctrl-C stops the server.
         fmt::arg("key", info.api_key), fmt::arg("exe", exe));
     std::cout.flush();
   };
-  return Serve(rt.host.get(), options);
+  return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
 #endif
 }
 

@@ -9,6 +9,9 @@ packages=(
   libssl-dev
   # The PostgreSQL store (libpq) and its tests: a throwaway server cluster (scripts/pg-cluster.sh).
   libpq-dev postgresql
+  # /metrics (prometheus-cpp core), its check (promtool, from prometheus) and the rolling-restart test
+  # behind a real load balancer (haproxy).
+  prometheus-cpp-dev prometheus haproxy
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl time wrk
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh (clang 14 from Debian).

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "call.h"
+#include "metrics/metrics.h"
 #include "runtime/clock.h"
+#include "runtime/request_id.h"
 #include "runtime/router.h"
 
 namespace wfp::host {
@@ -32,12 +34,33 @@ struct wfp_host {
   wfp::host::PluginRecord* plugin = nullptr;
 };
 
+// A metric family registered by a plugin (ABI 1.2), owned by the plugin's record.
+struct wfp_metric {
+  wfp::host::Metrics* metrics = nullptr;
+  wfp::host::Metrics::Series* series = nullptr;
+  std::string name;
+};
+
 namespace wfp::host {
 namespace {
 
 constexpr std::string_view kInternalError = "Internal server error";
 constexpr std::string_view kOpenApiPath = "/api/openapi.json";
-std::atomic<uint64_t> g_request_counter{0};
+
+// The id of the request this thread is serving (set around a handler call), for the plugin's log
+// lines: the host's log function adds it without the plugin passing it.
+thread_local const std::string* t_request_id = nullptr;
+
+class CurrentRequest {
+ public:
+  explicit CurrentRequest(const std::string* id) : previous_(t_request_id) { t_request_id = id; }
+  ~CurrentRequest() { t_request_id = previous_; }
+  CurrentRequest(const CurrentRequest&) = delete;
+  CurrentRequest& operator=(const CurrentRequest&) = delete;
+
+ private:
+  const std::string* previous_;
+};
 
 std::string_view View(wfp_str s) {
   return s.data ? std::string_view(s.data, s.size) : std::string_view();
@@ -104,6 +127,19 @@ std::string_view LevelName(wfp_log_level level) {
     default:
       return "LOG";
   }
+}
+
+// One log line as a JSON object (serialize escapes control characters).
+std::string JsonLogLine(wfp_log_level level, std::string_view source, std::string_view request_id,
+                        std::string_view message) {
+  boost::json::object o;
+  o["time"] = FormatInstantUtc(RealNowMicros() / 1000000);
+  o["level"] = Lower(LevelName(level));
+  o["source"] = source.substr(0, 128);
+  o["request_id"] =
+      request_id.empty() ? boost::json::value(nullptr) : boost::json::value(request_id);
+  o["message"] = message.substr(0, 4096);
+  return boost::json::serialize(o);
 }
 
 bool IsJsonContentType(std::string_view ct) {
@@ -201,6 +237,7 @@ struct PluginRecord {
   std::thread::id init_thread;
   std::vector<std::string> init_faults;  // conflicts found during init: the plugin is refused
   std::vector<std::pair<std::string, std::string>> routes;  // registered (method, template)
+  std::vector<std::unique_ptr<wfp_metric>> metrics;         // registered during init (ABI 1.2)
 };
 
 // One handler invocation's runtime state, reached from `wfp_call::runtime`.
@@ -228,8 +265,13 @@ struct Host::Impl {
   std::vector<std::shared_ptr<StoreConnection>> idle;
 
   void Log(wfp_log_level level, std::string_view source, std::string_view message) {
+    const std::string_view id = t_request_id ? std::string_view(*t_request_id) : "";
     const std::string line =
-        fmt::format("[{}] {}: {}", LevelName(level), Sanitize(source, 128), Sanitize(message));
+        options.json_logs ? JsonLogLine(level, source, id, message)
+        : id.empty()
+            ? fmt::format("[{}] {}: {}", LevelName(level), Sanitize(source, 128), Sanitize(message))
+            : fmt::format("[{}] {}: {} (request {})", LevelName(level), Sanitize(source, 128),
+                          Sanitize(message), id);
     std::lock_guard lock(log_mu);
     if (options.log_sink) {
       options.log_sink(line);
@@ -257,7 +299,12 @@ struct Host::Impl {
     idle.push_back(std::move(c));
   }
 
-  HttpResponse Serve(HttpRequest& request);
+  // What Serve learned for the access log and metrics.
+  struct Served {
+    std::string route;
+    int64_t site_id = 0;
+  };
+  HttpResponse Serve(HttpRequest& request, const std::string& request_id, Served* served);
 
   // The host table's functions.
   static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);
@@ -266,6 +313,12 @@ struct Host::Impl {
   static wfp_status ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out);
   static wfp_status ApiRespond(wfp_call* call, const wfp_response* response);
   static wfp_status ApiRespondAppend(wfp_call* call, wfp_str chunk);
+  static wfp_status ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* desc,
+                                      wfp_metric** out);
+  static wfp_status ApiMetricAdd(wfp_metric* metric, const wfp_str* values, size_t count,
+                                 double value);
+  static wfp_status ApiMetricObserve(wfp_metric* metric, const wfp_str* values, size_t count,
+                                     double value);
 };
 
 void Host::Impl::ApiLog(wfp_host* host, wfp_log_level level, wfp_str message) {
@@ -415,6 +468,78 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
   }
 }
 
+wfp_status Host::Impl::ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* desc,
+                                         wfp_metric** out) {
+  if (!host || !host->impl || !host->plugin || !host->impl->options.metrics)
+    return WFP_ERR_INVALID_ARGUMENT;
+  PluginRecord& p = *host->plugin;
+  Impl& impl = *host->impl;
+  try {
+    if (!p.initializing.load() || std::this_thread::get_id() != p.init_thread) return WFP_ERR_STATE;
+    if (!out || !desc || !WFP_HAS_FIELD(wfp_metric_desc, desc, bucket_count) || !desc->name.data ||
+        (desc->kind != WFP_METRIC_COUNTER && desc->kind != WFP_METRIC_HISTOGRAM) ||
+        (desc->label_count > 0 && !desc->label_names) ||
+        (desc->bucket_count > 0 && !desc->buckets) || desc->label_count > Metrics::kMaxLabels) {
+      impl.Log(WFP_LOG_WARN, "host",
+               fmt::format("plugin {}: register_metric with a malformed wfp_metric_desc", p.name));
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < desc->label_count; ++i) labels.emplace_back(View(desc->label_names[i]));
+    std::vector<double> buckets(desc->buckets, desc->buckets + desc->bucket_count);
+    const auto kind =
+        desc->kind == WFP_METRIC_COUNTER ? Metrics::Kind::kCounter : Metrics::Kind::kHistogram;
+    bool conflict = false;
+    std::string error;
+    Metrics::Series* series = impl.options.metrics->Register(
+        kind, View(desc->name), View(desc->help), labels, std::move(buckets), &conflict, &error);
+    if (!series) {
+      impl.Log(WFP_LOG_WARN, "host", fmt::format("plugin {}: register_metric: {}", p.name, error));
+      return conflict ? WFP_ERR_CONFLICT : WFP_ERR_INVALID_ARGUMENT;
+    }
+    auto metric = std::make_unique<wfp_metric>();
+    metric->metrics = impl.options.metrics;
+    metric->series = series;
+    metric->name = std::string(View(desc->name));
+    *out = metric.get();
+    p.metrics.push_back(std::move(metric));
+    return WFP_OK;
+  } catch (...) {
+    return WFP_ERR_INTERNAL;
+  }
+}
+
+namespace {
+wfp_status RecordMetric(wfp_metric* metric, Metrics::Kind kind, const wfp_str* values, size_t count,
+                        double value) {
+  if (!metric || !metric->metrics || (count > 0 && !values) || count > Metrics::kMaxLabels)
+    return WFP_ERR_INVALID_ARGUMENT;
+  try {
+    std::string_view views[Metrics::kMaxLabels];
+    for (size_t i = 0; i < count; ++i) {
+      if (!values[i].data && values[i].size > 0) return WFP_ERR_INVALID_ARGUMENT;
+      views[i] = View(values[i]);
+    }
+    std::string error;
+    return metric->metrics->Record(metric->series, kind, std::span(views, count), value, &error)
+               ? WFP_OK
+               : WFP_ERR_INVALID_ARGUMENT;
+  } catch (...) {
+    return WFP_ERR_INTERNAL;
+  }
+}
+}  // namespace
+
+wfp_status Host::Impl::ApiMetricAdd(wfp_metric* metric, const wfp_str* values, size_t count,
+                                    double value) {
+  return RecordMetric(metric, Metrics::Kind::kCounter, values, count, value);
+}
+
+wfp_status Host::Impl::ApiMetricObserve(wfp_metric* metric, const wfp_str* values, size_t count,
+                                        double value) {
+  return RecordMetric(metric, Metrics::Kind::kHistogram, values, count, value);
+}
+
 std::string ErrorBody(int status, std::string_view message) {
   boost::json::object o;
   o["message"] = message;
@@ -430,11 +555,13 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return r;
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request) {
+HttpResponse Host::Impl::Serve(HttpRequest& request, const std::string& request_id,
+                               Served* served) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   // The OpenAPI document is public: served before authentication, whatever the key.
   if (!options.openapi_document.empty() && path == kOpenApiPath) {
+    served->route = kOpenApiPath;
     if (request.method != "GET") {
       HttpResponse r = ErrorResponse(405, "Method not allowed");
       r.headers.emplace_back("allow", "GET");
@@ -448,6 +575,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
   }
   const Router::Match match = router.Find(request.method, path);
   if (match.kind == Router::MatchKind::kNoPath) return ErrorResponse(404, "Not found");
+  if (match.route) served->route = match.route->path_template;
   if (match.kind == Router::MatchKind::kNoMethod) {
     HttpResponse r = ErrorResponse(405, "Method not allowed");
     r.headers.emplace_back("allow", match.allow);
@@ -464,6 +592,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
     return r;
   }
   const std::optional<int64_t> site = auth.site;
+  if (site) served->site_id = *site;
   if (!site) {
     HttpResponse r = ErrorResponse(401, key ? "Invalid API key" : "Missing API key");
     r.headers.emplace_back(
@@ -506,7 +635,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request) {
   CallContext ctx;
   ctx.impl = this;
   ctx.plugin = plugin;
-  ctx.request_id = fmt::format("{:08x}", ++g_request_counter);
+  ctx.request_id = request_id;
   ctx.thread = std::this_thread::get_id();
 
   wfp_request view{};
@@ -676,6 +805,11 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
     p.api.respond = &Impl::ApiRespond;
     p.api.store = impl.store;
     p.api.respond_append = &Impl::ApiRespondAppend;
+    if (impl.options.metrics) {  // a host without metrics leaves them null (ABI 1.2)
+      p.api.register_metric = &Impl::ApiRegisterMetric;
+      p.api.metric_add = &Impl::ApiMetricAdd;
+      p.api.metric_observe = &Impl::ApiMetricObserve;
+    }
 
     p.init_thread = std::this_thread::get_id();
     p.initializing = true;
@@ -727,8 +861,12 @@ void Host::Shutdown() {
 HttpResponse Host::Handle(HttpRequest&& request) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
+  Impl::Served served;
+  std::string request_id;
   try {
-    response = impl_->Serve(request);
+    request_id = RequestIdFor(request.headers);
+    const CurrentRequest current(&request_id);
+    response = impl_->Serve(request, request_id, &served);
   } catch (const std::exception& e) {
     impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
     response = ErrorResponse(500, kInternalError);
@@ -736,6 +874,11 @@ HttpResponse Host::Handle(HttpRequest&& request) {
     impl_->Log(WFP_LOG_ERROR, "host", "request failed inside the host");
     response = ErrorResponse(500, kInternalError);
   }
+  response.route = std::move(served.route);
+  response.site_id = served.site_id;
+  if (impl_->options.echo_request_id && !request_id.empty())
+    response.headers.emplace_back("x-request-id", request_id);
+  response.request_id = std::move(request_id);
   if (impl_->options.access_log) {
     try {
       const std::string_view target = request.target;

@@ -36,6 +36,7 @@
 namespace wfp::host {
 
 class StoreConnection;
+class Metrics;
 
 inline constexpr std::string_view kHostName = "wfp-host";
 // The project's version (WFP_VERSION, from CMake's PROJECT_VERSION); the fallback is for a build
@@ -77,6 +78,14 @@ struct HostOptions {
   // The OpenAPI document served at GET /api/openapi.json without authentication (static data that
   // must outlive the Host). Empty: that path is unknown like any other.
   std::string_view openapi_document;
+  // The metrics registry plugins record into (ABI 1.2 register_metric, metric_add, metric_observe);
+  // must outlive the Host. Null: the host table's metric functions are null.
+  Metrics* metrics = nullptr;
+  // Answer every request with its id in `X-Request-Id` (the client's when valid, else a new one).
+  bool echo_request_id = false;
+  // Log lines as JSON objects ({"time","level","source","request_id","message"}) instead of
+  // `[LEVEL] SOURCE: message`.
+  bool json_logs = false;
 };
 
 // What the host knows of a loaded plugin.

@@ -82,6 +82,8 @@ class ServerCore {
   const ServerOptions& options() const { return options_; }
   const Handler& handler() const { return handler_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  // Draining or stopping: responses close their connection.
+  bool closing() const { return draining_.load(std::memory_order_acquire) || stopping(); }
 
   void Log(std::string_view line) const {
     if (options_.access_log) {
@@ -113,15 +115,30 @@ class ServerCore {
     return live;
   }
 
-  void RequestStop() {
+  // `now`: skip the drain period (SIGINT). A second request during the drain ends it too.
+  void RequestStop(bool now = false) {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_requested_ = true;
+    stop_requests_ += now ? 2 : 1;
     cv_.notify_all();
   }
   void WaitForStopRequest() {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return stop_requested_; });
-    stopping_.store(true, std::memory_order_release);
+    cv_.wait(lock, [&] { return stop_requests_ > 0; });
+  }
+  // The drain period (see ServerOptions::drain_period): not ready, still serving.
+  void Drain() {
+    if (options_.drain_period.count() <= 0) return;
+    draining_.store(true, std::memory_order_release);
+    if (options_.on_drain) options_.on_drain();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, options_.drain_period, [&] { return stop_requests_ > 1; });
+  }
+  void MarkStopping() { stopping_.store(true, std::memory_order_release); }
+
+  // The access-log line and the on_served hook of one answered request.
+  void Served(const AccessRecord& record) const {
+    Log(FormatAccessLine(record, options_.access_log_format));
+    if (options_.on_served) options_.on_served(record);
   }
   // True when every connection is gone before the deadline.
   bool WaitForNoSessions(Clock::time_point deadline) {
@@ -133,9 +150,10 @@ class ServerCore {
   const ServerOptions options_;
   const Handler handler_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_requested_ = false;                                    // guarded by mu_
+  int stop_requests_ = 0;                                          // guarded by mu_
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
 };
 
@@ -264,6 +282,9 @@ class Session : public std::enable_shared_from_this<Session> {
                    response.status);
       response = InternalError();
     }
+    route_ = std::move(response.route);
+    request_id_ = std::move(response.request_id);
+    site_id_ = response.site_id;
     Respond(std::move(response), version, keep_alive, head);
   }
 
@@ -293,7 +314,7 @@ class Session : public std::enable_shared_from_this<Session> {
       res_.body().clear();
     else
       res_.body() = std::move(response.body);
-    res_.keep_alive(keep_alive && !core_->stopping());
+    res_.keep_alive(keep_alive && !core_->closing());
     try {
       res_.prepare_payload();
     } catch (const std::exception&) {
@@ -308,6 +329,9 @@ class Session : public std::enable_shared_from_this<Session> {
     started_ = Clock::now();
     method_ = std::move(method);
     path_ = std::move(path);
+    route_.clear();
+    request_id_.clear();
+    site_id_ = 0;
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(status));
@@ -329,9 +353,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnWrite(beast::error_code ec, bool linger) {
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
-    core_->Log(fmt::format("{} {} {} {}ms", method_, path_, res_.result_int(), ms));
+    core_->Served(
+        AccessRecord{method_, path_, route_, request_id_, static_cast<int>(res_.result_int()),
+                     std::chrono::duration<double>(Clock::now() - started_).count(), site_id_});
     if (ec) return Close();
     // After an error the client may still be sending (a body we refused): linger so it can read
     // our answer. After a normal last response, linger only if it pipelined more requests.
@@ -376,6 +400,8 @@ class Session : public std::enable_shared_from_this<Session> {
   State state_ = State::kReading;
   Clock::time_point started_ = Clock::now();
   std::string method_, path_;
+  std::string route_, request_id_;  // from the handler's response, for the access log
+  int64_t site_id_ = 0;
   std::array<char, 4096> drain_{};
   size_t lingered_ = 0;
 };
@@ -442,6 +468,16 @@ bool ParsePort(std::string_view text, uint16_t* port) {
   if (value > 65535) return false;
   *port = static_cast<uint16_t>(value);
   return true;
+}
+
+// SIGTERM asks for a stop after the drain period, SIGINT for one without; the set stays armed so
+// that a second signal during the drain ends it.
+void WaitForSignal(asio::signal_set& signals, const std::shared_ptr<ServerCore>& core) {
+  signals.async_wait([&signals, core](beast::error_code ec, int signal) {
+    if (ec) return;
+    core->RequestStop(/*now=*/signal == SIGINT);
+    WaitForSignal(signals, core);
+  });
 }
 
 std::string HostForUrl(const asio::ip::address& address) {
@@ -535,9 +571,7 @@ int RunServer(const ServerOptions& options, Handler handler) {
 
   auto listener = std::make_shared<Listener>(ioc, std::move(acceptor), core);
   asio::signal_set signals(asio::make_strand(ioc), SIGINT, SIGTERM);
-  signals.async_wait([core](beast::error_code ec, int) {
-    if (!ec) core->RequestStop();
-  });
+  WaitForSignal(signals, core);
   {
     std::lock_guard<std::mutex> lock(g_servers_mu);
     g_servers.push_back(core.get());
@@ -566,6 +600,8 @@ int RunServer(const ServerOptions& options, Handler handler) {
   if (options.on_listening) options.on_listening(bound.port());
 
   core->WaitForStopRequest();
+  core->Drain();
+  core->MarkStopping();
   listener->Stop();
   asio::post(signals.get_executor(), [&signals] {
     beast::error_code ignored;

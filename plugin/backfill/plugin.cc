@@ -34,6 +34,9 @@ std::string_view View(wfp_str s) {
 struct PluginState {
   const wfp_host_api* host = nullptr;
   uint64_t max_sessions = kDefaultMaxSessions;
+  // ABI 1.2 metrics, registered in init when the host offers them; null otherwise.
+  wfp_metric* requests = nullptr;  // wfp_backfill_requests_total{outcome}
+  wfp_metric* sessions = nullptr;  // wfp_backfill_sessions_total{result}
 };
 
 void Log(const PluginState& state, wfp_log_level level, std::string_view message) {
@@ -71,6 +74,8 @@ struct Answer {
   std::string etag;          // sent as ETag when set
   bool retry_after = false;  // 503: Retry-After: 1
   bool sent = false;         // already handed to the host (a streamed 200)
+  bool dry_run = false;      // a 200 of a dry run
+  size_t sessions_created = 0, sessions_skipped = 0;  // a real run's, once committed
 };
 
 // Hands an answer to the host: whole, or, where the host can append (ABI 1.1), in pieces as they
@@ -381,10 +386,51 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   }
 
   Answer answer{200, {}, plan.etag, false, true};
+  answer.dry_run = request.dry_run;
+  if (!request.dry_run) {
+    for (const PlannedItem& item : plan.items)
+      ++(item.action == Action::kSkip ? answer.sessions_skipped : answer.sessions_created);
+    // One line per committed write (the host adds the request id).
+    Log(state, WFP_LOG_INFO,
+        fmt::format("schedule {}: backfill committed, {} sessions given an attempt, {} skipped{}",
+                    *schedule_id, answer.sessions_created, answer.sessions_skipped,
+                    plan.pointer_moves ? ", pointer moved" : ""));
+  }
   Responder(state.host, call).Stream(answer, [&](size_t chunk, const RenderSink& sink) {
     RenderBackfillResponse(sched, rc, plan, attempt_ids, chunk, sink);
   });
   return answer;
+}
+
+// The outcome label of wfp_backfill_requests_total for an answer.
+std::string_view Outcome(const Answer& a) {
+  switch (a.status) {
+    case 200:
+      return a.dry_run ? "dry_run" : "created";
+    case 409:
+      return "conflict";
+    case 412:
+      return "precondition_failed";
+    case 404:
+      return "not_found";
+    case 503:
+      return "busy";
+    default:
+      return a.status >= 400 && a.status < 500 ? "invalid" : "error";
+  }
+}
+
+// Records the request's outcome (and a real run's sessions) in the host's metrics (ABI 1.2), when
+// the host has them.
+void CountAnswer(const PluginState& state, const Answer& a) {
+  const wfp_host_api* h = state.host;
+  if (!state.requests || !h->metric_add) return;
+  const wfp_str outcome = Str(Outcome(a));
+  h->metric_add(state.requests, &outcome, 1, 1);
+  if (!state.sessions || a.status != 200 || a.dry_run) return;
+  const wfp_str created = Str("created"), skipped = Str("skipped");
+  h->metric_add(state.sessions, &created, 1, static_cast<double>(a.sessions_created));
+  h->metric_add(state.sessions, &skipped, 1, static_cast<double>(a.sessions_skipped));
 }
 
 int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* call) {
@@ -401,12 +447,50 @@ int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* ca
         fmt::format("request {}: backfill failed: unknown exception", View(request->request_id)));
     answer = Internal();
   }
+  try {
+    CountAnswer(*state, answer);
+  } catch (...) {
+  }
   if (answer.sent) return 0;
   try {
     return Responder(state->host, call).Send(answer, answer.body) ? 0 : 1;
   } catch (...) {
     return 1;
   }
+}
+
+// One counter with one label, registered with the host (ABI 1.2); null when the host refuses it.
+wfp_metric* RegisterCounter(const PluginState& state, std::string_view name, std::string_view help,
+                            std::string_view label) {
+  const wfp_str label_name = Str(label);
+  wfp_metric_desc desc{};
+  desc.struct_size = sizeof desc;
+  desc.kind = WFP_METRIC_COUNTER;
+  desc.name = Str(name);
+  desc.help = Str(help);
+  desc.label_names = &label_name;
+  desc.label_count = 1;
+  wfp_metric* metric = nullptr;
+  if (state.host->register_metric(state.host->host, &desc, &metric) != WFP_OK) {
+    Log(state, WFP_LOG_WARN, fmt::format("metric {} not registered; not counted", name));
+    return nullptr;
+  }
+  return metric;
+}
+
+// The plugin's series, when the host table has the metric functions (ABI 1.2) and they are set.
+void RegisterMetrics(PluginState* state) {
+  const wfp_host_api* h = state->host;
+  if (!WFP_HAS_FIELD(wfp_host_api, h, metric_observe) || !h->register_metric || !h->metric_add)
+    return;
+  state->requests = RegisterCounter(
+      *state, "wfp_backfill_requests_total",
+      "Backfill requests by outcome (created, dry_run, conflict, precondition_failed, invalid, "
+      "not_found, busy, error).",
+      "outcome");
+  state->sessions = RegisterCounter(
+      *state, "wfp_backfill_sessions_total",
+      "Sessions of real backfills by result: created (given an attempt) or skipped.", "result");
 }
 
 int32_t Init(const wfp_host_api* host, void** out_state) {
@@ -426,6 +510,7 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
       }
       state->max_sessions = v;
     }
+    RegisterMetrics(state.get());
     wfp_route route{sizeof(wfp_route), Str("POST"), Str("/api/schedules/{id}/backfill"),
                     HandleBackfill, state.get()};
     if (host->register_route(host->host, &route) != WFP_OK) return 1;
