@@ -7,7 +7,7 @@
 #   lib/cmake/wfp/wfpConfig.cmake, wfpConfigVersion.cmake, wfpTargets.cmake
 #                                          find_package(wfp CONFIG): wfp::abi, WFP_BACKFILL_PLUGIN, ...
 #   lib/pkgconfig/wfp.pc                   pkg-config: Cflags for the header, variable `plugindir`
-# Included once, at the end of the top-level CMakeLists.txt; targets that are not built are skipped.
+# Included once, at the end of the top-level CMakeLists.txt.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -30,12 +30,8 @@ install(FILES "${PROJECT_SOURCE_DIR}/abi/include/wfp/plugin_abi.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/wfp" COMPONENT wfp_dev)
 install(EXPORT wfpTargets NAMESPACE wfp:: DESTINATION "${WFP_INSTALL_CMAKEDIR}" COMPONENT wfp_dev)
 
-if(TARGET wfp-host)
-  install(TARGETS wfp-host RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_runtime)
-endif()
-if(TARGET wfp_backfill)
-  install(TARGETS wfp_backfill LIBRARY DESTINATION "${WFP_INSTALL_PLUGINDIR}" COMPONENT wfp_runtime)
-endif()
+install(TARGETS wfp-host RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_runtime)
+install(TARGETS wfp_backfill LIBRARY DESTINATION "${WFP_INSTALL_PLUGINDIR}" COMPONENT wfp_runtime)
 install(FILES "${PROJECT_SOURCE_DIR}/openapi/openapi.json" DESTINATION "${WFP_INSTALL_DATADIR}"
         COMPONENT wfp_runtime)
 

@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
                                     WFP_ABI_VERSION_MINOR,
                                     NULL,
                                     S("minimal_host"),
-                                    S("0.1.0"),
+                                    S("1.0"), /* the example host's own version */
                                     Log,
                                     NowMicros,
                                     RegisterRoute,

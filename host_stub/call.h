@@ -6,7 +6,7 @@
 
 #include <wfp/plugin_abi.h>
 
-#include "http_types.h"
+#include "runtime/response_buffer.h"
 
 namespace wfp::host {
 class StoreConnection;
@@ -20,7 +20,8 @@ struct wfp_call {
   wfp_txn* open_txn = nullptr;
   // Set by `respond`; a second call is refused.
   bool responded = false;
-  wfp::host::HttpResponse response;
+  // What `respond` and `respond_append` wrote: held, or passed on to a stream as it comes.
+  wfp::host::ResponseBuffer response;
   // The runtime's own per-call state (plugin, request id, faults); the store leaves it alone.
   void* runtime = nullptr;
 };

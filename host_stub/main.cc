@@ -17,7 +17,7 @@
 #include <wfp/openapi_document.h>
 #include <wfp/plugin_abi.h>
 
-#include <boost/json/basic_parser_impl.hpp>
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -35,15 +35,18 @@
 #include <string>
 #include <vector>
 
+#include "call_output.h"
 #include "cli_args.h"
 #include "demo_fixture.h"
 #include "http_types.h"
 #include "metrics/metrics.h"
 #include "runtime/clock.h"
 #include "runtime/host.h"
+#include "store/key_cache.h"
 #include "store/store.h"
 #ifdef WFP_HAVE_SERVER
 #include "server/ops.h"
+#include "server/page_link.h"
 #include "server/server.h"
 #endif
 
@@ -238,10 +241,25 @@ bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error) 
   return true;
 }
 
-// A store with the host runtime wired to it: the store outlives the host's connections.
+// A store with the host runtime wired to it: the store outlives the host's connections. The store
+// logs into the host's log (source "store") while there is a host; before (opening the store) and
+// after, where a store logs by default.
 struct Runtime {
+  std::shared_ptr<std::atomic<Host*>> log_host = std::make_shared<std::atomic<Host*>>(nullptr);
   std::unique_ptr<Store> store;
   std::unique_ptr<Host> host;
+
+  ~Runtime() { log_host->store(nullptr); }  // before the members: the host goes first
+  void SetHost(std::unique_ptr<Host> h) {
+    host = std::move(h);
+    log_host->store(host.get());
+  }
+  StoreLog StoreLogToHost() const {
+    return [log_host = log_host](std::string_view message) {
+      if (Host* h = log_host->load()) return h->Log(WFP_LOG_ERROR, "store", message);
+      WriteStoreLogDefault(message);
+    };
+  }
 };
 
 // Whether --db names an SQLite file (not ":memory:", not a PostgreSQL URL).
@@ -273,14 +291,21 @@ class NewStoreFile {
   bool kept_ = false;
 };
 
-bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error) {
+bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error,
+               const StoreOptions& options = {}) {
   std::string why;
-  *out = Store::Open(db, &why);
+  *out = Store::Open(db, options, &why);
   if (!*out) {
     *error = why;  // names the store already (with a URL's password hidden)
     return false;
   }
   return true;
+}
+
+bool OpenStore(const std::string& db, Runtime* rt, std::string* error) {
+  StoreOptions options;
+  options.log = rt->StoreLogToHost();
+  return OpenStore(db, &rt->store, error, options);
 }
 
 std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
@@ -291,8 +316,11 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
     return std::shared_ptr<StoreConnection>(store->Connect(error));
   };
-  o.authenticate = [store](std::string_view key) {
-    const Store::KeyLookup found = store->LookUpApiKey(key);
+  // A key found is remembered for KeyCache::kDefaultTtl (2 s): no store round trip per request.
+  auto keys = std::make_shared<KeyCache>(
+      [store](std::string_view key) { return store->LookUpApiKey(key); });
+  o.authenticate = [keys](std::string_view key) {
+    const Store::KeyLookup found = keys->LookUp(key);
     return HostOptions::Authentication(found.site, found.failed);
   };
   o.openapi_document = wfp::kOpenApiDocument;
@@ -341,78 +369,6 @@ bool ParseHeader(const std::string& text, std::pair<std::string, std::string>* o
     if (c == '\r' || c == '\n') return false;
   *out = {std::move(name), std::move(value)};
   return true;
-}
-
-bool IsJsonMedia(const std::string* content_type) {
-  if (!content_type) return false;
-  std::string media = content_type->substr(0, content_type->find(';'));
-  for (char& c : media)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return media.find("json") != std::string::npos;
-}
-
-// Validates JSON without building it: a 100k-attempt answer (50 MB) is checked in place and then
-// written out as is, instead of being parsed into a tree and serialized again.
-struct JsonValidator {
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-  using ec = boost::json::error_code;
-  bool on_document_begin(ec&) { return true; }
-  bool on_document_end(ec&) { return true; }
-  bool on_object_begin(ec&) { return true; }
-  bool on_object_end(std::size_t, ec&) { return true; }
-  bool on_array_begin(ec&) { return true; }
-  bool on_array_end(std::size_t, ec&) { return true; }
-  bool on_key_part(boost::json::string_view, std::size_t, ec&) { return true; }
-  bool on_key(boost::json::string_view, std::size_t, ec&) { return true; }
-  bool on_string_part(boost::json::string_view, std::size_t, ec&) { return true; }
-  bool on_string(boost::json::string_view, std::size_t, ec&) { return true; }
-  bool on_number_part(boost::json::string_view, ec&) { return true; }
-  bool on_int64(std::int64_t, boost::json::string_view, ec&) { return true; }
-  bool on_uint64(std::uint64_t, boost::json::string_view, ec&) { return true; }
-  bool on_double(double, boost::json::string_view, ec&) { return true; }
-  bool on_bool(bool, ec&) { return true; }
-  bool on_null(ec&) { return true; }
-  bool on_comment_part(boost::json::string_view, ec&) { return true; }
-  bool on_comment(boost::json::string_view, ec&) { return true; }
-};
-
-bool IsValidJson(std::string_view text) {
-  boost::json::basic_parser<JsonValidator> parser{boost::json::parse_options{}};
-  boost::json::error_code ec;
-  const std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
-  return !ec && n == text.size() && parser.done();
-}
-
-// Writes {"status": N, "headers": {...}, "body": ...}, laid out as the spec writes it. A JSON body
-// is written as the JSON it is; anything else as a JSON string.
-void WriteCallOutput(std::ostream& os, const HttpResponse& r) {
-  boost::json::object headers;
-  for (const auto& [name, value] : r.headers) {
-    if (auto* existing = headers.if_contains(name))
-      *existing = boost::json::string(std::string(existing->as_string()) + ", " + value);
-    else
-      headers[name] = value;
-  }
-  if (!headers.contains("content-length"))
-    headers["content-length"] = std::to_string(r.body.size());
-  std::string head = fmt::format("{{\"status\": {}, \"headers\": {{", r.status);
-  bool first = true;
-  for (const auto& [name, value] : headers) {
-    head +=
-        fmt::format("{}{}: {}", first ? "" : ", ", boost::json::serialize(boost::json::value(name)),
-                    boost::json::serialize(value));
-    first = false;
-  }
-  head += "}, \"body\": ";
-  os << head;
-  if (IsJsonMedia(FindHeader(r.headers, "content-type")) && IsValidJson(r.body))
-    os.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
-  else
-    os << boost::json::serialize(boost::json::string(r.body));
-  os << "}\n";
 }
 
 int RunCall(const std::vector<std::string>& argv) {
@@ -467,16 +423,22 @@ int RunCall(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
-  rt.host = MakeHost(rt.store.get(), flags);
+  if (!OpenStore(*db, &rt, &error)) return Fail(kCmd, error);
+  rt.SetHost(MakeHost(rt.store.get(), flags));
   if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
   new_file.Keep();
 
-  const HttpResponse response = rt.host->Handle(std::move(request));
-  WriteCallOutput(std::cout, response);
+  // A large body goes to stdout as the plugin produces it (docs/streaming.md).
+  CallOutputStream streamed(std::cout);
+  const HttpResponse response = rt.host->Handle(std::move(request), &streamed);
+  if (!streamed.begun()) WriteCallOutput(std::cout, response);
   std::cout.flush();
+  if (streamed.cut_off())
+    return Fail(kCmd, fmt::format("the response was cut off after {} bytes of its body (the "
+                                  "handler failed; see the log above): the output is incomplete",
+                                  streamed.body_bytes()));
   return std::cout ? 0 : kFailure;
 }
 
@@ -585,9 +547,9 @@ int Serve(Store* store, Host* host, Metrics* metrics, ServerOptions options) {
     metrics->ObserveRequest(r.route, r.method, r.status, r.seconds);
   };
   SetStoreObserver(metrics);
-  const int rc = RunServer(options, [&ops, host](HttpRequest&& r) {
+  const int rc = RunServer(options, [&ops, host](HttpRequest&& r, ResponseStream* stream) {
     if (std::optional<HttpResponse> answer = ops.Handle(r)) return std::move(*answer);
-    return host->Handle(std::move(r));
+    return host->Handle(std::move(r), stream);
   });
   SetStoreObserver(nullptr);
   return rc;
@@ -631,8 +593,8 @@ int RunServe(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!OpenStore(*db, &rt.store, &error)) return Fail(kCmd, error);
-  rt.host = MakeHost(rt.store.get(), flags);
+  if (!OpenStore(*db, &rt, &error)) return Fail(kCmd, error);
+  rt.SetHost(MakeHost(rt.store.get(), flags));
   if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
@@ -719,8 +681,8 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
 
   NewStoreFile new_file(temporary ? ":memory:" : db);  // a temporary store has its own cleanup
   Runtime rt;
-  if (!OpenStore(db, &rt.store, &error)) return Fail(kCmd, error);
-  rt.host = MakeHost(rt.store.get(), flags);
+  if (!OpenStore(db, &rt, &error)) return Fail(kCmd, error);
+  rt.SetHost(MakeHost(rt.store.get(), flags));
   if (!LoadPlugins(rt.host.get(), {plugin}, &error))
     return Fail(kCmd, error +
                           " (build it with `cmake --build build --target wfp_backfill`, or "
@@ -739,6 +701,12 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
         host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name, port);
     const std::string auth = fmt::format("-H 'Authorization: Bearer {}'", info.api_key);
     const std::string json = "-H 'Content-Type: application/json'";
+    PageLinkFields fields;
+    fields.api_key = info.api_key;
+    fields.schedule_id = std::to_string(info.daily_schedule_id);
+    fields.from_time = info.daily_from_time;
+    fields.attempt_name = "demo-fix";
+    const std::string page = BackfillPageLink(url, fields);
     std::cout << fmt::format(
         R"(
 wfp-host demo: store {} ({}), backfill plugin loaded, API key "{}".
@@ -750,6 +718,9 @@ curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{
 
 # Only the sessions that never ran, unnamed attempts (sessions with attempts are listed as skipped):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","skipExisting":true,"dryRun":true}}'
+
+# The same plan in the browser (timeline, ETag, Apply): the backfill page, form filled from the link:
+{page}
 
 # Do it for real (the same request again is a 409: the attempts exist by then):
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"demo-fix","dryRun":false}}'
@@ -770,7 +741,7 @@ Ctrl-C stops the server.
         Store::Redact(db), temporary ? "temporary, removed at exit" : "kept", info.api_key,
         fmt::arg("url", url), fmt::arg("auth", auth), fmt::arg("json", json),
         fmt::arg("daily", info.daily_from_time), fmt::arg("hourly", info.hourly_from_time),
-        fmt::arg("key", info.api_key), fmt::arg("exe", exe));
+        fmt::arg("key", info.api_key), fmt::arg("exe", exe), fmt::arg("page", page));
     std::cout.flush();
   };
   return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));

@@ -16,6 +16,8 @@ packages=(
   python3 curl time wrk
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh (clang 14 from Debian).
   clang libclang-rt-14-dev
+  # The backfill page's browser test (tests/browser): headless Chromium, driven by puppeteer-core.
+  chromium
 )
 # Node.js and npm run the OpenAPI tests (tests/openapi: ajv, swagger-parser via `npm ci`). Asked for only
 # when no `node`/`npm` is on PATH, so a Node.js from elsewhere (NodeSource bundles npm) is left alone.

@@ -1,5 +1,5 @@
 // wfp-host's metrics registry (prometheus-cpp core): the host's HTTP and store series, the series
-// plugins register through the ABI (1.2: register_metric, metric_add, metric_observe), and their
+// plugins register through the ABI (1.3: register_metric, metric_add, metric_observe), and their
 // exposition in the Prometheus text format 0.0.4 for GET /metrics.
 //
 // Series of the host:

@@ -34,7 +34,7 @@ struct wfp_host {
   wfp::host::PluginRecord* plugin = nullptr;
 };
 
-// A metric family registered by a plugin (ABI 1.2), owned by the plugin's record.
+// A metric family registered by a plugin (ABI 1.3), owned by the plugin's record.
 struct wfp_metric {
   wfp::host::Metrics* metrics = nullptr;
   wfp::host::Metrics::Series* series = nullptr;
@@ -237,7 +237,7 @@ struct PluginRecord {
   std::thread::id init_thread;
   std::vector<std::string> init_faults;  // conflicts found during init: the plugin is refused
   std::vector<std::pair<std::string, std::string>> routes;  // registered (method, template)
-  std::vector<std::unique_ptr<wfp_metric>> metrics;         // registered during init (ABI 1.2)
+  std::vector<std::unique_ptr<wfp_metric>> metrics;         // registered during init (ABI 1.3)
 };
 
 // One handler invocation's runtime state, reached from `wfp_call::runtime`.
@@ -304,7 +304,10 @@ struct Host::Impl {
     std::string route;
     int64_t site_id = 0;
   };
-  HttpResponse Serve(HttpRequest& request, const std::string& request_id, Served* served);
+  HttpResponse Serve(HttpRequest& request, ResponseStream* stream, const std::string& request_id,
+                     Served* served);
+  HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                            const std::string& where);
 
   // The host table's functions.
   static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);
@@ -354,8 +357,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
     }
     std::string error;
     size_t owner = 0;
+    // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
+    const bool is_public =
+        WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
     switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner)) {
+                            route->user_data, p.index, &error, &owner, is_public)) {
       case Router::AddResult::kOk:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
@@ -435,7 +441,9 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       out.headers.emplace_back(std::move(lower), std::string(value));
     }
     out.body = std::string(View(response->body));
-    call->response = std::move(out);
+    // The id goes with the head: a streamed answer's head leaves before Handle sees it.
+    if (ctx.impl->options.echo_request_id) out.headers.emplace_back("x-request-id", ctx.request_id);
+    call->response.Start(std::move(out));
     call->responded = true;
     return WFP_OK;
   } catch (...) {
@@ -460,7 +468,9 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       if (ctx.fault.empty()) ctx.fault = "appended a body chunk through a null pointer";
       return WFP_ERR_INVALID_ARGUMENT;
     }
-    call->response.body.append(chunk.data ? chunk.data : "", chunk.size);
+    // Not the plugin's fault when the client is gone: it may stop producing the body.
+    if (!call->response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
+      return WFP_ERR_INTERNAL;
     return WFP_OK;
   } catch (...) {
     if (ctx.fault.empty()) ctx.fault = "respond_append failed inside the host";
@@ -555,8 +565,8 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return r;
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request, const std::string& request_id,
-                               Served* served) {
+HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream,
+                               const std::string& request_id, Served* served) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   // The OpenAPI document is public: served before authentication, whatever the key.
@@ -582,10 +592,15 @@ HttpResponse Host::Impl::Serve(HttpRequest& request, const std::string& request_
     return r;
   }
 
-  // Authentication comes before anything the plugin sees. Keys are never logged.
+  // Authentication comes before anything the plugin sees, except on a public route (site 0: no
+  // caller). Keys are never logged.
   HostOptions::Authentication auth;
   const std::optional<std::string_view> key = ApiKey(request);
-  if (key && options.authenticate) auth = options.authenticate(*key);
+  if (match.route->is_public) {
+    auth.site = 0;
+  } else if (key && options.authenticate) {
+    auth = options.authenticate(*key);
+  }
   if (auth.unavailable) {
     HttpResponse r = ErrorResponse(503, "The store is unavailable; try again later");
     r.headers.emplace_back("retry-after", "1");
@@ -665,6 +680,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request, const std::string& request_
   }
 
   wfp_call call;
+  call.response = ResponseBuffer(stream);
   call.store = connection.get();
   call.runtime = &ctx;
   int32_t rc = 0;
@@ -692,11 +708,24 @@ HttpResponse Host::Impl::Serve(HttpRequest& request, const std::string& request_
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
   if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
-  if (!ctx.fault.empty()) {
-    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, ctx.fault));
+  return FinishAnswer(call.response, ctx.fault, where);
+}
+
+// The handler's answer once it returned: held (a fault makes it a 500), or streamed already (a
+// fault can only cut it off: the stream is aborted so that the client can tell).
+HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string& fault,
+                                      const std::string& where) {
+  if (answer.streaming()) {
+    if (!fault.empty())
+      Log(WFP_LOG_ERROR, "host",
+          fmt::format("{}: {}; the answer was streamed already and is cut off", where, fault));
+    return answer.EndStream(fault.empty());
+  }
+  if (!fault.empty()) {
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, fault));
     return ErrorResponse(500, kInternalError);
   }
-  return std::move(call.response);
+  return answer.TakeHeld();
 }
 
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -805,7 +834,7 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
     p.api.respond = &Impl::ApiRespond;
     p.api.store = impl.store;
     p.api.respond_append = &Impl::ApiRespondAppend;
-    if (impl.options.metrics) {  // a host without metrics leaves them null (ABI 1.2)
+    if (impl.options.metrics) {  // a host without metrics leaves them null (ABI 1.3)
       p.api.register_metric = &Impl::ApiRegisterMetric;
       p.api.metric_add = &Impl::ApiMetricAdd;
       p.api.metric_observe = &Impl::ApiMetricObserve;
@@ -858,7 +887,7 @@ void Host::Shutdown() {
   impl.idle.clear();
 }
 
-HttpResponse Host::Handle(HttpRequest&& request) {
+HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
   Impl::Served served;
@@ -866,7 +895,7 @@ HttpResponse Host::Handle(HttpRequest&& request) {
   try {
     request_id = RequestIdFor(request.headers);
     const CurrentRequest current(&request_id);
-    response = impl_->Serve(request, request_id, &served);
+    response = impl_->Serve(request, stream, request_id, &served);
   } catch (const std::exception& e) {
     impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
     response = ErrorResponse(500, kInternalError);
@@ -876,7 +905,8 @@ HttpResponse Host::Handle(HttpRequest&& request) {
   }
   response.route = std::move(served.route);
   response.site_id = served.site_id;
-  if (impl_->options.echo_request_id && !request_id.empty())
+  if (impl_->options.echo_request_id && !request_id.empty() &&
+      !FindHeader(response.headers, "x-request-id"))
     response.headers.emplace_back("x-request-id", request_id);
   response.request_id = std::move(request_id);
   if (impl_->options.access_log) {

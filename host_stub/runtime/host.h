@@ -32,6 +32,8 @@
 #include <vector>
 
 #include "http_types.h"
+#include "response_stream.h"
+#include "wfp_version.h"
 
 namespace wfp::host {
 
@@ -39,13 +41,8 @@ class StoreConnection;
 class Metrics;
 
 inline constexpr std::string_view kHostName = "wfp-host";
-// The project's version (WFP_VERSION, from CMake's PROJECT_VERSION); the fallback is for a build
-// of these sources outside the project's CMake.
-#ifdef WFP_VERSION
+// The project's version: CMake's project(VERSION), through the generated wfp_version.h.
 inline constexpr std::string_view kHostVersion = WFP_VERSION;
-#else
-inline constexpr std::string_view kHostVersion = "0.1.0";
-#endif
 
 struct HostOptions {
   // The clock given to plugins: fixed when set, else the real one.
@@ -78,7 +75,7 @@ struct HostOptions {
   // The OpenAPI document served at GET /api/openapi.json without authentication (static data that
   // must outlive the Host). Empty: that path is unknown like any other.
   std::string_view openapi_document;
-  // The metrics registry plugins record into (ABI 1.2 register_metric, metric_add, metric_observe);
+  // The metrics registry plugins record into (ABI 1.3 register_metric, metric_add, metric_observe);
   // must outlive the Host. Null: the host table's metric functions are null.
   Metrics* metrics = nullptr;
   // Answer every request with its id in `X-Request-Id` (the client's when valid, else a new one).
@@ -109,8 +106,12 @@ class Host {
   // REASON") when it is refused; the host is then as it was before.
   bool LoadPlugin(const std::string& path, std::string* error);
 
-  // Serves one request. Thread-safe; never throws.
-  HttpResponse Handle(HttpRequest&& request);
+  // Serves one request. Thread-safe; never throws. With a `stream`, a body larger than
+  // ResponseBuffer::kDefaultHoldLimit goes to it in pieces as the plugin produces it (Begin, Write,
+  // then Finish, or Abort when the handler fails after the body began); the returned response then
+  // carries the status and headers only. A smaller body, and every host-made answer, is returned
+  // whole and the stream is not used.
+  HttpResponse Handle(HttpRequest&& request, ResponseStream* stream = nullptr);
 
   // Shuts every plugin down (reverse load order) and unloads it. Idempotent; the destructor calls
   // it.

@@ -138,7 +138,7 @@ bool ParseRouteTemplate(std::string_view path_template, std::vector<RouteSegment
 
 Router::AddResult Router::Add(std::string_view method, std::string_view path_template,
                               wfp_handler_fn handler, void* user_data, size_t owner,
-                              std::string* error, size_t* conflict_owner) {
+                              std::string* error, size_t* conflict_owner, bool is_public) {
   if (!IsValidMethod(method)) {
     *error = "invalid method '" + std::string(method) + "'";
     return AddResult::kInvalid;
@@ -162,6 +162,7 @@ Router::AddResult Router::Add(std::string_view method, std::string_view path_tem
   route.handler = handler;
   route.user_data = user_data;
   route.owner = owner;
+  route.is_public = is_public;
   routes_.push_back(std::move(route));
   return AddResult::kOk;
 }

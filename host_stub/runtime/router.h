@@ -33,7 +33,8 @@ struct Route {
   std::vector<RouteSegment> segments;
   wfp_handler_fn handler = nullptr;
   void* user_data = nullptr;
-  size_t owner = 0;  // the plugin that registered it
+  size_t owner = 0;        // the plugin that registered it
+  bool is_public = false;  // WFP_ROUTE_PUBLIC: served without authentication
 };
 
 // Parses a template into segments. False (with *error set) for a malformed one.
@@ -59,8 +60,8 @@ class Router {
   // and template shape exist already (*conflict_owner, when given, is then the owner of that
   // route).
   AddResult Add(std::string_view method, std::string_view path_template, wfp_handler_fn handler,
-                void* user_data, size_t owner, std::string* error,
-                size_t* conflict_owner = nullptr);
+                void* user_data, size_t owner, std::string* error, size_t* conflict_owner = nullptr,
+                bool is_public = false);
 
   // Removes every route of `owner` (a refused plugin).
   void RemoveOwner(size_t owner);

@@ -17,7 +17,9 @@
 #include <cstdlib>
 #include <vector>
 
+#include "server/page_link.h"
 #include "server/server.h"
+#include "wfp_version.h"
 
 namespace wfp::host {
 namespace {
@@ -223,6 +225,7 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
         if (!value(&args->server)) return false;
       } else if (name == "--api-key") {
         if (!value(&args->api_key)) return false;
+        args->api_key_given = true;
       } else if (name == "--from") {
         if (!value(&v)) return false;
         args->from = v;
@@ -356,6 +359,24 @@ bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* is
   *iso = std::move(formatted);
   return true;
 }
+
+namespace {
+
+// The backfill page for the same request. The key goes into the link only when it was typed
+// (--api-key); one from $WFP_API_KEY stays out of the output, and the page asks for it.
+std::string PageLink(const BackfillArgs& args, const std::optional<std::string>& from_iso) {
+  PageLinkFields f;
+  if (args.api_key_given) f.api_key = args.api_key;
+  f.schedule_id = args.schedule_id;
+  f.from_time = from_iso.value_or("");
+  f.attempt_name = args.name;
+  if (args.count && *args.count >= 0) f.count = static_cast<uint64_t>(*args.count);
+  f.skip_existing = args.skip_existing;
+  f.advance = args.advance;
+  return BackfillPageLink(args.server, f);
+}
+
+}  // namespace
 
 std::string BuildBackfillBody(const BackfillArgs& args,
                               const std::optional<std::string>& from_iso) {
@@ -537,7 +558,7 @@ int RunBackfillClient(int argc, char** argv) {
   const std::string authority =
       v6 ? fmt::format("[{}]:{}", url.host, url.port) : fmt::format("{}:{}", url.host, url.port);
   req.set(http::field::host, authority);
-  req.set(http::field::user_agent, "wfp-host-backfill/0.1.0");
+  req.set(http::field::user_agent, "wfp-host-backfill/" WFP_VERSION);
   req.set(http::field::authorization, "Bearer " + args.api_key);
   req.set(http::field::content_type, "application/json");
   req.set(http::field::accept, "application/json");
@@ -567,6 +588,7 @@ int RunBackfillClient(int argc, char** argv) {
   if (args.dry_run && !answer.etag.empty())
     std::fprintf(stdout, "plan: %s (apply exactly this plan with --if-match '%s')\n",
                  answer.etag.c_str(), answer.etag.c_str());
+  if (args.dry_run) std::fprintf(stdout, "see it: %s\n", PageLink(args, from_iso).c_str());
   std::fflush(stdout);
   return 0;
 }

@@ -16,6 +16,7 @@ namespace wfp::host {
 struct BackfillArgs {
   std::string server = "http://127.0.0.1:8080";  // --server URL (http:// only)
   std::string api_key;                           // --api-key KEY, else $WFP_API_KEY
+  bool api_key_given = false;                    // from --api-key (not from the environment)
   std::string schedule_id;                       // the positional SCHEDULE_ID
   std::optional<std::string> from;               // --from, as typed
   std::string tz = "UTC";                        // --tz ZONE, for a --from without an offset

@@ -6,6 +6,9 @@
 #include "server/server.h"
 
 #include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <array>
@@ -21,6 +24,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -29,11 +34,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "wfp_version.h"
 
 namespace wfp::host {
 namespace {
@@ -44,7 +52,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kServerHeader = "wfp-host/0.1.0";
+constexpr std::string_view kServerHeader = "wfp-host/" WFP_VERSION;
 // Bounds of the lingering close after an error answer.
 constexpr std::chrono::milliseconds kLingerMax{2000};
 constexpr size_t kLingerBytes = 1 << 20;
@@ -71,16 +79,156 @@ std::string PathOf(std::string_view target) {
   return std::string(path);
 }
 
+// Sends every byte of `parts` on the non-blocking socket `fd`, waiting for room until `deadline`.
+// False on a socket error or when the deadline passes (a client that does not read).
+bool SendAll(int fd, std::initializer_list<std::string_view> parts, Clock::time_point deadline) {
+  std::array<iovec, 4> iov{};
+  size_t count = 0;
+  for (std::string_view p : parts)
+    if (!p.empty() && count < iov.size())
+      iov[count++] = iovec{const_cast<char*>(p.data()), p.size()};
+  size_t first = 0;
+  while (first < count) {
+    msghdr msg{};
+    msg.msg_iov = iov.data() + first;
+    msg.msg_iovlen = count - first;
+    const ssize_t sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX))) < 0 && errno != EINTR)
+        return false;
+      continue;
+    }
+    auto n = static_cast<size_t>(sent);
+    while (first < count && n >= iov[first].iov_len) n -= iov[first++].iov_len;
+    if (first < count) {
+      iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + n;
+      iov[first].iov_len -= n;
+    }
+  }
+  return true;
+}
+
+// Copies a handler's status and headers into `res` (framing headers are the server's) and sets the
+// version, the Server header and keep-alive.
+void FillHead(http::response<http::string_body>& res, HttpResponse& response, unsigned version,
+              bool keep_alive) {
+  res = {};
+  res.version(version == 10 ? 10 : 11);
+  res.result(static_cast<unsigned>(response.status));
+  for (auto& [name, value] : response.headers) {
+    if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+        beast::iequals(name, "connection"))
+      continue;  // ours to set
+    if (name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      std::fprintf(stderr, "wfp-host: dropped an invalid response header from the handler\n");
+      continue;
+    }
+    res.insert(name, value);
+  }
+  if (res.find(http::field::server) == res.end()) res.set(http::field::server, kServerHeader);
+  res.keep_alive(keep_alive);
+}
+
+// A body that the handler streams (see response_stream.h), written to the connection's socket as it
+// comes, on the worker running the handler: HTTP/1.1 with chunked transfer encoding (a cut-off body
+// ends without the last chunk: the connection closes instead); HTTP/1.0 without a length, ended by
+// closing the connection. HEAD, 1xx, 204 and 304 send no body: the pieces are only counted, and the
+// head is then answered like any other (HEAD with the length the body would have had). Each write
+// must make progress within the write timeout.
+class SocketStream : public ResponseStream {
+ public:
+  SocketStream(tcp::socket& socket, unsigned version, bool keep_alive, bool head,
+               std::chrono::milliseconds write_timeout)
+      : socket_(socket),
+        version_(version),
+        keep_alive_(keep_alive),
+        head_request_(head),
+        timeout_(write_timeout) {}
+
+  bool Begin(HttpResponse&& head) override {
+    begun_ = true;
+    status_ = head.status;
+    counting_ = head_request_ || head.status < 200 || head.status == 204 || head.status == 304;
+    if (counting_) {
+      counted_ = head.body.size();
+      head.body.clear();
+      head_ = std::move(head);
+      return true;
+    }
+    http::response<http::string_body> res;
+    const std::string first = std::move(head.body);
+    FillHead(res, head, version_, keep_alive_ && version_ != 10);
+    if (version_ != 10) res.chunked(true);
+    std::ostringstream text;
+    text << res.base();
+    beast::error_code ec;
+    socket_.native_non_blocking(true, ec);
+    keep_alive_ = res.keep_alive();
+    ok_ = !ec && Send({text.str()}) && Write(first);
+    return ok_;
+  }
+
+  bool Write(std::string_view piece) override {
+    if (counting_) {
+      counted_ += piece.size();
+      return true;
+    }
+    if (!ok_ || piece.empty()) return ok_;
+    if (version_ == 10) return ok_ = Send({piece});
+    const std::string size = fmt::format("{:x}\r\n", piece.size());
+    return ok_ = Send({size, piece, "\r\n"});
+  }
+
+  void Finish() override {
+    complete_ = true;
+    if (!counting_ && ok_ && version_ != 10) ok_ = Send({"0\r\n\r\n"});
+  }
+  void Abort() override { aborted_ = true; }
+
+  bool begun() const { return begun_; }
+  // Nothing was written: the head is to be answered as usual, with this body length for HEAD.
+  bool counting() const { return counting_; }
+  size_t counted() const { return counted_; }
+  HttpResponse TakeHead() { return std::move(head_); }
+  int status() const { return status_; }
+  // The body went out whole; keep_alive: the connection may serve another request.
+  bool delivered() const { return complete_ && ok_; }
+  bool aborted() const { return aborted_; }
+  bool keep_alive() const { return keep_alive_; }
+
+ private:
+  bool Send(std::initializer_list<std::string_view> parts) {
+    return SendAll(socket_.native_handle(), parts, Clock::now() + timeout_);
+  }
+
+  tcp::socket& socket_;
+  const unsigned version_;
+  bool keep_alive_;
+  const bool head_request_;
+  const std::chrono::milliseconds timeout_;
+  bool begun_ = false, counting_ = false, ok_ = true, complete_ = false, aborted_ = false;
+  int status_ = 0;
+  size_t counted_ = 0;
+  HttpResponse head_;
+};
+
 class Session;
 
 // What every connection of one RunServer shares. Thread-safe.
 class ServerCore {
  public:
-  ServerCore(const ServerOptions& options, Handler handler)
+  ServerCore(const ServerOptions& options, StreamingHandler handler)
       : options_(options), handler_(std::move(handler)) {}
 
   const ServerOptions& options() const { return options_; }
-  const Handler& handler() const { return handler_; }
+  const StreamingHandler& handler() const { return handler_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   // Draining or stopping: responses close their connection.
   bool closing() const { return draining_.load(std::memory_order_acquire) || stopping(); }
@@ -148,7 +296,7 @@ class ServerCore {
 
  private:
   const ServerOptions options_;
-  const Handler handler_;
+  const StreamingHandler handler_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> draining_{false};
   std::mutex mu_;
@@ -268,8 +416,10 @@ class Session : public std::enable_shared_from_this<Session> {
     path_ = PathOf(request.target);
 
     HttpResponse response;
+    SocketStream out(stream_.socket(), version, keep_alive && !core_->closing(), head,
+                     options().write_timeout);
     try {
-      response = core_->handler()(std::move(request));
+      response = core_->handler()(std::move(request), &out);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "wfp-host: request handler failed: %s\n", e.what());
       response = InternalError();
@@ -285,7 +435,21 @@ class Session : public std::enable_shared_from_this<Session> {
     route_ = std::move(response.route);
     request_id_ = std::move(response.request_id);
     site_id_ = response.site_id;
+    if (out.begun() && out.counting())  // nothing went out yet: a cut-off body is still a 500
+      return out.aborted() ? Respond(InternalError(), version, keep_alive, head)
+                           : Respond(out.TakeHead(), version, keep_alive, head, out.counted());
+    if (out.begun()) return OnStreamed(out);
     Respond(std::move(response), version, keep_alive, head);
+  }
+
+  // The handler wrote its body to the socket itself (SocketStream): log, then go on or close.
+  void OnStreamed(const SocketStream& out) {
+    LogAccess(out.status());
+    if (!out.delivered()) return Close();  // cut off, or the client is gone: close at once
+    if (out.keep_alive() && !core_->stopping()) return DoRead();
+    // The last response (HTTP/1.0 ends its body by closing); linger if more was pipelined.
+    if (buffer_.size() > 0) return LingeringClose();
+    Close();
   }
 
   static HttpResponse InternalError() {
@@ -293,34 +457,22 @@ class Session : public std::enable_shared_from_this<Session> {
         500, {{"content-type", "application/json"}}, ErrorJson(500, "internal server error")};
   }
 
-  void Respond(HttpResponse response, unsigned version, bool keep_alive, bool head) {
-    res_ = {};
-    res_.version(version == 10 ? 10 : 11);
-    res_.result(static_cast<unsigned>(response.status));
-    for (auto& [name, value] : response.headers) {
-      if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
-          beast::iequals(name, "connection"))
-        continue;  // ours to set
-      if (name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
-          value.find_first_of("\r\n") != std::string::npos) {
-        std::fprintf(stderr, "wfp-host: dropped an invalid response header from the handler\n");
-        continue;
-      }
-      res_.insert(name, value);
-    }
-    if (res_.find(http::field::server) == res_.end()) res_.set(http::field::server, kServerHeader);
+  // `head_length`: for a HEAD whose body was streamed (only counted), the length it would have had.
+  void Respond(HttpResponse response, unsigned version, bool keep_alive, bool head,
+               std::optional<size_t> head_length = std::nullopt) {
+    FillHead(res_, response, version, keep_alive && !core_->closing());
     const int status = response.status;
     if (status == 204 || status == 304)
       res_.body().clear();
     else
       res_.body() = std::move(response.body);
-    res_.keep_alive(keep_alive && !core_->closing());
     try {
       res_.prepare_payload();
     } catch (const std::exception&) {
       res_.body().clear();
       res_.prepare_payload();
     }
+    if (head && head_length && status != 204 && status != 304) res_.content_length(*head_length);
     if (head) res_.body().clear();  // Content-Length stays that of the body it would have
     Write(/*linger=*/false);
   }
@@ -352,10 +504,14 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  void LogAccess(unsigned status) {
+    core_->Served(AccessRecord{method_, path_, route_, request_id_, static_cast<int>(status),
+                               std::chrono::duration<double>(Clock::now() - started_).count(),
+                               site_id_});
+  }
+
   void OnWrite(beast::error_code ec, bool linger) {
-    core_->Served(
-        AccessRecord{method_, path_, route_, request_id_, static_cast<int>(res_.result_int()),
-                     std::chrono::duration<double>(Clock::now() - started_).count(), site_id_});
+    LogAccess(res_.result_int());
     if (ec) return Close();
     // After an error the client may still be sending (a body we refused): linger so it can read
     // our answer. After a normal last response, linger only if it pipelined more requests.
@@ -526,6 +682,13 @@ bool ParseListen(std::string_view text, ServerOptions* out, std::string* error) 
 }
 
 int RunServer(const ServerOptions& options, Handler handler) {
+  return RunServer(options, StreamingHandler([handler = std::move(handler)](HttpRequest&& request,
+                                                                            ResponseStream*) {
+                     return handler(std::move(request));
+                   }));
+}
+
+int RunServer(const ServerOptions& options, StreamingHandler handler) {
   const int threads = options.threads > 0
                           ? options.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));

@@ -3,8 +3,9 @@
 // RunServer accepts connections on one address, reads requests with a body limit, a header limit
 // and a read timeout, hands each complete request to a Handler (the runtime: routing, auth,
 // plugins) and writes its response with Content-Length and a Server header, keeping the connection
-// alive when the client allows it. It writes one access-log line per request: `METHOD PATH STATUS
-// DURATIONms` (no query string, never a header or a body).
+// alive when the client allows it; a streamed body (StreamingHandler) goes out as it comes, with
+// chunked transfer encoding (docs/streaming.md). It writes one access-log line per request: `METHOD
+// PATH STATUS DURATIONms` (no query string, never a header or a body).
 //
 // Threading: one io_context run by a fixed pool of `threads` threads; each connection is handled on
 // its own strand, one request after another. The Handler is called on those worker threads,
@@ -22,6 +23,7 @@
 #include <string_view>
 
 #include "http_types.h"
+#include "response_stream.h"
 #include "server/access_log.h"
 
 namespace wfp::host {
@@ -59,6 +61,9 @@ struct ServerOptions {
 
 using Handler =
     std::function<HttpResponse(HttpRequest&&)>;  // called on worker threads, concurrently
+// A handler that may stream a large body: it writes it to the ResponseStream (the connection) as it
+// is produced instead of returning it; what it returns is then ignored but for the access log.
+using StreamingHandler = std::function<HttpResponse(HttpRequest&&, ResponseStream*)>;
 
 // Parses "HOST:PORT" (IPv4, [IPv6], or hostname "localhost"). False + error on a bad value.
 bool ParseListen(std::string_view text, ServerOptions* out, std::string* error);
@@ -68,6 +73,7 @@ bool ParseListen(std::string_view text, ServerOptions* out, std::string* error);
 // (flushed) once it accepts connections (HOST the bound address, PORT the real bound port).
 // Returns non-zero with a message on stderr when it cannot bind.
 int RunServer(const ServerOptions& options, Handler handler);
+int RunServer(const ServerOptions& options, StreamingHandler handler);
 
 // Asks every RunServer running in this process to stop (as SIGTERM would). Thread-safe; not
 // async-signal-safe. A no-op when no server runs.

@@ -1,5 +1,5 @@
-// What the backends share: choosing a backend from the location, time text, key hashing, and the
-// grouping of list_sessions rows.
+// What the backends share: choosing a backend from the location, time text, key hashing, the
+// grouping of list_sessions rows, and the store's log.
 #include <cctz/civil_time.h>
 #include <cctz/time_zone.h>
 #include <fmt/format.h>
@@ -44,6 +44,10 @@ bool Store::Ping(std::string* error) {
 std::string Store::Redact(std::string_view location) {
   if (KindOf(location) == Kind::kPostgres) return store_internal::RedactPostgresUrl(location);
   return std::string(location);
+}
+
+void WriteStoreLogDefault(std::string_view message) {
+  fmt::print(stderr, "wfp store: {}\n", message);
 }
 
 namespace store_internal {
@@ -137,6 +141,14 @@ std::optional<int64_t> ParseInstant(std::string_view t) {
   // An offset can carry 0000-01-01 or 9999-12-31 past what FormatUtc can write back.
   if (seconds < kFirstInstant || seconds > kLastInstant) return std::nullopt;
   return seconds;
+}
+
+void WriteLog(const StoreLog& log, std::string_view message) {
+  if (log) {
+    log(message);
+    return;
+  }
+  WriteStoreLogDefault(message);
 }
 
 std::array<unsigned char, 32> HashApiKey(std::string_view key) {

@@ -59,6 +59,9 @@ struct wfp_txn {
   virtual wfp_status MoveSchedulePointer(int64_t schedule_id,
                                          const wfp_schedule_pointer& pointer) = 0;
 
+  // Writes a line to the log of the store this transaction belongs to.
+  virtual void Log(std::string_view message) const = 0;
+
   // A copy of `s` that lives as long as the transaction.
   wfp_str Keep(std::string_view s) {
     const std::string& kept = strings.emplace_back(s);
@@ -150,6 +153,9 @@ std::string FormatUtc(int64_t epoch_seconds);
 // Any ISO-8601 instant with an offset ("2024-01-10T00:00:00+09:00", "...Z", optional zero
 // fraction) -> epoch seconds; nullopt when malformed, not a real date, or not whole seconds.
 std::optional<int64_t> ParseInstant(std::string_view text);
+
+// One line of the store's log: to `log` when set, else to stderr as "wfp store: <message>".
+void WriteLog(const StoreLog& log, std::string_view message);
 
 // The SHA-256 of an API key, as stored.
 std::array<unsigned char, 32> HashApiKey(std::string_view key);

@@ -114,13 +114,14 @@ class PgTxn;
 
 class PgConnection final : public StoreConnection {
  public:
-  explicit PgConnection(std::unique_ptr<pg::Connection> c) : c_(std::move(c)) {}
+  PgConnection(std::unique_ptr<pg::Connection> c, StoreLog log)
+      : c_(std::move(c)), log_(std::move(log)) {}
   ~PgConnection() override;
 
   void SetBusyTimeout(std::chrono::milliseconds timeout) override {
     pg::Error e;
     if (!c_->SetLockTimeout(timeout, &e))
-      fmt::print(stderr, "wfp store: cannot set lock_timeout: {}\n", e.message);
+      Log(fmt::format("cannot set lock_timeout: {}", e.message));
   }
   bool ExecForTesting(const std::string& sql, std::string* error) override {
     pg::Error e;
@@ -150,9 +151,12 @@ class PgConnection final : public StoreConnection {
   void Detach(PgTxn* txn) {
     if (txn_ == txn) txn_ = nullptr;
   }
+  // A line of the store's log.
+  void Log(std::string_view message) const { WriteLog(log_, message); }
 
  private:
   std::unique_ptr<pg::Connection> c_;
+  StoreLog log_;
   PgTxn* txn_ = nullptr;
 };
 
@@ -186,6 +190,7 @@ class PgTxn final : public wfp_txn {
     pg::Error ignored;
     if (c_->conn().txn_state() != pg::TxnState::kIdle) c_->conn().Exec("ROLLBACK", &ignored);
   }
+  void Log(std::string_view message) const override { c_->Log(message); }
 
   wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) override;
   wfp_status ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
@@ -203,7 +208,7 @@ class PgTxn final : public wfp_txn {
     const wfp_status st = pg::MapError(e);
     last_error = fmt::format("{}: {}{}{}", what, e.message, e.sqlstate.empty() ? "" : " SQLSTATE ",
                              e.sqlstate);
-    if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: {}\n", last_error);
+    if (st == WFP_ERR_INTERNAL) Log(last_error);
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
   }
   // Ids for `count` new rows from a sequence, ascending.
@@ -229,14 +234,14 @@ wfp_status PgConnection::BeginTransaction(bool read_only, wfp_txn** out) {
   if (txn_) return WFP_ERR_STATE;
   std::string why;
   if (!Ready(*c_, &why)) {
-    fmt::print(stderr, "wfp store: {}\n", why);
+    Log(why);
     return WFP_ERR_INTERNAL;
   }
   pg::Error e;
   if (!OnLiveConnection(*c_, e,
                         [&] { return c_->Exec(read_only ? kBeginRead : kBeginWrite, &e); })) {
     const wfp_status st = pg::MapError(e);
-    if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: BEGIN: {}\n", e.message);
+    if (st == WFP_ERR_INTERNAL) Log(fmt::format("BEGIN: {}", e.message));
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
   }
   auto txn = std::make_unique<PgTxn>(this);
@@ -470,8 +475,8 @@ class PgSession final : public SqlSession {
 
 class PgStore final : public Store {
  public:
-  PgStore(std::string url, std::chrono::milliseconds busy_timeout)
-      : url_(std::move(url)), busy_timeout_ms_(busy_timeout.count()) {}
+  PgStore(std::string url, const StoreOptions& options)
+      : url_(std::move(url)), busy_timeout_ms_(options.busy_timeout.count()), log_(options.log) {}
 
   bool Init(std::string* error) {
     std::unique_ptr<pg::Connection> first = NewConnection(error);
@@ -490,7 +495,7 @@ class PgStore final : public Store {
   std::unique_ptr<StoreConnection> Connect(std::string* error) override {
     std::unique_ptr<pg::Connection> c = NewConnection(error);
     if (!c) return nullptr;
-    return std::make_unique<PgConnection>(std::move(c));
+    return std::make_unique<PgConnection>(std::move(c), log_);
   }
 
   void SetBusyTimeout(std::chrono::milliseconds timeout) override {
@@ -508,7 +513,7 @@ class PgStore final : public Store {
     std::string error;
     std::unique_ptr<pg::Connection> c = Lease(&error);
     if (!c) {
-      fmt::print(stderr, "wfp store: API key lookup: {}\n", error);
+      WriteLog(log_, fmt::format("API key lookup: {}", error));
       return {std::nullopt, true};
     }
     KeyLookup found;
@@ -525,7 +530,7 @@ class PgStore final : public Store {
       }
     } else {
       found.failed = true;
-      fmt::print(stderr, "wfp store: API key lookup: {}\n", e.message);
+      WriteLog(log_, fmt::format("API key lookup: {}", e.message));
     }
     Return(std::move(c));
     return found;
@@ -618,6 +623,7 @@ class PgStore final : public Store {
 
   std::string url_;
   std::atomic<int64_t> busy_timeout_ms_;
+  const StoreLog log_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<pg::Connection>> idle_;
 };
@@ -628,7 +634,7 @@ std::string RedactPostgresUrl(std::string_view url) { return pg::RedactUrl(url);
 
 std::unique_ptr<Store> OpenPostgres(const std::string& url, const StoreOptions& options,
                                     std::string* error) {
-  auto store = std::make_unique<PgStore>(url, options.busy_timeout);
+  auto store = std::make_unique<PgStore>(url, options);
   if (!store->Init(error)) return nullptr;
   return store;
 }

@@ -262,8 +262,11 @@ class Txn;
 class Connection final : public StoreConnection {
  public:
   Connection(std::shared_ptr<Db> db, std::shared_ptr<Gate> gate,
-             std::chrono::milliseconds busy_timeout)
-      : db_(std::move(db)), gate_(std::move(gate)), busy_timeout_(busy_timeout) {
+             std::chrono::milliseconds busy_timeout, StoreLog log)
+      : db_(std::move(db)),
+        gate_(std::move(gate)),
+        busy_timeout_(busy_timeout),
+        log_(std::move(log)) {
     ApplyBusyTimeout();
   }
   ~Connection() override;
@@ -290,6 +293,8 @@ class Connection final : public StoreConnection {
   void Detach(Txn* txn) {
     if (txn_ == txn) txn_ = nullptr;
   }
+  // A line of the store's log.
+  void Log(std::string_view message) const { WriteLog(log_, message); }
 
  private:
   void ApplyBusyTimeout() {
@@ -304,6 +309,7 @@ class Connection final : public StoreConnection {
   // Set for an in-memory store: held for each transaction on the shared handle.
   std::shared_ptr<Gate> gate_;
   std::chrono::milliseconds busy_timeout_;
+  StoreLog log_;
   std::array<sqlite3_stmt*, static_cast<size_t>(Stmt::kCount)> stmts_{};
   // The ABI transaction open on this connection, if any.
   Txn* txn_ = nullptr;
@@ -334,7 +340,7 @@ class Txn final : public wfp_txn {
     if (c_->CommitOrRollback(true, &error)) return WFP_OK;
     const wfp_status st = MapSqliteError(sqlite3_extended_errcode(c_->handle()));
     last_error = error;
-    fmt::print(stderr, "wfp store: {}\n", error);
+    c_->Log(error);
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
   }
   void Rollback() override {
@@ -343,6 +349,7 @@ class Txn final : public wfp_txn {
     std::string ignored;
     c_->CommitOrRollback(false, &ignored);
   }
+  void Log(std::string_view message) const override { c_->Log(message); }
 
   wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) override;
   wfp_status ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
@@ -360,7 +367,7 @@ class Txn final : public wfp_txn {
   wfp_status Fail(std::string_view what, int rc) {
     const wfp_status st = MapSqliteError(rc);
     last_error = fmt::format("{}: {} ({})", what, sqlite3_errmsg(c_->handle()), rc);
-    if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: {}\n", last_error);
+    if (st == WFP_ERR_INTERNAL) c_->Log(last_error);
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
   }
 
@@ -417,7 +424,7 @@ sqlite3_stmt* Connection::Get(Stmt which) {
   if (!s) {
     if (sqlite3_prepare_v3(handle(), kSql[static_cast<size_t>(which)], -1,
                            SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
-      fmt::print(stderr, "wfp store: cannot prepare a statement: {}\n", sqlite3_errmsg(handle()));
+      Log(fmt::format("cannot prepare a statement: {}", sqlite3_errmsg(handle())));
       s = nullptr;
       return nullptr;
     }
@@ -477,7 +484,7 @@ wfp_status Connection::BeginTransaction(bool read_only, wfp_txn** out) {
   // one reads a WAL snapshot and never waits for writers.
   std::string error;
   if (const wfp_status st = Begin(!read_only, &error); st != WFP_OK) {
-    if (st == WFP_ERR_INTERNAL) fmt::print(stderr, "wfp store: {}\n", error);
+    if (st == WFP_ERR_INTERNAL) Log(error);
     return st;
   }
   auto txn = std::make_unique<Txn>(this);
@@ -537,7 +544,7 @@ Store::KeyLookup Connection::SiteForKeyHash(const std::array<unsigned char, 32>&
       found.site = sqlite3_column_int64(s, 1);
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       found.failed = true;
-      fmt::print(stderr, "wfp store: API key lookup: {}\n", sqlite3_errmsg(handle()));
+      Log(fmt::format("API key lookup: {}", sqlite3_errmsg(handle())));
     }
     sqlite3_reset(s);
   }
@@ -811,8 +818,11 @@ bool Migrate(Connection* c, std::string* error) {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::string path, bool memory, std::chrono::milliseconds busy_timeout)
-      : path_(std::move(path)), memory_(memory), busy_timeout_ms_(busy_timeout.count()) {}
+  SqliteStore(std::string path, bool memory, const StoreOptions& options)
+      : path_(std::move(path)),
+        memory_(memory),
+        busy_timeout_ms_(options.busy_timeout.count()),
+        log_(options.log) {}
 
   bool Init(std::string* error) {
     if (memory_) {
@@ -879,7 +889,7 @@ class SqliteStore final : public Store {
       if (!db) return nullptr;
     }
     return std::make_unique<Connection>(std::move(db), gate_,
-                                        std::chrono::milliseconds(busy_timeout_ms_.load()));
+                                        std::chrono::milliseconds(busy_timeout_ms_.load()), log_);
   }
   // A pooled connection for one Store call.
   std::unique_ptr<Connection> Lease(std::string* error) {
@@ -904,6 +914,7 @@ class SqliteStore final : public Store {
   std::shared_ptr<Db> shared_db_;
   std::shared_ptr<Gate> gate_;
   std::atomic<int64_t> busy_timeout_ms_;
+  const StoreLog log_;
   // Connections for Seed, Dump and SiteForApiKey, reused.
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
@@ -913,7 +924,7 @@ class SqliteStore final : public Store {
 
 std::unique_ptr<Store> OpenSqlite(const std::string& path, const StoreOptions& options,
                                   std::string* error) {
-  auto store = std::make_unique<SqliteStore>(path, path == ":memory:", options.busy_timeout);
+  auto store = std::make_unique<SqliteStore>(path, path == ":memory:", options);
   if (!store->Init(error)) return nullptr;
   return store;
 }

@@ -45,11 +45,21 @@ namespace wfp::host {
 // wfp_schema table).
 inline constexpr int kStoreSchemaVersion = 1;
 
+// Where the store's log lines go: one message per call, no newline (failures no caller would see
+// otherwise: a failed commit, an internal SQLite or libpq error). Called from any thread that uses
+// the store, so it must be thread-safe. wfp-host passes the host's log (Host::Log, source "store").
+using StoreLog = std::function<void(std::string_view message)>;
+
 struct StoreOptions {
   // How long a write waits for the store's lock before WFP_ERR_BUSY (SQLite busy_timeout or the
   // in-memory gate; PostgreSQL lock_timeout).
   std::chrono::milliseconds busy_timeout{5000};
+  // The store's log; empty: WriteStoreLogDefault.
+  StoreLog log;
 };
+
+// Where a store logs by default: one line "wfp store: <message>" on stderr.
+void WriteStoreLogDefault(std::string_view message);
 
 namespace store_internal {
 class SqlSession;

@@ -40,7 +40,7 @@ wfp_status Guard(wfp_txn* txn, const char* what, F&& f) noexcept {
   } catch (const std::exception& e) {
     try {
       txn->last_error = fmt::format("{}: {}", what, e.what());
-      fmt::print(stderr, "wfp store: {}\n", txn->last_error);
+      txn->Log(txn->last_error);
     } catch (...) {
     }
     return WFP_ERR_INTERNAL;

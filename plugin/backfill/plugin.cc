@@ -4,27 +4,32 @@
 #include <fmt/format.h>
 #include <wfp/plugin_abi.h>
 
-#include <boost/json/parse.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 #include <charconv>
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 
 #include "backfill/planner.h"
 #include "backfill/render.h"
 #include "backfill/request.h"
+#include "backfill/schedule_cache.h"
 #include "schedule/schedule.h"
+#include "ui/page.h"
+#include "wfp_version.h"
 
 namespace wfp::backfill {
 namespace {
 
 constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kPagePath = "/ui/backfill";
 
 wfp_str Str(std::string_view s) { return wfp_str{s.data(), s.size()}; }
 std::string_view View(wfp_str s) {
@@ -34,7 +39,8 @@ std::string_view View(wfp_str s) {
 struct PluginState {
   const wfp_host_api* host = nullptr;
   uint64_t max_sessions = kDefaultMaxSessions;
-  // ABI 1.2 metrics, registered in init when the host offers them; null otherwise.
+  mutable ScheduleCache schedules;  // compiled definitions, shared by every request (thread-safe)
+  // ABI 1.3 metrics, registered in init when the host offers them; null otherwise.
   wfp_metric* requests = nullptr;  // wfp_backfill_requests_total{outcome}
   wfp_metric* sessions = nullptr;  // wfp_backfill_sessions_total{result}
 };
@@ -182,8 +188,11 @@ bool IfMatchAccepts(std::string_view header, std::string_view etag) {
   return false;
 }
 
+// A random (version 4) UUID. A per-thread Mersenne Twister seeded once from the system's entropy:
+// boost's default generator reads the system's entropy for every UUID (a getrandom call each),
+// which was a tenth of a large backfill's time.
 std::string NewUuid() {
-  thread_local boost::uuids::random_generator generator;
+  thread_local boost::uuids::basic_random_generator<std::mt19937_64> generator;
   return boost::uuids::to_string(generator());
 }
 
@@ -253,17 +262,15 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
     return StoreFault(state, r, "load_schedule", st);
   }
 
-  boost::json::error_code ec;
-  const boost::json::value definition = boost::json::parse(View(info.schedule_json), ec);
-  if (ec) {
+  auto compiled = state.schedules.Get(View(info.schedule_json), View(info.timezone));
+  if (std::holds_alternative<ScheduleCache::NotJson>(compiled)) {
     Log(state, WFP_LOG_ERROR,
         fmt::format("request {}: schedule {} has a definition that is not JSON", View(r.request_id),
                     *schedule_id));
     return Internal();
   }
-  auto compiled = schedule::Schedule::Parse(definition, View(info.timezone));
   if (auto* e = std::get_if<schedule::ParseError>(&compiled)) return Error(400, e->message);
-  const schedule::Schedule& sched = std::get<schedule::Schedule>(compiled);
+  const schedule::Schedule& sched = *std::get<std::shared_ptr<const schedule::Schedule>>(compiled);
 
   const Instant now = state.host->now_micros(state.host->host) / 1000000;
   PlanContext context;
@@ -420,7 +427,7 @@ std::string_view Outcome(const Answer& a) {
   }
 }
 
-// Records the request's outcome (and a real run's sessions) in the host's metrics (ABI 1.2), when
+// Records the request's outcome (and a real run's sessions) in the host's metrics (ABI 1.3), when
 // the host has them.
 void CountAnswer(const PluginState& state, const Answer& a) {
   const wfp_host_api* h = state.host;
@@ -459,7 +466,7 @@ int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* ca
   }
 }
 
-// One counter with one label, registered with the host (ABI 1.2); null when the host refuses it.
+// One counter with one label, registered with the host (ABI 1.3); null when the host refuses it.
 wfp_metric* RegisterCounter(const PluginState& state, std::string_view name, std::string_view help,
                             std::string_view label) {
   const wfp_str label_name = Str(label);
@@ -478,7 +485,7 @@ wfp_metric* RegisterCounter(const PluginState& state, std::string_view name, std
   return metric;
 }
 
-// The plugin's series, when the host table has the metric functions (ABI 1.2) and they are set.
+// The plugin's series, when the host table has the metric functions (ABI 1.3) and they are set.
 void RegisterMetrics(PluginState* state) {
   const wfp_host_api* h = state->host;
   if (!WFP_HAS_FIELD(wfp_host_api, h, metric_observe) || !h->register_metric || !h->metric_add)
@@ -491,6 +498,29 @@ void RegisterMetrics(PluginState* state) {
   state->sessions = RegisterCounter(
       *state, "wfp_backfill_sessions_total",
       "Sessions of real backfills by result: created (given an attempt) or skipped.", "result");
+}
+
+// GET /ui/backfill: the backfill page, public (the page asks for the key and sends it with its API
+// calls). Its own policy forbids anything but same-origin requests and its inline script and style.
+int32_t HandlePage(void* user_data, const wfp_request* request, wfp_call* call) {
+  (void)request;
+  const auto* state = static_cast<const PluginState*>(user_data);
+  try {
+    const wfp_header headers[] = {
+        {Str("content-type"), Str("text/html; charset=utf-8")},
+        {Str("cache-control"), Str("no-cache")},
+        {Str("content-security-policy"),
+         Str("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+             "frame-ancestors 'none'")},
+        {Str("x-content-type-options"), Str("nosniff")},
+        {Str("referrer-policy"), Str("no-referrer")}};
+    const wfp_response response{sizeof(wfp_response), 200, headers, std::size(headers),
+                                Str(ui::kBackfillPage)};
+    return state->host->respond(call, &response) == WFP_OK ? 0 : 1;
+  } catch (...) {
+    return 1;
+  }
 }
 
 int32_t Init(const wfp_host_api* host, void** out_state) {
@@ -512,10 +542,22 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
     }
     RegisterMetrics(state.get());
     wfp_route route{sizeof(wfp_route), Str("POST"), Str("/api/schedules/{id}/backfill"),
-                    HandleBackfill, state.get()};
+                    HandleBackfill,    state.get(), 0};
     if (host->register_route(host->host, &route) != WFP_OK) return 1;
+    // The page is optional: a host that serves only the route (examples/minimal_host.c) refuses
+    // it, and the plugin goes on without it. Public since ABI 1.2; a 1.1 host ignores the flag
+    // and asks for a key (the safe default).
+    const wfp_route page{sizeof(wfp_route), Str("GET"),  Str(kPagePath),
+                         HandlePage,        state.get(), WFP_ROUTE_PUBLIC};
+    const wfp_status page_status = host->register_route(host->host, &page);
+    if (page_status != WFP_OK)
+      Log(*state, WFP_LOG_WARN,
+          fmt::format("the host refused GET {} (status {}): the backfill page is not served",
+                      kPagePath, page_status));
     Log(*state, WFP_LOG_INFO,
-        fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill, max_sessions={}",
+        fmt::format("backfill plugin ready: POST /api/schedules/{{id}}/backfill{}, "
+                    "max_sessions={}",
+                    page_status == WFP_OK ? fmt::format(", GET {}", kPagePath) : "",
                     state->max_sessions));
     *out_state = state.release();
     return 0;
@@ -527,7 +569,7 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
 void Shutdown(void* state) { delete static_cast<PluginState*>(state); }
 
 const wfp_plugin_v1 kDescriptor = {
-    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", "0.1.0", Init, Shutdown};
+    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", WFP_VERSION, Init, Shutdown};
 
 }  // namespace
 }  // namespace wfp::backfill

@@ -230,19 +230,22 @@ bool LoadZone(std::string_view name, cctz::time_zone* out) {
 
 Schedule::Schedule(std::shared_ptr<const Pattern> p) : pattern_(std::move(p)) {}
 
-std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& definition,
-                                                   std::string_view timezone) {
-  auto p = std::make_shared<Pattern>();
-  if (!LoadZone(timezone, &p->tz)) {
-    return Error("timezone", fmt::format("Unknown time zone: {}", timezone));
-  }
-  if (!definition.is_object()) return Error("schedule", "schedule: must be an object");
-  const auto& obj = definition.as_object();
+namespace {
 
-  static constexpr std::string_view kKinds[] = {
-      "hourly", "daily", "weekly", "monthly", "cron", "minutes_interval", "seconds_interval"};
+// The definition's one `<kind>>` key, its name without the '>' and its value.
+struct KindKey {
   std::string kind;
   const boost::json::value* command = nullptr;
+};
+
+// Parse's steps, one per part of the definition and one per schedule kind. Each answers the
+// error of the first problem it finds, or nothing when its part is valid.
+using Problem = std::optional<ParseError>;
+
+Problem FindKind(const boost::json::object& obj, KindKey* out) {
+  static constexpr std::string_view kKinds[] = {
+      "hourly", "daily", "weekly", "monthly", "cron", "minutes_interval", "seconds_interval"};
+  std::string& kind = out->kind;
   for (const auto& kv : obj) {
     std::string_view key = kv.key();
     if (key.empty() || key.back() != '>') continue;
@@ -255,33 +258,45 @@ std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& def
                    fmt::format("schedule: more than one scheduler type: {}> and {}", kind, key));
     }
     kind = std::string(name);
-    command = &kv.value();
+    out->command = &kv.value();
   }
   if (kind.empty()) {
     return Error("schedule",
                  "schedule: requires one of hourly>, daily>, weekly>, monthly>, cron>, "
                  "minutes_interval>, seconds_interval>");
   }
-  const std::string kind_key = kind + ">";
-  const bool at_form = kind == "hourly" || kind == "daily" || kind == "weekly" || kind == "monthly";
-  const bool takes_delay = !at_form;
+  return std::nullopt;
+}
 
-  // Other keys.
-  const boost::json::value* at = nullptr;
+bool IsAtForm(std::string_view kind) {
+  return kind == "hourly" || kind == "daily" || kind == "weekly" || kind == "monthly";
+}
+
+// `start:` or `end:`, a YYYY-MM-DD date in the schedule's zone.
+Problem ParseBound(std::string_view key, const boost::json::value& v, Pattern* p) {
+  if (!v.is_string()) {
+    return Error(std::string(key), fmt::format("Invalid {}: must be a YYYY-MM-DD string", key));
+  }
+  auto when = ParseDate(std::string_view(v.as_string()), p->tz, key == "end" ? 1 : 0);
+  if (!when) {
+    return Error(std::string(key), fmt::format("Invalid {}: {} (requires YYYY-MM-DD format)", key,
+                                               std::string_view(v.as_string())));
+  }
+  (key == "start" ? p->start : p->end) = *when;
+  return std::nullopt;
+}
+
+// The keys besides the kind's: start, end, delay (not for the at-forms), at (only for them),
+// skip_on_overtime, skip_delayed_by. `*at` is set to the value of `at:` when given.
+Problem ParseOtherKeys(const boost::json::object& obj, const std::string& kind_key, bool at_form,
+                       Pattern* p, const boost::json::value** at) {
+  const bool takes_delay = !at_form;
   for (const auto& kv : obj) {
     std::string_view key = kv.key();
     if (key == kind_key) continue;
     const auto& v = kv.value();
     if (key == "start" || key == "end") {
-      if (!v.is_string()) {
-        return Error(std::string(key), fmt::format("Invalid {}: must be a YYYY-MM-DD string", key));
-      }
-      auto when = ParseDate(std::string_view(v.as_string()), p->tz, key == "end" ? 1 : 0);
-      if (!when) {
-        return Error(std::string(key), fmt::format("Invalid {}: {} (requires YYYY-MM-DD format)",
-                                                   key, std::string_view(v.as_string())));
-      }
-      (key == "start" ? p->start : p->end) = *when;
+      if (auto problem = ParseBound(key, v, p)) return problem;
     } else if (key == "delay" && takes_delay) {
       auto d = JsonInteger(v);
       if (!d) {
@@ -290,7 +305,7 @@ std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& def
       }
       p->delay = *d;
     } else if (key == "at" && at_form) {
-      at = &v;
+      *at = &v;
     } else if (key == "skip_on_overtime") {
       if (!v.is_bool()) return Error("skip_on_overtime", "skip_on_overtime: must be true or false");
     } else if (key == "skip_delayed_by") {
@@ -305,8 +320,20 @@ std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& def
   if (p->start && p->end && *p->start >= *p->end) {
     return Error("end", "The schedule of end is earlier than start");
   }
+  return std::nullopt;
+}
 
-  // The kind's value: for the at-forms, a null or empty value means `at:` gives it.
+// What the kind's parser reads: the JSON value, the key it came from (for errors) and its text.
+struct KindValue {
+  const boost::json::value* source = nullptr;
+  std::string source_key;
+  std::string value;  // the string, or a number's JSON text; empty otherwise
+};
+
+// The kind's value: for the at-forms, a null or empty value means `at:` gives it.
+KindValue ResolveValue(const KindKey& k, const std::string& kind_key, bool at_form,
+                       const boost::json::value* at) {
+  const boost::json::value* command = k.command;
   std::string value;
   const boost::json::value* source = command;
   if (at_form && (command->is_null() || (command->is_string() && command->as_string().empty())) &&
@@ -319,81 +346,155 @@ std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& def
   } else if (source->is_number()) {
     value = boost::json::serialize(*source);
   }
+  return KindValue{source, source_key, std::move(value)};
+}
 
-  if (kind == "cron") {
-    if (!source->is_string()) return Error(kind_key, "cron>: requires a cron4j pattern string");
-    std::string why;
-    auto c = CronPattern::Compile(value, &why);
-    if (!c) return Error(kind_key, fmt::format("cron>: {}", why));
-    p->cron = std::move(*c);
-  } else if (kind == "minutes_interval" || kind == "seconds_interval") {
-    auto n = JsonInteger(*source);
-    if (!n || *n < 1) {
-      return Error(kind_key,
-                   fmt::format("{}: requires a positive integer: {}", kind_key,
-                               source->is_string() ? value : boost::json::serialize(*source)));
-    }
-    if (kind == "minutes_interval") {
-      std::string why;
-      auto c = CronPattern::Compile(fmt::format("*/{} * * * *", *n), &why);
-      if (!c) return Error(kind_key, fmt::format("{}: {}", kind_key, why));
-      p->cron = std::move(*c);
-    } else {
-      p->kind = Kind::kSecondsInterval;
-      p->interval = *n;
-    }
-  } else if (kind == "hourly" || kind == "daily") {
-    const bool hourly = kind == "hourly";
-    const char* format = hourly ? "mm:ss" : "hh:mm:ss";
-    if (!source->is_string()) {
-      return Error(source_key, fmt::format("{}: requires {} format: {}", kind_key, format,
-                                           boost::json::serialize(*source)));
-    }
-    auto secs = ParseAt(value, hourly ? 2 : 3);
-    if (!secs)
-      return Error(source_key, fmt::format("{}: requires {} format: {}", kind_key, format, value));
-    std::string why;
-    p->cron = *CronPattern::Compile(hourly ? "0 * * * *" : "0 0 * * *", &why);
-    p->delay = *secs;
-  } else {  // weekly, monthly
-    const bool weekly = kind == "weekly";
-    const std::string bad =
-        fmt::format("{}: requires day,hh:mm:ss format: {}", kind_key,
-                    source->is_string() ? value : boost::json::serialize(*source));
-    if (!source->is_string()) return Error(source_key, bad);
-    size_t comma = value.find(',');
-    if (comma == std::string::npos) return Error(source_key, bad);
-    std::string_view day = std::string_view(value).substr(0, comma);
-    std::string_view time = std::string_view(value).substr(comma + 1);
-    std::string pattern;
-    if (weekly) {
-      day = Trim(day);
-      time = Trim(time);
-      if (auto n = ParseJavaInt(day); n && *n < 0) {
-        return Error(source_key, fmt::format("weekly>: invalid day: {}", day));
-      }
-      if (day.empty() || day.find_first_of("| \t|") != std::string_view::npos) {
-        return Error(source_key, bad);
-      }
-      pattern = fmt::format("0 0 * * {}", day);
-    } else {
-      auto n = ParseJavaInt(day);
-      if (!n) return Error(source_key, bad);
-      if (*n < 1 || *n > 31) {
-        return Error(source_key, fmt::format("monthly>: invalid day of month: {}", day));
-      }
-      pattern = fmt::format("0 0 {} * *", *n);
-    }
-    auto secs = ParseAt(time, 3);
-    if (!secs) {
-      return Error(source_key, fmt::format("{}: requires hh:mm:ss format: {}", kind_key, time));
-    }
-    std::string why;
-    auto c = CronPattern::Compile(pattern, &why);
-    if (!c) return Error(source_key, bad);
-    p->cron = std::move(*c);
-    p->delay = *secs;
+// cron>: a cron4j pattern.
+Problem ParseCron(const std::string& kind_key, const KindValue& v, Pattern* p) {
+  const boost::json::value* source = v.source;
+  const std::string& value = v.value;
+  if (!source->is_string()) return Error(kind_key, "cron>: requires a cron4j pattern string");
+  std::string why;
+  auto c = CronPattern::Compile(value, &why);
+  if (!c) return Error(kind_key, fmt::format("cron>: {}", why));
+  p->cron = std::move(*c);
+  return std::nullopt;
+}
+
+// minutes_interval> (a cron pattern `*/n * * * *`) and seconds_interval> (multiples of n seconds).
+Problem ParseInterval(const std::string& kind, const std::string& kind_key, const KindValue& v,
+                      Pattern* p) {
+  const boost::json::value* source = v.source;
+  const std::string& value = v.value;
+  auto n = JsonInteger(*source);
+  if (!n || *n < 1) {
+    return Error(kind_key,
+                 fmt::format("{}: requires a positive integer: {}", kind_key,
+                             source->is_string() ? value : boost::json::serialize(*source)));
   }
+  if (kind == "minutes_interval") {
+    std::string why;
+    auto c = CronPattern::Compile(fmt::format("*/{} * * * *", *n), &why);
+    if (!c) return Error(kind_key, fmt::format("{}: {}", kind_key, why));
+    p->cron = std::move(*c);
+  } else {
+    p->kind = Kind::kSecondsInterval;
+    p->interval = *n;
+  }
+  return std::nullopt;
+}
+
+// hourly> (`mm:ss`) and daily> (`hh:mm:ss`): the top of the hour or day plus a delay.
+Problem ParseHourlyDaily(const std::string& kind, const std::string& kind_key, const KindValue& v,
+                         Pattern* p) {
+  const boost::json::value* source = v.source;
+  const std::string& source_key = v.source_key;
+  const std::string& value = v.value;
+  const bool hourly = kind == "hourly";
+  const char* format = hourly ? "mm:ss" : "hh:mm:ss";
+  if (!source->is_string()) {
+    return Error(source_key, fmt::format("{}: requires {} format: {}", kind_key, format,
+                                         boost::json::serialize(*source)));
+  }
+  auto secs = ParseAt(value, hourly ? 2 : 3);
+  if (!secs)
+    return Error(source_key, fmt::format("{}: requires {} format: {}", kind_key, format, value));
+  std::string why;
+  p->cron = *CronPattern::Compile(hourly ? "0 * * * *" : "0 0 * * *", &why);
+  p->delay = *secs;
+  return std::nullopt;
+}
+
+// weekly>'s day (a cron4j day-of-week field) as the cron pattern of midnight on that day.
+Problem WeeklyPattern(std::string_view day, const std::string& source_key, const std::string& bad,
+                      std::string* pattern) {
+  if (auto n = ParseJavaInt(day); n && *n < 0) {
+    return Error(source_key, fmt::format("weekly>: invalid day: {}", day));
+  }
+  if (day.empty() || day.find_first_of("| \t|") != std::string_view::npos) {
+    return Error(source_key, bad);
+  }
+  *pattern = fmt::format("0 0 * * {}", day);
+  return std::nullopt;
+}
+
+// monthly>'s day (1 to 31) as the cron pattern of midnight on that day of the month.
+Problem MonthlyPattern(std::string_view day, const std::string& source_key, const std::string& bad,
+                       std::string* pattern) {
+  auto n = ParseJavaInt(day);
+  if (!n) return Error(source_key, bad);
+  if (*n < 1 || *n > 31) {
+    return Error(source_key, fmt::format("monthly>: invalid day of month: {}", day));
+  }
+  *pattern = fmt::format("0 0 {} * *", *n);
+  return std::nullopt;
+}
+
+// weekly> and monthly>: `day,hh:mm:ss`, midnight of the day plus a delay.
+Problem ParseWeeklyMonthly(const std::string& kind, const std::string& kind_key, const KindValue& v,
+                           Pattern* p) {
+  const boost::json::value* source = v.source;
+  const std::string& source_key = v.source_key;
+  const std::string& value = v.value;
+  const bool weekly = kind == "weekly";
+  const std::string bad =
+      fmt::format("{}: requires day,hh:mm:ss format: {}", kind_key,
+                  source->is_string() ? value : boost::json::serialize(*source));
+  if (!source->is_string()) return Error(source_key, bad);
+  size_t comma = value.find(',');
+  if (comma == std::string::npos) return Error(source_key, bad);
+  std::string_view day = std::string_view(value).substr(0, comma);
+  std::string_view time = std::string_view(value).substr(comma + 1);
+  std::string pattern;
+  if (weekly) {
+    day = Trim(day);
+    time = Trim(time);
+    if (auto problem = WeeklyPattern(day, source_key, bad, &pattern)) return problem;
+  } else {
+    if (auto problem = MonthlyPattern(day, source_key, bad, &pattern)) return problem;
+  }
+  auto secs = ParseAt(time, 3);
+  if (!secs) {
+    return Error(source_key, fmt::format("{}: requires hh:mm:ss format: {}", kind_key, time));
+  }
+  std::string why;
+  auto c = CronPattern::Compile(pattern, &why);
+  if (!c) return Error(source_key, bad);
+  p->cron = std::move(*c);
+  p->delay = *secs;
+  return std::nullopt;
+}
+
+// The kind's own parser.
+Problem ParseKind(const std::string& kind, const std::string& kind_key, const KindValue& v,
+                  Pattern* p) {
+  if (kind == "cron") return ParseCron(kind_key, v, p);
+  if (kind == "minutes_interval" || kind == "seconds_interval") {
+    return ParseInterval(kind, kind_key, v, p);
+  }
+  if (kind == "hourly" || kind == "daily") return ParseHourlyDaily(kind, kind_key, v, p);
+  return ParseWeeklyMonthly(kind, kind_key, v, p);  // weekly, monthly
+}
+
+}  // namespace
+
+std::variant<Schedule, ParseError> Schedule::Parse(const boost::json::value& definition,
+                                                   std::string_view timezone) {
+  auto p = std::make_shared<Pattern>();
+  if (!LoadZone(timezone, &p->tz)) {
+    return Error("timezone", fmt::format("Unknown time zone: {}", timezone));
+  }
+  if (!definition.is_object()) return Error("schedule", "schedule: must be an object");
+  const auto& obj = definition.as_object();
+
+  KindKey k;
+  if (auto problem = FindKind(obj, &k)) return *problem;
+  const std::string kind_key = k.kind + ">";
+  const bool at_form = IsAtForm(k.kind);
+  const boost::json::value* at = nullptr;
+  if (auto problem = ParseOtherKeys(obj, kind_key, at_form, p.get(), &at)) return *problem;
+  const KindValue value = ResolveValue(k, kind_key, at_form, at);
+  if (auto problem = ParseKind(k.kind, kind_key, value, p.get())) return *problem;
   if (p->kind == Kind::kSecondsInterval) {
     // Digdag's seconds_interval> scheduler takes no start/end.
     p->start.reset();

@@ -178,6 +178,32 @@ TEST_F(BackfillPlanner, LastExecutedSessionTimeSeesSessionsBeforeAndBetween) {
       std::string::npos);
 }
 
+TEST_F(BackfillPlanner, LastExecutedSessionTimeIsTheLatestSessionOfAnyKindBeforeEachCandidate) {
+  // Off-schedule sessions between the candidates: before 01-09 the latest is 01-08 18:00 (not
+  // 12:00, not the candidate 01-08); before 01-10 it is 01-09 23:00, and a session at exactly
+  // 01-10 is that candidate's own, not its predecessor.
+  std::vector<ExistingSession> existing = {
+      {200, "a", T("2024-01-08T12:00:00+09:00"), {}},
+      {201, "b", T("2024-01-08T18:00:00+09:00"), {}},
+      {202, "c", T("2024-01-09T23:00:00+09:00"), {}},
+      {203, "d", T("2024-01-10T00:00:00+09:00"), {{std::nullopt, 1}}}};
+  const Plan plan = std::get<Plan>(PlanFor(With(""), existing, T("2024-01-07T06:00:00+09:00")));
+  ASSERT_EQ(plan.items.size(), 3u);
+  auto last_executed = [](const PlannedItem& item) {
+    const auto v = boost::json::parse(item.params_json);
+    const auto* t = v.as_object().if_contains("last_executed_session_time");
+    return t ? std::string(t->as_string()) : std::string("<none>");
+  };
+  EXPECT_EQ(last_executed(plan.items[0]), "2024-01-07T06:00:00+09:00");
+  EXPECT_EQ(last_executed(plan.items[1]), "2024-01-08T18:00:00+09:00");
+  EXPECT_EQ(last_executed(plan.items[2]), "2024-01-09T23:00:00+09:00");
+  EXPECT_EQ(plan.items[2].action, Action::kReuseSession);
+  EXPECT_EQ(plan.items[2].session_id, 203);
+  // No session before the first candidate: no last_executed_session_time there.
+  const Plan none = std::get<Plan>(PlanFor(With(""), {}));
+  EXPECT_EQ(last_executed(none.items[0]), "<none>");
+}
+
 TEST_F(BackfillPlanner, SameNameAttemptIsAConflictOnTheFirstCandidate) {
   std::vector<ExistingSession> existing = {
       {101, "u1", T("2024-01-09T00:00:00+09:00"), {{"fix", 1}}},
@@ -200,13 +226,54 @@ TEST_F(BackfillPlanner, ReusedSessionGetsTheNextIndexAndKeepsItsIdentity) {
   EXPECT_EQ(plan.items[2].index, 4);
 }
 
-TEST_F(BackfillPlanner, UnnamedAttemptConflictsWithUnnamedOnly) {
+TEST_F(BackfillPlanner, SkipExistingReusesASessionWithoutAttempts) {
   // skipExisting with a session without attempts: the session is reused, not skipped.
   std::vector<ExistingSession> existing = {{101, "u", T("2024-01-09T00:00:00+09:00"), {}}};
   const Plan plan = std::get<Plan>(PlanFor(
       R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false})", existing));
   EXPECT_EQ(plan.items[1].action, Action::kReuseSession);
   EXPECT_EQ(plan.items[1].index, 1);
+}
+
+TEST_F(BackfillPlanner, ANamedAttemptConflictsWithThatNameOnly) {
+  // The unnamed attempt and other names are no conflict for "fix"; only "fix" itself is, and the
+  // name is compared exactly. (An unnamed request needs skipExisting, so it never reaches a session
+  // that has attempts: it skips them.)
+  std::vector<ExistingSession> existing = {
+      {101, "u1", T("2024-01-09T00:00:00+09:00"), {{std::nullopt, 1}, {"Fix", 2}, {"fix2", 3}}}};
+  const Plan plan = std::get<Plan>(PlanFor(With(""), existing));
+  EXPECT_EQ(plan.items[1].action, Action::kReuseSession);
+  EXPECT_EQ(plan.items[1].index, 4);
+  existing[0].attempts.push_back({"fix", 4});
+  const auto conflict = PlanFor(With(""), existing);
+  ASSERT_TRUE(std::holds_alternative<HttpError>(conflict));
+  EXPECT_EQ(std::get<HttpError>(conflict).status, 409);
+}
+
+TEST_F(BackfillPlanner, NextIndexIsTheHighestPlusOneWhateverTheOrderAndGaps) {
+  // Indexes need not be contiguous (attempts are deleted, fixtures carry any) nor come sorted: the
+  // next is the highest + 1, not the count + 1 nor the last one's + 1.
+  std::vector<ExistingSession> existing = {
+      {101, "u1", T("2024-01-08T00:00:00+09:00"), {{"b", 7}, {std::nullopt, 2}}},
+      {102, "u2", T("2024-01-10T00:00:00+09:00"), {{std::nullopt, 3}}}};
+  const Plan plan = std::get<Plan>(PlanFor(With(""), existing));
+  ASSERT_EQ(plan.items.size(), 3u);
+  EXPECT_EQ(plan.items[0].index, 8);
+  EXPECT_EQ(plan.items[1].index, 1);
+  EXPECT_EQ(plan.items[2].index, 4);
+}
+
+TEST_F(BackfillPlanner, TheFirstCreatedAttemptIsQueuedWhenTheFirstCandidateIsSkipped) {
+  // "blocked" follows the attempts this request creates, not the candidates' positions.
+  std::vector<ExistingSession> existing = {
+      {100, "u0", T("2024-01-08T00:00:00+09:00"), {{std::nullopt, 1}}}};
+  const Plan plan = std::get<Plan>(PlanFor(
+      R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false})", existing));
+  ASSERT_EQ(plan.items.size(), 3u);
+  EXPECT_EQ(plan.items[0].action, Action::kSkip);
+  EXPECT_EQ(plan.items[1].action, Action::kCreateSession);
+  EXPECT_FALSE(plan.items[1].blocked);
+  EXPECT_TRUE(plan.items[2].blocked);
 }
 
 TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
@@ -227,6 +294,17 @@ TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
       existing));
   ASSERT_EQ(two.items.size(), 2u);
   EXPECT_EQ(two.items[1].action, Action::kSkip);
+}
+
+TEST_F(BackfillPlanner, AdvanceModeTakesASessionWhoseRunTimeIsExactlyNow) {
+  // The session of 2024-01-12 (Tokyo) runs at 2024-01-12T09:00:00+09:00 = 00:00:00Z: `run time <=
+  // now`, so it is in at that very second and out one second before.
+  const char* advance = R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false})";
+  now_ = T("2024-01-12T00:00:00Z");
+  EXPECT_EQ(Times(advance),
+            (std::vector<std::string>{"2024-01-11T00:00:00+09:00", "2024-01-12T00:00:00+09:00"}));
+  now_ = T("2024-01-11T23:59:59Z");
+  EXPECT_EQ(Times(advance), (std::vector<std::string>{"2024-01-11T00:00:00+09:00"}));
 }
 
 TEST_F(BackfillPlanner, AdvanceMovesThePointerForwardOnly) {
@@ -257,6 +335,26 @@ TEST_F(BackfillPlanner, EtagChangesWhenThePlanDoes) {
   EXPECT_NE(a.etag, c.etag);
   const Plan d = std::get<Plan>(PlanFor(With(R"(,"count":2)"), {}));
   EXPECT_NE(a.etag, d.etag);
+}
+
+TEST_F(BackfillPlanner, EtagChangesWhenOnlyAnAttemptIndexDoes) {
+  // A dry run plans index 2 on session 102; another backfill then adds index 2 there. The plan is
+  // the same but for that index, and an If-Match of the first plan must not match the second.
+  std::vector<ExistingSession> existing = {
+      {102, "u2", T("2024-01-10T00:00:00+09:00"), {{std::nullopt, 1}}}};
+  const Plan before = std::get<Plan>(PlanFor(With(""), existing));
+  existing[0].attempts.push_back({"other", 2});
+  const Plan after = std::get<Plan>(PlanFor(With(""), existing));
+  ASSERT_EQ(before.items.size(), after.items.size());
+  for (size_t i = 0; i < before.items.size(); ++i) {
+    EXPECT_EQ(before.items[i].session_time, after.items[i].session_time);
+    EXPECT_EQ(before.items[i].action, after.items[i].action);
+    EXPECT_EQ(before.items[i].session_id, after.items[i].session_id);
+    EXPECT_EQ(before.items[i].params_json, after.items[i].params_json);
+  }
+  EXPECT_EQ(before.items[2].index, 2);
+  EXPECT_EQ(after.items[2].index, 3);
+  EXPECT_NE(before.etag, after.etag);
 }
 
 }  // namespace

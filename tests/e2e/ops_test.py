@@ -5,7 +5,7 @@ access log, and the drain after SIGTERM.
 - /healthz and /readyz answer 200 without a key; another method is a 405.
 - /metrics is the Prometheus text format: `promtool check metrics` accepts it after real traffic, and the
   named series move by exactly what was served between two scrapes (HTTP requests by route template, the
-  backfill plugin's outcomes and sessions through ABI 1.2, store transactions).
+  backfill plugin's outcomes and sessions through ABI 1.3, store transactions).
 - X-Request-Id: a valid one is echoed, an invalid one is replaced by a new one, none gets a new one; the
   id is in the JSON access-log line of the request and in the plugin's log line for it.
 - SIGTERM with --drain-period: /readyz turns 503 while /healthz and the backfill route still answer 200

@@ -225,6 +225,34 @@ class RouteExamples(unittest.TestCase):
         self.real(t, {"fromTime": "2024-01-09T00:00:00+09:00", "attemptName": "other", "dryRun": False, "count": 1})
         self.refused(t, EX1, 412, headers=(JSON, f"If-Match: {dry['headers']['etag']}"))
 
+    def test_if_match_refuses_a_plan_that_changed_only_in_an_index(self):
+        # The dry run plans index 2 on session 102; another backfill then adds index 2 there. The same
+        # sessions and times, only the index is now 3: the first plan's If-Match must be 412.
+        s = Store([session(102, "10", [None])])
+        dry = self.unchanged(s, dict(EX1, dryRun=True))
+        self.assertEqual([a["index"] for a in dry["body"]["attempts"]], [1, 1, 2])
+        self.real(s, {"fromTime": "2024-01-10T00:00:00+09:00", "attemptName": "other", "dryRun": False, "count": 1})
+        again = self.unchanged(s, dict(EX1, dryRun=True))
+        self.assertEqual([a["index"] for a in again["body"]["attempts"]], [1, 1, 3])
+        self.assertNotEqual(again["headers"]["etag"], dry["headers"]["etag"])
+        self.refused(s, EX1, 412, headers=(JSON, f"If-Match: {dry['headers']['etag']}"))
+        resp, _ = self.real(s, EX1, headers=(JSON, f"If-Match: {again['headers']['etag']}"))
+        self.assertEqual([a["index"] for a in resp["body"]["attempts"]], [1, 1, 3])
+
+    def test_last_day_of_month_in_century_years(self):
+        # cron> with `L` in UTC: 2100 is not a leap year (divisible by 100), 2000 is (by 400).
+        def month_ends(f):
+            f["workflows"][0]["timezone"] = "UTC"
+            f["workflows"][0]["schedule"] = {"cron>": "0 0 L * *"}
+            f["schedules"][0].update(nextScheduleTime="2100-12-31T00:00:00Z", nextRunTime="2100-12-31T00:00:00Z")
+        times = lambda r: [a["sessionTime"] for a in r["body"]["attempts"]]
+        resp = self.unchanged(Store(change=month_ends), dict(EX1, fromTime="2100-02-01T00:00:00Z", count=3, dryRun=True))
+        self.assertEqual(times(resp), ["2100-02-28T00:00:00+00:00", "2100-03-31T00:00:00+00:00", "2100-04-30T00:00:00+00:00"])
+        self.assertEqual(resp["body"]["attempts"][0]["params"],
+                         {"last_session_time": "2100-01-31T00:00:00+00:00", "next_session_time": "2100-03-31T00:00:00+00:00"})
+        resp, _ = self.real(Store(change=month_ends), dict(EX1, fromTime="2000-02-01T00:00:00Z", count=2))
+        self.assertEqual(times(resp), ["2000-02-29T00:00:00+00:00", "2000-03-31T00:00:00+00:00"])
+
     def test_24_disabled_schedule_can_be_backfilled(self):
         def disable(f):
             f["schedules"][0]["disabledAt"] = "2024-01-10T00:00:00Z"

@@ -25,13 +25,25 @@ PATH = "/api/schedules/5/backfill"
 AUTH = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
 
 
+# 3000 minutely sessions before the pointer: a dry run's answer (about 1.8 MB) is far past the host's
+# hold limit, so it is streamed (docs/streaming.md).
+MINUTELY = {
+    "sites": [{"id": 1, "apiKeys": ["k1"]}],
+    "projects": [{"id": 1, "siteId": 1, "name": "etl"}],
+    "workflows": [{"id": 21, "projectId": 1, "name": "tick", "timezone": "UTC",
+                   "schedule": {"minutes_interval>": 1}}],
+    "schedules": [{"id": 7, "workflowId": 21, "nextScheduleTime": "2024-01-03T02:00:00Z",
+                   "nextRunTime": "2024-01-03T02:00:00Z", "lastSessionTime": None, "disabledAt": None}],
+}
+
+
 class Server:
-    def __init__(self, threads=4):
+    def __init__(self, threads=4, fixture_data=BASE):
         self.dir = tempfile.TemporaryDirectory()
         self.db = wfp.new_store(os.path.join(self.dir.name, "wfp.db"))
         fixture = os.path.join(self.dir.name, "fixture.json")
         with open(fixture, "w") as f:
-            json.dump(BASE, f)
+            json.dump(fixture_data, f)
         self.proc = subprocess.Popen(
             [ARGS.host, "serve", "--db", self.db, "--plugin", ARGS.plugin, "--fixture", fixture,
              "--listen", "127.0.0.1:0", "--now", NOW, "--threads", str(threads)],
@@ -82,7 +94,11 @@ class ServeEndToEnd(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self._sql("ALTER TABLE api_keys RENAME TO api_keys_away")  # the lookup now fails
         try:
-            status, headers, body = self.server.post(dict(EX1, dryRun=True))
+            # k1 was found a moment ago: the host remembers it for 2 s (README, API keys) and serves it.
+            self.assertEqual(self.server.post(dict(EX1, dryRun=True))[0], 200)
+            # k2 was never seen: its lookup fails.
+            status, headers, body = self.server.post(
+                dict(EX1, dryRun=True), headers={"Authorization": "Bearer k2", "Content-Type": "application/json"})
             self.assertEqual(status, 503, body)  # not "Invalid API key": the key was never judged
             self.assertEqual(headers.get("retry-after"), "1")
             self.assertNotIn("www-authenticate", headers)
@@ -100,6 +116,27 @@ class ServeEndToEnd(unittest.TestCase):
             self.assertEqual(len(json.loads(body)["attempts"]), 3)
             self.assertNotEqual(headers.get("connection", "").lower(), "close")
         c.close()
+
+    def test_a_large_answer_is_streamed_chunked_and_arrives_whole(self):
+        big = Server(threads=2, fixture_data=MINUTELY)
+        try:
+            c = big.conn()
+            for dry in (True, False):
+                c.request("POST", "/api/schedules/7/backfill",
+                          json.dumps({"fromTime": "2024-01-01T00:00:00Z", "attemptName": "s", "dryRun": dry}), AUTH)
+                r = c.getresponse()
+                body = r.read()  # http.client undoes the chunking; a cut-off stream raises IncompleteRead
+                self.assertEqual(r.status, 200, body[:300])
+                self.assertEqual(r.getheader("Transfer-Encoding"), "chunked")
+                self.assertIsNone(r.getheader("Content-Length"))
+                self.assertTrue(r.getheader("ETag"))
+                answer = json.loads(body)
+                self.assertEqual(len(answer["attempts"]), 3000)
+                self.assertEqual(answer["attempts"][-1]["sessionTime"], "2024-01-03T01:59:00+00:00")
+                self.assertEqual(answer["attempts"][0]["id"] == "0", dry)
+            c.close()  # the same keep-alive connection served both
+        finally:
+            self.assertEqual(big.stop()[0], 0)
 
     def test_http_errors(self):
         status, headers, body = self.server.post(EX1, headers={"Content-Type": "application/json"})

@@ -189,6 +189,44 @@ TEST_F(CliTest, CallFaultsOfThePluginAre500WithExitZero) {
   EXPECT_NE(r.err.find("plugin handler_throws: GET /fault"), std::string::npos) << r.err;
 }
 
+// A body past the host's hold limit is written to stdout as the plugin streams it: the output is
+// the same JSON object, without a content-length (docs/streaming.md).
+TEST_F(CliTest, CallWritesAStreamedBodyAsItComes) {
+  auto call = [&](const std::string& target) {
+    return RunHost({"call", "--db", ":memory:", "--plugin", Plugin("streams"), "--fixture",
+                    fixture_, "--api-key", "k1", "GET", target},
+                   dir_);
+  };
+  Result r = call("/stream/3000000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = Json(r.out);
+  EXPECT_EQ(out.at("status"), 200);
+  EXPECT_EQ(out.at("headers").at("content-type"), "application/json");
+  EXPECT_FALSE(out.at("headers").as_object().contains("content-length"));
+  EXPECT_EQ(out.at("body").at("fill").as_string().size(), 3000000u - 11);
+  r = call("/stream-text/1000000");  // not JSON: one JSON string, written piece by piece
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  out = Json(r.out);
+  EXPECT_EQ(out.at("body").as_string().size(), 1000000u);
+  EXPECT_EQ(std::string(out.at("body").as_string()).substr(0, 9), "{\"fill\":\"");
+  r = call("/stream/1000");  // small: held and written whole, with its length
+  EXPECT_EQ(Json(r.out).at("headers").at("content-length"), "1000");
+}
+
+// The handler fails after its body began: stdout stops (not valid JSON), the exit status is 1 and
+// stderr says the output is cut off.
+TEST_F(CliTest, CallTellsAStreamCutOff) {
+  Result r = RunHost({"call", "--db", ":memory:", "--plugin", Plugin("streams"), "--fixture",
+                      fixture_, "--api-key", "k1", "GET", "/stream-fault/2000000"},
+                     dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cut off"), std::string::npos) << r.err;
+  boost::json::error_code ec;
+  boost::json::parse(r.out, ec);
+  EXPECT_TRUE(ec) << "a cut-off answer parsed as JSON";
+  EXPECT_GT(r.out.size(), 1000000u);
+}
+
 TEST_F(CliTest, CallUsageErrorsExitTwo) {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"call", "--plugin", Plugin("ok"), "GET", "/ping"},
@@ -307,7 +345,7 @@ TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
   std::string first, second;
   std::getline(lines, first);
   std::getline(lines, second);
-  EXPECT_EQ(first, std::string("wfp-host ") + WFP_PROJECT_VERSION);  // 0.1.0 today
+  EXPECT_EQ(first, std::string("wfp-host ") + WFP_PROJECT_VERSION);  // CMake's project(VERSION)
   EXPECT_EQ(second, "plugin ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
                         std::to_string(WFP_ABI_VERSION_MINOR) + " (accepts plugins of ABI " +
                         std::to_string(WFP_ABI_VERSION_MAJOR) + ".0 to " +
@@ -334,6 +372,15 @@ TEST_F(CliTest, PluginsListsEachPluginAndItsRoutes) {
   EXPECT_NE(r.out.find("\nok 1.0.0 "), std::string::npos) << r.out;
 #endif
 }
+
+#ifdef WFP_BACKFILL_PLUGIN
+// The backfill plugin's descriptor carries CMake's project(VERSION), as `wfp-host --version` does.
+TEST_F(CliTest, BackfillPluginReportsTheProjectVersion) {
+  Result r = RunHost({"plugins", "--plugin", WFP_BACKFILL_PLUGIN}, dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(std::string("backfill ") + WFP_PROJECT_VERSION + " (ABI ", 0), 0u) << r.out;
+}
+#endif
 
 TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   Result r =

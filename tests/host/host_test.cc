@@ -220,6 +220,31 @@ TEST_F(HostTest, NoKeyIs401WithWwwAuthenticate) {
   EXPECT_EQ(Json(r.body).at("status"), 401);
 }
 
+// ABI 1.2: a route registered with WFP_ROUTE_PUBLIC is served without a key, as site 0, and still
+// without the caller's credentials; its neighbours stay authenticated.
+TEST_F(HostTest, APublicRouteIsServedWithoutAKeyAsSiteZero) {
+  std::string error;
+  ASSERT_TRUE(host_.LoadPlugin(PluginPath("public_route"), &error)) << error;
+  HttpResponse r = host_.Handle(Get("/public/x", ""));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r.body), Json(R"({"site":0,"sawAuth":false})"));
+  // A key, even a wrong one, changes nothing: it is neither checked nor passed on.
+  HttpRequest req = Get("/public/x", "");
+  req.headers.emplace_back("authorization", "Bearer s3cret-wrong-key");
+  r = host_.Handle(std::move(req));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r.body), Json(R"({"site":0,"sawAuth":false})"));
+  EXPECT_EQ(host_.Handle(Get("/public/x", "k-store-down")).status, 200);
+  EXPECT_EQ(host_.Handle(Post("/public/x", "{}", "")).status, 405);
+  // Not public: flags 0, and a 1.1-sized route whose memory after struct_size holds the bit.
+  for (const char* target : {"/private", "/old-public"}) {
+    EXPECT_EQ(host_.Handle(Get(target, "")).status, 401) << target;
+    r = host_.Handle(Get(target, "k2"));
+    ASSERT_EQ(r.status, 200) << target << r.body;
+    EXPECT_EQ(Json(r.body).at("site"), 2) << target;
+  }
+}
+
 TEST_F(HostTest, AnUnknownKeyIs401AndIsNeverLogged) {
   HttpRequest req = Get("/ping", "");
   req.headers.emplace_back("authorization", "Bearer s3cret-wrong-key");

@@ -27,16 +27,24 @@ static inline wfp_status tp_respond_json(const wfp_host_api *host, wfp_call *cal
   return host->respond(call, &response);
 }
 
-/* Registers one route; returns register_route's status. */
-static inline wfp_status tp_route(const wfp_host_api *host, const char *method, const char *path,
-                                  wfp_handler_fn handler, void *user_data) {
+/* Registers one route with WFP_ROUTE_* flags; returns register_route's status. */
+static inline wfp_status tp_route_flags(const wfp_host_api *host, const char *method,
+                                        const char *path, wfp_handler_fn handler, void *user_data,
+                                        uint32_t flags) {
   wfp_route route;
   route.struct_size = (uint32_t)sizeof route;
   route.method = tp_str(method);
   route.path_template = tp_str(path);
   route.handler = handler;
   route.user_data = user_data;
+  route.flags = flags;
   return host->register_route(host->host, &route);
+}
+
+/* Registers one route (authenticated); returns register_route's status. */
+static inline wfp_status tp_route(const wfp_host_api *host, const char *method, const char *path,
+                                  wfp_handler_fn handler, void *user_data) {
+  return tp_route_flags(host, method, path, handler, user_data, 0);
 }
 
 #endif /* WFP_TESTS_PLUGINS_TEST_PLUGIN_H_ */

@@ -4,14 +4,18 @@
 // a 500 with a generic message; a lock held by another connection past the busy timeout (SQLite:
 // the whole store, BEGIN IMMEDIATE; PostgreSQL: the schedule's row, SELECT ... FOR UPDATE) is a 503
 // with Retry-After. Either way nothing is written (the dump equals the one before) and the next
-// request succeeds.
+// request succeeds. The unfaulted baseline is read back too: what a backfill writes (statuses,
+// dependsOnSessionId, indexes, params, the pointer) as the store holds it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "runtime/host.h"
 #include "store/store.h"
@@ -143,15 +147,104 @@ void ExpectNoStoreInternals(const std::string& message) {
     EXPECT_EQ(message.find(word), std::string::npos) << word << " in: " << message;
 }
 
+// One attempt as the store holds it, with its session, for a compact comparison.
+struct Written {
+  std::string session_time;
+  int64_t session_id;
+  int64_t index;
+  std::string name;    // "<null>" for the unnamed attempt
+  std::string status;  // queued, blocked, ...
+  int64_t depends_on;  // 0 for null
+  std::string params;  // serialized
+};
+
+// Every attempt of the dump, by session time then index.
+std::vector<Written> Attempts(const boost::json::value& dump) {
+  std::vector<Written> out;
+  for (const auto& sv : dump.at("sessions").as_array()) {
+    const auto& s = sv.as_object();
+    for (const auto& av : s.at("attempts").as_array()) {
+      const auto& a = av.as_object();
+      out.push_back(
+          Written{std::string(s.at("sessionTime").as_string()), s.at("id").as_int64(),
+                  a.at("index").as_int64(),
+                  a.at("name").is_null() ? "<null>" : std::string(a.at("name").as_string()),
+                  std::string(a.at("status").as_string()),
+                  a.at("dependsOnSessionId").is_null() ? 0 : a.at("dependsOnSessionId").as_int64(),
+                  boost::json::serialize(a.at("params"))});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Written& x, const Written& y) {
+    return std::tie(x.session_time, x.index) < std::tie(y.session_time, y.index);
+  });
+  return out;
+}
+
 TEST_P(StoreFaultsTest, TheUnfaultedBackfillWritesEveryKind) {
   // The baseline the fault cases rely on: this request does 4 writes (sessions, attempts, pointer,
-  // commit) and changes the dump.
-  const boost::json::value before = Dump();
+  // commit). Each is read back from the store: 8 sessions (2024-01-05 to 01-12, run time <= now),
+  // one unnamed attempt each, the first queued and each later one blocked on the session before it,
+  // and the pointer one day past the last session.
   const HttpResponse r = Backfill(kAdvance);
   ASSERT_EQ(r.status, 200) << r.body;
   const boost::json::value after = Dump();
-  EXPECT_EQ(Count(after, "sessions"), 8u);
-  EXPECT_NE(after.at("schedules"), before.at("schedules"));  // the pointer moved
+  ASSERT_EQ(Count(after, "sessions"), 8u);
+  const std::vector<Written> attempts = Attempts(after);
+  ASSERT_EQ(attempts.size(), 8u);
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    const Written& a = attempts[i];
+    EXPECT_EQ(a.session_time, fmt::format("2024-01-{:02}T00:00:00Z", 5 + i));
+    EXPECT_EQ(a.index, 1);
+    EXPECT_EQ(a.name, "<null>");
+    EXPECT_EQ(a.status, i == 0 ? "queued" : "blocked") << a.session_time;
+    EXPECT_EQ(a.depends_on, i == 0 ? 0 : attempts[i - 1].session_id) << a.session_time;
+  }
+  EXPECT_EQ(
+      attempts[0].params,
+      R"({"last_session_time":"2024-01-04T00:00:00+00:00","next_session_time":"2024-01-06T00:00:00+00:00"})");
+  EXPECT_EQ(
+      attempts[1].params,
+      R"({"last_session_time":"2024-01-05T00:00:00+00:00","next_session_time":"2024-01-07T00:00:00+00:00","last_executed_session_time":"2024-01-05T00:00:00+00:00"})");
+  const auto& pointer = after.at("schedules").at(0).as_object();
+  EXPECT_EQ(pointer.at("nextScheduleTime"), boost::json::value("2024-01-13T00:00:00Z"));
+  EXPECT_EQ(pointer.at("nextRunTime"), boost::json::value("2024-01-13T00:00:00Z"));
+  EXPECT_EQ(pointer.at("lastSessionTime"), boost::json::value("2024-01-12T00:00:00Z"));
+}
+
+TEST_P(StoreFaultsTest, ASkippedSessionIsNeitherQueuedNorDependedOn) {
+  // Sessions 01-05, 01-07 and 01-08 have an attempt already (any attempt, named or not: skipped).
+  // Created: 01-06 queued (the first created, though not the first candidate), 01-09 blocked on
+  // 01-06 (not on the skipped 01-07 or 01-08), 01-10 blocked on 01-09, and so on.
+  std::string error;
+  ASSERT_TRUE(store_->Seed(boost::json::parse(R"({"sessions": [
+    {"id": 100, "projectId": 1, "workflowName": "wf", "sessionTime": "2024-01-05T00:00:00Z",
+     "attempts": [{"index": 1, "status": "success", "createdAt": "2024-01-05T00:00:00Z"}]},
+    {"id": 101, "projectId": 1, "workflowName": "wf", "sessionTime": "2024-01-07T00:00:00Z",
+     "attempts": [{"index": 1, "status": "error", "createdAt": "2024-01-07T00:00:00Z"}]},
+    {"id": 102, "projectId": 1, "workflowName": "wf", "sessionTime": "2024-01-08T00:00:00Z",
+     "attempts": [{"index": 4, "name": "x", "status": "success",
+                   "createdAt": "2024-01-08T00:00:00Z"}]}]})"),
+                           &error))
+      << error;
+  const HttpResponse r = Backfill(kAdvance);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<Written> created;
+  for (const Written& a : Attempts(Dump()))
+    if (a.session_id < 100 || a.session_id > 102) created.push_back(a);
+  ASSERT_EQ(created.size(), 5u);
+  const char* const times[] = {"2024-01-06T00:00:00Z", "2024-01-09T00:00:00Z",
+                               "2024-01-10T00:00:00Z", "2024-01-11T00:00:00Z",
+                               "2024-01-12T00:00:00Z"};
+  for (size_t i = 0; i < created.size(); ++i) {
+    EXPECT_EQ(created[i].session_time, times[i]);
+    EXPECT_EQ(created[i].status, i == 0 ? "queued" : "blocked") << created[i].session_time;
+    EXPECT_EQ(created[i].depends_on, i == 0 ? 0 : created[i - 1].session_id)
+        << created[i].session_time;
+  }
+  // 01-09's predecessor is the skipped 01-08, which exists: last_executed_session_time is it.
+  EXPECT_NE(created[1].params.find(R"("last_executed_session_time":"2024-01-08T00:00:00+00:00")"),
+            std::string::npos)
+      << created[1].params;
 }
 
 class FailAtWrite : public StoreFaultsBase,

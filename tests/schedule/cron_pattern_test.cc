@@ -53,7 +53,7 @@ TEST(CronPattern, NamesInAnyCase) {
   EXPECT_EQ(One("0 0 * * fri-mon").days_of_week, Bits({5, 6, 0, 1}));
 }
 
-TEST(CronPattern, LastDayOfMonth) {
+TEST(CronPattern, LastDayOfMonthParsesAndMatches) {
   EXPECT_EQ(One("0 0 L * *").days_of_month, Bits({32}));
   EXPECT_EQ(One("0 0 1,l * *").days_of_month, Bits({1, 32}));
   auto c = One("0 0 L * *");
@@ -62,6 +62,11 @@ TEST(CronPattern, LastDayOfMonth) {
   EXPECT_TRUE(c.Matches(cctz::civil_minute(2015, 2, 28, 0, 0)));
   EXPECT_FALSE(c.Matches(cctz::civil_minute(2016, 2, 28, 0, 0)));
   EXPECT_TRUE(c.Matches(cctz::civil_minute(2016, 4, 30, 0, 0)));
+  // Century years: 2100 and 1900 are not leap years, 2000 is (divisible by 400).
+  EXPECT_TRUE(c.Matches(cctz::civil_minute(2100, 2, 28, 0, 0)));
+  EXPECT_TRUE(c.Matches(cctz::civil_minute(1900, 2, 28, 0, 0)));
+  EXPECT_FALSE(c.Matches(cctz::civil_minute(2000, 2, 28, 0, 0)));
+  EXPECT_TRUE(c.Matches(cctz::civil_minute(2000, 2, 29, 0, 0)));
 }
 
 TEST(CronPattern, TokenizerQuirksOfCron4j) {
@@ -117,6 +122,26 @@ TEST(CronPattern, SearchIsAtOrAfterAndSkipsMissingDates) {
   EXPECT_EQ(*Search(leap, cctz::civil_minute(2097, 1, 1, 0, 0), 2200),
             cctz::civil_minute(2104, 2, 29, 0, 0));  // 2100 is no leap year
   EXPECT_FALSE(Search(One("0 0 30 2 *"), cctz::civil_minute(2016, 1, 1, 0, 0), 2416));
+}
+
+TEST(CronPattern, LastDayOfMonthSearchKnowsCenturyLeapYears) {
+  auto c = One("0 0 L * *");
+  EXPECT_EQ(*Search(c, cctz::civil_minute(2100, 2, 1, 0, 0), 2200),
+            cctz::civil_minute(2100, 2, 28, 0, 0));
+  EXPECT_EQ(*Search(c, cctz::civil_minute(2100, 2, 28, 0, 1), 2200),
+            cctz::civil_minute(2100, 3, 31, 0, 0));
+  EXPECT_EQ(*Search(c, cctz::civil_minute(1900, 2, 1, 0, 0), 2000),
+            cctz::civil_minute(1900, 2, 28, 0, 0));
+  EXPECT_EQ(*Search(c, cctz::civil_minute(2000, 2, 1, 0, 0), 2100),
+            cctz::civil_minute(2000, 2, 29, 0, 0));
+  EXPECT_EQ(*Search(c, cctz::civil_minute(2024, 2, 1, 0, 0), 2100),
+            cctz::civil_minute(2024, 2, 29, 0, 0));
+  // February only: one match a year, on its last day.
+  auto feb = One("0 0 L 2 *");
+  EXPECT_EQ(*Search(feb, cctz::civil_minute(2099, 3, 1, 0, 0), 2200),
+            cctz::civil_minute(2100, 2, 28, 0, 0));
+  EXPECT_EQ(*Search(feb, cctz::civil_minute(1999, 3, 1, 0, 0), 2100),
+            cctz::civil_minute(2000, 2, 29, 0, 0));
 }
 
 TEST(CronPattern, KnowsWhenAPatternCanNeverMatch) {

@@ -121,6 +121,18 @@ TEST(ScheduleGolden, LastOfAnIrregularPatternIsAScheduleTime) {
   EXPECT_EQ(FormatUtc(ft.Last(ParseIso("2016-05-13T00:00:00Z"))), "2015-11-13T00:00:00Z");
 }
 
+TEST(ScheduleGolden, LastDayOfMonthInCenturyYears) {
+  // Beyond the spec's values: 2100 is not a leap year (divisible by 100), 2000 is (by 400).
+  auto s = Make(R"({"cron>": "0 0 L * *"})");
+  Instant f = s.First(ParseIso("2100-02-01T00:00:00Z"), false);
+  EXPECT_EQ(FormatUtc(f), "2100-02-28T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Step(f)), "2100-03-31T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Step(s.Step(f))), "2100-04-30T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Last(ParseIso("2100-03-31T00:00:00Z"))), "2100-02-28T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.First(ParseIso("2000-02-01T00:00:00Z"), false)), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Last(ParseIso("2000-03-31T00:00:00Z"))), "2000-02-29T00:00:00Z");
+}
+
 TEST(ScheduleGolden, FormatLocal) {
   auto tokyo = Make(R"({"daily>": "10:00:00"})", "Asia/Tokyo");
   EXPECT_EQ(tokyo.FormatLocal(ParseIso("2016-01-01T00:00:00+09:00")), "2016-01-01T00:00:00+09:00");

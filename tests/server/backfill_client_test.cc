@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -294,6 +295,22 @@ TEST_F(BackfillRun, PostsTheRequestAndPrintsTheTable) {
                             "count":3,"skipExisting":true,"dryRun":false})"));
 }
 
+TEST_F(BackfillRun, AKeyFromTheEnvironmentStaysOutOfThePageLink) {
+  ::setenv("WFP_API_KEY", "env-s3cret", 1);
+  auto r = Run({"--server", Url(), "5", "--from", "2024-01-07T15:00:00Z", "--skip-existing",
+                "--count", "2", "--dry-run"});
+  ::unsetenv("WFP_API_KEY");
+  EXPECT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_EQ(*FindHeader(requests_[0].headers, "authorization"), "Bearer env-s3cret");
+  EXPECT_NE(
+      r.out.find("\nsee it: " + Url() +
+                 "/ui/backfill#schedule=5&from=2024-01-07T15:00:00Z&count=2&skipExisting=1\n"),
+      std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("env-s3cret"), std::string::npos) << r.out;
+}
+
 TEST_F(BackfillRun, DryRunPrintsThePlanToApply) {
   reply_.headers.push_back({"etag", "\"p-123\""});
   auto r = Run({"--server", Url() + "/", "--api-key", "k", "5", "--from", "2024-01-07T15:00:00Z",
@@ -302,6 +319,11 @@ TEST_F(BackfillRun, DryRunPrintsThePlanToApply) {
   EXPECT_NE(r.out.find("dry run: 2 attempts would be created, 1 skipped"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("plan: \"p-123\""), std::string::npos) << r.out;
+  // The same plan on the backfill page; a key typed with --api-key goes into the link.
+  EXPECT_NE(r.out.find("\nsee it: " + Url() +
+                       "/ui/backfill#apiKey=k&schedule=5&from=2024-01-07T15:00:00Z&name=n\n"),
+            std::string::npos)
+      << r.out;
   ASSERT_EQ(requests_.size(), 1u);
   EXPECT_EQ(json::parse(requests_[0].body),
             json::parse(R"({"fromTime":"2024-01-07T15:00:00Z","attemptName":"n","dryRun":true})"));

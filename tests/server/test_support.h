@@ -31,7 +31,12 @@ namespace wfp::host::testing {
 // Runs RunServer on a thread for the lifetime of the object; collects the access log.
 class TestServer {
  public:
-  TestServer(ServerOptions options, Handler handler) {
+  TestServer(ServerOptions options, Handler handler)
+      : TestServer(std::move(options), StreamingHandler([handler = std::move(handler)](
+                                                            HttpRequest&& r, ResponseStream*) {
+                     return handler(std::move(r));
+                   })) {}
+  TestServer(ServerOptions options, StreamingHandler handler) {
     options.host = "127.0.0.1";
     options.port = 0;
     if (options.threads == 0) options.threads = 2;
@@ -143,6 +148,18 @@ class Conn {
       r.headers[name] = std::string(value);
     }
     buffer_.erase(0, end + 4);
+    const bool no_body = head || r.status < 200 || r.status == 204 || r.status == 304;
+    if (!no_body && r.Header("transfer-encoding") == "chunked") {
+      if (!ReadChunked(&r.body)) return std::nullopt;
+      return r;
+    }
+    if (!no_body && !r.headers.count("content-length")) {  // ended by the server's close
+      while (Fill()) {
+      }
+      r.body = std::move(buffer_);
+      buffer_.clear();
+      return r;
+    }
     size_t length = 0;
     if (!head && r.status >= 200 && r.status != 204 && r.status != 304 &&
         r.headers.count("content-length"))
@@ -152,6 +169,25 @@ class Conn {
     r.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
     return r;
+  }
+
+  // Decodes a chunked body into *out. False when the connection ends before the last chunk.
+  bool ReadChunked(std::string* out) {
+    for (;;) {
+      size_t eol;
+      while ((eol = buffer_.find("\r\n")) == std::string::npos)
+        if (!Fill()) return false;
+      const size_t size = std::stoul(buffer_.substr(0, eol), nullptr, 16);
+      buffer_.erase(0, eol + 2);
+      while (buffer_.size() < size + 2)
+        if (!Fill()) return false;
+      if (size == 0) {  // the last chunk; no trailers expected
+        buffer_.erase(0, 2);
+        return true;
+      }
+      out->append(buffer_, 0, size);
+      buffer_.erase(0, size + 2);
+    }
   }
 
   // Reads the raw bytes available until `marker` appears (or the connection ends).

@@ -1,5 +1,5 @@
 /*
- * wfp plugin ABI, version 1.2: the only thing a host and a plugin share.
+ * wfp plugin ABI, version 1.3: the only thing a host and a plugin share.
  *
  * What it is for
  *   A host (an HTTP workflow server such as wfp-host) loads plugins (shared libraries) and lets
@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define WFP_ABI_VERSION_MAJOR 1
-#define WFP_ABI_VERSION_MINOR 2
+#define WFP_ABI_VERSION_MINOR 3
 
 /* The exported entry point's name for this major version, as a string for dlsym. */
 #define WFP_PLUGIN_ENTRY_V1_NAME "wfp_plugin_entry_v1"
@@ -122,6 +122,8 @@ typedef struct wfp_txn wfp_txn;   /* one store transaction, opened through a cal
 
 /* A request as the host matched it. Borrowed: valid until the handler returns. The host has already
  * authenticated the caller: `site_id` is the caller's site, and every store lookup is scoped to it.
+ * On a public route (WFP_ROUTE_PUBLIC) nobody is authenticated and `site_id` is 0, a site no store
+ * lookup finds anything of.
  */
 typedef struct wfp_request {
   uint32_t struct_size;
@@ -151,12 +153,19 @@ typedef struct wfp_response {
  * must not let an exception or a longjmp escape. */
 typedef int32_t (*wfp_handler_fn)(void *user_data, const wfp_request *request, wfp_call *call);
 
+/* Route flags (wfp_route.flags, since 1.2). */
+#define WFP_ROUTE_PUBLIC 0x1u /* served without an API key (a page, a document); site_id is 0 */
+
 typedef struct wfp_route {
   uint32_t struct_size;
   wfp_str method;        /* "GET", "POST", ... */
   wfp_str path_template; /* "/api/schedules/{id}/backfill": literal segments and {name} segments */
   wfp_handler_fn handler;
   void *user_data; /* passed back to the handler as is */
+  /* Since 1.2 (a host reads it only when WFP_HAS_FIELD says so): WFP_ROUTE_* bits, 0 for none.
+   * A host that does not know a bit ignores it, and one older than 1.2 ignores the field: a
+   * route that asks to be public is then authenticated like any other (the safe default). */
+  uint32_t flags;
 } wfp_route;
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -294,7 +303,7 @@ typedef struct wfp_store_api {
 } wfp_store_api;
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Metrics (since 1.2).                                                                           */
+/* Metrics (since 1.3).                                                                           */
 /* ---------------------------------------------------------------------------------------------- */
 
 /* A metric family the host registered for a plugin (opaque). Owned by the host: valid from
@@ -359,7 +368,7 @@ typedef struct wfp_host_api {
    * The response is complete when the handler returns. */
   wfp_status (*respond_append)(wfp_call *call, wfp_str chunk);
 
-  /* Since 1.2 (read them only when WFP_HAS_FIELD says so, and they are not null: a host without
+  /* Since 1.3 (read them only when WFP_HAS_FIELD says so, and they are not null: a host without
    * metrics leaves them null). The host owns the metrics registry and exposes what plugins record
    * beside its own series (wfp-host: GET /metrics, Prometheus text format).
    *
