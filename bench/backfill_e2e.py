@@ -7,15 +7,19 @@ machine in the same run. Prints every figure and ratio; medians of --runs runs, 
   floor     bench/floor: the same rows (a session and an attempt each, same schema and unique
             indexes) written in one transaction: SQLite with prepared statements, PostgreSQL with
             ids from the sequences and one COPY per table
-  growth    dry runs of 10k, 100k and 1M sessions (size guard raised): cost per session
-  http      (if wrk is installed) count:1 dry-run backfills against a 404 on the same server
+  growth    dry and real runs of 10k and 1M sessions (and a 100k dry run; size guard raised): time
+            per session at 1M against 10k, and peak RSS
+  http      (if wrk is installed) count:1 dry-run backfills against a 404 on the same server, then a
+            mixed load: dry runs, real backfills of four other schedules, and requests that get 409
+  summary   at the end, every figure against its target as a Markdown table (the README's)
 
 The SQLite figures come first; then, unless --postgres off, the same figures on PostgreSQL: on a
 throwaway cluster that scripts/pg-cluster.sh starts in a temporary folder (--postgres auto, with
 fsync and synchronous_commit on, as a real server has them), or on the database a libpq URL names
 (--postgres URL; each run makes and drops a schema in it).
 
-Usage: bench/backfill_e2e.py [--build build] [--n 100000] [--runs 3] [--postgres auto|off|URL]"""
+Usage: bench/backfill_e2e.py [--build build] [--n 100000] [--runs 3] [--growth] [--http SECONDS]
+                             [--postgres auto|off|URL]"""
 import argparse
 import json
 import os
@@ -37,23 +41,33 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-def fixture(n):
+MIXED_SCHEDULES = (6, 7, 8, 9)  # the mixed load's real backfills, one workflow each
+
+
+def fixture(n, extra_schedules=()):
     pointer = iso(T0 + n * 60)
+    workflows = [{"id": 11, "projectId": 1, "name": "minutely", "timezone": "UTC",
+                  "schedule": {"minutes_interval>": 1}}]
+    schedules = [{"id": 5, "workflowId": 11, "nextScheduleTime": pointer, "nextRunTime": pointer,
+                  "lastSessionTime": None, "disabledAt": None}]
+    for sid in extra_schedules:
+        workflows.append({"id": 10 + sid * 10, "projectId": 1, "name": f"w{sid}", "timezone": "Asia/Tokyo",
+                          "schedule": {"minutes_interval>": 1}})
+        schedules.append({"id": sid, "workflowId": 10 + sid * 10, "nextScheduleTime": pointer,
+                          "nextRunTime": pointer, "lastSessionTime": None, "disabledAt": None})
     return {
         "sites": [{"id": 1, "apiKeys": ["bench-key"]}],
         "projects": [{"id": 1, "siteId": 1, "name": "bench"}],
-        "workflows": [{"id": 11, "projectId": 1, "name": "minutely", "timezone": "UTC",
-                       "schedule": {"minutes_interval>": 1}}],
-        "schedules": [{"id": 5, "workflowId": 11, "nextScheduleTime": pointer, "nextRunTime": pointer,
-                       "lastSessionTime": None, "disabledAt": None}],
+        "workflows": workflows,
+        "schedules": schedules,
     }
 
 
-def timed(cmd):
+def timed(cmd, stdout=subprocess.PIPE):
     """Wall seconds and peak RSS (KiB) of one command, by /usr/bin/time -v."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         start = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + cmd, stdout=subprocess.PIPE,
+        p = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + cmd, stdout=stdout,
                            stderr=subprocess.PIPE)
         wall = time.perf_counter() - start
         report = open(tf.name).read()
@@ -104,6 +118,7 @@ class PostgresStores:
 
 
 def run_backfill(host, plugin, n, dry, workdir, stores, settings=()):
+    """Wall seconds and peak RSS (KiB) of one backfill of n sessions through `wfp-host call`."""
     db = stores.fresh(f"b{n}{'d' if dry else 'r'}")
     fx = os.path.join(workdir, f"fixture{n}.json")
     with open(fx, "w") as f:
@@ -114,10 +129,15 @@ def run_backfill(host, plugin, n, dry, workdir, stores, settings=()):
            "--header", "Content-Type: application/json"]
     for s in settings:
         cmd += ["--setting", s]
-    wall, rss, out = timed(cmd + ["POST", "/api/schedules/5/backfill", body])
-    status = json.loads(out)["status"]  # parsed after the timing
+    out_path = os.path.join(workdir, "call-output.json")
+    with open(out_path, "wb") as out_file:  # to a file, as a script would: no pipe to drain
+        wall, rss, _ = timed(cmd + ["POST", "/api/schedules/5/backfill", body], stdout=out_file)
+    with open(out_path, "rb") as f:
+        head = f.read(200)
+    status = int(re.match(rb'\{"status": (\d+)', head).group(1))  # after the timing
     if status != 200:
-        sys.exit(f"backfill of {n} answered {status}: {out[:500]!r}")
+        sys.exit(f"backfill of {n} answered {status}: {head!r}")
+    os.unlink(out_path)
     return wall, rss
 
 
@@ -126,44 +146,124 @@ def median_runs(fn, runs):
     return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
 
 
-def http_figures(host, plugin, workdir, stores, duration):
+HTTP_TARGET = {"sqlite": 0.70, "postgresql": 0.40}
+
+
+def wrk_run(wrk, lua, url, duration):
+    """Requests/s, p50 and p99 (as wrk prints them), and the non-2xx/3xx count of one wrk run."""
+    out = subprocess.run([wrk, "-t2", "-c16", f"-d{duration}s", "--latency", "-s", lua, url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+\w+)", out).group(1)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, p50, p99, int(m.group(1)) if m else 0
+
+
+def write_lua(workdir):
+    """post.lua: the count:1 dry run; mixed.lua: per request, 6 in 10 a count:1 dry run of schedule 5,
+    3 in 10 a real count:1 backfill of one of MIXED_SCHEDULES under a new attempt name (a new attempt of
+    an existing session), 1 in 10 a real backfill under the one name "dup" (409 after its first)."""
+    dry = json.dumps({"fromTime": iso(T0), "attemptName": "bench", "dryRun": True, "count": 1})
+    headers = ('wrk.headers["Content-Type"] = "application/json"\n'
+               'wrk.headers["Authorization"] = "Bearer bench-key"\n')
+    post = os.path.join(workdir, "post.lua")
+    with open(post, "w") as f:
+        f.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(dry)}\n{headers}')
+    mixed = os.path.join(workdir, "mixed.lua")
+    schedules = ", ".join(str(s) for s in MIXED_SCHEDULES)
+    with open(mixed, "w") as f:
+        f.write(f'''wrk.method = "POST"
+{headers}
+local counter = 0
+local schedules = {{{schedules}}}
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function init(args) math.randomseed(os.time() + (tid or 0)) end
+local from = "{iso(T0)}"
+function request()
+  counter = counter + 1
+  local r = math.random(10)
+  if r <= 6 then
+    return wrk.format(nil, "/api/schedules/5/backfill", nil, {json.dumps(dry)})
+  end
+  local name, sid
+  if r <= 9 then
+    name = "m" .. tostring(tid) .. "-" .. counter
+    sid = schedules[math.random(#schedules)]
+  else
+    name = "dup"
+    sid = 5
+  end
+  local body = '{{"fromTime":"' .. from .. '","attemptName":"' .. name .. '","count":1,"dryRun":false}}'
+  return wrk.format(nil, "/api/schedules/" .. sid .. "/backfill", nil, body)
+end
+''')
+    return post, mixed
+
+
+def http_figures(host, plugin, workdir, stores, duration, summary):
     wrk = shutil.which("wrk")
     if not wrk:
         print("http: wrk not installed (apt-get install wrk); skipped")
         return
+    tag = f"[{stores.name}]"
     db = stores.fresh("http")
     fx = os.path.join(workdir, "fixture-http.json")
     with open(fx, "w") as f:
-        json.dump(fixture(1000), f)
+        json.dump(fixture(1000, MIXED_SCHEDULES), f)
     proc = subprocess.Popen([host, "serve", "--db", db, "--plugin", plugin, "--fixture", fx, "--listen", "127.0.0.1:0",
-                             "--now", iso(T0 + 1000 * 60 + 3600)],
+                             "--now", iso(T0 + 1000 * 60 + 3600), "--threads", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline().strip()
         url = line.removeprefix("listening on ")
-        lua = os.path.join(workdir, "post.lua")
-        with open(lua, "w") as f:
-            body = json.dumps({"fromTime": iso(T0), "attemptName": "bench", "dryRun": True, "count": 1})
-            f.write('wrk.method = "POST"\n'
-                    f"wrk.body = {json.dumps(body)}\n"
-                    'wrk.headers["Content-Type"] = "application/json"\n'
-                    'wrk.headers["Authorization"] = "Bearer bench-key"\n')
+        post, mixed = write_lua(workdir)
         results = {}
-        for name, path in (("404", "/api/nothing-here"), ("backfill count:1 dry run", "/api/schedules/5/backfill")):
-            out = subprocess.run([wrk, "-t2", "-c16", f"-d{duration}s", "--latency", "-s", lua, url + path],
-                                 capture_output=True, text=True, check=True).stdout
-            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-            p50 = re.search(r"50%\s+([\d.]+\w+)", out).group(1)
-            p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
-            results[name] = rps
-            print(f"http {name:26s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}")
-        print(f"http ratio backfill/404: {results['backfill count:1 dry run'] / results['404']:.2f} (target >= 0.70)")
+        for name, path, lua in (("404", "/api/nothing-here", post),
+                                ("count:1 dry run", "/api/schedules/5/backfill", post),
+                                ("mixed load", "/api/schedules/5/backfill", mixed)):
+            rps, p50, p99, errors = wrk_run(wrk, lua, url + path, duration)
+            results[name] = (rps, p50, p99)
+            extra = f"   non-2xx {errors}" if name != "404" else ""
+            print(f"{tag} http {name:18s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}{extra}")
+        ratio = results["count:1 dry run"][0] / results["404"][0]
+        target = HTTP_TARGET[stores.name]
+        print(f"{tag} http ratio count:1 dry run / 404: {ratio:.2f} (target >= {target:.2f})")
+        summary.append((stores.name, "HTTP count:1 dry run / 404 req/s",
+                        f"{results['count:1 dry run'][0]:,.0f} / {results['404'][0]:,.0f} req/s, "
+                        f"p99 {results['count:1 dry run'][2]} / {results['404'][2]}",
+                        f"{ratio:.2f}", f">= {target:.2f}", ratio >= target))
+        summary.append((stores.name, "HTTP mixed load", f"{results['mixed load'][0]:,.0f} req/s, "
+                        f"p50 {results['mixed load'][1]}, p99 {results['mixed load'][2]}", "", "", None))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
 
-def figures(args, host, plugin, workdir, stores, floor):
+def growth_figures(args, host, plugin, workdir, stores, summary):
+    tag = f"[{stores.name}]"
+    guard = ["backfill.max_sessions=2000000"]
+    per, rss = {}, {}
+    for dry, sizes in ((True, (10000, 100000, 1000000)), (False, (10000, 1000000))):
+        kind = "dry" if dry else "real"
+        for size in sizes:
+            runs = args.runs if size < 1000000 else 1
+            wall, peak = median_runs(lambda: run_backfill(host, plugin, size, dry, workdir, stores, guard), runs)
+            per[kind, size], rss[kind, size] = wall / size, peak
+            print(f"{tag} growth {kind:4s} {size:>9,}  {wall:8.3f} s  {1e6 * wall / size:7.2f} us/session  "
+                  f"peak RSS {peak / 1024:7.1f} MiB")
+        ratio = per[kind, 1000000] / per[kind, 10000]
+        print(f"{tag} growth {kind}: per session 1M/10k {ratio:.2f} (target <= 1.1); "
+              f"peak RSS at 1M {rss[kind, 1000000] / 1024:.0f} MiB (target <= 64)")
+        summary.append((stores.name, f"1M {kind} run: time per session vs 10k",
+                        f"{1e6 * per[kind, 1000000]:.2f} vs {1e6 * per[kind, 10000]:.2f} us", f"{ratio:.2f}",
+                        "<= 1.1", ratio <= 1.1))
+        summary.append((stores.name, f"1M {kind} run: peak RSS", f"{rss[kind, 1000000] / 1024:.0f} MiB", "",
+                        "<= 64 MiB", rss[kind, 1000000] / 1024 <= 64))
+
+
+def figures(args, host, plugin, workdir, stores, floor, summary):
     n = args.n
     tag = f"[{stores.name}]"
 
@@ -177,22 +277,35 @@ def figures(args, host, plugin, workdir, stores, floor):
     print(f"{tag} floor  {floor_wall:8.3f} s   peak RSS {floor_rss / 1024:7.1f} MiB   ({n / floor_wall:,.0f} sessions/s)")
     print(f"{tag} real   {real_wall:8.3f} s   peak RSS {real_rss / 1024:7.1f} MiB   ({n / real_wall:,.0f} sessions/s)")
     print(f"{tag} dry    {dry_wall:8.3f} s   peak RSS {dry_rss / 1024:7.1f} MiB   ({n / dry_wall:,.0f} sessions/s)")
-    print(f"{tag} ratio real/floor {real_wall / floor_wall:.2f} (target <= 2.0, stretch 1.5)")
-    print(f"{tag} ratio dry/floor  {dry_wall / floor_wall:.2f} (target <= 0.5)")
-    print(f"{tag} peak RSS real    {real_rss / 1024:.1f} MiB (target <= 256 MiB)")
+    print(f"{tag} ratio real/floor {real_wall / floor_wall:.2f} (target <= 1.5)")
+    print(f"{tag} ratio dry/floor  {dry_wall / floor_wall:.2f} (target <= 0.3)")
+    summary.append((stores.name, f"{n // 1000}k real backfill / floor",
+                    f"{real_wall:.2f} s / {floor_wall:.2f} s, {real_rss / 1024:.0f} MiB", f"{real_wall / floor_wall:.2f}",
+                    "<= 1.5", real_wall / floor_wall <= 1.5))
+    summary.append((stores.name, f"{n // 1000}k dry run / floor",
+                    f"{dry_wall:.2f} s / {floor_wall:.2f} s, {dry_rss / 1024:.0f} MiB", f"{dry_wall / floor_wall:.2f}",
+                    "<= 0.3", dry_wall / floor_wall <= 0.3))
+    if args.compare:
+        other_host = os.path.join(args.compare, "bin", "wfp-host")
+        other_plugin = os.path.join(args.compare, "lib", "libwfp_backfill.so")
+        for dry in (False, True):
+            wall, rss = median_runs(lambda: run_backfill(other_host, other_plugin, n, dry, workdir, stores), args.runs)
+            print(f"{tag} --compare {args.compare}: {'dry ' if dry else 'real'} {wall:8.3f} s   peak RSS "
+                  f"{rss / 1024:7.1f} MiB   ({wall / floor_wall:.2f} of the floor)")
     if args.growth:
-        per = {}
-        for size in (10000, 100000, 1000000):
-            wall, rss = median_runs(
-                lambda: run_backfill(host, plugin, size, True, workdir, stores, ["backfill.max_sessions=2000000"]),
-                args.runs)
-            per[size] = wall / size
-            print(f"{tag} growth dry {size:>8,}  {wall:8.3f} s  {1e6 * wall / size:7.2f} us/session  peak RSS {rss / 1024:7.1f} MiB")
-        print(f"{tag} growth ratio per session 1M/10k {per[1000000] / per[10000]:.2f}, "
-              f"100k/10k {per[100000] / per[10000]:.2f} (target <= 1.5)")
+        growth_figures(args, host, plugin, workdir, stores, summary)
     if args.http:
-        http_figures(host, plugin, workdir, stores, args.http)
+        http_figures(host, plugin, workdir, stores, args.http, summary)
     return real_wall, dry_wall
+
+
+def print_summary(summary):
+    print()
+    print("| store | figure | measured | ratio | target | met |")
+    print("|---|---|---|---|---|---|")
+    for store, figure, measured, ratio, target, met in summary:
+        mark = "" if met is None else ("yes" if met else "**no**")
+        print(f"| {store} | {figure} | {measured} | {ratio} | {target} | {mark} |")
 
 
 def start_durable_cluster(workdir):
@@ -212,17 +325,26 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--n", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--growth", action="store_true", help="also 10k/100k/1M dry runs")
+    ap.add_argument("--growth", action="store_true", help="also 10k/100k/1M dry and 10k/1M real runs")
+    ap.add_argument("--compare", help="another build folder: its 100k real and dry runs, for before/after")
     ap.add_argument("--http", type=int, default=0, help="seconds of wrk per endpoint (0: skip)")
     ap.add_argument("--postgres", default="auto",
                     help="auto: a throwaway cluster if the server is installed; off; or a libpq URL")
     args = ap.parse_args()
     host = os.path.join(args.build, "bin", "wfp-host")
     plugin = os.path.join(args.build, "lib", "libwfp_backfill.so")
+    summary = []
+    try:
+        run_all(args, host, plugin, summary)
+    finally:
+        print_summary(summary)
+
+
+def run_all(args, host, plugin, summary):
     with tempfile.TemporaryDirectory() as workdir:
         print(f"machine: {os.cpu_count()} cores; n = {args.n} sessions; medians of {args.runs} runs, fresh database each")
         sqlite = figures(args, host, plugin, workdir, SqliteStores(workdir),
-                         os.path.join(args.build, "bin", "wfp_sqlite_floor"))
+                         os.path.join(args.build, "bin", "wfp_sqlite_floor"), summary)
         if args.postgres == "off":
             return
         pg_floor = os.path.join(args.build, "bin", "wfp_pg_floor")
@@ -238,7 +360,7 @@ def main():
             folder, url = start_durable_cluster(workdir)
         stores = PostgresStores(url)
         try:
-            pg = figures(args, host, plugin, workdir, stores, pg_floor)
+            pg = figures(args, host, plugin, workdir, stores, pg_floor, summary)
             print(f"postgresql/sqlite: real {pg[0] / sqlite[0]:.2f}x, dry {pg[1] / sqlite[1]:.2f}x the SQLite wall time")
         finally:
             stores.drop_all()

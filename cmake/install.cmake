@@ -1,6 +1,7 @@
 # install(): what `cmake --install <build> --prefix P` puts under P, for host authors and API users.
 #   include/wfp/plugin_abi.h               the C ABI (the only thing a host and a plugin share)
 #   bin/wfp-host                           the host
+#   bin/wfp-plugin-check                   the ABI checker for plugin authors (tools/plugin_check)
 #   lib/wfp/plugins/libwfp_backfill.so     the backfill plugin
 #   share/wfp/openapi.json                 the route's OpenAPI 3.1 document
 #   share/doc/wfp/examples/minimal_host.c  a complete host in plain C99 (dlopen), for host authors
@@ -17,11 +18,7 @@ set(WFP_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/wfp" CACHE STRING
     "Where the CMake package files are installed, relative to the prefix")
 set(WFP_INSTALL_DATADIR "${CMAKE_INSTALL_DATADIR}/wfp")
 
-# The ABI version, read from the header so that it cannot drift.
-file(STRINGS "${PROJECT_SOURCE_DIR}/abi/include/wfp/plugin_abi.h" _wfp_abi_lines
-     REGEX "^#define WFP_ABI_VERSION_(MAJOR|MINOR) [0-9]+")
-string(REGEX REPLACE ".*MAJOR ([0-9]+).*" "\\1" WFP_ABI_VERSION_MAJOR "${_wfp_abi_lines}")
-string(REGEX REPLACE ".*MINOR ([0-9]+).*" "\\1" WFP_ABI_VERSION_MINOR "${_wfp_abi_lines}")
+# The ABI version: WFP_ABI_VERSION_MAJOR/MINOR, read from the header by abi/CMakeLists.txt.
 
 # The ABI: an interface target exported as wfp::abi, and its header.
 set_target_properties(wfp_abi PROPERTIES EXPORT_NAME abi)
@@ -31,6 +28,7 @@ install(FILES "${PROJECT_SOURCE_DIR}/abi/include/wfp/plugin_abi.h"
 install(EXPORT wfpTargets NAMESPACE wfp:: DESTINATION "${WFP_INSTALL_CMAKEDIR}" COMPONENT wfp_dev)
 
 install(TARGETS wfp-host RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_runtime)
+install(TARGETS wfp-plugin-check RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT wfp_dev)
 install(TARGETS wfp_backfill LIBRARY DESTINATION "${WFP_INSTALL_PLUGINDIR}" COMPONENT wfp_runtime)
 install(FILES "${PROJECT_SOURCE_DIR}/openapi/openapi.json" DESTINATION "${WFP_INSTALL_DATADIR}"
         COMPONENT wfp_runtime)

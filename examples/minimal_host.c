@@ -6,6 +6,9 @@
  * (POST /api/schedules/5/backfill), prints the status, the body and the store's counts, then calls
  * shutdown and dlclose. Single-threaded, so the ABI's threading rules hold trivially; strings the
  * plugin passes in are copied (here: only counted) before the host function returns.
+ * Versions: it compiles against any 1.x header, and reads and writes the plugin's structs by the
+ * ABI's size rules (read_sized, write_sized, array stride: docs/abi.md), so it also works with a
+ * plugin built against an older or a newer header.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dlfcn.h>
@@ -38,6 +41,24 @@ struct wfp_call {
 static wfp_route g_route; /* the one route the plugin registers, its strings copied to: */
 static char g_method[16], g_template[128];
 static int g_in_init;
+
+/* The plugin's struct at `src`, as far as its struct_size goes, into ours (zero past it). */
+static void read_sized(void *dst, size_t dst_size, const void *src) {
+  uint32_t n;
+  memcpy(&n, src, sizeof n);
+  if (n > dst_size) n = (uint32_t)dst_size;
+  memset(dst, 0, dst_size);
+  memcpy(dst, src, n);
+  memcpy(dst, &n, sizeof n); /* struct_size: what was read */
+}
+/* Our struct into the plugin's: no more than its struct_size, which then says what was written. */
+static void write_sized(void *dst, const void *src, size_t src_size) {
+  uint32_t n;
+  memcpy(&n, dst, sizeof n);
+  if (n > src_size) n = (uint32_t)src_size;
+  memcpy(dst, src, n);
+  memcpy(dst, &n, sizeof n);
+}
 
 static void Log(wfp_host *h, wfp_log_level level, wfp_str m) {
   (void)h;
@@ -76,11 +97,14 @@ static wfp_status Append(wfp_call *c, wfp_str chunk) {
   c->body = grown, c->size += chunk.size, c->body[c->size] = '\0';
   return WFP_OK;
 }
-static wfp_status Respond(wfp_call *c, const wfp_response *r) {
+static wfp_status Respond(wfp_call *c, const wfp_response *given) {
+  wfp_response r;
   if (c->responded) return WFP_ERR_STATE;
-  if (r->status < 100 || r->status > 599) return WFP_ERR_INVALID_ARGUMENT;
-  c->responded = 1, c->status = r->status;
-  return Append(c, r->body);
+  read_sized(&r, sizeof r, given);
+  if (!WFP_HAS_FIELD(wfp_response, &r, body)) return WFP_ERR_INVALID_ARGUMENT;
+  if (r.status < 100 || r.status > 599) return WFP_ERR_INVALID_ARGUMENT;
+  c->responded = 1, c->status = r.status;
+  return Append(c, r.body);
 }
 
 static wfp_status Begin(wfp_call *c, wfp_txn **out) {
@@ -99,15 +123,18 @@ static wfp_status Commit(wfp_txn *t) {
 static wfp_status LoadSchedule(wfp_txn *t, int64_t site, int64_t id, wfp_schedule_info *o) {
   static const wfp_str kProject = S("etl"), kWorkflow = S("load"), kTz = S("Asia/Tokyo");
   static const wfp_str kSchedule = S("{\"daily>\":\"09:00:00\"}");
+  wfp_schedule_info info;
   (void)t;
+  if (!WFP_HAS_FIELD(wfp_schedule_info, o, disabled_at)) return WFP_ERR_INVALID_ARGUMENT;
   if (site != 1 || id != 5) return WFP_ERR_NOT_FOUND;
-  memset(o, 0, sizeof *o);
-  o->struct_size = sizeof *o, o->schedule_id = 5, o->site_id = 1, o->project_id = 1;
-  o->project_name = kProject, o->workflow_definition_id = 11, o->workflow_name = kWorkflow;
-  o->timezone = kTz, o->schedule_json = kSchedule; /* pool_id stays absent (data == NULL) */
-  o->next_schedule_time = g_ptr.next_schedule_time, o->next_run_time = g_ptr.next_run_time;
-  o->has_last_session_time = g_ptr.has_last_session_time;
-  o->last_session_time = g_ptr.last_session_time;
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info, info.schedule_id = 5, info.site_id = 1, info.project_id = 1;
+  info.project_name = kProject, info.workflow_definition_id = 11, info.workflow_name = kWorkflow;
+  info.timezone = kTz, info.schedule_json = kSchedule; /* pool_id stays absent (data == NULL) */
+  info.next_schedule_time = g_ptr.next_schedule_time, info.next_run_time = g_ptr.next_run_time;
+  info.has_last_session_time = g_ptr.has_last_session_time;
+  info.last_session_time = g_ptr.last_session_time;
+  write_sized(o, &info, sizeof info);
   return WFP_OK;
 }
 static wfp_status ListSessions(wfp_txn *t, int64_t p, wfp_str w, wfp_epoch_seconds from,
@@ -125,51 +152,95 @@ static wfp_status LatestBefore(wfp_txn *t, int64_t p, wfp_str w, wfp_epoch_secon
       *found = 1, *out = g_session_time[i];
   return WFP_OK;
 }
+/* Element i of the plugin's array: the elements are the first one's struct_size apart. */
+static const void *element(const void *array, size_t i) {
+  uint32_t stride;
+  memcpy(&stride, array, sizeof stride);
+  return (const unsigned char *)array + i * stride;
+}
 static wfp_status CreateSessions(wfp_txn *t, const wfp_new_session *s, size_t n, int64_t *ids) {
+  wfp_new_session e;
   size_t i, j;
   (void)t;
   if (g_sessions + n > kMax) return WFP_ERR_INTERNAL;
-  for (i = 0; i < n; ++i)
+  for (i = 0; i < n; ++i) {
+    read_sized(&e, sizeof e, element(s, i));
+    if (!WFP_HAS_FIELD(wfp_new_session, &e, uuid)) return WFP_ERR_INVALID_ARGUMENT;
     for (j = 0; j < g_sessions; ++j)
-      if (g_session_time[j] == s[i].session_time) return WFP_ERR_CONFLICT;
-  for (i = 0; i < n; ++i, ++g_sessions)
-    g_session_time[g_sessions] = s[i].session_time, ids[i] = 100 + (int64_t)g_sessions;
+      if (g_session_time[j] == e.session_time) return WFP_ERR_CONFLICT;
+  }
+  for (i = 0; i < n; ++i, ++g_sessions) {
+    read_sized(&e, sizeof e, element(s, i));
+    g_session_time[g_sessions] = e.session_time, ids[i] = 100 + (int64_t)g_sessions;
+  }
   return WFP_OK;
 }
 static wfp_status CreateAttempts(wfp_txn *t, const wfp_new_attempt *a, size_t n, int64_t *ids) {
+  wfp_new_attempt e;
   size_t i;
   (void)t;
   if (g_attempts + n > kMax) return WFP_ERR_INTERNAL;
-  for (i = 0; i < n; ++i, ++g_attempts)
-    g_attempt_session[g_attempts] = a[i].session_id, ids[i] = 1000 + (int64_t)g_attempts;
+  for (i = 0; i < n; ++i, ++g_attempts) {
+    read_sized(&e, sizeof e, element(a, i));
+    g_attempt_session[g_attempts] = e.session_id, ids[i] = 1000 + (int64_t)g_attempts;
+  }
   return WFP_OK;
 }
-static wfp_status MovePointer(wfp_txn *t, int64_t id, const wfp_schedule_pointer *p) {
+static wfp_status MovePointer(wfp_txn *t, int64_t id, const wfp_schedule_pointer *given) {
+  wfp_schedule_pointer p;
   (void)t;
+  read_sized(&p, sizeof p, given);
+  if (!WFP_HAS_FIELD(wfp_schedule_pointer, &p, last_session_time)) return WFP_ERR_INVALID_ARGUMENT;
   if (id != 5) return WFP_ERR_NOT_FOUND;
-  if (p->next_schedule_time < g_ptr.next_schedule_time) return WFP_ERR_INVALID_ARGUMENT;
-  g_ptr = *p;
+  if (p.next_schedule_time < g_ptr.next_schedule_time) return WFP_ERR_INVALID_ARGUMENT;
+  g_ptr = p;
+  g_ptr.struct_size = sizeof g_ptr;
   return WFP_OK;
 }
 
 int main(int argc, char **argv) {
-  static const wfp_store_api store = {sizeof store,   Begin,        Commit,       Rollback,
-                                      LoadSchedule,   ListSessions, LatestBefore, CreateSessions,
-                                      CreateAttempts, MovePointer,
-                                      NULL /* begin_read (1.1, optional): plugins fall back to begin */};
-  static const wfp_host_api host = {sizeof host,
-                                    WFP_ABI_VERSION_MAJOR,
-                                    WFP_ABI_VERSION_MINOR,
-                                    NULL,
-                                    S("minimal_host"),
-                                    S("1.0"), /* the example host's own version */
-                                    Log,
-                                    NowMicros,
-                                    RegisterRoute,
-                                    GetSetting,
-                                    Respond,
-                                    &store,
-                                    Append};
+  /* Written for any 1.x header: compiled against the 1.0 one, the tables have no 1.1 fields and
+   * their struct_size is 1.0's (a plugin then does without them). */
+  static const wfp_store_api store = {
+    sizeof store,
+    Begin,
+    Commit,
+    Rollback,
+    LoadSchedule,
+    ListSessions,
+    LatestBefore,
+    CreateSessions,
+    CreateAttempts,
+    MovePointer
+#if WFP_ABI_VERSION_MINOR >= 1
+    ,
+    NULL /* begin_read (1.1, optional): plugins fall back to begin */
+#endif
+  };
+  static const wfp_host_api host = {
+    sizeof host,
+    WFP_ABI_VERSION_MAJOR,
+    WFP_ABI_VERSION_MINOR,
+    NULL,
+    S("minimal_host"),
+    S("1.0"), /* the example host's own version */
+    Log,
+    NowMicros,
+    RegisterRoute,
+    GetSetting,
+    Respond,
+    &store
+#if WFP_ABI_VERSION_MINOR >= 1
+    ,
+    Append /* respond_append (1.1) */
+#endif
+#if WFP_ABI_VERSION_MINOR >= 3
+    ,
+    NULL, /* register_metric (1.3, optional): this host keeps no metrics; plugins record none */
+    NULL, /* metric_add (1.3) */
+    NULL  /* metric_observe (1.3) */
+#endif
+  };
   static const char kBody[] =
       "{\"fromTime\":\"2024-01-08T00:00:00+09:00\",\"attemptName\":\"fix\",\"dryRun\":false}";
   wfp_path_param id = {S("id"), S("5")};

@@ -1,4 +1,4 @@
-// wfp-host: the command line of the stub host (the contract is ../shared/spec/stub-host.md).
+// wfp-host: the command line of the stub host (the contract is docs/cli.md).
 //
 //   wfp-host call   --db PATH --plugin SO ... METHOD TARGET [BODY | @FILE]
 //   wfp-host seed   --db PATH FILE
@@ -40,10 +40,13 @@
 #include "demo_fixture.h"
 #include "http_types.h"
 #include "metrics/metrics.h"
+#include "native_routes.h"
+#include "plugin_search.h"
 #include "runtime/clock.h"
 #include "runtime/host.h"
 #include "store/key_cache.h"
 #include "store/store.h"
+#include "wfp_text/strict_json.h"
 #ifdef WFP_HAVE_SERVER
 #include "server/ops.h"
 #include "server/page_link.h"
@@ -68,14 +71,18 @@ commands:
   serve     serve HTTP until SIGINT/SIGTERM
   demo      serve an example store with the backfill plugin on 127.0.0.1:8080
   backfill  ask a running server for a backfill (an HTTP client)
-  plugins   load plugins and list each one's name, version, ABI and routes
+  plugins   load plugins and list each one's name, version, ABI, routes and settings
 
 Run `wfp-host COMMAND --help` for a command's options; `wfp-host --version` for the version and
 the plugin ABI it speaks. `serve` also answers GET /api/openapi.json (no key needed).
+
+--plugin takes a path to a .so, or a name such as `backfill` looked up on the plugin search path:
+the directories of $WFP_PLUGIN_PATH (':'-separated), then the plugin directory of this
+installation (../lib/wfp/plugins beside the bin directory), then ../lib (a build tree).
 )";
 
 constexpr std::string_view kCallUsage =
-    R"(usage: wfp-host call --db PATH --plugin SO [--plugin SO ...] [--fixture FILE] [--now TIME]
+    R"(usage: wfp-host call --db PATH --plugin NAME|PATH [--plugin ...] [--fixture FILE] [--now TIME]
                      [--api-key KEY] [--header 'Name: value' ...] [--setting KEY=VALUE ...]
                      METHOD TARGET [BODY | @FILE]
 
@@ -86,7 +93,8 @@ Exits 0 whenever a response was produced, whatever its HTTP status.
 options:
   --db PATH             the store (created if missing): an SQLite file, `:memory:` for a
                         throw-away one, or a PostgreSQL URL (postgresql://...)
-  --plugin SO           a plugin to load (repeatable)
+  --plugin NAME|PATH    a plugin to load (repeatable): a name on the plugin search path
+                        (`backfill`; see `wfp-host --help`) or a path to a .so
   --fixture FILE        load this fixture into the store before the call
   --now TIME            fix the clock given to plugins (ISO-8601 with offset: 2024-01-12T03:00:00Z)
   --api-key KEY         send `Authorization: Bearer KEY`
@@ -109,7 +117,7 @@ order, API keys never written (only "apiKeyCount").
 )";
 
 constexpr std::string_view kServeUsage =
-    R"(usage: wfp-host serve --db PATH --plugin SO [--plugin SO ...] [--listen 127.0.0.1:8080]
+    R"(usage: wfp-host serve --db PATH --plugin NAME|PATH [--plugin ...] [--listen 127.0.0.1:8080]
                       [--fixture FILE] [--now TIME] [--threads N] [--setting KEY=VALUE ...]
                       [--drain-period SECONDS] [--log-format text|json]
 
@@ -122,7 +130,8 @@ GET /healthz, GET /readyz (503 while draining or when the store does not answer)
 options:
   --db PATH             the store: an SQLite file, `:memory:` for a throw-away one, or a
                         PostgreSQL URL (postgresql://...; several hosts may share one database)
-  --plugin SO           a plugin to load (repeatable)
+  --plugin NAME|PATH    a plugin to load (repeatable): a name on the plugin search path
+                        (`backfill`; see `wfp-host --help`) or a path to a .so
   --listen HOST:PORT    the address to listen on (default 127.0.0.1:8080; port 0 takes a free one)
   --fixture FILE        load this fixture into the store first
   --now TIME            fix the clock given to plugins (ISO-8601 with offset)
@@ -136,7 +145,7 @@ options:
 )";
 
 constexpr std::string_view kDemoUsage =
-    R"(usage: wfp-host demo [--db FILE] [--plugin SO] [--listen 127.0.0.1:8080] [--now TIME]
+    R"(usage: wfp-host demo [--db FILE] [--plugin NAME|PATH] [--listen 127.0.0.1:8080] [--now TIME]
                      [--threads N] [--setting KEY=VALUE ...]
 
 Creates a fresh store with example projects and schedules (site key "demo-key"), loads the backfill
@@ -145,7 +154,8 @@ plugin, serves it, and prints example curl commands that work as printed. Ctrl-C
 options:
   --db FILE             where to create the store (must not exist); default: a temporary file,
                         removed at exit
-  --plugin SO           the plugin (default: ../lib/libwfp_backfill.so next to this executable)
+  --plugin NAME|PATH    the plugin (default: `backfill`, found on the plugin search path:
+                        $WFP_PLUGIN_PATH, then this installation's plugin directory)
   --listen HOST:PORT    default 127.0.0.1:8080
   --now TIME            fix the clock (and the example schedules around it)
   --threads N           worker threads
@@ -153,11 +163,13 @@ options:
 )";
 
 constexpr std::string_view kPluginsUsage =
-    R"(usage: wfp-host plugins --plugin SO [--plugin SO ...]
+    R"(usage: wfp-host plugins [--plugin NAME|PATH ...]
 
 Loads each plugin as `serve` would (without a store), prints for each one
 `NAME VERSION (ABI M.m) from PATH` and then one line per route it adds, `  METHOD TEMPLATE`, and
-shuts them down. Exits 1, with the reason on stderr, when a plugin is refused.
+shuts them down. Without --plugin: every plugin (*.so) on the plugin search path ($WFP_PLUGIN_PATH,
+then this installation's plugin directory). Exits 1, with the reason on stderr, when a plugin is
+refused or none is found.
 )";
 
 bool WantsHelp(const std::vector<std::string>& args) {
@@ -201,13 +213,14 @@ bool ReadFile(const std::string& path, std::string* out, std::string* error) {
 bool ReadJsonFile(const std::string& path, boost::json::value* out, std::string* error) {
   std::string text;
   if (!ReadFile(path, &text, error)) return false;
-  boost::json::error_code ec;
-  *out = boost::json::parse(text, ec);
-  if (ec) {
-    *error = fmt::format("{} is not JSON: {}", path, ec.message());
-    return false;
-  }
-  return true;
+  wfp::text::JsonProblem problem;
+  if (wfp::text::ParseStrictJson(text, out, &problem)) return true;
+  if (!problem.object_path.empty())  // refused like the fixture's other errors: with its path
+    *error =
+        fmt::format("{}: {}.{}: key given twice", path, problem.object_path, problem.duplicate_key);
+  else
+    *error = fmt::format("{} is not JSON: {}", path, problem.syntax);
+  return false;
 }
 
 // Options shared by call, serve and demo.
@@ -324,16 +337,19 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
     return HostOptions::Authentication(found.site, found.failed);
   };
   o.openapi_document = wfp::kOpenApiDocument;
+  o.native_routes = NativeRoutes(store);  // GET /api/projects, /api/schedules, ...
   o.metrics = flags.metrics;
   o.echo_request_id = flags.serving;
   o.json_logs = flags.json_logs;
   return std::make_unique<Host>(std::move(o));
 }
 
+// Loads the plugins, then refuses settings none of them reads (the known keys are those the
+// plugins ask for in their init, see Host::CheckSettings).
 bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error) {
   for (const std::string& p : plugins)
     if (!host->LoadPlugin(p, error)) return false;
-  return true;
+  return host->CheckSettings(error);
 }
 
 bool SeedFile(Store* store, const std::string& path, std::string* error) {
@@ -388,8 +404,10 @@ int RunCall(const std::vector<std::string>& argv) {
     return UsageError(kCmd, error, kCallUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kCallUsage);
-  const std::vector<std::string> plugins = args.All("plugin");
-  if (plugins.empty()) return UsageError(kCmd, "--plugin is required", kCallUsage);
+  if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kCallUsage);
+  std::vector<std::string> plugins;
+  if (!ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath(), &plugins, &error))
+    return Fail(kCmd, error);
   const auto& pos = args.positionals();
   if (pos.size() < 2 || pos.size() > 3)
     return UsageError(kCmd, "expected METHOD TARGET [BODY | @FILE]", kCallUsage);
@@ -546,6 +564,11 @@ int Serve(Store* store, Host* host, Metrics* metrics, ServerOptions options) {
   options.on_served = [metrics](const AccessRecord& r) {
     metrics->ObserveRequest(r.route, r.method, r.status, r.seconds);
   };
+  // The operations routes are the server's own: the host's route and key checks do not apply.
+  options.precheck = [&ops, host](const HttpRequest& head) -> std::optional<HttpResponse> {
+    if (ops.Owns(head)) return std::nullopt;
+    return host->Precheck(head);
+  };
   SetStoreObserver(metrics);
   const int rc = RunServer(options, [&ops, host](HttpRequest&& r, ResponseStream* stream) {
     if (std::optional<HttpResponse> answer = ops.Handle(r)) return std::move(*answer);
@@ -579,8 +602,10 @@ int RunServe(const std::vector<std::string>& argv) {
     return UsageError(kCmd, error, kServeUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kServeUsage);
-  const std::vector<std::string> plugins = args.All("plugin");
-  if (plugins.empty()) return UsageError(kCmd, "--plugin is required", kServeUsage);
+  if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kServeUsage);
+  std::vector<std::string> plugins;
+  if (!ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath(), &plugins, &error))
+    return Fail(kCmd, error);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
   RuntimeFlags flags;
@@ -608,14 +633,6 @@ std::string ExecutablePath(const char* argv0) {
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) exe = std::filesystem::absolute(argv0, ec);
   return exe.lexically_normal().string();
-}
-
-// ../lib/libwfp_backfill.so next to this executable (build/bin -> build/lib).
-std::string DefaultPluginPath(const char* argv0) {
-  const std::filesystem::path exe = ExecutablePath(argv0);
-  return (exe.parent_path().parent_path() / "lib" / "libwfp_backfill.so")
-      .lexically_normal()
-      .string();
 }
 
 int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
@@ -648,7 +665,10 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   flags.serving = true;
   if (!ParseServingFlags(args, &flags, &options, &error))
     return UsageError(kCmd, error, kDemoUsage);
-  const std::string plugin = args.Get("plugin") ? *args.Get("plugin") : DefaultPluginPath(argv0);
+  std::string plugin;
+  if (!ResolvePlugin(args.Get("plugin") ? *args.Get("plugin") : "backfill",
+                     DefaultPluginSearchPath(), &plugin, &error))
+    return Fail(kCmd, error);
 
   // A fresh store: the named file must not exist; else a temporary one, removed at exit.
   std::string db;
@@ -683,10 +703,7 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   Runtime rt;
   if (!OpenStore(db, &rt, &error)) return Fail(kCmd, error);
   rt.SetHost(MakeHost(rt.store.get(), flags));
-  if (!LoadPlugins(rt.host.get(), {plugin}, &error))
-    return Fail(kCmd, error +
-                          " (build it with `cmake --build build --target wfp_backfill`, or "
-                          "give --plugin)");
+  if (!LoadPlugins(rt.host.get(), {plugin}, &error)) return Fail(kCmd, error);
   const int64_t now_seconds = (flags.now_micros ? *flags.now_micros : RealNowMicros()) / 1000000;
   DemoInfo info;
   if (!rt.store->Seed(DemoFixture(now_seconds, &info), &error))
@@ -733,15 +750,18 @@ curl -s -X POST {url}/api/schedules/1/backfill {json} -d '{{"dryRun":true}}'
 curl -s -X POST {url}/api/schedules/1/backfill -H 'Authorization: Bearer other-key' {json} -d '{{"fromTime":"{daily}","attemptName":"x","dryRun":true}}'
 curl -s -X POST {url}/api/schedules/1/backfill {auth} {json} -d '{{"fromTime":"{daily}","attemptName":"x","dryRun":true,"skipExisiting":true}}'
 
-# The same through the bundled client:
-{exe} backfill --server {url} --api-key {key} --from '{daily}' --name demo-fix2 --dry-run 1
+# The same through the bundled client, as `digdag backfill` takes it (the time is read in the
+# workflow's time zone; without --name an attempt name is generated):
+{exe} backfill etl daily_load --from '{daily_day}' --dry-run --server {url} --api-key {key}
+{exe} backfill etl daily_load --from '{daily_day}' --name demo-fix2 --server {url} --api-key {key}
 
 Ctrl-C stops the server.
 )",
         Store::Redact(db), temporary ? "temporary, removed at exit" : "kept", info.api_key,
         fmt::arg("url", url), fmt::arg("auth", auth), fmt::arg("json", json),
         fmt::arg("daily", info.daily_from_time), fmt::arg("hourly", info.hourly_from_time),
-        fmt::arg("key", info.api_key), fmt::arg("exe", exe), fmt::arg("page", page));
+        fmt::arg("daily_day", info.daily_from_time.substr(0, 10)), fmt::arg("key", info.api_key),
+        fmt::arg("exe", exe), fmt::arg("page", page));
     std::cout.flush();
   };
   return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
@@ -755,10 +775,18 @@ int RunPlugins(const std::vector<std::string>& argv) {
   std::string error;
   if (!args.Parse(argv, {{"plugin", true, true}}, &error))
     return UsageError(kCmd, error, kPluginsUsage);
-  const std::vector<std::string> plugins = args.All("plugin");
-  if (plugins.empty()) return UsageError(kCmd, "--plugin is required", kPluginsUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kPluginsUsage);
+  const std::vector<std::string> search = DefaultPluginSearchPath();
+  std::vector<std::string> plugins;
+  if (!args.Has("plugin")) {
+    plugins = ListPlugins(search);
+    if (plugins.empty())
+      return Fail(
+          kCmd, fmt::format("no plugins on the plugin search path {}", DescribeSearchPath(search)));
+  } else if (!ResolvePlugins(args.All("plugin"), search, &plugins, &error)) {
+    return Fail(kCmd, error);
+  }
   HostOptions options;
   options.log_sink = [](std::string_view line) {  // warnings and errors only: stdout is the list
     if (line.rfind("[INFO]", 0) != 0 && line.rfind("[DEBUG]", 0) != 0) std::cerr << line << "\n";
@@ -771,6 +799,7 @@ int RunPlugins(const std::vector<std::string>& argv) {
                        p.abi_major, p.abi_minor, p.path);
     for (const auto& [method, path_template] : p.routes)
       out += fmt::format("  {} {}\n", method, path_template);
+    for (const std::string& key : p.settings) out += fmt::format("  setting {}\n", key);
   }
   host.Shutdown();
   std::cout << out;

@@ -7,6 +7,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libfmt-dev libsqlite3-dev sqlite3 libcctz-dev tzdata
   libssl-dev
+  # gzip/deflate request bodies (zlib).
+  zlib1g-dev
   # The PostgreSQL store (libpq) and its tests: a throwaway server cluster (scripts/pg-cluster.sh).
   libpq-dev postgresql
   # /metrics (prometheus-cpp core), its check (promtool, from prometheus) and the rolling-restart test

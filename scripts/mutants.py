@@ -192,7 +192,7 @@ def build(build_dir, jobs, log, targets=()):
     return run(cmd, log) == 0
 
 
-def ctest(build_dir, selection, jobs, log, stop=True):
+def ctest(build_dir, selection, jobs, log, stop=True, retry=False):
     """Runs a ctest selection; returns (ran_ok, failed_test_names). ran_ok is False when ctest found
     no test at all (a selection that matches nothing must not count as a pass)."""
     failed_log = os.path.join(build_dir, "Testing", "Temporary", "LastTestsFailed.log")
@@ -201,6 +201,8 @@ def ctest(build_dir, selection, jobs, log, stop=True):
     cmd = ["ctest", "--test-dir", build_dir, "--output-on-failure", f"-j{jobs}", "--timeout", "900"]
     if stop:
         cmd.append("--stop-on-failure")
+    if retry:  # the baseline: a test that fails once under load and then passes is not a broken tree
+        cmd += ["--repeat", "until-pass:2"]
     cmd += selection.split()  # whitespace-separated, no quoting: regexes keep their backslashes
     start = os.path.getsize(log) if os.path.exists(log) else 0
     rc = run(cmd, log)
@@ -300,7 +302,7 @@ def main():
     if args.baseline or (not args.names and not args.no_suite):
         baseline += sorted({m.suite for m in mutants})
     for selection in baseline:
-        ok, failed = ctest(build_dir, selection, args.jobs, log, stop=False)
+        ok, failed = ctest(build_dir, selection, args.jobs, log, stop=False, retry=True)
         if not ok or failed:
             why = "matches no test" if not ok else f"fails on the unmutated tree: {', '.join(failed[:5])}"
             print(f"mutants: baseline `ctest {selection}` {why}; see {log}", file=sys.stderr)

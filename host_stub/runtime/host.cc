@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <wfp/abi_struct.h>
 
 #include <atomic>
 #include <boost/dll/shared_library.hpp>
@@ -15,12 +16,15 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "call.h"
 #include "metrics/metrics.h"
 #include "runtime/clock.h"
+#include "runtime/content_coding.h"
 #include "runtime/request_id.h"
 #include "runtime/router.h"
 
@@ -46,6 +50,10 @@ namespace {
 
 constexpr std::string_view kInternalError = "Internal server error";
 constexpr std::string_view kOpenApiPath = "/api/openapi.json";
+// The router's owner of the host's own routes (plugins are numbered from 1).
+constexpr size_t kNativeOwner = 0;
+// The router needs a handler; native routes are dispatched by owner and never call it.
+int32_t NativeRouteMarker(void*, const wfp_request*, wfp_call*) { return 1; }
 
 // The id of the request this thread is serving (set around a handler call), for the plugin's log
 // lines: the host's log function adds it without the plugin passing it.
@@ -161,22 +169,53 @@ bool IsValidHeaderValue(std::string_view s) {
   return true;
 }
 
-// The API key of a request: "Authorization: Bearer KEY", else "X-API-Key: KEY".
-std::optional<std::string_view> ApiKey(const HttpRequest& r) {
+constexpr std::string_view kHowToSendAKey =
+    "send the key as 'Authorization: Bearer KEY' or as 'X-API-Key: KEY'";
+
+// The API key a request carries, or why it cannot be used. A request is refused rather than
+// guessed at when its credentials are ambiguous: a header given twice, or both headers naming
+// different keys (400); or malformed: an Authorization that is not "Bearer KEY" (401).
+struct Credentials {
+  std::optional<std::string_view> key;
+  int refusal = 0;  // 400 or 401 when the credentials are refused
+  std::string message;
+};
+
+Credentials ReadCredentials(const HttpRequest& r) {
+  Credentials c;
+  std::vector<std::string_view> bearer, api_key;
   for (const auto& [name, value] : r.headers) {
-    if (!IEquals(name, "authorization")) continue;
-    std::string_view v = Trim(value);
-    if (v.size() > 7 && IEquals(v.substr(0, 6), "bearer") && (v[6] == ' ' || v[6] == '\t')) {
-      std::string_view key = Trim(v.substr(7));
-      if (!key.empty()) return key;
-    }
+    if (IEquals(name, "authorization")) bearer.push_back(Trim(value));
+    if (IEquals(name, "x-api-key")) api_key.push_back(Trim(value));
   }
-  for (const auto& [name, value] : r.headers) {
-    if (!IEquals(name, "x-api-key")) continue;
-    std::string_view key = Trim(value);
-    if (!key.empty()) return key;
+  auto refuse = [&c](int status, std::string message) {
+    c.refusal = status;
+    c.message = std::move(message);
+    return c;
+  };
+  if (bearer.size() > 1 || api_key.size() > 1)
+    return refuse(400, fmt::format("the {} header is given {} times; {}, once",
+                                   bearer.size() > 1 ? "Authorization" : "X-API-Key",
+                                   std::max(bearer.size(), api_key.size()), kHowToSendAKey));
+  std::optional<std::string_view> from_bearer, from_api_key;
+  if (!bearer.empty()) {
+    const std::string_view v = bearer.front();
+    const size_t space = v.find_first_of(" \t");
+    const std::string_view token = space == v.npos ? std::string_view() : Trim(v.substr(space));
+    if (space != 6 || !IEquals(v.substr(0, 6), "bearer") || token.empty() ||
+        token.find_first_of(" \t") != token.npos)
+      return refuse(401, fmt::format("malformed Authorization header: {}", kHowToSendAKey));
+    from_bearer = token;
   }
-  return std::nullopt;
+  if (!api_key.empty()) {
+    if (api_key.front().empty())
+      return refuse(401, fmt::format("the X-API-Key header is empty: {}", kHowToSendAKey));
+    from_api_key = api_key.front();
+  }
+  if (from_bearer && from_api_key && *from_bearer != *from_api_key)
+    return refuse(400, "Authorization and X-API-Key name different keys; send one key");
+  c.key = from_bearer ? from_bearer : from_api_key;
+  return c;
 }
 
 // The store table of a host without a store.
@@ -237,6 +276,7 @@ struct PluginRecord {
   std::thread::id init_thread;
   std::vector<std::string> init_faults;  // conflicts found during init: the plugin is refused
   std::vector<std::pair<std::string, std::string>> routes;  // registered (method, template)
+  std::set<std::string, std::less<>> settings_read;         // keys asked for through get_setting
   std::vector<std::unique_ptr<wfp_metric>> metrics;         // registered during init (ABI 1.3)
 };
 
@@ -253,7 +293,17 @@ struct CallContext {
 struct Host::Impl {
   explicit Impl(HostOptions o) : options(std::move(o)) {
     store = options.store ? options.store : &kNoStore;
+    for (HostOptions::NativeRoute& r : options.native_routes) {
+      std::string error;
+      if (router.Add(r.method, r.path_template, NativeRouteMarker, &r, kNativeOwner, &error) !=
+          Router::AddResult::kOk)
+        throw std::invalid_argument(fmt::format("host route {} {}: {}", r.method, r.path_template,
+                                                error.empty() ? "registered twice" : error));
+    }
   }
+
+  HttpResponse ServeNative(const Route& route, const Router::Match& match, int64_t site,
+                           std::string_view target);
 
   HostOptions options;
   const wfp_store_api* store = nullptr;
@@ -263,6 +313,7 @@ struct Host::Impl {
   std::mutex log_mu;
   std::mutex pool_mu;
   std::vector<std::shared_ptr<StoreConnection>> idle;
+  mutable std::mutex settings_mu;  // guards each plugin's settings_read
 
   void Log(wfp_log_level level, std::string_view source, std::string_view message) {
     const std::string_view id = t_request_id ? std::string_view(*t_request_id) : "";
@@ -299,6 +350,16 @@ struct Host::Impl {
     idle.push_back(std::move(c));
   }
 
+  // Serving a request: the document, admission (head only), the body's checks, the handler.
+  struct Admission {
+    Router::Match match;
+    int64_t site = 0;
+    std::optional<HttpResponse> refusal;
+    Admission& Refuse(HttpResponse r) {
+      refusal = std::move(r);
+      return *this;
+    }
+  };
   // What Serve learned for the access log and metrics.
   struct Served {
     std::string route;
@@ -306,6 +367,15 @@ struct Host::Impl {
   };
   HttpResponse Serve(HttpRequest& request, ResponseStream* stream, const std::string& request_id,
                      Served* served);
+  std::optional<HttpResponse> Precheck(const HttpRequest& head) const;
+  // Gives `response` its request id (and X-Request-Id when the host echoes ids).
+  void Identify(HttpResponse* response, std::string request_id) const;
+  std::optional<HttpResponse> ServeDocument(const HttpRequest& request,
+                                            std::string_view path) const;
+  Admission Admit(const HttpRequest& request, std::string_view path) const;
+  std::optional<HttpResponse> CheckBody(HttpRequest& request) const;
+  HttpResponse Dispatch(HttpRequest& request, const Admission& admission, ResponseStream* stream,
+                        const std::string& request_id);
   HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
                             const std::string& where);
 
@@ -338,7 +408,7 @@ int64_t Host::Impl::ApiNow(wfp_host* host) {
   return RealNowMicros();
 }
 
-wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) {
+wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) {
   if (!host || !host->impl || !host->plugin) return WFP_ERR_INVALID_ARGUMENT;
   PluginRecord& p = *host->plugin;
   Impl& impl = *host->impl;
@@ -349,8 +419,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
           fmt::format("plugin {} tried to register a route outside its init: refused", p.name));
       return WFP_ERR_STATE;
     }
-    if (!route || route->struct_size < offsetof(wfp_route, user_data) + sizeof(void*) ||
-        !route->method.data || !route->path_template.data) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_route copy = given ? abi::ReadStruct(given) : wfp_route{};
+    const wfp_route* route = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_route, route, user_data) || !route->method.data ||
+        !route->path_template.data) {
       impl.Log(WFP_LOG_WARN, "host",
                fmt::format("plugin {}: register_route with a malformed wfp_route", p.name));
       return WFP_ERR_INVALID_ARGUMENT;
@@ -369,7 +442,7 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
       case Router::AddResult::kConflict: {
         const std::string what = fmt::format("{} {}", Sanitize(View(route->method), 64),
                                              Sanitize(View(route->path_template), 256));
-        std::string by = "another plugin";
+        std::string by = owner == kNativeOwner ? "the host" : "another plugin";
         for (const auto& other : impl.plugins)
           if (other->index == owner) by = "plugin " + other->name;
         p.init_faults.push_back(
@@ -392,6 +465,11 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* route) 
 
 wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) {
   if (!host || !host->impl || !out || !key.data) return WFP_ERR_INVALID_ARGUMENT;
+  try {
+    std::lock_guard lock(host->impl->settings_mu);
+    host->plugin->settings_read.emplace(View(key));
+  } catch (...) {
+  }
   const auto& settings = host->impl->options.settings;
   const auto it = settings.find(View(key));
   if (it == settings.end()) return WFP_ERR_NOT_FOUND;
@@ -399,7 +477,7 @@ wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) 
   return WFP_OK;
 }
 
-wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) {
+wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
   if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
   auto& ctx = *static_cast<CallContext*>(call->runtime);
   auto fault = [&ctx](std::string what) {
@@ -414,7 +492,10 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* response) 
       fault("answered twice (respond called again)");
       return WFP_ERR_STATE;
     }
-    if (!response || response->struct_size < offsetof(wfp_response, body) + sizeof(wfp_str)) {
+    // The fields the plugin's struct_size covers, and no more (a plugin of any minor).
+    const wfp_response copy = given ? abi::ReadStruct(given) : wfp_response{};
+    const wfp_response* response = &copy;
+    if (!given || !WFP_HAS_FIELD(wfp_response, response, body)) {
       fault("called respond with a malformed wfp_response");
       return WFP_ERR_INVALID_ARGUMENT;
     }
@@ -478,7 +559,7 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
   }
 }
 
-wfp_status Host::Impl::ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* desc,
+wfp_status Host::Impl::ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* given,
                                          wfp_metric** out) {
   if (!host || !host->impl || !host->plugin || !host->impl->options.metrics)
     return WFP_ERR_INVALID_ARGUMENT;
@@ -486,7 +567,10 @@ wfp_status Host::Impl::ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* 
   Impl& impl = *host->impl;
   try {
     if (!p.initializing.load() || std::this_thread::get_id() != p.init_thread) return WFP_ERR_STATE;
-    if (!out || !desc || !WFP_HAS_FIELD(wfp_metric_desc, desc, bucket_count) || !desc->name.data ||
+    // Every field of wfp_metric_desc is of 1.3: the plugin's struct must cover them all.
+    const wfp_metric_desc copy = given ? abi::ReadStruct(given) : wfp_metric_desc{};
+    const wfp_metric_desc* desc = &copy;
+    if (!out || !given || !WFP_HAS_FIELD(wfp_metric_desc, desc, bucket_count) || !desc->name.data ||
         (desc->kind != WFP_METRIC_COUNTER && desc->kind != WFP_METRIC_HISTOGRAM) ||
         (desc->label_count > 0 && !desc->label_names) ||
         (desc->bucket_count > 0 && !desc->buckets) || desc->label_count > Metrics::kMaxLabels) {
@@ -565,57 +649,74 @@ HttpResponse ErrorResponse(int status, std::string_view message) {
   return r;
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream,
-                               const std::string& request_id, Served* served) {
-  const std::string_view target = request.target;
-  const std::string_view path = target.substr(0, target.find_first_of("?#"));
-  // The OpenAPI document is public: served before authentication, whatever the key.
-  if (!options.openapi_document.empty() && path == kOpenApiPath) {
-    served->route = kOpenApiPath;
-    if (request.method != "GET") {
-      HttpResponse r = ErrorResponse(405, "Method not allowed");
-      r.headers.emplace_back("allow", "GET");
-      return r;
-    }
-    HttpResponse r;
-    r.status = 200;
-    r.headers.emplace_back("content-type", "application/json");
-    r.body = std::string(options.openapi_document);
+// GET (and HEAD) /api/openapi.json: public, answered before authentication, whatever the key.
+std::optional<HttpResponse> Host::Impl::ServeDocument(const HttpRequest& request,
+                                                      std::string_view path) const {
+  if (options.openapi_document.empty() || path != kOpenApiPath) return std::nullopt;
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse r = ErrorResponse(405, "Method not allowed");
+    r.headers.emplace_back("allow", "GET, HEAD");
     return r;
   }
-  const Router::Match match = router.Find(request.method, path);
-  if (match.kind == Router::MatchKind::kNoPath) return ErrorResponse(404, "Not found");
-  if (match.route) served->route = match.route->path_template;
-  if (match.kind == Router::MatchKind::kNoMethod) {
+  HttpResponse r;
+  r.status = 200;
+  r.headers.emplace_back("content-type", "application/json");
+  r.body = std::string(options.openapi_document);
+  return r;
+}
+
+// What can be decided from the request's head alone (so before its body is read): the route, the
+// method, the credentials and the key. Either a refusal, or the route and the caller's site.
+Host::Impl::Admission Host::Impl::Admit(const HttpRequest& request, std::string_view path) const {
+  Admission a;
+  // HEAD is served wherever GET is (the server sends the head of GET's answer).
+  const std::string_view method =
+      request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
+  a.match = router.Find(method, path);
+  if (a.match.kind == Router::MatchKind::kNoPath) return a.Refuse(ErrorResponse(404, "Not found"));
+  if (a.match.kind == Router::MatchKind::kNoMethod) {
     HttpResponse r = ErrorResponse(405, "Method not allowed");
-    r.headers.emplace_back("allow", match.allow);
-    return r;
+    const bool get = (", " + a.match.allow + ",").find(", GET,") != std::string::npos;
+    r.headers.emplace_back("allow", get ? a.match.allow + ", HEAD" : a.match.allow);
+    return a.Refuse(std::move(r));
   }
 
   // Authentication comes before anything the plugin sees, except on a public route (site 0: no
-  // caller). Keys are never logged.
-  HostOptions::Authentication auth;
-  const std::optional<std::string_view> key = ApiKey(request);
-  if (match.route->is_public) {
-    auth.site = 0;
-  } else if (key && options.authenticate) {
-    auth = options.authenticate(*key);
+  // caller; its credentials are not looked at). Keys are never logged.
+  if (a.match.route->is_public) return a;  // site 0
+  const Credentials credentials = ReadCredentials(request);
+  if (credentials.refusal) {
+    HttpResponse r = ErrorResponse(credentials.refusal, credentials.message);
+    if (credentials.refusal == 401)
+      r.headers.emplace_back("www-authenticate",
+                             R"(Bearer realm="wfp-host", error="invalid_request")");
+    return a.Refuse(std::move(r));
   }
+  const std::optional<std::string_view> key = credentials.key;
+  HostOptions::Authentication auth;
+  if (key && options.authenticate) auth = options.authenticate(*key);
   if (auth.unavailable) {
     HttpResponse r = ErrorResponse(503, "The store is unavailable; try again later");
     r.headers.emplace_back("retry-after", "1");
-    return r;
+    return a.Refuse(std::move(r));
   }
-  const std::optional<int64_t> site = auth.site;
-  if (site) served->site_id = *site;
-  if (!site) {
-    HttpResponse r = ErrorResponse(401, key ? "Invalid API key" : "Missing API key");
+  if (!auth.site) {
+    HttpResponse r = ErrorResponse(
+        401, key ? "Invalid API key" : fmt::format("Missing API key: {}", kHowToSendAKey));
     r.headers.emplace_back(
         "www-authenticate",
         key ? R"(Bearer realm="wfp-host", error="invalid_token")" : R"(Bearer realm="wfp-host")");
-    return r;
+    return a.Refuse(std::move(r));
   }
+  a.site = *auth.site;
+  return a;
+}
 
+// The body's checks, once it is read: its coding (gzip and deflate are decoded in place), its
+// size once decoded (413), its media type (415).
+std::optional<HttpResponse> Host::Impl::CheckBody(HttpRequest& request) const {
+  if (auto refusal = DecodeContentCoding(&request, options.body_limit))
+    return ErrorResponse(refusal->status, refusal->message);
   if (request.body.size() > options.body_limit)
     return ErrorResponse(
         413, fmt::format("Request body is too large (limit {} bytes)", options.body_limit));
@@ -626,8 +727,48 @@ HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream,
     if (!ct || !IsJsonContentType(*ct))
       return ErrorResponse(415, "Content-Type must be application/json");
   }
+  return std::nullopt;
+}
 
+std::optional<HttpResponse> Host::Impl::Precheck(const HttpRequest& head) const {
+  const std::string_view target = head.target;
+  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (ServeDocument(head, path)) return std::nullopt;
+  Admission admission = Admit(head, path);
+  if (admission.refusal && admission.match.route)
+    admission.refusal->route = admission.match.route->path_template;
+  return std::move(admission.refusal);
+}
+
+void Host::Impl::Identify(HttpResponse* response, std::string request_id) const {
+  if (options.echo_request_id && !request_id.empty() &&
+      !FindHeader(response->headers, "x-request-id"))
+    response->headers.emplace_back("x-request-id", request_id);
+  response->request_id = std::move(request_id);
+}
+
+HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream,
+                               const std::string& request_id, Served* served) {
+  const std::string_view target = request.target;
+  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (auto document = ServeDocument(request, path)) {
+    served->route = kOpenApiPath;
+    return std::move(*document);
+  }
+  Admission admission = Admit(request, path);
+  if (admission.match.route) served->route = admission.match.route->path_template;
+  if (admission.refusal) return std::move(*admission.refusal);
+  served->site_id = admission.site;
+  if (auto refusal = CheckBody(request)) return std::move(*refusal);
+  return Dispatch(request, admission, stream, request_id);
+}
+
+HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admission,
+                                  ResponseStream* stream, const std::string& request_id) {
+  const Router::Match& match = admission.match;
+  const int64_t site = admission.site;
   const Route& route = *match.route;
+  if (route.owner == kNativeOwner) return ServeNative(route, match, site, request.target);
   PluginRecord* plugin = nullptr;
   for (auto& p : plugins)
     if (p->index == route.owner) plugin = p.get();
@@ -655,14 +796,14 @@ HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream,
 
   wfp_request view{};
   view.struct_size = sizeof view;
-  view.method = Str(request.method);
+  view.method = Str(route.method);  // HEAD is served as GET
   view.target = Str(request.target);
   view.path_params = params.data();
   view.path_param_count = params.size();
   view.headers = headers.data();
   view.header_count = headers.size();
   view.body = Str(request.body);
-  view.site_id = *site;
+  view.site_id = site;
   view.request_id = Str(ctx.request_id);
 
   const std::string plugin_name = plugin ? plugin->name : "?";
@@ -728,6 +869,26 @@ HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string&
   return answer.TakeHeld();
 }
 
+HttpResponse Host::Impl::ServeNative(const Route& route, const Router::Match& match, int64_t site,
+                                     std::string_view target) {
+  const auto& native = *static_cast<const HostOptions::NativeRoute*>(route.user_data);
+  HostOptions::NativeRequest request;
+  request.site_id = site;
+  request.params = match.params;
+  const size_t q = target.find('?');
+  if (q != std::string_view::npos) request.query = target.substr(q + 1, target.find('#') - q - 1);
+  try {
+    return native.handler(request);
+  } catch (const std::exception& e) {
+    Log(WFP_LOG_ERROR, "host",
+        fmt::format("{} {}: {}; answered 500", route.method, route.path_template, e.what()));
+  } catch (...) {
+    Log(WFP_LOG_ERROR, "host",
+        fmt::format("{} {}: failed; answered 500", route.method, route.path_template));
+  }
+  return ErrorResponse(500, kInternalError);
+}
+
 Host::Host(HostOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Host::~Host() { Shutdown(); }
@@ -742,9 +903,16 @@ size_t Host::route_count() const { return impl_->router.size(); }
 std::vector<PluginInfo> Host::plugins() const {
   std::vector<PluginInfo> out;
   out.reserve(impl_->plugins.size());
-  for (const auto& p : impl_->plugins)
-    out.push_back(PluginInfo{p->path, p->name, p->version, p->descriptor->abi_major,
-                             p->descriptor->abi_minor, p->routes});
+  for (const auto& p : impl_->plugins) {
+    std::lock_guard lock(impl_->settings_mu);
+    out.push_back(PluginInfo{p->path,
+                             p->name,
+                             p->version,
+                             p->descriptor->abi_major,
+                             p->descriptor->abi_minor,
+                             p->routes,
+                             {p->settings_read.begin(), p->settings_read.end()}});
+  }
   return out;
 }
 
@@ -805,7 +973,9 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
       return refuse("its entry point threw an exception");
     }
     if (!d) return refuse("its entry point returned no descriptor");
-    if (d->struct_size < sizeof(wfp_plugin_v1))
+    // Every field of the descriptor is of ABI 1.0: a descriptor must cover them all (a newer
+    // plugin's may be larger; what lies past them is not read).
+    if (!WFP_HAS_FIELD(wfp_plugin_v1, d, shutdown))
       return refuse(fmt::format("descriptor struct_size {} is smaller than the v1 descriptor ({})",
                                 d->struct_size, sizeof(wfp_plugin_v1)));
     if (d->abi_major != WFP_ABI_VERSION_MAJOR)
@@ -887,6 +1057,35 @@ void Host::Shutdown() {
   impl.idle.clear();
 }
 
+bool Host::CheckSettings(std::string* error) const {
+  std::set<std::string, std::less<>> known;
+  {
+    std::lock_guard lock(impl_->settings_mu);
+    for (const auto& p : impl_->plugins)
+      known.insert(p->settings_read.begin(), p->settings_read.end());
+  }
+  std::string unknown;
+  for (const auto& [key, value] : impl_->options.settings)
+    if (!known.contains(key)) unknown += fmt::format("{}'{}'", unknown.empty() ? "" : ", ", key);
+  if (unknown.empty()) return true;
+  std::string names;
+  for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
+  if (error)
+    *error = fmt::format("unknown setting {}: the loaded plugins read {}", unknown,
+                         names.empty() ? "no settings" : names);
+  return false;
+}
+
+std::optional<HttpResponse> Host::Precheck(const HttpRequest& head) const {
+  try {
+    std::optional<HttpResponse> refusal = impl_->Precheck(head);
+    if (refusal) impl_->Identify(&*refusal, RequestIdFor(head.headers));
+    return refusal;
+  } catch (...) {
+    return std::nullopt;  // Handle meets the same fault and answers it
+  }
+}
+
 HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
@@ -905,10 +1104,7 @@ HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   }
   response.route = std::move(served.route);
   response.site_id = served.site_id;
-  if (impl_->options.echo_request_id && !request_id.empty() &&
-      !FindHeader(response.headers, "x-request-id"))
-    response.headers.emplace_back("x-request-id", request_id);
-  response.request_id = std::move(request_id);
+  impl_->Identify(&response, std::move(request_id));
   if (impl_->options.access_log) {
     try {
       const std::string_view target = request.target;

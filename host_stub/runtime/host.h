@@ -75,6 +75,22 @@ struct HostOptions {
   // The OpenAPI document served at GET /api/openapi.json without authentication (static data that
   // must outlive the Host). Empty: that path is unknown like any other.
   std::string_view openapi_document;
+
+  // Routes the host answers itself (its projects and schedules: native_routes.h). They are matched,
+  // authenticated and checked like plugin routes, then the handler gets the caller's site, the
+  // path parameters and the query string. Registered before any plugin: a plugin that registers
+  // the same route is refused. A handler that throws is answered with a generic 500.
+  struct NativeRequest {
+    int64_t site_id = 0;
+    std::vector<std::pair<std::string, std::string>> params;  // name, percent-decoded value
+    std::string_view query;                                   // after '?', "" when none
+  };
+  struct NativeRoute {
+    std::string method;
+    std::string path_template;
+    std::function<HttpResponse(const NativeRequest&)> handler;
+  };
+  std::vector<NativeRoute> native_routes;
   // The metrics registry plugins record into (ABI 1.3 register_metric, metric_add, metric_observe);
   // must outlive the Host. Null: the host table's metric functions are null.
   Metrics* metrics = nullptr;
@@ -93,6 +109,7 @@ struct PluginInfo {
   int abi_major = 0;
   int abi_minor = 0;
   std::vector<std::pair<std::string, std::string>> routes;  // (method, path template), in order
+  std::vector<std::string> settings;  // the setting keys it asked for (get_setting), sorted
 };
 
 class Host {
@@ -113,9 +130,19 @@ class Host {
   // whole and the stream is not used.
   HttpResponse Handle(HttpRequest&& request, ResponseStream* stream = nullptr);
 
+  // What Handle would refuse from the request's head alone (no body): an unknown path or method,
+  // ambiguous, malformed, missing or unknown credentials. A server calls it before it answers
+  // `Expect: 100-continue`, so that a refused client is not asked for its body. Thread-safe.
+  std::optional<HttpResponse> Precheck(const HttpRequest& head) const;
+
   // Shuts every plugin down (reverse load order) and unloads it. Idempotent; the destructor calls
   // it.
   void Shutdown();
+
+  // Whether every setting given (HostOptions::settings) is one a loaded plugin asked for through
+  // get_setting (plugins read their settings in init). False with *error naming the unknown
+  // ones and the known ones: a typo must not be silently ignored. Call it after loading.
+  bool CheckSettings(std::string* error) const;
 
   size_t plugin_count() const;
   size_t route_count() const;

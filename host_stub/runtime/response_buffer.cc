@@ -5,15 +5,6 @@
 
 namespace wfp::host {
 
-ResponseBuffer::~ResponseBuffer() {
-  if (streaming_ && !ended_) {
-    try {
-      stream_->Abort();
-    } catch (...) {
-    }
-  }
-}
-
 void ResponseBuffer::Start(HttpResponse&& response) {
   held_ = std::move(response);
   streaming_ = false;

@@ -15,10 +15,12 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <vector>
 
 #include "server/page_link.h"
 #include "server/server.h"
+#include "wfp_text/strict_json.h"
 #include "wfp_version.h"
 
 namespace wfp::host {
@@ -61,6 +63,27 @@ bool ReadTime(std::string_view s, int* hh, int* mm, int* ss) {
   *mm = ToInt(s.substr(3, 2));
   *ss = ToInt(s.substr(6, 2));
   return *hh < 24 && *mm < 60 && *ss < 60;
+}
+
+// An IANA zone, UTC, or a fixed offset (+09:00, -0530), as workflows name their zones.
+bool LoadZone(std::string_view tz, cctz::time_zone* zone) {
+  if (tz.empty() || tz == "UTC" || tz == "Z") {
+    *zone = cctz::utc_time_zone();
+    return true;
+  }
+  if (tz[0] == '+' || tz[0] == '-') {
+    std::string digits;
+    for (char c : tz.substr(1))
+      if (c != ':') digits += c;
+    if ((digits.size() != 2 && digits.size() != 4) || !IsDigits(digits)) return false;
+    const int hours = ToInt(digits.substr(0, 2));
+    const int minutes = digits.size() == 4 ? ToInt(digits.substr(2)) : 0;
+    if (hours > 18 || minutes > 59) return false;
+    *zone = cctz::fixed_time_zone(
+        std::chrono::seconds((tz[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60)));
+    return true;
+  }
+  return cctz::load_time_zone(std::string(tz), zone);
 }
 
 struct Exchange {
@@ -145,32 +168,103 @@ std::string Plural(size_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
+// The first project's id in a `{"projects": [...]}` answer.
+bool ProjectIdOfAnswer(std::string_view body, std::string* id) {
+  json::value v;
+  if (!wfp::text::ParseStrictJson(body, &v, nullptr) || !v.is_object()) return false;
+  const json::value* list = v.get_object().if_contains("projects");
+  if (!list || !list->is_array() || list->get_array().empty()) return false;
+  const json::value& first = list->get_array().front();
+  if (!first.is_object() || !first.get_object().if_contains("id")) return false;
+  *id = Str(first.get_object(), "id");
+  return IsDigits(*id);
+}
+
+bool IsScheduleId(std::string_view s) {
+  return IsDigits(s) && s.size() <= 10 && std::stoll(std::string(s)) > 0 &&
+         std::stoll(std::string(s)) <= 2147483647;
+}
+
+// PROJECT WORKFLOW, --schedule ID, or a lone numeric id (the older form).
+bool CheckTarget(const std::vector<std::string>& positionals, bool have_schedule,
+                 BackfillArgs* args, std::string* error) {
+  if (have_schedule && !positionals.empty()) {
+    *error =
+        fmt::format("unexpected argument '{}': give PROJECT WORKFLOW or --schedule ID, not both",
+                    positionals[0]);
+    return false;
+  }
+  if (!have_schedule && positionals.size() == 1 && IsDigits(positionals[0])) {
+    args->schedule_id = positionals[0];
+    have_schedule = true;
+  } else if (positionals.size() == 2) {
+    args->project = positionals[0];
+    args->workflow = positionals[1];
+  } else if (!have_schedule) {
+    *error =
+        positionals.size() > 2
+            ? fmt::format("unexpected argument '{}': expected PROJECT WORKFLOW", positionals[2])
+            : "missing PROJECT WORKFLOW (or --schedule ID; see --help)";
+    return false;
+  }
+  if (have_schedule && !IsScheduleId(args->schedule_id)) {
+    *error = fmt::format("--schedule must be a positive integer, not '{}'", args->schedule_id);
+    return false;
+  }
+  return true;
+}
+
+bool CheckCombination(const BackfillArgs& args, std::string* error) {
+  if (args.api_key.empty()) {
+    *error = "missing --api-key (or $WFP_API_KEY)";
+  } else if (!args.from && !args.advance) {
+    *error = "missing --from (it is optional only with --advance)";
+  } else if (args.advance && !args.skip_existing) {
+    *error = "--advance requires --skip-existing (sessions that ran already are skipped)";
+  } else if (args.advance && args.name) {
+    *error = "--name cannot be used with --advance (catching up creates unnamed attempts)";
+  } else if (args.name && (args.name->empty() || args.name->size() > 255 ||
+                           std::any_of(args.name->begin(), args.name->end(), [](char c) {
+                             return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                           }))) {
+    *error = "--name must be 1 to 255 characters, without control characters";
+  } else {
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string BackfillUsage() {
-  return R"(usage: wfp-host backfill [--server URL] --api-key KEY SCHEDULE_ID --from TIME
-                         [--tz ZONE] [--count N] [--name NAME] [--skip-existing]
-                         [--advance] [--dry-run] [--if-match PLAN] [--timeout SECONDS]
+  return R"(usage: wfp-host backfill PROJECT WORKFLOW [--from TIME] [options]
+       wfp-host backfill --schedule ID [--from TIME] [options]
 
-Creates sessions, each with a new attempt, for past schedule times of schedule SCHEDULE_ID
-(POST URL/api/schedules/SCHEDULE_ID/backfill) and prints what was created.
+Creates sessions, each with a new attempt, for past schedule times of a workflow's schedule, as
+`digdag backfill` does, and prints what was created (POST /api/schedules/ID/backfill).
 
-  --server URL       the wfp-host server, http:// only (default http://127.0.0.1:8080)
-  --api-key KEY      the API key (default: $WFP_API_KEY); sent as "Authorization: Bearer KEY"
-  --from TIME        the first session time wanted (its run time is at or after TIME):
-                     an ISO-8601 instant with an offset (2024-01-08T00:00:00+09:00, ...Z), or
-                     "yyyy-MM-dd[ HH:mm:ss]" read in --tz. Optional with --advance.
-  --tz ZONE          time zone of a --from without offset, e.g. Asia/Tokyo (default UTC).
-                     A time in a spring-forward gap moves forward by the gap (02:30 -> 03:30);
-                     a time in a fall-back overlap is the later (standard-time) instant.
-  --count N          only the first N sessions (default: all until the next schedule time)
-  --name NAME        the attempt name (required unless --skip-existing)
+  PROJECT WORKFLOW   the project and workflow names; their schedule is looked up on the server
+  --schedule ID      or the schedule's id instead (GET /api/schedules lists them)
+  --from TIME        the first session wanted: the first one whose run time is at or after TIME.
+                     "yyyy-MM-dd" or "yyyy-MM-dd HH:mm:ss" is read in the workflow's time zone
+                     (fetched from the server, as Digdag does); an ISO-8601 time with an offset
+                     (2024-01-08T00:00:00+09:00, 2024-01-07T15:00:00Z) is taken as it is.
+                     Required, except with --advance (which then starts at the schedule's next
+                     session).
+  --count N          only the first N sessions (default: all until the schedule's next time)
+  --name NAME        the attempt name (default: a generated one, printed first); not with --advance
   --skip-existing    skip sessions that already have an attempt instead of failing
-  --advance          also move the schedule forward: sessions up to now, then the schedule's
-                     next time moves past them (requires --skip-existing; no --name)
-  --dry-run          show what would be created; change nothing. Prints the plan's ETag.
+  --advance          catch up: sessions up to now, then move the schedule's next time past them
+                     (requires --skip-existing)
+  --dry-run          show what would be created and change nothing; prints the plan's ETag
   --if-match PLAN    apply only if the plan is still PLAN (the ETag a dry run printed)
-  --timeout SECONDS  give up after this long (default 60)
+  --server URL       the server, http:// only (default http://127.0.0.1:8080)
+  --api-key KEY      the API key (default: $WFP_API_KEY); sent as "Authorization: Bearer KEY"
+  --tz ZONE          read a --from without an offset in ZONE (e.g. Asia/Tokyo) instead of the
+                     workflow's zone. In either zone, as Digdag reads it, a time in a
+                     spring-forward gap moves forward by the gap (02:30 -> 03:30) and one in a
+                     fall-back overlap is the earlier instant.
+  --timeout SECONDS  give up on each request after this long (default 60)
   --help             this text
 
 Exit status: 0 done, 1 usage error or an error answer (printed as "error: STATUS: MESSAGE"),
@@ -183,6 +277,7 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
   *args = BackfillArgs{};
   if (api_key_env) args->api_key = api_key_env;
   bool have_schedule = false;
+  std::vector<std::string> positionals;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -230,7 +325,11 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
         if (!value(&v)) return false;
         args->from = v;
       } else if (name == "--tz") {
-        if (!value(&args->tz)) return false;
+        if (!value(&v)) return false;
+        args->tz = v;
+      } else if (name == "--schedule") {
+        if (!value(&args->schedule_id)) return false;
+        have_schedule = true;
       } else if (name == "--count") {
         if (!value(&v)) return false;
         if (!IsDigits(v) || v.size() > 9) {
@@ -267,31 +366,9 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
       *error = fmt::format("unknown option {} (see --help)", arg);
       return false;
     }
-    if (have_schedule) {
-      *error = fmt::format("unexpected argument '{}': one SCHEDULE_ID only", arg);
-      return false;
-    }
-    args->schedule_id = std::string(arg);
-    have_schedule = true;
+    positionals.emplace_back(arg);
   }
-  if (!have_schedule) {
-    *error = "missing SCHEDULE_ID (see --help)";
-    return false;
-  }
-  if (!IsDigits(args->schedule_id) || args->schedule_id.size() > 10 ||
-      std::stoll(args->schedule_id) == 0 || std::stoll(args->schedule_id) > 2147483647) {
-    *error = fmt::format("SCHEDULE_ID must be a positive integer, not '{}'", args->schedule_id);
-    return false;
-  }
-  if (args->api_key.empty()) {
-    *error = "missing --api-key (or $WFP_API_KEY)";
-    return false;
-  }
-  if (!args->from && !args->advance) {
-    *error = "missing --from (it is optional only with --advance)";
-    return false;
-  }
-  return true;
+  return CheckTarget(positionals, have_schedule, args, error) && CheckCombination(*args, error);
 }
 
 bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* iso,
@@ -343,17 +420,16 @@ bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* is
     return true;
   }
   cctz::time_zone zone;
-  if (tz != "UTC" && !cctz::load_time_zone(std::string(tz), &zone)) {
-    *error = fmt::format("unknown time zone '{}' for --tz (e.g. UTC, Asia/Tokyo)", tz);
+  if (!LoadZone(tz, &zone)) {
+    *error = fmt::format("unknown time zone '{}' (e.g. UTC, Asia/Tokyo, +09:00)", tz);
     return false;
   }
-  if (tz == "UTC") zone = cctz::utc_time_zone();
   const cctz::civil_second civil(y, mo, d, h, mi, s);
   const cctz::time_zone::civil_lookup found = zone.lookup(civil);
-  // UNIQUE: pre == post. SKIPPED: pre uses the offset before the gap, which lands past it by the
-  // gap's length. REPEATED: post is the later (standard-time) instant.
-  const auto instant =
-      found.kind == cctz::time_zone::civil_lookup::REPEATED ? found.post : found.pre;
+  // As java.time's LocalDateTime.atZone, which `digdag backfill` uses: UNIQUE: pre == post.
+  // SKIPPED: pre uses the offset before the gap, so it lands past the gap by the gap's length.
+  // REPEATED: pre is the earlier instant (the offset before the transition).
+  const auto instant = found.pre;
   std::string formatted = cctz::format("%Y-%m-%dT%H:%M:%S%Ez", instant, zone);
   if (!fraction.empty()) formatted.insert(19, fraction);
   *iso = std::move(formatted);
@@ -439,9 +515,13 @@ bool ParseHttpUrl(std::string_view text, HttpUrl* url, std::string* error) {
 
 bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
                           std::string* error) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (ec || !parsed.is_object()) {
+  json::value parsed;
+  wfp::text::JsonProblem problem;
+  if (!wfp::text::ParseStrictJson(body, &parsed, &problem)) {
+    *error = fmt::format("the server's answer is not valid JSON: {}", wfp::text::Describe(problem));
+    return false;
+  }
+  if (!parsed.is_object()) {
     *error = "the server's answer is not a JSON object";
     return false;
   }
@@ -504,9 +584,8 @@ bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
 }
 
 std::string ErrorMessageOf(int status, std::string_view body) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (!ec && parsed.is_object()) {
+  json::value parsed;
+  if (wfp::text::ParseStrictJson(body, &parsed, nullptr) && parsed.is_object()) {
     if (const auto* m = parsed.get_object().if_contains("message"); m && m->is_string())
       return std::string(m->get_string());
   }
@@ -522,6 +601,179 @@ std::string ErrorMessageOf(int status, std::string_view body) {
     return message;
   }
   return std::string(http::obsolete_reason(static_cast<http::status>(status)));
+}
+
+namespace {
+
+http::request<http::string_body> MakeRequest(http::verb verb, const HttpUrl& url,
+                                             const BackfillArgs& args, std::string target) {
+  http::request<http::string_body> req;
+  req.method(verb);
+  req.target(url.base_path + target);
+  req.version(11);
+  const bool v6 = url.host.find(':') != std::string::npos;
+  req.set(http::field::host, v6 ? fmt::format("[{}]:{}", url.host, url.port)
+                                : fmt::format("{}:{}", url.host, url.port));
+  req.set(http::field::user_agent, "wfp-host-backfill/" WFP_VERSION);
+  req.set(http::field::authorization, "Bearer " + args.api_key);
+  req.set(http::field::accept, "application/json");
+  req.set(http::field::connection, "close");
+  return req;
+}
+
+std::string Where(const HttpUrl& url) {
+  const bool v6 = url.host.find(':') != std::string::npos;
+  return v6 ? fmt::format("http://[{}]:{}", url.host, url.port)
+            : fmt::format("http://{}:{}", url.host, url.port);
+}
+
+// The outcome of one step of the client: 0 to go on, else the exit status (message printed).
+int Unreachable(const HttpUrl& url, const Exchange& answer) {
+  std::fprintf(stderr, "error: %s %s: %s\n", answer.sent ? "no answer from" : "cannot reach",
+               Where(url).c_str(), answer.error.c_str());
+  return 2;
+}
+
+int ErrorAnswer(const Exchange& answer, std::string_view context = {}) {
+  std::string message = InClientTerms(ErrorMessageOf(answer.status, answer.body));
+  std::fprintf(stderr, "error: %d: %s%s\n", answer.status, std::string(context).c_str(),
+               message.c_str());
+  return 1;
+}
+
+// GET TARGET, expecting a 200 with JSON; fills *body. 0, or the exit status.
+int FetchJson(const HttpUrl& url, const BackfillArgs& args, const std::string& target,
+              std::string_view context, std::string* body) {
+  Exchange answer = Send(url, MakeRequest(http::verb::get, url, args, target), args.timeout);
+  if (!answer.reached) return Unreachable(url, answer);
+  if (answer.status != 200) return ErrorAnswer(answer, context);
+  *body = std::move(answer.body);
+  return 0;
+}
+
+// The schedule the command line names, with its workflow's time zone (PROJECT WORKFLOW: looked
+// up by name; --schedule: fetched only when the zone is needed). 0, or the exit status.
+int FindSchedule(const HttpUrl& url, BackfillArgs* args, bool need_zone, std::string* zone) {
+  std::string body;
+  if (args->project.empty()) {
+    if (!need_zone) return 0;
+    const std::string context = fmt::format("schedule {}: ", args->schedule_id);
+    if (int rc = FetchJson(url, *args, "/api/schedules/" + args->schedule_id, context, &body))
+      return rc;
+    std::string id;
+    if (ScheduleOfAnswer(body, &id, zone)) return 0;
+    std::fprintf(stderr, "error: the server's answer for schedule %s is not a schedule\n",
+                 args->schedule_id.c_str());
+    return 1;
+  }
+  if (int rc = FetchJson(url, *args, "/api/projects?name=" + PercentEncode(args->project),
+                         "project lookup: ", &body))
+    return rc;
+  std::string project_id;
+  if (!ProjectIdOfAnswer(body, &project_id)) {
+    std::fprintf(stderr, "error: no project '%s' on %s for this API key\n", args->project.c_str(),
+                 Where(url).c_str());
+    return 1;
+  }
+  const std::string target = fmt::format("/api/projects/{}/schedules?workflow={}", project_id,
+                                         PercentEncode(args->workflow));
+  if (int rc = FetchJson(url, *args, target, "schedule lookup: ", &body)) return rc;
+  if (!ScheduleOfAnswer(body, &args->schedule_id, zone)) {
+    std::fprintf(stderr,
+                 "error: workflow '%s' of project '%s' has no schedule (or no such workflow)\n",
+                 args->workflow.c_str(), args->project.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int PostBackfill(const HttpUrl& url, const BackfillArgs& args,
+                 const std::optional<std::string>& from_iso) {
+  auto req = MakeRequest(http::verb::post, url, args,
+                         fmt::format("/api/schedules/{}/backfill", args.schedule_id));
+  req.set(http::field::content_type, "application/json");
+  if (args.if_match) req.set(http::field::if_match, *args.if_match);
+  req.body() = BuildBackfillBody(args, from_iso);
+  req.prepare_payload();
+  Exchange answer = Send(url, std::move(req), args.timeout);
+  if (!answer.reached) return Unreachable(url, answer);
+  if (answer.status < 200 || answer.status > 299) return ErrorAnswer(answer);
+  std::string text, error;
+  if (!RenderBackfillResult(answer.body, args.dry_run, &text, &error)) {
+    std::fprintf(stderr, "error: %d: %s\n", answer.status, error.c_str());
+    return 1;
+  }
+  std::fputs(text.c_str(), stdout);
+  if (args.dry_run && !answer.etag.empty())
+    std::fprintf(stdout, "plan: %s (apply exactly this plan with --if-match '%s')\n",
+                 answer.etag.c_str(), answer.etag.c_str());
+  if (args.dry_run) std::fprintf(stdout, "see it: %s\n", PageLink(args, from_iso).c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+bool FromTimeNeedsZone(std::string_view text) {
+  if (text.size() <= 10) return true;
+  const std::string_view rest = text.substr(10);
+  return rest.back() != 'Z' && rest.find_first_of("+-") == std::string_view::npos;
+}
+
+std::string GenerateAttemptName() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  const uint64_t hi = (gen() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  const uint64_t lo = (gen() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
+}
+
+std::string InClientTerms(std::string_view message) {
+  static const std::pair<std::string_view, std::string_view> kTerms[] = {
+      {"attemptName", "--name"},
+      {"fromTime", "--from"},
+      {"skipExisting", "--skip-existing"},
+      {"advanceSchedule", "--advance"},
+      {"dryRun", "--dry-run"},
+      {"count", "--count"}};
+  std::string out;
+  size_t i = 0;
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  while (i < message.size()) {
+    bool replaced = false;
+    for (const auto& [field, flag] : kTerms) {
+      if (message.substr(i, field.size()) != field) continue;
+      const bool starts = i == 0 || !is_word(message[i - 1]);
+      const size_t after = i + field.size();
+      // "count is set to N but ..." is Digdag's sentence about the count, not the field name.
+      const bool sentence = field == "count" && message.substr(after, 7) == " is set";
+      if (starts && (after == message.size() || !is_word(message[after])) && !sentence) {
+        out += flag;
+        i = after;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += message[i++];
+  }
+  return out;
+}
+
+bool ScheduleOfAnswer(std::string_view body, std::string* id, std::string* timezone) {
+  json::value v;
+  if (!wfp::text::ParseStrictJson(body, &v, nullptr) || !v.is_object()) return false;
+  const json::object* schedule = &v.get_object();
+  if (const json::value* list = schedule->if_contains("schedules")) {
+    if (!list->is_array() || list->get_array().empty() || !list->get_array()[0].is_object())
+      return false;
+    schedule = &list->get_array()[0].get_object();
+  }
+  const std::string found = Str(*schedule, "id", "");
+  if (!IsDigits(found)) return false;
+  *id = found;
+  *timezone = Str(*schedule, "timezone", "UTC");
+  return true;
 }
 
 int RunBackfillClient(int argc, char** argv) {
@@ -540,57 +792,33 @@ int RunBackfillClient(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", error.c_str());
     return 1;
   }
+  // Check --from's form before asking the server anything (the zone comes later).
+  std::string checked;
+  if (args.from && !ConvertFromTime(*args.from, "UTC", &checked, &error)) {
+    std::fprintf(stderr, "error: %s\n", error.c_str());
+    return 1;
+  }
+  const bool need_zone = args.from && FromTimeNeedsZone(*args.from) && !args.tz;
+  std::string zone = args.tz.value_or("UTC");
+  if (int rc = FindSchedule(url, &args, need_zone, &zone)) return rc;
   std::optional<std::string> from_iso;
   if (args.from) {
     std::string iso;
-    if (!ConvertFromTime(*args.from, args.tz, &iso, &error)) {
+    if (!ConvertFromTime(*args.from, zone, &iso, &error)) {
       std::fprintf(stderr, "error: %s\n", error.c_str());
       return 1;
     }
     from_iso = std::move(iso);
   }
-
-  http::request<http::string_body> req;
-  req.method(http::verb::post);
-  req.target(fmt::format("{}/api/schedules/{}/backfill", url.base_path, args.schedule_id));
-  req.version(11);
-  const bool v6 = url.host.find(':') != std::string::npos;
-  const std::string authority =
-      v6 ? fmt::format("[{}]:{}", url.host, url.port) : fmt::format("{}:{}", url.host, url.port);
-  req.set(http::field::host, authority);
-  req.set(http::field::user_agent, "wfp-host-backfill/" WFP_VERSION);
-  req.set(http::field::authorization, "Bearer " + args.api_key);
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::accept, "application/json");
-  req.set(http::field::connection, "close");
-  if (args.if_match) req.set(http::field::if_match, *args.if_match);
-  req.body() = BuildBackfillBody(args, from_iso);
-  req.prepare_payload();
-
-  const std::string where = "http://" + authority;
-  Exchange answer = Send(url, std::move(req), args.timeout);
-  if (!answer.reached) {
-    std::fprintf(stderr, "error: %s %s: %s\n", answer.sent ? "no answer from" : "cannot reach",
-                 where.c_str(), answer.error.c_str());
-    return 2;
+  if (!args.name && !args.advance) {
+    args.name = GenerateAttemptName();
+    std::fprintf(stdout, "attempt name: %s (generated; give --name to choose one)\n",
+                 args.name->c_str());
   }
-  if (answer.status < 200 || answer.status > 299) {
-    std::fprintf(stderr, "error: %d: %s\n", answer.status,
-                 ErrorMessageOf(answer.status, answer.body).c_str());
-    return 1;
-  }
-  std::string text;
-  if (!RenderBackfillResult(answer.body, args.dry_run, &text, &error)) {
-    std::fprintf(stderr, "error: %d: %s\n", answer.status, error.c_str());
-    return 1;
-  }
-  std::fputs(text.c_str(), stdout);
-  if (args.dry_run && !answer.etag.empty())
-    std::fprintf(stdout, "plan: %s (apply exactly this plan with --if-match '%s')\n",
-                 answer.etag.c_str(), answer.etag.c_str());
-  if (args.dry_run) std::fprintf(stdout, "see it: %s\n", PageLink(args, from_iso).c_str());
-  std::fflush(stdout);
-  return 0;
+  if (from_iso && need_zone)
+    std::fprintf(stdout, "from: %s (%s read in the workflow's time zone, %s)\n", from_iso->c_str(),
+                 args.from->c_str(), zone.c_str());
+  return PostBackfill(url, args, from_iso);
 }
 
 }  // namespace wfp::host

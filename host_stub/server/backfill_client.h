@@ -17,25 +17,29 @@ struct BackfillArgs {
   std::string server = "http://127.0.0.1:8080";  // --server URL (http:// only)
   std::string api_key;                           // --api-key KEY, else $WFP_API_KEY
   bool api_key_given = false;                    // from --api-key (not from the environment)
-  std::string schedule_id;                       // the positional SCHEDULE_ID
+  std::string project;                           // PROJECT (with WORKFLOW), or empty
+  std::string workflow;                          // WORKFLOW
+  std::string schedule_id;                       // --schedule ID (or a lone positional id)
   std::optional<std::string> from;               // --from, as typed
-  std::string tz = "UTC";                        // --tz ZONE, for a --from without an offset
-  std::optional<int64_t> count;                  // --count N
-  std::optional<std::string> name;               // --name NAME (the attempt name)
-  bool skip_existing = false;                    // --skip-existing
-  bool advance = false;                          // --advance
-  bool dry_run = false;                          // --dry-run
-  std::optional<std::string> if_match;           // --if-match PLAN (from a dry run's ETag)
-  std::chrono::seconds timeout{60};              // --timeout SECONDS, for the whole exchange
-  bool help = false;                             // --help / -h
+  std::optional<std::string> tz;        // --tz ZONE: read a --from without an offset here, not in
+                                        // the workflow's zone
+  std::optional<int64_t> count;         // --count N
+  std::optional<std::string> name;      // --name NAME (the attempt name)
+  bool skip_existing = false;           // --skip-existing
+  bool advance = false;                 // --advance
+  bool dry_run = false;                 // --dry-run
+  std::optional<std::string> if_match;  // --if-match PLAN (from a dry run's ETag)
+  std::chrono::seconds timeout{60};     // --timeout SECONDS, for the whole exchange
+  bool help = false;                    // --help / -h
 };
 
 // The --help text.
 std::string BackfillUsage();
 
-// Parses argv (argv[0] is "backfill"). `api_key_env` is the value of $WFP_API_KEY (or null).
-// False with *error (one line, no "error:" prefix) on a usage error. With --help, true and
-// args->help set, whatever else is there.
+// Parses argv (argv[0] is "backfill"): `PROJECT WORKFLOW` or `--schedule ID` (a lone numeric
+// positional is taken as --schedule, as older versions wrote it). `api_key_env` is the value of
+// $WFP_API_KEY (or null). False with *error (one line, no "error:" prefix, phrased in the
+// client's flags) on a usage error. With --help, true and args->help set, whatever else is there.
 bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_env,
                        BackfillArgs* args, std::string* error);
 
@@ -45,14 +49,28 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
 // - `yyyy-MM-dd`, `yyyy-MM-dd HH:mm:ss` or `yyyy-MM-ddTHH:mm:ss` is a wall-clock time in `tz`
 //   (an IANA name like `Asia/Tokyo`, or `UTC`), written with that zone's offset. A wall-clock time
 //   in a spring-forward gap moves forward by the gap's length (02:30 in a one-hour gap is 03:30 at
-//   the new offset); one in a fall-back overlap is the later (standard-time) instant, as the
-//   server's schedules do.
+//   the new offset); one in a fall-back overlap is the earlier instant. Both as java.time's
+//   LocalDateTime.atZone, which `digdag backfill` uses to read its --from.
 bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* iso,
                      std::string* error);
+
+// True when --from needs a time zone to be read in (no offset, no Z).
+bool FromTimeNeedsZone(std::string_view text);
 
 // The JSON request body: {"fromTime", "attemptName", "count", "skipExisting", "advanceSchedule",
 // "dryRun"}; fields the user did not set are omitted (dryRun is always there).
 std::string BuildBackfillBody(const BackfillArgs& args, const std::optional<std::string>& from_iso);
+
+// An attempt name for a backfill without --name, as `digdag backfill` makes one: a random UUID v4.
+std::string GenerateAttemptName();
+
+// A 400 message of the route with its field names replaced by the client's flags
+// ("attemptName" -> "--name", "fromTime" -> "--from", ...).
+std::string InClientTerms(std::string_view message);
+
+// Finds the schedule in a `{"schedules": [...]}` answer (the first one) or a single schedule
+// object: its id and time zone. False when there is none.
+bool ScheduleOfAnswer(std::string_view body, std::string* id, std::string* timezone);
 
 struct HttpUrl {
   std::string host;  // "127.0.0.1", "localhost", "::1" (no brackets)

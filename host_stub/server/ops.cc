@@ -20,6 +20,11 @@ HttpResponse Json(int status, const boost::json::object& body) {
   return r;
 }
 
+std::string_view PathOf(const HttpRequest& request) {
+  const std::string_view target = request.target;
+  return target.substr(0, target.find_first_of("?#"));
+}
+
 }  // namespace
 
 HttpResponse OpsRoutes::Ready() const {
@@ -41,15 +46,19 @@ HttpResponse OpsRoutes::Ready() const {
   return Json(ready ? 200 : 503, body);
 }
 
+bool OpsRoutes::Owns(const HttpRequest& request) const {
+  const std::string_view path = PathOf(request);
+  return path == "/healthz" || path == "/readyz" || (path == "/metrics" && options_.metrics);
+}
+
 std::optional<HttpResponse> OpsRoutes::Handle(const HttpRequest& request) const {
-  const std::string_view target = request.target;
-  const std::string_view path = target.substr(0, target.find_first_of("?#"));
-  if (path != "/healthz" && path != "/readyz" && (path != "/metrics" || !options_.metrics))
-    return std::nullopt;
+  if (!Owns(request)) return std::nullopt;
+  const std::string_view path = PathOf(request);
   HttpResponse r;
-  if (request.method != "GET") {
+  // HEAD is answered as GET (the server sends only the head), as on every other route.
+  if (request.method != "GET" && request.method != "HEAD") {
     r = ErrorResponse(405, "Method not allowed");
-    r.headers.emplace_back("allow", "GET");
+    r.headers.emplace_back("allow", "GET, HEAD");
   } else if (path == "/healthz") {
     r = Json(200, {{"status", "ok"}});
   } else if (path == "/readyz") {

@@ -6,8 +6,9 @@
 //                 health check: it stops sending before the host stops accepting).
 //   GET /metrics  the metrics registry in the Prometheus text format 0.0.4.
 //
-// Any other method on these paths is a 405 with `Allow: GET`. Every answer carries X-Request-Id.
-// Thread-safety: Handle may be called from any number of threads at once; SetDraining from any.
+// HEAD is answered as GET; any other method on these paths is a 405 with `Allow: GET, HEAD`. Every
+// answer carries X-Request-Id. Thread-safety: Handle may be called from any number of threads at
+// once; SetDraining from any.
 #ifndef WFP_HOST_STUB_SERVER_OPS_H_
 #define WFP_HOST_STUB_SERVER_OPS_H_
 
@@ -38,6 +39,9 @@ class OpsRoutes {
 
   // From now on /readyz answers 503 (the drain period has begun).
   void SetDraining() { draining_.store(true, std::memory_order_release); }
+
+  // Whether `request`'s path is an operations route (whatever its method).
+  bool Owns(const HttpRequest& request) const;
 
   // The answer when `request` is for an operations route; nullopt for any other path.
   std::optional<HttpResponse> Handle(const HttpRequest& request) const;

@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/request_head.h"
 #include "wfp_version.h"
 
 namespace wfp::host {
@@ -351,16 +352,70 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     started_ = Clock::now();
     auto& req = parser_->get();
-    if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          if (ec) return self->Close();
-                          self->ReadBody();
-                        });
-      return;
-    }
+    if (auto refusal = CheckRequestHead(HeadOf(req)))
+      return RespondError(refusal->status, refusal->message, std::string(req.method_string()),
+                          PathOf(OriginForm(req.target())));
+    if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue"))
+      return AnswerExpectContinue();
     ReadBody();
+  }
+
+  static RequestHead HeadOf(const http::request<http::string_body>& req) {
+    RequestHead head;
+    head.version = req.version();
+    head.target = std::string_view(req.target().data(), req.target().size());
+    for (const auto& field : req) {
+      if (field.name() == http::field::host) ++head.host_fields;
+      if (field.name() == http::field::transfer_encoding)
+        head.transfer_codings.emplace_back(field.value().data(), field.value().size());
+    }
+    return head;
+  }
+
+  // `Expect: 100-continue`: the client waits before sending its body. Ask for it only if the
+  // request would be served (route, method, credentials, key: ServerOptions::precheck); else answer
+  // now, without reading the body, and close.
+  void AnswerExpectContinue() {
+    if (options().precheck) {
+      auto& msg = parser_->get();
+      std::optional<HttpResponse> refusal;
+      try {
+        refusal = options().precheck(RequestOf(msg, /*with_body=*/false));
+      } catch (...) {
+      }
+      if (refusal) {
+        method_ = std::string(msg.method_string());
+        path_ = PathOf(OriginForm(msg.target()));
+        route_ = std::move(refusal->route);
+        request_id_ = std::move(refusal->request_id);
+        site_id_ = 0;
+        state_ = State::kHandling;
+        return Respond(std::move(*refusal), msg.version(), /*keep_alive=*/false,
+                       msg.method() == http::verb::head, std::nullopt, /*linger=*/true);
+      }
+    }
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        self->ReadBody();
+                      });
+  }
+
+  // The runtime's view of a request: names lower-case, the target in origin form.
+  static HttpRequest RequestOf(http::request<http::string_body>& msg, bool with_body) {
+    HttpRequest request;
+    request.method = std::string(msg.method_string());
+    request.target = OriginForm(msg.target());
+    request.headers.reserve(std::distance(msg.begin(), msg.end()));
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    if (with_body) request.body = std::move(msg.body());
+    return request;
   }
 
   void ReadBody() {
@@ -383,6 +438,12 @@ class Session : public std::enable_shared_from_this<Session> {
       return RespondError(413,
                           fmt::format("request body is larger than {} bytes", options().body_limit),
                           std::move(method), std::move(path));
+    // Beast consumes the start line and each field once parsed: with no method yet, the bytes
+    // received begin with the request line.
+    if (ec == http::error::header_limit && partial.method_string().empty() &&
+        RequestLineTooLong(ReceivedText()))
+      return RespondError(414, fmt::format("request line is longer than {} bytes", kMaxRequestLine),
+                          "-", "-");
     if (ec == http::error::header_limit)
       return RespondError(
           431, fmt::format("request header is larger than {} bytes", options().header_limit),
@@ -395,20 +456,16 @@ class Session : public std::enable_shared_from_this<Session> {
     Close();
   }
 
+  // The bytes received and not parsed yet (after a refused header: the header so far).
+  std::string_view ReceivedText() const {
+    const auto data = buffer_.data();
+    return std::string_view(static_cast<const char*>(data.data()), data.size());
+  }
+
   void OnRequest() {
     state_ = State::kHandling;
     auto& msg = parser_->get();
-    HttpRequest request;
-    request.method = std::string(msg.method_string());
-    request.target = std::string(msg.target());
-    request.headers.reserve(std::distance(msg.begin(), msg.end()));
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
-    request.body = std::move(msg.body());
+    HttpRequest request = RequestOf(msg, /*with_body=*/true);
     const bool keep_alive = msg.keep_alive();
     const unsigned version = msg.version();
     const bool head = msg.method() == http::verb::head;
@@ -459,7 +516,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // `head_length`: for a HEAD whose body was streamed (only counted), the length it would have had.
   void Respond(HttpResponse response, unsigned version, bool keep_alive, bool head,
-               std::optional<size_t> head_length = std::nullopt) {
+               std::optional<size_t> head_length = std::nullopt, bool linger = false) {
     FillHead(res_, response, version, keep_alive && !core_->closing());
     const int status = response.status;
     if (status == 204 || status == 304)
@@ -474,7 +531,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (head && head_length && status != 204 && status != 304) res_.content_length(*head_length);
     if (head) res_.body().clear();  // Content-Length stays that of the body it would have
-    Write(/*linger=*/false);
+    Write(linger);
   }
 
   void RespondError(int status, std::string_view message, std::string method, std::string path) {

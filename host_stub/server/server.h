@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,9 @@ struct ServerOptions {
   // Optional hooks (tests, embedding). Both may be called from a worker thread.
   // Called once, after the "listening on" line, with the bound port.
   std::function<void(uint16_t port)> on_listening;
+  // Called with a request's head (no body) before the server answers `Expect: 100-continue`: a
+  // response refuses the request without reading its body (the host's route and key checks).
+  std::function<std::optional<HttpResponse>(const HttpRequest& head)> precheck;
   // Receives each access-log line (no newline). Empty: the line goes to stderr. Must be
   // thread-safe.
   std::function<void(std::string_view line)> access_log;

@@ -1,5 +1,5 @@
 // The store of wfp-host: the ABI's domain-level store table (`StoreApi()`), API-key lookup, and the
-// fixture format's seed and dump (see /work/shared/spec/stub-host.md), over one of two backends:
+// fixture format's seed and dump (see docs/cli.md), over one of two backends:
 //
 // - SQLite (a file path, or ":memory:"): one host per store. A file store runs in WAL mode with one
 //   SQLite connection per `StoreConnection`; writes take BEGIN IMMEDIATE (the schedule lock on
@@ -145,6 +145,32 @@ class Store {
 
   // The busy timeout of connections made from now on (those of Seed, Dump, SiteForApiKey included).
   virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;
+
+  // The catalog the host's own routes read (catalog.cc): a site's projects and schedules, from one
+  // read snapshot, ordered by id. Times are epoch seconds.
+  struct ProjectRecord {
+    int64_t id = 0;
+    std::string name;
+  };
+  struct ScheduleRecord {
+    int64_t id = 0;
+    int64_t project_id = 0;
+    std::string project_name;
+    int64_t workflow_id = 0;
+    std::string workflow_name;
+    std::string timezone;  // the workflow's, as stored ("Asia/Tokyo", "+09:00", "UTC")
+    std::optional<int64_t> next_schedule_time, next_run_time, disabled_at;
+  };
+  struct ScheduleFilter {
+    std::optional<int64_t> schedule_id;
+    std::optional<int64_t> project_id;
+    std::optional<std::string> workflow_name;  // with project_id only
+  };
+  // False + *error when the store could not be read.
+  bool ListProjects(int64_t site_id, const std::optional<std::string>& name,
+                    std::vector<ProjectRecord>* out, std::string* error);
+  bool ListSchedules(int64_t site_id, const ScheduleFilter& filter,
+                     std::vector<ScheduleRecord>* out, std::string* error);
 
  protected:
   Store() = default;

@@ -3,11 +3,13 @@
 // is noexcept in effect: what can throw (allocations, a backend's) is caught and reported as
 // WFP_ERR_INTERNAL.
 #include <fmt/format.h>
+#include <wfp/abi_struct.h>
 
 #include <atomic>
 #include <boost/json/parse.hpp>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "store/internal.h"
 #include "store/observer.h"
@@ -139,9 +141,10 @@ wfp_status LoadSchedule(wfp_txn* txn, int64_t site_id, int64_t schedule_id,
   const auto started = SteadyClock::now();
   const wfp_status st = NoteBusy(Guard(txn, "load_schedule", [&] {
     wfp_schedule_info info{};
-    info.struct_size = out->struct_size;
+    info.struct_size = sizeof info;
     const wfp_status st = txn->LoadSchedule(site_id, schedule_id, &info);
-    if (st == WFP_OK) *out = info;
+    // Only the bytes the caller's struct has room for, and struct_size says how many were written.
+    if (st == WFP_OK) abi::WriteStruct(info, out);
     return st;
   }));
   // A write transaction has its schedule lock once load_schedule returns: report the wait once.
@@ -180,22 +183,48 @@ wfp_status LatestSessionBefore(wfp_txn* txn, int64_t project_id, wfp_str workflo
 
 // ---- writes -----------------------------------------------------------------------------------
 
+// The caller's array of `count` sized structs, each read as far as its struct_size covers (the
+// elements are the first one's struct_size apart), into `out`. Every element must cover
+// `last_required` (the fields every version has: ABI 1.0) and have the first one's struct_size.
+// False with the transaction's last_error naming the element otherwise.
+template <typename T, typename Covers>
+bool ReadArray(wfp_txn* txn, const char* what, const char* element, const T* array, size_t count,
+               Covers covers, std::vector<T>* out) {
+  out->clear();
+  out->reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const T* e = i == 0 ? array : abi::ArrayElement(array, i);
+    if (!covers(e) || (i > 0 && e->struct_size != array->struct_size)) {
+      txn->last_error = fmt::format(
+          "{}: {}[{}] struct_size {} (the elements' struct_size must be equal and cover every "
+          "1.0 field)",
+          what, element, i, e->struct_size);
+      return false;
+    }
+    out->push_back(abi::ReadStruct(e));
+  }
+  return true;
+}
+
 wfp_status CreateSessions(wfp_txn* txn, const wfp_new_session* sessions, size_t count,
                           int64_t* out_ids) {
   if (!txn || (count > 0 && (!sessions || !out_ids))) return WFP_ERR_INVALID_ARGUMENT;
   if (txn->listing || txn->read_only) return WFP_ERR_STATE;
   return Guard(txn, "create_sessions", [&] {
+    std::vector<wfp_new_session> copies;
+    if (!ReadArray(
+            txn, "create_sessions", "sessions", sessions, count,
+            [](const wfp_new_session* n) { return WFP_HAS_FIELD(wfp_new_session, n, uuid); },
+            &copies))
+      return WFP_ERR_INVALID_ARGUMENT;
     for (size_t i = 0; i < count; ++i) {
-      const wfp_new_session& n = sessions[i];
-      if (!WFP_HAS_FIELD(wfp_new_session, &n, uuid))
-        return Invalid(
-            txn, fmt::format("create_sessions: sessions[{}] struct_size {}", i, n.struct_size));
+      const wfp_new_session& n = copies[i];
       if (!n.workflow_name.data)
         return Invalid(txn, fmt::format("create_sessions: sessions[{}] has no workflow name", i));
     }
     if (InjectedFailure()) return WFP_ERR_INTERNAL;
     if (count == 0) return WFP_OK;
-    return NoteBusy(txn->CreateSessions(sessions, count, out_ids));
+    return NoteBusy(txn->CreateSessions(copies.data(), count, out_ids));
   });
 }
 
@@ -204,11 +233,16 @@ wfp_status CreateAttempts(wfp_txn* txn, const wfp_new_attempt* attempts, size_t 
   if (!txn || (count > 0 && (!attempts || !out_ids))) return WFP_ERR_INVALID_ARGUMENT;
   if (txn->listing || txn->read_only) return WFP_ERR_STATE;
   return Guard(txn, "create_attempts", [&] {
+    std::vector<wfp_new_attempt> copies;
+    if (!ReadArray(
+            txn, "create_attempts", "attempts", attempts, count,
+            [](const wfp_new_attempt* a) {
+              return WFP_HAS_FIELD(wfp_new_attempt, a, depends_on_session_id);
+            },
+            &copies))
+      return WFP_ERR_INVALID_ARGUMENT;
     for (size_t i = 0; i < count; ++i) {
-      const wfp_new_attempt& a = attempts[i];
-      if (!WFP_HAS_FIELD(wfp_new_attempt, &a, depends_on_session_id))
-        return Invalid(
-            txn, fmt::format("create_attempts: attempts[{}] struct_size {}", i, a.struct_size));
+      const wfp_new_attempt& a = copies[i];
       if (a.state != WFP_ATTEMPT_QUEUED && a.state != WFP_ATTEMPT_BLOCKED)
         return Invalid(txn, fmt::format("create_attempts: attempts[{}] state {}", i, a.state));
       boost::json::error_code ec;
@@ -219,7 +253,7 @@ wfp_status CreateAttempts(wfp_txn* txn, const wfp_new_attempt* attempts, size_t 
     }
     if (InjectedFailure()) return WFP_ERR_INTERNAL;
     if (count == 0) return WFP_OK;
-    return NoteBusy(txn->CreateAttempts(attempts, count, out_ids));
+    return NoteBusy(txn->CreateAttempts(copies.data(), count, out_ids));
   });
 }
 
@@ -229,8 +263,9 @@ wfp_status MoveSchedulePointer(wfp_txn* txn, int64_t schedule_id,
     return WFP_ERR_INVALID_ARGUMENT;
   if (txn->listing || txn->read_only) return WFP_ERR_STATE;
   if (InjectedFailure()) return WFP_ERR_INTERNAL;
+  const wfp_schedule_pointer copy = abi::ReadStruct(pointer);
   return NoteBusy(Guard(txn, "move_schedule_pointer",
-                        [&] { return txn->MoveSchedulePointer(schedule_id, *pointer); }));
+                        [&] { return txn->MoveSchedulePointer(schedule_id, copy); }));
 }
 
 const wfp_store_api kStoreApi = {

@@ -1,7 +1,15 @@
 // The backfill plugin's ABI surface: the one exported entry point, init/shutdown, and the handler
 // of POST /api/schedules/{id}/backfill. Everything here is glue: parsing, planning and rendering
 // live in request.cc, planner.cc and render.cc. Every function the host calls catches everything.
+//
+// Versions: the plugin needs a host of ABI 1.0 (its descriptor says minor 0). It reads every struct
+// the host gives only as far as its struct_size covers (wfp::abi::ReadStruct), and uses the 1.1
+// functions (respond_append, the store's begin_read) and the 1.3 metric functions (register_metric,
+// metric_add) only when the host's tables have them. It also compiles against an older 1.x header
+// (the ABI matrix builds it against the frozen 1.0, 1.1 and 1.2 ones): code for a newer function is
+// then left out.
 #include <fmt/format.h>
+#include <wfp/abi_struct.h>
 #include <wfp/plugin_abi.h>
 
 #include <boost/uuid/random_generator.hpp>
@@ -23,6 +31,8 @@
 #include "backfill/schedule_cache.h"
 #include "schedule/schedule.h"
 #include "ui/page.h"
+#include "wfp_text/strict_json.h"
+#include "wfp_text/utf8.h"
 #include "wfp_version.h"
 
 namespace wfp::backfill {
@@ -36,17 +46,41 @@ std::string_view View(wfp_str s) {
   return s.data ? std::string_view(s.data, s.size) : std::string_view();
 }
 
+// The host's tables as far as their struct_size covers (zero past it: a function a 1.0 host does
+// not have is null here), so every later use is a plain null check.
 struct PluginState {
-  const wfp_host_api* host = nullptr;
+  wfp_host_api host{};
+  wfp_store_api store{};
   uint64_t max_sessions = kDefaultMaxSessions;
   mutable ScheduleCache schedules;  // compiled definitions, shared by every request (thread-safe)
+#if WFP_ABI_VERSION_MINOR >= 3
   // ABI 1.3 metrics, registered in init when the host offers them; null otherwise.
   wfp_metric* requests = nullptr;  // wfp_backfill_requests_total{outcome}
   wfp_metric* sessions = nullptr;  // wfp_backfill_sessions_total{result}
+#endif
 };
 
 void Log(const PluginState& state, wfp_log_level level, std::string_view message) {
-  state.host->log(state.host->host, level, Str(message));
+  state.host.log(state.host.host, level, Str(message));
+}
+
+// Since ABI 1.1; null when the host's table does not have it (or the header compiled against is
+// older).
+auto RespondAppend(const wfp_host_api& host) {
+#if WFP_ABI_VERSION_MINOR >= 1
+  return host.respond_append;
+#else
+  (void)host;
+  return static_cast<wfp_status (*)(wfp_call*, wfp_str)>(nullptr);
+#endif
+}
+auto BeginRead(const wfp_store_api& store) {
+#if WFP_ABI_VERSION_MINOR >= 1
+  return store.begin_read;
+#else
+  (void)store;
+  return static_cast<wfp_status (*)(wfp_call*, wfp_txn**)>(nullptr);
+#endif
 }
 
 // A store transaction that rolls back unless committed. Never throws from its destructor.
@@ -77,10 +111,10 @@ class Transaction {
 struct Answer {
   int status = 500;
   std::string body;
-  std::string etag;          // sent as ETag when set
-  bool retry_after = false;  // 503: Retry-After: 1
-  bool sent = false;         // already handed to the host (a streamed 200)
-  bool dry_run = false;      // a 200 of a dry run
+  std::string etag;                                   // sent as ETag when set
+  bool retry_after = false;                           // 503: Retry-After: 1
+  bool sent = false;                                  // already handed to the host (a streamed 200)
+  bool dry_run = false;                               // a 200 of a dry run
   size_t sessions_created = 0, sessions_skipped = 0;  // a real run's, once committed
 };
 
@@ -90,19 +124,23 @@ class Responder {
  public:
   static constexpr size_t kChunkBytes = 256 * 1024;
 
-  Responder(const wfp_host_api* host, wfp_call* call) : host_(host), call_(call) {}
+  Responder(const wfp_host_api& host, wfp_call* call) : host_(host), call_(call) {}
 
   bool Send(const Answer& a, std::string_view body) {
     Headers h(a);
-    wfp_response response{sizeof(wfp_response), a.status, h.headers, h.count, Str(body)};
-    return host_->respond(call_, &response) == WFP_OK;
+    wfp_response response{};
+    response.struct_size = sizeof response;
+    response.status = a.status;
+    response.headers = h.headers;
+    response.header_count = h.count;
+    response.body = Str(body);
+    return host_.respond(call_, &response) == WFP_OK;
   }
 
   // Renders through `render(chunk_bytes, sink)` and sends what it produces.
   bool Stream(const Answer& a, const std::function<void(size_t, const RenderSink&)>& render) {
-    const bool can_append =
-        WFP_HAS_FIELD(wfp_host_api, host_, respond_append) && host_->respond_append != nullptr;
-    if (!can_append) {
+    const auto append = RespondAppend(host_);
+    if (!append) {
       std::string whole;
       render(SIZE_MAX, [&whole](std::string_view piece) { whole.append(piece); });
       return Send(a, whole);
@@ -114,7 +152,7 @@ class Responder {
         ok = Send(a, piece);
         first = false;
       } else {
-        ok = host_->respond_append(call_, Str(piece)) == WFP_OK;
+        ok = append(call_, Str(piece)) == WFP_OK;
       }
     });
     return ok;
@@ -130,7 +168,7 @@ class Responder {
     wfp_header headers[3];
     size_t count = 0;
   };
-  const wfp_host_api* host_;
+  const wfp_host_api& host_;
   wfp_call* call_;
 };
 
@@ -172,8 +210,9 @@ bool IsJsonContentType(std::string_view ct) {
   return true;
 }
 
-// If-Match: "*" or a list of entity tags; weak tags never match (RFC 9110 strong comparison).
-bool IfMatchAccepts(std::string_view header, std::string_view etag) {
+// One If-Match field line: "*" or a list of entity tags; weak tags never match (RFC 9110 strong
+// comparison).
+bool IfMatchListAccepts(std::string_view header, std::string_view etag) {
   size_t pos = 0;
   while (pos < header.size()) {
     size_t comma = header.find(',', pos);
@@ -188,6 +227,14 @@ bool IfMatchAccepts(std::string_view header, std::string_view etag) {
   return false;
 }
 
+// If-Match may come in several field lines (from a host that does not combine them): one list.
+bool IfMatchAccepts(const wfp_request& r, std::string_view etag) {
+  for (size_t i = 0; i < r.header_count; ++i)
+    if (View(r.headers[i].name) == "if-match" && IfMatchListAccepts(View(r.headers[i].value), etag))
+      return true;
+  return false;
+}
+
 // A random (version 4) UUID. A per-thread Mersenne Twister seeded once from the system's entropy:
 // boost's default generator reads the system's entropy for every UUID (a getrandom call each),
 // which was a tenth of a large backfill's time.
@@ -196,9 +243,22 @@ std::string NewUuid() {
   return boost::uuids::to_string(generator());
 }
 
-int32_t CollectSession(void* user_data, const wfp_session_info* info) {
-  auto* out = static_cast<std::vector<ExistingSession>*>(user_data);
+// What list_sessions visits, collected. `failed`: a session could not be taken (a struct shorter
+// than ABI 1.0's, or no memory), so the list is incomplete; the visit was stopped there.
+struct Sessions {
+  std::vector<ExistingSession> list;
+  bool failed = false;
+};
+
+int32_t CollectSession(void* user_data, const wfp_session_info* given) {
+  auto* out = static_cast<Sessions*>(user_data);
   try {
+    const wfp_session_info copy = abi::ReadStruct(given);
+    const wfp_session_info* info = &copy;
+    if (!WFP_HAS_FIELD(wfp_session_info, info, attempt_count)) {
+      out->failed = true;
+      return 1;
+    }
     ExistingSession s;
     s.id = info->session_id;
     s.uuid = std::string(View(info->uuid));
@@ -211,9 +271,10 @@ int32_t CollectSession(void* user_data, const wfp_session_info* info) {
       attempt.index = a.index;
       s.attempts.push_back(std::move(attempt));
     }
-    out->push_back(std::move(s));
+    out->list.push_back(std::move(s));
     return 0;
   } catch (...) {
+    out->failed = true;  // stopping alone would leave the plan built on a partial list
     return 1;
   }
 }
@@ -236,19 +297,20 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   const std::string_view raw_id = PathParam(r, "id");
   const auto schedule_id = ParseScheduleId(raw_id);
   if (!schedule_id)
-    return Error(404, fmt::format("Resource does not exist: schedule id={}", raw_id));
+    return Error(404,
+                 fmt::format("Resource does not exist: schedule id={}", text::Excerpt(raw_id, 32)));
   if (!IsJsonContentType(Header(r, "content-type")))
     return Error(415, "Content-Type must be application/json");
   auto parsed = ParseBackfillRequest(View(r.body));
   if (auto* e = std::get_if<HttpError>(&parsed)) return Error(*e);
   const BackfillRequest& request = std::get<BackfillRequest>(parsed);
 
-  const wfp_store_api* store = state.host->store;
+  const wfp_store_api* store = &state.store;
   wfp_txn* raw_txn = nullptr;
-  // A dry run writes nothing: a read snapshot (ABI 1.1) is enough and takes no lock.
-  const bool read_only =
-      request.dry_run && WFP_HAS_FIELD(wfp_store_api, store, begin_read) && store->begin_read;
-  if (wfp_status st = read_only ? store->begin_read(call, &raw_txn) : store->begin(call, &raw_txn);
+  // A dry run writes nothing: a read snapshot (ABI 1.1) is enough and takes no lock. A 1.0 host
+  // has only the write transaction.
+  const auto begin_read = request.dry_run ? BeginRead(*store) : nullptr;
+  if (wfp_status st = begin_read ? begin_read(call, &raw_txn) : store->begin(call, &raw_txn);
       st != WFP_OK)
     return StoreFault(state, r, "begin", st);
   Transaction txn(store, raw_txn);
@@ -261,6 +323,13 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
       return Error(404, fmt::format("Resource does not exist: schedule id={}", *schedule_id));
     return StoreFault(state, r, "load_schedule", st);
   }
+  // The host says in struct_size how much it wrote; every field read below is of ABI 1.0.
+  if (!WFP_HAS_FIELD(wfp_schedule_info, &info, last_session_time)) {
+    Log(state, WFP_LOG_ERROR,
+        fmt::format("request {}: load_schedule wrote {} bytes, fewer than ABI 1.0's fields",
+                    View(r.request_id), info.struct_size));
+    return Internal();
+  }
 
   auto compiled = state.schedules.Get(View(info.schedule_json), View(info.timezone));
   if (std::holds_alternative<ScheduleCache::NotJson>(compiled)) {
@@ -272,7 +341,7 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   if (auto* e = std::get_if<schedule::ParseError>(&compiled)) return Error(400, e->message);
   const schedule::Schedule& sched = *std::get<std::shared_ptr<const schedule::Schedule>>(compiled);
 
-  const Instant now = state.host->now_micros(state.host->host) / 1000000;
+  const Instant now = state.host.now_micros(state.host.host) / 1000000;
   PlanContext context;
   context.project_id = info.project_id;
   context.workflow_name = std::string(View(info.workflow_name));
@@ -285,7 +354,7 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   if (auto* e = std::get_if<HttpError>(&candidates_or)) return Error(*e);
   const std::vector<Instant>& candidates = std::get<std::vector<Instant>>(candidates_or);
 
-  std::vector<ExistingSession> existing;
+  Sessions existing;
   std::optional<Instant> latest_before;
   if (!candidates.empty()) {
     if (wfp_status st =
@@ -293,6 +362,13 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
                                  candidates.back() + 1, CollectSession, &existing);
         st != WFP_OK)
       return StoreFault(state, r, "list_sessions", st);
+    if (existing.failed) {
+      Log(state, WFP_LOG_ERROR,
+          fmt::format("request {}: a session list_sessions visited could not be taken (a "
+                      "wfp_session_info shorter than ABI 1.0's, or no memory)",
+                      View(r.request_id)));
+      return Internal();
+    }
     int32_t found = 0;
     Instant latest = 0;
     if (wfp_status st = store->latest_session_before(txn.get(), info.project_id, info.workflow_name,
@@ -302,15 +378,15 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
     if (found) latest_before = latest;
   }
 
-  auto plan_or = BuildPlan(sched, context, request, candidates, existing, latest_before);
+  auto plan_or = BuildPlan(sched, context, request, candidates, existing.list, latest_before);
   if (auto* e = std::get_if<HttpError>(&plan_or)) return Error(*e);
   Plan& plan = std::get<Plan>(plan_or);
 
   if (const std::string_view if_match = Header(r, "if-match");
-      !if_match.empty() && !IfMatchAccepts(if_match, plan.etag))
+      !if_match.empty() && !IfMatchAccepts(r, plan.etag))
     return Error(412,
                  fmt::format("the plan changed: If-Match {} does not match the current plan {}",
-                             if_match, plan.etag));
+                             text::Excerpt(if_match, 80), plan.etag));
 
   // What the answer needs of the schedule, copied now: the store lends `info`'s strings only until
   // the transaction ends (commit or rollback below).
@@ -337,9 +413,13 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
     for (size_t i = 0; i < plan.items.size(); ++i) {
       const PlannedItem& item = plan.items[i];
       if (item.action != Action::kCreateSession) continue;
-      sessions.push_back(wfp_new_session{sizeof(wfp_new_session), info.project_id,
-                                         info.workflow_name, item.session_time,
-                                         Str(item.session_uuid)});
+      wfp_new_session n{};
+      n.struct_size = sizeof n;
+      n.project_id = info.project_id;
+      n.workflow_name = info.workflow_name;
+      n.session_time = item.session_time;
+      n.uuid = Str(item.session_uuid);
+      sessions.push_back(n);
       session_items.push_back(i);
     }
     std::vector<int64_t> session_ids(sessions.size());
@@ -409,6 +489,7 @@ Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call) 
   return answer;
 }
 
+#if WFP_ABI_VERSION_MINOR >= 3
 // The outcome label of wfp_backfill_requests_total for an answer.
 std::string_view Outcome(const Answer& a) {
   switch (a.status) {
@@ -430,7 +511,7 @@ std::string_view Outcome(const Answer& a) {
 // Records the request's outcome (and a real run's sessions) in the host's metrics (ABI 1.3), when
 // the host has them.
 void CountAnswer(const PluginState& state, const Answer& a) {
-  const wfp_host_api* h = state.host;
+  const wfp_host_api* h = &state.host;
   if (!state.requests || !h->metric_add) return;
   const wfp_str outcome = Str(Outcome(a));
   h->metric_add(state.requests, &outcome, 1, 1);
@@ -440,11 +521,59 @@ void CountAnswer(const PluginState& state, const Answer& a) {
   h->metric_add(state.sessions, &skipped, 1, static_cast<double>(a.sessions_skipped));
 }
 
-int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* call) {
+// One counter with one label, registered with the host (ABI 1.3); null when the host refuses it.
+wfp_metric* RegisterCounter(const PluginState& state, std::string_view name, std::string_view help,
+                            std::string_view label) {
+  const wfp_str label_name = Str(label);
+  wfp_metric_desc desc{};
+  desc.struct_size = sizeof desc;
+  desc.kind = WFP_METRIC_COUNTER;
+  desc.name = Str(name);
+  desc.help = Str(help);
+  desc.label_names = &label_name;
+  desc.label_count = 1;
+  wfp_metric* metric = nullptr;
+  if (state.host.register_metric(state.host.host, &desc, &metric) != WFP_OK) {
+    Log(state, WFP_LOG_WARN, fmt::format("metric {} not registered; not counted", name));
+    return nullptr;
+  }
+  return metric;
+}
+
+// The plugin's series, when the host table has the metric functions (ABI 1.3) and they are set.
+void RegisterMetrics(PluginState* state) {
+  // The copy of the host's table is zero past its struct_size: an older host's are null.
+  const wfp_host_api* h = &state->host;
+  if (!h->register_metric || !h->metric_add) return;
+  state->requests = RegisterCounter(
+      *state, "wfp_backfill_requests_total",
+      "Backfill requests by outcome (created, dry_run, conflict, precondition_failed, invalid, "
+      "not_found, busy, error).",
+      "outcome");
+  state->sessions = RegisterCounter(
+      *state, "wfp_backfill_sessions_total",
+      "Sessions of real backfills by result: created (given an attempt) or skipped.", "result");
+}
+#else
+// Compiled against a header older than 1.3 (the ABI matrix): there are no metric functions.
+void CountAnswer(const PluginState&, const Answer&) {}
+void RegisterMetrics(PluginState*) {}
+#endif  // WFP_ABI_VERSION_MINOR >= 3
+
+int32_t HandleBackfill(void* user_data, const wfp_request* given, wfp_call* call) {
   const auto* state = static_cast<const PluginState*>(user_data);
+  // The fields the host's struct_size covers; every field read is of ABI 1.0.
+  const wfp_request copy = abi::ReadStruct(given);
+  const wfp_request* request = &copy;
   Answer answer;
   try {
-    answer = Backfill(*state, *request, call);
+    if (!WFP_HAS_FIELD(wfp_request, request, request_id)) {
+      Log(*state, WFP_LOG_ERROR,
+          fmt::format("a wfp_request of {} bytes, fewer than ABI 1.0's fields", copy.struct_size));
+      answer = Internal();
+    } else {
+      answer = Backfill(*state, *request, call);
+    }
   } catch (const std::exception& e) {
     Log(*state, WFP_LOG_ERROR,
         fmt::format("request {}: backfill failed: {}", View(request->request_id), e.what()));
@@ -466,40 +595,6 @@ int32_t HandleBackfill(void* user_data, const wfp_request* request, wfp_call* ca
   }
 }
 
-// One counter with one label, registered with the host (ABI 1.3); null when the host refuses it.
-wfp_metric* RegisterCounter(const PluginState& state, std::string_view name, std::string_view help,
-                            std::string_view label) {
-  const wfp_str label_name = Str(label);
-  wfp_metric_desc desc{};
-  desc.struct_size = sizeof desc;
-  desc.kind = WFP_METRIC_COUNTER;
-  desc.name = Str(name);
-  desc.help = Str(help);
-  desc.label_names = &label_name;
-  desc.label_count = 1;
-  wfp_metric* metric = nullptr;
-  if (state.host->register_metric(state.host->host, &desc, &metric) != WFP_OK) {
-    Log(state, WFP_LOG_WARN, fmt::format("metric {} not registered; not counted", name));
-    return nullptr;
-  }
-  return metric;
-}
-
-// The plugin's series, when the host table has the metric functions (ABI 1.3) and they are set.
-void RegisterMetrics(PluginState* state) {
-  const wfp_host_api* h = state->host;
-  if (!WFP_HAS_FIELD(wfp_host_api, h, metric_observe) || !h->register_metric || !h->metric_add)
-    return;
-  state->requests = RegisterCounter(
-      *state, "wfp_backfill_requests_total",
-      "Backfill requests by outcome (created, dry_run, conflict, precondition_failed, invalid, "
-      "not_found, busy, error).",
-      "outcome");
-  state->sessions = RegisterCounter(
-      *state, "wfp_backfill_sessions_total",
-      "Sessions of real backfills by result: created (given an attempt) or skipped.", "result");
-}
-
 // GET /ui/backfill: the backfill page, public (the page asks for the key and sends it with its API
 // calls). Its own policy forbids anything but same-origin requests and its inline script and style.
 int32_t HandlePage(void* user_data, const wfp_request* request, wfp_call* call) {
@@ -515,19 +610,45 @@ int32_t HandlePage(void* user_data, const wfp_request* request, wfp_call* call) 
              "frame-ancestors 'none'")},
         {Str("x-content-type-options"), Str("nosniff")},
         {Str("referrer-policy"), Str("no-referrer")}};
-    const wfp_response response{sizeof(wfp_response), 200, headers, std::size(headers),
-                                Str(ui::kBackfillPage)};
-    return state->host->respond(call, &response) == WFP_OK ? 0 : 1;
+    wfp_response response{};
+    response.struct_size = sizeof response;
+    response.status = 200;
+    response.headers = headers;
+    response.header_count = std::size(headers);
+    response.body = Str(ui::kBackfillPage);
+    return state->host.respond(call, &response) == WFP_OK ? 0 : 1;
   } catch (...) {
     return 1;
   }
 }
 
-int32_t Init(const wfp_host_api* host, void** out_state) {
+// The host's tables as far as they go. The plugin needs their ABI 1.0 part, every function in it
+// set (the store's: for a host without a store, functions that answer WFP_ERR_UNSUPPORTED).
+bool ReadHostTables(const wfp_host_api* given, PluginState* state) {
+  if (!given || !given->struct_size) return false;
+  state->host = abi::ReadStruct(given);
+  const wfp_host_api* h = &state->host;
+  if (!WFP_HAS_FIELD(wfp_host_api, h, store) || !h->log || !h->now_micros || !h->register_route ||
+      !h->get_setting || !h->respond || !h->store || !h->store->struct_size)
+    return false;
+  state->store = abi::ReadStruct(h->store);
+  const wfp_store_api* s = &state->store;
+  return WFP_HAS_FIELD(wfp_store_api, s, move_schedule_pointer) && s->begin && s->commit &&
+         s->rollback && s->load_schedule && s->list_sessions && s->latest_session_before &&
+         s->create_sessions && s->create_attempts && s->move_schedule_pointer;
+}
+
+int32_t Init(const wfp_host_api* given, void** out_state) {
   try {
-    if (!host || host->struct_size < sizeof(wfp_host_api) || !host->store) return 1;
     auto state = std::make_unique<PluginState>();
-    state->host = host;
+    if (!ReadHostTables(given, state.get())) {
+      // Say why where a log function is there to say it with.
+      if (given && WFP_HAS_FIELD(wfp_host_api, given, log) && given->log)
+        given->log(given->host, WFP_LOG_ERROR,
+                   Str("backfill: the host table lacks a function of ABI 1.0; refusing to start"));
+      return 1;
+    }
+    const wfp_host_api* host = &state->host;
     wfp_str value{};
     if (host->get_setting(host->host, Str("backfill.max_sessions"), &value) == WFP_OK) {
       const std::string_view s = View(value);
@@ -541,14 +662,25 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
       state->max_sessions = v;
     }
     RegisterMetrics(state.get());
-    wfp_route route{sizeof(wfp_route), Str("POST"), Str("/api/schedules/{id}/backfill"),
-                    HandleBackfill,    state.get(), 0};
+    wfp_route route{};  // flags (1.2) zero: an authenticated route
+    route.struct_size = sizeof route;
+    route.method = Str("POST");
+    route.path_template = Str("/api/schedules/{id}/backfill");
+    route.handler = HandleBackfill;
+    route.user_data = state.get();
     if (host->register_route(host->host, &route) != WFP_OK) return 1;
     // The page is optional: a host that serves only the route (examples/minimal_host.c) refuses
     // it, and the plugin goes on without it. Public since ABI 1.2; a 1.1 host ignores the flag
     // and asks for a key (the safe default).
-    const wfp_route page{sizeof(wfp_route), Str("GET"),  Str(kPagePath),
-                         HandlePage,        state.get(), WFP_ROUTE_PUBLIC};
+    wfp_route page{};
+    page.struct_size = sizeof page;
+    page.method = Str("GET");
+    page.path_template = Str(kPagePath);
+    page.handler = HandlePage;
+    page.user_data = state.get();
+#if WFP_ABI_VERSION_MINOR >= 2
+    page.flags = WFP_ROUTE_PUBLIC;  // compiled against an older header: as a 1.1 host would see it
+#endif
     const wfp_status page_status = host->register_route(host->host, &page);
     if (page_status != WFP_OK)
       Log(*state, WFP_LOG_WARN,
@@ -568,8 +700,14 @@ int32_t Init(const wfp_host_api* host, void** out_state) {
 
 void Shutdown(void* state) { delete static_cast<PluginState*>(state); }
 
-const wfp_plugin_v1 kDescriptor = {
-    sizeof(wfp_plugin_v1), WFP_ABI_VERSION_MAJOR, 0, "backfill", WFP_VERSION, Init, Shutdown};
+// abi_minor 0: the plugin runs on any 1.x host (it uses what 1.1 added only where the host has it).
+const wfp_plugin_v1 kDescriptor = {.struct_size = sizeof(wfp_plugin_v1),
+                                   .abi_major = WFP_ABI_VERSION_MAJOR,
+                                   .abi_minor = 0,
+                                   .name = "backfill",
+                                   .version = WFP_VERSION,
+                                   .init = Init,
+                                   .shutdown = Shutdown};
 
 }  // namespace
 }  // namespace wfp::backfill

@@ -1,4 +1,4 @@
-// Renders the route's JSON answers: the 200 body (../shared/spec/backfill-route.md, "Response 200")
+// Renders the route's JSON answers: the 200 body (docs/route.md, "Response 200")
 // and error bodies. Writes straight into one string (no JSON tree in between): a 100k-session
 // answer is built once. Pure; thread-safe.
 #ifndef WFP_PLUGIN_BACKFILL_RENDER_H_

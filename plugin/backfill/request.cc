@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <cmath>
 #include <vector>
+
+#include "wfp_text/strict_json.h"
+#include "wfp_text/utf8.h"
 
 namespace wfp::backfill {
 namespace {
@@ -73,6 +76,29 @@ bool HasControl(std::string_view s, size_t* code_points) {
   return control;
 }
 
+// count: a whole number from 0 to kMaxCount, in any JSON notation of one (1000, 1e3, 1000.0 are
+// the same number, as JSON Schema's "integer" says); a fraction or a larger number is a 400 that
+// says so.
+std::variant<uint64_t, HttpError> ParseCount(const boost::json::value& v) {
+  if (v.is_int64() && v.get_int64() < 0)
+    return Bad(fmt::format("count must be 0 or more, not {}", v.get_int64()));
+  if (v.is_int64() || v.is_uint64()) {
+    const uint64_t n = v.is_int64() ? static_cast<uint64_t>(v.get_int64()) : v.get_uint64();
+    if (n > kMaxCount)
+      return Bad(fmt::format("count must be at most {} (2^53 - 1), not {}", kMaxCount, n));
+    return n;
+  }
+  if (!v.is_double())
+    return Bad(fmt::format("count must be an integer (0 or more), not {}", TypeName(v)));
+  const double d = v.get_double();
+  if (d < 0) return Bad(fmt::format("count must be 0 or more, not {}", d));
+  if (d > static_cast<double>(kMaxCount))
+    return Bad(fmt::format("count must be at most {} (2^53 - 1), not {:g}", kMaxCount, d));
+  if (std::trunc(d) != d)
+    return Bad(fmt::format("count must be a whole number of sessions, not {}", d));
+  return static_cast<uint64_t>(d);
+}
+
 }  // namespace
 
 std::string ClosestField(std::string_view name) {
@@ -90,11 +116,16 @@ std::string ClosestField(std::string_view name) {
 std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view body) {
   if (body.size() > kMaxBodyBytes)
     return HttpError{413, fmt::format("request body is larger than {} bytes", kMaxBodyBytes)};
-  boost::json::error_code ec;
   boost::json::parse_options options;
   options.max_depth = 16;
-  boost::json::value doc = boost::json::parse(body, ec, {}, options);
-  if (ec) return Bad(fmt::format("request body is not valid JSON: {}", ec.message()));
+  boost::json::value doc;
+  text::JsonProblem problem;
+  if (!text::ParseStrictJson(body, &doc, &problem, options)) {
+    if (problem.object_path == "$")
+      return Bad(
+          fmt::format("field '{}' is given twice; send each field once", problem.duplicate_key));
+    return Bad(fmt::format("request body is not valid JSON: {}", text::Describe(problem)));
+  }
   if (!doc.is_object())
     return Bad(fmt::format("request body must be a JSON object, not {}", TypeName(doc)));
   const boost::json::object& obj = doc.get_object();
@@ -103,11 +134,13 @@ std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view b
     const std::string_view key = kv.key();
     if (std::find(kFields.begin(), kFields.end(), key) != kFields.end()) continue;
     const std::string near = ClosestField(key);
-    if (!near.empty()) return Bad(fmt::format("unknown field '{}'; did you mean '{}'?", key, near));
+    const std::string shown = text::Excerpt(key, 64);
+    if (!near.empty())
+      return Bad(fmt::format("unknown field '{}'; did you mean '{}'?", shown, near));
     return Bad(
         fmt::format("unknown field '{}'; known fields are dryRun, fromTime, attemptName, count, "
                     "skipExisting, advanceSchedule",
-                    key));
+                    shown));
   }
   // null counts as absent.
   auto get = [&](std::string_view key) -> const boost::json::value* {
@@ -147,15 +180,9 @@ std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view b
     r.attempt_name = std::string(name);
   }
   if (const auto* v = get("count")) {
-    if (v->is_int64()) {
-      if (v->get_int64() < 0)
-        return Bad(fmt::format("count must be 0 or more, not {}", v->get_int64()));
-      r.count = static_cast<uint64_t>(v->get_int64());
-    } else if (v->is_uint64()) {
-      r.count = v->get_uint64();
-    } else {
-      return Bad(fmt::format("count must be an integer (0 or more), not {}", TypeName(*v)));
-    }
+    auto count = ParseCount(*v);
+    if (auto* e = std::get_if<HttpError>(&count)) return *e;
+    r.count = std::get<uint64_t>(count);
   }
 
   if (r.advance_schedule && !r.skip_existing)

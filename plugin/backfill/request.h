@@ -1,5 +1,5 @@
 // The route's request body: parsing and validation, per the field table of
-// ../shared/spec/backfill-route.md. Pure; thread-safe.
+// docs/route.md. Pure; thread-safe.
 #ifndef WFP_PLUGIN_BACKFILL_REQUEST_H_
 #define WFP_PLUGIN_BACKFILL_REQUEST_H_
 
@@ -29,6 +29,8 @@ struct BackfillRequest {
 };
 
 inline constexpr size_t kMaxBodyBytes = 64 * 1024;
+// The largest count: 2^53 - 1, the largest integer every JSON reader holds exactly (I-JSON).
+inline constexpr uint64_t kMaxCount = (uint64_t{1} << 53) - 1;
 
 // Parses and validates a body. Every rule violation is a 400 whose message names the field and the
 // rule; an unknown field suggests the closest known name.

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <utility>
 
+#include "wfp_text/strict_json.h"
+
 namespace wfp::backfill {
 namespace {
 
@@ -26,9 +28,8 @@ ScheduleCache::Result ScheduleCache::Get(std::string_view definition_json,
     if (auto it = entries_.find(key); it != entries_.end()) return it->second;
   }
   // Compiled outside the lock: two requests may compile the same definition once each at first.
-  boost::json::error_code ec;
-  const boost::json::value definition = boost::json::parse(definition_json, ec);
-  if (ec) return NotJson{};
+  boost::json::value definition;  // strict: a key given twice is not a definition
+  if (!text::ParseStrictJson(definition_json, &definition, nullptr)) return NotJson{};
   auto compiled = schedule::Schedule::Parse(definition, timezone);
   if (auto* e = std::get_if<schedule::ParseError>(&compiled)) return std::move(*e);
   auto shared =

@@ -1,5 +1,5 @@
 // The schedule engine. Definitions parse as Digdag's scheduler factories do (messages modelled on
-// theirs); times follow ../shared/spec/schedules.md, which pins down cron4j's Predictor and
+// theirs); times follow docs/schedules.md, which pins down cron4j's Predictor and
 // Digdag's CronScheduler, including where they differ from a textbook cron (DST gaps and overlaps).
 #include "schedule/schedule.h"
 

@@ -1,6 +1,6 @@
 // The schedule engine: which instants a Digdag-style schedule fires at, exactly as Digdag's
 // scheduler (cron4j 2.2.5 + CronScheduler) computes them, DST quirks included. See
-// ../shared/spec/schedules.md.
+// docs/schedules.md.
 //
 // Pure: values in, values out, no I/O beyond cctz reading the system tz database when a zone is
 // first loaded. A Schedule is immutable after Parse and safe to use from several threads at once.

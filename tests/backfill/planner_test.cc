@@ -1,6 +1,6 @@
-// The planner against the worked examples of ../shared/spec/route-examples.md (daily> 09:00:00 in
+// The planner against the worked examples of docs/route.md ("Worked examples") (daily> 09:00:00 in
 // Asia/Tokyo, pointer at 2024-01-11T00:00:00+09:00, clock 2024-01-12T03:00:00Z) and the rules of
-// ../shared/spec/backfill-route.md.
+// docs/route.md.
 #include "backfill/planner.h"
 
 #include <gtest/gtest.h>

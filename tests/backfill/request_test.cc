@@ -75,7 +75,7 @@ TEST(BackfillRequest, WrongJsonTypesAreRefusedByName) {
       "count must be an integer (0 or more), not a string");
   EXPECT_EQ(
       ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a","count":2.5})"),
-      "count must be an integer (0 or more), not a number");
+      "count must be a whole number of sessions, not 2.5");
   EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":20160101,"attemptName":"a"})"),
             "fromTime must be a string, not an integer");
   EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":7})"),
@@ -86,6 +86,40 @@ TEST(BackfillRequest, WrongJsonTypesAreRefusedByName) {
       "skipExisting must be a boolean, not an integer");
   EXPECT_EQ(ErrorOf(R"({"dryRun":true,"advanceSchedule":"yes","skipExisting":true})"),
             "advanceSchedule must be a boolean, not a string");
+}
+
+// A key given twice is ambiguous (the last would win in Boost.JSON, the first elsewhere): refused.
+TEST(BackfillRequest, AFieldGivenTwiceIsRefusedByName) {
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a",)"
+                    R"("dryRun":false})"),
+            "field 'dryRun' is given twice; send each field once");
+  EXPECT_EQ(ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a",)"
+                    R"("attemptName":"a"})"),
+            "field 'attemptName' is given twice; send each field once");
+}
+
+TEST(BackfillRequest, AnUnknownFieldIsEchoedShortAndValid) {
+  const std::string message = ErrorOf(R"({"dryRun":true,")" + std::string(5000, 'z') + R"(":1})");
+  EXPECT_LT(message.size(), 250u) << message;
+  EXPECT_NE(message.find("(5000 bytes)"), std::string::npos) << message;
+}
+
+// count is a JSON number: 1000, 1e3 and 1000.0 are the same whole number (as JSON Schema's
+// "integer" says, so the OpenAPI document and the plugin agree); fractions and numbers past 2^53 -
+// 1 get a message that says what is wrong.
+TEST(BackfillRequest, CountIsAWholeNumberInAnyNotation) {
+  const std::string head = R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a",)";
+  EXPECT_EQ(Parse(head + R"("count":1e3})").count, 1000u);
+  EXPECT_EQ(Parse(head + R"("count":1.0})").count, 1u);
+  EXPECT_EQ(Parse(head + R"("count":9007199254740991})").count, 9007199254740991u);
+  EXPECT_EQ(ErrorOf(head + R"("count":1.5})"), "count must be a whole number of sessions, not 1.5");
+  EXPECT_EQ(ErrorOf(head + R"("count":9223372036854775808})"),
+            "count must be at most 9007199254740991 (2^53 - 1), not 9223372036854775808");
+  EXPECT_EQ(ErrorOf(head + R"("count":9007199254740992})"),
+            "count must be at most 9007199254740991 (2^53 - 1), not 9007199254740992");
+  EXPECT_EQ(ErrorOf(head + R"("count":1e30})"),
+            "count must be at most 9007199254740991 (2^53 - 1), not 1e+30");
+  EXPECT_EQ(ErrorOf(head + R"("count":-1.0})"), "count must be 0 or more, not -1");
 }
 
 TEST(BackfillRequest, CountMustNotBeNegative) {

@@ -2,7 +2,7 @@
 """wfp-host serve as an operated service (issue 18): /healthz, /readyz, /metrics, X-Request-Id, the JSON
 access log, and the drain after SIGTERM.
 
-- /healthz and /readyz answer 200 without a key; another method is a 405.
+- /healthz and /readyz answer 200 without a key (HEAD too); another method is a 405.
 - /metrics is the Prometheus text format: `promtool check metrics` accepts it after real traffic, and the
   named series move by exactly what was served between two scrapes (HTTP requests by route template, the
   backfill plugin's outcomes and sessions through ABI 1.3, store transactions).
@@ -124,7 +124,12 @@ class Ops(unittest.TestCase):
         self.assertEqual(json.loads(body), {"status": "ready",
                                             "checks": {"draining": False, "plugins": 1, "store": "ok"}})
         status, headers, body = self.server.request("POST", "/readyz", {})
-        self.assertEqual((status, headers.get("allow")), (405, "GET"), body)
+        self.assertEqual((status, headers.get("allow")), (405, "GET, HEAD"), body)
+        # HEAD is GET without the body, as on every route of the host.
+        status, headers, body = self.server.request("HEAD", "/healthz")
+        self.assertEqual((status, body), (200, ""))
+        self.assertEqual(headers.get("content-type"), "application/json")
+        self.assertIn("x-request-id", headers)
 
     def test_metrics_move_with_traffic_and_promtool_accepts_them(self):
         before = parse_metrics(self.scrape())

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every line of ../shared/conformance/route-cases.jsonl through `wfp-host call` on a fresh store (a file,
+"""Every line of tests/conformance/route-cases.jsonl through `wfp-host call` on a fresh store (a file,
 or a PostgreSQL schema with WFP_TEST_STORE=postgresql: see wfp.new_store):
 seed, dump, call, dump, then compare the response, the store after, and the store against the response."""
 import json

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The 24 worked examples of ../shared/spec/route-examples.md, and one test per rule of
-../shared/spec/backfill-route.md, end to end through `wfp-host call` on a fresh store (a file, or a
+"""The 24 worked examples of docs/route.md ("Worked examples"), and one test per rule of
+docs/route.md, end to end through `wfp-host call` on a fresh store (a file, or a
 PostgreSQL schema with WFP_TEST_STORE=postgresql: wfp.new_store). After every request the store is dumped: a real 200 must leave exactly what the response lists, anything else
 must leave it unchanged."""
 import argparse

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every line of ../shared/conformance/schedule-cases.jsonl as a dry-run backfill through `wfp-host call`
+"""Every line of tests/conformance/schedule-cases.jsonl as a dry-run backfill through `wfp-host call`
 over an empty :memory: store: session times, params (last_executed_session_time included), count errors.
 
 With WFP_TEST_STORE=postgresql all cases share one fresh schema, each case seeding its own site, project,

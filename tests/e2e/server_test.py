@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import unittest
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wfp  # noqa: E402
@@ -225,6 +226,198 @@ class ServeEndToEnd(unittest.TestCase):
         self.assertNotIn("attemptName", err)
 
 
+def raw_exchange(port, payload, send_after_head=None, timeout=10):
+    """Sends raw bytes, half-closes, and returns everything the server wrote (bytes). With
+    `send_after_head`, it first reads the server's first answer, then sends the rest."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        if send_after_head is None:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return out
+
+
+def split_response(raw):
+    """(status, headers dict lower-case, body bytes) of the first response in `raw`."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body[:int(headers.get("content-length", len(body)))]
+
+
+def json_error(test, body, status):
+    """An error body: UTF-8 JSON {"message", "status"} with the answer's status."""
+    doc = json.loads(body.decode("utf-8"))  # strict: invalid UTF-8 raises
+    test.assertEqual(doc["status"], status, doc)
+    test.assertIsInstance(doc["message"], str)
+    return doc
+
+
+class HttpDetails(unittest.TestCase):
+    """RFC 9110/9112 details every outside client may rely on (issue 14)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(threads=2)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def raw(self, text, body=b"", **kwargs):
+        return split_response(raw_exchange(self.server.port, text.encode("latin-1") + body, **kwargs))
+
+    def post_head(self, extra, body):
+        return (f"POST {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k1\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n")
+
+    def test_gzip_and_deflate_bodies_are_decoded(self):
+        body = json.dumps(dict(EX1, dryRun=True)).encode()
+        for coding, data in (("gzip", zlib.compress(body, wbits=31)), ("deflate", zlib.compress(body)),
+                             ("x-gzip", zlib.compress(body, wbits=31))):
+            status, _, out = self.raw(self.post_head(f"Content-Encoding: {coding}\r\n", data), data)
+            self.assertEqual(status, 200, (coding, out))
+            self.assertEqual(len(json.loads(out)["attempts"]), 3)
+
+    def test_a_small_gzip_that_inflates_past_the_limit_is_413(self):
+        bomb = zlib.compress(b" " * (20 << 20), wbits=31)  # 20 MiB of spaces in about 20 KiB
+        self.assertLess(len(bomb), 64 * 1024)
+        status, _, out = self.raw(self.post_head("Content-Encoding: gzip\r\n", bomb), bomb)
+        self.assertEqual(status, 413, out)
+        self.assertIn("once decoded", json_error(self, out, 413)["message"])
+
+    def test_another_content_coding_is_415(self):
+        status, _, out = self.raw(self.post_head("Content-Encoding: br\r\n", b"{}"), b"{}")
+        self.assertEqual(status, 415, out)
+        json_error(self, out, 415)
+
+    def test_a_transfer_coding_other_than_chunked_is_501(self):
+        for te in ("gzip", "gzip, chunked", "compress"):
+            head = (f"POST {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k1\r\n"
+                    f"Content-Type: application/json\r\nTransfer-Encoding: {te}\r\n\r\n")
+            status, _, out = self.raw(head, b"0\r\n\r\n")
+            self.assertEqual(status, 501, (te, out))
+            json_error(self, out, 501)
+
+    def test_absolute_form_targets_are_accepted(self):
+        body = json.dumps(dict(EX1, dryRun=True)).encode()
+        head = self.post_head("", body).replace(f"POST {PATH}", f"POST http://127.0.0.1:{self.server.port}{PATH}")
+        status, _, out = self.raw(head, body)
+        self.assertEqual(status, 200, out)
+
+    def test_http11_needs_exactly_one_host(self):
+        status, _, out = self.raw("GET /api/openapi.json HTTP/1.1\r\n\r\n")
+        self.assertEqual(status, 400, out)
+        self.assertIn("Host", json_error(self, out, 400)["message"])
+        status, _, out = self.raw("GET /api/openapi.json HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+        self.assertEqual(status, 400, out)
+        status, _, _ = self.raw("GET /api/openapi.json HTTP/1.0\r\n\r\n")
+        self.assertEqual(status, 200)  # HTTP/1.0 has no Host requirement
+
+    def test_a_request_line_over_the_limit_is_414(self):
+        for n in (9000, 20000):  # inside the 16 KiB header block, and past it
+            status, _, out = self.raw(f"GET /{'a' * n} HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(status, 414, (n, out))
+            json_error(self, out, 414)
+        status, _, out = self.raw("GET / HTTP/1.1\r\nHost: x\r\n" + "X-Big: " + "a" * 20000 + "\r\n\r\n")
+        self.assertEqual(status, 431, out)  # a long field is still 431
+
+    def test_head_works_wherever_get_does(self):
+        c = self.server.conn()
+        c.request("GET", "/api/openapi.json")
+        r = c.getresponse()
+        get_body = r.read()
+        c.request("HEAD", "/api/openapi.json")
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(int(r.getheader("Content-Length")), len(get_body))
+        self.assertEqual(r.read(), b"")
+        c.request("HEAD", PATH, headers=AUTH)  # a POST-only route
+        r = c.getresponse()
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.getheader("Allow"), "POST")
+        c.close()
+
+    def test_expect_100_continue_is_answered_after_authentication(self):
+        body = json.dumps(dict(EX1, dryRun=True)).encode()
+        head = self.post_head("Expect: 100-continue\r\n", body).replace("Bearer k1", "Bearer wrong")
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(head.encode())
+            first = s.recv(65536)  # the body was never sent: the server must answer without it
+            self.assertTrue(first.startswith(b"HTTP/1.1 401"), first)
+            status, headers, out = split_response(first)
+            json_error(self, out, 401)
+            self.assertEqual(headers.get("connection", "").lower(), "close")
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(self.post_head("Expect: 100-continue\r\n", body).encode())
+            first = s.recv(65536)
+            self.assertTrue(first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), first)
+            s.sendall(body)
+            rest = first[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+            while b"\r\n\r\n" not in rest:
+                rest += s.recv(65536)
+            self.assertTrue(rest.startswith(b"HTTP/1.1 200"), rest)
+
+    def test_ambiguous_or_malformed_credentials_are_refused(self):
+        for extra, status in (("Authorization: Bearer k1\r\nX-API-Key: k2\r\n", 400),
+                              ("X-API-Key: k1\r\nX-API-Key: k1\r\n", 400),
+                              ("Authorization: Bearer k1\r\nAuthorization: Bearer k1\r\n", 400),
+                              ("Authorization: Token k1\r\n", 401),
+                              ("Authorization: k1\r\n", 401)):
+            body = json.dumps(dict(EX1, dryRun=True)).encode()
+            head = (f"POST {PATH} HTTP/1.1\r\nHost: x\r\n{extra}Content-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n")
+            got, _, out = self.raw(head, body)
+            self.assertEqual(got, status, (extra, out))
+            message = json_error(self, out, status)["message"]
+            if status == 401:
+                self.assertIn("Authorization: Bearer KEY", message)
+
+    def test_a_duplicate_json_key_is_400_naming_it(self):
+        body = ('{"fromTime":"2024-01-08T00:00:00+09:00","attemptName":"fix","dryRun":true,'
+                '"dryRun":false}')
+        status, _, out = self.server.post(body)
+        self.assertEqual(status, 400, out)
+        self.assertIn("'dryRun' is given twice", json_error(self, out, 400)["message"])
+
+    def test_if_match_in_two_field_lines_is_one_list(self):
+        status, headers, out = self.server.post(dict(EX1, dryRun=True))
+        self.assertEqual(status, 200, out)
+        etag = headers["etag"]
+        body = json.dumps(dict(EX1, attemptName="two-lines")).encode()
+        dry = json.dumps(dict(EX1, attemptName="two-lines", dryRun=True)).encode()
+        status, headers, out = self.raw(self.post_head("", dry), dry)
+        etag = headers["etag"]
+        status, _, out = self.raw(self.post_head(f'If-Match: "0000000000000000"\r\nIf-Match: {etag}\r\n',
+                                                 body), body)
+        self.assertEqual(status, 200, out)
+
+    def test_error_bodies_are_utf8_json_and_echo_input_short(self):
+        for path in ("/api/schedules/%ff%fe/backfill", "/api/schedules/" + "9" * 5000 + "/backfill"):
+            status, _, out = self.raw(self.post_head("", b"{}").replace(PATH, path), b"{}")
+            self.assertEqual(status, 404, out)
+            self.assertLess(len(json_error(self, out, 404)["message"]), 200)
+        body = json.dumps(dict(EX1, dryRun=False)).encode()
+        status, _, out = self.raw(self.post_head("If-Match: \xff\xfe" + "x" * 5000 + "\r\n", body), body)
+        self.assertEqual(status, 412, out)
+        self.assertLess(len(json_error(self, out, 412)["message"]), 300)
+        status, _, out = self.server.post('{"dryRun":true,"' + "z" * 5000 + '":1}')
+        self.assertEqual(status, 400, out)
+        self.assertLess(len(json_error(self, out, 400)["message"]), 300)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -232,6 +425,7 @@ def main():
     ap.add_argument("--plugin", required=True)
     ARGS, rest = ap.parse_known_args()
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(ServeEndToEnd)
+    suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(HttpDetails))
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     failed = len(result.failures) + len(result.errors)
     print(f"serve end to end: {result.testsRun - failed} passed, {failed} failed")

@@ -1,4 +1,4 @@
-"""Drives wfp-host as a subprocess, exactly as outside scripts do (../shared/spec/stub-host.md)."""
+"""Drives wfp-host as a subprocess, exactly as outside scripts do (docs/cli.md)."""
 import argparse
 import atexit
 import concurrent.futures

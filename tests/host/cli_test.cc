@@ -158,7 +158,7 @@ TEST_F(CliTest, CallAnswersErrorsWithExitZero) {
   EXPECT_EQ(Json(r.out).at("body"), Json(R"({"message":"Not found","status":404})"));
   r = Call({"--api-key", "k1", "POST", "/store/5"});
   EXPECT_EQ(Json(r.out).at("status"), 405);
-  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET");
+  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET, HEAD");
 }
 
 TEST_F(CliTest, CallSendsBodyHeadersSettingsAndTheFixedClock) {
@@ -279,6 +279,46 @@ TEST_F(CliTest, SeedThenDumpRoundTrips) {
   EXPECT_EQ(Json(RunHost({"dump", "--db", copy}, dir_).out), expected);
 }
 
+// A key given twice in a fixture is refused with its path (the last would silently win).
+TEST_F(CliTest, AFixtureWithAKeyGivenTwiceIsRefusedWithItsPath) {
+  const std::string db = dir_.File("dup.db");
+  const std::string dup = dir_.Write(
+      "dup.json", R"({"sites": [{"id": 1, "apiKeys": ["k1"], "id": 2}], "projects": []})");
+  Result r = RunHost({"seed", "--db", db, dup}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("$.sites[0].id: key given twice"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(db));
+  r = RunHost(
+      {"call", "--db", ":memory:", "--plugin", Plugin("ok"), "--fixture", dup, "GET", "/ping"},
+      dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("key given twice"), std::string::npos) << r.err;
+}
+
+// A setting no loaded plugin reads (a typo) stops call and serve, naming the known settings.
+TEST_F(CliTest, AnUnknownSettingStopsCallAndServe) {
+  std::vector<std::string> commands = {"call"};
+#ifdef WFP_HAVE_SERVER
+  commands.push_back("serve");
+#endif
+  for (const std::string& command : commands) {
+    std::vector<std::string> args = {command,      "--db",      ":memory:",     "--plugin",
+                                     Plugin("ok"), "--setting", "ok.greting=hi"};
+    if (command == "call") {
+      args.push_back("GET");
+      args.push_back("/ping");
+    } else {
+      args.push_back("--listen=127.0.0.1:0");
+    }
+    Result r = RunHost(args, dir_);
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_NE(r.err.find("unknown setting 'ok.greting': the loaded plugins read ok.greeting"),
+              std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
 TEST_F(CliTest, ABadFixtureWritesNothing) {
   const std::string db = dir_.File("store.db");
   ASSERT_EQ(RunHost({"seed", "--db", db, fixture_}, dir_).exit_code, 0);
@@ -335,7 +375,7 @@ TEST_F(CliTest, CallServesTheOpenApiDocumentWithoutAKey) {
   r = Call({"--api-key", "k1", "POST", "/api/openapi.json", "{}"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Json(r.out).at("status"), 405);
-  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET");
+  EXPECT_EQ(Json(r.out).at("headers").at("allow"), "GET, HEAD");
 }
 
 TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
@@ -359,9 +399,10 @@ TEST_F(CliTest, VersionNamesTheHostAndItsPluginAbi) {
 TEST_F(CliTest, PluginsListsEachPluginAndItsRoutes) {
   Result r = RunHost({"plugins", "--plugin", Plugin("ok")}, dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "ok 1.0.0 (ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
-                       std::to_string(WFP_ABI_VERSION_MINOR) + ") from " + Plugin("ok") +
-                       "\n  GET /ping\n  POST /echo/{name}\n  GET /store/{id}\n");
+  EXPECT_EQ(r.out,
+            "ok 1.0.0 (ABI " + std::to_string(WFP_ABI_VERSION_MAJOR) + "." +
+                std::to_string(WFP_ABI_VERSION_MINOR) + ") from " + Plugin("ok") +
+                "\n  GET /ping\n  POST /echo/{name}\n  GET /store/{id}\n  setting ok.greeting\n");
 #ifdef WFP_BACKFILL_PLUGIN
   r = RunHost({"plugins", "--plugin", WFP_BACKFILL_PLUGIN, "--plugin", Plugin("ok")}, dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -390,7 +431,7 @@ TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   EXPECT_NE(r.err.find(Plugin("wrong_major")), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ABI major"), std::string::npos) << r.err;
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"plugins"}, {"plugins", "--plugin", Plugin("ok"), "extra"}, {"plugins", "--db", "x"}}) {
+           {"plugins", "--plugin", Plugin("ok"), "extra"}, {"plugins", "--db", "x"}}) {
     r = RunHost(args, dir_);
     EXPECT_EQ(r.exit_code, 2) << args.size();
     EXPECT_FALSE(r.err.empty());
@@ -399,6 +440,17 @@ TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   r = RunHost({"plugins", "--help"}, dir_);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.rfind("usage: wfp-host plugins", 0), 0u) << r.out;
+  // Without --plugin: what the search path has (here the build tree's lib/, beside bin/).
+  r = RunHost({"plugins"}, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("backfill ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("/lib/libwfp_backfill.so\n"), std::string::npos) << r.out;
+  // A bare name is looked up there too; an unknown one says where it looked.
+  r = RunHost({"plugins", "--plugin", "backfill"}, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunHost({"plugins", "--plugin", "nosuch"}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no plugin 'nosuch' on the plugin search path"), std::string::npos) << r.err;
 }
 
 #ifdef WFP_HAVE_SERVER

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -17,6 +18,23 @@ namespace wfp::host::testing {
 namespace {
 
 boost::json::value Json(const std::string& text) { return boost::json::parse(text); }
+
+// zlib window bits: gzip, the zlib format (HTTP's "deflate"), raw deflate (sent by some clients).
+constexpr int kGzip = 16 + MAX_WBITS, kZlib = MAX_WBITS, kRawDeflate = -MAX_WBITS;
+
+std::string Compress(const std::string& data, int window_bits) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
 
 const std::string* Header(const HttpResponse& r, std::string_view name) {
   return FindHeader(r.headers, name);
@@ -201,7 +219,7 @@ TEST_F(HostTest, OtherMethodOnAKnownPathIs405WithAllow) {
   HttpResponse r = host_.Handle(Post("/ping", "{}"));
   EXPECT_EQ(r.status, 405);
   ASSERT_NE(Header(r, "allow"), nullptr);
-  EXPECT_EQ(*Header(r, "allow"), "GET");
+  EXPECT_EQ(*Header(r, "allow"), "GET, HEAD");  // HEAD is served wherever GET is
   EXPECT_EQ(Json(r.body).at("status"), 405);
   r = host_.Handle(Get("/echo/abc"));
   ASSERT_NE(Header(r, "allow"), nullptr);
@@ -321,6 +339,119 @@ TEST_F(HostTest, ABodyOverTheLimitIs413) {
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(Json(r.body).at("status"), 413);
   EXPECT_EQ(host_.Handle(Post("/echo/a", std::string(64 * 1024, ' '))).status, 200);
+}
+
+// Ambiguous credentials are refused, never resolved by taking the first (issue 14).
+TEST_F(HostTest, RepeatedOrDisagreeingCredentialsAre400) {
+  HttpRequest req = Post("/echo/a", "{}", "k1");
+  req.headers.emplace_back("x-api-key", "k2");
+  HttpResponse r = host_.Handle(std::move(req));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Json(r.body).at("message"),
+            "Authorization and X-API-Key name different keys; send one key");
+  req = Post("/echo/a", "{}", "k1");
+  req.headers.emplace_back("authorization", "Bearer k2");
+  r = host_.Handle(std::move(req));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(Json(r.body).at("message").as_string().find("Authorization header is given 2 times"),
+            std::string::npos)
+      << r.body;
+  req = Post("/echo/a", "{}", "");
+  req.headers.emplace_back("x-api-key", "k1");
+  req.headers.emplace_back("x-api-key", "k1");
+  EXPECT_EQ(host_.Handle(std::move(req)).status, 400);
+  // The same key both ways is not ambiguous.
+  req = Post("/echo/a", "{}", "k2");
+  req.headers.emplace_back("x-api-key", "k2");
+  r = host_.Handle(std::move(req));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r.body).at("site"), 2);
+}
+
+TEST_F(HostTest, AMalformedAuthorizationIs401SayingHowToSendAKey) {
+  for (const std::string value : {"Token k1", "Basic azE6", "k1", "Bearer", "Bearer k1 k2"}) {
+    HttpRequest req = Post("/echo/a", "{}", "");
+    req.headers.emplace_back("authorization", value);
+    req.headers.emplace_back("x-api-key", "k1");  // a good key beside does not rescue it
+    HttpResponse r = host_.Handle(std::move(req));
+    EXPECT_EQ(r.status, 401) << value;
+    EXPECT_EQ(Json(r.body).at("message"),
+              "malformed Authorization header: send the key as 'Authorization: Bearer KEY' or as "
+              "'X-API-Key: KEY'")
+        << value;
+    ASSERT_NE(Header(r, "www-authenticate"), nullptr);
+  }
+}
+
+TEST_F(HostTest, PrecheckRefusesFromTheHeadAlone) {
+  EXPECT_FALSE(host_.Precheck(Post("/echo/a", "", "k1")));
+  auto r = host_.Precheck(Post("/echo/a", "", "wrong"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(host_.Precheck(Post("/nope", "", "k1"))->status, 404);
+  EXPECT_EQ(host_.Precheck(Get("/echo/a", "k1"))->status, 405);
+}
+
+TEST_F(HostTest, HeadIsServedAsGet) {
+  HttpRequest req = Get("/ping");
+  req.method = "HEAD";
+  HttpResponse r = host_.Handle(std::move(req));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Json(r.body), Json(R"({"pong":true})"));  // the server sends only its head
+}
+
+TEST_F(HostTest, GzipAndDeflateBodiesAreDecoded) {
+  const std::string body = R"({"hello":"world"})";
+  for (const auto& [coding, data] :
+       {std::pair{"gzip", Compress(body, kGzip)}, std::pair{"deflate", Compress(body, kZlib)},
+        std::pair{"deflate", Compress(body, kRawDeflate)}, std::pair{"identity", body}}) {
+    HttpRequest req = Post("/echo/a", data);
+    req.headers.emplace_back("content-encoding", coding);
+    HttpResponse r = host_.Handle(std::move(req));
+    ASSERT_EQ(r.status, 200) << coding << ": " << r.body;
+    EXPECT_EQ(Json(r.body).at("bodySize"), body.size()) << coding;
+  }
+}
+
+TEST_F(HostTest, ADecodedBodyOverTheLimitIs413AndOtherCodingsAre415) {
+  // 10 MiB of zeros compress to about 10 KiB: refused once 64 KiB are decoded.
+  HttpRequest req = Post("/echo/a", Compress(std::string(10 << 20, '0'), kGzip));
+  ASSERT_LT(req.body.size(), 64u * 1024);
+  req.headers.emplace_back("content-encoding", "gzip");
+  HttpResponse r = host_.Handle(std::move(req));
+  EXPECT_EQ(r.status, 413) << r.body;
+  req = Post("/echo/a", "{}");
+  req.headers.emplace_back("content-encoding", "br");
+  r = host_.Handle(std::move(req));
+  EXPECT_EQ(r.status, 415) << r.body;
+  EXPECT_NE(r.body.find("'br' is not supported"), std::string::npos) << r.body;
+  req = Post("/echo/a", "not gzip at all");
+  req.headers.emplace_back("content-encoding", "gzip");
+  EXPECT_EQ(host_.Handle(std::move(req)).status, 400);
+  // A bad key is refused before anything is inflated.
+  req = Post("/echo/a", Compress(std::string(10 << 20, '0'), kGzip), "wrong");
+  req.headers.emplace_back("content-encoding", "gzip");
+  EXPECT_EQ(host_.Handle(std::move(req)).status, 401);
+}
+
+TEST(HostSettings, ASettingNoPluginReadsIsRefusedNamingTheKnownOnes) {
+  CapturedLog log;
+  HostOptions options = TestOptions(&log);
+  options.settings["ok.greting"] = "typo";
+  Host host(std::move(options));
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  EXPECT_FALSE(host.CheckSettings(&error));
+  EXPECT_EQ(error, "unknown setting 'ok.greting': the loaded plugins read ok.greeting");
+  EXPECT_EQ(host.plugins().front().settings, std::vector<std::string>{"ok.greeting"});
+}
+
+TEST(HostSettings, SettingsThePluginsReadAreAccepted) {
+  CapturedLog log;
+  Host host(TestOptions(&log));  // sets ok.greeting
+  std::string error;
+  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  EXPECT_TRUE(host.CheckSettings(&error)) << error;
 }
 
 TEST_F(HostTest, ABodyThatIsNotJsonIs415) {
@@ -455,18 +586,21 @@ TEST(HostOpenApi, ServedWithoutAKeyAndWhateverTheKey) {
   EXPECT_EQ(host.Handle(Get("/ping", "k1")).status, 200);
 }
 
-TEST(HostOpenApi, OtherMethodsAre405WithAllowGet) {
+TEST(HostOpenApi, OtherMethodsAre405WithAllowGetHead) {
   CapturedLog log;
   HostOptions options = TestOptions(&log);
   options.openapi_document = kTestDocument;
   Host host(std::move(options));
-  for (const std::string method : {"POST", "HEAD", "PUT", "DELETE", "get"}) {
+  HttpRequest head = Get("/api/openapi.json", "");
+  head.method = "HEAD";
+  EXPECT_EQ(host.Handle(std::move(head)).status, 200);
+  for (const std::string method : {"POST", "PUT", "DELETE", "get"}) {
     HttpRequest request = Get("/api/openapi.json", "");
     request.method = method;
     HttpResponse r = host.Handle(std::move(request));
     EXPECT_EQ(r.status, 405) << method;
     ASSERT_NE(Header(r, "allow"), nullptr);
-    EXPECT_EQ(*Header(r, "allow"), "GET");
+    EXPECT_EQ(*Header(r, "allow"), "GET, HEAD");
     ASSERT_NE(Header(r, "content-type"), nullptr);
     EXPECT_EQ(*Header(r, "content-type"), "application/json");
     EXPECT_EQ(Json(r.body), Json(R"({"message":"Method not allowed","status":405})"));

@@ -20,7 +20,26 @@ import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _records = []
+_problems = []  # responses whose body is not UTF-8 JSON where it must be
 _lock = threading.Lock()
+
+
+def _check_json_body(method, path, status, content_type, body):
+    """Every error body, and every body sent as application/json, must be valid UTF-8 JSON (issue 14).
+    `body` is bytes (from a socket) or what `wfp-host call` printed (a str when it was not JSON)."""
+    if method == "HEAD" or (status < 400 and "json" not in (content_type or "")):
+        return
+    why = None
+    if isinstance(body, bytes):
+        try:
+            json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            why = str(e)
+    elif isinstance(body, str):
+        why = "the host printed it as a string: it is not JSON"
+    if why:
+        with _lock:
+            _problems.append(f"{method} {path[:100]} -> {status}: body is not UTF-8 JSON ({why})")
 
 
 def _parse(body):
@@ -50,6 +69,8 @@ def _install_hooks(e2e_dir):
 
     def call(self, db, method, path, body=None, *args, **kwargs):
         resp = original_call(self, db, method, path, body, *args, **kwargs)
+        _check_json_body(method, path, resp["status"], resp.get("headers", {}).get("content-type"),
+                         resp.get("body"))
         _record(method, path, resp["status"], resp.get("headers", {}), resp.get("body"), body)
         return resp
 
@@ -71,6 +92,7 @@ def _install_hooks(e2e_dir):
             data = original_read(amt)
             if amt is None and method != "HEAD":
                 headers = {k.lower(): v for k, v in resp.getheaders()}
+                _check_json_body(method, url, resp.status, headers.get("content-type"), data)
                 text = data.decode("utf-8", "replace")
                 try:
                     body = json.loads(text) if text else None
@@ -115,6 +137,10 @@ def main():
     statuses = sorted({r["status"] for r in _records})
     print(f"e2e_validated: {os.path.basename(suite)} exited {suite_status}; {len(_records)} responses "
           f"recorded (statuses {statuses})", file=sys.stderr)
+    for problem in _problems:
+        print(f"e2e_validated: FAIL {problem}", file=sys.stderr)
+    if _problems:
+        return 1
     if not _records:
         print("e2e_validated: no response recorded: the hooks missed the suite's requests", file=sys.stderr)
         return 1

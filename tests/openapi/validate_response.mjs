@@ -10,7 +10,7 @@
 // (`headers` and `request` optional; names lower-case.) When `request` is given and the status is 2xx,
 // the request body must be valid per the operation's request schema too (the server accepted it). Two answers the document cannot list are checked by rule:
 // a method the path does not define must be answered 405, checked against that path's documented 405
-// response, with an `Allow` header naming exactly its methods; a path the document does not have must
+// response, with an `Allow` header naming exactly its methods (and HEAD where GET is); a path the document does not have must
 // be answered 404 with the Error schema's body.
 // Output: one line per mismatch on stderr; exit status 1 when any response does not validate, 2 on
 // bad usage or input, 0 otherwise.
@@ -91,7 +91,10 @@ export function makeValidator(doc) {
       operationMethod = defined.find((m) => item[m].responses && item[m].responses["405"]);
       if (!operationMethod) return [`${template} documents no 405 response`];
       const allow = String(headers["allow"] || "").toUpperCase().split(/\s*,\s*/).filter(Boolean).sort();
-      const want = defined.map((m) => m.toUpperCase()).sort();
+      // HEAD is served wherever GET is (RFC 9110 9.3.2), so the server lists it without the document.
+      const want = defined.map((m) => m.toUpperCase());
+      if (want.includes("GET") && !want.includes("HEAD")) want.push("HEAD");
+      want.sort();
       if (JSON.stringify(allow) !== JSON.stringify(want))
         problems.push(`Allow is '${headers["allow"] || ""}', the document defines ${want.join(", ")}`);
     }

@@ -2,7 +2,8 @@
 # find_package(wfp CONFIG), and checks the pkg-config file (Cflags compile the header; plugindir holds
 # the plugin). Like fmt's test/find-package-test.
 # Usage: cmake -DBUILD_DIR= -DWORK_DIR= -DCONSUMER_SOURCE_DIR= -DGENERATOR= -DC_COMPILER=
-#              -DPKG_CONFIG= -DEXPECTED_VERSION= -P find_package_test.cmake
+#              -DPKG_CONFIG= -DEXPECTED_VERSION= -DFROZEN_1_0_INCLUDE= -DABI_MINOR=
+#              -P find_package_test.cmake
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -17,7 +18,7 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
 run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
-foreach(f include/wfp/plugin_abi.h bin/wfp-host lib/wfp/plugins/libwfp_backfill.so
+foreach(f include/wfp/plugin_abi.h bin/wfp-host bin/wfp-plugin-check lib/wfp/plugins/libwfp_backfill.so
           share/doc/wfp/examples/minimal_host.c
           share/wfp/openapi.json lib/cmake/wfp/wfpConfig.cmake lib/cmake/wfp/wfpConfigVersion.cmake
           lib/cmake/wfp/wfpTargets.cmake lib/pkgconfig/wfp.pc)
@@ -44,6 +45,23 @@ run("${WORK_DIR}/consumer-build/minimal_host" "${moved}/lib/wfp/plugins/libwfp_b
 if(NOT out MATCHES "\nstatus 200\n" OR NOT out MATCHES "store sessions=3 attempts=3")
   message(FATAL_ERROR "the installed minimal_host did not serve the backfill:\n${out}")
 endif()
+
+# A host of ABI 1.0: the installed example host compiled against the frozen 1.0 header (tables of
+# the 1.0 size, no respond_append, no begin_read) serves a real backfill through the installed plugin.
+run(${C_COMPILER} -std=c99 -pedantic -Wall -Werror -I "${FROZEN_1_0_INCLUDE}"
+    "${moved}/share/doc/wfp/examples/minimal_host.c" -o "${WORK_DIR}/minimal_host_1_0" -ldl)
+run("${WORK_DIR}/minimal_host_1_0" "${moved}/lib/wfp/plugins/libwfp_backfill.so")
+if(NOT out MATCHES "\nstatus 200\n" OR NOT out MATCHES "store sessions=3 attempts=3")
+  message(FATAL_ERROR "a 1.0 host did not get the backfill served by the installed plugin:\n${out}")
+endif()
+
+# The installed checker passes the installed plugin as a host of every minor.
+foreach(minor RANGE 0 ${ABI_MINOR})
+  run("${moved}/bin/wfp-plugin-check" --host-minor ${minor} "${moved}/lib/wfp/plugins/libwfp_backfill.so")
+  if(NOT out MATCHES "as a host of ABI 1\\.${minor}\n" OR out MATCHES "FAIL")
+    message(FATAL_ERROR "installed wfp-plugin-check --host-minor ${minor}:\n${out}")
+  endif()
+endforeach()
 
 # The installed host runs and loads the installed plugin (an unauthenticated call: 401 from the host).
 run("${moved}/bin/wfp-host" --version)

@@ -105,6 +105,12 @@ static int32_t store(void *user_data, const wfp_request *r, wfp_call *call) {
 static int32_t init(const wfp_host_api *host, void **out_state) {
   if (!host || host->struct_size < sizeof(wfp_host_api) || !host->store) return 1;
   g_host = host;
+  /* wfp-host knows the settings a plugin asks for in init and refuses any other --setting; echo
+   * reads this one per request, so ask for it once here. */
+  {
+    wfp_str greeting = {NULL, 0};
+    (void)host->get_setting(host->host, tp_str("ok.greeting"), &greeting);
+  }
   if (tp_route(host, "GET", "/ping", ping, NULL) != WFP_OK) return 1;
   if (tp_route(host, "POST", "/echo/{name}", echo, NULL) != WFP_OK) return 1;
   if (tp_route(host, "GET", "/store/{id}", store, NULL) != WFP_OK) return 1;

@@ -1,4 +1,4 @@
-// Every line of ../shared/conformance/schedule-cases.jsonl: a backfill over an empty store computed
+// Every line of tests/conformance/schedule-cases.jsonl: a backfill over an empty store computed
 // by Digdag's own scheduler. The candidates are first(fromTime), then step() of each, strictly
 // before nextScheduleTime; `count` takes the first `count`, or fails with Digdag's message.
 #include <gtest/gtest.h>
@@ -25,7 +25,7 @@ struct Case {
 
 std::vector<Case> LoadCases() {
   std::vector<Case> cases;
-  std::ifstream in(std::string(WFP_SHARED_DIR) + "/conformance/schedule-cases.jsonl");
+  std::ifstream in(std::string(WFP_CONFORMANCE_DIR) + "/schedule-cases.jsonl");
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -40,7 +40,8 @@ const std::vector<Case>& Cases() {
   return cases;
 }
 
-TEST(ScheduleConformance, FileHasAllCases) { EXPECT_EQ(Cases().size(), 1392u); }
+// The 1392 cases computed by Digdag's scheduler are there (cases may be added, never lost).
+TEST(ScheduleConformance, FileHasAllCases) { EXPECT_GE(Cases().size(), 1392u); }
 
 // Checks one case; failures are reported with the case id.
 void CheckCase(const Case& c) {

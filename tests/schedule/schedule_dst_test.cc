@@ -1,4 +1,4 @@
-// The DST behaviour that ../shared/spec/schedules.md spells out (cron4j's Predictor + lenient
+// The DST behaviour that docs/schedules.md spells out (cron4j's Predictor + lenient
 // GregorianCalendar): gaps move times forward, overlaps take the later instant, except that a match
 // exactly one minute ahead is taken as that instant.
 #include <gtest/gtest.h>

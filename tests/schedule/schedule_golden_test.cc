@@ -1,4 +1,4 @@
-// The golden values of ../shared/spec/schedules.md, one assertion each.
+// The golden values of docs/schedules.md, one assertion each.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>

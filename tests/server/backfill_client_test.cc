@@ -54,7 +54,7 @@ TEST(BackfillArgs, DefaultsAndEnvironmentKey) {
   ASSERT_TRUE(Parse({"7", "--advance", "--skip-existing"}, &a, &error, "env-key")) << error;
   EXPECT_EQ(a.server, "http://127.0.0.1:8080");
   EXPECT_EQ(a.api_key, "env-key");
-  EXPECT_EQ(a.tz, "UTC");
+  EXPECT_FALSE(a.tz);    // --from is read in the workflow's zone
   EXPECT_FALSE(a.from);  // optional with --advance
   EXPECT_FALSE(a.count);
   EXPECT_FALSE(a.name);
@@ -76,11 +76,17 @@ TEST(BackfillArgs, UsageErrorsSayWhatIsWrong) {
     const char* message;
   };
   const std::vector<Case> cases = {
-      {{"--api-key", "k", "--from", "2024-01-01"}, "missing SCHEDULE_ID"},
-      {{"--api-key", "k", "5", "6", "--from", "2024-01-01"}, "one SCHEDULE_ID only"},
-      {{"--api-key", "k", "abc", "--from", "2024-01-01"}, "SCHEDULE_ID must be a positive integer"},
-      {{"--api-key", "k", "0", "--from", "2024-01-01"}, "SCHEDULE_ID must be a positive integer"},
-      {{"--api-key", "k", "2147483648", "--from", "x"}, "SCHEDULE_ID must be a positive integer"},
+      {{"--api-key", "k", "--from", "2024-01-01"}, "missing PROJECT WORKFLOW (or --schedule ID"},
+      {{"--api-key", "k", "p", "w", "x", "--from", "2024-01-01"}, "expected PROJECT WORKFLOW"},
+      {{"--api-key", "k", "abc", "--from", "2024-01-01"}, "missing PROJECT WORKFLOW"},
+      {{"--api-key", "k", "p", "w", "--schedule", "5", "--from", "x"}, "not both"},
+      {{"--api-key", "k", "0", "--from", "2024-01-01"}, "--schedule must be a positive integer"},
+      {{"--api-key", "k", "--schedule", "x1", "--from", "x"}, "--schedule must be a positive"},
+      {{"--api-key", "k", "2147483648", "--from", "x"}, "--schedule must be a positive integer"},
+      {{"--api-key", "k", "5", "--advance"}, "--advance requires --skip-existing"},
+      {{"--api-key", "k", "5", "--advance", "--skip-existing", "--name", "n"},
+       "--name cannot be used with --advance"},
+      {{"--api-key", "k", "5", "--from", "x", "--name", ""}, "--name must be 1 to 255"},
       {{"5", "--from", "2024-01-01"}, "missing --api-key"},
       {{"--api-key", "k", "5"}, "missing --from"},
       {{"--api-key", "k", "5", "--from"}, "--from needs a value"},
@@ -128,9 +134,11 @@ TEST(BackfillFromTime, TimeInASpringForwardGapMovesForwardByTheGap) {
   EXPECT_EQ(From("2024-10-06 02:10:00", "Australia/Lord_Howe"), "2024-10-06T02:40:00+11:00");
 }
 
-TEST(BackfillFromTime, TimeInAFallBackOverlapIsTheLaterInstant) {
-  // New York, 2024-11-03: 01:00-02:00 happens twice; the later one is EST (-05:00).
-  EXPECT_EQ(From("2024-11-03 01:30:00", "America/New_York"), "2024-11-03T01:30:00-05:00");
+TEST(BackfillFromTime, TimeInAFallBackOverlapIsTheEarlierInstantAsDigdagReadsIt) {
+  // New York, 2024-11-03: 01:00-02:00 happens twice. `digdag backfill` reads a local --from with
+  // java.time's LocalDateTime.atZone, which takes the earlier offset (EDT, -04:00).
+  EXPECT_EQ(From("2024-11-03 01:30:00", "America/New_York"), "2024-11-03T01:30:00-04:00");
+  EXPECT_EQ(From("2024-11-03 02:00:00", "America/New_York"), "2024-11-03T02:00:00-05:00");
   EXPECT_EQ(From("2024-11-03 00:59:59", "America/New_York"), "2024-11-03T00:59:59-04:00");
 }
 
@@ -303,10 +311,11 @@ TEST_F(BackfillRun, AKeyFromTheEnvironmentStaysOutOfThePageLink) {
   EXPECT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(requests_.size(), 1u);
   EXPECT_EQ(*FindHeader(requests_[0].headers, "authorization"), "Bearer env-s3cret");
-  EXPECT_NE(
-      r.out.find("\nsee it: " + Url() +
-                 "/ui/backfill#schedule=5&from=2024-01-07T15:00:00Z&count=2&skipExisting=1\n"),
-      std::string::npos)
+  // No --name: the generated one is sent, and the link carries the same one.
+  const std::string name(json::parse(requests_[0].body).at("attemptName").as_string());
+  EXPECT_NE(r.out.find("\nsee it: " + Url() + "/ui/backfill#schedule=5&from=2024-01-07T15:00:00Z" +
+                       "&name=" + name + "&count=2&skipExisting=1\n"),
+            std::string::npos)
       << r.out;
   EXPECT_EQ(r.out.find("env-s3cret"), std::string::npos) << r.out;
 }
@@ -349,8 +358,8 @@ TEST_F(BackfillRun, ErrorAnswerIsPrintedToStderrWithExitOne) {
       409,
       {{"content-type", "application/json"}},
       R"({"message":"Attempt of project id=1 workflow=load instant=2024-01-07T15:00:00Z attempt name=fix-1 already exists","status":409})"};
-  auto r =
-      Run({"--server", Url(), "--api-key", "k", "5", "--from", "2024-01-08", "--name", "fix-1"});
+  auto r = Run({"--server", Url(), "--api-key", "k", "5", "--from", "2024-01-08", "--tz", "UTC",
+                "--name", "fix-1"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err,
@@ -380,8 +389,8 @@ TEST(BackfillRunUnreachable, ConnectionFailureExitsTwo) {
     port = gone.port();
   }
   std::string url = "http://127.0.0.1:" + std::to_string(port);
-  std::vector<std::string> args = {"backfill", "--server", url,      "--api-key",
-                                   "k",        "5",        "--from", "2024-01-08"};
+  std::vector<std::string> args = {"backfill", "--server", url,          "--api-key", "k",
+                                   "5",        "--from",   "2024-01-08", "--tz",      "UTC"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStderr();
@@ -416,8 +425,9 @@ TEST(BackfillRunUnreachable, ServerThatClosesWithoutAnswerExitsTwo) {
     ::close(fd);
   });
   std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-  std::vector<std::string> args = {"backfill", "--server", url,          "--api-key", "k",
-                                   "5",        "--from",   "2024-01-08", "--timeout", "20"};
+  std::vector<std::string> args = {"backfill",  "--server", url,      "--api-key",
+                                   "k",         "5",        "--from", "2024-01-08",
+                                   "--timeout", "20",       "--tz",   "UTC"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStderr();
@@ -427,6 +437,179 @@ TEST(BackfillRunUnreachable, ServerThatClosesWithoutAnswerExitsTwo) {
   ::close(listener);
   EXPECT_EQ(status, 2);
   EXPECT_EQ(err.rfind("error: no answer from " + url + ": read failed", 0), 0u) << err;
+}
+
+TEST(BackfillArgs, ProjectAndWorkflowOrScheduleFlag) {
+  BackfillArgs a;
+  std::string error;
+  ASSERT_TRUE(Parse({"etl", "daily_load", "--from", "2024-01-08", "--api-key", "k", "--dry-run"},
+                    &a, &error))
+      << error;
+  EXPECT_EQ(a.project, "etl");
+  EXPECT_EQ(a.workflow, "daily_load");
+  EXPECT_EQ(a.schedule_id, "");
+  EXPECT_TRUE(a.dry_run);
+  ASSERT_TRUE(Parse({"--schedule", "12", "--from", "2024-01-08", "--api-key", "k"}, &a, &error))
+      << error;
+  EXPECT_EQ(a.schedule_id, "12");
+  EXPECT_EQ(a.project, "");
+  ASSERT_TRUE(Parse({"12", "--from", "2024-01-08", "--api-key", "k"}, &a, &error)) << error;
+  EXPECT_EQ(a.schedule_id, "12");  // the older form
+}
+
+TEST(BackfillArgs, HelpShowsFromAsOptionalWithAdvance) {
+  const std::string usage = BackfillUsage();
+  EXPECT_EQ(usage.rfind("usage: wfp-host backfill PROJECT WORKFLOW [--from TIME]", 0), 0u) << usage;
+  EXPECT_NE(usage.find("--schedule ID [--from TIME]"), std::string::npos);
+  EXPECT_NE(usage.find("Required, except with --advance"), std::string::npos);
+  EXPECT_NE(usage.find("workflow's time zone"), std::string::npos);
+}
+
+TEST(BackfillFromTime, KnowsWhenAZoneIsNeeded) {
+  EXPECT_TRUE(FromTimeNeedsZone("2024-01-08"));
+  EXPECT_TRUE(FromTimeNeedsZone("2024-01-08 09:00:00"));
+  EXPECT_TRUE(FromTimeNeedsZone("2024-01-08T09:00:00"));
+  EXPECT_FALSE(FromTimeNeedsZone("2024-01-08T09:00:00Z"));
+  EXPECT_FALSE(FromTimeNeedsZone("2024-01-08T09:00:00+09:00"));
+  EXPECT_FALSE(FromTimeNeedsZone("2024-01-08T09:00:00-0530"));
+}
+
+TEST(BackfillFromTime, FixedOffsetZonesAsWorkflowsNameThem) {
+  EXPECT_EQ(From("2024-01-08", "+05:30"), "2024-01-08T00:00:00+05:30");
+  EXPECT_EQ(From("2024-01-08 01:00:00", "-0800"), "2024-01-08T01:00:00-08:00");
+}
+
+TEST(BackfillNames, GeneratedNamesAreFreshUuids) {
+  const std::string a = GenerateAttemptName(), b = GenerateAttemptName();
+  EXPECT_NE(a, b);
+  for (const std::string& n : {a, b}) {
+    ASSERT_EQ(n.size(), 36u) << n;
+    EXPECT_EQ(n[14], '4') << n;
+    EXPECT_NE(std::string("89ab").find(n[19]), std::string::npos) << n;
+    EXPECT_EQ(n.find_first_not_of("0123456789abcdef-"), std::string::npos) << n;
+  }
+}
+
+TEST(BackfillErrorMessage, SpeaksInTheClientsFlags) {
+  EXPECT_EQ(InClientTerms("attemptName is required unless skipExisting is true"),
+            "--name is required unless --skip-existing is true");
+  EXPECT_EQ(InClientTerms("advanceSchedule requires skipExisting"),
+            "--advance requires --skip-existing");
+  EXPECT_EQ(InClientTerms("fromTime must have an offset"), "--from must have an offset");
+  EXPECT_EQ(InClientTerms("count is set to 5 but there are only 3 attempts until the next "
+                          "schedule time"),
+            "count is set to 5 but there are only 3 attempts until the next schedule time");
+  EXPECT_EQ(InClientTerms("count must be 0 or more"), "--count must be 0 or more");
+  EXPECT_EQ(InClientTerms("unknown field 'fromTimes'"), "unknown field 'fromTimes'");
+}
+
+// A server that answers the lookups of PROJECT WORKFLOW, then the backfill.
+class BackfillByName : public ::testing::Test {
+ protected:
+  BackfillByName()
+      : server_({}, [this](HttpRequest&& r) {
+          std::lock_guard<std::mutex> lock(mu_);
+          requests_.push_back(r);
+          const std::string json_type = "application/json";
+          if (r.target == "/api/projects?name=my%20etl")
+            return HttpResponse{
+                200, {{"content-type", json_type}}, R"({"projects":[{"id":"4","name":"my etl"}]})"};
+          if (r.target == "/api/projects?name=none")
+            return HttpResponse{200, {{"content-type", json_type}}, R"({"projects":[]})"};
+          if (r.target == "/api/projects/4/schedules?workflow=load")
+            return HttpResponse{200, {{"content-type", json_type}}, std::string(kSchedules)};
+          if (r.target == "/api/projects/4/schedules?workflow=manual")
+            return HttpResponse{200, {{"content-type", json_type}}, R"({"schedules":[]})"};
+          if (r.target == "/api/schedules/5")
+            return HttpResponse{200, {{"content-type", json_type}}, std::string(kSchedule)};
+          return HttpResponse{200, {{"content-type", json_type}}, std::string(kAnswer)};
+        }) {}
+  static constexpr std::string_view kSchedule =
+      R"({"id":"5","project":{"id":"4","name":"my etl"},"workflow":{"id":"11","name":"load"},)"
+      R"("nextRunTime":"2024-01-11T00:00:00Z","nextScheduleTime":"2024-01-11T00:00:00+09:00",)"
+      R"("disabledAt":null,"timezone":"Asia/Tokyo"})";
+  static constexpr std::string_view kSchedules =
+      R"({"schedules":[{"id":"5","project":{"id":"4","name":"my etl"},"workflow":{"id":"11",)"
+      R"("name":"load"},"nextRunTime":"2024-01-11T00:00:00Z","nextScheduleTime":)"
+      R"("2024-01-11T00:00:00+09:00","disabledAt":null,"timezone":"Asia/Tokyo"}]})";
+
+  struct Result {
+    int status;
+    std::string out, err;
+  };
+  Result Run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"backfill", "--server", Url(), "--api-key", "k"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    const int status = RunBackfillClient(static_cast<int>(argv.size()), argv.data());
+    return Result{status, ::testing::internal::GetCapturedStdout(),
+                  ::testing::internal::GetCapturedStderr()};
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+  std::vector<HttpRequest> Requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+  std::mutex mu_;
+  std::vector<HttpRequest> requests_;
+  testing::TestServer server_;
+};
+
+TEST_F(BackfillByName, LooksUpTheScheduleAndReadsFromInItsZone) {
+  auto r = Run({"my etl", "load", "--from", "2024-01-08", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const auto requests = Requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].method, "GET");
+  EXPECT_EQ(requests[1].target, "/api/projects/4/schedules?workflow=load");
+  EXPECT_EQ(requests[2].target, "/api/schedules/5/backfill");
+  const json::object body = json::parse(requests[2].body).as_object();
+  EXPECT_EQ(body.at("fromTime"), "2024-01-08T00:00:00+09:00");
+  EXPECT_EQ(body.at("dryRun"), true);
+  const std::string name(body.at("attemptName").as_string());
+  EXPECT_EQ(name.size(), 36u);
+  EXPECT_EQ(r.out.rfind("attempt name: " + name + " (generated; give --name to choose one)\n", 0),
+            0u)
+      << r.out;
+  EXPECT_NE(r.out.find("from: 2024-01-08T00:00:00+09:00 (2024-01-08 read in the workflow's time "
+                       "zone, Asia/Tokyo)"),
+            std::string::npos)
+      << r.out;
+  // The page link names the schedule that was looked up, the converted time and the name sent.
+  EXPECT_NE(r.out.find("\nsee it: " + Url() +
+                       "/ui/backfill#apiKey=k&schedule=5&from=2024-01-08T00:00:00%2B09:00&name=" +
+                       name + "\n"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(BackfillByName, ScheduleIdFetchesTheZoneOnlyWhenNeeded) {
+  auto r = Run({"--schedule", "5", "--from", "2024-01-08 09:00:00", "--name", "n"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto requests = Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].target, "/api/schedules/5");
+  EXPECT_EQ(json::parse(requests[1].body).at("fromTime"), "2024-01-08T09:00:00+09:00");
+  r = Run({"--schedule", "5", "--from", "2024-01-08T00:00:00Z", "--name", "n"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(Requests().size(), 3u);  // an offset needs no zone: the backfill only
+  r = Run({"--schedule", "5", "--from", "2024-01-08", "--tz", "UTC", "--name", "n"});
+  EXPECT_EQ(Requests().size(), 4u);  // --tz given: no lookup either
+  EXPECT_EQ(json::parse(Requests().back().body).at("fromTime"), "2024-01-08T00:00:00+00:00");
+}
+
+TEST_F(BackfillByName, UnknownProjectOrWorkflowWithoutScheduleAreClearErrors) {
+  auto r = Run({"none", "load", "--from", "2024-01-08"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "error: no project 'none' on " + Url() + " for this API key\n");
+  r = Run({"my etl", "manual", "--from", "2024-01-08"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "error: workflow 'manual' of project 'my etl' has no schedule (or no such workflow)\n");
+  for (const auto& req : Requests()) EXPECT_EQ(req.method, "GET");  // nothing was posted
 }
 
 }  // namespace

@@ -495,8 +495,8 @@ json::value Normalised(const json::value& fixture) {
 }
 
 TEST_P(StoreSeed, EveryRouteCaseFixtureSeedsAndDumpsNormalised) {
-  std::ifstream in(std::string(WFP_SHARED_DIR) + "/conformance/route-cases.jsonl");
-  ASSERT_TRUE(in) << "no route-cases.jsonl under " << WFP_SHARED_DIR;
+  std::ifstream in(std::string(WFP_CONFORMANCE_DIR) + "/route-cases.jsonl");
+  ASSERT_TRUE(in) << "no route-cases.jsonl under " << WFP_CONFORMANCE_DIR;
   std::string line;
   int cases = 0;
   while (std::getline(in, line)) {
@@ -512,7 +512,7 @@ TEST_P(StoreSeed, EveryRouteCaseFixtureSeedsAndDumpsNormalised) {
     EXPECT_EQ(dump, Normalised(fixture)) << id << ": " << json::serialize(dump);
     ++cases;
   }
-  EXPECT_EQ(cases, 250);
+  EXPECT_GE(cases, 250);  // the original 250; cases may be added
 }
 
 }  // namespace

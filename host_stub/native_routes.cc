@@ -1,0 +1,220 @@
+#include "native_routes.h"
+
+#include <cctz/time_zone.h>
+#include <fmt/format.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <stdexcept>
+
+#include "store/store.h"
+
+namespace wfp::host {
+namespace {
+
+namespace json = boost::json;
+using NativeRequest = HostOptions::NativeRequest;
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// A positive 32-bit id, as the backfill route takes them.
+std::optional<int64_t> ParseId(std::string_view s) {
+  if (s.empty() || s.size() > 10) return std::nullopt;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v < 1 || v > 2147483647) return std::nullopt;
+  return v;
+}
+
+std::string_view Param(const NativeRequest& r, std::string_view name) {
+  for (const auto& [n, v] : r.params)
+    if (n == name) return v;
+  return {};
+}
+
+bool LoadZone(std::string_view name, cctz::time_zone* zone) {
+  if (name.empty() || name == "UTC" || name == "Z") {
+    *zone = cctz::utc_time_zone();
+    return true;
+  }
+  if (name[0] == '+' || name[0] == '-') {
+    std::string digits;
+    for (char c : name.substr(1))
+      if (c != ':') digits += c;
+    if ((digits.size() != 2 && digits.size() != 4) ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    const int hours = std::stoi(digits.substr(0, 2));
+    const int minutes = digits.size() == 4 ? std::stoi(digits.substr(2)) : 0;
+    if (hours > 18 || minutes > 59) return false;
+    const int seconds = (name[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+    *zone = cctz::fixed_time_zone(std::chrono::seconds(seconds));
+    return true;
+  }
+  return cctz::load_time_zone(std::string(name), zone);
+}
+
+json::value Utc(const std::optional<int64_t>& t) {
+  if (!t) return nullptr;
+  return json::string(cctz::format("%Y-%m-%dT%H:%M:%SZ", std::chrono::system_clock::from_time_t(*t),
+                                   cctz::utc_time_zone()));
+}
+
+json::object ScheduleJson(const Store::ScheduleRecord& s) {
+  json::object o;
+  o["id"] = std::to_string(s.id);
+  o["project"] = json::object{{"id", std::to_string(s.project_id)}, {"name", s.project_name}};
+  o["workflow"] = json::object{{"id", std::to_string(s.workflow_id)}, {"name", s.workflow_name}};
+  o["nextRunTime"] = Utc(s.next_run_time);
+  o["nextScheduleTime"] = s.next_schedule_time
+                              ? json::value(FormatInZone(*s.next_schedule_time, s.timezone))
+                              : json::value(nullptr);
+  o["disabledAt"] = Utc(s.disabled_at);
+  o["timezone"] = s.timezone.empty() ? "UTC" : s.timezone;
+  return o;
+}
+
+HttpResponse Json(json::value body) {
+  HttpResponse r;
+  r.status = 200;
+  r.headers.emplace_back("content-type", "application/json");
+  r.body = json::serialize(body);
+  return r;
+}
+
+[[noreturn]] HttpResponse StoreFailure(const std::string& error) {
+  // The store's text goes to the host's log (Host answers a thrown handler with a generic 500).
+  throw std::runtime_error(error);
+}
+
+HttpResponse BadQuery(std::string_view name) {
+  return ErrorResponse(400,
+                       fmt::format("query parameter '{}' is not validly percent-encoded", name));
+}
+
+// A query parameter that is there but malformed is a 400; absent is nullopt.
+bool ReadQuery(const NativeRequest& r, std::string_view name, std::optional<std::string>* out) {
+  return QueryParam(r.query, name, out);
+}
+
+HttpResponse ListSchedules(Store* store, const NativeRequest& r, Store::ScheduleFilter filter) {
+  std::vector<Store::ScheduleRecord> rows;
+  std::string error;
+  if (!store->ListSchedules(r.site_id, filter, &rows, &error)) return StoreFailure(error);
+  json::array list;
+  for (const auto& s : rows) list.push_back(ScheduleJson(s));
+  return Json(json::object{{"schedules", std::move(list)}});
+}
+
+HttpResponse GetSchedule(Store* store, const NativeRequest& r) {
+  const std::string_view raw = Param(r, "id");
+  const std::optional<int64_t> id = ParseId(raw);
+  const std::string missing = fmt::format("Resource does not exist: schedule id={}", raw);
+  if (!id) return ErrorResponse(404, missing);
+  std::vector<Store::ScheduleRecord> rows;
+  std::string error;
+  Store::ScheduleFilter filter;
+  filter.schedule_id = id;
+  if (!store->ListSchedules(r.site_id, filter, &rows, &error)) return StoreFailure(error);
+  if (rows.empty()) return ErrorResponse(404, missing);
+  return Json(ScheduleJson(rows.front()));
+}
+
+HttpResponse ListProjects(Store* store, const NativeRequest& r) {
+  std::optional<std::string> name;
+  if (!ReadQuery(r, "name", &name)) return BadQuery("name");
+  std::vector<Store::ProjectRecord> rows;
+  std::string error;
+  if (!store->ListProjects(r.site_id, name, &rows, &error)) return StoreFailure(error);
+  json::array list;
+  for (const auto& p : rows)
+    list.push_back(json::object{{"id", std::to_string(p.id)}, {"name", p.name}});
+  return Json(json::object{{"projects", std::move(list)}});
+}
+
+HttpResponse ProjectSchedules(Store* store, const NativeRequest& r) {
+  const std::string_view raw = Param(r, "id");
+  const std::optional<int64_t> id = ParseId(raw);
+  const std::string missing = fmt::format("Resource does not exist: project id={}", raw);
+  if (!id) return ErrorResponse(404, missing);
+  std::optional<std::string> workflow;
+  if (!ReadQuery(r, "workflow", &workflow)) return BadQuery("workflow");
+  std::vector<Store::ProjectRecord> projects;
+  std::string error;
+  if (!store->ListProjects(r.site_id, std::nullopt, &projects, &error)) return StoreFailure(error);
+  bool found = false;
+  for (const auto& p : projects) found = found || p.id == *id;
+  if (!found) return ErrorResponse(404, missing);
+  Store::ScheduleFilter filter;
+  filter.project_id = id;
+  filter.workflow_name = workflow;
+  return ListSchedules(store, r, filter);
+}
+
+}  // namespace
+
+bool QueryParam(std::string_view query, std::string_view name, std::optional<std::string>* value) {
+  value->reset();
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    const std::optional<std::string> key = PercentDecode(pair.substr(0, eq));
+    if (key && *key == name) {
+      *value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+      return value->has_value();
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return true;
+}
+
+std::string FormatInZone(int64_t t, std::string_view timezone) {
+  cctz::time_zone zone;
+  if (!LoadZone(timezone, &zone)) zone = cctz::utc_time_zone();
+  return cctz::format("%Y-%m-%dT%H:%M:%S%Ez", std::chrono::system_clock::from_time_t(t), zone);
+}
+
+std::vector<HostOptions::NativeRoute> NativeRoutes(Store* store) {
+  std::vector<HostOptions::NativeRoute> routes;
+  routes.push_back(
+      {"GET", "/api/projects", [store](const NativeRequest& r) { return ListProjects(store, r); }});
+  routes.push_back({"GET", "/api/projects/{id}/schedules",
+                    [store](const NativeRequest& r) { return ProjectSchedules(store, r); }});
+  routes.push_back({"GET", "/api/schedules", [store](const NativeRequest& r) {
+                      return ListSchedules(store, r, Store::ScheduleFilter{});
+                    }});
+  routes.push_back({"GET", "/api/schedules/{id}",
+                    [store](const NativeRequest& r) { return GetSchedule(store, r); }});
+  return routes;
+}
+
+}  // namespace wfp::host

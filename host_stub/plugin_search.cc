@@ -1,0 +1,148 @@
+#include "plugin_search.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+namespace wfp::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The plugin directory relative to the executable's directory, as installed (set by CMake from
+// CMAKE_INSTALL_BINDIR and WFP_INSTALL_PLUGINDIR).
+#ifdef WFP_PLUGIN_DIR_FROM_BIN
+constexpr std::string_view kInstalledPluginDir = WFP_PLUGIN_DIR_FROM_BIN;
+#else
+constexpr std::string_view kInstalledPluginDir = "../lib/wfp/plugins";
+#endif
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool IsFile(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
+void AddDir(const fs::path& dir, std::vector<std::string>* out) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(dir, ec);
+  const std::string s = (ec ? dir : absolute).lexically_normal().string();
+  const std::string trimmed = s.size() > 1 && s.back() == '/' ? s.substr(0, s.size() - 1) : s;
+  if (std::find(out->begin(), out->end(), trimmed) == out->end()) out->push_back(trimmed);
+}
+
+std::vector<std::string> CandidateNames(std::string_view name) {
+  std::vector<std::string> names;
+  if (EndsWith(name, ".so")) names.emplace_back(name);
+  names.push_back(fmt::format("libwfp_{}.so", name));
+  names.push_back(fmt::format("lib{}.so", name));
+  names.push_back(fmt::format("{}.so", name));
+  return names;
+}
+
+}  // namespace
+
+std::string SelfExecutablePath() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.lexically_normal().string();
+}
+
+std::vector<std::string> PluginSearchPath(const char* env, const std::string& exe) {
+  std::vector<std::string> dirs;
+  if (env) {
+    std::string_view rest = env;
+    while (true) {
+      const size_t colon = rest.find(':');
+      AddDir(fs::path(std::string(rest.substr(0, colon))), &dirs);
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  if (!exe.empty()) {
+    const fs::path bin = fs::path(exe).parent_path();
+    AddDir(bin / std::string(kInstalledPluginDir), &dirs);
+    AddDir(bin.parent_path() / "lib", &dirs);
+  }
+  return dirs;
+}
+
+std::vector<std::string> DefaultPluginSearchPath() {
+  return PluginSearchPath(std::getenv("WFP_PLUGIN_PATH"), SelfExecutablePath());
+}
+
+std::string DescribeSearchPath(const std::vector<std::string>& search) {
+  if (search.empty()) return "(empty)";
+  std::string out;
+  for (const std::string& d : search) out += (out.empty() ? "" : ":") + d;
+  return out;
+}
+
+bool ResolvePlugin(std::string_view spec, const std::vector<std::string>& search, std::string* path,
+                   std::string* error) {
+  if (spec.empty()) {
+    *error = "--plugin is empty: give a plugin name (e.g. backfill) or a path to a .so";
+    return false;
+  }
+  if (spec.find('/') != std::string_view::npos) {
+    *path = std::string(spec);
+    return true;
+  }
+  const std::vector<std::string> names = CandidateNames(spec);
+  for (const std::string& dir : search)
+    for (const std::string& name : names)
+      if (IsFile(fs::path(dir) / name)) {
+        *path = (fs::path(dir) / name).string();
+        return true;
+      }
+  if (IsFile(fs::path(std::string(spec)))) {
+    *path = (fs::path(".") / std::string(spec)).string();
+    return true;
+  }
+  std::string tried;
+  for (const std::string& name : names) tried += (tried.empty() ? "" : ", ") + name;
+  *error = fmt::format(
+      "no plugin '{}' on the plugin search path {} (looked for {}); add its directory to "
+      "WFP_PLUGIN_PATH or give --plugin a path",
+      spec, DescribeSearchPath(search), tried);
+  return false;
+}
+
+bool ResolvePlugins(const std::vector<std::string>& specs, const std::vector<std::string>& search,
+                    std::vector<std::string>* paths, std::string* error) {
+  paths->clear();
+  for (const std::string& spec : specs) {
+    std::string path;
+    if (!ResolvePlugin(spec, search, &path, error)) return false;
+    paths->push_back(std::move(path));
+  }
+  return true;
+}
+
+std::vector<std::string> ListPlugins(const std::vector<std::string>& search) {
+  std::vector<std::string> found;
+  std::set<std::string> seen;
+  for (const std::string& dir : search) {
+    std::vector<std::string> here;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (EndsWith(name, ".so") && IsFile(it->path()) && !seen.count(name)) here.push_back(name);
+    }
+    std::sort(here.begin(), here.end());
+    for (const std::string& name : here) {
+      seen.insert(name);
+      found.push_back((fs::path(dir) / name).string());
+    }
+  }
+  return found;
+}
+
+}  // namespace wfp::host

@@ -1,0 +1,48 @@
+// Where wfp-host finds its plugins. `--plugin` takes a path (anything with a '/') or a bare name
+// such as `backfill`, which is looked up on the plugin search path:
+//   1. each directory of $WFP_PLUGIN_PATH (':'-separated), in order;
+//   2. the installed layout next to the executable: <exe dir>/../lib/wfp/plugins (the install's
+//      plugin directory, relative to its bin directory);
+//   3. the build tree's layout: <exe dir>/../lib (build/bin/wfp-host, build/lib/*.so).
+// In each directory a name NAME matches the file NAME (when it ends in .so), libwfp_NAME.so,
+// libNAME.so or NAME.so, in that order. The executable's directory comes from /proc/self/exe.
+// Pure functions over their arguments, except for the filesystem checks of Resolve/List.
+#ifndef WFP_HOST_STUB_PLUGIN_SEARCH_H_
+#define WFP_HOST_STUB_PLUGIN_SEARCH_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wfp::host {
+
+// The path of the running executable (/proc/self/exe), or "" when it cannot be read.
+std::string SelfExecutablePath();
+
+// The search path: $WFP_PLUGIN_PATH's directories (`env` may be null), then the directories
+// relative to `exe` (skipped when `exe` is empty). Directories are normalised, duplicates dropped.
+std::vector<std::string> PluginSearchPath(const char* env, const std::string& exe);
+
+// The search path of this process (from $WFP_PLUGIN_PATH and /proc/self/exe).
+std::vector<std::string> DefaultPluginSearchPath();
+
+// Resolves one --plugin value. A value with a '/' is a path and is returned as given. A bare name
+// is looked up on `search`; when no directory has it, a file of that name in the current directory
+// is used. False with *error naming what was looked for and where.
+bool ResolvePlugin(std::string_view spec, const std::vector<std::string>& search, std::string* path,
+                   std::string* error);
+
+// Resolves every value; false with the first error.
+bool ResolvePlugins(const std::vector<std::string>& specs, const std::vector<std::string>& search,
+                    std::vector<std::string>* paths, std::string* error);
+
+// Every plugin file (*.so) on the search path, sorted by name within a directory; a file name found
+// in an earlier directory hides the same name in later ones.
+std::vector<std::string> ListPlugins(const std::vector<std::string>& search);
+
+// "DIR1:DIR2:..." for messages.
+std::string DescribeSearchPath(const std::vector<std::string>& search);
+
+}  // namespace wfp::host
+
+#endif  // WFP_HOST_STUB_PLUGIN_SEARCH_H_

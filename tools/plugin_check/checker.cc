@@ -1,0 +1,800 @@
+// The checks of wfp-plugin-check: a strict fake host (its tables, a small in-memory store) and the
+// sequence load, descriptor, init, handler calls (serial, then concurrent), shutdown.
+#include "plugin_check/checker.h"
+
+#include <dlfcn.h>
+#include <fmt/format.h>
+#include <wfp/abi_struct.h>
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "plugin_check/minor_sizes.h"
+#include "wfp_version.h"
+
+// The checker's opaque types.
+struct wfp_host {
+  int magic;
+};
+struct wfp_call {
+  std::thread::id thread;
+  std::atomic<bool> active{true};
+  int responds = 0;
+  int32_t status = 0;
+  wfp_txn* open = nullptr;
+};
+struct wfp_txn {
+  wfp_call* call;
+  bool read_only;
+};
+
+namespace wfp::plugin_check {
+namespace {
+
+constexpr int kMagic = 0x77667068;
+constexpr int kRounds = 2;
+constexpr int64_t kNowMicros = 1705028400LL * 1000000;  // 2024-01-12T03:00:00Z
+
+enum Clause {
+  kLibrary,
+  kEntryPoint,
+  kDescriptor,
+  kInit,
+  kRoutes,
+  kHostTable,
+  kAnswers,
+  kStatuses,
+  kReturnValue,
+  kTransactions,
+  kExceptions,
+  kThreads,
+  kSizes,
+  kShutdown,
+  kClauseCount
+};
+constexpr std::array<const char*, kClauseCount> kClauseNames = {"library",
+                                                                "entry point",
+                                                                "descriptor",
+                                                                "init",
+                                                                "route registration",
+                                                                "host table use",
+                                                                "answers exactly once",
+                                                                "statuses and headers",
+                                                                "handler return value",
+                                                                "transactions",
+                                                                "exceptions",
+                                                                "thread safety",
+                                                                "struct_size discipline",
+                                                                "shutdown"};
+
+std::string_view View(wfp_str s) { return s.data ? std::string_view(s.data, s.size) : ""; }
+wfp_str Str(std::string_view s) { return wfp_str{s.data(), s.size()}; }
+
+struct RouteInfo {
+  std::string method, path_template;
+  wfp_handler_fn handler;
+  void* user_data;
+  bool is_public;  // WFP_ROUTE_PUBLIC, on a host of 1.2 or later: called with site_id 0
+};
+
+// A table cut to a minor's size, with traps in every function slot past its struct_size.
+template <typename T>
+struct TrappedTable {
+  T table;
+  void* beyond[8];
+};
+
+struct State {
+  int minor = WFP_ABI_VERSION_MINOR;
+  wfp_host host{kMagic};
+  std::mutex mu;
+  std::array<std::vector<std::string>, kClauseCount> violations;
+  std::array<int, kClauseCount> counts{};
+  std::array<bool, kClauseCount> reached{};
+  std::atomic<bool> in_init{false};
+  std::thread::id init_thread;
+  std::vector<RouteInfo> routes;
+  std::atomic<int64_t> next_id{1000};
+  std::atomic<int> statuses[6] = {};
+  TrappedTable<wfp_host_api> host_table{};
+  TrappedTable<wfp_store_api> store_table{};
+
+  void Violation(Clause c, std::string what) {
+    std::lock_guard lock(mu);
+    if (counts[c]++ == 0) violations[c].push_back(std::move(what));
+  }
+  size_t MinSize(const Sizes& s) const { return s[0]; }
+  size_t Size(const Sizes& s) const { return s[minor]; }
+};
+State* g_state = nullptr;
+
+// ---- traps: what a plugin calls past a table's struct_size ------------------------------------
+
+// The name of a known function slot at `offset` of a table, for the trap's message.
+std::string SlotName(bool host_table, size_t offset) {
+  if (host_table && offset == offsetof(wfp_host_api, respond_append)) return "respond_append";
+  if (!host_table && offset == offsetof(wfp_store_api, begin_read)) return "begin_read";
+  return fmt::format("the function at byte {}", offset);
+}
+
+template <bool HostTable, size_t Slot>
+int32_t Trap() {
+  const size_t size =
+      HostTable ? g_state->host_table.table.struct_size : g_state->store_table.table.struct_size;
+  g_state->Violation(
+      kSizes, fmt::format("called {} of the {} table, past its struct_size ({} bytes: a "
+                          "1.{} host has no such function); read it only when "
+                          "WFP_HAS_FIELD says the table covers it",
+                          SlotName(HostTable, Slot * sizeof(void*)), HostTable ? "host" : "store",
+                          size, g_state->minor));
+  return WFP_ERR_UNSUPPORTED;
+}
+
+template <bool HostTable, size_t... Slots>
+constexpr auto TrapTable(std::index_sequence<Slots...>) {
+  return std::array<int32_t (*)(), sizeof...(Slots)>{&Trap<HostTable, Slots>...};
+}
+
+// Cuts `t` to `size` bytes: struct_size says so, and every pointer slot from there to the end of
+// the buffer is a trap.
+template <bool HostTable, typename T>
+void CutTable(TrappedTable<T>* t, size_t size) {
+  constexpr size_t kSlots = sizeof(TrappedTable<T>) / sizeof(void*);
+  static constexpr auto kTraps = TrapTable<HostTable>(std::make_index_sequence<kSlots>());
+  t->table.struct_size = static_cast<uint32_t>(size);
+  auto* bytes = reinterpret_cast<unsigned char*>(t);
+  for (size_t slot = (size + sizeof(void*) - 1) / sizeof(void*); slot < kSlots; ++slot)
+    std::memcpy(bytes + slot * sizeof(void*), &kTraps[slot], sizeof(void*));
+}
+
+// ---- the host table ---------------------------------------------------------------------------
+
+bool CheckHost(wfp_host* host, const char* function) {
+  if (host != &g_state->host || host->magic != kMagic) {
+    g_state->Violation(
+        kHostTable, fmt::format("{} called with a host pointer the host did not give", function));
+    return false;
+  }
+  return true;
+}
+
+void Log(wfp_host* host, wfp_log_level level, wfp_str message) {
+  if (!CheckHost(host, "log")) return;
+  if (level < WFP_LOG_DEBUG || level > WFP_LOG_ERROR)
+    g_state->Violation(kHostTable, fmt::format("log with level {}, not a WFP_LOG_* level", level));
+  if (!message.data && message.size)
+    g_state->Violation(kHostTable, "log with a null message of non-zero size");
+}
+
+int64_t Now(wfp_host* host) {
+  CheckHost(host, "now_micros");
+  return kNowMicros;
+}
+
+// A well-formed route: its struct covers ABI 1.0's fields, a method, a template starting with '/'.
+bool CheckRoute(const wfp_route* given, wfp_route* out) {
+  if (!given) return g_state->Violation(kRoutes, "register_route with a null route"), false;
+  *out = abi::ReadStruct(given);
+  if (given->struct_size < g_state->MinSize(kMinorSizes.route)) {
+    g_state->Violation(kSizes, fmt::format("register_route with a wfp_route of struct_size {}, "
+                                           "smaller than ABI 1.0's {}",
+                                           given->struct_size, kMinorSizes.route[0]));
+    return false;
+  }
+  if (!out->handler || !out->method.data || View(out->path_template).empty() ||
+      View(out->path_template)[0] != '/') {
+    g_state->Violation(kRoutes,
+                       "register_route with a malformed route (no handler, no method, or "
+                       "a template not starting with '/')");
+    return false;
+  }
+  return true;
+}
+
+wfp_status RegisterRoute(wfp_host* host, const wfp_route* given) {
+  if (!CheckHost(host, "register_route")) return WFP_ERR_INVALID_ARGUMENT;
+  if (!g_state->in_init) {
+    g_state->Violation(kRoutes, "register_route called outside init");
+    return WFP_ERR_STATE;
+  }
+  if (std::this_thread::get_id() != g_state->init_thread) {
+    g_state->Violation(kThreads, "register_route called from another thread than init's");
+    return WFP_ERR_STATE;
+  }
+  wfp_route r{};
+  if (!CheckRoute(given, &r)) return WFP_ERR_INVALID_ARGUMENT;
+  for (const auto& known : g_state->routes)
+    if (known.method == View(r.method) && known.path_template == View(r.path_template)) {
+      g_state->Violation(
+          kRoutes, fmt::format("route {} {} registered twice", known.method, known.path_template));
+      return WFP_ERR_CONFLICT;
+    }
+  const bool is_public = g_state->minor >= 2 && WFP_HAS_FIELD(wfp_route, &r, flags) &&
+                         (r.flags & WFP_ROUTE_PUBLIC) != 0;
+  g_state->routes.push_back({std::string(View(r.method)), std::string(View(r.path_template)),
+                             r.handler, r.user_data, is_public});
+  return WFP_OK;
+}
+
+wfp_status GetSetting(wfp_host* host, wfp_str key, wfp_str* out) {
+  if (!CheckHost(host, "get_setting")) return WFP_ERR_INVALID_ARGUMENT;
+  if (!key.data || !out) {
+    g_state->Violation(kHostTable, "get_setting with a null key or out");
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  return WFP_ERR_NOT_FOUND;
+}
+
+bool CheckCall(wfp_call* call, const char* function) {
+  if (!call)
+    return g_state->Violation(kHostTable, fmt::format("{} with a null call", function)), false;
+  if (!call->active) {
+    g_state->Violation(kAnswers, fmt::format("{} on a call that has returned", function));
+    return false;
+  }
+  if (call->thread != std::this_thread::get_id()) {
+    g_state->Violation(kThreads,
+                       fmt::format("{} from another thread than the handler's", function));
+    return false;
+  }
+  return true;
+}
+
+bool CheckResponse(const wfp_response* given, wfp_response* r) {
+  if (!given) return g_state->Violation(kStatuses, "respond with a null response"), false;
+  if (given->struct_size < g_state->MinSize(kMinorSizes.response)) {
+    g_state->Violation(kSizes, fmt::format("respond with a wfp_response of struct_size {}, smaller "
+                                           "than ABI 1.0's {}",
+                                           given->struct_size, kMinorSizes.response[0]));
+    return false;
+  }
+  *r = abi::ReadStruct(given);
+  if (r->status < 100 || r->status > 599) {
+    g_state->Violation(kStatuses,
+                       fmt::format("respond with status {}, outside 100..599", r->status));
+    return false;
+  }
+  if (r->header_count && !r->headers) {
+    g_state->Violation(kStatuses, "respond with header_count > 0 and null headers");
+    return false;
+  }
+  for (size_t i = 0; i < r->header_count; ++i) {
+    const std::string_view name = View(r->headers[i].name);
+    if (name.empty() || name.find_first_of("\r\n: ") != std::string_view::npos ||
+        View(r->headers[i].value).find_first_of("\r\n") != std::string_view::npos)
+      g_state->Violation(kStatuses, fmt::format("respond with a malformed header '{}'", name));
+  }
+  return true;
+}
+
+wfp_status Respond(wfp_call* call, const wfp_response* given) {
+  if (!CheckCall(call, "respond")) return WFP_ERR_STATE;
+  if (++call->responds > 1) {
+    g_state->Violation(kAnswers, "a handler answered twice (respond called again)");
+    return WFP_ERR_STATE;
+  }
+  wfp_response r{};
+  if (!CheckResponse(given, &r)) return WFP_ERR_INVALID_ARGUMENT;
+  // Touch every byte: the plugin must keep them valid until respond returns.
+  volatile size_t sum = 0;
+  for (char c : View(r.body)) sum = sum + static_cast<unsigned char>(c);
+  call->status = r.status;
+  g_state->statuses[r.status / 100]++;
+  return WFP_OK;
+}
+
+wfp_status RespondAppend(wfp_call* call, wfp_str chunk) {
+  if (!CheckCall(call, "respond_append")) return WFP_ERR_STATE;
+  if (call->responds == 0) {
+    g_state->Violation(kAnswers, "respond_append before respond");
+    return WFP_ERR_STATE;
+  }
+  if (chunk.size && !chunk.data) {
+    g_state->Violation(kStatuses, "respond_append with a null chunk of non-zero size");
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  return WFP_OK;
+}
+
+// ---- the store: schedule 5 of site 1 (daily 09:00 UTC) with one session; nothing else ----------
+
+bool CheckTxn(wfp_txn* txn, const char* function) {
+  if (!txn || !txn->call) {
+    g_state->Violation(kTransactions, fmt::format("{} with a null transaction", function));
+    return false;
+  }
+  if (txn->call->open != txn) {
+    g_state->Violation(kTransactions, fmt::format("{} on a finished transaction", function));
+    return false;
+  }
+  return CheckCall(txn->call, function);
+}
+
+wfp_status BeginTxn(wfp_call* call, wfp_txn** out, bool read_only, const char* function) {
+  if (!CheckCall(call, function) || !out) return WFP_ERR_INVALID_ARGUMENT;
+  if (call->open) {
+    g_state->Violation(kTransactions,
+                       fmt::format("{} while a transaction of the same call is open", function));
+    return WFP_ERR_STATE;
+  }
+  call->open = new wfp_txn{call, read_only};
+  *out = call->open;
+  return WFP_OK;
+}
+wfp_status Begin(wfp_call* call, wfp_txn** out) {
+  return BeginTxn(call, out, false, "store.begin");
+}
+wfp_status BeginRead(wfp_call* call, wfp_txn** out) {
+  return BeginTxn(call, out, true, "store.begin_read");
+}
+void End(wfp_txn* txn) {
+  txn->call->open = nullptr;
+  delete txn;
+}
+wfp_status Commit(wfp_txn* txn) {
+  if (!CheckTxn(txn, "store.commit")) return WFP_ERR_STATE;
+  End(txn);
+  return WFP_OK;
+}
+void Rollback(wfp_txn* txn) {
+  if (CheckTxn(txn, "store.rollback")) End(txn);
+}
+
+wfp_status Load(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out) {
+  if (!CheckTxn(txn, "store.load_schedule")) return WFP_ERR_STATE;
+  if (!out || out->struct_size < g_state->MinSize(kMinorSizes.schedule_info)) {
+    g_state->Violation(kSizes,
+                       fmt::format("store.load_schedule with an out struct_size of {}, "
+                                   "smaller than ABI 1.0's {}",
+                                   out ? out->struct_size : 0, kMinorSizes.schedule_info[0]));
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  if (site != 1 || id != 5) return WFP_ERR_NOT_FOUND;
+  wfp_schedule_info info{};
+  info.struct_size = static_cast<uint32_t>(g_state->Size(kMinorSizes.schedule_info));
+  info.schedule_id = 5;
+  info.site_id = 1;
+  info.project_id = 1;
+  info.project_name = Str("etl");
+  info.workflow_definition_id = 11;
+  info.workflow_name = Str("load");
+  info.timezone = Str("UTC");
+  info.schedule_json = Str(R"({"daily>":"09:00:00"})");
+  info.next_schedule_time = 1704931200;  // 2024-01-11T00:00:00Z
+  info.next_run_time = 1704963600;       // 2024-01-11T09:00:00Z
+  // Only as far as the plugin's struct_size and this minor's size go; struct_size says so.
+  const uint32_t room = out->struct_size;
+  out->struct_size = std::min<uint32_t>(room, info.struct_size);
+  abi::WriteStruct(info, out);
+  return WFP_OK;
+}
+
+// One session at `from`, with a named and an unnamed attempt, in a struct of exactly this minor's
+// size followed by poison bytes.
+wfp_status List(wfp_txn* txn, int64_t, wfp_str name, wfp_epoch_seconds from, wfp_epoch_seconds to,
+                wfp_session_visitor visitor, void* user_data) {
+  if (!CheckTxn(txn, "store.list_sessions")) return WFP_ERR_STATE;
+  if (!visitor || !name.data || from > to) {
+    g_state->Violation(kHostTable, "store.list_sessions with a null visitor or name, or from > to");
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  if (from == to) return WFP_OK;
+  const std::array<wfp_attempt_ref, 2> attempts = {wfp_attempt_ref{Str("fix"), 1},
+                                                   wfp_attempt_ref{wfp_str{nullptr, 0}, 2}};
+  struct {
+    wfp_session_info info;
+    unsigned char poison[64];
+  } buffer;
+  std::memset(&buffer, 0xa5, sizeof buffer);
+  buffer.info.struct_size = static_cast<uint32_t>(g_state->Size(kMinorSizes.session_info));
+  buffer.info.session_id = 77;
+  buffer.info.uuid = Str("00000000-0000-4000-8000-000000000077");
+  buffer.info.session_time = from;
+  buffer.info.attempts = attempts.data();
+  buffer.info.attempt_count = attempts.size();
+  visitor(user_data, &buffer.info);
+  return WFP_OK;
+}
+
+wfp_status Latest(wfp_txn* txn, int64_t, wfp_str, wfp_epoch_seconds, int32_t* found,
+                  wfp_epoch_seconds* time) {
+  if (!CheckTxn(txn, "store.latest_session_before")) return WFP_ERR_STATE;
+  if (!found || !time) return WFP_ERR_INVALID_ARGUMENT;
+  *found = 0;
+  *time = 0;
+  return WFP_OK;
+}
+
+// Checks an array the plugin wrote: every element covers ABI 1.0's fields and has the first one's
+// struct_size. Calls check(element) on each, read with the element's own size.
+template <typename T, typename F>
+bool CheckArray(const T* array, size_t n, size_t min_size, const char* what, F check) {
+  if (n && !array) return g_state->Violation(kHostTable, fmt::format("{} with null", what)), false;
+  for (size_t i = 0; i < n; ++i) {
+    const T* e = i ? abi::ArrayElement(array, i) : array;
+    if (e->struct_size < min_size || e->struct_size != array->struct_size) {
+      g_state->Violation(kSizes,
+                         fmt::format("{}: element {} has struct_size {} (the first has {}, "
+                                     "ABI 1.0's is {})",
+                                     what, i, e->struct_size, array->struct_size, min_size));
+      return false;
+    }
+    check(abi::ReadStruct(e));
+  }
+  return true;
+}
+
+wfp_status Sessions(wfp_txn* txn, const wfp_new_session* s, size_t n, int64_t* ids) {
+  if (!CheckTxn(txn, "store.create_sessions")) return WFP_ERR_STATE;
+  if (txn->read_only) return WFP_ERR_STATE;
+  if (!CheckArray(s, n, kMinorSizes.new_session[0], "store.create_sessions",
+                  [](const wfp_new_session& e) {
+                    if (View(e.uuid).size() != 36 || !e.workflow_name.data)
+                      g_state->Violation(kHostTable,
+                                         "store.create_sessions with a session "
+                                         "without a 36-character uuid or a workflow");
+                  }))
+    return WFP_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < n; ++i) ids[i] = g_state->next_id++;
+  return WFP_OK;
+}
+
+wfp_status Attempts(wfp_txn* txn, const wfp_new_attempt* a, size_t n, int64_t* ids) {
+  if (!CheckTxn(txn, "store.create_attempts")) return WFP_ERR_STATE;
+  if (txn->read_only) return WFP_ERR_STATE;
+  if (!CheckArray(a, n, kMinorSizes.new_attempt[0], "store.create_attempts",
+                  [](const wfp_new_attempt& e) {
+                    if (e.state != WFP_ATTEMPT_QUEUED && e.state != WFP_ATTEMPT_BLOCKED)
+                      g_state->Violation(kHostTable, fmt::format("store.create_attempts with "
+                                                                 "state {}",
+                                                                 e.state));
+                  }))
+    return WFP_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < n; ++i) ids[i] = g_state->next_id++;
+  return WFP_OK;
+}
+
+wfp_status Move(wfp_txn* txn, int64_t, const wfp_schedule_pointer* p) {
+  if (!CheckTxn(txn, "store.move_schedule_pointer")) return WFP_ERR_STATE;
+  if (txn->read_only) return WFP_ERR_STATE;
+  if (!p || p->struct_size < kMinorSizes.schedule_pointer[0]) {
+    g_state->Violation(kSizes,
+                       "store.move_schedule_pointer with a pointer struct smaller than "
+                       "ABI 1.0's");
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  return WFP_OK;
+}
+
+// The host's tables, cut to the minor's size (traps past it).
+void MakeTables(State* state) {
+  wfp_store_api& s = state->store_table.table;
+  s.begin = Begin;
+  s.commit = Commit;
+  s.rollback = Rollback;
+  s.load_schedule = Load;
+  s.list_sessions = List;
+  s.latest_session_before = Latest;
+  s.create_sessions = Sessions;
+  s.create_attempts = Attempts;
+  s.move_schedule_pointer = Move;
+  s.begin_read = BeginRead;
+  CutTable<false>(&state->store_table, state->Size(kMinorSizes.store_api));
+  wfp_host_api& h = state->host_table.table;
+  h.abi_major = WFP_ABI_VERSION_MAJOR;
+  h.abi_minor = static_cast<uint16_t>(state->minor);
+  h.host = &state->host;
+  h.host_name = Str("wfp-plugin-check");
+  h.host_version = Str(WFP_VERSION);
+  h.log = Log;
+  h.now_micros = Now;
+  h.register_route = RegisterRoute;
+  h.get_setting = GetSetting;
+  h.respond = Respond;
+  h.store = &s;
+  h.respond_append = RespondAppend;
+  CutTable<true>(&state->host_table, state->Size(kMinorSizes.host_api));
+}
+
+}  // namespace
+}  // namespace wfp::plugin_check
+
+// ---- the run ----------------------------------------------------------------------------------
+
+namespace wfp::plugin_check {
+namespace {
+
+struct Sample {
+  std::string method, target;
+  std::vector<std::pair<std::string, std::string>> params, headers;
+  std::string body;
+};
+
+// Requests for a route: its method, each path parameter set to several values, various bodies.
+std::vector<Sample> SamplesFor(const RouteInfo& route) {
+  std::vector<std::string> names;
+  std::string_view t = route.path_template;
+  for (size_t pos = 0; (pos = t.find('{', pos)) != std::string_view::npos;) {
+    const size_t end = t.find('}', pos);
+    if (end == std::string_view::npos) break;
+    names.emplace_back(t.substr(pos + 1, end - pos - 1));
+    pos = end + 1;
+  }
+  const std::vector<std::string> values = {"5", "1", "abc", "0", "99999999999", "%2F"};
+  const std::vector<std::string> bodies = {
+      "",
+      "{}",
+      "not json",
+      R"({"fromTime":"2024-01-08T00:00:00Z","attemptName":"fix","dryRun":true})",
+      R"({"fromTime":"2024-01-08T00:00:00Z","attemptName":"new","dryRun":false})",
+      R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false})",
+      std::string(70000, '[')};
+  std::vector<Sample> out;
+  for (const std::string& v : values) {
+    for (const std::string& b : bodies)
+      for (int variant = 0; variant < 3; ++variant) {
+        Sample s{route.method, route.path_template, {}, {}, b};
+        for (const std::string& n : names) {
+          s.params.emplace_back(n, v);
+          s.target.replace(s.target.find("{" + n + "}"), n.size() + 2, v);
+        }
+        s.headers = {{"content-type", variant == 1 ? "text/plain" : "application/json"}};
+        if (variant == 2) s.headers.emplace_back("if-match", "\"not-the-plan\"");
+        out.push_back(std::move(s));
+      }
+    if (names.empty()) break;
+  }
+  return out;
+}
+
+// Calls a handler once as the host does; returns the status answered (0 for none).
+int32_t CallHandler(const RouteInfo& route, const Sample& s, uint64_t n) {
+  std::vector<wfp_path_param> params;
+  for (const auto& [k, v] : s.params) params.push_back({Str(k), Str(v)});
+  std::vector<wfp_header> headers;
+  for (const auto& [k, v] : s.headers) headers.push_back({Str(k), Str(v)});
+  const std::string request_id = fmt::format("check-{}", n);
+  struct {
+    wfp_request request;
+    unsigned char poison[64];
+  } buffer;
+  std::memset(&buffer, 0xa5, sizeof buffer);
+  wfp_request& r = buffer.request;
+  r.struct_size = static_cast<uint32_t>(g_state->Size(kMinorSizes.request));
+  r.method = Str(s.method);
+  r.target = Str(s.target);
+  r.path_params = params.data();
+  r.path_param_count = params.size();
+  r.headers = headers.data();
+  r.header_count = headers.size();
+  r.body = Str(s.body);
+  r.site_id = route.is_public ? 0 : 1;  // nobody is authenticated on a public route
+  r.request_id = Str(request_id);
+  wfp_call call;
+  call.thread = std::this_thread::get_id();
+  int32_t rc = 0;
+  const std::string what = s.method + " " + s.target.substr(0, 60);
+  try {
+    rc = route.handler(route.user_data, &r, &call);
+  } catch (...) {
+    g_state->Violation(kExceptions, "an exception escaped the handler of " + what);
+  }
+  call.active = false;
+  if (rc != 0)
+    g_state->Violation(kReturnValue, fmt::format("the handler of {} returned {}", what, rc));
+  if (call.responds == 0)
+    g_state->Violation(kAnswers, "the handler of " + what + " did not answer");
+  if (call.open) {
+    g_state->Violation(kTransactions, "the handler of " + what + " left a transaction open");
+    delete call.open;
+  }
+  return call.responds ? call.status : 0;
+}
+
+// Loads the library and checks its entry point and descriptor; null when unusable.
+const wfp_plugin_v1* LoadAndDescribe(const std::string& path, void** handle) {
+  g_state->reached[kLibrary] = true;
+  *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (!*handle) {
+    const char* why = dlerror();
+    g_state->Violation(kLibrary, fmt::format("cannot be loaded: {}", why ? why : "?"));
+    return nullptr;
+  }
+  g_state->reached[kEntryPoint] = true;
+  void* sym = dlsym(*handle, WFP_PLUGIN_ENTRY_V1_NAME);
+  if (!sym) {
+    std::string why = fmt::format("no {} exported (not a wfp plugin of ABI major {})",
+                                  WFP_PLUGIN_ENTRY_V1_NAME, WFP_ABI_VERSION_MAJOR);
+    for (int major = 2; major <= 9; ++major)
+      if (dlsym(*handle, fmt::format("wfp_plugin_entry_v{}", major).c_str()))
+        why = fmt::format("no {} exported; it exports wfp_plugin_entry_v{}: built for ABI major {}",
+                          WFP_PLUGIN_ENTRY_V1_NAME, major, major);
+    g_state->Violation(kEntryPoint, why);
+    return nullptr;
+  }
+  auto entry = reinterpret_cast<wfp_plugin_entry_v1_fn>(sym);
+  const wfp_plugin_v1* d = nullptr;
+  try {
+    d = entry();
+  } catch (...) {
+    g_state->Violation(kExceptions, "an exception escaped the entry point");
+  }
+  if (!d) return g_state->Violation(kEntryPoint, "the entry point returned no descriptor"), nullptr;
+  if (entry() != d)
+    g_state->Violation(kEntryPoint,
+                       "the entry point returned another descriptor on a second call "
+                       "(it must be static)");
+  return d;
+}
+
+// The descriptor's rules; false when nothing in the plugin may be called.
+bool CheckDescriptor(const wfp_plugin_v1* d) {
+  g_state->reached[kDescriptor] = true;
+  if (d->struct_size < kMinorSizes.plugin_v1[0]) {
+    g_state->Violation(kDescriptor, fmt::format("descriptor struct_size {} does not cover the v1 "
+                                                "descriptor's fields ({} bytes)",
+                                                d->struct_size, kMinorSizes.plugin_v1[0]));
+    return false;
+  }
+  if (d->abi_major != WFP_ABI_VERSION_MAJOR) {
+    g_state->Violation(kDescriptor, fmt::format("abi_major {}: built for ABI major {}, this host "
+                                                "speaks major {}",
+                                                d->abi_major, d->abi_major, WFP_ABI_VERSION_MAJOR));
+    return false;
+  }
+  if (d->abi_minor > g_state->minor) {
+    g_state->Violation(kDescriptor, fmt::format("abi_minor {}: needs ABI {}.{}, newer than this "
+                                                "host's {}.{}",
+                                                d->abi_minor, d->abi_major, d->abi_minor,
+                                                WFP_ABI_VERSION_MAJOR, g_state->minor));
+    return false;
+  }
+  if (!d->name || !*d->name || !d->version || !*d->version)
+    g_state->Violation(kDescriptor, "no name or no version (NUL-terminated, static strings)");
+  if (!d->init || !d->shutdown) {
+    g_state->Violation(kDescriptor, "no init or no shutdown function");
+    return false;
+  }
+  return true;
+}
+
+// init once, from this thread; false when it refused.
+bool RunInit(const wfp_plugin_v1* d, void** plugin_state) {
+  g_state->reached[kInit] = g_state->reached[kRoutes] = g_state->reached[kHostTable] = true;
+  g_state->init_thread = std::this_thread::get_id();
+  g_state->in_init = true;
+  int32_t rc = -1;
+  try {
+    rc = d->init(&g_state->host_table.table, plugin_state);
+  } catch (...) {
+    g_state->Violation(kExceptions, "an exception escaped init");
+  }
+  g_state->in_init = false;
+  if (rc != 0) {
+    g_state->Violation(kInit,
+                       fmt::format("init failed (returned {}) with a host table of ABI "
+                                   "1.{} ({} bytes)",
+                                   rc, g_state->minor, g_state->host_table.table.struct_size));
+    return false;
+  }
+  if (g_state->routes.empty()) g_state->Violation(kRoutes, "the plugin registered no route");
+  return true;
+}
+
+using Work = std::vector<std::pair<const RouteInfo*, Sample>>;
+
+// Every sample once, one at a time: the status each one is answered with.
+std::vector<int32_t> SerialPass(const Work& work) {
+  std::vector<int32_t> statuses;
+  uint64_t n = 0;
+  for (const auto& [route, sample] : work) statuses.push_back(CallHandler(*route, sample, ++n));
+  return statuses;
+}
+
+// Every sample again from `threads` threads at once, kRounds times; each answer is compared with
+// the serial one. Returns the number of calls.
+uint64_t ConcurrentPass(const Work& work, const std::vector<int32_t>& serial, int threads) {
+  g_state->reached[kThreads] = true;
+  std::atomic<bool> go{false};
+  std::atomic<uint64_t> counter{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      while (!go) std::this_thread::yield();
+      for (int round = 0; round < kRounds; ++round)
+        for (size_t i = 0; i < work.size(); ++i) {
+          const size_t k = (i + static_cast<size_t>(t) * 7) % work.size();
+          const int32_t status = CallHandler(*work[k].first, work[k].second, ++counter);
+          if (status != serial[k])
+            g_state->Violation(kThreads, fmt::format("{} {} answered {} under concurrent calls, "
+                                                     "{} when called alone",
+                                                     work[k].second.method, work[k].second.target,
+                                                     status, serial[k]));
+        }
+    });
+  go = true;
+  for (auto& th : pool) th.join();
+  return counter.load();
+}
+
+std::string Served(uint64_t calls, size_t routes, int threads) {
+  return fmt::format("{} calls on {} route(s), {} threads; answers 2xx {}, 4xx {}, 5xx {}", calls,
+                     routes, threads, g_state->statuses[2].load(), g_state->statuses[4].load(),
+                     g_state->statuses[5].load());
+}
+
+// Calls every handler with every sample, alone and then concurrently; returns what was done.
+std::string Serve(const Options& options) {
+  for (Clause c : {kAnswers, kStatuses, kReturnValue, kTransactions, kExceptions, kSizes})
+    g_state->reached[c] = true;
+  Work work;
+  for (const auto& route : g_state->routes)
+    for (Sample& s : SamplesFor(route)) work.emplace_back(&route, std::move(s));
+  const std::vector<int32_t> serial = SerialPass(work);
+  const uint64_t calls = work.size() + ConcurrentPass(work, serial, options.threads);
+  return Served(calls, g_state->routes.size(), options.threads);
+}
+
+Report Assemble(const std::string& first_failure) {
+  Report report;
+  for (int c = 0; c < kClauseCount; ++c) {
+    ClauseResult r;
+    r.name = kClauseNames[c];
+    r.checked = g_state->reached[c];
+    if (!g_state->violations[c].empty()) {
+      r.checked = true;
+      r.failure = g_state->violations[c].front();
+      if (g_state->counts[c] > 1)
+        r.failure += fmt::format(" (and {} more)", g_state->counts[c] - 1);
+    } else if (!r.checked) {
+      r.note = first_failure;
+    }
+    report.clauses.push_back(std::move(r));
+  }
+  return report;
+}
+
+}  // namespace
+
+Report CheckPlugin(const std::string& path, const Options& options) {
+  State state;
+  state.minor = options.host_minor;
+  g_state = &state;
+  MakeTables(&state);
+  void* handle = nullptr;
+  std::string stopped = "the plugin could not be loaded";
+  const wfp_plugin_v1* d = LoadAndDescribe(path, &handle);
+  void* plugin_state = nullptr;
+  std::string served;
+  if (d && !CheckDescriptor(d)) stopped = "the descriptor refuses the plugin before init";
+  if (d && state.violations[kDescriptor].empty() && !state.reached[kInit]) {
+    if (RunInit(d, &plugin_state)) {
+      served = Serve(options);
+      state.reached[kShutdown] = true;
+      try {
+        d->shutdown(plugin_state);
+      } catch (...) {
+        state.Violation(kShutdown, "an exception escaped shutdown");
+      }
+    } else {
+      stopped = "init refused the host";
+    }
+  }
+  Report report = Assemble(stopped);
+  if (!served.empty()) {
+    report.clauses[kAnswers].note = served;
+    report.clauses[kSizes].note =
+        fmt::format("host table {} bytes, store table {} bytes", state.host_table.table.struct_size,
+                    state.store_table.table.struct_size);
+  }
+  if (handle) dlclose(handle);
+  g_state = nullptr;
+  return report;
+}
+
+}  // namespace wfp::plugin_check
