@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "runtime/request_id.h"
@@ -90,6 +92,43 @@ TEST(Metrics, RefusesBadRegistrationsAndRecords) {
   const std::vector<std::string_view> extra{"one-too-many"}, known{"0"};
   EXPECT_FALSE(m.Record(c, Kind::kCounter, extra, 1, &error));
   EXPECT_TRUE(m.Record(c, Kind::kCounter, known, 1, &error));
+}
+
+// The ABI lets plugins record from any thread at once, while a scrape reads: nothing is lost.
+TEST(Metrics, RecordsFromManyThreadsWhileScraped) {
+  Metrics m;
+  bool conflict = false;
+  std::string error;
+  auto* c = m.Register(Kind::kCounter, "p_hits_total", "Hits.", {"who"}, {}, &conflict, &error);
+  ASSERT_NE(c, nullptr) << error;
+  auto* h = m.Register(Kind::kHistogram, "p_lat", "Latency.", {}, {1}, &conflict, &error);
+  ASSERT_NE(h, nullptr) << error;
+  constexpr int kThreads = 4, kEach = 2000;
+  std::atomic<bool> done{false};
+  std::thread scraper([&] {
+    while (!done.load())
+      EXPECT_NE(m.Text().find("# TYPE wfp_store_open_connections gauge"), std::string::npos);
+  });
+  std::vector<std::thread> pool;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t)
+    pool.emplace_back([&, t] {
+      const std::string who = t % 2 ? "odd" : "even";
+      const std::vector<std::string_view> label{who}, none{};
+      std::string e;
+      for (int i = 0; i < kEach; ++i)
+        if (!m.Record(c, Kind::kCounter, label, 1, &e) ||
+            !m.Record(h, Kind::kHistogram, none, 0.5, &e))
+          failures++;
+    });
+  for (auto& th : pool) th.join();
+  done = true;
+  scraper.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::string text = m.Text();
+  EXPECT_NE(text.find(R"(p_hits_total{who="even"} 4000)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(p_hits_total{who="odd"} 4000)"), std::string::npos) << text;
+  EXPECT_NE(text.find("p_lat_count 8000"), std::string::npos) << text;
 }
 
 TEST(RequestId, KeepsSafeIdsAndReplacesOthers) {
