@@ -16,6 +16,8 @@ packages=(
   prometheus-cpp-dev prometheus haproxy
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl time wrk
+  # A compiler cache: CI (.ci/run) and scripts/mutants.sh build the same sources more than once.
+  ccache
   # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh (clang 14 from Debian).
   clang libclang-rt-14-dev
   # The backfill page's browser test (tests/browser): headless Chromium, driven by puppeteer-core.
