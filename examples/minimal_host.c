@@ -234,6 +234,12 @@ int main(int argc, char **argv) {
     ,
     Append /* respond_append (1.1) */
 #endif
+#if WFP_ABI_VERSION_MINOR >= 3
+    ,
+    NULL, /* register_metric (1.3, optional): this host keeps no metrics; plugins record none */
+    NULL, /* metric_add (1.3) */
+    NULL  /* metric_observe (1.3) */
+#endif
   };
   static const char kBody[] =
       "{\"fromTime\":\"2024-01-08T00:00:00+09:00\",\"attemptName\":\"fix\",\"dryRun\":false}";

@@ -3,6 +3,7 @@
 #ifndef WFP_HOST_STUB_HTTP_TYPES_H_
 #define WFP_HOST_STUB_HTTP_TYPES_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,10 @@ struct HttpResponse {
   int status = 500;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
+  // Not sent: what the host learned while serving, for the access log and the metrics.
+  std::string route{};       // the matched route template ("/api/schedules/{id}/backfill"); "" none
+  std::string request_id{};  // the request's id (X-Request-Id); "" when none was given out
+  int64_t site_id = 0;       // the authenticated caller's site; 0 for none
 };
 
 // The first value of a header (name lower-case), or nullptr.

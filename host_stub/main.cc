@@ -39,6 +39,7 @@
 #include "cli_args.h"
 #include "demo_fixture.h"
 #include "http_types.h"
+#include "metrics/metrics.h"
 #include "native_routes.h"
 #include "plugin_search.h"
 #include "runtime/clock.h"
@@ -47,6 +48,7 @@
 #include "store/store.h"
 #include "wfp_text/strict_json.h"
 #ifdef WFP_HAVE_SERVER
+#include "server/ops.h"
 #include "server/page_link.h"
 #include "server/server.h"
 #endif
@@ -117,10 +119,13 @@ order, API keys never written (only "apiKeyCount").
 constexpr std::string_view kServeUsage =
     R"(usage: wfp-host serve --db PATH --plugin NAME|PATH [--plugin ...] [--listen 127.0.0.1:8080]
                       [--fixture FILE] [--now TIME] [--threads N] [--setting KEY=VALUE ...]
+                      [--drain-period SECONDS] [--log-format text|json]
 
 Opens (creating if needed) the store, loads the fixture if given, loads each plugin, and serves HTTP
 until SIGINT/SIGTERM (then finishes the requests in flight and exits 0). The first line on stdout,
-once connections are accepted, is `listening on http://HOST:PORT`.
+once connections are accepted, is `listening on http://HOST:PORT`. Also answers, without a key,
+GET /healthz, GET /readyz (503 while draining or when the store does not answer) and GET /metrics
+(Prometheus text format).
 
 options:
   --db PATH             the store: an SQLite file, `:memory:` for a throw-away one, or a
@@ -132,6 +137,11 @@ options:
   --now TIME            fix the clock given to plugins (ISO-8601 with offset)
   --threads N           worker threads (default: the number of cores)
   --setting KEY=VALUE   a plugin setting, e.g. backfill.max_sessions=1000 (repeatable)
+  --drain-period SECONDS  on SIGTERM, first answer /readyz 503 for this long while still serving
+                        (each answer closing its connection), then stop accepting, finish the
+                        requests in flight and exit; default 0. SIGINT or a second SIGTERM skips it
+  --log-format text|json  the access log and log lines on stderr: text (default) or one JSON
+                        object per line (request_id, route, status, duration_ms, site, ...)
 )";
 
 constexpr std::string_view kDemoUsage =
@@ -217,6 +227,11 @@ bool ReadJsonFile(const std::string& path, boost::json::value* out, std::string*
 struct RuntimeFlags {
   std::optional<int64_t> now_micros;
   std::map<std::string, std::string, std::less<>> settings;
+  // serve and demo: the registry plugins record into (/metrics); X-Request-Id on every answer; log
+  // lines as JSON (--log-format json).
+  Metrics* metrics = nullptr;
+  bool serving = false;
+  bool json_logs = false;
 };
 
 bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error) {
@@ -323,6 +338,9 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   };
   o.openapi_document = wfp::kOpenApiDocument;
   o.native_routes = NativeRoutes(store);  // GET /api/projects, /api/schedules, ...
+  o.metrics = flags.metrics;
+  o.echo_request_id = flags.serving;
+  o.json_logs = flags.json_logs;
   return std::make_unique<Host>(std::move(o));
 }
 
@@ -497,11 +515,34 @@ bool ParseThreads(const Args& args, ServerOptions* options, std::string* error) 
   return true;
 }
 
+// --drain-period SECONDS (0 to 3600, fractions allowed) and --log-format text|json.
+bool ParseOperationsFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
+                          std::string* error) {
+  if (const std::string* d = args.Get("drain-period")) {
+    double seconds = -1;
+    auto [p, ec] = std::from_chars(d->data(), d->data() + d->size(), seconds);
+    if (ec != std::errc() || p != d->data() + d->size() || !(seconds >= 0 && seconds <= 3600)) {
+      *error = fmt::format("--drain-period '{}' is not a number of seconds from 0 to 3600", *d);
+      return false;
+    }
+    options->drain_period = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
+  if (const std::string* f = args.Get("log-format")) {
+    if (!ParseAccessLogFormat(*f, &options->access_log_format)) {
+      *error = fmt::format("--log-format '{}' is not text or json", *f);
+      return false;
+    }
+    flags->json_logs = options->access_log_format == AccessLogFormat::kJson;
+  }
+  return true;
+}
+
 // The flags `serve` and `demo` share: the runtime's (--now, --setting) and the server's (--listen,
-// --threads).
+// --threads, --drain-period, --log-format).
 bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
                        std::string* error) {
   if (!ParseRuntimeFlags(args, flags, error)) return false;
+  if (!ParseOperationsFlags(args, flags, options, error)) return false;
   if (const std::string* listen = args.Get("listen")) {
     if (!ParseListen(*listen, options, error)) {
       *error = "--listen: " + *error;
@@ -511,11 +552,30 @@ bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* opt
   return ParseThreads(args, options, error);
 }
 
-int Serve(Host* host, ServerOptions options) {
-  options.precheck = [host](const HttpRequest& head) { return host->Precheck(head); };
-  return RunServer(options, [host](HttpRequest&& r, ResponseStream* stream) {
+// Serves `host` with the operations routes in front (/healthz, /readyz, /metrics), the metrics of
+// every answered request, and readiness turning 503 when the drain begins.
+int Serve(Store* store, Host* host, Metrics* metrics, ServerOptions options) {
+  OpsOptions ops_options;
+  ops_options.store_ready = [store](std::string* error) { return store->Ping(error); };
+  ops_options.plugin_count = [host] { return host->plugin_count(); };
+  ops_options.metrics = metrics;
+  OpsRoutes ops(std::move(ops_options));
+  options.on_drain = [&ops] { ops.SetDraining(); };
+  options.on_served = [metrics](const AccessRecord& r) {
+    metrics->ObserveRequest(r.route, r.method, r.status, r.seconds);
+  };
+  // The operations routes are the server's own: the host's route and key checks do not apply.
+  options.precheck = [&ops, host](const HttpRequest& head) -> std::optional<HttpResponse> {
+    if (ops.Owns(head)) return std::nullopt;
+    return host->Precheck(head);
+  };
+  SetStoreObserver(metrics);
+  const int rc = RunServer(options, [&ops, host](HttpRequest&& r, ResponseStream* stream) {
+    if (std::optional<HttpResponse> answer = ops.Handle(r)) return std::move(*answer);
     return host->Handle(std::move(r), stream);
   });
+  SetStoreObserver(nullptr);
+  return rc;
 }
 #endif
 
@@ -535,6 +595,8 @@ int RunServe(const std::vector<std::string>& argv) {
                    {"fixture"},
                    {"now"},
                    {"threads"},
+                   {"drain-period"},
+                   {"log-format"},
                    {"setting", true, true}},
                   &error))
     return UsageError(kCmd, error, kServeUsage);
@@ -548,6 +610,9 @@ int RunServe(const std::vector<std::string>& argv) {
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
   RuntimeFlags flags;
   ServerOptions options;
+  Metrics metrics;
+  flags.metrics = &metrics;
+  flags.serving = true;
   if (!ParseServingFlags(args, &flags, &options, &error))
     return UsageError(kCmd, error, kServeUsage);
 
@@ -559,7 +624,7 @@ int RunServe(const std::vector<std::string>& argv) {
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
   new_file.Keep();
-  return Serve(rt.host.get(), options);
+  return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
 #endif
 }
 
@@ -581,13 +646,23 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   Args args;
   std::string error;
   if (!args.Parse(argv,
-                  {{"db"}, {"plugin"}, {"listen"}, {"now"}, {"threads"}, {"setting", true, true}},
+                  {{"db"},
+                   {"plugin"},
+                   {"listen"},
+                   {"now"},
+                   {"threads"},
+                   {"drain-period"},
+                   {"log-format"},
+                   {"setting", true, true}},
                   &error))
     return UsageError(kCmd, error, kDemoUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
   RuntimeFlags flags;
   ServerOptions options;
+  Metrics metrics;
+  flags.metrics = &metrics;
+  flags.serving = true;
   if (!ParseServingFlags(args, &flags, &options, &error))
     return UsageError(kCmd, error, kDemoUsage);
   std::string plugin;
@@ -689,7 +764,7 @@ Ctrl-C stops the server.
         fmt::arg("exe", exe), fmt::arg("page", page));
     std::cout.flush();
   };
-  return Serve(rt.host.get(), options);
+  return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
 #endif
 }
 

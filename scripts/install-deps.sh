@@ -11,6 +11,9 @@ packages=(
   zlib1g-dev
   # The PostgreSQL store (libpq) and its tests: a throwaway server cluster (scripts/pg-cluster.sh).
   libpq-dev postgresql
+  # /metrics (prometheus-cpp core), its check (promtool, from prometheus) and the rolling-restart test
+  # behind a real load balancer (haproxy).
+  prometheus-cpp-dev prometheus haproxy
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl time wrk
   # A compiler cache: CI (.ci/run) and scripts/mutants.sh build the same sources more than once.

@@ -51,7 +51,8 @@ run_asan() {
   # that the normal run does not, and they would only run slower here.
   # The ABI matrix runs every 10th route case in each pairing: every struct and function still
   # crosses in every pairing, at a tenth of the cost.
-  WFP_MATRIX_CASE_STRIDE=${WFP_MATRIX_CASE_STRIDE:-10} \
+  # The conformance files run every 5th case for the same reason (the normal run checks them all).
+  WFP_MATRIX_CASE_STRIDE=${WFP_MATRIX_CASE_STRIDE:-10} WFP_CONFORMANCE_STRIDE=${WFP_CONFORMANCE_STRIDE:-5} \
   WFP_CRASH_SESSIONS=${WFP_CRASH_SESSIONS:-20000} WFP_CRASH_REPEAT=${WFP_CRASH_REPEAT:-1} \
   ctest --test-dir "$asan_dir" --output-on-failure -j"$jobs" --timeout 1800 -E "$asan_exclude"
   local t2; t2=$(stamp)

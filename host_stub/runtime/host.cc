@@ -22,8 +22,10 @@
 #include <vector>
 
 #include "call.h"
+#include "metrics/metrics.h"
 #include "runtime/clock.h"
 #include "runtime/content_coding.h"
+#include "runtime/request_id.h"
 #include "runtime/router.h"
 
 namespace wfp::host {
@@ -36,6 +38,13 @@ struct wfp_host {
   wfp::host::PluginRecord* plugin = nullptr;
 };
 
+// A metric family registered by a plugin (ABI 1.3), owned by the plugin's record.
+struct wfp_metric {
+  wfp::host::Metrics* metrics = nullptr;
+  wfp::host::Metrics::Series* series = nullptr;
+  std::string name;
+};
+
 namespace wfp::host {
 namespace {
 
@@ -45,7 +54,21 @@ constexpr std::string_view kOpenApiPath = "/api/openapi.json";
 constexpr size_t kNativeOwner = 0;
 // The router needs a handler; native routes are dispatched by owner and never call it.
 int32_t NativeRouteMarker(void*, const wfp_request*, wfp_call*) { return 1; }
-std::atomic<uint64_t> g_request_counter{0};
+
+// The id of the request this thread is serving (set around a handler call), for the plugin's log
+// lines: the host's log function adds it without the plugin passing it.
+thread_local const std::string* t_request_id = nullptr;
+
+class CurrentRequest {
+ public:
+  explicit CurrentRequest(const std::string* id) : previous_(t_request_id) { t_request_id = id; }
+  ~CurrentRequest() { t_request_id = previous_; }
+  CurrentRequest(const CurrentRequest&) = delete;
+  CurrentRequest& operator=(const CurrentRequest&) = delete;
+
+ private:
+  const std::string* previous_;
+};
 
 std::string_view View(wfp_str s) {
   return s.data ? std::string_view(s.data, s.size) : std::string_view();
@@ -112,6 +135,19 @@ std::string_view LevelName(wfp_log_level level) {
     default:
       return "LOG";
   }
+}
+
+// One log line as a JSON object (serialize escapes control characters).
+std::string JsonLogLine(wfp_log_level level, std::string_view source, std::string_view request_id,
+                        std::string_view message) {
+  boost::json::object o;
+  o["time"] = FormatInstantUtc(RealNowMicros() / 1000000);
+  o["level"] = Lower(LevelName(level));
+  o["source"] = source.substr(0, 128);
+  o["request_id"] =
+      request_id.empty() ? boost::json::value(nullptr) : boost::json::value(request_id);
+  o["message"] = message.substr(0, 4096);
+  return boost::json::serialize(o);
 }
 
 bool IsJsonContentType(std::string_view ct) {
@@ -241,6 +277,7 @@ struct PluginRecord {
   std::vector<std::string> init_faults;  // conflicts found during init: the plugin is refused
   std::vector<std::pair<std::string, std::string>> routes;  // registered (method, template)
   std::set<std::string, std::less<>> settings_read;         // keys asked for through get_setting
+  std::vector<std::unique_ptr<wfp_metric>> metrics;         // registered during init (ABI 1.3)
 };
 
 // One handler invocation's runtime state, reached from `wfp_call::runtime`.
@@ -279,8 +316,13 @@ struct Host::Impl {
   mutable std::mutex settings_mu;  // guards each plugin's settings_read
 
   void Log(wfp_log_level level, std::string_view source, std::string_view message) {
+    const std::string_view id = t_request_id ? std::string_view(*t_request_id) : "";
     const std::string line =
-        fmt::format("[{}] {}: {}", LevelName(level), Sanitize(source, 128), Sanitize(message));
+        options.json_logs ? JsonLogLine(level, source, id, message)
+        : id.empty()
+            ? fmt::format("[{}] {}: {}", LevelName(level), Sanitize(source, 128), Sanitize(message))
+            : fmt::format("[{}] {}: {} (request {})", LevelName(level), Sanitize(source, 128),
+                          Sanitize(message), id);
     std::lock_guard lock(log_mu);
     if (options.log_sink) {
       options.log_sink(line);
@@ -318,13 +360,22 @@ struct Host::Impl {
       return *this;
     }
   };
-  HttpResponse Serve(HttpRequest& request, ResponseStream* stream);
+  // What Serve learned for the access log and metrics.
+  struct Served {
+    std::string route;
+    int64_t site_id = 0;
+  };
+  HttpResponse Serve(HttpRequest& request, ResponseStream* stream, const std::string& request_id,
+                     Served* served);
   std::optional<HttpResponse> Precheck(const HttpRequest& head) const;
+  // Gives `response` its request id (and X-Request-Id when the host echoes ids).
+  void Identify(HttpResponse* response, std::string request_id) const;
   std::optional<HttpResponse> ServeDocument(const HttpRequest& request,
                                             std::string_view path) const;
   Admission Admit(const HttpRequest& request, std::string_view path) const;
   std::optional<HttpResponse> CheckBody(HttpRequest& request) const;
-  HttpResponse Dispatch(HttpRequest& request, const Admission& admission, ResponseStream* stream);
+  HttpResponse Dispatch(HttpRequest& request, const Admission& admission, ResponseStream* stream,
+                        const std::string& request_id);
   HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
                             const std::string& where);
 
@@ -335,6 +386,12 @@ struct Host::Impl {
   static wfp_status ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out);
   static wfp_status ApiRespond(wfp_call* call, const wfp_response* response);
   static wfp_status ApiRespondAppend(wfp_call* call, wfp_str chunk);
+  static wfp_status ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* desc,
+                                      wfp_metric** out);
+  static wfp_status ApiMetricAdd(wfp_metric* metric, const wfp_str* values, size_t count,
+                                 double value);
+  static wfp_status ApiMetricObserve(wfp_metric* metric, const wfp_str* values, size_t count,
+                                     double value);
 };
 
 void Host::Impl::ApiLog(wfp_host* host, wfp_log_level level, wfp_str message) {
@@ -465,6 +522,8 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
       out.headers.emplace_back(std::move(lower), std::string(value));
     }
     out.body = std::string(View(response->body));
+    // The id goes with the head: a streamed answer's head leaves before Handle sees it.
+    if (ctx.impl->options.echo_request_id) out.headers.emplace_back("x-request-id", ctx.request_id);
     call->response.Start(std::move(out));
     call->responded = true;
     return WFP_OK;
@@ -498,6 +557,81 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
     if (ctx.fault.empty()) ctx.fault = "respond_append failed inside the host";
     return WFP_ERR_INTERNAL;
   }
+}
+
+wfp_status Host::Impl::ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* given,
+                                         wfp_metric** out) {
+  if (!host || !host->impl || !host->plugin || !host->impl->options.metrics)
+    return WFP_ERR_INVALID_ARGUMENT;
+  PluginRecord& p = *host->plugin;
+  Impl& impl = *host->impl;
+  try {
+    if (!p.initializing.load() || std::this_thread::get_id() != p.init_thread) return WFP_ERR_STATE;
+    // Every field of wfp_metric_desc is of 1.3: the plugin's struct must cover them all.
+    const wfp_metric_desc copy = given ? abi::ReadStruct(given) : wfp_metric_desc{};
+    const wfp_metric_desc* desc = &copy;
+    if (!out || !given || !WFP_HAS_FIELD(wfp_metric_desc, desc, bucket_count) || !desc->name.data ||
+        (desc->kind != WFP_METRIC_COUNTER && desc->kind != WFP_METRIC_HISTOGRAM) ||
+        (desc->label_count > 0 && !desc->label_names) ||
+        (desc->bucket_count > 0 && !desc->buckets) || desc->label_count > Metrics::kMaxLabels) {
+      impl.Log(WFP_LOG_WARN, "host",
+               fmt::format("plugin {}: register_metric with a malformed wfp_metric_desc", p.name));
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < desc->label_count; ++i) labels.emplace_back(View(desc->label_names[i]));
+    std::vector<double> buckets(desc->buckets, desc->buckets + desc->bucket_count);
+    const auto kind =
+        desc->kind == WFP_METRIC_COUNTER ? Metrics::Kind::kCounter : Metrics::Kind::kHistogram;
+    bool conflict = false;
+    std::string error;
+    Metrics::Series* series = impl.options.metrics->Register(
+        kind, View(desc->name), View(desc->help), labels, std::move(buckets), &conflict, &error);
+    if (!series) {
+      impl.Log(WFP_LOG_WARN, "host", fmt::format("plugin {}: register_metric: {}", p.name, error));
+      return conflict ? WFP_ERR_CONFLICT : WFP_ERR_INVALID_ARGUMENT;
+    }
+    auto metric = std::make_unique<wfp_metric>();
+    metric->metrics = impl.options.metrics;
+    metric->series = series;
+    metric->name = std::string(View(desc->name));
+    *out = metric.get();
+    p.metrics.push_back(std::move(metric));
+    return WFP_OK;
+  } catch (...) {
+    return WFP_ERR_INTERNAL;
+  }
+}
+
+namespace {
+wfp_status RecordMetric(wfp_metric* metric, Metrics::Kind kind, const wfp_str* values, size_t count,
+                        double value) {
+  if (!metric || !metric->metrics || (count > 0 && !values) || count > Metrics::kMaxLabels)
+    return WFP_ERR_INVALID_ARGUMENT;
+  try {
+    std::string_view views[Metrics::kMaxLabels];
+    for (size_t i = 0; i < count; ++i) {
+      if (!values[i].data && values[i].size > 0) return WFP_ERR_INVALID_ARGUMENT;
+      views[i] = View(values[i]);
+    }
+    std::string error;
+    return metric->metrics->Record(metric->series, kind, std::span(views, count), value, &error)
+               ? WFP_OK
+               : WFP_ERR_INVALID_ARGUMENT;
+  } catch (...) {
+    return WFP_ERR_INTERNAL;
+  }
+}
+}  // namespace
+
+wfp_status Host::Impl::ApiMetricAdd(wfp_metric* metric, const wfp_str* values, size_t count,
+                                    double value) {
+  return RecordMetric(metric, Metrics::Kind::kCounter, values, count, value);
+}
+
+wfp_status Host::Impl::ApiMetricObserve(wfp_metric* metric, const wfp_str* values, size_t count,
+                                        double value) {
+  return RecordMetric(metric, Metrics::Kind::kHistogram, values, count, value);
 }
 
 std::string ErrorBody(int status, std::string_view message) {
@@ -600,21 +734,37 @@ std::optional<HttpResponse> Host::Impl::Precheck(const HttpRequest& head) const 
   const std::string_view target = head.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   if (ServeDocument(head, path)) return std::nullopt;
-  return Admit(head, path).refusal;
+  Admission admission = Admit(head, path);
+  if (admission.refusal && admission.match.route)
+    admission.refusal->route = admission.match.route->path_template;
+  return std::move(admission.refusal);
 }
 
-HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream) {
+void Host::Impl::Identify(HttpResponse* response, std::string request_id) const {
+  if (options.echo_request_id && !request_id.empty() &&
+      !FindHeader(response->headers, "x-request-id"))
+    response->headers.emplace_back("x-request-id", request_id);
+  response->request_id = std::move(request_id);
+}
+
+HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream,
+                               const std::string& request_id, Served* served) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
-  if (auto document = ServeDocument(request, path)) return std::move(*document);
+  if (auto document = ServeDocument(request, path)) {
+    served->route = kOpenApiPath;
+    return std::move(*document);
+  }
   Admission admission = Admit(request, path);
+  if (admission.match.route) served->route = admission.match.route->path_template;
   if (admission.refusal) return std::move(*admission.refusal);
+  served->site_id = admission.site;
   if (auto refusal = CheckBody(request)) return std::move(*refusal);
-  return Dispatch(request, admission, stream);
+  return Dispatch(request, admission, stream, request_id);
 }
 
 HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admission,
-                                  ResponseStream* stream) {
+                                  ResponseStream* stream, const std::string& request_id) {
   const Router::Match& match = admission.match;
   const int64_t site = admission.site;
   const Route& route = *match.route;
@@ -641,7 +791,7 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
   CallContext ctx;
   ctx.impl = this;
   ctx.plugin = plugin;
-  ctx.request_id = fmt::format("{:08x}", ++g_request_counter);
+  ctx.request_id = request_id;
   ctx.thread = std::this_thread::get_id();
 
   wfp_request view{};
@@ -854,6 +1004,11 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
     p.api.respond = &Impl::ApiRespond;
     p.api.store = impl.store;
     p.api.respond_append = &Impl::ApiRespondAppend;
+    if (impl.options.metrics) {  // a host without metrics leaves them null (ABI 1.3)
+      p.api.register_metric = &Impl::ApiRegisterMetric;
+      p.api.metric_add = &Impl::ApiMetricAdd;
+      p.api.metric_observe = &Impl::ApiMetricObserve;
+    }
 
     p.init_thread = std::this_thread::get_id();
     p.initializing = true;
@@ -923,7 +1078,9 @@ bool Host::CheckSettings(std::string* error) const {
 
 std::optional<HttpResponse> Host::Precheck(const HttpRequest& head) const {
   try {
-    return impl_->Precheck(head);
+    std::optional<HttpResponse> refusal = impl_->Precheck(head);
+    if (refusal) impl_->Identify(&*refusal, RequestIdFor(head.headers));
+    return refusal;
   } catch (...) {
     return std::nullopt;  // Handle meets the same fault and answers it
   }
@@ -932,8 +1089,12 @@ std::optional<HttpResponse> Host::Precheck(const HttpRequest& head) const {
 HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
   const auto start = std::chrono::steady_clock::now();
   HttpResponse response;
+  Impl::Served served;
+  std::string request_id;
   try {
-    response = impl_->Serve(request, stream);
+    request_id = RequestIdFor(request.headers);
+    const CurrentRequest current(&request_id);
+    response = impl_->Serve(request, stream, request_id, &served);
   } catch (const std::exception& e) {
     impl_->Log(WFP_LOG_ERROR, "host", fmt::format("request failed inside the host: {}", e.what()));
     response = ErrorResponse(500, kInternalError);
@@ -941,6 +1102,9 @@ HttpResponse Host::Handle(HttpRequest&& request, ResponseStream* stream) {
     impl_->Log(WFP_LOG_ERROR, "host", "request failed inside the host");
     response = ErrorResponse(500, kInternalError);
   }
+  response.route = std::move(served.route);
+  response.site_id = served.site_id;
+  impl_->Identify(&response, std::move(request_id));
   if (impl_->options.access_log) {
     try {
       const std::string_view target = request.target;

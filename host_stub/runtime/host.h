@@ -38,6 +38,7 @@
 namespace wfp::host {
 
 class StoreConnection;
+class Metrics;
 
 inline constexpr std::string_view kHostName = "wfp-host";
 // The project's version: CMake's project(VERSION), through the generated wfp_version.h.
@@ -90,6 +91,14 @@ struct HostOptions {
     std::function<HttpResponse(const NativeRequest&)> handler;
   };
   std::vector<NativeRoute> native_routes;
+  // The metrics registry plugins record into (ABI 1.3 register_metric, metric_add, metric_observe);
+  // must outlive the Host. Null: the host table's metric functions are null.
+  Metrics* metrics = nullptr;
+  // Answer every request with its id in `X-Request-Id` (the client's when valid, else a new one).
+  bool echo_request_id = false;
+  // Log lines as JSON objects ({"time","level","source","request_id","message"}) instead of
+  // `[LEVEL] SOURCE: message`.
+  bool json_logs = false;
 };
 
 // What the host knows of a loaded plugin.

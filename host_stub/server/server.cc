@@ -231,6 +231,8 @@ class ServerCore {
   const ServerOptions& options() const { return options_; }
   const StreamingHandler& handler() const { return handler_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  // Draining or stopping: responses close their connection.
+  bool closing() const { return draining_.load(std::memory_order_acquire) || stopping(); }
 
   void Log(std::string_view line) const {
     if (options_.access_log) {
@@ -262,15 +264,30 @@ class ServerCore {
     return live;
   }
 
-  void RequestStop() {
+  // `now`: skip the drain period (SIGINT). A second request during the drain ends it too.
+  void RequestStop(bool now = false) {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_requested_ = true;
+    stop_requests_ += now ? 2 : 1;
     cv_.notify_all();
   }
   void WaitForStopRequest() {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return stop_requested_; });
-    stopping_.store(true, std::memory_order_release);
+    cv_.wait(lock, [&] { return stop_requests_ > 0; });
+  }
+  // The drain period (see ServerOptions::drain_period): not ready, still serving.
+  void Drain() {
+    if (options_.drain_period.count() <= 0) return;
+    draining_.store(true, std::memory_order_release);
+    if (options_.on_drain) options_.on_drain();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, options_.drain_period, [&] { return stop_requests_ > 1; });
+  }
+  void MarkStopping() { stopping_.store(true, std::memory_order_release); }
+
+  // The access-log line and the on_served hook of one answered request.
+  void Served(const AccessRecord& record) const {
+    Log(FormatAccessLine(record, options_.access_log_format));
+    if (options_.on_served) options_.on_served(record);
   }
   // True when every connection is gone before the deadline.
   bool WaitForNoSessions(Clock::time_point deadline) {
@@ -282,9 +299,10 @@ class ServerCore {
   const ServerOptions options_;
   const StreamingHandler handler_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_requested_ = false;                                    // guarded by mu_
+  int stop_requests_ = 0;                                          // guarded by mu_
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
 };
 
@@ -368,6 +386,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (refusal) {
         method_ = std::string(msg.method_string());
         path_ = PathOf(OriginForm(msg.target()));
+        route_ = std::move(refusal->route);
+        request_id_ = std::move(refusal->request_id);
+        site_id_ = 0;
         state_ = State::kHandling;
         return Respond(std::move(*refusal), msg.version(), /*keep_alive=*/false,
                        msg.method() == http::verb::head, std::nullopt, /*linger=*/true);
@@ -452,7 +473,7 @@ class Session : public std::enable_shared_from_this<Session> {
     path_ = PathOf(request.target);
 
     HttpResponse response;
-    SocketStream out(stream_.socket(), version, keep_alive && !core_->stopping(), head,
+    SocketStream out(stream_.socket(), version, keep_alive && !core_->closing(), head,
                      options().write_timeout);
     try {
       response = core_->handler()(std::move(request), &out);
@@ -468,6 +489,9 @@ class Session : public std::enable_shared_from_this<Session> {
                    response.status);
       response = InternalError();
     }
+    route_ = std::move(response.route);
+    request_id_ = std::move(response.request_id);
+    site_id_ = response.site_id;
     if (out.begun() && out.counting())  // nothing went out yet: a cut-off body is still a 500
       return out.aborted() ? Respond(InternalError(), version, keep_alive, head)
                            : Respond(out.TakeHead(), version, keep_alive, head, out.counted());
@@ -493,7 +517,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // `head_length`: for a HEAD whose body was streamed (only counted), the length it would have had.
   void Respond(HttpResponse response, unsigned version, bool keep_alive, bool head,
                std::optional<size_t> head_length = std::nullopt, bool linger = false) {
-    FillHead(res_, response, version, keep_alive && !core_->stopping());
+    FillHead(res_, response, version, keep_alive && !core_->closing());
     const int status = response.status;
     if (status == 204 || status == 304)
       res_.body().clear();
@@ -514,6 +538,9 @@ class Session : public std::enable_shared_from_this<Session> {
     started_ = Clock::now();
     method_ = std::move(method);
     path_ = std::move(path);
+    route_.clear();
+    request_id_.clear();
+    site_id_ = 0;
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(status));
@@ -535,9 +562,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void LogAccess(unsigned status) {
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_).count();
-    core_->Log(fmt::format("{} {} {} {}ms", method_, path_, status, ms));
+    core_->Served(AccessRecord{method_, path_, route_, request_id_, static_cast<int>(status),
+                               std::chrono::duration<double>(Clock::now() - started_).count(),
+                               site_id_});
   }
 
   void OnWrite(beast::error_code ec, bool linger) {
@@ -586,6 +613,8 @@ class Session : public std::enable_shared_from_this<Session> {
   State state_ = State::kReading;
   Clock::time_point started_ = Clock::now();
   std::string method_, path_;
+  std::string route_, request_id_;  // from the handler's response, for the access log
+  int64_t site_id_ = 0;
   std::array<char, 4096> drain_{};
   size_t lingered_ = 0;
 };
@@ -652,6 +681,16 @@ bool ParsePort(std::string_view text, uint16_t* port) {
   if (value > 65535) return false;
   *port = static_cast<uint16_t>(value);
   return true;
+}
+
+// SIGTERM asks for a stop after the drain period, SIGINT for one without; the set stays armed so
+// that a second signal during the drain ends it.
+void WaitForSignal(asio::signal_set& signals, const std::shared_ptr<ServerCore>& core) {
+  signals.async_wait([&signals, core](beast::error_code ec, int signal) {
+    if (ec) return;
+    core->RequestStop(/*now=*/signal == SIGINT);
+    WaitForSignal(signals, core);
+  });
 }
 
 std::string HostForUrl(const asio::ip::address& address) {
@@ -752,9 +791,7 @@ int RunServer(const ServerOptions& options, StreamingHandler handler) {
 
   auto listener = std::make_shared<Listener>(ioc, std::move(acceptor), core);
   asio::signal_set signals(asio::make_strand(ioc), SIGINT, SIGTERM);
-  signals.async_wait([core](beast::error_code ec, int) {
-    if (!ec) core->RequestStop();
-  });
+  WaitForSignal(signals, core);
   {
     std::lock_guard<std::mutex> lock(g_servers_mu);
     g_servers.push_back(core.get());
@@ -783,6 +820,8 @@ int RunServer(const ServerOptions& options, StreamingHandler handler) {
   if (options.on_listening) options.on_listening(bound.port());
 
   core->WaitForStopRequest();
+  core->Drain();
+  core->MarkStopping();
   listener->Stop();
   asio::post(signals.get_executor(), [&signals] {
     beast::error_code ignored;

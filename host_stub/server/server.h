@@ -25,6 +25,7 @@
 
 #include "http_types.h"
 #include "response_stream.h"
+#include "server/access_log.h"
 
 namespace wfp::host {
 
@@ -40,6 +41,16 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30000};
   // After a stop request, how long requests in flight may take before the server gives up on them.
   std::chrono::milliseconds drain_timeout{10000};
+  // On SIGTERM (or RequestStop) the server first drains for this long: on_drain is called
+  // (readiness turns 503), and it goes on accepting and serving, each response with `Connection:
+  // close`, so that a load balancer sees it not ready and moves away; then it stops as described at
+  // RunServer. SIGINT, or a second SIGTERM, ends the drain at once. 0: no drain.
+  std::chrono::milliseconds drain_period{0};
+  std::function<void()> on_drain;
+  // The access log's format: text (`METHOD PATH STATUS DURATIONms`) or one JSON object per line.
+  AccessLogFormat access_log_format = AccessLogFormat::kText;
+  // Called once per answered request (after its access-log line), e.g. for metrics. Thread-safe.
+  std::function<void(const AccessRecord& record)> on_served;
 
   // Optional hooks (tests, embedding). Both may be called from a worker thread.
   // Called once, after the "listening on" line, with the bound port.

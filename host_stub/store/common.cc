@@ -32,6 +32,15 @@ std::unique_ptr<Store> Store::Open(const std::string& location, const StoreOptio
   return store_internal::OpenSqlite(location, options, error);
 }
 
+bool Store::Ping(std::string* error) {
+  return RunInTransaction(
+      /*write=*/false,
+      [](store_internal::SqlSession& session, std::string* why) {
+        return session.Run("SELECT 1", {}, why) == store_internal::SqlSession::Outcome::kOk;
+      },
+      error);
+}
+
 std::string Store::Redact(std::string_view location) {
   if (KindOf(location) == Kind::kPostgres) return store_internal::RedactPostgresUrl(location);
   return std::string(location);

@@ -5,6 +5,7 @@
 #define WFP_HOST_STUB_STORE_INTERNAL_H_
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -33,6 +34,11 @@ struct wfp_txn {
   bool listing = false;
   // Begun by begin_read: a snapshot that refuses writes.
   bool read_only = false;
+  // For the store observer (observer.h): when begin was called, and the lock wait so far (a write
+  // transaction's begin, until load_schedule reports it).
+  std::chrono::steady_clock::time_point began{};
+  double lock_wait_seconds = 0;
+  bool lock_wait_reported = false;
 
   // Ends the transaction in the database. A failed commit has rolled back.
   virtual wfp_status Commit() = 0;

@@ -13,6 +13,7 @@
 
 #include "store/backends.h"
 #include "store/internal.h"
+#include "store/observer.h"
 #include "store/store.h"
 
 namespace wfp::host::store_internal {
@@ -45,9 +46,13 @@ class Gate {
 // An open SQLite handle; closed when the last owner lets go.
 struct Db {
   sqlite3* handle = nullptr;
+  Db() { CountStoreConnection(+1); }
   ~Db() {
     if (handle) sqlite3_close_v2(handle);
+    CountStoreConnection(-1);
   }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
 };
 
 // The statements a connection prepares once and reuses.

@@ -139,6 +139,10 @@ class Store {
   // The site of an API key; std::nullopt when none, or when the lookup failed.
   std::optional<int64_t> SiteForApiKey(std::string_view key) { return LookUpApiKey(key).site; }
 
+  // Whether the store answers: one read-only transaction running `SELECT 1` on a connection of the
+  // store's own (readiness checks). False + *error when it could not.
+  bool Ping(std::string* error);
+
   // The busy timeout of connections made from now on (those of Seed, Dump, SiteForApiKey included).
   virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;
 

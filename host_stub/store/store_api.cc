@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/internal.h"
+#include "store/observer.h"
 #include "store/store.h"
 
 namespace wfp::host {
@@ -50,9 +51,24 @@ wfp_status Guard(wfp_txn* txn, const char* what, F&& f) noexcept {
   }
 }
 
-// Frees a finished transaction; the call forgets it.
+using SteadyClock = std::chrono::steady_clock;
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// Tells the store observer about a WFP_ERR_BUSY answer; returns `st`.
+wfp_status NoteBusy(wfp_status st) {
+  if (st == WFP_ERR_BUSY)
+    if (StoreObserver* o = GetStoreObserver()) o->Busy();
+  return st;
+}
+
+// Frees a finished transaction; the call forgets it. The observer sees its duration.
 void Finish(wfp_txn* txn) {
   if (txn->call && txn->call->open_txn == txn) txn->call->open_txn = nullptr;
+  if (StoreObserver* o = GetStoreObserver())
+    o->Transaction(txn->read_only, SecondsSince(txn->began));
   delete txn;
 }
 
@@ -64,10 +80,13 @@ wfp_status BeginTransaction(wfp_call* call, wfp_txn** out_txn, bool read_only) {
   if (call->open_txn) return WFP_ERR_STATE;
   try {
     wfp_txn* txn = nullptr;
+    const auto started = SteadyClock::now();
     const wfp_status st = call->store->BeginTransaction(read_only, &txn);
-    if (st != WFP_OK) return st;
+    if (st != WFP_OK) return NoteBusy(st);
     txn->call = call;
     txn->read_only = read_only;
+    txn->began = started;
+    if (!read_only) txn->lock_wait_seconds = SecondsSince(started);
     call->open_txn = txn;
     *out_txn = txn;
     return WFP_OK;
@@ -99,7 +118,7 @@ wfp_status Commit(wfp_txn* txn) {
     Rollback(txn);
     return WFP_ERR_INTERNAL;
   }
-  wfp_status st = Guard(txn, "commit", [&] { return txn->Commit(); });
+  wfp_status st = NoteBusy(Guard(txn, "commit", [&] { return txn->Commit(); }));
   if (st != WFP_OK) {
     if (txn->last_error.empty()) txn->last_error = "commit failed";
     // Commit has rolled back on failure; make sure of it when it threw.
@@ -119,14 +138,22 @@ wfp_status LoadSchedule(wfp_txn* txn, int64_t site_id, int64_t schedule_id,
   if (!txn || !out || !WFP_HAS_FIELD(wfp_schedule_info, out, disabled_at))
     return WFP_ERR_INVALID_ARGUMENT;
   if (txn->listing) return WFP_ERR_STATE;
-  return Guard(txn, "load_schedule", [&] {
+  const auto started = SteadyClock::now();
+  const wfp_status st = NoteBusy(Guard(txn, "load_schedule", [&] {
     wfp_schedule_info info{};
     info.struct_size = sizeof info;
     const wfp_status st = txn->LoadSchedule(site_id, schedule_id, &info);
     // Only the bytes the caller's struct has room for, and struct_size says how many were written.
     if (st == WFP_OK) abi::WriteStruct(info, out);
     return st;
-  });
+  }));
+  // A write transaction has its schedule lock once load_schedule returns: report the wait once.
+  if (!txn->read_only && !txn->lock_wait_reported && st != WFP_ERR_INVALID_ARGUMENT) {
+    txn->lock_wait_reported = true;
+    if (StoreObserver* o = GetStoreObserver())
+      o->LockWait(txn->lock_wait_seconds + SecondsSince(started));
+  }
+  return st;
 }
 
 wfp_status ListSessions(wfp_txn* txn, int64_t project_id, wfp_str workflow_name,
@@ -197,7 +224,7 @@ wfp_status CreateSessions(wfp_txn* txn, const wfp_new_session* sessions, size_t 
     }
     if (InjectedFailure()) return WFP_ERR_INTERNAL;
     if (count == 0) return WFP_OK;
-    return txn->CreateSessions(copies.data(), count, out_ids);
+    return NoteBusy(txn->CreateSessions(copies.data(), count, out_ids));
   });
 }
 
@@ -226,7 +253,7 @@ wfp_status CreateAttempts(wfp_txn* txn, const wfp_new_attempt* attempts, size_t 
     }
     if (InjectedFailure()) return WFP_ERR_INTERNAL;
     if (count == 0) return WFP_OK;
-    return txn->CreateAttempts(copies.data(), count, out_ids);
+    return NoteBusy(txn->CreateAttempts(copies.data(), count, out_ids));
   });
 }
 
@@ -237,8 +264,8 @@ wfp_status MoveSchedulePointer(wfp_txn* txn, int64_t schedule_id,
   if (txn->listing || txn->read_only) return WFP_ERR_STATE;
   if (InjectedFailure()) return WFP_ERR_INTERNAL;
   const wfp_schedule_pointer copy = abi::ReadStruct(pointer);
-  return Guard(txn, "move_schedule_pointer",
-               [&] { return txn->MoveSchedulePointer(schedule_id, copy); });
+  return NoteBusy(Guard(txn, "move_schedule_pointer",
+                        [&] { return txn->MoveSchedulePointer(schedule_id, copy); }));
 }
 
 const wfp_store_api kStoreApi = {

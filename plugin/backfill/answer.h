@@ -24,6 +24,8 @@ struct Answer {
   bool sent = false;         // already handed to the host (a streamed 200)
   bool cut = false;          // sent in part, then failed: the handler must report a fault so that
                              // the host cuts the answer off (docs/streaming.md)
+  bool dry_run = false;      // a 200 of a dry run
+  size_t sessions_created = 0, sessions_skipped = 0;  // a real run's, once committed (metrics)
 };
 
 Answer Error(int status, std::string_view message);

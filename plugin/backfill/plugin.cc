@@ -5,9 +5,10 @@
 //
 // Versions: the plugin needs a host of ABI 1.0 (its descriptor says minor 0). It reads every struct
 // the host gives only as far as its struct_size covers (wfp::abi::ReadStruct), and uses the 1.1
-// functions (respond_append, the store's begin_read) only when the host's tables have them. It also
-// compiles against an older 1.x header (the ABI matrix builds it against the frozen 1.0 one): code
-// for a newer function is then left out.
+// functions (respond_append, the store's begin_read) and the 1.3 metric functions (register_metric,
+// metric_add) only when the host's tables have them. It also compiles against an older 1.x header
+// (the ABI matrix builds it against the frozen 1.0, 1.1 and 1.2 ones): code for a newer function is
+// then left out.
 #include <fmt/format.h>
 #include <wfp/abi_struct.h>
 #include <wfp/plugin_abi.h>
@@ -29,6 +30,77 @@ namespace wfp::backfill {
 namespace {
 
 constexpr std::string_view kPagePath = "/ui/backfill";
+
+#if WFP_ABI_VERSION_MINOR >= 3
+// The outcome label of wfp_backfill_requests_total for an answer.
+std::string_view Outcome(const Answer& a) {
+  switch (a.status) {
+    case 200:
+      return a.dry_run ? "dry_run" : "created";
+    case 409:
+      return "conflict";
+    case 412:
+      return "precondition_failed";
+    case 404:
+      return "not_found";
+    case 503:
+      return "busy";
+    default:
+      return a.status >= 400 && a.status < 500 ? "invalid" : "error";
+  }
+}
+
+// Records the request's outcome (and a real run's sessions) in the host's metrics (ABI 1.3), when
+// the host has them.
+void CountAnswer(const PluginState& state, const Answer& a) {
+  const wfp_host_api* h = &state.host;
+  if (!state.requests || !h->metric_add) return;
+  const wfp_str outcome = Str(Outcome(a));
+  h->metric_add(state.requests, &outcome, 1, 1);
+  if (!state.sessions || a.status != 200 || a.dry_run) return;
+  const wfp_str created = Str("created"), skipped = Str("skipped");
+  h->metric_add(state.sessions, &created, 1, static_cast<double>(a.sessions_created));
+  h->metric_add(state.sessions, &skipped, 1, static_cast<double>(a.sessions_skipped));
+}
+
+// One counter with one label, registered with the host (ABI 1.3); null when the host refuses it.
+wfp_metric* RegisterCounter(const PluginState& state, std::string_view name, std::string_view help,
+                            std::string_view label) {
+  const wfp_str label_name = Str(label);
+  wfp_metric_desc desc{};
+  desc.struct_size = sizeof desc;
+  desc.kind = WFP_METRIC_COUNTER;
+  desc.name = Str(name);
+  desc.help = Str(help);
+  desc.label_names = &label_name;
+  desc.label_count = 1;
+  wfp_metric* metric = nullptr;
+  if (state.host.register_metric(state.host.host, &desc, &metric) != WFP_OK) {
+    Log(state, WFP_LOG_WARN, fmt::format("metric {} not registered; not counted", name));
+    return nullptr;
+  }
+  return metric;
+}
+
+// The plugin's series, when the host table has the metric functions (ABI 1.3) and they are set.
+void RegisterMetrics(PluginState* state) {
+  // The copy of the host's table is zero past its struct_size: an older host's are null.
+  const wfp_host_api* h = &state->host;
+  if (!h->register_metric || !h->metric_add) return;
+  state->requests = RegisterCounter(
+      *state, "wfp_backfill_requests_total",
+      "Backfill requests by outcome (created, dry_run, conflict, precondition_failed, invalid, "
+      "not_found, busy, error).",
+      "outcome");
+  state->sessions = RegisterCounter(
+      *state, "wfp_backfill_sessions_total",
+      "Sessions of real backfills by result: created (given an attempt) or skipped.", "result");
+}
+#else
+// Compiled against a header older than 1.3 (the ABI matrix): there are no metric functions.
+void CountAnswer(const PluginState&, const Answer&) {}
+void RegisterMetrics(PluginState*) {}
+#endif  // WFP_ABI_VERSION_MINOR >= 3
 
 int32_t HandleBackfill(void* user_data, const wfp_request* given, wfp_call* call) {
   const auto* state = static_cast<const PluginState*>(user_data);
@@ -52,6 +124,10 @@ int32_t HandleBackfill(void* user_data, const wfp_request* given, wfp_call* call
     Log(*state, WFP_LOG_ERROR,
         fmt::format("request {}: backfill failed: unknown exception", View(request->request_id)));
     answer = Internal();
+  }
+  try {
+    CountAnswer(*state, answer);
+  } catch (...) {
   }
   if (answer.sent) return answer.cut ? 1 : 0;  // cut: the host cuts the streamed answer off
   try {
@@ -127,6 +203,7 @@ int32_t Init(const wfp_host_api* given, void** out_state) {
       }
       state->max_sessions = v;
     }
+    RegisterMetrics(state.get());
     wfp_route route{};  // flags (1.2) zero: an authenticated route
     route.struct_size = sizeof route;
     route.method = Str("POST");

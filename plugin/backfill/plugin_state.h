@@ -28,6 +28,11 @@ struct PluginState {
   wfp_store_api store{};
   uint64_t max_sessions = kDefaultMaxSessions;
   mutable ScheduleCache schedules;  // compiled definitions, shared by every request (thread-safe)
+#if WFP_ABI_VERSION_MINOR >= 3
+  // ABI 1.3 metrics, registered in init when the host offers them; null otherwise.
+  wfp_metric* requests = nullptr;  // wfp_backfill_requests_total{outcome}
+  wfp_metric* sessions = nullptr;  // wfp_backfill_sessions_total{result}
+#endif
 };
 
 inline void Log(const PluginState& state, wfp_log_level level, std::string_view message) {

@@ -127,6 +127,7 @@ class Run {
 
  private:
   Answer StoreFault(std::string_view what, wfp_status st) const;
+  void LogCommitted(Answer* answer) const;
   void LogError(std::string_view what) const {
     Log(state_, WFP_LOG_ERROR, fmt::format("request {}: {}", View(r_.request_id), what));
   }
@@ -372,6 +373,17 @@ std::optional<Answer> Run::MovePointer() {
   return std::nullopt;
 }
 
+// Counts a committed backfill's sessions into its answer (for the plugin's metrics) and logs one line
+// for it (the host adds the request id).
+void Run::LogCommitted(Answer* answer) const {
+  for (const PlannedItem& item : plan_.items)
+    ++(item.action == Action::kSkip ? answer->sessions_skipped : answer->sessions_created);
+  Log(state_, WFP_LOG_INFO,
+      fmt::format("schedule {}: backfill committed, {} sessions given an attempt, {} skipped{}",
+                  schedule_id_, answer->sessions_created, answer->sessions_skipped,
+                  plan_.pointer_moves ? ", pointer moved" : ""));
+}
+
 // The 200, streamed to the host (the transaction has ended: committed, or a dry run's snapshot
 // rolled back). A real backfill that committed is answered 200 even when rendering its answer
 // fails: before anything was sent, with its summary (RenderCommittedSummary); once a piece was
@@ -379,6 +391,8 @@ std::optional<Answer> Run::MovePointer() {
 // A dry run wrote nothing: its failure propagates (a 500).
 Answer Run::AnswerPlan() {
   Answer answer{200, {}, plan_.etag, false, true};
+  answer.dry_run = request_.dry_run;
+  if (!request_.dry_run) LogCommitted(&answer);
   Responder responder(state_.host, call_);
   try {
     responder.Stream(answer, [&](size_t chunk, const RenderSink& sink) {

@@ -136,6 +136,12 @@ def listening_port(proc, stderr_text):
     return int(line.rsplit(":", 1)[1])
 
 
+def lsan_tracer_failed(p):
+    """Whether a process died of LeakSanitizer's internal failure (not of a leak it found)."""
+    return (p.returncode != 0 and "Tracer caught signal" in p.stderr
+            and "LeakSanitizer has encountered a fatal error" in p.stderr)
+
+
 class Host:
     def __init__(self, host_bin, plugin):
         self.host_bin = host_bin
@@ -143,6 +149,14 @@ class Host:
 
     def run(self, args, check=True):
         p = subprocess.run([self.host_bin] + args, capture_output=True, text=True, timeout=300)
+        if lsan_tracer_failed(p) and args[:3] == ["call", "--db", ":memory:"]:
+            # Under ASan, LeakSanitizer's own tracer thread sometimes crashes at exit ("Tracer caught
+            # signal 11", google/sanitizers#1353): a fault of the leak checker, not of wfp-host, and
+            # no leak report. A call on a fresh :memory: store changes nothing outside the process,
+            # so it is run once more; a real leak report or crash fails as before.
+            print(f"note: LeakSanitizer's tracer crashed at exit; running once more: {' '.join(args[:3])}",
+                  file=sys.stderr)
+            p = subprocess.run([self.host_bin] + args, capture_output=True, text=True, timeout=300)
         if check and p.returncode != 0:
             raise RuntimeError(f"wfp-host {' '.join(args[:3])}... exited {p.returncode}: {p.stderr.strip()}")
         return p
@@ -239,11 +253,19 @@ def run_conformance_file(label, run_case, describe=lambda case: case["id"]):
     ap.add_argument("--cases", required=True)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--only", help="run only the case with this id")
+    # Every Nth case (the first, the N+1th, ...): where each case costs much more than it tells, as
+    # under ASan (scripts/sanitize.sh) or a second store for store-independent cases. Default: all.
+    ap.add_argument("--stride", type=int, default=int(os.environ.get("WFP_CONFORMANCE_STRIDE", "1")))
     args = ap.parse_args()
+    if args.stride < 1:
+        ap.error(f"--stride (or WFP_CONFORMANCE_STRIDE) must be at least 1, not {args.stride}")
     host = Host(args.host, args.plugin)
     cases = [json.loads(line) for line in open(args.cases) if line.strip()]
     if args.only:
         cases = [c for c in cases if c["id"] == args.only]
+    if args.stride > 1:
+        print(f"every {args.stride}th case of {len(cases)} (--stride / WFP_CONFORMANCE_STRIDE)")
+        cases = cases[::args.stride]
     passed = failed = 0
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         for case, errors in zip(cases, pool.map(lambda c: run_case(host, c), cases)):

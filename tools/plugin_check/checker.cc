@@ -8,7 +8,9 @@
 
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -31,6 +33,11 @@ struct wfp_call {
 struct wfp_txn {
   wfp_call* call;
   bool read_only;
+};
+struct wfp_metric {
+  wfp_metric_kind kind;
+  size_t label_count;
+  std::string name;
 };
 
 namespace wfp::plugin_check {
@@ -103,6 +110,8 @@ struct State {
   std::atomic<int> statuses[6] = {};
   TrappedTable<wfp_host_api> host_table{};
   TrappedTable<wfp_store_api> store_table{};
+  std::vector<std::unique_ptr<wfp_metric>> metrics;  // registered (1.3); guarded by mu
+  std::atomic<uint64_t> recorded{0};                 // metric_add and metric_observe calls
 
   void Violation(Clause c, std::string what) {
     std::lock_guard lock(mu);
@@ -119,6 +128,9 @@ State* g_state = nullptr;
 std::string SlotName(bool host_table, size_t offset) {
   if (host_table && offset == offsetof(wfp_host_api, respond_append)) return "respond_append";
   if (!host_table && offset == offsetof(wfp_store_api, begin_read)) return "begin_read";
+  if (host_table && offset == offsetof(wfp_host_api, register_metric)) return "register_metric";
+  if (host_table && offset == offsetof(wfp_host_api, metric_add)) return "metric_add";
+  if (host_table && offset == offsetof(wfp_host_api, metric_observe)) return "metric_observe";
   return fmt::format("the function at byte {}", offset);
 }
 
@@ -299,6 +311,125 @@ wfp_status RespondAppend(wfp_call* call, wfp_str chunk) {
     return WFP_ERR_INVALID_ARGUMENT;
   }
   return WFP_OK;
+}
+
+// ---- metrics (1.3) -----------------------------------------------------------------------------
+
+// Prometheus's rules: a metric name, or a label name (no ':' and not starting with "__").
+bool IsMetricName(std::string_view s, bool label) {
+  if (s.empty() || (label && s.substr(0, 2) == "__")) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                    (c == ':' && !label) || (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// What is wrong with a wfp_metric_desc the plugin wrote (its 1.3 fields all there); "" if nothing.
+std::string MetricDescFault(const wfp_metric_desc& d) {
+  const std::string name(View(d.name));
+  if (!IsMetricName(name, false))
+    return fmt::format("register_metric with a bad name '{}' ([a-zA-Z_:][a-zA-Z0-9_:]*)", name);
+  if (d.kind != WFP_METRIC_COUNTER && d.kind != WFP_METRIC_HISTOGRAM)
+    return fmt::format("register_metric {} with kind {}, not a WFP_METRIC_* kind", name, d.kind);
+  if (d.label_count > 8 || (d.label_count && !d.label_names))
+    return fmt::format("register_metric {} with {} label names (at most 8, not null)", name,
+                       d.label_count);
+  for (size_t i = 0; i < d.label_count; ++i)
+    if (!IsMetricName(View(d.label_names[i]), true))
+      return fmt::format("register_metric {} with a bad label name '{}'", name,
+                         View(d.label_names[i]));
+  if (d.bucket_count && !d.buckets)
+    return fmt::format("register_metric {} with bucket_count > 0 and null buckets", name);
+  for (size_t i = 0; i < d.bucket_count; ++i)
+    if (!std::isfinite(d.buckets[i]) || (i > 0 && d.buckets[i] <= d.buckets[i - 1]))
+      return fmt::format("register_metric {}: buckets must be finite and ascending", name);
+  return "";
+}
+
+// The size of wfp_metric_desc as 1.3 introduced it (all its fields are 1.3's).
+constexpr size_t kMetricDesc13 =
+    offsetof(wfp_metric_desc, bucket_count) + sizeof(wfp_metric_desc::bucket_count);
+
+wfp_status RegisterMetric(wfp_host* host, const wfp_metric_desc* given, wfp_metric** out) {
+  if (!CheckHost(host, "register_metric")) return WFP_ERR_INVALID_ARGUMENT;
+  if (!g_state->in_init) {
+    g_state->Violation(kHostTable, "register_metric called outside init");
+    return WFP_ERR_STATE;
+  }
+  if (std::this_thread::get_id() != g_state->init_thread) {
+    g_state->Violation(kThreads, "register_metric called from another thread than init's");
+    return WFP_ERR_STATE;
+  }
+  if (!given || !out) {
+    g_state->Violation(kHostTable, "register_metric with a null desc or out");
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  // Every field of wfp_metric_desc is of 1.3, the minor that introduced it.
+  const wfp_metric_desc d = abi::ReadStruct(given);
+  if (!WFP_HAS_FIELD(wfp_metric_desc, &d, bucket_count)) {
+    g_state->Violation(kSizes, fmt::format("register_metric with a wfp_metric_desc of struct_size "
+                                           "{}, smaller than ABI 1.3's {}",
+                                           given->struct_size, kMetricDesc13));
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  if (const std::string fault = MetricDescFault(d); !fault.empty()) {
+    g_state->Violation(kHostTable, fault);
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  std::lock_guard lock(g_state->mu);
+  for (const auto& m : g_state->metrics)
+    if (m->name == View(d.name)) {
+      if (g_state->counts[kHostTable]++ == 0)
+        g_state->violations[kHostTable].push_back(
+            fmt::format("metric {} registered twice", m->name));
+      return WFP_ERR_CONFLICT;
+    }
+  g_state->metrics.push_back(
+      std::make_unique<wfp_metric>(wfp_metric{d.kind, d.label_count, std::string(View(d.name))}));
+  *out = g_state->metrics.back().get();
+  return WFP_OK;
+}
+
+// metric_add and metric_observe: a handle register_metric gave, of that kind, with one value per
+// label name, and a finite value (a counter's not negative). Any thread, any time before shutdown.
+wfp_status Record(wfp_metric* metric, wfp_metric_kind kind, const wfp_str* values, size_t count,
+                  double value, const char* function) {
+  g_state->recorded++;
+  {
+    std::lock_guard lock(g_state->mu);
+    bool known = false;
+    for (const auto& m : g_state->metrics) known = known || m.get() == metric;
+    if (!known) {
+      if (g_state->counts[kHostTable]++ == 0)
+        g_state->violations[kHostTable].push_back(
+            fmt::format("{} with a metric handle register_metric did not give", function));
+      return WFP_ERR_INVALID_ARGUMENT;
+    }
+  }
+  std::string fault;
+  if (metric->kind != kind)
+    fault = fmt::format("{} on {}, a metric of another kind", function, metric->name);
+  else if (count != metric->label_count || (count && !values))
+    fault = fmt::format("{} on {} with {} label values; it has {} label names", function,
+                        metric->name, count, metric->label_count);
+  else if (!std::isfinite(value) || (kind == WFP_METRIC_COUNTER && value < 0))
+    fault = fmt::format("{} on {} with the value {}", function, metric->name, value);
+  for (size_t i = 0; fault.empty() && i < count; ++i)
+    if (!values[i].data && values[i].size)
+      fault =
+          fmt::format("{} on {} with a null label value of non-zero size", function, metric->name);
+  if (fault.empty()) return WFP_OK;
+  g_state->Violation(kHostTable, fault);
+  return WFP_ERR_INVALID_ARGUMENT;
+}
+wfp_status MetricAdd(wfp_metric* metric, const wfp_str* values, size_t count, double value) {
+  return Record(metric, WFP_METRIC_COUNTER, values, count, value, "metric_add");
+}
+wfp_status MetricObserve(wfp_metric* metric, const wfp_str* values, size_t count, double value) {
+  return Record(metric, WFP_METRIC_HISTOGRAM, values, count, value, "metric_observe");
 }
 
 // ---- the store: schedule 5 of site 1 (daily 09:00 UTC) with one session; nothing else ----------
@@ -498,6 +629,9 @@ void MakeTables(State* state) {
   h.respond = Respond;
   h.store = &s;
   h.respond_append = RespondAppend;
+  h.register_metric = RegisterMetric;
+  h.metric_add = MetricAdd;
+  h.metric_observe = MetricObserve;
   CutTable<true>(&state->host_table, state->Size(kMinorSizes.host_api));
 }
 
@@ -788,6 +922,9 @@ Report CheckPlugin(const std::string& path, const Options& options) {
   Report report = Assemble(stopped);
   if (!served.empty()) {
     report.clauses[kAnswers].note = served;
+    if (state.minor >= 3)
+      report.clauses[kHostTable].note = fmt::format("{} metric(s) registered, {} value(s) recorded",
+                                                    state.metrics.size(), state.recorded.load());
     report.clauses[kSizes].note =
         fmt::format("host table {} bytes, store table {} bytes", state.host_table.table.struct_size,
                     state.store_table.table.struct_size);

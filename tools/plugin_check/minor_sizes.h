@@ -25,22 +25,28 @@ struct MinorSizes {
 };
 
 inline constexpr MinorSizes kMinorSizes = {
-    // 1.0, 1.1, 1.2
-    .host_api = {offsetof(wfp_host_api, respond_append), sizeof(wfp_host_api),
-                 sizeof(wfp_host_api)},
-    .store_api = {offsetof(wfp_store_api, begin_read), sizeof(wfp_store_api),
+    // 1.0, 1.1, 1.2, 1.3
+    .host_api = {offsetof(wfp_host_api, respond_append), offsetof(wfp_host_api, register_metric),
+                 offsetof(wfp_host_api, register_metric), sizeof(wfp_host_api)},
+    .store_api = {offsetof(wfp_store_api, begin_read), sizeof(wfp_store_api), sizeof(wfp_store_api),
                   sizeof(wfp_store_api)},
-    .request = {sizeof(wfp_request), sizeof(wfp_request), sizeof(wfp_request)},
-    .response = {sizeof(wfp_response), sizeof(wfp_response), sizeof(wfp_response)},
-    .route = {offsetof(wfp_route, flags), offsetof(wfp_route, flags), sizeof(wfp_route)},
+    .request = {sizeof(wfp_request), sizeof(wfp_request), sizeof(wfp_request), sizeof(wfp_request)},
+    .response = {sizeof(wfp_response), sizeof(wfp_response), sizeof(wfp_response),
+                 sizeof(wfp_response)},
+    .route = {offsetof(wfp_route, flags), offsetof(wfp_route, flags), sizeof(wfp_route),
+              sizeof(wfp_route)},
     .schedule_info = {sizeof(wfp_schedule_info), sizeof(wfp_schedule_info),
-                      sizeof(wfp_schedule_info)},
-    .session_info = {sizeof(wfp_session_info), sizeof(wfp_session_info), sizeof(wfp_session_info)},
-    .new_session = {sizeof(wfp_new_session), sizeof(wfp_new_session), sizeof(wfp_new_session)},
-    .new_attempt = {sizeof(wfp_new_attempt), sizeof(wfp_new_attempt), sizeof(wfp_new_attempt)},
+                      sizeof(wfp_schedule_info), sizeof(wfp_schedule_info)},
+    .session_info = {sizeof(wfp_session_info), sizeof(wfp_session_info), sizeof(wfp_session_info),
+                     sizeof(wfp_session_info)},
+    .new_session = {sizeof(wfp_new_session), sizeof(wfp_new_session), sizeof(wfp_new_session),
+                    sizeof(wfp_new_session)},
+    .new_attempt = {sizeof(wfp_new_attempt), sizeof(wfp_new_attempt), sizeof(wfp_new_attempt),
+                    sizeof(wfp_new_attempt)},
     .schedule_pointer = {sizeof(wfp_schedule_pointer), sizeof(wfp_schedule_pointer),
-                         sizeof(wfp_schedule_pointer)},
-    .plugin_v1 = {sizeof(wfp_plugin_v1), sizeof(wfp_plugin_v1), sizeof(wfp_plugin_v1)},
+                         sizeof(wfp_schedule_pointer), sizeof(wfp_schedule_pointer)},
+    .plugin_v1 = {sizeof(wfp_plugin_v1), sizeof(wfp_plugin_v1), sizeof(wfp_plugin_v1),
+                  sizeof(wfp_plugin_v1)},
 };
 
 // Every row has one entry per minor, and the latest is the header's sizeof.

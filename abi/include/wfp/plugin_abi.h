@@ -1,5 +1,5 @@
 /*
- * wfp plugin ABI, version 1.2: the only thing a host and a plugin share.
+ * wfp plugin ABI, version 1.3: the only thing a host and a plugin share.
  *
  * What it is for
  *   A host (an HTTP workflow server such as wfp-host) loads plugins (shared libraries) and lets
@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define WFP_ABI_VERSION_MAJOR 1
-#define WFP_ABI_VERSION_MINOR 2
+#define WFP_ABI_VERSION_MINOR 3
 
 /* The exported entry point's name for this major version, as a string for dlsym. */
 #define WFP_PLUGIN_ENTRY_V1_NAME "wfp_plugin_entry_v1"
@@ -303,6 +303,30 @@ typedef struct wfp_store_api {
 } wfp_store_api;
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Metrics (since 1.3).                                                                           */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* A metric family the host registered for a plugin (opaque). Owned by the host: valid from
+ * register_metric until the plugin's shutdown returns. */
+typedef struct wfp_metric wfp_metric;
+
+typedef int32_t wfp_metric_kind;
+#define WFP_METRIC_COUNTER 0   /* only goes up: metric_add */
+#define WFP_METRIC_HISTOGRAM 1 /* a distribution: metric_observe */
+
+/* What register_metric registers. The host copies everything before it returns. */
+typedef struct wfp_metric_desc {
+  uint32_t struct_size;
+  wfp_metric_kind kind;
+  wfp_str name; /* [a-zA-Z_:][a-zA-Z0-9_:]*, unique in the host: "wfp_backfill_requests_total" */
+  wfp_str help; /* one line */
+  const wfp_str *label_names; /* [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__"; may be NULL */
+  size_t label_count;         /* at most 8 */
+  const double *buckets; /* histograms: ascending upper bounds; NULL or 0: the host's default */
+  size_t bucket_count;
+} wfp_metric_desc;
+
+/* ---------------------------------------------------------------------------------------------- */
 /* The host table.                                                                                */
 /* ---------------------------------------------------------------------------------------------- */
 typedef struct wfp_host_api {
@@ -343,6 +367,24 @@ typedef struct wfp_host_api {
    * building it whole first and having the host copy it whole. WFP_ERR_STATE before `respond`.
    * The response is complete when the handler returns. */
   wfp_status (*respond_append)(wfp_call *call, wfp_str chunk);
+
+  /* Since 1.3 (read them only when WFP_HAS_FIELD says so, and they are not null: a host without
+   * metrics leaves them null). The host owns the metrics registry and exposes what plugins record
+   * beside its own series (wfp-host: GET /metrics, Prometheus text format).
+   *
+   * register_metric: during init only, from the init thread (WFP_ERR_STATE otherwise). Writes a
+   * handle to *out. WFP_ERR_CONFLICT when the name is taken (by the host or another plugin);
+   * WFP_ERR_INVALID_ARGUMENT for a bad name, label name, label count or bucket list. */
+  wfp_status (*register_metric)(wfp_host *host, const wfp_metric_desc *desc, wfp_metric **out);
+  /* Any thread, any time until shutdown, concurrently. `label_values` gives one value per label
+   * name, in the registered order (the host copies them); a new combination of values starts a new
+   * series, at most 1000 per metric (then WFP_ERR_INVALID_ARGUMENT). metric_add adds `value`
+   * (finite, >= 0) to a counter; metric_observe records `value` (finite) in a histogram.
+   * WFP_ERR_INVALID_ARGUMENT for the wrong kind, the wrong number of values, or a bad value. */
+  wfp_status (*metric_add)(wfp_metric *metric, const wfp_str *label_values, size_t label_count,
+                           double value);
+  wfp_status (*metric_observe)(wfp_metric *metric, const wfp_str *label_values, size_t label_count,
+                               double value);
 } wfp_host_api;
 
 /* ---------------------------------------------------------------------------------------------- */

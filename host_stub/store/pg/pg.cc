@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "store/observer.h"
+
 namespace wfp::host::pg {
 namespace {
 
@@ -289,10 +291,14 @@ std::unique_ptr<Connection> Connection::Open(const std::string& url, Error* erro
   // Notices ("relation ... already exists, skipping") are not for stderr.
   PQsetNoticeProcessor(
       conn, [](void*, const char*) {}, nullptr);
+  CountStoreConnection(+1);
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 
-Connection::~Connection() { PQfinish(conn_); }
+Connection::~Connection() {
+  PQfinish(conn_);
+  CountStoreConnection(-1);
+}
 
 bool Connection::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 

@@ -1,0 +1,60 @@
+#include "server/access_log.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <cmath>
+
+namespace wfp::host {
+namespace {
+
+// The current time as RFC 3339 UTC with milliseconds.
+std::string NowUtc() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", std::chrono::floor<std::chrono::seconds>(now),
+                     static_cast<int>(ms));
+}
+
+boost::json::value OrNull(std::string_view s) {
+  if (s.empty()) return nullptr;
+  return boost::json::string(s);
+}
+
+}  // namespace
+
+std::string FormatAccessLine(const AccessRecord& r, AccessLogFormat format) {
+  const double ms = std::round(r.seconds * 1e6) / 1e3;
+  if (format == AccessLogFormat::kText) {
+    std::string line = fmt::format("{} {} {} {}ms", r.method, r.path, r.status,
+                                   static_cast<long long>(r.seconds * 1000));
+    if (!r.request_id.empty()) line += fmt::format(" request={}", r.request_id);
+    return line;
+  }
+  boost::json::object o;
+  o["time"] = NowUtc();
+  o["request_id"] = OrNull(r.request_id);
+  o["method"] = r.method;
+  o["path"] = r.path;
+  o["route"] = OrNull(r.route);
+  o["status"] = r.status;
+  o["duration_ms"] = ms;
+  o["site"] = r.site_id > 0 ? boost::json::value(r.site_id) : boost::json::value(nullptr);
+  return boost::json::serialize(o);  // escapes control characters: one object per line
+}
+
+bool ParseAccessLogFormat(std::string_view text, AccessLogFormat* out) {
+  if (text == "text")
+    *out = AccessLogFormat::kText;
+  else if (text == "json")
+    *out = AccessLogFormat::kJson;
+  else
+    return false;
+  return true;
+}
+
+}  // namespace wfp::host

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""wfp-host serve as an operated service (issue 18): /healthz, /readyz, /metrics, X-Request-Id, the JSON
+access log, and the drain after SIGTERM.
+
+- /healthz and /readyz answer 200 without a key (HEAD too); another method is a 405.
+- /metrics is the Prometheus text format: `promtool check metrics` accepts it after real traffic, and the
+  named series move by exactly what was served between two scrapes (HTTP requests by route template, the
+  backfill plugin's outcomes and sessions through ABI 1.3, store transactions).
+- X-Request-Id: a valid one is echoed, an invalid one is replaced by a new one, none gets a new one; the
+  id is in the JSON access-log line of the request and in the plugin's log line for it.
+- SIGTERM with --drain-period: /readyz turns 503 while /healthz and the backfill route still answer 200
+  (with Connection: close); then the host exits 0.
+Every socket is on 127.0.0.1; every wait is bounded; nothing is timed."""
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wfp  # noqa: E402
+from route_examples_test import BASE, NOW  # noqa: E402
+
+ARGS = None
+PATH = "/api/schedules/5/backfill"
+ROUTE = "/api/schedules/{id}/backfill"
+AUTH = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
+DRY = {"fromTime": "2024-01-08T00:00:00+09:00", "attemptName": "ops", "dryRun": True}
+REAL = {"fromTime": "2024-01-08T00:00:00+09:00", "attemptName": "ops-real", "dryRun": False}
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$")
+
+
+class Server:
+    def __init__(self, extra=()):
+        self.dir = tempfile.TemporaryDirectory()
+        self.db = wfp.new_store(os.path.join(self.dir.name, "wfp.db"))
+        fixture = os.path.join(self.dir.name, "fixture.json")
+        with open(fixture, "w") as f:
+            json.dump(BASE, f)
+        self.log_path = os.path.join(self.dir.name, "stderr.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [ARGS.host, "serve", "--db", self.db, "--plugin", ARGS.plugin, "--fixture", fixture,
+             "--listen", "127.0.0.1:0", "--now", NOW, "--threads", "2", "--log-format", "json", *extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.port = wfp.listening_port(self.proc, self.log_text)
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def request(self, method, path, body=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        c.request(method, path, json.dumps(body) if body is not None else None, headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data.decode()
+
+    def stop(self, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+            self.proc.stdout.close()
+            self.log.close()
+
+
+def parse_metrics(text):
+    """{(name, labels-text): value} of every sample."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"not a sample line: {line!r}"
+        out[(m.group(1), m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+def value(samples, name, **labels):
+    """The sum of the samples of `name` whose labels include `labels`."""
+    total = 0.0
+    for (n, lab), v in samples.items():
+        if n != name:
+            continue
+        if all(f'{k}="{val}"' in lab for k, val in labels.items()):
+            total += v
+    return total
+
+
+class Ops(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.assert_rc = cls.server.stop()
+
+    def scrape(self):
+        status, headers, body = self.server.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"), headers)
+        return body
+
+    def test_health_and_readiness(self):
+        status, headers, body = self.server.request("GET", "/healthz")
+        self.assertEqual((status, json.loads(body)), (200, {"status": "ok"}))
+        self.assertIn("x-request-id", headers)
+        status, _, body = self.server.request("GET", "/readyz")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"status": "ready",
+                                            "checks": {"draining": False, "plugins": 1, "store": "ok"}})
+        status, headers, body = self.server.request("POST", "/readyz", {})
+        self.assertEqual((status, headers.get("allow")), (405, "GET, HEAD"), body)
+        # HEAD is GET without the body, as on every route of the host.
+        status, headers, body = self.server.request("HEAD", "/healthz")
+        self.assertEqual((status, body), (200, ""))
+        self.assertEqual(headers.get("content-type"), "application/json")
+        self.assertIn("x-request-id", headers)
+
+    def test_metrics_move_with_traffic_and_promtool_accepts_them(self):
+        before = parse_metrics(self.scrape())
+        served = [self.server.request("POST", PATH, DRY, AUTH)[0] for _ in range(3)]
+        served.append(self.server.request("POST", PATH, REAL, AUTH)[0])   # created
+        served.append(self.server.request("POST", PATH, REAL, AUTH)[0])   # the same again: conflict
+        served.append(self.server.request("POST", PATH, {"dryRun": "yes"}, AUTH)[0])  # invalid
+        served.append(self.server.request("POST", "/api/schedules/999/backfill", DRY, AUTH)[0])
+        served.append(self.server.request("POST", PATH, DRY, {"Content-Type": "application/json"})[0])
+        served.append(self.server.request("GET", "/no/such/path")[0])
+        self.assertEqual(served, [200, 200, 200, 200, 409, 400, 404, 401, 404])
+        http_total = "wfp_http_requests_total"
+        # The server counts a request once its answer is written, so the client can read an answer
+        # before it is counted: scrape until the last request shows (a bounded wait, nothing timed).
+        for _ in range(200):
+            text = self.scrape()
+            after = parse_metrics(text)
+            if (value(after, http_total, route="unmatched", method="GET", status="404") -
+                    value(before, http_total, route="unmatched", method="GET", status="404") >= 1 and
+                    value(after, "wfp_http_request_duration_seconds_count", route=ROUTE) -
+                    value(before, "wfp_http_request_duration_seconds_count", route=ROUTE) >= 8):
+                break
+            time.sleep(0.05)
+
+        def delta(name, **labels):
+            return value(after, name, **labels) - value(before, name, **labels)
+
+        self.assertEqual(delta(http_total, route=ROUTE, method="POST", status="200"), 4)
+        self.assertEqual(delta(http_total, route=ROUTE, method="POST", status="409"), 1)
+        self.assertEqual(delta(http_total, route=ROUTE, method="POST", status="401"), 1)
+        self.assertEqual(delta(http_total, route="unmatched", method="GET", status="404"), 1)
+        # The first scrape at least (later ones while waiting above may be counted too).
+        self.assertGreaterEqual(delta(http_total, route="/metrics", method="GET", status="200"), 1)
+        self.assertEqual(delta("wfp_http_request_duration_seconds_count", route=ROUTE), 8)
+        self.assertNotIn("/api/schedules/5/backfill", text)  # the template, never the raw path
+        outcome = "wfp_backfill_requests_total"
+        self.assertEqual(delta(outcome, outcome="dry_run"), 3)
+        self.assertEqual(delta(outcome, outcome="created"), 1)
+        self.assertEqual(delta(outcome, outcome="conflict"), 1)
+        self.assertEqual(delta(outcome, outcome="invalid"), 1)
+        self.assertEqual(delta(outcome, outcome="not_found"), 1)
+        # From 2024-01-08 (JST) to the schedule's pointer: 3 daily sessions, one real run.
+        self.assertEqual(delta("wfp_backfill_sessions_total", result="created"), 3)
+        self.assertEqual(delta("wfp_backfill_sessions_total", result="skipped"), 0)
+        # Transactions: three dry runs read, the real run and the conflict wrote (404: one more).
+        self.assertGreaterEqual(delta("wfp_store_transaction_duration_seconds_count", mode="read"), 3)
+        self.assertGreaterEqual(delta("wfp_store_transaction_duration_seconds_count", mode="write"), 1)
+        self.assertGreaterEqual(delta("wfp_store_lock_wait_seconds_count"), 1)
+        self.assertGreaterEqual(value(after, "wfp_store_open_connections"), 1)
+        self.assertIn("wfp_store_busy_total", text)
+        # promtool's own check of the exposition (format and lint).
+        p = subprocess.run([ARGS.promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, f"promtool: {p.stdout}{p.stderr}")
+        print(f"promtool check metrics: exit 0 on {len(text.splitlines())} lines {p.stdout.strip()}")
+
+    def test_request_ids_are_echoed_logged_and_reach_the_plugin(self):
+        given = "ops-test-1234:abcd"
+        status, headers, _ = self.server.request("POST", PATH, {"dryRun": True}, {**AUTH, "X-Request-Id": given})
+        self.assertEqual((status, headers["x-request-id"]), (400, given))
+        for bad in ("x" * 129, "has space", "quote\"d", "semi;colon"):
+            status, headers, _ = self.server.request("GET", "/healthz", None, {"X-Request-Id": bad})
+            self.assertEqual(status, 200)
+            self.assertNotEqual(headers["x-request-id"], bad)
+            self.assertRegex(headers["x-request-id"], r"^[0-9a-f]{20}$")
+        ids = {self.server.request("GET", "/healthz")[1]["x-request-id"] for _ in range(5)}
+        self.assertEqual(len(ids), 5)
+        # A real run: the plugin logs what it wrote, with the request id the host added.
+        real = {"fromTime": "2024-01-08T00:00:00+09:00", "attemptName": "ops-ids", "dryRun": False}
+        status, headers, _ = self.server.request("POST", PATH, real, {**AUTH, "X-Request-Id": "real-run-1"})
+        self.assertEqual(status, 200)
+        lines = self.wait_for_log(lambda o: o.get("request_id") == "real-run-1" and "route" in o)
+        access = [o for o in lines if o.get("request_id") == "real-run-1" and "route" in o]
+        self.assertEqual(len(access), 1, access)
+        self.assertEqual({k: access[0][k] for k in ("method", "path", "route", "status", "site")},
+                         {"method": "POST", "path": PATH, "route": ROUTE, "status": 200, "site": 1})
+        self.assertIsInstance(access[0]["duration_ms"], (int, float))
+        plugin = [o for o in lines if o.get("request_id") == "real-run-1" and o.get("source") == "backfill"]
+        self.assertEqual(len(plugin), 1, lines[-10:])
+        self.assertIn("3 sessions given an attempt", plugin[0]["message"])
+        for o in lines:  # never a key
+            self.assertNotIn("k1", json.dumps(o).replace('"k1"', ""))
+
+    def wait_for_log(self, predicate):
+        """Every JSON line of the log, once one matches `predicate` (the access line is written after the
+        response's last byte, so it may trail the response a little). Bounded."""
+        for _ in range(500):
+            objs = [json.loads(line) for line in self.server.log_text().splitlines() if line.startswith("{")]
+            if any(predicate(o) for o in objs):
+                return objs
+            time.sleep(0.01)
+        self.fail(f"no such log line in: {self.server.log_text()[-2000:]}")
+
+
+class Drain(unittest.TestCase):
+    def test_sigterm_drains_then_exits(self):
+        server = Server(["--drain-period", "30"])
+        self.addCleanup(server.dir.cleanup)
+        try:
+            self.assertEqual(server.request("GET", "/readyz")[0], 200)
+            server.proc.send_signal(signal.SIGTERM)
+            for _ in range(1000):  # bounded: readiness turns at the start of the drain
+                status, headers, body = server.request("GET", "/readyz")
+                if status == 503:
+                    break
+                time.sleep(0.01)
+            self.assertEqual(status, 503, body)
+            self.assertEqual(json.loads(body)["checks"]["draining"], True)
+            self.assertEqual(headers.get("connection"), "close")
+            # Still serving during the drain: liveness and the plugin's route.
+            self.assertEqual(server.request("GET", "/healthz")[0], 200)
+            status, headers, _ = server.request("POST", PATH, DRY, AUTH)
+            self.assertEqual((status, headers.get("connection")), (200, "close"))
+            self.assertIsNone(server.proc.poll())
+            # A second SIGTERM ends the drain at once; in-flight requests finish, exit 0.
+            server.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(server.proc.wait(timeout=60), 0)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--plugin", required=True)
+    parser.add_argument("--promtool", required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

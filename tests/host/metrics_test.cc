@@ -1,0 +1,166 @@
+// The metrics registry (what ABI 1.3's register_metric / metric_add / metric_observe reach),
+// request ids and the access-log line formats.
+#include "metrics/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "runtime/request_id.h"
+#include "server/access_log.h"
+
+namespace wfp::host {
+namespace {
+
+using Kind = Metrics::Kind;
+
+TEST(Metrics, HostSeriesAreExposedWithHelpAndType) {
+  Metrics m;
+  m.ObserveRequest("/api/schedules/{id}/backfill", "POST", 200, 0.003);
+  m.ObserveRequest("", "BREW", 404, 0.001);
+  m.Transaction(true, 0.01);
+  m.LockWait(0.002);
+  m.Busy();
+  const std::string text = m.Text();
+  EXPECT_NE(text.find("# TYPE wfp_http_requests_total counter"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find(
+          R"(wfp_http_requests_total{method="POST",route="/api/schedules/{id}/backfill",status="200"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(wfp_http_requests_total{method="other",route="unmatched",status="404"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE wfp_http_request_duration_seconds histogram"), std::string::npos);
+  EXPECT_NE(text.find(R"(wfp_store_transaction_duration_seconds_count{mode="read"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find("wfp_store_lock_wait_seconds_count 1"), std::string::npos);
+  EXPECT_NE(text.find("wfp_store_busy_total 1"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE wfp_store_open_connections gauge"), std::string::npos);
+}
+
+TEST(Metrics, PluginCountersAndHistogramsRecordByLabels) {
+  Metrics m;
+  bool conflict = false;
+  std::string error;
+  auto* c =
+      m.Register(Kind::kCounter, "p_things_total", "Things.", {"kind"}, {}, &conflict, &error);
+  ASSERT_NE(c, nullptr) << error;
+  auto* h = m.Register(Kind::kHistogram, "p_size", "Sizes.", {}, {1, 10}, &conflict, &error);
+  ASSERT_NE(h, nullptr) << error;
+  const std::vector<std::string_view> a{"a"}, none{};
+  EXPECT_TRUE(m.Record(c, Kind::kCounter, a, 2, &error));
+  EXPECT_TRUE(m.Record(c, Kind::kCounter, a, 3, &error));
+  EXPECT_TRUE(m.Record(h, Kind::kHistogram, none, 5, &error));
+  const std::string text = m.Text();
+  EXPECT_NE(text.find(R"(p_things_total{kind="a"} 5)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(p_size_bucket{le="10"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(p_size_bucket{le="1"} 0)"), std::string::npos) << text;
+}
+
+TEST(Metrics, RefusesBadRegistrationsAndRecords) {
+  Metrics m;
+  bool conflict = false;
+  std::string error;
+  EXPECT_EQ(m.Register(Kind::kCounter, "wfp_http_requests_total", "", {}, {}, &conflict, &error),
+            nullptr);
+  EXPECT_TRUE(conflict);
+  EXPECT_EQ(m.Register(Kind::kCounter, "1bad", "", {}, {}, &conflict, &error), nullptr);
+  EXPECT_FALSE(conflict);
+  EXPECT_EQ(m.Register(Kind::kCounter, "ok_total", "", {"__x"}, {}, &conflict, &error), nullptr);
+  EXPECT_EQ(m.Register(Kind::kCounter, "ok_total", "", {"a", "a"}, {}, &conflict, &error), nullptr);
+  EXPECT_EQ(m.Register(Kind::kHistogram, "ok_h", "", {"le"}, {}, &conflict, &error), nullptr);
+  EXPECT_EQ(m.Register(Kind::kHistogram, "ok_h", "", {}, {2, 1}, &conflict, &error), nullptr);
+  auto* c = m.Register(Kind::kCounter, "ok_total", "", {"a"}, {}, &conflict, &error);
+  ASSERT_NE(c, nullptr) << error;
+  const std::vector<std::string_view> one{"x"}, two{"x", "y"};
+  EXPECT_FALSE(m.Record(c, Kind::kHistogram, one, 1, &error));  // wrong kind
+  EXPECT_FALSE(m.Record(c, Kind::kCounter, two, 1, &error));    // wrong label count
+  EXPECT_FALSE(m.Record(c, Kind::kCounter, one, -1, &error));   // a counter never goes down
+  // At most kMaxSeriesPerMetric label combinations; known ones still record after that.
+  for (size_t i = 0; i < Metrics::kMaxSeriesPerMetric; ++i) {
+    const std::string v = std::to_string(i);
+    const std::vector<std::string_view> values{v};
+    ASSERT_TRUE(m.Record(c, Kind::kCounter, values, 1, &error)) << i << error;
+  }
+  const std::vector<std::string_view> extra{"one-too-many"}, known{"0"};
+  EXPECT_FALSE(m.Record(c, Kind::kCounter, extra, 1, &error));
+  EXPECT_TRUE(m.Record(c, Kind::kCounter, known, 1, &error));
+}
+
+// The ABI lets plugins record from any thread at once, while a scrape reads: nothing is lost.
+TEST(Metrics, RecordsFromManyThreadsWhileScraped) {
+  Metrics m;
+  bool conflict = false;
+  std::string error;
+  auto* c = m.Register(Kind::kCounter, "p_hits_total", "Hits.", {"who"}, {}, &conflict, &error);
+  ASSERT_NE(c, nullptr) << error;
+  auto* h = m.Register(Kind::kHistogram, "p_lat", "Latency.", {}, {1}, &conflict, &error);
+  ASSERT_NE(h, nullptr) << error;
+  constexpr int kThreads = 4, kEach = 2000;
+  std::atomic<bool> done{false};
+  std::thread scraper([&] {
+    while (!done.load())
+      EXPECT_NE(m.Text().find("# TYPE wfp_store_open_connections gauge"), std::string::npos);
+  });
+  std::vector<std::thread> pool;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t)
+    pool.emplace_back([&, t] {
+      const std::string who = t % 2 ? "odd" : "even";
+      const std::vector<std::string_view> label{who}, none{};
+      std::string e;
+      for (int i = 0; i < kEach; ++i)
+        if (!m.Record(c, Kind::kCounter, label, 1, &e) ||
+            !m.Record(h, Kind::kHistogram, none, 0.5, &e))
+          failures++;
+    });
+  for (auto& th : pool) th.join();
+  done = true;
+  scraper.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::string text = m.Text();
+  EXPECT_NE(text.find(R"(p_hits_total{who="even"} 4000)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(p_hits_total{who="odd"} 4000)"), std::string::npos) << text;
+  EXPECT_NE(text.find("p_lat_count 8000"), std::string::npos) << text;
+}
+
+TEST(RequestId, KeepsSafeIdsAndReplacesOthers) {
+  EXPECT_TRUE(IsValidRequestId("3f2a-11:ab/cd+ef=@x_y.z"));
+  EXPECT_FALSE(IsValidRequestId(""));
+  EXPECT_FALSE(IsValidRequestId(std::string(129, 'a')));
+  EXPECT_TRUE(IsValidRequestId(std::string(128, 'a')));
+  for (const char* bad : {"a b", "a\"b", "a\nb", "a;b", "a,b", "\xc3\xa9"})
+    EXPECT_FALSE(IsValidRequestId(bad)) << bad;
+  EXPECT_EQ(RequestIdFor({{"x-request-id", "given-1"}}), "given-1");
+  const std::string replaced = RequestIdFor({{"x-request-id", "not ok"}});
+  EXPECT_EQ(replaced.size(), 20u);
+  EXPECT_NE(RequestIdFor({}), RequestIdFor({}));
+}
+
+TEST(AccessLog, TextAndJsonLines) {
+  AccessRecord r{
+      "POST", "/api/schedules/5/backfill", "/api/schedules/{id}/backfill", "id-1", 200, 0.0125, 3};
+  EXPECT_EQ(FormatAccessLine(r, AccessLogFormat::kText),
+            "POST /api/schedules/5/backfill 200 12ms request=id-1");
+  const auto o = boost::json::parse(FormatAccessLine(r, AccessLogFormat::kJson)).as_object();
+  EXPECT_EQ(o.at("request_id").as_string(), "id-1");
+  EXPECT_EQ(o.at("route").as_string(), "/api/schedules/{id}/backfill");
+  EXPECT_EQ(o.at("status").as_int64(), 200);
+  EXPECT_EQ(o.at("site").as_int64(), 3);
+  EXPECT_DOUBLE_EQ(o.at("duration_ms").as_double(), 12.5);
+  AccessRecord refused{"-", "-", "", "", 400, 0, 0};
+  const auto p = boost::json::parse(FormatAccessLine(refused, AccessLogFormat::kJson)).as_object();
+  EXPECT_TRUE(p.at("request_id").is_null());
+  EXPECT_TRUE(p.at("site").is_null());
+  EXPECT_EQ(FormatAccessLine(refused, AccessLogFormat::kText), "- - 400 0ms");
+}
+
+}  // namespace
+}  // namespace wfp::host
