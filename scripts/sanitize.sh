@@ -15,7 +15,8 @@
 #     The PostgreSQL cases run too: CTest's fixture starts a throwaway cluster for build-asan.
 #  2. ThreadSanitizer (build-tsan): the tests with threads: the server (in-process Beast server, the
 #     backfill client), the host runtime (foreign-thread respond, concurrent calls) and the store
-#     (concurrent connections, BUSY mapping), the store on SQLite and, when the PostgreSQL server is
+#     (concurrent connections, BUSY mapping), the metrics registry (plugins record from any thread while
+#     /metrics is scraped), the store on SQLite and, when the PostgreSQL server is
 #     installed, on a throwaway cluster that this script starts and stops (scripts/pg-cluster.sh).
 # Usage: scripts/sanitize.sh [asan|tsan|all]   (default all). Build dirs: WFP_ASAN_DIR, WFP_TSAN_DIR.
 set -euo pipefail
@@ -66,7 +67,7 @@ run_tsan() {
   cmake -S "$root" -B "$tsan_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWFP_SANITIZE=thread \
     -DWFP_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS=-Wno-tsan
   cmake --build "$tsan_dir" -j"$jobs" --target wfp_server_test wfp_backfill_client_test \
-    wfp_host_runtime_test wfp_store_test
+    wfp_host_runtime_test wfp_store_test wfp_host_metrics_test
   local t1; t1=$(stamp)
   # The store's PostgreSQL cases read WFP_TEST_POSTGRES_URL (they skip without it).
   local pg_dir=""
@@ -80,7 +81,8 @@ run_tsan() {
   fi
   # Test names come from gtest_discover_tests: <Suite>.<Test>; select by executable instead.
   local status=0
-  for exe in wfp_server_test wfp_backfill_client_test wfp_host_runtime_test wfp_store_test; do
+  for exe in wfp_server_test wfp_backfill_client_test wfp_host_runtime_test wfp_store_test \
+    wfp_host_metrics_test; do
     echo "sanitize: tsan $exe"
     "$tsan_dir/bin/$exe" --gtest_brief=1 || status=1
   done
