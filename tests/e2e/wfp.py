@@ -136,12 +136,6 @@ def listening_port(proc, stderr_text):
     return int(line.rsplit(":", 1)[1])
 
 
-def lsan_tracer_failed(p):
-    """Whether a process died of LeakSanitizer's internal failure (not of a leak it found)."""
-    return (p.returncode != 0 and "Tracer caught signal" in p.stderr
-            and "LeakSanitizer has encountered a fatal error" in p.stderr)
-
-
 class Host:
     def __init__(self, host_bin, plugin):
         self.host_bin = host_bin
@@ -149,14 +143,6 @@ class Host:
 
     def run(self, args, check=True):
         p = subprocess.run([self.host_bin] + args, capture_output=True, text=True, timeout=300)
-        if lsan_tracer_failed(p) and args[:3] == ["call", "--db", ":memory:"]:
-            # Under ASan, LeakSanitizer's own tracer thread sometimes crashes at exit ("Tracer caught
-            # signal 11", google/sanitizers#1353): a fault of the leak checker, not of wfp-host, and
-            # no leak report. A call on a fresh :memory: store changes nothing outside the process,
-            # so it is run once more; a real leak report or crash fails as before.
-            print(f"note: LeakSanitizer's tracer crashed at exit; running once more: {' '.join(args[:3])}",
-                  file=sys.stderr)
-            p = subprocess.run([self.host_bin] + args, capture_output=True, text=True, timeout=300)
         if check and p.returncode != 0:
             raise RuntimeError(f"wfp-host {' '.join(args[:3])}... exited {p.returncode}: {p.stderr.strip()}")
         return p
