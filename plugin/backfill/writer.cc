@@ -90,6 +90,19 @@ int32_t CollectSession(void* user_data, const wfp_session_info* given) {
   }
 }
 
+// How many of the plan's candidates get an attempt (created or on a reused session) and how many
+// are skipped: the committed log line, the metrics and the committed summary all count the same
+// way.
+struct ActionCounts {
+  size_t attempts = 0, skipped = 0;
+};
+ActionCounts CountActions(const Plan& plan) {
+  ActionCounts n;
+  for (const PlannedItem& item : plan.items)
+    ++(item.action == Action::kSkip ? n.skipped : n.attempts);
+  return n;
+}
+
 // What the exception being handled says.
 std::string CurrentExceptionText() {
   try {
@@ -373,11 +386,12 @@ std::optional<Answer> Run::MovePointer() {
   return std::nullopt;
 }
 
-// Counts a committed backfill's sessions into its answer (for the plugin's metrics) and logs one line
-// for it (the host adds the request id).
+// Counts a committed backfill's sessions into its answer (for the plugin's metrics) and logs one
+// line for it (the host adds the request id).
 void Run::LogCommitted(Answer* answer) const {
-  for (const PlannedItem& item : plan_.items)
-    ++(item.action == Action::kSkip ? answer->sessions_skipped : answer->sessions_created);
+  const ActionCounts n = CountActions(plan_);
+  answer->sessions_created = n.attempts;
+  answer->sessions_skipped = n.skipped;
   Log(state_, WFP_LOG_INFO,
       fmt::format("schedule {}: backfill committed, {} sessions given an attempt, {} skipped{}",
                   schedule_id_, answer->sessions_created, answer->sessions_skipped,
@@ -415,11 +429,10 @@ Answer Run::AnswerPlan() {
 }  // namespace
 
 std::string RenderCommittedSummary(int64_t schedule_id, const Plan& plan) {
-  size_t attempts = 0, skipped = 0;
-  for (const PlannedItem& item : plan.items) ++(item.action == Action::kSkip ? skipped : attempts);
+  const ActionCounts n = CountActions(plan);
   return fmt::format(
       R"({{"id":"{}","committed":true,"attemptCount":{},"skippedCount":{},"message":{}}})",
-      schedule_id, attempts, skipped,
+      schedule_id, n.attempts, n.skipped,
       JsonString("the backfill was committed, but its full answer could not be rendered; the "
                  "host's log says why"));
 }
