@@ -75,8 +75,9 @@ void BM_RenderResponse(benchmark::State& state) {
       EnumerateCandidates(f.schedule, f.request, f.pointer, k2024, 2000000));
   Plan plan = std::get<Plan>(
       BuildPlan(f.schedule, f.context, f.request, candidates, f.existing, std::nullopt));
-  for (auto& item : plan.items) item.session_uuid = "2b91a014-076e-4c6d-8b51-f4f91089cab2";
-  std::vector<int64_t> ids(plan.items.size(), 123456);
+  plan.uuid_seed[0] = 1;
+  plan.uuid_seed[1] = 2;
+  for (auto& item : plan.items) item.attempt_id = 123456;
   ResponseContext rc;
   rc.schedule_id = 5;
   rc.project_id = 1;
@@ -87,7 +88,7 @@ void BM_RenderResponse(benchmark::State& state) {
   rc.created_at = k2024;
   size_t bytes = 0;
   for (auto _ : state) {
-    std::string out = RenderBackfillResponse(f.schedule, rc, plan, ids);
+    std::string out = RenderBackfillResponse(f.schedule, rc, plan);
     bytes = out.size();
     benchmark::DoNotOptimize(out);
   }

@@ -24,19 +24,25 @@ class PlanHash {
   uint64_t h_ = 0xcbf29ce484222325ULL;
 };
 
-std::string ParamsJson(const schedule::Schedule& schedule, Instant session,
-                       std::optional<Instant> last_executed) {
-  std::string out = fmt::format(R"({{"last_session_time":"{}","next_session_time":"{}")",
-                                schedule.FormatLocal(schedule.Last(session)),
-                                schedule.FormatLocal(schedule.Step(session)));
-  if (last_executed)
-    fmt::format_to(std::back_inserter(out), R"(,"last_executed_session_time":"{}")",
-                   schedule.FormatLocal(*last_executed));
-  out += '}';
-  return out;
+}  // namespace
+
+void AppendParamsJson(const schedule::Schedule& schedule, const PlannedItem& item,
+                      std::string* out) {
+  fmt::format_to(std::back_inserter(*out),
+                 R"({{"last_session_time":"{}","next_session_time":"{}")",
+                 schedule.FormatLocal(schedule.Last(item.session_time)),
+                 schedule.FormatLocal(schedule.Step(item.session_time)));
+  if (item.last_executed != kNoSession)
+    fmt::format_to(std::back_inserter(*out), R"(,"last_executed_session_time":"{}")",
+                   schedule.FormatLocal(item.last_executed));
+  *out += '}';
 }
 
-}  // namespace
+std::string ParamsJson(const schedule::Schedule& schedule, const PlannedItem& item) {
+  std::string out;
+  AppendParamsJson(schedule, item, &out);
+  return out;
+}
 
 std::variant<std::vector<Instant>, HttpError> EnumerateCandidates(
     const schedule::Schedule& schedule, const BackfillRequest& request,
@@ -91,10 +97,7 @@ std::variant<Plan, HttpError> BuildPlan(const schedule::Schedule& schedule,
 
     PlannedItem item;
     item.session_time = t;
-    if (session) {
-      item.session_id = session->id;
-      item.session_uuid = session->uuid;
-    }
+    if (session) item.session_id = session->id;
     if (session && request.skip_existing && !session->attempts.empty()) {
       item.action = Action::kSkip;
     } else {
@@ -111,10 +114,11 @@ std::variant<Plan, HttpError> BuildPlan(const schedule::Schedule& schedule,
         }
       }
       item.action = session ? Action::kReuseSession : Action::kCreateSession;
+      if (session) plan.reused_uuids.push_back(session->uuid);
       item.index = highest + 1;
       item.blocked = !first_created;
       first_created = false;
-      item.params_json = ParamsJson(schedule, t, previous);
+      item.last_executed = previous.value_or(kNoSession);
     }
     plan.items.push_back(std::move(item));
     previous = t;  // after this request every candidate exists

@@ -48,16 +48,25 @@ struct ExistingSession {
   std::vector<ExistingAttempt> attempts;
 };
 
-enum class Action { kCreateSession, kReuseSession, kSkip };
+enum class Action : uint8_t { kCreateSession, kReuseSession, kSkip };
 
+// "No session before this one" in PlannedItem::last_executed.
+inline constexpr Instant kNoSession = INT64_MIN;
+
+// One candidate of the plan. Kept small (40 bytes, no heap): a backfill of a million sessions holds
+// a million of these. What is derived from them is computed where it is used: the attempt's params
+// (AppendParamsJson), a new session's UUID (session_uuid.h), a reused session's UUID
+// (Plan::reused_uuids).
 struct PlannedItem {
   Instant session_time = 0;
+  int64_t session_id = 0;   // the existing session's id (kReuseSession, kSkip); for a new one 0
+                            // until the writer has created it
+  int64_t attempt_id = 0;   // the new attempt's id once written (0 on a dry run and for kSkip)
+  Instant last_executed = kNoSession;  // the latest session before this one (the params'
+                                       // last_executed_session_time)
+  int32_t index = 0;        // the new attempt's index (not for kSkip)
   Action action = Action::kCreateSession;
-  int64_t session_id = 0;    // the existing session's id (kReuseSession, kSkip); 0 for a new one
-  std::string session_uuid;  // the existing session's UUID; empty for a new one
-  int32_t index = 0;         // the new attempt's index (not for kSkip)
-  bool blocked = false;      // false for the first created attempt, true for the others
-  std::string params_json;   // the new attempt's params (not for kSkip)
+  bool blocked = false;     // false for the first created attempt, true for the others
 };
 
 struct PlanContext {
@@ -68,10 +77,19 @@ struct PlanContext {
 
 struct Plan {
   std::vector<PlannedItem> items;  // every candidate, in order: created, reused or skipped
+  std::vector<std::string> reused_uuids;  // the UUID of each kReuseSession item's session, in order
   SchedulePointer pointer_after;   // equal to the context's pointer when it does not move
   bool pointer_moves = false;
   std::string etag;  // "\"<16 hex digits>\"": a hash of what the plan would do
+  uint64_t uuid_seed[2] = {0, 0};  // new sessions' UUIDs (session_uuid.h); set by the writer
 };
+
+// The params of the attempt an item creates (not for kSkip), appended to `out`:
+// {"last_session_time": ..., "next_session_time": ..., "last_executed_session_time": ...}, the
+// last only when a session exists before it.
+void AppendParamsJson(const schedule::Schedule& schedule, const PlannedItem& item,
+                      std::string* out);
+std::string ParamsJson(const schedule::Schedule& schedule, const PlannedItem& item);
 
 // The plan over `candidates` (from EnumerateCandidates) given the sessions that exist in
 // [candidates.front(), candidates.back()] (`existing`, ascending) and the latest session before

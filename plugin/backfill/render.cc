@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <iterator>
 
+#include "backfill/session_uuid.h"
 #include "backfill/time_format.h"
 
 namespace wfp::backfill {
@@ -21,16 +22,15 @@ std::string RenderError(int status, std::string_view message) {
 }
 
 std::string RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& c,
-                                   const Plan& plan, const std::vector<int64_t>& attempt_ids) {
+                                   const Plan& plan) {
   std::string whole;
-  RenderBackfillResponse(schedule, c, plan, attempt_ids, SIZE_MAX,
+  RenderBackfillResponse(schedule, c, plan, SIZE_MAX,
                          [&whole](std::string_view piece) { whole.append(piece); });
   return whole;
 }
 
 void RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& c,
-                            const Plan& plan, const std::vector<int64_t>& attempt_ids,
-                            size_t chunk_bytes, const RenderSink& sink) {
+                            const Plan& plan, size_t chunk_bytes, const RenderSink& sink) {
   // Pieces that repeat on every attempt, escaped once.
   const std::string project =
       fmt::format(R"({{"id":"{}","name":{}}})", c.project_id, JsonString(c.project_name));
@@ -56,18 +56,22 @@ void RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseCo
       c.schedule_id, project, c.workflow_id, JsonString(c.workflow_name),
       schedule.FormatLocal(plan.pointer_after.next_schedule_time),
       FormatUtc(plan.pointer_after.next_run_time));
-  size_t n = 0;
-  for (const PlannedItem& item : plan.items) {
+  std::string params;
+  size_t n = 0, reused = 0;
+  for (size_t i = 0; i < plan.items.size(); ++i) {
+    const PlannedItem& item = plan.items[i];
     if (item.action == Action::kSkip) continue;
-    if (n) out += ',';
-    const int64_t attempt_id = n < attempt_ids.size() ? attempt_ids[n] : 0;
-    ++n;
+    if (n++) out += ',';
+    const std::string uuid = item.action == Action::kReuseSession
+                                 ? JsonString(plan.reused_uuids.at(reused++))
+                                 : '"' + NewSessionUuid(plan.uuid_seed, i) + '"';
+    params.clear();
+    AppendParamsJson(schedule, item, &params);
     fmt::format_to(
         it,
         R"({{"id":"{}","index":{},"project":{},"workflow":{},"sessionId":"{}","sessionUuid":{},"sessionTime":"{}","retryAttemptName":{},"done":false,"success":false,"cancelRequested":false,"params":{},"createdAt":"{}","finishedAt":null,"status":"{}"{}}})",
-        attempt_id, item.index, project, workflow, item.session_id,
-        item.session_uuid.empty() ? std::string("null") : JsonString(item.session_uuid),
-        schedule.FormatLocal(item.session_time), name, item.params_json, created_at,
+        item.attempt_id, item.index, project, workflow, item.session_id, uuid,
+        schedule.FormatLocal(item.session_time), name, params, created_at,
         item.blocked ? "blocked" : "queued", pool);
     flush_if_full();
   }

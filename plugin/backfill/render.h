@@ -26,19 +26,17 @@ struct ResponseContext {
   Instant created_at = 0;
 };
 
-// `plan.items` carry the final session ids and UUIDs (new sessions: the created id, or 0 on a dry
-// run, and the fresh UUID); `attempt_ids[i]` is the id of the attempt of the i-th created/reused
-// item (0 on a dry run).
+// `plan.items` carry the final session and attempt ids (0 for what a dry run would create); a new
+// session's UUID comes from `plan.uuid_seed` (session_uuid.h), a reused one's from
+// `plan.reused_uuids`.
 std::string RenderBackfillResponse(const schedule::Schedule& schedule,
-                                   const ResponseContext& context, const Plan& plan,
-                                   const std::vector<int64_t>& attempt_ids);
+                                   const ResponseContext& context, const Plan& plan);
 
 // The same text, handed to `sink` in consecutive pieces of at least `chunk_bytes` each (only the
 // last may be shorter), so that a large answer never exists whole in the plugin.
 using RenderSink = std::function<void(std::string_view)>;
 void RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& context,
-                            const Plan& plan, const std::vector<int64_t>& attempt_ids,
-                            size_t chunk_bytes, const RenderSink& sink);
+                            const Plan& plan, size_t chunk_bytes, const RenderSink& sink);
 
 // {"message": "...", "status": N}
 std::string RenderError(int status, std::string_view message);

@@ -3,8 +3,7 @@
 #include <fmt/format.h>
 #include <wfp/abi_struct.h>
 
-#include <boost/uuid/random_generator.hpp>
-#include <boost/uuid/uuid_io.hpp>
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <random>
@@ -15,6 +14,7 @@
 
 #include "backfill/request.h"
 #include "backfill/request_fields.h"
+#include "backfill/session_uuid.h"
 #include "schedule/schedule.h"
 #include "wfp_text/utf8.h"
 
@@ -46,13 +46,18 @@ class Transaction {
   wfp_txn* txn_;
 };
 
-// A random (version 4) UUID. A per-thread Mersenne Twister seeded once from the system's entropy:
-// boost's default generator reads the system's entropy for every UUID (a getrandom call each),
-// which was a tenth of a large backfill's time.
-std::string NewUuid() {
-  thread_local boost::uuids::basic_random_generator<std::mt19937_64> generator;
-  return boost::uuids::to_string(generator());
+// The seed of a plan's new-session UUIDs (session_uuid.h): 128 random bits from a per-thread
+// Mersenne Twister seeded once from the system's entropy (reading the system's entropy for each
+// request, or each UUID, was a tenth of a large backfill's time).
+void DrawUuidSeed(uint64_t (&seed)[2]) {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  seed[0] = generator();
+  seed[1] = generator();
 }
+
+// How many sessions, or attempts, go to the store in one call: the structs of one batch, and the
+// strings they borrow, are all that a real backfill holds beside its plan.
+constexpr size_t kWriteBatch = 4096;
 
 // What list_sessions visits, collected. `failed`: a session could not be taken (a struct shorter
 // than ABI 1.0's, or no memory), so the list is incomplete; the visit was stopped there.
@@ -153,7 +158,9 @@ class Run {
   std::optional<Answer> MakePlan();
   void CopyAnswerContext();
   std::optional<Answer> WriteSessions();
+  std::optional<Answer> WriteSessionBatch(size_t begin, size_t end);
   std::optional<Answer> WriteAttempts();
+  std::optional<Answer> WriteAttemptBatch(size_t begin, size_t end, int64_t* previous_session);
   std::optional<Answer> MovePointer();
   Answer AnswerPlan();
 
@@ -172,7 +179,6 @@ class Run {
   PlanContext context_;
   Plan plan_;
   ResponseContext answer_context_;
-  std::vector<int64_t> attempt_ids_;
 };
 
 Answer Run::StoreFault(std::string_view what, wfp_status st) const {
@@ -293,8 +299,7 @@ std::optional<Answer> Run::MakePlan() {
     return Error(412,
                  fmt::format("the plan changed: If-Match {} does not match the current plan {}",
                              text::Excerpt(if_match, 80), plan_.etag));
-  for (PlannedItem& item : plan_.items)
-    if (item.action == Action::kCreateSession) item.session_uuid = NewUuid();
+  DrawUuidSeed(plan_.uuid_seed);
   return std::nullopt;
 }
 
@@ -312,42 +317,64 @@ void Run::CopyAnswerContext() {
   rc.created_at = now_;
 }
 
-// The new sessions, in one batch; their ids go back into the plan.
+// The new sessions, kWriteBatch items of the plan at a time; their ids go back into the plan.
 std::optional<Answer> Run::WriteSessions() {
-  std::vector<wfp_new_session> sessions;
+  for (size_t begin = 0; begin < plan_.items.size(); begin += kWriteBatch)
+    if (auto a = WriteSessionBatch(begin, std::min(plan_.items.size(), begin + kWriteBatch)))
+      return a;
+  return std::nullopt;
+}
+
+std::optional<Answer> Run::WriteSessionBatch(size_t begin, size_t end) {
+  std::vector<std::string> uuids;
   std::vector<size_t> session_items;
-  for (size_t i = 0; i < plan_.items.size(); ++i) {
-    const PlannedItem& item = plan_.items[i];
-    if (item.action != Action::kCreateSession) continue;
-    wfp_new_session n{};
+  for (size_t i = begin; i < end; ++i) {
+    if (plan_.items[i].action != Action::kCreateSession) continue;
+    uuids.push_back(NewSessionUuid(plan_.uuid_seed, i));
+    session_items.push_back(i);
+  }
+  if (session_items.empty()) return std::nullopt;
+  std::vector<wfp_new_session> sessions(session_items.size());
+  for (size_t k = 0; k < session_items.size(); ++k) {
+    wfp_new_session& n = sessions[k];
     n.struct_size = sizeof n;
     n.project_id = info_.project_id;
     n.workflow_name = info_.workflow_name;
-    n.session_time = item.session_time;
-    n.uuid = Str(item.session_uuid);
-    sessions.push_back(n);
-    session_items.push_back(i);
+    n.session_time = plan_.items[session_items[k]].session_time;
+    n.uuid = Str(uuids[k]);
   }
   std::vector<int64_t> session_ids(sessions.size());
-  if (!sessions.empty()) {
-    wfp_status st =
-        store_->create_sessions(txn_->get(), sessions.data(), sessions.size(), session_ids.data());
-    if (st == WFP_ERR_CONFLICT)
-      return Error(409, "a session of this backfill was created concurrently; retry");
-    if (st != WFP_OK) return StoreFault("create_sessions", st);
-  }
+  wfp_status st =
+      store_->create_sessions(txn_->get(), sessions.data(), sessions.size(), session_ids.data());
+  if (st == WFP_ERR_CONFLICT)
+    return Error(409, "a session of this backfill was created concurrently; retry");
+  if (st != WFP_OK) return StoreFault("create_sessions", st);
   for (size_t k = 0; k < session_items.size(); ++k)
     plan_.items[session_items[k]].session_id = session_ids[k];
   return std::nullopt;
 }
 
-// One attempt per session not skipped, in one batch: the first queued, each later one blocked on
-// the session before it.
+// One attempt per session not skipped, kWriteBatch items of the plan at a time: the first queued,
+// each later one blocked on the session before it. Their ids go back into the plan.
 std::optional<Answer> Run::WriteAttempts() {
-  std::vector<wfp_new_attempt> attempts;
   int64_t previous_session = 0;
+  for (size_t begin = 0; begin < plan_.items.size(); begin += kWriteBatch)
+    if (auto a = WriteAttemptBatch(begin, std::min(plan_.items.size(), begin + kWriteBatch),
+                                   &previous_session))
+      return a;
+  return std::nullopt;
+}
+
+std::optional<Answer> Run::WriteAttemptBatch(size_t begin, size_t end,
+                                             int64_t* previous_session_io) {
+  std::vector<std::string> params;
+  std::vector<wfp_new_attempt> attempts;
+  std::vector<size_t> attempt_items;
+  params.reserve(end - begin);  // Str() below borrows these strings: no reallocation
+  int64_t previous_session = *previous_session_io;
   const wfp_str name = request_.attempt_name ? Str(*request_.attempt_name) : wfp_str{nullptr, 0};
-  for (const PlannedItem& item : plan_.items) {
+  for (size_t i = begin; i < end; ++i) {
+    const PlannedItem& item = plan_.items[i];
     if (item.action == Action::kSkip) continue;
     wfp_new_attempt a{};
     a.struct_size = sizeof a;
@@ -355,21 +382,22 @@ std::optional<Answer> Run::WriteAttempts() {
     a.name = name;
     a.index = item.index;
     a.state = item.blocked ? WFP_ATTEMPT_BLOCKED : WFP_ATTEMPT_QUEUED;
-    a.params_json = Str(item.params_json);
+    a.params_json = Str(params.emplace_back(ParamsJson(*schedule_, item)));
     a.created_at = now_;
     a.pool_id = info_.pool_id;
     a.depends_on_session_id = item.blocked ? previous_session : 0;
     attempts.push_back(a);
+    attempt_items.push_back(i);
     previous_session = item.session_id;
   }
-  attempt_ids_.resize(attempts.size());
-  if (!attempts.empty()) {
-    wfp_status st =
-        store_->create_attempts(txn_->get(), attempts.data(), attempts.size(), attempt_ids_.data());
-    if (st == WFP_ERR_CONFLICT)
-      return Error(409, "an attempt of this backfill was created concurrently; retry");
-    if (st != WFP_OK) return StoreFault("create_attempts", st);
-  }
+  *previous_session_io = previous_session;
+  if (attempts.empty()) return std::nullopt;
+  std::vector<int64_t> ids(attempts.size());
+  wfp_status st = store_->create_attempts(txn_->get(), attempts.data(), attempts.size(), ids.data());
+  if (st == WFP_ERR_CONFLICT)
+    return Error(409, "an attempt of this backfill was created concurrently; retry");
+  if (st != WFP_OK) return StoreFault("create_attempts", st);
+  for (size_t k = 0; k < attempt_items.size(); ++k) plan_.items[attempt_items[k]].attempt_id = ids[k];
   return std::nullopt;
 }
 
@@ -410,7 +438,7 @@ Answer Run::AnswerPlan() {
   Responder responder(state_.host, call_);
   try {
     responder.Stream(answer, [&](size_t chunk, const RenderSink& sink) {
-      render_(*schedule_, answer_context_, plan_, attempt_ids_, chunk, sink);
+      render_(*schedule_, answer_context_, plan_, chunk, sink);
     });
   } catch (...) {
     if (request_.dry_run) throw;

@@ -27,7 +27,7 @@ namespace wfp::backfill {
 // Renders the 200 answer in pieces (render.h); the writer is given it so that tests can make it
 // fail.
 using ResponseRenderer = void (*)(const schedule::Schedule&, const ResponseContext&, const Plan&,
-                                  const std::vector<int64_t>&, size_t, const RenderSink&);
+                                  size_t, const RenderSink&);
 
 // Handles POST /api/schedules/{id}/backfill. A 200 is handed to the host here (streamed, `sent`
 // set); any other answer is returned for the glue to send. Faults of the store are answered (503

@@ -156,10 +156,10 @@ TEST_F(BackfillPlanner, NewSessionsQueueTheFirstAndBlockTheRest) {
   EXPECT_TRUE(plan.items[2].blocked);
   for (const auto& item : plan.items) EXPECT_EQ(item.index, 1);
   EXPECT_EQ(
-      plan.items[0].params_json,
+      ParamsJson(schedule_, plan.items[0]),
       R"({"last_session_time":"2024-01-07T00:00:00+09:00","next_session_time":"2024-01-09T00:00:00+09:00"})");
   EXPECT_EQ(
-      plan.items[1].params_json,
+      ParamsJson(schedule_, plan.items[1]),
       R"({"last_session_time":"2024-01-08T00:00:00+09:00","next_session_time":"2024-01-10T00:00:00+09:00","last_executed_session_time":"2024-01-08T00:00:00+09:00"})");
   EXPECT_FALSE(plan.pointer_moves);
   EXPECT_EQ(plan.pointer_after, context_.pointer);
@@ -171,10 +171,10 @@ TEST_F(BackfillPlanner, LastExecutedSessionTimeSeesSessionsBeforeAndBetween) {
   auto r = PlanFor(With(""), existing, T("2024-01-05T00:00:00+09:00"));
   const Plan& plan = std::get<Plan>(r);
   EXPECT_NE(
-      plan.items[0].params_json.find(R"("last_executed_session_time":"2024-01-05T00:00:00+09:00")"),
+      ParamsJson(schedule_, plan.items[0]).find(R"("last_executed_session_time":"2024-01-05T00:00:00+09:00")"),
       std::string::npos);
   EXPECT_NE(
-      plan.items[1].params_json.find(R"("last_executed_session_time":"2024-01-08T12:00:00+09:00")"),
+      ParamsJson(schedule_, plan.items[1]).find(R"("last_executed_session_time":"2024-01-08T12:00:00+09:00")"),
       std::string::npos);
 }
 
@@ -189,8 +189,8 @@ TEST_F(BackfillPlanner, LastExecutedSessionTimeIsTheLatestSessionOfAnyKindBefore
       {203, "d", T("2024-01-10T00:00:00+09:00"), {{std::nullopt, 1}}}};
   const Plan plan = std::get<Plan>(PlanFor(With(""), existing, T("2024-01-07T06:00:00+09:00")));
   ASSERT_EQ(plan.items.size(), 3u);
-  auto last_executed = [](const PlannedItem& item) {
-    const auto v = boost::json::parse(item.params_json);
+  auto last_executed = [this](const PlannedItem& item) {
+    const auto v = boost::json::parse(ParamsJson(schedule_, item));
     const auto* t = v.as_object().if_contains("last_executed_session_time");
     return t ? std::string(t->as_string()) : std::string("<none>");
   };
@@ -222,7 +222,7 @@ TEST_F(BackfillPlanner, ReusedSessionGetsTheNextIndexAndKeepsItsIdentity) {
   const Plan plan = std::get<Plan>(PlanFor(With(""), existing));
   EXPECT_EQ(plan.items[2].action, Action::kReuseSession);
   EXPECT_EQ(plan.items[2].session_id, 102);
-  EXPECT_EQ(plan.items[2].session_uuid, "uuid-102");
+  EXPECT_EQ(plan.reused_uuids, std::vector<std::string>{"uuid-102"});
   EXPECT_EQ(plan.items[2].index, 4);
 }
 
@@ -287,7 +287,7 @@ TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
   EXPECT_FALSE(plan.items[0].blocked);
   EXPECT_TRUE(plan.items[2].blocked);
   EXPECT_NE(
-      plan.items[2].params_json.find(R"("last_executed_session_time":"2024-01-09T00:00:00+09:00")"),
+      ParamsJson(schedule_, plan.items[2]).find(R"("last_executed_session_time":"2024-01-09T00:00:00+09:00")"),
       std::string::npos);
   const Plan two = std::get<Plan>(PlanFor(
       R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false,"count":2})",
@@ -350,7 +350,7 @@ TEST_F(BackfillPlanner, EtagChangesWhenOnlyAnAttemptIndexDoes) {
     EXPECT_EQ(before.items[i].session_time, after.items[i].session_time);
     EXPECT_EQ(before.items[i].action, after.items[i].action);
     EXPECT_EQ(before.items[i].session_id, after.items[i].session_id);
-    EXPECT_EQ(before.items[i].params_json, after.items[i].params_json);
+    EXPECT_EQ(ParamsJson(schedule_, before.items[i]), ParamsJson(schedule_, after.items[i]));
   }
   EXPECT_EQ(before.items[2].index, 2);
   EXPECT_EQ(after.items[2].index, 3);

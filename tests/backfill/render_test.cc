@@ -4,7 +4,10 @@
 
 #include <boost/json/parse.hpp>
 
+#include "backfill/session_uuid.h"
 #include "backfill/time_format.h"
+
+#include <set>
 
 namespace wfp::backfill {
 namespace {
@@ -21,17 +24,16 @@ TEST(RenderBackfillResponse, MatchesTheSpecShapeExactly) {
   Plan plan;
   PlannedItem created;
   created.session_time = T("2024-01-08T00:00:00+09:00");
-  created.action = Action::kCreateSession;
+  created.action = Action::kReuseSession;  // a reused session: its UUID is the stored one
   created.session_id = 100;
-  created.session_uuid = "2b91a014-076e-4c6d-8b51-f4f91089cab2";
+  created.attempt_id = 1000;
   created.index = 1;
-  created.params_json =
-      R"({"last_session_time":"2024-01-07T00:00:00+09:00","next_session_time":"2024-01-09T00:00:00+09:00"})";
   PlannedItem skipped;
   skipped.session_time = T("2024-01-09T00:00:00+09:00");
   skipped.action = Action::kSkip;
   skipped.session_id = 101;
   plan.items = {created, skipped};
+  plan.reused_uuids = {"2b91a014-076e-4c6d-8b51-f4f91089cab2"};
   plan.pointer_after = {T("2024-01-11T00:00:00+09:00"), T("2024-01-11T00:00:00Z"), std::nullopt};
   ResponseContext c;
   c.schedule_id = 5;
@@ -43,7 +45,7 @@ TEST(RenderBackfillResponse, MatchesTheSpecShapeExactly) {
   c.attempt_name = "fix-1";
   c.created_at = T("2024-01-12T03:00:00Z");
   EXPECT_EQ(
-      RenderBackfillResponse(schedule, c, plan, {1000}),
+      RenderBackfillResponse(schedule, c, plan),
       R"({"id":"5","project":{"id":"1","name":"etl"},"workflow":{"id":"11","name":"load"},)"
       R"("nextScheduleTime":"2024-01-11T00:00:00+09:00","nextRunTime":"2024-01-11T00:00:00Z",)"
       R"("attempts":[{"id":"1000","index":1,"project":{"id":"1","name":"etl"},"workflow":{"name":"load","id":"11"},)"
@@ -56,7 +58,8 @@ TEST(RenderBackfillResponse, MatchesTheSpecShapeExactly) {
   // No pool: poolId omitted; unnamed attempt: retryAttemptName null; dry run: id "0".
   c.pool_id.reset();
   c.attempt_name.reset();
-  const std::string dry = RenderBackfillResponse(schedule, c, plan, {});
+  plan.items[0].attempt_id = 0;
+  const std::string dry = RenderBackfillResponse(schedule, c, plan);
   const auto attempt = boost::json::parse(dry).at("attempts").at(0).as_object();
   EXPECT_EQ(attempt.at("id").as_string(), "0");
   EXPECT_TRUE(attempt.at("retryAttemptName").is_null());
@@ -69,11 +72,56 @@ TEST(RenderBackfillResponse, EscapesNames) {
   c.project_name = "a\"b\\c";
   c.workflow_name = "w\u00e9";
   const std::string out =
-      RenderBackfillResponse(std::get<schedule::Schedule>(compiled), c, Plan{}, {});
+      RenderBackfillResponse(std::get<schedule::Schedule>(compiled), c, Plan{});
   const auto v = boost::json::parse(out);
   EXPECT_EQ(v.at("project").at("name").as_string(), "a\"b\\c");
   EXPECT_EQ(v.at("attempts").as_array().size(), 0u);
   EXPECT_EQ(v.at("skipped").as_array().size(), 0u);
+}
+
+TEST(RenderBackfillResponse, NewSessionsShowTheUuidOfTheirPositionUnderThePlansSeed) {
+  // The writer stores NewSessionUuid(seed, position) for a new session; the answer must show the
+  // same UUID, and a reused session's stored one.
+  auto compiled = schedule::Schedule::Parse(boost::json::parse(R"({"daily>":"00:00:00"})"), "UTC");
+  Plan plan;
+  plan.uuid_seed[0] = 0x0123456789abcdefULL;
+  plan.uuid_seed[1] = 42;
+  for (int i = 0; i < 3; ++i) {
+    PlannedItem item;
+    item.session_time = T("2024-01-01T00:00:00Z") + 86400 * i;
+    item.action = i == 1 ? Action::kReuseSession : Action::kCreateSession;
+    item.index = 1;
+    plan.items.push_back(item);
+  }
+  plan.reused_uuids = {"stored-uuid"};
+  const auto v = boost::json::parse(
+      RenderBackfillResponse(std::get<schedule::Schedule>(compiled), ResponseContext{}, plan));
+  const auto& attempts = v.at("attempts").as_array();
+  ASSERT_EQ(attempts.size(), 3u);
+  EXPECT_EQ(attempts[0].at("sessionUuid").as_string(), NewSessionUuid(plan.uuid_seed, 0));
+  EXPECT_EQ(attempts[1].at("sessionUuid").as_string(), "stored-uuid");
+  EXPECT_EQ(attempts[2].at("sessionUuid").as_string(), NewSessionUuid(plan.uuid_seed, 2));
+  EXPECT_NE(attempts[0].at("sessionUuid"), attempts[2].at("sessionUuid"));
+}
+
+TEST(NewSessionUuid, IsAVersion4UuidThatDiffersByPositionAndSeed) {
+  const uint64_t seed[2] = {1, 2};
+  const uint64_t other[2] = {1, 3};
+  std::set<std::string> seen;
+  for (size_t i = 0; i < 10000; ++i) {
+    const std::string u = NewSessionUuid(seed, i);
+    ASSERT_EQ(u.size(), 36u);
+    EXPECT_EQ(u[8], '-');
+    EXPECT_EQ(u[13], '-');
+    EXPECT_EQ(u[14], '4') << u;  // version 4
+    EXPECT_EQ(u[18], '-');
+    EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos) << u;  // variant 10xx
+    EXPECT_EQ(u[23], '-');
+    EXPECT_EQ(u, NewSessionUuid(seed, i));  // the writer and the renderer agree
+    seen.insert(u);
+    seen.insert(NewSessionUuid(other, i));
+  }
+  EXPECT_EQ(seen.size(), 20000u);
 }
 
 TEST(RenderError, IsMessageAndStatus) {
@@ -98,17 +146,15 @@ TEST(RenderBackfillResponse, StreamsInChunksThatAddUpToTheWhole) {
     item.session_time = T("2016-03-27T00:00:00Z") + 3600 * i;
     item.action = i % 7 == 3 ? Action::kSkip : Action::kCreateSession;
     item.session_id = 1000 + i;
-    item.session_uuid = "2b91a014-076e-4c6d-8b51-f4f91089cab2";
     item.index = 1;
     item.blocked = i > 0;
-    item.params_json = R"({"last_session_time":"x","next_session_time":"y"})";
     plan.items.push_back(item);
   }
   ResponseContext c;
   c.attempt_name = "a";
-  const std::string whole = RenderBackfillResponse(schedule, c, plan, {});
+  const std::string whole = RenderBackfillResponse(schedule, c, plan);
   std::vector<std::string> pieces;
-  RenderBackfillResponse(schedule, c, plan, {}, 4096,
+  RenderBackfillResponse(schedule, c, plan, 4096,
                          [&](std::string_view p) { pieces.emplace_back(p); });
   ASSERT_GT(pieces.size(), 5u);
   std::string joined;

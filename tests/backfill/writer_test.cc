@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <set>
 #include <boost/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -37,7 +40,10 @@ struct FakeStore {
   bool open = false;
   wfp_status create_sessions_status = WFP_OK;
   std::vector<int64_t> session_times;     // created, committed or not
+  std::vector<std::string> session_uuids;  // of each created session
   std::vector<wfp_new_attempt> attempts;  // created (strings not kept)
+  std::vector<std::string> attempt_params;  // of each created attempt
+  size_t largest_batch = 0;               // of create_sessions and create_attempts
   std::vector<int64_t> pointer_moves;     // next_schedule_time of each move
 };
 FakeStore* g_store = nullptr;  // the one the current test set up
@@ -87,15 +93,19 @@ wfp_status Latest(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds, int32_t* found,
 }
 wfp_status CreateSessions(wfp_txn*, const wfp_new_session* s, size_t n, int64_t* ids) {
   if (g_store->create_sessions_status != WFP_OK) return g_store->create_sessions_status;
+  g_store->largest_batch = std::max(g_store->largest_batch, n);
   for (size_t i = 0; i < n; ++i) {
     g_store->session_times.push_back(s[i].session_time);
+    g_store->session_uuids.emplace_back(View(s[i].uuid));
     ids[i] = 100 + static_cast<int64_t>(g_store->session_times.size());
   }
   return WFP_OK;
 }
 wfp_status CreateAttempts(wfp_txn*, const wfp_new_attempt* a, size_t n, int64_t* ids) {
+  g_store->largest_batch = std::max(g_store->largest_batch, n);
   for (size_t i = 0; i < n; ++i) {
     g_store->attempts.push_back(a[i]);
+    g_store->attempt_params.emplace_back(View(a[i].params_json));
     ids[i] = 1000 + static_cast<int64_t>(g_store->attempts.size());
   }
   return WFP_OK;
@@ -240,9 +250,39 @@ TEST_F(WriterTest, AnUnknownScheduleIsA404AndRollsBack) {
   EXPECT_EQ(store_.rollbacks, 1);
 }
 
+// A backfill larger than one write batch: the store is handed bounded batches, the chain of
+// blocked attempts runs across their boundaries, and the answer shows exactly what was stored
+// (ids, UUIDs, params), in order.
+TEST_F(WriterTest, ALargeBackfillIsWrittenInBatchesAndAnsweredWithWhatWasStored) {
+  constexpr size_t kCount = 10000;
+  Post(fmt::format(R"({{"dryRun":false,"fromTime":"1996-08-24T00:00:00Z","count":{},"attemptName":"big"}})", kCount));
+  ASSERT_EQ(call_.status, 200) << call_.body.substr(0, 300);
+  ASSERT_EQ(store_.session_times.size(), kCount);
+  ASSERT_EQ(store_.attempts.size(), kCount);
+  EXPECT_LE(store_.largest_batch, 4096u);
+  EXPECT_GT(store_.largest_batch, 0u);
+  const auto body = Body();
+  const auto& attempts = body.at("attempts").as_array();
+  ASSERT_EQ(attempts.size(), kCount);
+  std::set<std::string> uuids(store_.session_uuids.begin(), store_.session_uuids.end());
+  EXPECT_EQ(uuids.size(), kCount);
+  for (size_t i = 0; i < kCount; ++i) {
+    const wfp_new_attempt& a = store_.attempts[i];
+    const int64_t session_id = 100 + static_cast<int64_t>(i) + 1;
+    ASSERT_EQ(a.session_id, session_id) << i;
+    ASSERT_EQ(a.state, i ? WFP_ATTEMPT_BLOCKED : WFP_ATTEMPT_QUEUED) << i;
+    ASSERT_EQ(a.depends_on_session_id, i ? session_id - 1 : 0) << i;
+    const auto& shown = attempts[i].as_object();
+    ASSERT_EQ(shown.at("id").as_string(), std::to_string(1000 + i + 1)) << i;
+    ASSERT_EQ(shown.at("sessionId").as_string(), std::to_string(session_id)) << i;
+    ASSERT_EQ(shown.at("sessionUuid").as_string(), store_.session_uuids[i]) << i;
+    ASSERT_EQ(shown.at("params"), boost::json::parse(store_.attempt_params[i])) << i;
+  }
+}
+
 // Rendering that fails: before any piece is produced, and after one was handed on.
 void FailingRender(const schedule::Schedule&, const ResponseContext&, const Plan&,
-                   const std::vector<int64_t>&, size_t, const RenderSink&) {
+                   size_t, const RenderSink&) {
   throw std::runtime_error("rendering failed");
 }
 
@@ -282,7 +322,7 @@ TEST_F(WriterTest, ACommittedBackfillWhoseAnswerCannotBeRenderedIsA200WithItsSum
 
 // Whatever is thrown: an exception that is no std::exception is caught the same way.
 void RenderThrowsAnInt(const schedule::Schedule&, const ResponseContext&, const Plan&,
-                       const std::vector<int64_t>&, size_t, const RenderSink&) {
+                       size_t, const RenderSink&) {
   throw 42;
 }
 
@@ -296,7 +336,7 @@ TEST_F(WriterTest, ANonStandardExceptionAfterCommitIsStillA200) {
 // Once a piece has gone to the host the head is gone too: the answer is marked cut (the glue
 // reports a fault, so the host cuts the stream off) and the host is not asked to respond again.
 void RenderOnePieceThenFail(const schedule::Schedule&, const ResponseContext&, const Plan&,
-                            const std::vector<int64_t>&, size_t, const RenderSink& sink) {
+                            size_t, const RenderSink& sink) {
   sink(R"({"id":"5",)");
   throw std::runtime_error("rendering failed");
 }
