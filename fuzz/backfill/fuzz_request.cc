@@ -10,8 +10,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   auto r = wfp::backfill::ParseBackfillRequest(body);
-  if (auto* e = std::get_if<wfp::backfill::HttpError>(&r)) {
-    if (e->status != 400 && e->status != 413) std::abort();
+  if (auto* e = std::get_if<wfp::backfill::Refusal>(&r)) {
+    if (e->reason != wfp::backfill::Refusal::kInvalid &&
+        e->reason != wfp::backfill::Refusal::kTooLarge)
+      std::abort();
     if (e->message.empty()) std::abort();
     return 0;
   }

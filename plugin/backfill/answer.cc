@@ -22,7 +22,18 @@ struct Headers {
 Answer Error(int status, std::string_view message) {
   return Answer{status, RenderError(status, message), {}, false};
 }
-Answer Error(const HttpError& e) { return Error(e.status, e.message); }
+int HttpStatus(Refusal::Reason reason) {
+  switch (reason) {
+    case Refusal::kInvalid:
+      return 400;
+    case Refusal::kTooLarge:
+      return 413;
+    case Refusal::kConflict:
+      return 409;
+  }
+  return 500;
+}
+Answer Error(const Refusal& e) { return Error(HttpStatus(e.reason), e.message); }
 Answer Internal() { return Error(500, "Internal server error"); }
 
 bool Responder::Send(const Answer& a, std::string_view body) {

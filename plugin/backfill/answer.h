@@ -29,7 +29,10 @@ struct Answer {
 };
 
 Answer Error(int status, std::string_view message);
-Answer Error(const HttpError& e);
+// The route's HTTP status for each reason the core refuses a request: the one place they are
+// mapped.
+int HttpStatus(Refusal::Reason reason);
+Answer Error(const Refusal& e);
 Answer Internal();
 
 class Responder {

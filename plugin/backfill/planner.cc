@@ -28,8 +28,7 @@ class PlanHash {
 
 void AppendParamsJson(const schedule::Schedule& schedule, const PlannedItem& item,
                       std::string* out) {
-  fmt::format_to(std::back_inserter(*out),
-                 R"({{"last_session_time":"{}","next_session_time":"{}")",
+  fmt::format_to(std::back_inserter(*out), R"({{"last_session_time":"{}","next_session_time":"{}")",
                  schedule.FormatLocal(schedule.Last(item.session_time)),
                  schedule.FormatLocal(schedule.Step(item.session_time)));
   if (item.last_executed != kNoSession)
@@ -44,9 +43,11 @@ std::string ParamsJson(const schedule::Schedule& schedule, const PlannedItem& it
   return out;
 }
 
-std::variant<std::vector<Instant>, HttpError> EnumerateCandidates(
-    const schedule::Schedule& schedule, const BackfillRequest& request,
-    const SchedulePointer& pointer, Instant now, uint64_t max_sessions) {
+std::variant<std::vector<Instant>, Refusal> EnumerateCandidates(const schedule::Schedule& schedule,
+                                                                const BackfillRequest& request,
+                                                                const SchedulePointer& pointer,
+                                                                Instant now,
+                                                                uint64_t max_sessions) {
   Instant s;
   if (request.from_time)
     s = schedule.First(request.from_time->seconds, request.from_time->has_fraction);
@@ -62,27 +63,28 @@ std::variant<std::vector<Instant>, HttpError> EnumerateCandidates(
   out.reserve(static_cast<size_t>(std::min<uint64_t>({want, max_sessions + 1, 1u << 16})));
   while (out.size() < want && in_range(s)) {
     if (out.size() == max_sessions) {
-      return HttpError{400,
-                       fmt::format("this backfill would create more than {} sessions (from {} on); "
-                                   "set count, or a later fromTime, to backfill at most {} at once",
-                                   max_sessions, FormatUtc(out.front()), max_sessions)};
+      return Refusal{Refusal::kInvalid,
+                     fmt::format("this backfill would create more than {} sessions (from {} on); "
+                                 "set count, or a later fromTime, to backfill at most {} at once",
+                                 max_sessions, FormatUtc(out.front()), max_sessions)};
     }
     out.push_back(s);
     s = schedule.Step(s);
   }
   if (request.count && out.size() < *request.count) {
-    return HttpError{
-        400, fmt::format("count is set to {} but there are only {} attempts until {}",
-                         *request.count, out.size(), advance ? "now" : "the next schedule time")};
+    return Refusal{
+        Refusal::kInvalid,
+        fmt::format("count is set to {} but there are only {} attempts until {}", *request.count,
+                    out.size(), advance ? "now" : "the next schedule time")};
   }
   return out;
 }
 
-std::variant<Plan, HttpError> BuildPlan(const schedule::Schedule& schedule,
-                                        const PlanContext& context, const BackfillRequest& request,
-                                        const std::vector<Instant>& candidates,
-                                        const std::vector<ExistingSession>& existing,
-                                        std::optional<Instant> latest_before) {
+std::variant<Plan, Refusal> BuildPlan(const schedule::Schedule& schedule,
+                                      const PlanContext& context, const BackfillRequest& request,
+                                      const std::vector<Instant>& candidates,
+                                      const std::vector<ExistingSession>& existing,
+                                      std::optional<Instant> latest_before) {
   Plan plan;
   plan.items.reserve(candidates.size());
   size_t e = 0;  // existing[e] is the first existing session not before the current candidate
@@ -105,10 +107,11 @@ std::variant<Plan, HttpError> BuildPlan(const schedule::Schedule& schedule,
       if (session) {
         for (const ExistingAttempt& a : session->attempts) {
           if (a.name == request.attempt_name) {
-            return HttpError{409, fmt::format("Attempt of project id={} workflow={} instant={} "
-                                              "attempt name={} already exists",
-                                              context.project_id, context.workflow_name,
-                                              FormatUtc(t), request.attempt_name.value_or(""))};
+            return Refusal{Refusal::kConflict,
+                           fmt::format("Attempt of project id={} workflow={} instant={} "
+                                       "attempt name={} already exists",
+                                       context.project_id, context.workflow_name, FormatUtc(t),
+                                       request.attempt_name.value_or(""))};
           }
           highest = std::max(highest, a.index);
         }

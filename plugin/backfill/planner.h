@@ -32,9 +32,10 @@ struct SchedulePointer {
 
 // The candidates' session times, ascending, or a 400 (count beyond the candidates, size guard).
 // Enumerates lazily: at most min(count, max_sessions + 1) times are ever computed.
-std::variant<std::vector<Instant>, HttpError> EnumerateCandidates(
-    const schedule::Schedule& schedule, const BackfillRequest& request,
-    const SchedulePointer& pointer, Instant now, uint64_t max_sessions);
+std::variant<std::vector<Instant>, Refusal> EnumerateCandidates(const schedule::Schedule& schedule,
+                                                                const BackfillRequest& request,
+                                                                const SchedulePointer& pointer,
+                                                                Instant now, uint64_t max_sessions);
 
 struct ExistingAttempt {
   std::optional<std::string> name;  // nullopt: the unnamed attempt
@@ -59,14 +60,14 @@ inline constexpr Instant kNoSession = INT64_MIN;
 // (Plan::reused_uuids).
 struct PlannedItem {
   Instant session_time = 0;
-  int64_t session_id = 0;   // the existing session's id (kReuseSession, kSkip); for a new one 0
-                            // until the writer has created it
-  int64_t attempt_id = 0;   // the new attempt's id once written (0 on a dry run and for kSkip)
+  int64_t session_id = 0;  // the existing session's id (kReuseSession, kSkip); for a new one 0
+                           // until the writer has created it
+  int64_t attempt_id = 0;  // the new attempt's id once written (0 on a dry run and for kSkip)
   Instant last_executed = kNoSession;  // the latest session before this one (the params'
                                        // last_executed_session_time)
-  int32_t index = 0;        // the new attempt's index (not for kSkip)
+  int32_t index = 0;                   // the new attempt's index (not for kSkip)
   Action action = Action::kCreateSession;
-  bool blocked = false;     // false for the first created attempt, true for the others
+  bool blocked = false;  // false for the first created attempt, true for the others
 };
 
 struct PlanContext {
@@ -76,11 +77,11 @@ struct PlanContext {
 };
 
 struct Plan {
-  std::vector<PlannedItem> items;  // every candidate, in order: created, reused or skipped
+  std::vector<PlannedItem> items;         // every candidate, in order: created, reused or skipped
   std::vector<std::string> reused_uuids;  // the UUID of each kReuseSession item's session, in order
-  SchedulePointer pointer_after;   // equal to the context's pointer when it does not move
+  SchedulePointer pointer_after;          // equal to the context's pointer when it does not move
   bool pointer_moves = false;
-  std::string etag;  // "\"<16 hex digits>\"": a hash of what the plan would do
+  std::string etag;                // "\"<16 hex digits>\"": a hash of what the plan would do
   uint64_t uuid_seed[2] = {0, 0};  // new sessions' UUIDs (session_uuid.h); set by the writer
 };
 
@@ -95,11 +96,11 @@ std::string ParamsJson(const schedule::Schedule& schedule, const PlannedItem& it
 // [candidates.front(), candidates.back()] (`existing`, ascending) and the latest session before
 // candidates.front() (`latest_before`). A 409 for the first candidate whose session already has an
 // attempt of that name (unless skipExisting).
-std::variant<Plan, HttpError> BuildPlan(const schedule::Schedule& schedule,
-                                        const PlanContext& context, const BackfillRequest& request,
-                                        const std::vector<Instant>& candidates,
-                                        const std::vector<ExistingSession>& existing,
-                                        std::optional<Instant> latest_before);
+std::variant<Plan, Refusal> BuildPlan(const schedule::Schedule& schedule,
+                                      const PlanContext& context, const BackfillRequest& request,
+                                      const std::vector<Instant>& candidates,
+                                      const std::vector<ExistingSession>& existing,
+                                      std::optional<Instant> latest_before);
 
 }  // namespace wfp::backfill
 

@@ -17,7 +17,7 @@ namespace {
 constexpr std::array<std::string_view, 6> kFields = {"dryRun", "fromTime",     "attemptName",
                                                      "count",  "skipExisting", "advanceSchedule"};
 
-HttpError Bad(std::string message) { return HttpError{400, std::move(message)}; }
+Refusal Bad(std::string message) { return Refusal{Refusal::kInvalid, std::move(message)}; }
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -79,7 +79,7 @@ bool HasControl(std::string_view s, size_t* code_points) {
 // count: a whole number from 0 to kMaxCount, in any JSON notation of one (1000, 1e3, 1000.0 are
 // the same number, as JSON Schema's "integer" says); a fraction or a larger number is a 400 that
 // says so.
-std::variant<uint64_t, HttpError> ParseCount(const boost::json::value& v) {
+std::variant<uint64_t, Refusal> ParseCount(const boost::json::value& v) {
   if (v.is_int64() && v.get_int64() < 0)
     return Bad(fmt::format("count must be 0 or more, not {}", v.get_int64()));
   if (v.is_int64() || v.is_uint64()) {
@@ -116,7 +116,7 @@ std::string ClosestField(std::string_view name) {
 namespace {
 
 // Every field of the body is a known one; an unknown one is named, with the nearest known name.
-std::optional<HttpError> CheckFieldNames(const boost::json::object& obj) {
+std::optional<Refusal> CheckFieldNames(const boost::json::object& obj) {
   for (const auto& kv : obj) {
     const std::string_view key = kv.key();
     if (std::find(kFields.begin(), kFields.end(), key) != kFields.end()) continue;
@@ -133,7 +133,7 @@ std::optional<HttpError> CheckFieldNames(const boost::json::object& obj) {
 }
 
 // The rules between fields.
-std::optional<HttpError> CheckCombination(const BackfillRequest& r) {
+std::optional<Refusal> CheckCombination(const BackfillRequest& r) {
   if (r.advance_schedule && !r.skip_existing)
     return Bad("advanceSchedule requires skipExisting: true");
   if (r.advance_schedule && r.attempt_name)
@@ -147,9 +147,10 @@ std::optional<HttpError> CheckCombination(const BackfillRequest& r) {
 
 }  // namespace
 
-std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view body) {
+std::variant<BackfillRequest, Refusal> ParseBackfillRequest(std::string_view body) {
   if (body.size() > kMaxBodyBytes)
-    return HttpError{413, fmt::format("request body is larger than {} bytes", kMaxBodyBytes)};
+    return Refusal{Refusal::kTooLarge,
+                   fmt::format("request body is larger than {} bytes", kMaxBodyBytes)};
   boost::json::parse_options options;
   options.max_depth = 16;
   boost::json::value doc;
@@ -170,7 +171,7 @@ std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view b
     const boost::json::value* v = obj.if_contains(key);
     return v && !v->is_null() ? v : nullptr;
   };
-  auto boolean = [&](std::string_view key, bool* out) -> std::optional<HttpError> {
+  auto boolean = [&](std::string_view key, bool* out) -> std::optional<Refusal> {
     if (const auto* v = get(key)) {
       if (!v->is_bool()) return Bad(fmt::format("{} must be a boolean, not {}", key, TypeName(*v)));
       *out = v->get_bool();
@@ -204,7 +205,7 @@ std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view b
   }
   if (const auto* v = get("count")) {
     auto count = ParseCount(*v);
-    if (auto* e = std::get_if<HttpError>(&count)) return *e;
+    if (auto* e = std::get_if<Refusal>(&count)) return *e;
     r.count = std::get<uint64_t>(count);
   }
 

@@ -13,9 +13,15 @@
 
 namespace wfp::backfill {
 
-// An HTTP error the route answers with: {"message": message, "status": status}.
-struct HttpError {
-  int status = 500;
+// Why the backfill core refuses a request, in the core's own terms; the glue maps each reason to
+// the route's HTTP status (answer.h, HttpStatus). `message` is the text the client is shown.
+struct Refusal {
+  enum Reason {
+    kInvalid,   // the request, or what it asks of the schedule, breaks a rule (400)
+    kTooLarge,  // the request body is over the size limit (413)
+    kConflict,  // an attempt of that name already exists (409)
+  };
+  Reason reason = kInvalid;
   std::string message;
 };
 
@@ -34,7 +40,7 @@ inline constexpr uint64_t kMaxCount = (uint64_t{1} << 53) - 1;
 
 // Parses and validates a body. Every rule violation is a 400 whose message names the field and the
 // rule; an unknown field suggests the closest known name.
-std::variant<BackfillRequest, HttpError> ParseBackfillRequest(std::string_view body);
+std::variant<BackfillRequest, Refusal> ParseBackfillRequest(std::string_view body);
 
 // The known field closest to `name` by edit distance, or empty when none is close.
 std::string ClosestField(std::string_view name);

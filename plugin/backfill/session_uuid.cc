@@ -22,8 +22,8 @@ std::string NewSessionUuid(const uint64_t (&seed)[2], size_t ordinal) {
   const uint64_t step = (static_cast<uint64_t>(ordinal) + 1) * kGolden;
   uint64_t hi = Mix(seed[0] + step);
   uint64_t lo = Mix(seed[1] + step);
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                // version 4
-  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);    // variant 10xx (RFC 9562)
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;              // version 4
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // variant 10xx (RFC 9562)
   std::string out;
   out.reserve(36);
   AppendHex(hi >> 32, 8, &out);

@@ -204,7 +204,7 @@ std::optional<Answer> Run::ParseRequest() {
   if (!IsJsonContentType(Header(r_, "content-type")))
     return Error(415, "Content-Type must be application/json");
   auto parsed = ParseBackfillRequest(View(r_.body));
-  if (auto* e = std::get_if<HttpError>(&parsed)) return Error(*e);
+  if (auto* e = std::get_if<Refusal>(&parsed)) return Error(*e);
   request_ = std::move(std::get<BackfillRequest>(parsed));
   return std::nullopt;
 }
@@ -282,7 +282,7 @@ std::optional<Answer> Run::MakePlan() {
 
   auto candidates_or =
       EnumerateCandidates(*schedule_, request_, context_.pointer, now_, state_.max_sessions);
-  if (auto* e = std::get_if<HttpError>(&candidates_or)) return Error(*e);
+  if (auto* e = std::get_if<Refusal>(&candidates_or)) return Error(*e);
   const std::vector<Instant>& candidates = std::get<std::vector<Instant>>(candidates_or);
 
   Sessions existing;
@@ -291,7 +291,7 @@ std::optional<Answer> Run::MakePlan() {
 
   auto plan_or =
       BuildPlan(*schedule_, context_, request_, candidates, existing.list, latest_before);
-  if (auto* e = std::get_if<HttpError>(&plan_or)) return Error(*e);
+  if (auto* e = std::get_if<Refusal>(&plan_or)) return Error(*e);
   plan_ = std::move(std::get<Plan>(plan_or));
 
   if (const std::string_view if_match = Header(r_, "if-match");
@@ -393,11 +393,13 @@ std::optional<Answer> Run::WriteAttemptBatch(size_t begin, size_t end,
   *previous_session_io = previous_session;
   if (attempts.empty()) return std::nullopt;
   std::vector<int64_t> ids(attempts.size());
-  wfp_status st = store_->create_attempts(txn_->get(), attempts.data(), attempts.size(), ids.data());
+  wfp_status st =
+      store_->create_attempts(txn_->get(), attempts.data(), attempts.size(), ids.data());
   if (st == WFP_ERR_CONFLICT)
     return Error(409, "an attempt of this backfill was created concurrently; retry");
   if (st != WFP_OK) return StoreFault("create_attempts", st);
-  for (size_t k = 0; k < attempt_items.size(); ++k) plan_.items[attempt_items[k]].attempt_id = ids[k];
+  for (size_t k = 0; k < attempt_items.size(); ++k)
+    plan_.items[attempt_items[k]].attempt_id = ids[k];
   return std::nullopt;
 }
 

@@ -27,7 +27,7 @@ schedule::Schedule Compile(std::string_view definition, std::string_view zone) {
 
 BackfillRequest Request(std::string_view body) {
   auto r = ParseBackfillRequest(body);
-  if (auto* e = std::get_if<HttpError>(&r)) ADD_FAILURE() << e->message;
+  if (auto* e = std::get_if<Refusal>(&r)) ADD_FAILURE() << e->message;
   return std::get<BackfillRequest>(r);
 }
 
@@ -39,13 +39,13 @@ class BackfillPlanner : public ::testing::Test {
     context_.pointer = {T("2024-01-11T00:00:00+09:00"), T("2024-01-11T00:00:00Z"), std::nullopt};
   }
 
-  std::variant<std::vector<Instant>, HttpError> Candidates(std::string_view body,
-                                                           uint64_t max = kDefaultMaxSessions) {
+  std::variant<std::vector<Instant>, Refusal> Candidates(std::string_view body,
+                                                         uint64_t max = kDefaultMaxSessions) {
     return EnumerateCandidates(schedule_, Request(body), context_.pointer, now_, max);
   }
   std::vector<std::string> Times(std::string_view body) {
     auto r = Candidates(body);
-    if (auto* e = std::get_if<HttpError>(&r)) {
+    if (auto* e = std::get_if<Refusal>(&r)) {
       ADD_FAILURE() << e->message;
       return {};
     }
@@ -55,12 +55,12 @@ class BackfillPlanner : public ::testing::Test {
   }
   std::string ErrorOf(std::string_view body) {
     auto r = Candidates(body);
-    auto* e = std::get_if<HttpError>(&r);
+    auto* e = std::get_if<Refusal>(&r);
     return e ? e->message : "";
   }
-  std::variant<Plan, HttpError> PlanFor(std::string_view body,
-                                        const std::vector<ExistingSession>& existing,
-                                        std::optional<Instant> latest_before = std::nullopt) {
+  std::variant<Plan, Refusal> PlanFor(std::string_view body,
+                                      const std::vector<ExistingSession>& existing,
+                                      std::optional<Instant> latest_before = std::nullopt) {
     const BackfillRequest request = Request(body);
     auto c = EnumerateCandidates(schedule_, request, context_.pointer, now_, kDefaultMaxSessions);
     return BuildPlan(schedule_, context_, request, std::get<std::vector<Instant>>(c), existing,
@@ -138,7 +138,7 @@ TEST_F(BackfillPlanner, SizeGuardAnswersAtOnceForHugeRanges) {
       10u);
   auto over =
       Candidates(R"({"fromTime":"2023-12-31T23:49:00Z","attemptName":"a","dryRun":true})", 10);
-  EXPECT_TRUE(std::holds_alternative<HttpError>(over));
+  EXPECT_TRUE(std::holds_alternative<Refusal>(over));
 }
 
 TEST_F(BackfillPlanner, EndedScheduleHasNoCandidatesPastItsEnd) {
@@ -170,12 +170,12 @@ TEST_F(BackfillPlanner, LastExecutedSessionTimeSeesSessionsBeforeAndBetween) {
   std::vector<ExistingSession> existing = {{200, "u", T("2024-01-08T12:00:00+09:00"), {}}};
   auto r = PlanFor(With(""), existing, T("2024-01-05T00:00:00+09:00"));
   const Plan& plan = std::get<Plan>(r);
-  EXPECT_NE(
-      ParamsJson(schedule_, plan.items[0]).find(R"("last_executed_session_time":"2024-01-05T00:00:00+09:00")"),
-      std::string::npos);
-  EXPECT_NE(
-      ParamsJson(schedule_, plan.items[1]).find(R"("last_executed_session_time":"2024-01-08T12:00:00+09:00")"),
-      std::string::npos);
+  EXPECT_NE(ParamsJson(schedule_, plan.items[0])
+                .find(R"("last_executed_session_time":"2024-01-05T00:00:00+09:00")"),
+            std::string::npos);
+  EXPECT_NE(ParamsJson(schedule_, plan.items[1])
+                .find(R"("last_executed_session_time":"2024-01-08T12:00:00+09:00")"),
+            std::string::npos);
 }
 
 TEST_F(BackfillPlanner, LastExecutedSessionTimeIsTheLatestSessionOfAnyKindBeforeEachCandidate) {
@@ -209,8 +209,8 @@ TEST_F(BackfillPlanner, SameNameAttemptIsAConflictOnTheFirstCandidate) {
       {101, "u1", T("2024-01-09T00:00:00+09:00"), {{"fix", 1}}},
       {102, "u2", T("2024-01-10T00:00:00+09:00"), {{"fix", 1}}}};
   auto r = PlanFor(With(""), existing);
-  const auto& e = std::get<HttpError>(r);
-  EXPECT_EQ(e.status, 409);
+  const auto& e = std::get<Refusal>(r);
+  EXPECT_EQ(e.reason, Refusal::kConflict);
   EXPECT_EQ(e.message,
             "Attempt of project id=1 workflow=load instant=2024-01-08T15:00:00Z attempt name=fix "
             "already exists");
@@ -246,8 +246,8 @@ TEST_F(BackfillPlanner, ANamedAttemptConflictsWithThatNameOnly) {
   EXPECT_EQ(plan.items[1].index, 4);
   existing[0].attempts.push_back({"fix", 4});
   const auto conflict = PlanFor(With(""), existing);
-  ASSERT_TRUE(std::holds_alternative<HttpError>(conflict));
-  EXPECT_EQ(std::get<HttpError>(conflict).status, 409);
+  ASSERT_TRUE(std::holds_alternative<Refusal>(conflict));
+  EXPECT_EQ(std::get<Refusal>(conflict).reason, Refusal::kConflict);
 }
 
 TEST_F(BackfillPlanner, NextIndexIsTheHighestPlusOneWhateverTheOrderAndGaps) {
@@ -286,9 +286,9 @@ TEST_F(BackfillPlanner, SkipExistingSkipsSessionsWithAnyAttemptAndCountsThem) {
   EXPECT_EQ(plan.items[1].session_id, 101);
   EXPECT_FALSE(plan.items[0].blocked);
   EXPECT_TRUE(plan.items[2].blocked);
-  EXPECT_NE(
-      ParamsJson(schedule_, plan.items[2]).find(R"("last_executed_session_time":"2024-01-09T00:00:00+09:00")"),
-      std::string::npos);
+  EXPECT_NE(ParamsJson(schedule_, plan.items[2])
+                .find(R"("last_executed_session_time":"2024-01-09T00:00:00+09:00")"),
+            std::string::npos);
   const Plan two = std::get<Plan>(PlanFor(
       R"({"fromTime":"2024-01-08T00:00:00+09:00","skipExisting":true,"dryRun":false,"count":2})",
       existing));

@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <set>
 
 #include "backfill/session_uuid.h"
 #include "backfill/time_format.h"
-
-#include <set>
 
 namespace wfp::backfill {
 namespace {
@@ -71,8 +70,7 @@ TEST(RenderBackfillResponse, EscapesNames) {
   ResponseContext c;
   c.project_name = "a\"b\\c";
   c.workflow_name = "w\u00e9";
-  const std::string out =
-      RenderBackfillResponse(std::get<schedule::Schedule>(compiled), c, Plan{});
+  const std::string out = RenderBackfillResponse(std::get<schedule::Schedule>(compiled), c, Plan{});
   const auto v = boost::json::parse(out);
   EXPECT_EQ(v.at("project").at("name").as_string(), "a\"b\\c");
   EXPECT_EQ(v.at("attempts").as_array().size(), 0u);

@@ -8,10 +8,10 @@ namespace wfp::backfill {
 namespace {
 
 // The 400 message for `body`, or "" when it parses.
-std::string ErrorOf(std::string_view body, int* status = nullptr) {
+std::string ErrorOf(std::string_view body, Refusal::Reason* reason = nullptr) {
   auto r = ParseBackfillRequest(body);
-  if (auto* e = std::get_if<HttpError>(&r)) {
-    if (status) *status = e->status;
+  if (auto* e = std::get_if<Refusal>(&r)) {
+    if (reason) *reason = e->reason;
     return e->message;
   }
   return "";
@@ -197,10 +197,10 @@ TEST(BackfillRequest, BodyMustBeAJsonObjectWithinLimits) {
   EXPECT_EQ(ErrorOf("[1,2]"), "request body must be a JSON object, not an array");
   EXPECT_EQ(ErrorOf("").rfind("request body is not valid JSON", 0), 0u);
   EXPECT_EQ(ErrorOf(R"({"dryRun":true,)").rfind("request body is not valid JSON", 0), 0u);
-  int status = 0;
+  Refusal::Reason reason = Refusal::kInvalid;
   std::string big = R"({"dryRun":true,"attemptName":")" + std::string(kMaxBodyBytes, 'a') + "\"}";
-  EXPECT_EQ(ErrorOf(big, &status), "request body is larger than 65536 bytes");
-  EXPECT_EQ(status, 413);
+  EXPECT_EQ(ErrorOf(big, &reason), "request body is larger than 65536 bytes");
+  EXPECT_EQ(reason, Refusal::kTooLarge);
   std::string deep(40, '[');
   EXPECT_EQ(ErrorOf(R"({"dryRun":)" + deep).rfind("request body is not valid JSON", 0), 0u);
 }

@@ -2,13 +2,12 @@
 // writes, in which order, when it commits or rolls back, and what it answers.
 #include "backfill/writer.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <set>
 #include <boost/json.hpp>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,12 +38,12 @@ struct FakeStore {
   int begins = 0, commits = 0, rollbacks = 0;
   bool open = false;
   wfp_status create_sessions_status = WFP_OK;
-  std::vector<int64_t> session_times;     // created, committed or not
-  std::vector<std::string> session_uuids;  // of each created session
-  std::vector<wfp_new_attempt> attempts;  // created (strings not kept)
+  std::vector<int64_t> session_times;       // created, committed or not
+  std::vector<std::string> session_uuids;   // of each created session
+  std::vector<wfp_new_attempt> attempts;    // created (strings not kept)
   std::vector<std::string> attempt_params;  // of each created attempt
-  size_t largest_batch = 0;               // of create_sessions and create_attempts
-  std::vector<int64_t> pointer_moves;     // next_schedule_time of each move
+  size_t largest_batch = 0;                 // of create_sessions and create_attempts
+  std::vector<int64_t> pointer_moves;       // next_schedule_time of each move
 };
 FakeStore* g_store = nullptr;  // the one the current test set up
 std::vector<std::string> g_log;
@@ -255,7 +254,9 @@ TEST_F(WriterTest, AnUnknownScheduleIsA404AndRollsBack) {
 // (ids, UUIDs, params), in order.
 TEST_F(WriterTest, ALargeBackfillIsWrittenInBatchesAndAnsweredWithWhatWasStored) {
   constexpr size_t kCount = 10000;
-  Post(fmt::format(R"({{"dryRun":false,"fromTime":"1996-08-24T00:00:00Z","count":{},"attemptName":"big"}})", kCount));
+  Post(fmt::format(
+      R"({{"dryRun":false,"fromTime":"1996-08-24T00:00:00Z","count":{},"attemptName":"big"}})",
+      kCount));
   ASSERT_EQ(call_.status, 200) << call_.body.substr(0, 300);
   ASSERT_EQ(store_.session_times.size(), kCount);
   ASSERT_EQ(store_.attempts.size(), kCount);
@@ -281,8 +282,8 @@ TEST_F(WriterTest, ALargeBackfillIsWrittenInBatchesAndAnsweredWithWhatWasStored)
 }
 
 // Rendering that fails: before any piece is produced, and after one was handed on.
-void FailingRender(const schedule::Schedule&, const ResponseContext&, const Plan&,
-                   size_t, const RenderSink&) {
+void FailingRender(const schedule::Schedule&, const ResponseContext&, const Plan&, size_t,
+                   const RenderSink&) {
   throw std::runtime_error("rendering failed");
 }
 
@@ -321,8 +322,8 @@ TEST_F(WriterTest, ACommittedBackfillWhoseAnswerCannotBeRenderedIsA200WithItsSum
 }
 
 // Whatever is thrown: an exception that is no std::exception is caught the same way.
-void RenderThrowsAnInt(const schedule::Schedule&, const ResponseContext&, const Plan&,
-                       size_t, const RenderSink&) {
+void RenderThrowsAnInt(const schedule::Schedule&, const ResponseContext&, const Plan&, size_t,
+                       const RenderSink&) {
   throw 42;
 }
 
@@ -335,8 +336,8 @@ TEST_F(WriterTest, ANonStandardExceptionAfterCommitIsStillA200) {
 
 // Once a piece has gone to the host the head is gone too: the answer is marked cut (the glue
 // reports a fault, so the host cuts the stream off) and the host is not asked to respond again.
-void RenderOnePieceThenFail(const schedule::Schedule&, const ResponseContext&, const Plan&,
-                            size_t, const RenderSink& sink) {
+void RenderOnePieceThenFail(const schedule::Schedule&, const ResponseContext&, const Plan&, size_t,
+                            const RenderSink& sink) {
   sink(R"({"id":"5",)");
   throw std::runtime_error("rendering failed");
 }
