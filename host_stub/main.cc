@@ -52,6 +52,7 @@
 #include "server/page_link.h"
 #include "server/server.h"
 #endif
+#include "client/backfill_client.h"
 
 namespace wfp::host {
 namespace {
