@@ -3,7 +3,7 @@
 namespace wfp::host {
 
 bool Args::Parse(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-                 std::string* error) {
+                 std::string* error, std::string_view unknown_hint) {
   values_.clear();
   positionals_.clear();
   bool options_done = false;
@@ -15,7 +15,7 @@ bool Args::Parse(const std::vector<std::string>& args, const std::vector<OptionS
         continue;
       }
       if (!options_done && a.size() > 1 && a[0] == '-' && a != "-" && a[1] != '{') {
-        *error = "unknown option " + a;
+        *error = "unknown option " + a + std::string(unknown_hint);
         return false;
       }
       positionals_.push_back(a);
@@ -33,7 +33,7 @@ bool Args::Parse(const std::vector<std::string>& args, const std::vector<OptionS
     for (const OptionSpec& s : specs)
       if (s.name == name) spec = &s;
     if (!spec) {
-      *error = "unknown option --" + name;
+      *error = "unknown option --" + name + std::string(unknown_hint);
       return false;
     }
     if (spec->takes_value) {

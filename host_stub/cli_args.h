@@ -1,5 +1,6 @@
-// A small command-line parser for wfp-host's subcommands: `--name VALUE`, `--name=VALUE`, flags,
-// repeated options, positionals anywhere, and `--` to end the options. Pure; no I/O.
+// The command-line parser of every wfp-host command (the backfill client too): `--name VALUE`,
+// `--name=VALUE`, flags, repeated options, positionals anywhere, and `--` to end the options. Pure;
+// no I/O.
 #ifndef WFP_HOST_STUB_CLI_ARGS_H_
 #define WFP_HOST_STUB_CLI_ARGS_H_
 
@@ -19,9 +20,10 @@ struct OptionSpec {
 class Args {
  public:
   // Parses args[0..]. False with *error ("unknown option --x", "--db needs a value", "--db given
-  // twice") on a bad command line.
+  // twice") on a bad command line; `unknown_hint` is appended to the unknown-option message
+  // (`backfill` says " (see --help)").
   bool Parse(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-             std::string* error);
+             std::string* error, std::string_view unknown_hint = {});
 
   bool Has(std::string_view name) const;
   // The value of a single-valued option, or nullptr.

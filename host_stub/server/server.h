@@ -1,4 +1,4 @@
-// The HTTP/1.1 front end of wfp-host (Boost.Beast over Asio) and the `wfp-host backfill` client.
+// The HTTP/1.1 front end of wfp-host (Boost.Beast over Asio).
 //
 // RunServer accepts connections on one address, reads requests with a body limit, a header limit
 // and a read timeout, hands each complete request to a Handler (the runtime: routing, auth,
@@ -82,10 +82,6 @@ int RunServer(const ServerOptions& options, StreamingHandler handler);
 // Asks every RunServer running in this process to stop (as SIGTERM would). Thread-safe; not
 // async-signal-safe. A no-op when no server runs.
 void RequestStop();
-
-// `wfp-host backfill ...` (argv[0] == "backfill"). Returns the process exit status: 0 on success,
-// 1 on a usage error or an HTTP error answer, 2 when the server cannot be reached.
-int RunBackfillClient(int argc, char** argv);
 
 }  // namespace wfp::host
 

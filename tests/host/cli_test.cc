@@ -297,10 +297,7 @@ TEST_F(CliTest, AFixtureWithAKeyGivenTwiceIsRefusedWithItsPath) {
 
 // A setting no loaded plugin reads (a typo) stops call and serve, naming the known settings.
 TEST_F(CliTest, AnUnknownSettingStopsCallAndServe) {
-  std::vector<std::string> commands = {"call"};
-#ifdef WFP_HAVE_SERVER
-  commands.push_back("serve");
-#endif
+  std::vector<std::string> commands = {"call", "serve"};
   for (const std::string& command : commands) {
     std::vector<std::string> args = {command,      "--db",      ":memory:",     "--plugin",
                                      Plugin("ok"), "--setting", "ok.greting=hi"};
@@ -453,7 +450,6 @@ TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   EXPECT_NE(r.err.find("no plugin 'nosuch' on the plugin search path"), std::string::npos) << r.err;
 }
 
-#ifdef WFP_HAVE_SERVER
 // A server process: started with `args`, its stdout and stderr in files.
 struct ServerProcess {
   pid_t pid = -1;
@@ -606,7 +602,5 @@ TEST_F(CliTest, ServeRefusesABadPluginBeforeListening) {
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_NE(r.err.find("built for ABI major 2"), std::string::npos) << r.err;
 }
-
-#endif
 
 }  // namespace

@@ -1,6 +1,6 @@
 // `wfp-host backfill`: argument parsing, the --from conversion (time zones, DST), the request body,
 // the URL check, the rendering, and whole runs against an in-process server with a canned handler.
-#include "server/backfill_client.h"
+#include "client/backfill_client.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
-// The pieces of `wfp-host backfill` (see RunBackfillClient in server.h), exposed for tests:
+// `wfp-host backfill`, an HTTP client of a running server, and its pieces, exposed for tests:
 // argument parsing, the --from conversion, the request body, the URL check and the rendering of the
 // answer. All are pure functions over values (no I/O) except RunBackfillClient itself.
 // Thread-safety: every function here is reentrant.
-#ifndef WFP_HOST_STUB_SERVER_BACKFILL_CLIENT_H_
-#define WFP_HOST_STUB_SERVER_BACKFILL_CLIENT_H_
+#ifndef WFP_HOST_STUB_CLIENT_BACKFILL_CLIENT_H_
+#define WFP_HOST_STUB_CLIENT_BACKFILL_CLIENT_H_
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +12,10 @@
 #include <string_view>
 
 namespace wfp::host {
+
+// `wfp-host backfill ...` (argv[0] == "backfill"). Returns the process exit status: 0 on success,
+// 1 on a usage error or an HTTP error answer, 2 when the server cannot be reached.
+int RunBackfillClient(int argc, char** argv);
 
 struct BackfillArgs {
   std::string server = "http://127.0.0.1:8080";  // --server URL (http:// only)
@@ -91,4 +95,4 @@ std::string ErrorMessageOf(int status, std::string_view body);
 
 }  // namespace wfp::host
 
-#endif  // WFP_HOST_STUB_SERVER_BACKFILL_CLIENT_H_
+#endif  // WFP_HOST_STUB_CLIENT_BACKFILL_CLIENT_H_

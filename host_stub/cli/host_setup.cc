@@ -1,0 +1,121 @@
+// The store and host `call`, `serve` and `demo` set up (host_setup.h).
+#include "cli/host_setup.h"
+
+#include <fmt/format.h>
+#include <wfp/openapi_document.h>
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "cli/command.h"
+#include "native_routes.h"
+#include "runtime/clock.h"
+#include "store/key_cache.h"
+
+namespace wfp::host::cli {
+
+bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error) {
+  if (const std::string* now = args.Get("now")) {
+    out->now_micros = ParseInstantMicros(*now);
+    if (!out->now_micros) {
+      *error = fmt::format(
+          "--now '{}' is not an ISO-8601 instant with an offset (e.g. 2024-01-12T03:00:00Z)", *now);
+      return false;
+    }
+  }
+  for (const std::string& s : args.All("setting")) {
+    const size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *error = fmt::format("--setting '{}' is not KEY=VALUE", s);
+      return false;
+    }
+    out->settings[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  return true;
+}
+
+StoreLog Runtime::StoreLogToHost() const {
+  return [log_host = log_host](std::string_view message) {
+    if (Host* h = log_host->load()) return h->Log(WFP_LOG_ERROR, "store", message);
+    WriteStoreLogDefault(message);
+  };
+}
+
+bool IsStoreFile(const std::string& db) {
+  return db != ":memory:" && Store::KindOf(db) == Store::Kind::kSqlite;
+}
+
+NewStoreFile::NewStoreFile(std::string db) : db_(std::move(db)) {
+  std::error_code ec;
+  created_ = IsStoreFile(db_) && !std::filesystem::exists(db_, ec) && !ec;
+}
+
+NewStoreFile::~NewStoreFile() {
+  if (created_ && !kept_) RemoveStoreFiles(db_);
+}
+
+void RemoveStoreFiles(const std::string& db) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+    std::filesystem::remove(db + suffix, ec);
+}
+
+bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error,
+               const StoreOptions& options) {
+  std::string why;
+  *out = Store::Open(db, options, &why);
+  if (!*out) {
+    *error = why;  // names the store already (with a URL's password hidden)
+    return false;
+  }
+  return true;
+}
+
+bool OpenStore(const std::string& db, Runtime* rt, std::string* error) {
+  StoreOptions options;
+  options.log = rt->StoreLogToHost();
+  return OpenStore(db, &rt->store, error, options);
+}
+
+std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
+  HostOptions o;
+  o.fixed_now_micros = flags.now_micros;
+  o.settings = flags.settings;
+  o.store = StoreApi();
+  o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
+    return std::shared_ptr<StoreConnection>(store->Connect(error));
+  };
+  // A key found is remembered for KeyCache::kDefaultTtl (2 s): no store round trip per request.
+  auto keys = std::make_shared<KeyCache>(
+      [store](std::string_view key) { return store->LookUpApiKey(key); });
+  o.authenticate = [keys](std::string_view key) {
+    const Store::KeyLookup found = keys->LookUp(key);
+    return HostOptions::Authentication(found.site, found.failed);
+  };
+  o.openapi_document = wfp::kOpenApiDocument;
+  o.native_routes = NativeRoutes(store);  // GET /api/projects, /api/schedules, ...
+  o.metrics = flags.metrics;
+  o.echo_request_id = flags.serving;
+  o.json_logs = flags.json_logs;
+  return std::make_unique<Host>(std::move(o));
+}
+
+bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error) {
+  for (const std::string& p : plugins)
+    if (!host->LoadPlugin(p, error)) return false;
+  return host->CheckSettings(error);
+}
+
+bool SeedFile(Store* store, const std::string& path, std::string* error) {
+  boost::json::value fixture;
+  if (!ReadJsonFile(path, &fixture, error)) return false;
+  std::string why;
+  if (!store->Seed(fixture, &why)) {
+    *error = fmt::format("{}: {}", path, why);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace wfp::host::cli

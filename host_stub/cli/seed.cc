@@ -1,0 +1,41 @@
+// `wfp-host seed`: loads a fixture into a store, all of it or nothing.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/host_setup.h"
+
+namespace wfp::host::cli {
+namespace {
+
+constexpr std::string_view kSeedUsage = R"(usage: wfp-host seed --db PATH FILE
+
+Loads the fixture FILE (JSON, the format of `dump`) into the store at PATH (created if missing).
+The whole fixture is checked first: on any error nothing is loaded.
+)";
+
+}  // namespace
+
+int RunSeed(const std::vector<std::string>& argv) {
+  constexpr std::string_view kCmd = "seed";
+  if (WantsHelp(argv)) return std::cout << kSeedUsage, 0;
+  Args args;
+  std::string error;
+  if (!args.Parse(argv, {{"db"}}, &error)) return UsageError(kCmd, error, kSeedUsage);
+  const std::string* db = args.Get("db");
+  if (!db) return UsageError(kCmd, "--db is required", kSeedUsage);
+  if (args.positionals().size() != 1) return UsageError(kCmd, "expected one FILE", kSeedUsage);
+  boost::json::value fixture;
+  if (!ReadJsonFile(args.positionals()[0], &fixture, &error)) return Fail(kCmd, error);
+  NewStoreFile new_file(*db);
+  std::unique_ptr<Store> store;
+  if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
+  if (!store->Seed(fixture, &error))
+    return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], error));
+  new_file.Keep();
+  return 0;
+}
+
+}  // namespace wfp::host::cli

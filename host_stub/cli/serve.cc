@@ -1,0 +1,88 @@
+// `wfp-host serve`: serves HTTP until SIGINT/SIGTERM.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/host_setup.h"
+#include "cli/serving.h"
+#include "plugin_search.h"
+
+namespace wfp::host::cli {
+namespace {
+
+constexpr std::string_view kServeUsage =
+    R"(usage: wfp-host serve --db PATH --plugin NAME|PATH [--plugin ...] [--listen 127.0.0.1:8080]
+                      [--fixture FILE] [--now TIME] [--threads N] [--setting KEY=VALUE ...]
+                      [--drain-period SECONDS] [--log-format text|json]
+
+Opens (creating if needed) the store, loads the fixture if given, loads each plugin, and serves HTTP
+until SIGINT/SIGTERM (then finishes the requests in flight and exits 0). The first line on stdout,
+once connections are accepted, is `listening on http://HOST:PORT`. Also answers, without a key,
+GET /healthz, GET /readyz (503 while draining or when the store does not answer) and GET /metrics
+(Prometheus text format).
+
+options:
+  --db PATH             the store: an SQLite file, `:memory:` for a throw-away one, or a
+                        PostgreSQL URL (postgresql://...; several hosts may share one database)
+  --plugin NAME|PATH    a plugin to load (repeatable): a name on the plugin search path
+                        (`backfill`; see `wfp-host --help`) or a path to a .so
+  --listen HOST:PORT    the address to listen on (default 127.0.0.1:8080; port 0 takes a free one)
+  --fixture FILE        load this fixture into the store first
+  --now TIME            fix the clock given to plugins (ISO-8601 with offset)
+  --threads N           worker threads (default: the number of cores)
+  --setting KEY=VALUE   a plugin setting, e.g. backfill.max_sessions=1000 (repeatable)
+  --drain-period SECONDS  on SIGTERM, first answer /readyz 503 for this long while still serving
+                        (each answer closing its connection), then stop accepting, finish the
+                        requests in flight and exit; default 0. SIGINT or a second SIGTERM skips it
+  --log-format text|json  the access log and log lines on stderr: text (default) or one JSON
+                        object per line (request_id, route, status, duration_ms, site, ...)
+)";
+
+}  // namespace
+
+int RunServe(const std::vector<std::string>& argv) {
+  constexpr std::string_view kCmd = "serve";
+  if (WantsHelp(argv)) return std::cout << kServeUsage, 0;
+  Args args;
+  std::string error;
+  if (!args.Parse(argv,
+                  {{"db"},
+                   {"plugin", true, true},
+                   {"listen"},
+                   {"fixture"},
+                   {"now"},
+                   {"threads"},
+                   {"drain-period"},
+                   {"log-format"},
+                   {"setting", true, true}},
+                  &error))
+    return UsageError(kCmd, error, kServeUsage);
+  const std::string* db = args.Get("db");
+  if (!db) return UsageError(kCmd, "--db is required", kServeUsage);
+  if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kServeUsage);
+  std::vector<std::string> plugins;
+  if (!ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath(), &plugins, &error))
+    return Fail(kCmd, error);
+  if (!args.positionals().empty())
+    return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
+  RuntimeFlags flags;
+  ServerOptions options;
+  Metrics metrics;
+  flags.metrics = &metrics;
+  flags.serving = true;
+  if (!ParseServingFlags(args, &flags, &options, &error))
+    return UsageError(kCmd, error, kServeUsage);
+
+  NewStoreFile new_file(*db);
+  Runtime rt;
+  if (!OpenStore(*db, &rt, &error)) return Fail(kCmd, error);
+  rt.SetHost(MakeHost(rt.store.get(), flags));
+  if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
+  if (const std::string* fixture = args.Get("fixture"))
+    if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+  new_file.Keep();
+  return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
+}
+
+}  // namespace wfp::host::cli

@@ -1,0 +1,90 @@
+// The flags and the serving `serve` and `demo` share (serving.h).
+#include "cli/serving.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <optional>
+#include <utility>
+
+#include "server/ops.h"
+#include "store/observer.h"
+
+namespace wfp::host::cli {
+namespace {
+
+bool ParseThreads(const Args& args, ServerOptions* options, std::string* error) {
+  if (const std::string* t = args.Get("threads")) {
+    int n = 0;
+    auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), n);
+    if (ec != std::errc() || p != t->data() + t->size() || n < 1 || n > 1024) {
+      *error = fmt::format("--threads '{}' is not a number from 1 to 1024", *t);
+      return false;
+    }
+    options->threads = n;
+  }
+  return true;
+}
+
+// --drain-period SECONDS (0 to 3600, fractions allowed) and --log-format text|json.
+bool ParseOperationsFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
+                          std::string* error) {
+  if (const std::string* d = args.Get("drain-period")) {
+    double seconds = -1;
+    auto [p, ec] = std::from_chars(d->data(), d->data() + d->size(), seconds);
+    if (ec != std::errc() || p != d->data() + d->size() || !(seconds >= 0 && seconds <= 3600)) {
+      *error = fmt::format("--drain-period '{}' is not a number of seconds from 0 to 3600", *d);
+      return false;
+    }
+    options->drain_period = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
+  if (const std::string* f = args.Get("log-format")) {
+    if (!ParseAccessLogFormat(*f, &options->access_log_format)) {
+      *error = fmt::format("--log-format '{}' is not text or json", *f);
+      return false;
+    }
+    flags->json_logs = options->access_log_format == AccessLogFormat::kJson;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
+                       std::string* error) {
+  if (!ParseRuntimeFlags(args, flags, error)) return false;
+  if (!ParseOperationsFlags(args, flags, options, error)) return false;
+  if (const std::string* listen = args.Get("listen")) {
+    if (!ParseListen(*listen, options, error)) {
+      *error = "--listen: " + *error;
+      return false;
+    }
+  }
+  return ParseThreads(args, options, error);
+}
+
+int Serve(Store* store, Host* host, Metrics* metrics, ServerOptions options) {
+  OpsOptions ops_options;
+  ops_options.store_ready = [store](std::string* error) { return store->Ping(error); };
+  ops_options.plugin_count = [host] { return host->plugin_count(); };
+  ops_options.metrics = metrics;
+  OpsRoutes ops(std::move(ops_options));
+  options.on_drain = [&ops] { ops.SetDraining(); };
+  options.on_served = [metrics](const AccessRecord& r) {
+    metrics->ObserveRequest(r.route, r.method, r.status, r.seconds);
+  };
+  // The operations routes are the server's own: the host's route and key checks do not apply.
+  options.precheck = [&ops, host](const HttpRequest& head) -> std::optional<HttpResponse> {
+    if (ops.Owns(head)) return std::nullopt;
+    return host->Precheck(head);
+  };
+  SetStoreObserver(metrics);
+  const int rc = RunServer(options, [&ops, host](HttpRequest&& r, ResponseStream* stream) {
+    if (std::optional<HttpResponse> answer = ops.Handle(r)) return std::move(*answer);
+    return host->Handle(std::move(r), stream);
+  });
+  SetStoreObserver(nullptr);
+  return rc;
+}
+
+}  // namespace wfp::host::cli

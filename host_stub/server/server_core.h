@@ -1,0 +1,121 @@
+// What the connections of one RunServer share (internal to host_stub/server/): ServerCore, the
+// options, the handler, the stop and drain state and the live sessions; and the sessions
+// themselves (session.cc), started by the listener and stopped by RunServer.
+#ifndef WFP_HOST_STUB_SERVER_SERVER_CORE_H_
+#define WFP_HOST_STUB_SERVER_SERVER_CORE_H_
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "server/server.h"
+
+namespace wfp::host::server_detail {
+
+using tcp = boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class Session;
+
+// What every connection of one RunServer shares. Thread-safe.
+class ServerCore {
+ public:
+  ServerCore(const ServerOptions& options, StreamingHandler handler)
+      : options_(options), handler_(std::move(handler)) {}
+
+  const ServerOptions& options() const { return options_; }
+  const StreamingHandler& handler() const { return handler_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  // Draining or stopping: responses close their connection.
+  bool closing() const { return draining_.load(std::memory_order_acquire) || stopping(); }
+
+  void Log(std::string_view line) const {
+    if (options_.access_log) {
+      options_.access_log(line);
+      return;
+    }
+    static std::mutex mu;
+    std::lock_guard<std::mutex> lock(mu);
+    std::string with_newline(line);
+    with_newline += '\n';
+    std::fwrite(with_newline.data(), 1, with_newline.size(), stderr);
+    std::fflush(stderr);
+  }
+
+  void Add(Session* session, std::weak_ptr<Session> weak) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.emplace(session, std::move(weak));
+  }
+  void Remove(Session* session) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(session);
+    cv_.notify_all();
+  }
+  std::vector<std::shared_ptr<Session>> Live() {
+    std::vector<std::shared_ptr<Session>> live;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [ptr, weak] : sessions_)
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    return live;
+  }
+
+  // `now`: skip the drain period (SIGINT). A second request during the drain ends it too.
+  void RequestStop(bool now = false) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requests_ += now ? 2 : 1;
+    cv_.notify_all();
+  }
+  void WaitForStopRequest() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return stop_requests_ > 0; });
+  }
+  // The drain period (see ServerOptions::drain_period): not ready, still serving.
+  void Drain() {
+    if (options_.drain_period.count() <= 0) return;
+    draining_.store(true, std::memory_order_release);
+    if (options_.on_drain) options_.on_drain();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, options_.drain_period, [&] { return stop_requests_ > 1; });
+  }
+  void MarkStopping() { stopping_.store(true, std::memory_order_release); }
+
+  // The access-log line and the on_served hook of one answered request.
+  void Served(const AccessRecord& record) const {
+    Log(FormatAccessLine(record, options_.access_log_format));
+    if (options_.on_served) options_.on_served(record);
+  }
+  // True when every connection is gone before the deadline.
+  bool WaitForNoSessions(Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_until(lock, deadline, [&] { return sessions_.empty(); });
+  }
+
+ private:
+  const ServerOptions options_;
+  const StreamingHandler handler_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int stop_requests_ = 0;                                          // guarded by mu_
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
+};
+
+// Starts serving one accepted connection (session.cc): it reads requests until it closes.
+void StartSession(tcp::socket&& socket, std::shared_ptr<ServerCore> core);
+// The server is stopping: closes each connection waiting for a request that has not begun; one
+// with a request in flight finishes it and then closes.
+void StopIdleSessions(ServerCore& core);
+
+}  // namespace wfp::host::server_detail
+
+#endif  // WFP_HOST_STUB_SERVER_SERVER_CORE_H_
