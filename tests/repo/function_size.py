@@ -35,9 +35,6 @@ EXCEPTIONS = {
     # so that the two changes do not collide.
     "host_stub/main.cc": (860, "nine commands in one file; to host_stub/cli/ after issue 18"),
     "host_stub/main.cc:RunDemo": (135, "to host_stub/cli/ after issue 18"),
-    "host_stub/runtime/host.cc": (1130, "loader, host table and dispatch; split after issue 18"),
-    "host_stub/runtime/host.cc:Host::Impl::Dispatch": (90, "split after issue 18"),
-    "host_stub/runtime/host.cc:Host::LoadPlugin": (125, "split after issue 18"),
     "host_stub/server/server.cc": (850, "split after issue 18"),
     "host_stub/server/server.cc:RunServer": (95, "split after issue 18"),
     "host_stub/server/backfill_client.cc": (830, "the client leaves server/ after issue 18"),
