@@ -46,36 +46,15 @@ class PgTxn;
 
 class PgConnection final : public StoreConnection {
  public:
-  PgConnection(std::unique_ptr<pg::Connection> c, StoreLog log)
-      : c_(std::move(c)), log_(std::move(log)) {}
+  PgConnection(std::unique_ptr<pg::Connection> c, StoreLog log,
+               std::shared_ptr<WriteFaults> write_faults)
+      : StoreConnection(std::move(write_faults)), c_(std::move(c)), log_(std::move(log)) {}
   ~PgConnection() override;
 
   void SetBusyTimeout(std::chrono::milliseconds timeout) override {
     pg::Error e;
     if (!c_->SetLockTimeout(timeout, &e))
       Log(fmt::format("cannot set lock_timeout: {}", e.message));
-  }
-  bool ExecForTesting(const std::string& sql, std::string* error) override {
-    pg::Error e;
-    if (c_->Exec(sql, &e)) return true;
-    *error = e.message;
-    return false;
-  }
-  std::optional<std::vector<std::vector<std::string>>> QueryForTesting(
-      const std::string& sql, std::string* error) override {
-    pg::Error e;
-    std::optional<pg::Result> r = c_->Query(sql, {}, &e);
-    if (!r) {
-      *error = e.message;
-      return std::nullopt;
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (int i = 0; i < r->rows(); ++i) {
-      std::vector<std::string>& row = rows.emplace_back();
-      for (int j = 0; j < r->columns(); ++j)
-        row.emplace_back(r->IsNull(i, j) ? "NULL" : r->Text(i, j));
-    }
-    return rows;
   }
   wfp_status BeginTransaction(bool read_only, wfp_txn** out) override;
 

@@ -146,7 +146,10 @@ class PgSession final : public SqlSession {
 class PgStore final : public Store {
  public:
   PgStore(std::string url, const StoreOptions& options)
-      : url_(std::move(url)), busy_timeout_ms_(options.busy_timeout.count()), log_(options.log) {}
+      : url_(std::move(url)),
+        busy_timeout_ms_(options.busy_timeout.count()),
+        log_(options.log),
+        write_faults_(options.write_faults) {}
 
   bool Init(std::string* error) {
     std::unique_ptr<pg::Connection> first = NewConnection(error);
@@ -165,7 +168,7 @@ class PgStore final : public Store {
   std::unique_ptr<StoreConnection> Connect(std::string* error) override {
     std::unique_ptr<pg::Connection> c = NewConnection(error);
     if (!c) return nullptr;
-    return std::make_unique<PgConnection>(std::move(c), log_);
+    return std::make_unique<PgConnection>(std::move(c), log_, write_faults_);
   }
 
   void SetBusyTimeout(std::chrono::milliseconds timeout) override {
@@ -294,6 +297,7 @@ class PgStore final : public Store {
   std::string url_;
   std::atomic<int64_t> busy_timeout_ms_;
   const StoreLog log_;
+  const std::shared_ptr<WriteFaults> write_faults_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<pg::Connection>> idle_;
 };

@@ -4,6 +4,7 @@
 #ifndef WFP_HOST_STUB_STORE_SQLITE_INTERNAL_H_
 #define WFP_HOST_STUB_STORE_SQLITE_INTERNAL_H_
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <array>
@@ -100,8 +101,10 @@ class Txn;
 class Connection final : public StoreConnection {
  public:
   Connection(std::shared_ptr<Db> db, std::shared_ptr<Gate> gate,
-             std::chrono::milliseconds busy_timeout, StoreLog log)
-      : db_(std::move(db)),
+             std::chrono::milliseconds busy_timeout, StoreLog log,
+             std::shared_ptr<WriteFaults> write_faults)
+      : StoreConnection(std::move(write_faults)),
+        db_(std::move(db)),
         gate_(std::move(gate)),
         busy_timeout_(busy_timeout),
         log_(std::move(log)) {
@@ -113,10 +116,17 @@ class Connection final : public StoreConnection {
     busy_timeout_ = timeout;
     ApplyBusyTimeout();
   }
-  bool ExecForTesting(const std::string& sql, std::string* error) override;
-  std::optional<std::vector<std::vector<std::string>>> QueryForTesting(const std::string& sql,
-                                                                       std::string* error) override;
   wfp_status BeginTransaction(bool read_only, wfp_txn** out) override;
+
+  // Runs `f(handle)` outside any transaction of the ABI, through the in-memory gate where there is
+  // one; false (f not run) when the gate is not had within the busy timeout.
+  template <typename F>
+  bool WithHandle(F f) {
+    if (!Enter()) return false;
+    f(handle());
+    Leave();
+    return true;
+  }
 
   sqlite3* handle() const { return db_->handle; }
   // The cached statement, reset and with its bindings cleared; nullptr on a prepare failure.

@@ -102,38 +102,6 @@ wfp_status Connection::BeginTransaction(bool read_only, wfp_txn** out) {
   return WFP_OK;
 }
 
-bool Connection::ExecForTesting(const std::string& sql, std::string* error) {
-  if (!Enter()) {
-    *error = "busy";
-    return false;
-  }
-  bool ok = Exec(handle(), sql.c_str(), error);
-  Leave();
-  return ok;
-}
-
-std::optional<std::vector<std::vector<std::string>>> Connection::QueryForTesting(
-    const std::string& sql, std::string* error) {
-  if (!Enter()) {
-    *error = "busy";
-    return std::nullopt;
-  }
-  std::vector<std::vector<std::string>> rows;
-  sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v2(handle(), sql.c_str(), -1, &s, nullptr);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-    std::vector<std::string>& row = rows.emplace_back();
-    for (int i = 0; i < sqlite3_column_count(s); ++i)
-      row.emplace_back(sqlite3_column_type(s, i) == SQLITE_NULL ? "NULL" : ColumnText(s, i));
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE) *error = sqlite3_errmsg(handle());
-  sqlite3_finalize(s);
-  Leave();
-  if (rc != SQLITE_DONE) return std::nullopt;
-  return rows;
-}
-
 Store::KeyLookup Connection::SiteForKeyHash(const std::array<unsigned char, 32>& hash) {
   Store::KeyLookup found;
   if (!Enter()) {
@@ -239,7 +207,8 @@ class SqliteStore final : public Store {
       : path_(std::move(path)),
         memory_(memory),
         busy_timeout_ms_(options.busy_timeout.count()),
-        log_(options.log) {}
+        log_(options.log),
+        write_faults_(options.write_faults) {}
 
   bool Init(std::string* error) {
     if (memory_) {
@@ -306,7 +275,8 @@ class SqliteStore final : public Store {
       if (!db) return nullptr;
     }
     return std::make_unique<Connection>(std::move(db), gate_,
-                                        std::chrono::milliseconds(busy_timeout_ms_.load()), log_);
+                                        std::chrono::milliseconds(busy_timeout_ms_.load()), log_,
+                                        write_faults_);
   }
   // A pooled connection for one Store call.
   std::unique_ptr<Connection> Lease(std::string* error) {
@@ -332,6 +302,7 @@ class SqliteStore final : public Store {
   std::shared_ptr<Gate> gate_;
   std::atomic<int64_t> busy_timeout_ms_;
   const StoreLog log_;
+  const std::shared_ptr<WriteFaults> write_faults_;
   // Connections for Seed, Dump and SiteForApiKey, reused.
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
