@@ -34,6 +34,8 @@ struct wfp_txn {
   bool listing = false;
   // Begun by begin_read: a snapshot that refuses writes.
   bool read_only = false;
+  // The connection's write faults (StoreOptions::write_faults), asked before each write; or null.
+  wfp::host::WriteFaults* write_faults = nullptr;
   // For the store observer (observer.h): when begin was called, and the lock wait so far (a write
   // transaction's begin, until load_schedule reports it).
   std::chrono::steady_clock::time_point began{};

@@ -17,66 +17,15 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
-#include <algorithm>
 #include <mutex>
 
 #include "store/backends.h"
-#include "store/internal.h"
-#include "store/pg/pg.h"
-#include "store/store.h"
+#include "store/pg_internal.h"
 
-namespace wfp::host::store_internal {
-namespace {
+namespace wfp::host::store_internal::pg_backend {
 
 static_assert(pg::kPgSchemaVersion == kStoreSchemaVersion,
               "the PostgreSQL schema and the store must agree on the schema version");
-
-using pg::Param;
-
-constexpr const char* kLoadScheduleSql =
-    "SELECT sc.id, p.site_id, p.id, p.name, w.id, w.name, w.timezone, w.schedule, w.pool_id,"
-    " sc.next_schedule_time, sc.next_run_time, sc.last_session_time, sc.disabled_at"
-    " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
-    " JOIN projects p ON p.id = w.project_id WHERE sc.id = $1 AND p.site_id = $2";
-// The same, taking the schedule lock.
-const std::string kLoadScheduleForUpdateSql = std::string(kLoadScheduleSql) + " FOR UPDATE OF sc";
-
-constexpr const char* kListSessionsSql =
-    "SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
-    " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id"
-    " WHERE s.project_id = $1 AND s.workflow_name = $2 AND s.session_time >= $3"
-    " AND s.session_time < $4 ORDER BY s.session_time, a.\"index\"";
-
-constexpr const char* kLatestSessionBeforeSql =
-    "SELECT session_time FROM sessions WHERE project_id = $1 AND workflow_name = $2"
-    " AND session_time < $3 ORDER BY session_time DESC LIMIT 1";
-
-constexpr const char* kSessionIdsSql =
-    "SELECT nextval('sessions_id_seq') FROM generate_series(1, $1::bigint)";
-constexpr const char* kAttemptIdsSql =
-    "SELECT nextval('attempts_id_seq') FROM generate_series(1, $1::bigint)";
-// Taken before a batch takes its ids: the ROW EXCLUSIVE lock the COPY would take anyway, but before
-// the nextval. A Seed (SHARE ROW EXCLUSIVE on every table, then omitted ids after max(id), then the
-// sequences moved past them) thus waits for a batch that has taken ids, and a batch waits for a
-// Seed in progress; otherwise ids taken from the sequence during a Seed collide with the Seed's.
-constexpr const char* kLockSessionsSql = "LOCK TABLE sessions IN ROW EXCLUSIVE MODE";
-constexpr const char* kLockAttemptsSql = "LOCK TABLE attempts IN ROW EXCLUSIVE MODE";
-constexpr const char* kCopySessionsSql =
-    "COPY sessions (id, project_id, workflow_name, session_time, uuid) FROM STDIN";
-constexpr const char* kCopyAttemptsSql =
-    "COPY attempts (id, session_id, name, \"index\", done, success, cancel_requested, state,"
-    " params, created_at, finished_at, pool_id, depends_on_session_id) FROM STDIN";
-
-constexpr const char* kSelectPointerSql =
-    "SELECT next_schedule_time FROM schedules WHERE id = $1 FOR UPDATE";
-constexpr const char* kUpdatePointerSql =
-    "UPDATE schedules SET next_schedule_time = $2, next_run_time = $3, last_session_time = $4"
-    " WHERE id = $1";
-
-constexpr const char* kSiteForKeySql = "SELECT hash, site_id FROM api_keys WHERE hash = $1";
-
-constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
-constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 // A connection made ready for a new transaction: reconnected if the server went away.
 bool Ready(pg::Connection& c, std::string* error) {
@@ -99,127 +48,6 @@ bool ConnectionLost(pg::Connection& c, const pg::Error& e) {
           e.sqlstate.rfind("08", 0) == 0) &&
          !c.Healthy();
 }
-
-// Runs `statement` (a transaction's first statement, or a lone one: nothing done yet) on `c`; when
-// it finds the connection lost (e.g. the server restarted meanwhile), reconnects and runs it once
-// more. `statement` returns something false on failure (bool, std::optional) and sets *e.
-template <typename Statement>
-auto OnLiveConnection(pg::Connection& c, const pg::Error& e, Statement statement) {
-  auto result = statement();
-  if (!result && ConnectionLost(c, e) && c.Reset()) result = statement();
-  return result;
-}
-
-class PgTxn;
-
-class PgConnection final : public StoreConnection {
- public:
-  PgConnection(std::unique_ptr<pg::Connection> c, StoreLog log)
-      : c_(std::move(c)), log_(std::move(log)) {}
-  ~PgConnection() override;
-
-  void SetBusyTimeout(std::chrono::milliseconds timeout) override {
-    pg::Error e;
-    if (!c_->SetLockTimeout(timeout, &e))
-      Log(fmt::format("cannot set lock_timeout: {}", e.message));
-  }
-  bool ExecForTesting(const std::string& sql, std::string* error) override {
-    pg::Error e;
-    if (c_->Exec(sql, &e)) return true;
-    *error = e.message;
-    return false;
-  }
-  std::optional<std::vector<std::vector<std::string>>> QueryForTesting(
-      const std::string& sql, std::string* error) override {
-    pg::Error e;
-    std::optional<pg::Result> r = c_->Query(sql, {}, &e);
-    if (!r) {
-      *error = e.message;
-      return std::nullopt;
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (int i = 0; i < r->rows(); ++i) {
-      std::vector<std::string>& row = rows.emplace_back();
-      for (int j = 0; j < r->columns(); ++j)
-        row.emplace_back(r->IsNull(i, j) ? "NULL" : r->Text(i, j));
-    }
-    return rows;
-  }
-  wfp_status BeginTransaction(bool read_only, wfp_txn** out) override;
-
-  pg::Connection& conn() { return *c_; }
-  void Detach(PgTxn* txn) {
-    if (txn_ == txn) txn_ = nullptr;
-  }
-  // A line of the store's log.
-  void Log(std::string_view message) const { WriteLog(log_, message); }
-
- private:
-  std::unique_ptr<pg::Connection> c_;
-  StoreLog log_;
-  PgTxn* txn_ = nullptr;
-};
-
-// The ABI transaction on PostgreSQL.
-class PgTxn final : public wfp_txn {
- public:
-  explicit PgTxn(PgConnection* c) : c_(c) {}
-  ~PgTxn() override {
-    Rollback();
-    c_->Detach(this);
-  }
-
-  wfp_status Commit() override {
-    if (ended_) return WFP_ERR_STATE;
-    ended_ = true;
-    pg::Connection& db = c_->conn();
-    // COMMIT of a transaction aborted by an error answers ROLLBACK without failing: look first.
-    if (db.txn_state() != pg::TxnState::kInTransaction) {
-      pg::Error ignored;
-      db.Exec("ROLLBACK", &ignored);
-      last_error = "commit: the transaction was aborted by an earlier error";
-      return WFP_ERR_STATE;
-    }
-    pg::Error e;
-    if (db.Exec("COMMIT", &e)) return WFP_OK;
-    return Fail("commit", e);
-  }
-  void Rollback() override {
-    if (ended_) return;
-    ended_ = true;
-    pg::Error ignored;
-    if (c_->conn().txn_state() != pg::TxnState::kIdle) c_->conn().Exec("ROLLBACK", &ignored);
-  }
-  void Log(std::string_view message) const override { c_->Log(message); }
-
-  wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) override;
-  wfp_status ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
-                          int64_t to, wfp_session_visitor visitor, void* user_data) override;
-  wfp_status LatestSessionBefore(int64_t project_id, std::string_view workflow_name, int64_t before,
-                                 int32_t* out_found, int64_t* out_time) override;
-  wfp_status CreateSessions(const wfp_new_session* sessions, size_t count,
-                            int64_t* out_ids) override;
-  wfp_status CreateAttempts(const wfp_new_attempt* attempts, size_t count,
-                            int64_t* out_ids) override;
-  wfp_status MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& p) override;
-
- private:
-  wfp_status Fail(std::string_view what, const pg::Error& e) {
-    const wfp_status st = pg::MapError(e);
-    last_error = fmt::format("{}: {}{}{}", what, e.message, e.sqlstate.empty() ? "" : " SQLSTATE ",
-                             e.sqlstate);
-    if (st == WFP_ERR_INTERNAL) Log(last_error);
-    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
-  }
-  // Ids for `count` new rows from a sequence, ascending.
-  bool NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e);
-  // Runs `write` inside a savepoint: all of it or, on failure, none of it, the transaction usable.
-  template <typename Write>
-  wfp_status InSavepoint(std::string_view what, Write write);
-
-  PgConnection* c_;
-  bool ended_ = false;
-};
 
 PgConnection::~PgConnection() {
   // A transaction left open (a contract breach) is rolled back; its call is not touched.
@@ -249,167 +77,9 @@ wfp_status PgConnection::BeginTransaction(bool read_only, wfp_txn** out) {
   *out = txn.release();
   return WFP_OK;
 }
+namespace {
 
-wfp_status PgTxn::LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) {
-  pg::Error e;
-  // A write transaction takes the schedule lock here; a read-only one reads its snapshot.
-  std::optional<pg::Result> r =
-      c_->conn().Query(read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(),
-                       {Param(schedule_id), Param(site_id)}, &e);
-  if (!r) return Fail("load_schedule", e);
-  if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
-  auto keep = [&](int col) -> wfp_str {
-    if (r->IsNull(0, col)) return wfp_str{nullptr, 0};
-    return Keep(r->Text(0, col));
-  };
-  out->schedule_id = r->Int(0, 0);
-  out->site_id = r->Int(0, 1);
-  out->project_id = r->Int(0, 2);
-  out->project_name = keep(3);
-  out->workflow_definition_id = r->Int(0, 4);
-  out->workflow_name = keep(5);
-  out->timezone = keep(6);
-  out->schedule_json = keep(7);
-  out->pool_id = keep(8);
-  out->next_schedule_time = r->Int(0, 9);
-  out->next_run_time = r->Int(0, 10);
-  out->has_last_session_time = !r->IsNull(0, 11);
-  out->last_session_time = r->Int(0, 11);
-  out->has_disabled_at = !r->IsNull(0, 12);
-  out->disabled_at = r->Int(0, 12);
-  return WFP_OK;
-}
-
-wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
-                               int64_t to, wfp_session_visitor visitor, void* user_data) {
-  pg::Error e;
-  std::optional<pg::Result> r = c_->conn().Query(
-      kListSessionsSql, {Param(project_id), Param(workflow_name), Param(from), Param(to)}, &e);
-  if (!r) return Fail("list_sessions", e);
-  SessionGrouper grouper(visitor, user_data);
-  auto opt_text = [&](int row, int col) -> std::optional<std::string_view> {
-    if (r->IsNull(row, col)) return std::nullopt;
-    return r->Text(row, col);
-  };
-  const int rows = r->rows();
-  for (int i = 0; i < rows; ++i) {
-    if (!grouper.Row(r->Int(i, 0), opt_text(i, 1), r->Int(i, 2), !r->IsNull(i, 3), opt_text(i, 4),
-                     static_cast<int32_t>(r->Int(i, 5))))
-      return WFP_OK;
-  }
-  grouper.Finish();
-  return WFP_OK;
-}
-
-wfp_status PgTxn::LatestSessionBefore(int64_t project_id, std::string_view workflow_name,
-                                      int64_t before, int32_t* out_found, int64_t* out_time) {
-  pg::Error e;
-  std::optional<pg::Result> r = c_->conn().Query(
-      kLatestSessionBeforeSql, {Param(project_id), Param(workflow_name), Param(before)}, &e);
-  if (!r) return Fail("latest_session_before", e);
-  if (r->rows() > 0) {
-    *out_found = 1;
-    *out_time = r->Int(0, 0);
-  }
-  return WFP_OK;
-}
-
-bool PgTxn::NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e) {
-  std::optional<pg::Result> r = c_->conn().Query(sql, {Param(static_cast<int64_t>(count))}, e);
-  if (!r) return false;
-  if (static_cast<size_t>(r->rows()) != count) {
-    e->message = fmt::format("the sequence gave {} ids for {} rows", r->rows(), count);
-    return false;
-  }
-  for (size_t i = 0; i < count; ++i) out[i] = r->Int(static_cast<int>(i), 0);
-  std::sort(out, out + count);
-  return true;
-}
-
-template <typename Write>
-wfp_status PgTxn::InSavepoint(std::string_view what, Write write) {
-  pg::Connection& db = c_->conn();
-  pg::Error e;
-  if (!db.Exec("SAVEPOINT wfp_batch", &e)) return Fail(what, e);
-  if (write(&e)) {
-    if (db.Exec("RELEASE SAVEPOINT wfp_batch", &e)) return WFP_OK;
-  }
-  const wfp_status st = Fail(what, e);
-  pg::Error ignored;
-  db.Exec("ROLLBACK TO SAVEPOINT wfp_batch; RELEASE SAVEPOINT wfp_batch", &ignored);
-  return st;
-}
-
-wfp_status PgTxn::CreateSessions(const wfp_new_session* sessions, size_t count, int64_t* out_ids) {
-  return InSavepoint("create_sessions", [&](pg::Error* e) {
-    if (!c_->conn().Exec(kLockSessionsSql, e) || !NextIds(kSessionIdsSql, count, out_ids, e))
-      return false;
-    std::string data;
-    data.reserve(count * 64);
-    for (size_t i = 0; i < count; ++i) {
-      const wfp_new_session& n = sessions[i];
-      pg::AppendCopyField(&data, out_ids[i]);
-      pg::AppendCopyField(&data, n.project_id);
-      pg::AppendCopyField(&data, View(n.workflow_name));
-      pg::AppendCopyField(&data, n.session_time);
-      pg::AppendCopyField(&data, n.uuid.data ? std::optional(View(n.uuid)) : std::nullopt);
-      pg::AppendCopyRowEnd(&data);
-    }
-    return c_->conn().CopyIn(kCopySessionsSql, data, e);
-  });
-}
-
-wfp_status PgTxn::CreateAttempts(const wfp_new_attempt* attempts, size_t count, int64_t* out_ids) {
-  return InSavepoint("create_attempts", [&](pg::Error* e) {
-    if (!c_->conn().Exec(kLockAttemptsSql, e) || !NextIds(kAttemptIdsSql, count, out_ids, e))
-      return false;
-    std::string data;
-    data.reserve(count * 96);
-    auto opt = [](wfp_str s) { return s.data ? std::optional(View(s)) : std::nullopt; };
-    for (size_t i = 0; i < count; ++i) {
-      const wfp_new_attempt& a = attempts[i];
-      pg::AppendCopyField(&data, out_ids[i]);
-      pg::AppendCopyField(&data, a.session_id);
-      pg::AppendCopyField(&data, opt(a.name));
-      pg::AppendCopyField(&data, int64_t{a.index});
-      pg::AppendCopyField(&data, int64_t{0});  // done
-      pg::AppendCopyField(&data, int64_t{0});  // success
-      pg::AppendCopyField(&data, int64_t{0});  // cancel_requested
-      pg::AppendCopyField(&data,
-                          int64_t{a.state == WFP_ATTEMPT_BLOCKED ? kStateBlocked : kStateQueued});
-      pg::AppendCopyField(&data, View(a.params_json));
-      pg::AppendCopyField(&data, a.created_at);
-      pg::AppendCopyField(&data, std::nullopt);  // finished_at
-      pg::AppendCopyField(&data, opt(a.pool_id));
-      if (a.depends_on_session_id != 0)
-        pg::AppendCopyField(&data, a.depends_on_session_id);
-      else
-        pg::AppendCopyField(&data, std::nullopt);
-      pg::AppendCopyRowEnd(&data);
-    }
-    return c_->conn().CopyIn(kCopyAttemptsSql, data, e);
-  });
-}
-
-wfp_status PgTxn::MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& pointer) {
-  pg::Error e;
-  std::optional<pg::Result> r = c_->conn().Query(kSelectPointerSql, {Param(schedule_id)}, &e);
-  if (!r) return Fail("move_schedule_pointer", e);
-  if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
-  const int64_t current = r->Int(0, 0);
-  if (pointer.next_schedule_time < current) {
-    last_error = fmt::format("move_schedule_pointer: {} is before the current {}",
-                             pointer.next_schedule_time, current);
-    return WFP_ERR_INVALID_ARGUMENT;
-  }
-  if (!c_->conn().Query(
-          kUpdatePointerSql,
-          {Param(schedule_id), Param(pointer.next_schedule_time), Param(pointer.next_run_time),
-           pointer.has_last_session_time ? Param(pointer.last_session_time) : Param::Null()},
-          &e))
-    return Fail("move_schedule_pointer", e);
-  return WFP_OK;
-}
+constexpr const char* kSiteForKeySql = "SELECT hash, site_id FROM api_keys WHERE hash = $1";
 
 // ---- the SQL session of Seed and Dump ---------------------------------------------------------
 
@@ -476,7 +146,10 @@ class PgSession final : public SqlSession {
 class PgStore final : public Store {
  public:
   PgStore(std::string url, const StoreOptions& options)
-      : url_(std::move(url)), busy_timeout_ms_(options.busy_timeout.count()), log_(options.log) {}
+      : url_(std::move(url)),
+        busy_timeout_ms_(options.busy_timeout.count()),
+        log_(options.log),
+        write_faults_(options.write_faults) {}
 
   bool Init(std::string* error) {
     std::unique_ptr<pg::Connection> first = NewConnection(error);
@@ -495,7 +168,7 @@ class PgStore final : public Store {
   std::unique_ptr<StoreConnection> Connect(std::string* error) override {
     std::unique_ptr<pg::Connection> c = NewConnection(error);
     if (!c) return nullptr;
-    return std::make_unique<PgConnection>(std::move(c), log_);
+    return std::make_unique<PgConnection>(std::move(c), log_, write_faults_);
   }
 
   void SetBusyTimeout(std::chrono::milliseconds timeout) override {
@@ -624,17 +297,22 @@ class PgStore final : public Store {
   std::string url_;
   std::atomic<int64_t> busy_timeout_ms_;
   const StoreLog log_;
+  const std::shared_ptr<WriteFaults> write_faults_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<pg::Connection>> idle_;
 };
 
 }  // namespace
 
+}  // namespace wfp::host::store_internal::pg_backend
+
+namespace wfp::host::store_internal {
+
 std::string RedactPostgresUrl(std::string_view url) { return pg::RedactUrl(url); }
 
 std::unique_ptr<Store> OpenPostgres(const std::string& url, const StoreOptions& options,
                                     std::string* error) {
-  auto store = std::make_unique<PgStore>(url, options);
+  auto store = std::make_unique<pg_backend::PgStore>(url, options);
   if (!store->Init(error)) return nullptr;
   return store;
 }

@@ -50,12 +50,25 @@ inline constexpr int kStoreSchemaVersion = 1;
 // the store, so it must be thread-safe. wfp-host passes the host's log (Host::Log, source "store").
 using StoreLog = std::function<void(std::string_view message)>;
 
+// Chooses store writes to fail, for fault injection (the store and reliability tests): asked before
+// each write operation of the ABI store table (create_sessions, create_attempts,
+// move_schedule_pointer, commit) on the connections of the store it is given to. Called from any
+// thread that uses the store, so it must be thread-safe.
+class WriteFaults {
+ public:
+  virtual ~WriteFaults() = default;
+  // True when this write is to fail: it answers WFP_ERR_INTERNAL (a commit rolls back first).
+  virtual bool FailWrite(std::string_view operation) = 0;
+};
+
 struct StoreOptions {
   // How long a write waits for the store's lock before WFP_ERR_BUSY (SQLite busy_timeout or the
   // in-memory gate; PostgreSQL lock_timeout).
   std::chrono::milliseconds busy_timeout{5000};
   // The store's log; empty: WriteStoreLogDefault.
   StoreLog log;
+  // Writes to fail on purpose; null: none.
+  std::shared_ptr<WriteFaults> write_faults;
 };
 
 // Where a store logs by default: one line "wfp store: <message>" on stderr.
@@ -76,19 +89,19 @@ class StoreConnection {
   // The lock wait of this connection from now on (tests use a short one to provoke WFP_ERR_BUSY).
   virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;
 
-  // Test hooks: run SQL (in the backend's dialect) on this connection outside any transaction of
-  // the ABI. Exec runs every statement of `sql`; Query runs one and returns its rows, each column
-  // as text ("NULL" for NULL). False / nullopt with *error on failure.
-  virtual bool ExecForTesting(const std::string& sql, std::string* error) = 0;
-  virtual std::optional<std::vector<std::vector<std::string>>> QueryForTesting(
-      const std::string& sql, std::string* error) = 0;
-
   // Internal, for StoreApi(): begins a transaction (write: takes the write side; read: a snapshot
   // that refuses writes). WFP_ERR_STATE when one is open on this connection already.
   virtual wfp_status BeginTransaction(bool read_only, wfp_txn** out) = 0;
 
+  // The writes to fail on this connection (StoreOptions::write_faults); null: none.
+  WriteFaults* write_faults() const { return write_faults_.get(); }
+
  protected:
-  StoreConnection() = default;
+  explicit StoreConnection(std::shared_ptr<WriteFaults> write_faults)
+      : write_faults_(std::move(write_faults)) {}
+
+ private:
+  std::shared_ptr<WriteFaults> write_faults_;
 };
 
 class Store {
@@ -186,11 +199,6 @@ class Store {
 // wfp_call::store; `begin` records the transaction in wfp_call::open_txn and commit/rollback clear
 // it. Arguments are checked here, once, before the backend sees them.
 const wfp_store_api* StoreApi();
-
-// Test hook for fault injection: when set, the k-th write operation (create_sessions,
-// create_attempts, move_schedule_pointer, commit) of the process counted from this call fails with
-// WFP_ERR_INTERNAL; 0 disables.
-void SetFailAtWriteForTesting(int k);
 
 }  // namespace wfp::host
 

@@ -1,7 +1,7 @@
-// The ABI's store table, for every backend: checks arguments and transaction state once, counts
-// writes for fault injection, then calls the backend's transaction (internal.h). Every entry point
-// is noexcept in effect: what can throw (allocations, a backend's) is caught and reported as
-// WFP_ERR_INTERNAL.
+// The ABI's store table, for every backend: checks arguments and transaction state once, asks the
+// connection's write faults (StoreOptions::write_faults) before each write, then calls the
+// backend's transaction (internal.h). Every entry point is noexcept in effect: what can throw
+// (allocations, a backend's) is caught and reported as WFP_ERR_INTERNAL.
 #include <fmt/format.h>
 #include <wfp/abi_struct.h>
 
@@ -20,13 +20,9 @@ namespace {
 
 using store_internal::View;
 
-std::atomic<int> g_fail_at{0};
-std::atomic<int> g_write_count{0};
-
-// True when this write operation is the one chosen to fail.
-bool InjectedFailure() {
-  const int k = g_fail_at.load();
-  return k > 0 && g_write_count.fetch_add(1) + 1 == k;
+// True when the store's write faults chose this write operation to fail.
+bool InjectedFailure(wfp_txn* txn, std::string_view operation) {
+  return txn->write_faults && txn->write_faults->FailWrite(operation);
 }
 
 wfp_status Invalid(wfp_txn* txn, std::string message) {
@@ -85,6 +81,7 @@ wfp_status BeginTransaction(wfp_call* call, wfp_txn** out_txn, bool read_only) {
     if (st != WFP_OK) return NoteBusy(st);
     txn->call = call;
     txn->read_only = read_only;
+    txn->write_faults = call->store->write_faults();
     txn->began = started;
     if (!read_only) txn->lock_wait_seconds = SecondsSince(started);
     call->open_txn = txn;
@@ -114,7 +111,7 @@ void Rollback(wfp_txn* txn) {
 wfp_status Commit(wfp_txn* txn) {
   if (!txn) return WFP_ERR_INVALID_ARGUMENT;
   if (txn->listing) return WFP_ERR_STATE;
-  if (InjectedFailure()) {
+  if (InjectedFailure(txn, "commit")) {
     Rollback(txn);
     return WFP_ERR_INTERNAL;
   }
@@ -222,7 +219,7 @@ wfp_status CreateSessions(wfp_txn* txn, const wfp_new_session* sessions, size_t 
       if (!n.workflow_name.data)
         return Invalid(txn, fmt::format("create_sessions: sessions[{}] has no workflow name", i));
     }
-    if (InjectedFailure()) return WFP_ERR_INTERNAL;
+    if (InjectedFailure(txn, "create_sessions")) return WFP_ERR_INTERNAL;
     if (count == 0) return WFP_OK;
     return NoteBusy(txn->CreateSessions(copies.data(), count, out_ids));
   });
@@ -251,7 +248,7 @@ wfp_status CreateAttempts(wfp_txn* txn, const wfp_new_attempt* attempts, size_t 
         return Invalid(
             txn, fmt::format("create_attempts: attempts[{}] params are not a JSON object", i));
     }
-    if (InjectedFailure()) return WFP_ERR_INTERNAL;
+    if (InjectedFailure(txn, "create_attempts")) return WFP_ERR_INTERNAL;
     if (count == 0) return WFP_OK;
     return NoteBusy(txn->CreateAttempts(copies.data(), count, out_ids));
   });
@@ -262,7 +259,7 @@ wfp_status MoveSchedulePointer(wfp_txn* txn, int64_t schedule_id,
   if (!txn || !pointer || !WFP_HAS_FIELD(wfp_schedule_pointer, pointer, last_session_time))
     return WFP_ERR_INVALID_ARGUMENT;
   if (txn->listing || txn->read_only) return WFP_ERR_STATE;
-  if (InjectedFailure()) return WFP_ERR_INTERNAL;
+  if (InjectedFailure(txn, "move_schedule_pointer")) return WFP_ERR_INTERNAL;
   const wfp_schedule_pointer copy = abi::ReadStruct(pointer);
   return NoteBusy(Guard(txn, "move_schedule_pointer",
                         [&] { return txn->MoveSchedulePointer(schedule_id, copy); }));
@@ -285,10 +282,5 @@ const wfp_store_api kStoreApi = {
 }  // namespace
 
 const wfp_store_api* StoreApi() { return &kStoreApi; }
-
-void SetFailAtWriteForTesting(int k) {
-  g_write_count = 0;
-  g_fail_at = k;
-}
 
 }  // namespace wfp::host

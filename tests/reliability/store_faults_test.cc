@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/host.h"
+#include "sql_for_testing.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -25,6 +26,7 @@ namespace wfp::host {
 namespace {
 
 using testing_util::Backend;
+using testing_util::ExecForTesting;
 
 // 2024-01-12T03:00:00Z.
 constexpr int64_t kNowMicros = 1705028400LL * 1000000;
@@ -55,6 +57,7 @@ class StoreFaultsBase : public ::testing::Test {
     if (std::string why = testing_util::Unavailable(backend_); !why.empty()) GTEST_SKIP() << why;
     StoreOptions so;
     so.busy_timeout = std::chrono::milliseconds(100);
+    so.write_faults = faults_;
     fresh_ = std::make_unique<testing_util::FreshStore>(backend_, so);
     ASSERT_TRUE(*fresh_);
     store_ = fresh_->get();
@@ -78,7 +81,6 @@ class StoreFaultsBase : public ::testing::Test {
   }
 
   void TearDown() override {
-    SetFailAtWriteForTesting(0);
     host_.reset();
     fresh_.reset();
   }
@@ -93,7 +95,7 @@ class StoreFaultsBase : public ::testing::Test {
     const char* sql = backend_ == Backend::kPostgres
                           ? "BEGIN; SELECT id FROM schedules WHERE id = 5 FOR UPDATE"
                           : "BEGIN IMMEDIATE";
-    EXPECT_TRUE(holder->ExecForTesting(sql, &error)) << error;
+    EXPECT_TRUE(ExecForTesting(*holder, sql, &error)) << error;
     return holder;
   }
 
@@ -119,6 +121,9 @@ class StoreFaultsBase : public ::testing::Test {
   }
 
   Backend backend_;
+  // The store's write faults (StoreOptions::write_faults): none until a test calls FailAt.
+  std::shared_ptr<testing_util::FailAtWrite> faults_ =
+      std::make_shared<testing_util::FailAtWrite>();
   std::unique_ptr<testing_util::FreshStore> fresh_;
   Store* store_ = nullptr;
   std::unique_ptr<Host> host_;
@@ -255,9 +260,9 @@ class FailAtWrite : public StoreFaultsBase,
 
 TEST_P(FailAtWrite, Is500WritesNothingAndTheNextRequestSucceeds) {
   const boost::json::value before = Dump();
-  SetFailAtWriteForTesting(std::get<1>(GetParam()));
+  faults_->FailAt(std::get<1>(GetParam()));
   const HttpResponse r = Backfill(kAdvance);
-  SetFailAtWriteForTesting(0);
+  faults_->FailAt(0);
   EXPECT_EQ(r.status, 500) << r.body;
   const std::string message = Message(r);
   EXPECT_EQ(message, "Internal server error");
@@ -285,9 +290,9 @@ INSTANTIATE_TEST_SUITE_P(EachWrite, FailAtWrite,
 
 TEST_P(StoreFaultsTest, AFifthWriteDoesNotExistSoK5Succeeds) {
   // Shows the numbering above covers every write of the request: k = 5 is never reached.
-  SetFailAtWriteForTesting(5);
+  faults_->FailAt(5);
   const HttpResponse r = Backfill(kAdvance);
-  SetFailAtWriteForTesting(0);
+  faults_->FailAt(0);
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
@@ -306,7 +311,7 @@ TEST_P(StoreFaultsTest, ALockTimeoutIs503WithRetryAfterAndWritesNothing) {
 
   std::string error;
 
-  ASSERT_TRUE(holder->ExecForTesting("ROLLBACK", &error)) << error;
+  ASSERT_TRUE(ExecForTesting(*holder, "ROLLBACK", &error)) << error;
   EXPECT_EQ(Dump(), before);
   const HttpResponse next = Backfill(kAdvance);
   ASSERT_EQ(next.status, 200) << next.body;
@@ -321,7 +326,7 @@ TEST_P(StoreFaultsTest, ALockTimeoutOnADryRunDoesNotBlockIt) {
   const HttpResponse r =
       Backfill(R"({"dryRun": true, "skipExisting": true, "advanceSchedule": true})");
   EXPECT_EQ(r.status, 200) << r.body;
-  ASSERT_TRUE(holder->ExecForTesting("ROLLBACK", &error)) << error;
+  ASSERT_TRUE(ExecForTesting(*holder, "ROLLBACK", &error)) << error;
 }
 
 TEST_P(StoreFaultsTest, ATransactionAPluginLeavesOpenDoesNotLockTheRealStore) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 
+#include "sql_for_testing.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -20,6 +21,7 @@ namespace json = boost::json;
 using testing_util::Backend;
 using testing_util::FreshStore;
 using testing_util::J;
+using testing_util::QueryForTesting;
 
 // A valid fixture with one of everything, times with offsets, optional fields omitted.
 constexpr const char* kFixture = R"({
@@ -205,7 +207,8 @@ TEST_P(StoreApiKeys, KeysSelectTheirSiteAndAreStoredAsHashes) {
   auto connection = store->Connect(&error);
   ASSERT_TRUE(connection) << error;
   const bool postgres = GetParam() == Backend::kPostgres;
-  auto rows = connection->QueryForTesting(
+  auto rows = QueryForTesting(
+      *connection,
       postgres ? "SELECT length(hash), pg_typeof(hash), position('k-site1'::bytea IN hash)"
                  " FROM api_keys"
                : "SELECT length(hash), typeof(hash), instr(hash, 'k-site1') FROM api_keys",

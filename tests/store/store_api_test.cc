@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "call.h"
+#include "sql_for_testing.h"
 #include "store/internal.h"  // wfp_txn::last_error, for messages
 #include "store/store.h"
 #include "test_util.h"
@@ -28,7 +29,9 @@ namespace json = boost::json;
 using std::chrono::milliseconds;
 using testing_util::Backend;
 using testing_util::Call;
+using testing_util::ExecForTesting;
 using testing_util::J;
+using testing_util::QueryForTesting;
 using testing_util::S;
 using testing_util::V;
 
@@ -108,13 +111,14 @@ class StoreTest : public ::testing::Test {
   explicit StoreTest(Backend backend) : backend_(backend) {}
   void SetUp() override {
     if (std::string why = testing_util::Unavailable(backend_); !why.empty()) GTEST_SKIP() << why;
-    fresh_ = std::make_unique<testing_util::FreshStore>(backend_);
+    StoreOptions options;
+    options.write_faults = faults_;
+    fresh_ = std::make_unique<testing_util::FreshStore>(backend_, options);
     ASSERT_TRUE(*fresh_);
     store_ = fresh_->get();
     std::string error;
     ASSERT_TRUE(store_->Seed(J(kBase), &error)) << error;
   }
-  void TearDown() override { SetFailAtWriteForTesting(0); }
 
   bool postgres() const { return backend_ == Backend::kPostgres; }
   json::value Dump() {
@@ -156,6 +160,9 @@ class StoreTest : public ::testing::Test {
   }
 
   Backend backend_;
+  // The store's write faults (StoreOptions::write_faults): none until a test calls FailAt.
+  std::shared_ptr<testing_util::FailAtWrite> faults_ =
+      std::make_shared<testing_util::FailAtWrite>();
   std::unique_ptr<testing_util::FreshStore> fresh_;
   Store* store_ = nullptr;
 };
@@ -643,7 +650,7 @@ TEST_P(StoreApiTest, InjectedWriteFaultsAreInternalErrors) {
   const json::value before = Dump();
   Call c(*store_);
   // The 2nd write fails: create_sessions passes, create_attempts fails.
-  SetFailAtWriteForTesting(2);
+  faults_->FailAt(2);
   wfp_txn* txn = Begin(c);
   const wfp_new_session s = NewSession(1, "load", kJan1 + 5 * kDay);
   int64_t id = 0, attempt = 0;
@@ -652,14 +659,14 @@ TEST_P(StoreApiTest, InjectedWriteFaultsAreInternalErrors) {
   EXPECT_EQ(Api().create_attempts(txn, &a, 1, &attempt), WFP_ERR_INTERNAL);
   Api().rollback(txn);
   // The 3rd write (the commit) fails: rolled back and freed all the same.
-  SetFailAtWriteForTesting(3);
+  faults_->FailAt(3);
   txn = Begin(c);
   ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
   a = NewAttempt(id, nullptr, 1);
   ASSERT_EQ(Api().create_attempts(txn, &a, 1, &attempt), WFP_OK);
   EXPECT_EQ(Api().commit(txn), WFP_ERR_INTERNAL);
   EXPECT_EQ(c.call.open_txn, nullptr);
-  SetFailAtWriteForTesting(0);
+  faults_->FailAt(0);
   EXPECT_EQ(Dump(), before);
   // Disabled again: the same transaction commits.
   txn = Begin(c);
@@ -883,7 +890,7 @@ TEST_F(PostgresStoreApiTest, AHeldScheduleRowIsBusyForThatScheduleOnly) {
   std::unique_ptr<StoreConnection> holder = store_->Connect(&error);
   ASSERT_TRUE(holder) << error;
   ASSERT_TRUE(
-      holder->ExecForTesting("BEGIN; SELECT id FROM schedules WHERE id = 5 FOR UPDATE", &error))
+      ExecForTesting(*holder, "BEGIN; SELECT id FROM schedules WHERE id = 5 FOR UPDATE", &error))
       << error;
 
   Call waiter(*store_);
@@ -919,7 +926,7 @@ TEST_F(PostgresStoreApiTest, AHeldScheduleRowIsBusyForThatScheduleOnly) {
   EXPECT_EQ(Load(txn, 1, 5), WFP_OK) << txn->last_error;
   Api().rollback(txn);
 
-  ASSERT_TRUE(holder->ExecForTesting("ROLLBACK", &error)) << error;
+  ASSERT_TRUE(ExecForTesting(*holder, "ROLLBACK", &error)) << error;
   txn = Begin(waiter);
   EXPECT_EQ(Load(txn, 1, 5), WFP_OK) << txn->last_error;
   Api().rollback(txn);
@@ -1004,7 +1011,7 @@ TEST_F(PostgresStoreApiTest, TheNextWriterOfAScheduleWaitsAndSeesTheCommittedBac
 
 std::vector<std::vector<std::string>> Query(StoreConnection& c, const std::string& sql) {
   std::string error;
-  auto rows = c.QueryForTesting(sql, &error);
+  auto rows = QueryForTesting(c, sql, &error);
   EXPECT_TRUE(rows) << sql << ": " << error;
   return rows.value_or(std::vector<std::vector<std::string>>{});
 }
@@ -1055,24 +1062,25 @@ TEST_P(StoreApiTest, SchemaRefusesTwoUnnamedAttemptsOnOneSession) {
   constexpr const char* insert =
       "INSERT INTO attempts (session_id, name, \"index\", done, success, cancel_requested, state,"
       " params, created_at) VALUES (101, {}, {}, 0, 0, 0, 0, '{{}}', 0)";
-  ASSERT_TRUE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "NULL", 1), &error))
+  ASSERT_TRUE(ExecForTesting(*c.connection, fmt::format(fmt::runtime(insert), "NULL", 1), &error))
       << error;
-  EXPECT_FALSE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "NULL", 2), &error));
+  EXPECT_FALSE(ExecForTesting(*c.connection, fmt::format(fmt::runtime(insert), "NULL", 2), &error));
   EXPECT_NE(error.find(UniqueViolation(backend_)), std::string::npos) << error;
   if (postgres()) {
     EXPECT_NE(error.find("attempts_unnamed"), std::string::npos) << error;
   }
-  ASSERT_TRUE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'n'", 2), &error))
+  ASSERT_TRUE(ExecForTesting(*c.connection, fmt::format(fmt::runtime(insert), "'n'", 2), &error))
       << error;
-  EXPECT_FALSE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'n'", 3), &error));
+  EXPECT_FALSE(ExecForTesting(*c.connection, fmt::format(fmt::runtime(insert), "'n'", 3), &error));
   EXPECT_NE(error.find(UniqueViolation(backend_)), std::string::npos) << error;
   EXPECT_FALSE(
-      c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'m'", 2), &error));  // index
+      ExecForTesting(*c.connection, fmt::format(fmt::runtime(insert), "'m'", 2), &error));  // index
   EXPECT_NE(error.find(UniqueViolation(backend_)), std::string::npos) << error;
-  ASSERT_TRUE(c.connection->ExecForTesting(fmt::format(fmt::runtime(insert), "'m'", 3), &error))
+  ASSERT_TRUE(ExecForTesting(*c.connection, fmt::format(fmt::runtime(insert), "'m'", 3), &error))
       << error;
   // An unnamed attempt on another session is fine.
-  ASSERT_TRUE(c.connection->ExecForTesting(
+  ASSERT_TRUE(ExecForTesting(
+      *c.connection,
       "INSERT INTO attempts (session_id, name, \"index\", done, success, cancel_requested, state,"
       " params, created_at) VALUES (103, NULL, 1, 0, 0, 0, 0, '{}', 0)",
       &error))
@@ -1082,20 +1090,22 @@ TEST_P(StoreApiTest, SchemaRefusesTwoUnnamedAttemptsOnOneSession) {
 TEST_P(StoreApiTest, SchemaRefusesDuplicateSessionTimesAndDanglingRows) {
   Call c(*store_);
   std::string error;
-  EXPECT_FALSE(
-      c.connection->ExecForTesting("INSERT INTO sessions (project_id, workflow_name, session_time) "
-                                   "VALUES (1, 'load', 1704067200)",
-                                   &error));
+  EXPECT_FALSE(ExecForTesting(*c.connection,
+                              "INSERT INTO sessions (project_id, workflow_name, session_time) "
+                              "VALUES (1, 'load', 1704067200)",
+                              &error));
   EXPECT_NE(error.find(UniqueViolation(backend_)), std::string::npos) << error;
-  EXPECT_FALSE(c.connection->ExecForTesting(
+  EXPECT_FALSE(ExecForTesting(
+      *c.connection,
       "INSERT INTO sessions (project_id, workflow_name, session_time) VALUES (9, 'load', 1)",
       &error));
   EXPECT_NE(error.find(ForeignKeyViolation(backend_)), std::string::npos) << error;
   // (Schedules take explicit ids on PostgreSQL: only the workflow's schedule collides.)
-  EXPECT_FALSE(c.connection->ExecForTesting(
-      "INSERT INTO schedules (id, workflow_id, next_schedule_time, next_run_time)"
-      " VALUES (77, 11, 0, 0)",
-      &error));
+  EXPECT_FALSE(
+      ExecForTesting(*c.connection,
+                     "INSERT INTO schedules (id, workflow_id, next_schedule_time, next_run_time)"
+                     " VALUES (77, 11, 0, 0)",
+                     &error));
   EXPECT_NE(error.find(UniqueViolation(backend_)), std::string::npos) << error;
 }
 
@@ -1124,7 +1134,7 @@ TEST_P(SqliteStoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
 TEST_F(PostgresStoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
   Call c(*store_);
   std::string error;
-  ASSERT_TRUE(c.connection->ExecForTesting("SET enable_seqscan = off", &error)) << error;
+  ASSERT_TRUE(ExecForTesting(*c.connection, "SET enable_seqscan = off", &error)) << error;
   for (const char* sql :
        {"EXPLAIN SELECT session_time FROM sessions WHERE project_id = 1 AND"
         " workflow_name = 'load' AND session_time < 5 ORDER BY session_time DESC LIMIT 1",
@@ -1168,7 +1178,7 @@ TEST(StoreFile, ANewerSchemaIsRefused) {
     auto store = Store::Open(dir.File("s.db"), &error);
     ASSERT_TRUE(store) << error;
     auto c = store->Connect(&error);
-    ASSERT_TRUE(c->ExecForTesting("PRAGMA user_version = 99", &error)) << error;
+    ASSERT_TRUE(ExecForTesting(*c, "PRAGMA user_version = 99", &error)) << error;
   }
   EXPECT_EQ(Store::Open(dir.File("s.db"), &error), nullptr);
   EXPECT_NE(error.find("schema version 99"), std::string::npos) << error;
@@ -1251,7 +1261,7 @@ TEST_F(StorePostgres, ANewerSchemaIsRefused) {
   {
     auto c = store->Connect(&error);
     ASSERT_TRUE(c) << error;
-    ASSERT_TRUE(c->ExecForTesting("UPDATE wfp_schema SET version = 99", &error)) << error;
+    ASSERT_TRUE(ExecForTesting(*c, "UPDATE wfp_schema SET version = 99", &error)) << error;
   }
   store.reset();
   EXPECT_EQ(Store::Open(store.location(), &error), nullptr);

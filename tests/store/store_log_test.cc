@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sql_for_testing.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -14,6 +15,7 @@ namespace wfp::host {
 namespace {
 
 using testing_util::Call;
+using testing_util::ExecForTesting;
 using testing_util::S;
 using testing_util::TempDir;
 
@@ -23,7 +25,7 @@ int32_t CountSessions(void*, const wfp_session_info*) { return 0; }
 void ListSessionsOnABrokenStore(Store& store) {
   Call c(store);
   std::string error;
-  ASSERT_TRUE(c.connection->ExecForTesting("DROP TABLE attempts", &error)) << error;
+  ASSERT_TRUE(ExecForTesting(*c.connection, "DROP TABLE attempts", &error)) << error;
   wfp_txn* txn = nullptr;
   ASSERT_EQ(StoreApi()->begin(&c.call, &txn), WFP_OK);
   EXPECT_NE(StoreApi()->list_sessions(txn, 1, S("w"), 0, 86400, CountSessions, nullptr), WFP_OK);

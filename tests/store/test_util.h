@@ -260,6 +260,25 @@ struct Call {
 inline wfp_str S(std::string_view s) { return wfp_str{s.data(), s.size()}; }
 inline std::string_view V(wfp_str s) { return s.data ? std::string_view(s.data, s.size) : ""; }
 
+// Write faults for a store (StoreOptions::write_faults): after FailAt(k), the k-th write operation
+// of the store (create_sessions, create_attempts, move_schedule_pointer, commit), counted from that
+// call, fails; FailAt(0) fails none.
+class FailAtWrite final : public WriteFaults {
+ public:
+  void FailAt(int k) {
+    count_ = 0;
+    fail_at_ = k;
+  }
+  bool FailWrite(std::string_view) override {
+    const int k = fail_at_.load();
+    return k > 0 && count_.fetch_add(1) + 1 == k;
+  }
+
+ private:
+  std::atomic<int> fail_at_{0};
+  std::atomic<int> count_{0};
+};
+
 }  // namespace wfp::host::testing_util
 
 #endif  // WFP_TESTS_STORE_TEST_UTIL_H_

@@ -120,6 +120,72 @@ bool StartsWithNoCase(std::string_view text, size_t at, std::string_view word) {
   return true;
 }
 
+// A query's parameters in libpq's form. Text parameters must be NUL-terminated: they (and the
+// integers' digits) are copied into one buffer, sized first so that the pointers into it stay
+// valid.
+struct EncodedParams {
+  std::unique_ptr<char[]> buffer;
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+};
+
+// Fills *out from `params`; false + *error when one cannot be sent (a NUL in text, too many bytes).
+bool EncodeParams(std::span<const Param> params, EncodedParams* out, Error* error) {
+  size_t buffer_size = 0;
+  for (const Param& p : params) {
+    if (p.kind() == Param::Kind::kInt) buffer_size += 21;
+    if (p.kind() == Param::Kind::kText) buffer_size += p.data().size() + 1;
+  }
+  out->buffer.reset(new char[buffer_size > 0 ? buffer_size : 1]);
+  out->values.assign(params.size(), nullptr);
+  out->lengths.assign(params.size(), 0);
+  out->formats.assign(params.size(), 0);
+  std::vector<const char*>& values = out->values;
+  char* cursor = out->buffer.get();
+  const int n = static_cast<int>(params.size());
+  for (int i = 0; i < n; ++i) {
+    const Param& p = params[static_cast<size_t>(i)];
+    switch (p.kind()) {
+      case Param::Kind::kNull:
+        values[i] = nullptr;
+        break;
+      case Param::Kind::kInt: {
+        auto [end, ec] = std::to_chars(cursor, cursor + 20, p.int_value());
+        (void)ec;  // 20 characters hold any int64_t
+        *end = '\0';
+        values[i] = cursor;
+        cursor = end + 1;
+        break;
+      }
+      case Param::Kind::kText: {
+        const std::string_view text = p.data();
+        if (text.find('\0') != std::string_view::npos) {
+          Set(error, Error{"22021",
+                           fmt::format("text parameter ${} contains a NUL character", i + 1), ""});
+          return false;
+        }
+        std::memcpy(cursor, text.data(), text.size());
+        cursor[text.size()] = '\0';
+        values[i] = cursor;
+        cursor += text.size() + 1;
+        break;
+      }
+      case Param::Kind::kBytes: {
+        const std::string_view bytes = p.data();
+        if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
+          Set(error, Error{"54000", fmt::format("bytes parameter ${} is too large", i + 1), ""});
+          return false;
+        }
+        values[i] = bytes.data();  // never null (Param::data), so never taken for NULL
+        out->lengths[i] = static_cast<int>(bytes.size());
+        out->formats[i] = 1;
+        break;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 wfp_status MapError(const Error& error) {
@@ -365,60 +431,10 @@ std::optional<Result> Connection::Query(const char* sql, std::span<const Param> 
     it = statements_.emplace(sql, std::move(name)).first;
   }
 
-  // Text parameters must be NUL-terminated: copy them (and the integers' digits) into one buffer,
-  // sized first so that the pointers into it stay valid.
-  size_t buffer_size = 0;
-  for (const Param& p : params) {
-    if (p.kind() == Param::Kind::kInt) buffer_size += 21;
-    if (p.kind() == Param::Kind::kText) buffer_size += p.data().size() + 1;
-  }
-  std::unique_ptr<char[]> buffer(new char[buffer_size > 0 ? buffer_size : 1]);
-  std::vector<const char*> values(static_cast<size_t>(n));
-  std::vector<int> lengths(static_cast<size_t>(n)), formats(static_cast<size_t>(n));
-  char* cursor = buffer.get();
-  for (int i = 0; i < n; ++i) {
-    const Param& p = params[static_cast<size_t>(i)];
-    switch (p.kind()) {
-      case Param::Kind::kNull:
-        values[i] = nullptr;
-        break;
-      case Param::Kind::kInt: {
-        auto [end, ec] = std::to_chars(cursor, cursor + 20, p.int_value());
-        (void)ec;  // 20 characters hold any int64_t
-        *end = '\0';
-        values[i] = cursor;
-        cursor = end + 1;
-        break;
-      }
-      case Param::Kind::kText: {
-        const std::string_view text = p.data();
-        if (text.find('\0') != std::string_view::npos) {
-          Set(error, Error{"22021",
-                           fmt::format("text parameter ${} contains a NUL character", i + 1), ""});
-          return std::nullopt;
-        }
-        std::memcpy(cursor, text.data(), text.size());
-        cursor[text.size()] = '\0';
-        values[i] = cursor;
-        cursor += text.size() + 1;
-        break;
-      }
-      case Param::Kind::kBytes: {
-        const std::string_view bytes = p.data();
-        if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
-          Set(error, Error{"54000", fmt::format("bytes parameter ${} is too large", i + 1), ""});
-          return std::nullopt;
-        }
-        values[i] = bytes.data();  // never null (Param::data), so never taken for NULL
-        lengths[i] = static_cast<int>(bytes.size());
-        formats[i] = 1;
-        break;
-      }
-    }
-  }
-
-  ResultPtr r(PQexecPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(),
-                             formats.data(), /*resultFormat=*/0));
+  EncodedParams encoded;
+  if (!EncodeParams(params, &encoded, error)) return std::nullopt;
+  ResultPtr r(PQexecPrepared(conn_, it->second.c_str(), n, encoded.values.data(),
+                             encoded.lengths.data(), encoded.formats.data(), /*resultFormat=*/0));
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return Result(r.release());
   if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT) {

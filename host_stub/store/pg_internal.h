@@ -1,0 +1,137 @@
+// The PostgreSQL backend's inside, shared by its files: pg_txn.cc (the ABI transaction and its
+// statements) and pg_store.cc (connections, the SQL session of Seed and Dump, the store). The
+// backend's policies (locks, isolation, batching, reconnecting) are described in pg_store.cc.
+#ifndef WFP_HOST_STUB_STORE_PG_INTERNAL_H_
+#define WFP_HOST_STUB_STORE_PG_INTERNAL_H_
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/internal.h"
+#include "store/pg/pg.h"
+#include "store/store.h"
+
+namespace wfp::host::store_internal::pg_backend {
+
+using pg::Param;
+
+inline constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED";
+inline constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+// A connection made ready for a new transaction: reconnected if the server went away.
+bool Ready(pg::Connection& c, std::string* error);
+
+// True when `e` says the connection is gone (the server restarted, or ended this backend) rather
+// than that the statement failed: no SQLSTATE, or an operator-intervention (57P) or connection
+// (08) one, and libpq has marked the connection bad. Such a failure of the first statement of a
+// transaction, or of a lone statement, is safe to retry on a new connection: nothing was done.
+bool ConnectionLost(pg::Connection& c, const pg::Error& e);
+
+// Runs `statement` (a transaction's first statement, or a lone one: nothing done yet) on `c`; when
+// it finds the connection lost (e.g. the server restarted meanwhile), reconnects and runs it once
+// more. `statement` returns something false on failure (bool, std::optional) and sets *e.
+template <typename Statement>
+auto OnLiveConnection(pg::Connection& c, const pg::Error& e, Statement statement) {
+  auto result = statement();
+  if (!result && ConnectionLost(c, e) && c.Reset()) result = statement();
+  return result;
+}
+
+class PgTxn;
+
+class PgConnection final : public StoreConnection {
+ public:
+  PgConnection(std::unique_ptr<pg::Connection> c, StoreLog log,
+               std::shared_ptr<WriteFaults> write_faults)
+      : StoreConnection(std::move(write_faults)), c_(std::move(c)), log_(std::move(log)) {}
+  ~PgConnection() override;
+
+  void SetBusyTimeout(std::chrono::milliseconds timeout) override {
+    pg::Error e;
+    if (!c_->SetLockTimeout(timeout, &e))
+      Log(fmt::format("cannot set lock_timeout: {}", e.message));
+  }
+  wfp_status BeginTransaction(bool read_only, wfp_txn** out) override;
+
+  pg::Connection& conn() { return *c_; }
+  void Detach(PgTxn* txn) {
+    if (txn_ == txn) txn_ = nullptr;
+  }
+  // A line of the store's log.
+  void Log(std::string_view message) const { WriteLog(log_, message); }
+
+ private:
+  std::unique_ptr<pg::Connection> c_;
+  StoreLog log_;
+  PgTxn* txn_ = nullptr;
+};
+
+// The ABI transaction on PostgreSQL.
+class PgTxn final : public wfp_txn {
+ public:
+  explicit PgTxn(PgConnection* c) : c_(c) {}
+  ~PgTxn() override {
+    Rollback();
+    c_->Detach(this);
+  }
+
+  wfp_status Commit() override {
+    if (ended_) return WFP_ERR_STATE;
+    ended_ = true;
+    pg::Connection& db = c_->conn();
+    // COMMIT of a transaction aborted by an error answers ROLLBACK without failing: look first.
+    if (db.txn_state() != pg::TxnState::kInTransaction) {
+      pg::Error ignored;
+      db.Exec("ROLLBACK", &ignored);
+      last_error = "commit: the transaction was aborted by an earlier error";
+      return WFP_ERR_STATE;
+    }
+    pg::Error e;
+    if (db.Exec("COMMIT", &e)) return WFP_OK;
+    return Fail("commit", e);
+  }
+  void Rollback() override {
+    if (ended_) return;
+    ended_ = true;
+    pg::Error ignored;
+    if (c_->conn().txn_state() != pg::TxnState::kIdle) c_->conn().Exec("ROLLBACK", &ignored);
+  }
+  void Log(std::string_view message) const override { c_->Log(message); }
+
+  wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) override;
+  wfp_status ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
+                          int64_t to, wfp_session_visitor visitor, void* user_data) override;
+  wfp_status LatestSessionBefore(int64_t project_id, std::string_view workflow_name, int64_t before,
+                                 int32_t* out_found, int64_t* out_time) override;
+  wfp_status CreateSessions(const wfp_new_session* sessions, size_t count,
+                            int64_t* out_ids) override;
+  wfp_status CreateAttempts(const wfp_new_attempt* attempts, size_t count,
+                            int64_t* out_ids) override;
+  wfp_status MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& p) override;
+
+ private:
+  wfp_status Fail(std::string_view what, const pg::Error& e) {
+    const wfp_status st = pg::MapError(e);
+    last_error = fmt::format("{}: {}{}{}", what, e.message, e.sqlstate.empty() ? "" : " SQLSTATE ",
+                             e.sqlstate);
+    if (st == WFP_ERR_INTERNAL) Log(last_error);
+    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+  }
+  // Ids for `count` new rows from a sequence, ascending.
+  bool NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e);
+  // Runs `write` inside a savepoint: all of it or, on failure, none of it, the transaction usable.
+  template <typename Write>
+  wfp_status InSavepoint(std::string_view what, Write write);
+
+  PgConnection* c_;
+  bool ended_ = false;
+};
+
+}  // namespace wfp::host::store_internal::pg_backend
+
+#endif  // WFP_HOST_STUB_STORE_PG_INTERNAL_H_

@@ -1,0 +1,216 @@
+// The ABI transaction on PostgreSQL and its statements: load a schedule (locking its row in a
+// write transaction), list sessions, the latest session before a time, create sessions and
+// attempts (ids from the sequences, rows by COPY, inside a savepoint), move the schedule's pointer.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "store/pg_internal.h"
+
+namespace wfp::host::store_internal::pg_backend {
+namespace {
+
+constexpr const char* kLoadScheduleSql =
+    "SELECT sc.id, p.site_id, p.id, p.name, w.id, w.name, w.timezone, w.schedule, w.pool_id,"
+    " sc.next_schedule_time, sc.next_run_time, sc.last_session_time, sc.disabled_at"
+    " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
+    " JOIN projects p ON p.id = w.project_id WHERE sc.id = $1 AND p.site_id = $2";
+// The same, taking the schedule lock.
+const std::string kLoadScheduleForUpdateSql = std::string(kLoadScheduleSql) + " FOR UPDATE OF sc";
+
+constexpr const char* kListSessionsSql =
+    "SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
+    " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id"
+    " WHERE s.project_id = $1 AND s.workflow_name = $2 AND s.session_time >= $3"
+    " AND s.session_time < $4 ORDER BY s.session_time, a.\"index\"";
+
+constexpr const char* kLatestSessionBeforeSql =
+    "SELECT session_time FROM sessions WHERE project_id = $1 AND workflow_name = $2"
+    " AND session_time < $3 ORDER BY session_time DESC LIMIT 1";
+
+constexpr const char* kSessionIdsSql =
+    "SELECT nextval('sessions_id_seq') FROM generate_series(1, $1::bigint)";
+constexpr const char* kAttemptIdsSql =
+    "SELECT nextval('attempts_id_seq') FROM generate_series(1, $1::bigint)";
+// Taken before a batch takes its ids: the ROW EXCLUSIVE lock the COPY would take anyway, but before
+// the nextval. A Seed (SHARE ROW EXCLUSIVE on every table, then omitted ids after max(id), then the
+// sequences moved past them) thus waits for a batch that has taken ids, and a batch waits for a
+// Seed in progress; otherwise ids taken from the sequence during a Seed collide with the Seed's.
+constexpr const char* kLockSessionsSql = "LOCK TABLE sessions IN ROW EXCLUSIVE MODE";
+constexpr const char* kLockAttemptsSql = "LOCK TABLE attempts IN ROW EXCLUSIVE MODE";
+constexpr const char* kCopySessionsSql =
+    "COPY sessions (id, project_id, workflow_name, session_time, uuid) FROM STDIN";
+constexpr const char* kCopyAttemptsSql =
+    "COPY attempts (id, session_id, name, \"index\", done, success, cancel_requested, state,"
+    " params, created_at, finished_at, pool_id, depends_on_session_id) FROM STDIN";
+
+constexpr const char* kSelectPointerSql =
+    "SELECT next_schedule_time FROM schedules WHERE id = $1 FOR UPDATE";
+constexpr const char* kUpdatePointerSql =
+    "UPDATE schedules SET next_schedule_time = $2, next_run_time = $3, last_session_time = $4"
+    " WHERE id = $1";
+
+}  // namespace
+
+wfp_status PgTxn::LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) {
+  pg::Error e;
+  // A write transaction takes the schedule lock here; a read-only one reads its snapshot.
+  std::optional<pg::Result> r =
+      c_->conn().Query(read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(),
+                       {Param(schedule_id), Param(site_id)}, &e);
+  if (!r) return Fail("load_schedule", e);
+  if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
+  auto keep = [&](int col) -> wfp_str {
+    if (r->IsNull(0, col)) return wfp_str{nullptr, 0};
+    return Keep(r->Text(0, col));
+  };
+  out->schedule_id = r->Int(0, 0);
+  out->site_id = r->Int(0, 1);
+  out->project_id = r->Int(0, 2);
+  out->project_name = keep(3);
+  out->workflow_definition_id = r->Int(0, 4);
+  out->workflow_name = keep(5);
+  out->timezone = keep(6);
+  out->schedule_json = keep(7);
+  out->pool_id = keep(8);
+  out->next_schedule_time = r->Int(0, 9);
+  out->next_run_time = r->Int(0, 10);
+  out->has_last_session_time = !r->IsNull(0, 11);
+  out->last_session_time = r->Int(0, 11);
+  out->has_disabled_at = !r->IsNull(0, 12);
+  out->disabled_at = r->Int(0, 12);
+  return WFP_OK;
+}
+
+wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
+                               int64_t to, wfp_session_visitor visitor, void* user_data) {
+  pg::Error e;
+  std::optional<pg::Result> r = c_->conn().Query(
+      kListSessionsSql, {Param(project_id), Param(workflow_name), Param(from), Param(to)}, &e);
+  if (!r) return Fail("list_sessions", e);
+  SessionGrouper grouper(visitor, user_data);
+  auto opt_text = [&](int row, int col) -> std::optional<std::string_view> {
+    if (r->IsNull(row, col)) return std::nullopt;
+    return r->Text(row, col);
+  };
+  const int rows = r->rows();
+  for (int i = 0; i < rows; ++i) {
+    if (!grouper.Row(r->Int(i, 0), opt_text(i, 1), r->Int(i, 2), !r->IsNull(i, 3), opt_text(i, 4),
+                     static_cast<int32_t>(r->Int(i, 5))))
+      return WFP_OK;
+  }
+  grouper.Finish();
+  return WFP_OK;
+}
+
+wfp_status PgTxn::LatestSessionBefore(int64_t project_id, std::string_view workflow_name,
+                                      int64_t before, int32_t* out_found, int64_t* out_time) {
+  pg::Error e;
+  std::optional<pg::Result> r = c_->conn().Query(
+      kLatestSessionBeforeSql, {Param(project_id), Param(workflow_name), Param(before)}, &e);
+  if (!r) return Fail("latest_session_before", e);
+  if (r->rows() > 0) {
+    *out_found = 1;
+    *out_time = r->Int(0, 0);
+  }
+  return WFP_OK;
+}
+
+bool PgTxn::NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e) {
+  std::optional<pg::Result> r = c_->conn().Query(sql, {Param(static_cast<int64_t>(count))}, e);
+  if (!r) return false;
+  if (static_cast<size_t>(r->rows()) != count) {
+    e->message = fmt::format("the sequence gave {} ids for {} rows", r->rows(), count);
+    return false;
+  }
+  for (size_t i = 0; i < count; ++i) out[i] = r->Int(static_cast<int>(i), 0);
+  std::sort(out, out + count);
+  return true;
+}
+
+template <typename Write>
+wfp_status PgTxn::InSavepoint(std::string_view what, Write write) {
+  pg::Connection& db = c_->conn();
+  pg::Error e;
+  if (!db.Exec("SAVEPOINT wfp_batch", &e)) return Fail(what, e);
+  if (write(&e)) {
+    if (db.Exec("RELEASE SAVEPOINT wfp_batch", &e)) return WFP_OK;
+  }
+  const wfp_status st = Fail(what, e);
+  pg::Error ignored;
+  db.Exec("ROLLBACK TO SAVEPOINT wfp_batch; RELEASE SAVEPOINT wfp_batch", &ignored);
+  return st;
+}
+
+wfp_status PgTxn::CreateSessions(const wfp_new_session* sessions, size_t count, int64_t* out_ids) {
+  return InSavepoint("create_sessions", [&](pg::Error* e) {
+    if (!c_->conn().Exec(kLockSessionsSql, e) || !NextIds(kSessionIdsSql, count, out_ids, e))
+      return false;
+    std::string data;
+    data.reserve(count * 64);
+    for (size_t i = 0; i < count; ++i) {
+      const wfp_new_session& n = sessions[i];
+      pg::AppendCopyField(&data, out_ids[i]);
+      pg::AppendCopyField(&data, n.project_id);
+      pg::AppendCopyField(&data, View(n.workflow_name));
+      pg::AppendCopyField(&data, n.session_time);
+      pg::AppendCopyField(&data, n.uuid.data ? std::optional(View(n.uuid)) : std::nullopt);
+      pg::AppendCopyRowEnd(&data);
+    }
+    return c_->conn().CopyIn(kCopySessionsSql, data, e);
+  });
+}
+
+wfp_status PgTxn::CreateAttempts(const wfp_new_attempt* attempts, size_t count, int64_t* out_ids) {
+  return InSavepoint("create_attempts", [&](pg::Error* e) {
+    if (!c_->conn().Exec(kLockAttemptsSql, e) || !NextIds(kAttemptIdsSql, count, out_ids, e))
+      return false;
+    std::string data;
+    data.reserve(count * 96);
+    auto opt = [](wfp_str s) { return s.data ? std::optional(View(s)) : std::nullopt; };
+    for (size_t i = 0; i < count; ++i) {
+      const wfp_new_attempt& a = attempts[i];
+      pg::AppendCopyField(&data, out_ids[i]);
+      pg::AppendCopyField(&data, a.session_id);
+      pg::AppendCopyField(&data, opt(a.name));
+      pg::AppendCopyField(&data, int64_t{a.index});
+      pg::AppendCopyField(&data, int64_t{0});  // done
+      pg::AppendCopyField(&data, int64_t{0});  // success
+      pg::AppendCopyField(&data, int64_t{0});  // cancel_requested
+      pg::AppendCopyField(&data,
+                          int64_t{a.state == WFP_ATTEMPT_BLOCKED ? kStateBlocked : kStateQueued});
+      pg::AppendCopyField(&data, View(a.params_json));
+      pg::AppendCopyField(&data, a.created_at);
+      pg::AppendCopyField(&data, std::nullopt);  // finished_at
+      pg::AppendCopyField(&data, opt(a.pool_id));
+      if (a.depends_on_session_id != 0)
+        pg::AppendCopyField(&data, a.depends_on_session_id);
+      else
+        pg::AppendCopyField(&data, std::nullopt);
+      pg::AppendCopyRowEnd(&data);
+    }
+    return c_->conn().CopyIn(kCopyAttemptsSql, data, e);
+  });
+}
+
+wfp_status PgTxn::MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& pointer) {
+  pg::Error e;
+  std::optional<pg::Result> r = c_->conn().Query(kSelectPointerSql, {Param(schedule_id)}, &e);
+  if (!r) return Fail("move_schedule_pointer", e);
+  if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
+  const int64_t current = r->Int(0, 0);
+  if (pointer.next_schedule_time < current) {
+    last_error = fmt::format("move_schedule_pointer: {} is before the current {}",
+                             pointer.next_schedule_time, current);
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  if (!c_->conn().Query(
+          kUpdatePointerSql,
+          {Param(schedule_id), Param(pointer.next_schedule_time), Param(pointer.next_run_time),
+           pointer.has_last_session_time ? Param(pointer.last_session_time) : Param::Null()},
+          &e))
+    return Fail("move_schedule_pointer", e);
+  return WFP_OK;
+}
+
+}  // namespace wfp::host::store_internal::pg_backend

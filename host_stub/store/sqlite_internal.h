@@ -1,0 +1,252 @@
+// The SQLite backend's inside, shared by its files: sqlite_schema.cc (the schema, the statements,
+// opening a handle, the migration), sqlite_txn.cc (the ABI transaction) and sqlite_store.cc
+// (connections, the in-memory gate, the SQL session of Seed and Dump, the store).
+#ifndef WFP_HOST_STUB_STORE_SQLITE_INTERNAL_H_
+#define WFP_HOST_STUB_STORE_SQLITE_INTERNAL_H_
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/internal.h"
+#include "store/observer.h"
+#include "store/store.h"
+
+namespace wfp::host::store_internal::sqlite_backend {
+
+// Serialises the users of one shared (in-memory) SQLite handle. Unlike std::timed_mutex it may be
+// released by another thread than the one that acquired it.
+class Gate {
+ public:
+  bool Acquire(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [this] { return !held_; })) return false;
+    held_ = true;
+    return true;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+};
+
+// An open SQLite handle; closed when the last owner lets go.
+struct Db {
+  sqlite3* handle = nullptr;
+  Db() { CountStoreConnection(+1); }
+  ~Db() {
+    if (handle) sqlite3_close_v2(handle);
+    CountStoreConnection(-1);
+  }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+};
+
+// The statements a connection prepares once and reuses.
+enum class Stmt {
+  kBeginImmediate,
+  kBeginDeferred,
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kRelease,
+  kRollbackTo,
+  kLoadSchedule,
+  kListSessions,
+  kLatestSessionBefore,
+  kInsertSession,
+  kInsertAttempt,
+  kSelectPointer,
+  kUpdatePointer,
+  kSiteForKey,
+  kCount,
+};
+
+// The SQL text of a statement.
+const char* SqlOf(Stmt which);
+
+// SQLite result code -> ABI status: BUSY/LOCKED -> WFP_ERR_BUSY, a foreign key ->
+// WFP_ERR_NOT_FOUND, another constraint -> WFP_ERR_CONFLICT, anything else -> WFP_ERR_INTERNAL.
+wfp_status MapSqliteError(int rc);
+// Runs every statement of `sql`; false + *error on failure.
+bool Exec(sqlite3* db, const char* sql, std::string* error);
+// Text of a column (empty for NULL).
+std::string_view ColumnText(sqlite3_stmt* s, int i);
+void BindText(sqlite3_stmt* s, int i, wfp_str v);
+// Steps a statement with no result rows to completion.
+int StepDone(sqlite3_stmt* s);
+// Opens and configures a handle (WAL for files, foreign keys, busy timeout).
+std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string* error);
+
+class Txn;
+
+// One SQLite connection (with its cached prepared statements).
+class Connection final : public StoreConnection {
+ public:
+  Connection(std::shared_ptr<Db> db, std::shared_ptr<Gate> gate,
+             std::chrono::milliseconds busy_timeout, StoreLog log,
+             std::shared_ptr<WriteFaults> write_faults)
+      : StoreConnection(std::move(write_faults)),
+        db_(std::move(db)),
+        gate_(std::move(gate)),
+        busy_timeout_(busy_timeout),
+        log_(std::move(log)) {
+    ApplyBusyTimeout();
+  }
+  ~Connection() override;
+
+  void SetBusyTimeout(std::chrono::milliseconds timeout) override {
+    busy_timeout_ = timeout;
+    ApplyBusyTimeout();
+  }
+  wfp_status BeginTransaction(bool read_only, wfp_txn** out) override;
+
+  // Runs `f(handle)` outside any transaction of the ABI, through the in-memory gate where there is
+  // one; false (f not run) when the gate is not had within the busy timeout.
+  template <typename F>
+  bool WithHandle(F f) {
+    if (!Enter()) return false;
+    f(handle());
+    Leave();
+    return true;
+  }
+
+  sqlite3* handle() const { return db_->handle; }
+  // The cached statement, reset and with its bindings cleared; nullptr on a prepare failure.
+  sqlite3_stmt* Get(Stmt which);
+  // BEGIN IMMEDIATE (write) or BEGIN (read), through the in-memory gate where there is one.
+  // WFP_ERR_BUSY when the gate or the lock is not had in time; another status + *error otherwise.
+  wfp_status Begin(bool write, std::string* error);
+  // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate.
+  bool CommitOrRollback(bool commit, std::string* error);
+  // The site of an API key's hash (outside any transaction: one statement).
+  Store::KeyLookup SiteForKeyHash(const std::array<unsigned char, 32>& hash);
+  void Detach(Txn* txn) {
+    if (txn_ == txn) txn_ = nullptr;
+  }
+  // A line of the store's log.
+  void Log(std::string_view message) const { WriteLog(log_, message); }
+
+ private:
+  void ApplyBusyTimeout() {
+    if (!gate_) sqlite3_busy_timeout(handle(), static_cast<int>(busy_timeout_.count()));
+  }
+  bool Enter() { return !gate_ || gate_->Acquire(busy_timeout_); }
+  void Leave() {
+    if (gate_) gate_->Release();
+  }
+
+  std::shared_ptr<Db> db_;
+  // Set for an in-memory store: held for each transaction on the shared handle.
+  std::shared_ptr<Gate> gate_;
+  std::chrono::milliseconds busy_timeout_;
+  StoreLog log_;
+  std::array<sqlite3_stmt*, static_cast<size_t>(Stmt::kCount)> stmts_{};
+  // The ABI transaction open on this connection, if any.
+  Txn* txn_ = nullptr;
+};
+
+// The ABI transaction on SQLite.
+class Txn final : public wfp_txn {
+ public:
+  explicit Txn(Connection* c) : c_(c) {}
+  ~Txn() override {
+    if (!ended_) {
+      std::string ignored;
+      c_->CommitOrRollback(false, &ignored);
+    }
+    c_->Detach(this);
+  }
+
+  wfp_status Commit() override {
+    std::string error;
+    ended_ = true;
+    if (c_->CommitOrRollback(true, &error)) return WFP_OK;
+    const wfp_status st = MapSqliteError(sqlite3_extended_errcode(c_->handle()));
+    last_error = error;
+    c_->Log(error);
+    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+  }
+  void Rollback() override {
+    if (ended_) return;
+    ended_ = true;
+    std::string ignored;
+    c_->CommitOrRollback(false, &ignored);
+  }
+  void Log(std::string_view message) const override { c_->Log(message); }
+
+  wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) override;
+  wfp_status ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
+                          int64_t to, wfp_session_visitor visitor, void* user_data) override;
+  wfp_status LatestSessionBefore(int64_t project_id, std::string_view workflow_name, int64_t before,
+                                 int32_t* out_found, int64_t* out_time) override;
+  wfp_status CreateSessions(const wfp_new_session* sessions, size_t count,
+                            int64_t* out_ids) override;
+  wfp_status CreateAttempts(const wfp_new_attempt* attempts, size_t count,
+                            int64_t* out_ids) override;
+  wfp_status MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& p) override;
+
+ private:
+  // Records an SQLite failure and maps it to a status.
+  wfp_status Fail(std::string_view what, int rc) {
+    const wfp_status st = MapSqliteError(rc);
+    last_error = fmt::format("{}: {} ({})", what, sqlite3_errmsg(c_->handle()), rc);
+    if (st == WFP_ERR_INTERNAL) c_->Log(last_error);
+    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+  }
+
+  // A savepoint around a batch: rolled back (and released) unless Release() succeeded, so a
+  // conflict leaves the transaction usable with nothing of the batch written.
+  class Batch {
+   public:
+    explicit Batch(Connection* c) : c_(c) {}
+    int Open() {
+      sqlite3_stmt* s = c_->Get(Stmt::kSavepoint);
+      int rc = s ? StepDone(s) : SQLITE_ERROR;
+      open_ = rc == SQLITE_OK;
+      return rc;
+    }
+    int Release() {
+      sqlite3_stmt* s = c_->Get(Stmt::kRelease);
+      int rc = s ? StepDone(s) : SQLITE_ERROR;
+      if (rc == SQLITE_OK) open_ = false;
+      return rc;
+    }
+    ~Batch() {
+      if (!open_) return;
+      if (sqlite3_stmt* s = c_->Get(Stmt::kRollbackTo)) StepDone(s);
+      if (sqlite3_stmt* s = c_->Get(Stmt::kRelease)) StepDone(s);
+    }
+
+   private:
+    Connection* c_;
+    bool open_ = false;
+  };
+
+  Connection* c_;
+  bool ended_ = false;
+};
+
+// Creates the schema in an empty store, refuses a store of a newer schema.
+bool Migrate(Connection* c, std::string* error);
+
+}  // namespace wfp::host::store_internal::sqlite_backend
+
+#endif  // WFP_HOST_STUB_STORE_SQLITE_INTERNAL_H_

@@ -1,0 +1,228 @@
+// The SQLite store's schema (version 1) and its migration, the statements a connection prepares,
+// opening and configuring a handle, and the small helpers over SQLite's C API.
+#include <fmt/format.h>
+
+#include "store/sqlite_internal.h"
+
+namespace wfp::host::store_internal::sqlite_backend {
+namespace {
+
+// Schema version 1. Times are integer epoch seconds (UTC). The unique indexes carry the invariants:
+// one session per (project, workflow, session time); one attempt per (session, index) and per
+// (session, name) — NULLs are distinct in a UNIQUE index, so the unnamed attempt gets its own
+// partial unique index.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE sites (
+  id INTEGER PRIMARY KEY
+);
+CREATE TABLE api_keys (
+  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),
+  site_id INTEGER NOT NULL REFERENCES sites(id)
+) WITHOUT ROWID;
+CREATE INDEX api_keys_site ON api_keys(site_id);
+CREATE TABLE projects (
+  id INTEGER PRIMARY KEY,
+  site_id INTEGER NOT NULL REFERENCES sites(id),
+  name TEXT NOT NULL,
+  UNIQUE (site_id, name)
+);
+CREATE TABLE workflows (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  schedule TEXT,
+  pool_id TEXT
+);
+CREATE INDEX workflows_project ON workflows(project_id, name);
+CREATE TABLE schedules (
+  id INTEGER PRIMARY KEY,
+  workflow_id INTEGER NOT NULL UNIQUE REFERENCES workflows(id),
+  next_schedule_time INTEGER NOT NULL,
+  next_run_time INTEGER NOT NULL,
+  last_session_time INTEGER,
+  disabled_at INTEGER
+);
+CREATE TABLE sessions (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  workflow_name TEXT NOT NULL,
+  session_time INTEGER NOT NULL,
+  uuid TEXT,
+  UNIQUE (project_id, workflow_name, session_time)
+);
+CREATE TABLE attempts (
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions(id),
+  name TEXT,
+  "index" INTEGER NOT NULL,
+  done INTEGER NOT NULL CHECK (done IN (0, 1)),
+  success INTEGER NOT NULL CHECK (success IN (0, 1)),
+  cancel_requested INTEGER NOT NULL CHECK (cancel_requested IN (0, 1)),
+  state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),
+  params TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  pool_id TEXT,
+  depends_on_session_id INTEGER REFERENCES sessions(id),
+  UNIQUE (session_id, "index"),
+  UNIQUE (session_id, name)
+);
+CREATE UNIQUE INDEX attempts_unnamed ON attempts(session_id) WHERE name IS NULL;
+CREATE INDEX attempts_depends_on ON attempts(depends_on_session_id)
+  WHERE depends_on_session_id IS NOT NULL;
+)sql";
+
+constexpr std::array<const char*, static_cast<size_t>(Stmt::kCount)> kSql = {
+    "BEGIN IMMEDIATE",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT wfp_batch",
+    "RELEASE wfp_batch",
+    "ROLLBACK TO wfp_batch",
+    // kLoadSchedule
+    "SELECT sc.id, p.site_id, p.id, p.name, w.id, w.name, w.timezone, w.schedule, w.pool_id,"
+    " sc.next_schedule_time, sc.next_run_time, sc.last_session_time, sc.disabled_at"
+    " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
+    " JOIN projects p ON p.id = w.project_id WHERE sc.id = ?1 AND p.site_id = ?2",
+    // kListSessions
+    "SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
+    " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id"
+    " WHERE s.project_id = ?1 AND s.workflow_name = ?2 AND s.session_time >= ?3"
+    " AND s.session_time < ?4 ORDER BY s.session_time, a.\"index\"",
+    // kLatestSessionBefore
+    "SELECT session_time FROM sessions WHERE project_id = ?1 AND workflow_name = ?2"
+    " AND session_time < ?3 ORDER BY session_time DESC LIMIT 1",
+    // kInsertSession
+    "INSERT INTO sessions (project_id, workflow_name, session_time, uuid) VALUES (?1, ?2, ?3, ?4)",
+    // kInsertAttempt
+    "INSERT INTO attempts (session_id, name, \"index\", done, success, cancel_requested, state,"
+    " params, created_at, finished_at, pool_id, depends_on_session_id)"
+    " VALUES (?1, ?2, ?3, 0, 0, 0, ?4, ?5, ?6, NULL, ?7, ?8)",
+    // kSelectPointer
+    "SELECT next_schedule_time FROM schedules WHERE id = ?1",
+    // kUpdatePointer
+    "UPDATE schedules SET next_schedule_time = ?2, next_run_time = ?3, last_session_time = ?4"
+    " WHERE id = ?1",
+    // kSiteForKey
+    "SELECT hash, site_id FROM api_keys WHERE hash = ?1",
+};
+
+// SQLite result code -> ABI status: BUSY/LOCKED -> WFP_ERR_BUSY, a foreign key ->
+
+}  // namespace
+
+const char* SqlOf(Stmt which) { return kSql[static_cast<size_t>(which)]; }
+
+wfp_status MapSqliteError(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+      return WFP_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return WFP_ERR_BUSY;
+    case SQLITE_CONSTRAINT:
+      return rc == SQLITE_CONSTRAINT_FOREIGNKEY ? WFP_ERR_NOT_FOUND : WFP_ERR_CONFLICT;
+    default:
+      return WFP_ERR_INTERNAL;
+  }
+}
+
+bool Exec(sqlite3* db, const char* sql, std::string* error) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
+  *error = message ? message : sqlite3_errmsg(db);
+  sqlite3_free(message);
+  return false;
+}
+
+std::string_view ColumnText(sqlite3_stmt* s, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : std::string_view();
+}
+
+void BindText(sqlite3_stmt* s, int i, wfp_str v) {
+  if (v.data)
+    sqlite3_bind_text64(s, i, v.data, v.size, SQLITE_TRANSIENT, SQLITE_UTF8);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string* error) {
+  auto db = std::make_shared<Db>();
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                    (memory ? SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_MEMORY : SQLITE_OPEN_NOMUTEX);
+  if (int rc = sqlite3_open_v2(memory ? ":memory:" : path.c_str(), &db->handle, flags, nullptr);
+      rc != SQLITE_OK) {
+    *error = fmt::format("cannot open the store {}: {}", path,
+                         db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
+    return nullptr;
+  }
+  sqlite3_extended_result_codes(db->handle, 1);
+  sqlite3_busy_timeout(db->handle, 5000);
+  std::string e;
+  if (!Exec(db->handle, "PRAGMA foreign_keys = ON", &e)) {
+    *error = fmt::format("cannot configure the store {}: {}", path, e);
+    return nullptr;
+  }
+  if (!memory) {
+    sqlite3_stmt* s = nullptr;
+    std::string mode;
+    if (sqlite3_prepare_v2(db->handle, "PRAGMA journal_mode = WAL", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      mode = ColumnText(s, 0);
+    sqlite3_finalize(s);
+    if (mode != "wal") {
+      *error = fmt::format("cannot put the store {} in WAL mode: {}", path,
+                           mode.empty() ? sqlite3_errmsg(db->handle) : mode);
+      return nullptr;
+    }
+    if (!Exec(db->handle, "PRAGMA synchronous = NORMAL", &e)) {
+      *error = fmt::format("cannot configure the store {}: {}", path, e);
+      return nullptr;
+    }
+  }
+  return db;
+}
+
+// Steps a statement with no result rows to completion.
+int StepDone(sqlite3_stmt* s) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+bool Migrate(Connection* c, std::string* error) {
+  if (c->Begin(true, error) != WFP_OK) return false;
+  int version = -1;
+  {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(c->handle(), "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+  }
+  bool ok = true;
+  if (version < 0) {
+    *error = fmt::format("cannot read the schema version: {}", sqlite3_errmsg(c->handle()));
+    ok = false;
+  } else if (version > kStoreSchemaVersion) {
+    *error = fmt::format("the store has schema version {}, newer than this host's ({})", version,
+                         kStoreSchemaVersion);
+    ok = false;
+  } else if (version == 0) {
+    ok = Exec(c->handle(), kSchemaV1, error) &&
+         Exec(c->handle(), fmt::format("PRAGMA user_version = {}", kStoreSchemaVersion).c_str(),
+              error);
+    if (!ok) *error = "creating the schema: " + *error;
+  }
+  std::string ignored;
+  if (!c->CommitOrRollback(ok, ok ? error : &ignored)) return false;
+  return ok;
+}
+
+}  // namespace wfp::host::store_internal::sqlite_backend
