@@ -43,8 +43,6 @@ EXCEPTIONS = {
     "host_stub/demo_fixture.cc:DemoFixture": (100, "the demo's data as one literal builder"),
     "plugin/schedule/cron_pattern.cc:CronFields::NextAtOrAfter":
         (105, "mirrors cron4j's nested search loops; the mutants name lines in it"),
-    # The plugin checker (wfp-plugin-check) is a tool, outside this rooms.
-    "tools/plugin_check/checker.cc": (940, "one check per ABI rule in one file"),
 }
 
 
