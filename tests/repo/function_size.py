@@ -40,7 +40,6 @@ EXCEPTIONS = {
     "host_stub/store/sqlite_store.cc": (935, "schema, statements and the transaction in one file"),
     "host_stub/store/pg_store.cc": (650, "queries and the transaction in one file"),
     "host_stub/store/pg/pg.cc:Connection::Query": (90, "send, wait and read in one function"),
-    "host_stub/demo_fixture.cc:DemoFixture": (100, "the demo's data as one literal builder"),
     "plugin/schedule/cron_pattern.cc:CronFields::NextAtOrAfter":
         (105, "mirrors cron4j's nested search loops; the mutants name lines in it"),
 }
