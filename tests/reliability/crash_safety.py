@@ -63,11 +63,32 @@ def fixture(n):
 BODY = json.dumps({"dryRun": False, "skipExisting": True, "advanceSchedule": True})
 
 
+def dump_pg(host, db):
+    """`wfp-host dump` of a PostgreSQL store. Once in about five runs on a loaded 2-core machine a dump
+    after a crash round has hung until its 300 s timeout, with a backend of the cluster busy; the cause
+    is not known yet. So the first try waits 120 s, then prints what the cluster is doing (activity,
+    waiting locks) and tries once more: a dump that hangs twice still fails the test, and the printed
+    state is there to find the cause."""
+    cmd = [host.host_bin, "dump", "--db", db]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        print("wfp-host dump hung for 120 s; the cluster meanwhile:")
+        print(wfp.psql("SELECT pid, state, wait_event_type, wait_event, now() - query_start AS running, "
+                       "left(query, 200) FROM pg_stat_activity WHERE state <> 'idle' AND pid <> pg_backend_pid()"))
+        print(wfp.psql("SELECT l.pid, l.locktype, l.mode, l.relation::regclass, a.state, left(a.query, 120) "
+                       "FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE NOT l.granted"))
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise RuntimeError(f"wfp-host dump exited {p.returncode}: {p.stderr.strip()}")
+    return json.loads(p.stdout)
+
+
 def state(db, host=None):
     """(integrity, fk problems, sessions of wf, attempts of wf, next_schedule_time of schedule 5, sessions
     of the other workflow)."""
     if host is not None:  # PostgreSQL: read through `wfp-host dump`
-        dump = host.dump(db)
+        dump = dump_pg(host, db)
         ids = {s["id"] for s in dump["sessions"]}
         wf = [s for s in dump["sessions"] if s["workflowName"] == "wf"]
         dangling = [a["id"] for s in dump["sessions"] for a in s["attempts"]
