@@ -360,6 +360,15 @@ class HttpDetails(unittest.TestCase):
             status, headers, out = split_response(first)
             json_error(self, out, 401)
             self.assertEqual(headers.get("connection", "").lower(), "close")
+            self.assertRegex(headers.get("x-request-id", ""), r"^[0-9a-f]{20}$")
+        # The refusal made before the body is read carries the request id like any other answer.
+        given = head.replace("Expect: 100-continue\r\n",
+                             "Expect: 100-continue\r\nX-Request-Id: early-refusal-7\r\n")
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(given.encode())
+            status, headers, out = split_response(s.recv(65536))
+            self.assertEqual(headers.get("x-request-id"), "early-refusal-7", out)
+            json_error(self, out, 401)
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
             s.sendall(self.post_head("Expect: 100-continue\r\n", body).encode())
             first = s.recv(65536)
