@@ -5,7 +5,8 @@
 // When a minor appends fields, add one entry to each struct it grew (the offset of its first new
 // field at the old minor, sizeof at the new one) and extend every other struct's row with sizeof:
 // the static_asserts below fail until every row has one entry per minor. tests/abi checks these
-// rows against the frozen headers (tests/abi/frozen/1.<m>).
+// rows against the frozen headers (tests/abi/frozen/1.<m>). A struct a minor does not have yet has
+// size 0 there (wfp_metric_desc, new in 1.3).
 #ifndef WFP_TOOLS_PLUGIN_CHECK_MINOR_SIZES_H_
 #define WFP_TOOLS_PLUGIN_CHECK_MINOR_SIZES_H_
 
@@ -21,7 +22,7 @@ using Sizes = std::array<size_t, kMinors>;
 
 struct MinorSizes {
   Sizes host_api, store_api, request, response, route, schedule_info, session_info, new_session,
-      new_attempt, schedule_pointer, plugin_v1;
+      new_attempt, schedule_pointer, plugin_v1, metric_desc;
 };
 
 inline constexpr MinorSizes kMinorSizes = {
@@ -47,6 +48,7 @@ inline constexpr MinorSizes kMinorSizes = {
                          sizeof(wfp_schedule_pointer), sizeof(wfp_schedule_pointer)},
     .plugin_v1 = {sizeof(wfp_plugin_v1), sizeof(wfp_plugin_v1), sizeof(wfp_plugin_v1),
                   sizeof(wfp_plugin_v1)},
+    .metric_desc = {0, 0, 0, sizeof(wfp_metric_desc)},
 };
 
 // Every row has one entry per minor, and the latest is the header's sizeof.
@@ -61,6 +63,7 @@ static_assert(kMinorSizes.new_session.back() == sizeof(wfp_new_session));
 static_assert(kMinorSizes.new_attempt.back() == sizeof(wfp_new_attempt));
 static_assert(kMinorSizes.schedule_pointer.back() == sizeof(wfp_schedule_pointer));
 static_assert(kMinorSizes.plugin_v1.back() == sizeof(wfp_plugin_v1));
+static_assert(kMinorSizes.metric_desc.back() == sizeof(wfp_metric_desc));
 
 }  // namespace wfp::plugin_check
 

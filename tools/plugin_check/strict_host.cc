@@ -247,10 +247,6 @@ std::string MetricDescFault(const wfp_metric_desc& d) {
   return "";
 }
 
-// The size of wfp_metric_desc as 1.3 introduced it (all its fields are 1.3's).
-constexpr size_t kMetricDesc13 =
-    offsetof(wfp_metric_desc, bucket_count) + sizeof(wfp_metric_desc::bucket_count);
-
 wfp_status RegisterMetric(wfp_host* host, const wfp_metric_desc* given, wfp_metric** out) {
   if (!CheckHost(host, "register_metric")) return WFP_ERR_INVALID_ARGUMENT;
   if (!g_state->in_init) {
@@ -267,10 +263,10 @@ wfp_status RegisterMetric(wfp_host* host, const wfp_metric_desc* given, wfp_metr
   }
   // Every field of wfp_metric_desc is of 1.3, the minor that introduced it.
   const wfp_metric_desc d = abi::ReadStruct(given);
-  if (!WFP_HAS_FIELD(wfp_metric_desc, &d, bucket_count)) {
+  if (given->struct_size < kMinorSizes.metric_desc[3]) {
     g_state->Violation(kSizes, fmt::format("register_metric with a wfp_metric_desc of struct_size "
                                            "{}, smaller than ABI 1.3's {}",
-                                           given->struct_size, kMetricDesc13));
+                                           given->struct_size, kMinorSizes.metric_desc[3]));
     return WFP_ERR_INVALID_ARGUMENT;
   }
   if (const std::string fault = MetricDescFault(d); !fault.empty()) {
