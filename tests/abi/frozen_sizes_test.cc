@@ -25,7 +25,7 @@ std::array<size_t, 12> CheckerSizes(int minor) {
   return {s.host_api[minor],         s.store_api[minor],   s.request[minor],
           s.response[minor],         s.route[minor],       s.schedule_info[minor],
           s.session_info[minor],     s.new_session[minor], s.new_attempt[minor],
-          s.schedule_pointer[minor], s.plugin_v1[minor], s.metric_desc[minor]};
+          s.schedule_pointer[minor], s.plugin_v1[minor],   s.metric_desc[minor]};
 }
 
 TEST(FrozenSizes, TheCheckersSizesAreTheFrozenHeaders) {
