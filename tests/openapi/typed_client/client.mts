@@ -4,7 +4,7 @@
 // a dry run, the real run with the dry run's ETag as If-Match, then the same real run again (409).
 // Usage: node client.mjs BASE_URL API_KEY SCHEDULE_ID
 import createClient from "openapi-fetch";
-import type { paths } from "./schema.js";
+import type { components, paths } from "./schema.js";
 
 const [baseUrl, apiKey, scheduleId] = process.argv.slice(2);
 const client = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${apiKey}` } });
@@ -19,21 +19,35 @@ function fail(what: string): never {
 // The simplest body: only fromTime, attemptName and dryRun (the types must not require more).
 const body = { fromTime: "2024-01-08T00:00:00+09:00", attemptName: "typed", dryRun: true };
 
+// A 200 body is the full answer or, when a committed real run's answer could not be rendered, a
+// summary with `committed`: the generated type is their union, so a client tells them apart.
+type Schemas = components["schemas"];
+function full(
+  data: Schemas["BackfillResponse"] | Schemas["BackfillCommittedSummary"] | undefined,
+  what: string,
+): Schemas["BackfillResponse"] {
+  if (!data) fail(`${what}: no body`);
+  if ("committed" in data) fail(`${what}: only the committed summary (${data.attemptCount} attempts)`);
+  return data;
+}
+
 const dry = await client.POST(route, { params: { path: { id } }, body });
-if (dry.response.status !== 200 || !dry.data) fail(`dry run: ${dry.response.status}`);
-const planned: number = dry.data.attempts.length;
+if (dry.response.status !== 200) fail(`dry run: ${dry.response.status}`);
+const dryAnswer = full(dry.data, "dry run");
+const planned: number = dryAnswer.attempts.length;
 const etag = dry.response.headers.get("ETag");
 if (!etag) fail("the dry run has no ETag");
-if (dry.data.attempts.some((a) => a.id !== "0")) fail("a dry run's attempt has an id");
+if (dryAnswer.attempts.some((a) => a.id !== "0")) fail("a dry run's attempt has an id");
 
 const real = await client.POST(route, {
   params: { path: { id }, header: { "If-Match": etag } },
   body: { ...body, dryRun: false },
 });
-if (real.response.status !== 200 || !real.data) fail(`real run: ${real.response.status}`);
-if (real.data.attempts.length !== planned) fail("the real run did another plan");
-const statuses: string[] = real.data.attempts.map((a) => a.status);
-console.log(`typed client: real run created ${real.data.attempts.length} attempts (${statuses.join(", ")})`);
+if (real.response.status !== 200) fail(`real run: ${real.response.status}`);
+const realAnswer = full(real.data, "real run");
+if (realAnswer.attempts.length !== planned) fail("the real run did another plan");
+const statuses: string[] = realAnswer.attempts.map((a) => a.status);
+console.log(`typed client: real run created ${realAnswer.attempts.length} attempts (${statuses.join(", ")})`);
 
 const again = await client.POST(route, { params: { path: { id } }, body: { ...body, dryRun: false } });
 if (again.response.status !== 409 || !again.error) fail(`second run: ${again.response.status}`);
