@@ -243,13 +243,21 @@ int32_t Init(const wfp_host_api* given, void** out_state) {
 void Shutdown(void* state) { delete static_cast<PluginState*>(state); }
 
 // abi_minor 0: the plugin runs on any 1.x host (it uses what 1.1 added only where the host has it).
-const wfp_plugin_v1 kDescriptor = {.struct_size = sizeof(wfp_plugin_v1),
-                                   .abi_major = WFP_ABI_VERSION_MAJOR,
-                                   .abi_minor = 0,
-                                   .name = "backfill",
-                                   .version = WFP_VERSION,
-                                   .init = Init,
-                                   .shutdown = Shutdown};
+// Built field by field from a zeroed struct, so that fields a later header appends (which this
+// plugin does not know) are zero, as the compatibility rules ask, without a missing-initializer
+// warning when the plugin is compiled against such a header.
+constexpr wfp_plugin_v1 MakeDescriptor() {
+  wfp_plugin_v1 d{};
+  d.struct_size = sizeof(wfp_plugin_v1);
+  d.abi_major = WFP_ABI_VERSION_MAJOR;
+  d.abi_minor = 0;
+  d.name = "backfill";
+  d.version = WFP_VERSION;
+  d.init = Init;
+  d.shutdown = Shutdown;
+  return d;
+}
+constexpr wfp_plugin_v1 kDescriptor = MakeDescriptor();
 
 }  // namespace
 }  // namespace wfp::backfill
