@@ -11,6 +11,10 @@
 namespace wfp::schedule {
 namespace {
 
+// A literal port of cron4j's search (defined below), the reference the fast search must agree with.
+std::optional<CronFields::Match> Reference(const CronFields& c, cctz::civil_minute from,
+                                           const cctz::time_zone& tz, int max_steps);
+
 CronFields One(const char* text) {
   std::string why;
   auto p = CronPattern::Compile(text, &why);
@@ -177,6 +181,32 @@ TEST(CronPattern, SearchResolvesGapsAndOverlapsLikeTheLenientCalendar) {
   auto o = One("30 1 * * *").NextAtOrAfter(cctz::civil_minute(2016, 11, 6, 0, 0), la, 2100);
   ASSERT_TRUE(o);
   EXPECT_EQ(o->instant, 1478424600);  // 2016-11-06T09:30:00Z = 01:30-08:00, the later copy
+}
+
+// Samoa (Pacific/Apia) skipped 2011-12-30 whole, moving from UTC-10 to UTC+14: every wall time of
+// that day is in a gap, and the lenient calendar builds it a day later (Dec 30 10:00 -10:00 is the
+// instant of Dec 31 10:00 +14:00). A date the gap moves is searched on from where it moved to, as
+// cron4j checks the built date: a pattern for Dec 30 only finds 2012's, and a daily one reads
+// Dec 31.
+TEST(CronPattern, AGapThatMovesTheDateIsSearchedOnFromTheMovedDate) {
+  cctz::time_zone apia;
+  ASSERT_TRUE(cctz::load_time_zone("Pacific/Apia", &apia));
+  auto dec30 = One("0 10 30 12 *").NextAtOrAfter(cctz::civil_minute(2011, 12, 1, 0, 0), apia, 2100);
+  ASSERT_TRUE(dec30);
+  EXPECT_EQ(dec30->wall, cctz::civil_minute(2012, 12, 30, 10, 0));
+  auto daily = One("0 10 * * *").NextAtOrAfter(cctz::civil_minute(2011, 12, 29, 11, 0), apia, 2100);
+  ASSERT_TRUE(daily);
+  EXPECT_EQ(daily->wall, cctz::civil_minute(2011, 12, 31, 10, 0));
+  EXPECT_EQ(daily->instant, 1325275200);  // 2011-12-30T20:00:00Z = Dec 31 10:00+14:00
+  for (const char* text : {"0 10 30 12 *", "0 10 * * *", "30 23 29,30,31 12 *"}) {
+    const CronFields c = One(text);
+    const cctz::civil_minute from(2011, 12, 29, 11, 0);
+    auto want = Reference(c, from, apia, 3000000);
+    auto got = c.NextAtOrAfter(from, apia, 2100);
+    ASSERT_TRUE(want && got) << text;
+    EXPECT_EQ(got->wall, want->wall) << text;
+    EXPECT_EQ(got->instant, want->instant) << text;
+  }
 }
 
 TEST(CronPattern, SearchCarriesAcrossMinuteHourDayMonthYear) {
