@@ -16,8 +16,6 @@ namespace wfp::host {
 
 // True when `text` is one JSON value (checked in place, no tree built).
 bool IsValidJson(std::string_view text);
-// True for a Content-Type whose media type names JSON ("application/json", "...+json").
-bool IsJsonMedia(const std::string* content_type);
 
 // Writes a held response: a JSON body as the JSON it is, anything else as a JSON string; the
 // headers get "content-length" when the response has none.

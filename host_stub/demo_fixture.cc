@@ -10,7 +10,7 @@
 #include <chrono>
 #include <utility>
 
-#include "runtime/clock.h"
+#include "common/time_text.h"
 
 namespace wfp::host {
 namespace {

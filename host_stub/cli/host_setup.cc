@@ -9,8 +9,8 @@
 #include <utility>
 
 #include "cli/command.h"
+#include "common/time_text.h"
 #include "native_routes.h"
-#include "runtime/clock.h"
 #include "store/key_cache.h"
 
 namespace wfp::host::cli {

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/time_text.h"
 #include "demo_fixture.h"
-#include "runtime/clock.h"
 
 namespace wfp::host {
 namespace {
