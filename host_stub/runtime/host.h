@@ -78,9 +78,9 @@ struct HostOptions {
   // must outlive the Host). Empty: that path is unknown like any other.
   std::string_view openapi_document;
 
-  // Routes the host answers itself (its projects and schedules: native_routes.h). They are matched,
-  // authenticated and checked like plugin routes, then the handler gets the caller's site, the
-  // path parameters and the query string. Registered before any plugin: a plugin that registers
+  // Routes the host answers itself (its projects and schedules: cli/native_routes.h). They are
+  // matched, authenticated and checked like plugin routes, then the handler gets the caller's site,
+  // the path parameters and the query string. Registered before any plugin: a plugin that registers
   // the same route is refused. A handler that throws is answered with a generic 500.
   struct NativeRequest {
     int64_t site_id = 0;

@@ -1,4 +1,4 @@
-#include "native_routes.h"
+#include "cli/native_routes.h"
 
 #include <fmt/format.h>
 

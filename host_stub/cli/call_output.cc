@@ -1,4 +1,4 @@
-#include "call_output.h"
+#include "cli/call_output.h"
 
 #include <fmt/format.h>
 
