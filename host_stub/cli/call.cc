@@ -6,11 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "call_output.h"
+#include "cli/call_output.h"
 #include "cli/command.h"
 #include "cli/host_setup.h"
+#include "cli/plugin_search.h"
 #include "http_types.h"
-#include "plugin_search.h"
 
 namespace wfp::host::cli {
 namespace {
@@ -118,9 +118,7 @@ int RunCall(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!OpenStore(*db, &rt, &error)) return Fail(kCmd, error);
-  rt.SetHost(MakeHost(rt.store.get(), flags));
-  if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
+  if (!StartHost(*db, flags, plugins, &rt, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
   new_file.Keep();

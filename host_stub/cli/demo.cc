@@ -6,14 +6,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/demo_fixture.h"
 #include "cli/host_setup.h"
+#include "cli/plugin_search.h"
 #include "cli/serving.h"
-#include "demo_fixture.h"
-#include "plugin_search.h"
 #include "runtime/clock.h"
 #include "server/page_link.h"
 
@@ -144,26 +145,12 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   if (WantsHelp(argv)) return std::cout << kDemoUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv,
-                  {{"db"},
-                   {"plugin"},
-                   {"listen"},
-                   {"now"},
-                   {"threads"},
-                   {"drain-period"},
-                   {"log-format"},
-                   {"setting", true, true}},
-                  &error))
+  if (!args.Parse(argv, WithServingOptions({{"db"}, {"plugin"}}), &error))
     return UsageError(kCmd, error, kDemoUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
-  RuntimeFlags flags;
-  ServerOptions options;
-  Metrics metrics;
-  flags.metrics = &metrics;
-  flags.serving = true;
-  if (!ParseServingFlags(args, &flags, &options, &error))
-    return UsageError(kCmd, error, kDemoUsage);
+  Serving serving;
+  if (!ParseServingFlags(args, &serving, &error)) return UsageError(kCmd, error, kDemoUsage);
   std::string plugin;
   if (!ResolvePlugin(args.Get("plugin") ? *args.Get("plugin") : "backfill",
                      DefaultPluginSearchPath(), &plugin, &error))
@@ -174,25 +161,24 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   // A temporary store has its own cleanup (DemoStore).
   NewStoreFile new_file(store.temporary() ? ":memory:" : store.db());
   Runtime rt;
-  if (!OpenStore(store.db(), &rt, &error)) return Fail(kCmd, error);
-  rt.SetHost(MakeHost(rt.store.get(), flags));
-  if (!LoadPlugins(rt.host.get(), {plugin}, &error)) return Fail(kCmd, error);
-  const int64_t now_seconds = (flags.now_micros ? *flags.now_micros : RealNowMicros()) / 1000000;
+  if (!StartHost(store.db(), serving.flags, {plugin}, &rt, &error)) return Fail(kCmd, error);
+  const std::optional<int64_t>& now = serving.flags.now_micros;
+  const int64_t now_seconds = (now ? *now : RealNowMicros()) / 1000000;
   DemoInfo info;
   if (!rt.store->Seed(DemoFixture(now_seconds, &info), &error))
     return Fail(kCmd, "the demo fixture was refused: " + error);
   new_file.Keep();
 
-  const std::string host_name = options.host;
+  const std::string host_name = serving.options.host;
   const std::string exe = ExecutablePath(argv0);
-  options.on_listening = [&info, &store, host_name, exe](uint16_t port) {
+  serving.options.on_listening = [&info, &store, host_name, exe](uint16_t port) {
     const std::string url = fmt::format(
         "http://{}:{}",
         host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name, port);
     std::cout << DemoGuide(info, url, store, exe);
     std::cout.flush();
   };
-  return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
+  return Serve(rt, &serving);
 }
 
 }  // namespace wfp::host::cli

@@ -9,8 +9,8 @@
 #include <utility>
 
 #include "cli/command.h"
-#include "native_routes.h"
-#include "runtime/clock.h"
+#include "cli/native_routes.h"
+#include "common/time_text.h"
 #include "store/key_cache.h"
 
 namespace wfp::host::cli {
@@ -105,6 +105,13 @@ bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::strin
   for (const std::string& p : plugins)
     if (!host->LoadPlugin(p, error)) return false;
   return host->CheckSettings(error);
+}
+
+bool StartHost(const std::string& db, const RuntimeFlags& flags,
+               const std::vector<std::string>& plugins, Runtime* rt, std::string* error) {
+  if (!OpenStore(db, rt, error)) return false;
+  rt->SetHost(MakeHost(rt->store.get(), flags));
+  return LoadPlugins(rt->host.get(), plugins, error);
 }
 
 bool SeedFile(Store* store, const std::string& path, std::string* error) {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cli_args.h"
+#include "cli/cli_args.h"
 #include "metrics/metrics.h"
 #include "runtime/host.h"
 #include "store/store.h"
@@ -83,6 +83,11 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags);
 // Loads the plugins, then refuses settings none of them reads (the known keys are those the
 // plugins ask for in their init, see Host::CheckSettings).
 bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error);
+
+// What call, serve and demo do before answering: opens the store at `db` into *rt, makes the host
+// over it (MakeHost) and loads `plugins` (LoadPlugins). False with *error, to be printed as it is.
+bool StartHost(const std::string& db, const RuntimeFlags& flags,
+               const std::vector<std::string>& plugins, Runtime* rt, std::string* error);
 
 // Loads the fixture file at `path` into `store`; *error names the file.
 bool SeedFile(Store* store, const std::string& path, std::string* error);

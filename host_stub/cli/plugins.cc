@@ -7,7 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/host_setup.h"
-#include "plugin_search.h"
+#include "cli/plugin_search.h"
 
 namespace wfp::host::cli {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "cli/command.h"
 #include "cli/host_setup.h"
+#include "cli/plugin_search.h"
 #include "cli/serving.h"
-#include "plugin_search.h"
 
 namespace wfp::host::cli {
 namespace {
@@ -46,17 +46,7 @@ int RunServe(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kServeUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv,
-                  {{"db"},
-                   {"plugin", true, true},
-                   {"listen"},
-                   {"fixture"},
-                   {"now"},
-                   {"threads"},
-                   {"drain-period"},
-                   {"log-format"},
-                   {"setting", true, true}},
-                  &error))
+  if (!args.Parse(argv, WithServingOptions({{"db"}, {"plugin", true, true}, {"fixture"}}), &error))
     return UsageError(kCmd, error, kServeUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kServeUsage);
@@ -66,23 +56,16 @@ int RunServe(const std::vector<std::string>& argv) {
     return Fail(kCmd, error);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
-  RuntimeFlags flags;
-  ServerOptions options;
-  Metrics metrics;
-  flags.metrics = &metrics;
-  flags.serving = true;
-  if (!ParseServingFlags(args, &flags, &options, &error))
-    return UsageError(kCmd, error, kServeUsage);
+  Serving serving;
+  if (!ParseServingFlags(args, &serving, &error)) return UsageError(kCmd, error, kServeUsage);
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!OpenStore(*db, &rt, &error)) return Fail(kCmd, error);
-  rt.SetHost(MakeHost(rt.store.get(), flags));
-  if (!LoadPlugins(rt.host.get(), plugins, &error)) return Fail(kCmd, error);
+  if (!StartHost(*db, serving.flags, plugins, &rt, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
   new_file.Keep();
-  return Serve(rt.store.get(), rt.host.get(), &metrics, std::move(options));
+  return Serve(rt, &serving);
 }
 
 }  // namespace wfp::host::cli

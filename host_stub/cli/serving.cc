@@ -50,8 +50,16 @@ bool ParseOperationsFlags(const Args& args, RuntimeFlags* flags, ServerOptions* 
 
 }  // namespace
 
-bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
-                       std::string* error) {
+std::vector<OptionSpec> WithServingOptions(std::vector<OptionSpec> own) {
+  for (const char* name : {"listen", "now", "threads", "drain-period", "log-format"})
+    own.push_back({name});
+  own.push_back({"setting", true, true});
+  return own;
+}
+
+bool ParseServingFlags(const Args& args, Serving* serving, std::string* error) {
+  RuntimeFlags* flags = &serving->flags;
+  ServerOptions* options = &serving->options;
   if (!ParseRuntimeFlags(args, flags, error)) return false;
   if (!ParseOperationsFlags(args, flags, options, error)) return false;
   if (const std::string* listen = args.Get("listen")) {
@@ -63,7 +71,11 @@ bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* opt
   return ParseThreads(args, options, error);
 }
 
-int Serve(Store* store, Host* host, Metrics* metrics, ServerOptions options) {
+int Serve(const Runtime& rt, Serving* serving) {
+  Store* store = rt.store.get();
+  Host* host = rt.host.get();
+  Metrics* metrics = &serving->metrics;
+  ServerOptions options = std::move(serving->options);
   OpsOptions ops_options;
   ops_options.store_ready = [store](std::string* error) { return store->Ping(error); };
   ops_options.plugin_count = [host] { return host->plugin_count(); };

@@ -3,21 +3,43 @@
 #define WFP_HOST_STUB_CLI_SERVING_H_
 
 #include <string>
+#include <vector>
 
+#include "cli/cli_args.h"
 #include "cli/host_setup.h"
+#include "metrics/metrics.h"
 #include "server/server.h"
 
 namespace wfp::host::cli {
 
-// The flags `serve` and `demo` share: the runtime's (--now, --setting) and the server's (--listen,
-// --threads, --drain-period, --log-format).
-bool ParseServingFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
-                       std::string* error);
+// The command's own options followed by those `serve` and `demo` share: --listen, --now,
+// --threads, --drain-period, --log-format and --setting (repeatable).
+std::vector<OptionSpec> WithServingOptions(std::vector<OptionSpec> own);
 
-// Serves `host` with the operations routes in front (/healthz, /readyz, /metrics), the metrics of
-// every answered request, and readiness turning 503 when the drain begins. Returns RunServer's
+// What a serving command sets up from those options: the metrics registry, the runtime flags
+// (recording into it, serving) and the server's options. Set up by ParseServingFlags; the command
+// adds what is its own (the demo: the guide printed once it listens).
+struct Serving {
+  Serving() {
+    flags.metrics = &metrics;
+    flags.serving = true;
+  }
+  Serving(const Serving&) = delete;
+  Serving& operator=(const Serving&) = delete;
+
+  Metrics metrics;
+  RuntimeFlags flags;
+  ServerOptions options;
+};
+
+// Reads the options above: the runtime's (--now, --setting) and the server's (--listen, --threads,
+// --drain-period, --log-format). False with *error, a usage error.
+bool ParseServingFlags(const Args& args, Serving* serving, std::string* error);
+
+// Serves rt's host with the operations routes in front (/healthz, /readyz, /metrics), the metrics
+// of every answered request, and readiness turning 503 when the drain begins. Returns RunServer's
 // exit status.
-int Serve(Store* store, Host* host, Metrics* metrics, ServerOptions options);
+int Serve(const Runtime& rt, Serving* serving);
 
 }  // namespace wfp::host::cli
 

@@ -1,5 +1,5 @@
 // The backfill client's command line: the options (through the one parser of wfp-host's commands,
-// cli_args.h), the target (PROJECT WORKFLOW or --schedule ID) and the combinations it refuses.
+// cli/cli_args.h), the target (PROJECT WORKFLOW or --schedule ID) and the combinations it refuses.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cli_args.h"
+#include "cli/cli_args.h"
 #include "client/internal.h"
 
 namespace wfp::host {

@@ -3,10 +3,10 @@
 #include <cctz/time_zone.h>
 #include <fmt/format.h>
 
-#include <chrono>
 #include <string>
 
 #include "client/internal.h"
+#include "common/time_text.h"
 
 namespace wfp::host {
 namespace {
@@ -35,27 +35,6 @@ bool ReadTime(std::string_view s, int* hh, int* mm, int* ss) {
   *mm = ToInt(s.substr(3, 2));
   *ss = ToInt(s.substr(6, 2));
   return *hh < 24 && *mm < 60 && *ss < 60;
-}
-
-// An IANA zone, UTC, or a fixed offset (+09:00, -0530), as workflows name their zones.
-bool LoadZone(std::string_view tz, cctz::time_zone* zone) {
-  if (tz.empty() || tz == "UTC" || tz == "Z") {
-    *zone = cctz::utc_time_zone();
-    return true;
-  }
-  if (tz[0] == '+' || tz[0] == '-') {
-    std::string digits;
-    for (char c : tz.substr(1))
-      if (c != ':') digits += c;
-    if ((digits.size() != 2 && digits.size() != 4) || !IsDigits(digits)) return false;
-    const int hours = ToInt(digits.substr(0, 2));
-    const int minutes = digits.size() == 4 ? ToInt(digits.substr(2)) : 0;
-    if (hours > 18 || minutes > 59) return false;
-    *zone = cctz::fixed_time_zone(
-        std::chrono::seconds((tz[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60)));
-    return true;
-  }
-  return cctz::load_time_zone(std::string(tz), zone);
 }
 
 }  // namespace
@@ -119,7 +98,7 @@ bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* is
   // SKIPPED: pre uses the offset before the gap, so it lands past the gap by the gap's length.
   // REPEATED: pre is the earlier instant (the offset before the transition).
   const auto instant = found.pre;
-  std::string formatted = cctz::format("%Y-%m-%dT%H:%M:%S%Ez", instant, zone);
+  std::string formatted = FormatWithOffset(instant.time_since_epoch().count(), zone);
   if (!fraction.empty()) formatted.insert(19, fraction);
   *iso = std::move(formatted);
   return true;

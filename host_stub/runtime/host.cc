@@ -11,6 +11,9 @@
 #include <exception>
 #include <stdexcept>
 
+#include "common/error_body.h"
+#include "common/media_type.h"
+#include "common/time_text.h"
 #include "runtime/clock.h"
 #include "runtime/content_coding.h"
 #include "runtime/host_impl.h"
@@ -81,9 +84,6 @@ std::string JsonLogLine(wfp_log_level level, std::string_view source, std::strin
   return boost::json::serialize(o);
 }
 
-bool IsJsonContentType(std::string_view ct) {
-  return IEquals(Trim(ct.substr(0, ct.find(';'))), "application/json");
-}
 constexpr std::string_view kHowToSendAKey =
     "send the key as 'Authorization: Bearer KEY' or as 'X-API-Key: KEY'";
 
@@ -233,13 +233,6 @@ void Host::Impl::Log(wfp_log_level level, std::string_view source, std::string_v
   }
 }
 
-std::string ErrorBody(int status, std::string_view message) {
-  boost::json::object o;
-  o["message"] = message;
-  o["status"] = status;
-  return boost::json::serialize(o);
-}
-
 HttpResponse ErrorResponse(int status, std::string_view message) {
   HttpResponse r;
   r.status = status;
@@ -323,7 +316,7 @@ std::optional<HttpResponse> Host::Impl::CheckBody(HttpRequest& request) const {
     const std::string* ct = nullptr;
     for (const auto& [name, value] : request.headers)
       if (IEquals(name, "content-type")) ct = &value;
-    if (!ct || !IsJsonContentType(*ct))
+    if (!ct || !IsApplicationJson(*ct))
       return ErrorResponse(415, "Content-Type must be application/json");
   }
   return std::nullopt;

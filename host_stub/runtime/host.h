@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/limits.h"
 #include "http_types.h"
 #include "response_stream.h"
 #include "wfp_version.h"
@@ -49,8 +50,9 @@ struct HostOptions {
   std::optional<int64_t> fixed_now_micros;
   // Plugin settings (get_setting), e.g. {"backfill.max_sessions", "1000"}.
   std::map<std::string, std::string, std::less<>> settings;
-  // Larger request bodies are answered 413 before any plugin sees them.
-  size_t body_limit = 64 * 1024;
+  // Larger request bodies, once decoded, are answered 413 before any plugin sees them (the server
+  // checks the same limit before reading; see common/limits.h for why both do).
+  size_t body_limit = kDefaultBodyLimit;
   // The store table given to plugins; null: a table whose every function is WFP_ERR_UNSUPPORTED.
   const wfp_store_api* store = nullptr;
   // Opens a store connection for a handler call (pooled by the host); may be empty (no store).
@@ -76,9 +78,9 @@ struct HostOptions {
   // must outlive the Host). Empty: that path is unknown like any other.
   std::string_view openapi_document;
 
-  // Routes the host answers itself (its projects and schedules: native_routes.h). They are matched,
-  // authenticated and checked like plugin routes, then the handler gets the caller's site, the
-  // path parameters and the query string. Registered before any plugin: a plugin that registers
+  // Routes the host answers itself (its projects and schedules: cli/native_routes.h). They are
+  // matched, authenticated and checked like plugin routes, then the handler gets the caller's site,
+  // the path parameters and the query string. Registered before any plugin: a plugin that registers
   // the same route is refused. A handler that throws is answered with a generic 500.
   struct NativeRequest {
     int64_t site_id = 0;
@@ -158,8 +160,8 @@ class Host {
   std::unique_ptr<Impl> impl_;
 };
 
-// The error body every host-made answer carries: {"message":"...","status":N}.
-std::string ErrorBody(int status, std::string_view message);
+// An answer the host makes itself: `status`, Content-Type application/json, and the error body
+// every such answer carries (common/error_body.h).
 HttpResponse ErrorResponse(int status, std::string_view message);
 
 }  // namespace wfp::host

@@ -1,4 +1,4 @@
-// The HTTP server's answers: error bodies, response heads, the streamed body (response_writer.h).
+// The HTTP server's answers: response heads, the streamed body (response_writer.h).
 #include "server/response_writer.h"
 
 #include <fmt/format.h>
@@ -15,22 +15,6 @@
 #include <utility>
 
 namespace wfp::host::server_detail {
-
-std::string ErrorJson(int status, std::string_view message) {
-  // The messages are ours (no quotes or control characters), but escape anyway.
-  std::string escaped;
-  for (char c : message) {
-    if (c == '"' || c == '\\') {
-      escaped += '\\';
-      escaped += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      escaped += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-    } else {
-      escaped += c;
-    }
-  }
-  return fmt::format(R"({{"message":"{}","status":{}}})", escaped, status);
-}
 
 std::string PathOf(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));

@@ -1,6 +1,6 @@
-// How the HTTP server writes answers (internal to host_stub/server/): the JSON error body, the
-// response head from a handler's HttpResponse, and SocketStream, the socket a streaming handler
-// writes its body to.
+// How the HTTP server writes answers (internal to host_stub/server/): the response head from a
+// handler's HttpResponse, and SocketStream, the socket a streaming handler writes its body to. (The
+// JSON error body is common/error_body.h's.)
 #ifndef WFP_HOST_STUB_SERVER_RESPONSE_WRITER_H_
 #define WFP_HOST_STUB_SERVER_RESPONSE_WRITER_H_
 
@@ -26,8 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kServerHeader = "wfp-host/" WFP_VERSION;
 
-// The server's own error body: {"message": MESSAGE, "status": STATUS}.
-std::string ErrorJson(int status, std::string_view message);
 // The path of a request target for the access log: without the query, at most 512 characters.
 std::string PathOf(std::string_view target);
 // Sends the parts in order on a non-blocking socket, waiting for it to take more until `deadline`.

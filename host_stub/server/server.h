@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/limits.h"
 #include "http_types.h"
 #include "response_stream.h"
 #include "server/access_log.h"
@@ -31,9 +32,11 @@ namespace wfp::host {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;             // 0: a free port
-  int threads = 0;                  // worker threads; 0: std::thread::hardware_concurrency()
-  size_t body_limit = 64 * 1024;    // larger body: 413 without calling the handler
+  uint16_t port = 8080;  // 0: a free port
+  int threads = 0;       // worker threads; 0: std::thread::hardware_concurrency()
+  // A larger body is answered 413 without calling the handler, and without reading it: checked here
+  // before the body is read, and by the runtime again once it is decoded (common/limits.h).
+  size_t body_limit = kDefaultBodyLimit;
   size_t header_limit = 16 * 1024;  // larger header block: 431
   // The whole request (headers and body) must arrive within it, counted from the first read of the
   // request; an idle keep-alive connection is closed after it too.

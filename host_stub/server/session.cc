@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/error_body.h"
 #include "server/request_head.h"
 #include "server/response_writer.h"
 #include "server/server_core.h"
@@ -261,7 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   static HttpResponse InternalError() {
     return HttpResponse{
-        500, {{"content-type", "application/json"}}, ErrorJson(500, "internal server error")};
+        500, {{"content-type", "application/json"}}, ErrorBody(500, "internal server error")};
   }
 
   // `head_length`: for a HEAD whose body was streamed (only counted), the length it would have had.
@@ -296,7 +297,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.result(static_cast<unsigned>(status));
     res_.set(http::field::server, kServerHeader);
     res_.set(http::field::content_type, "application/json");
-    res_.body() = ErrorJson(status, message);
+    res_.body() = ErrorBody(status, message);
     res_.keep_alive(false);
     res_.prepare_payload();
     Write(/*linger=*/true);

@@ -1,7 +1,5 @@
-// What the backends share: choosing a backend from the location, time text, key hashing, the
-// grouping of list_sessions rows, and the store's log.
-#include <cctz/civil_time.h>
-#include <cctz/time_zone.h>
+// What the backends share: choosing a backend from the location, key hashing, the grouping of
+// list_sessions rows, and the store's log. (Time text is common/time_text.h's.)
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -96,52 +94,7 @@ bool SessionGrouper::Emit() {
   return !stopped_;
 }
 
-// ---- time text and keys -----------------------------------------------------------------------
-
-// The instants a fixture can hold: UTC years 0000 to 9999, the ones "yyyy-MM-ddTHH:mm:ssZ" writes.
-constexpr int64_t kFirstInstant = -62167219200;  // 0000-01-01T00:00:00Z
-constexpr int64_t kLastInstant = 253402300799;   // 9999-12-31T23:59:59Z
-
-std::string FormatUtc(int64_t epoch_seconds) {
-  // Four digits for the year, always (cctz's %Y writes 976 for 976): Seed reads what Dump writes.
-  const cctz::civil_second cs = cctz::civil_second(1970, 1, 1, 0, 0, 0) + epoch_seconds;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", cs.year(), cs.month(), cs.day(),
-                     cs.hour(), cs.minute(), cs.second());
-}
-
-std::optional<int64_t> ParseInstant(std::string_view t) {
-  // The shape first: cctz::parse alone also takes spaces, one-digit fields and a 60th second.
-  auto digits = [&](size_t from, size_t n) {
-    if (t.size() < from + n) return false;
-    for (size_t i = from; i < from + n; ++i)
-      if (t[i] < '0' || t[i] > '9') return false;
-    return true;
-  };
-  if (!digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' || !digits(8, 2) ||
-      t[10] != 'T' || !digits(11, 2) || t[13] != ':' || !digits(14, 2) || t[16] != ':' ||
-      !digits(17, 2) || t[17] > '5')
-    return std::nullopt;
-  size_t i = 19;
-  if (i < t.size() && t[i] == '.') {
-    size_t start = ++i;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-      if (t[i] != '0') return std::nullopt;  // the store keeps whole seconds only
-      ++i;
-    }
-    if (i == start || i - start > 9) return std::nullopt;
-  }
-  std::string_view zone = t.substr(i);
-  if (!(zone == "Z" || (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') &&
-                        digits(i + 1, 2) && zone[3] == ':' && digits(i + 4, 2))))
-    return std::nullopt;
-  cctz::time_point<cctz::seconds> tp;
-  if (!cctz::parse("%Y-%m-%dT%H:%M:%E*S%Ez", std::string(t), cctz::utc_time_zone(), &tp))
-    return std::nullopt;
-  const int64_t seconds = tp.time_since_epoch().count();
-  // An offset can carry 0000-01-01 or 9999-12-31 past what FormatUtc can write back.
-  if (seconds < kFirstInstant || seconds > kLastInstant) return std::nullopt;
-  return seconds;
-}
+// ---- the log and keys ---------------------------------------------------------------------------
 
 void WriteLog(const StoreLog& log, std::string_view message) {
   if (log) {

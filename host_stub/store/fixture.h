@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/time_text.h"
 #include "store/internal.h"
 
 namespace wfp::host::fixture {
@@ -27,7 +28,7 @@ namespace json = boost::json;
 using store_internal::kStateBlocked;
 using store_internal::kStateQueued;
 using store_internal::kStateRunning;
-using store_internal::ParseInstant;
+using wfp::host::ParseStoredInstant;
 
 // ---- attempt status <-> stored flags ----------------------------------------------------------
 
@@ -203,7 +204,7 @@ class Reader {
     const json::value* v = Value(o, key, path, need);
     if (!v) return ok();
     if (!v->is_string()) return Fail(Path(path, key), "expected a time string");
-    *out = ParseInstant(v->get_string());
+    *out = ParseStoredInstant(v->get_string());
     if (!*out)
       return Fail(Path(path, key),
                   fmt::format("not an ISO-8601 instant with an offset in whole seconds: '{}'",

@@ -10,10 +10,10 @@
 
 namespace wfp::host::fixture {
 
-using store_internal::FormatUtc;
 using store_internal::SqlRow;
 using store_internal::SqlSession;
 using store_internal::SqlValue;
+using wfp::host::FormatInstantUtc;
 using Outcome = store_internal::SqlSession::Outcome;
 
 namespace {
@@ -178,7 +178,8 @@ bool Checker::Sessions(const std::vector<SessionIn>& sessions) {
       return r_.Fail(
           Reader::Path(s.path, "sessionTime"),
           fmt::format("duplicate session time {} for project {} workflow '{}' (session {})",
-                      FormatUtc(s.session_time), s.project_id, s.workflow_name, *it->second->id));
+                      FormatInstantUtc(s.session_time), s.project_id, s.workflow_name,
+                      *it->second->id));
     session_ids_.insert(*s.id);
   }
   for (const SessionIn& s : sessions)

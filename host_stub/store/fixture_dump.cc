@@ -6,9 +6,9 @@
 
 namespace wfp::host::fixture {
 
-using store_internal::FormatUtc;
 using store_internal::SqlRow;
 using store_internal::SqlSession;
+using wfp::host::FormatInstantUtc;
 using Outcome = store_internal::SqlSession::Outcome;
 
 namespace {
@@ -19,7 +19,7 @@ json::value NullOrInt(const SqlRow& s, int i) {
 }
 json::value NullOrTime(const SqlRow& s, int i) {
   if (s.IsNull(i)) return nullptr;
-  return json::string(FormatUtc(s.Int(i)));
+  return json::string(FormatInstantUtc(s.Int(i)));
 }
 json::value NullOrText(const SqlRow& s, int i) {
   if (s.IsNull(i)) return nullptr;

@@ -150,11 +150,7 @@ class SessionGrouper {
 
 // ---- shared helpers ---------------------------------------------------------------------------
 
-// "2024-01-09T15:00:00Z" for an epoch second.
-std::string FormatUtc(int64_t epoch_seconds);
-// Any ISO-8601 instant with an offset ("2024-01-10T00:00:00+09:00", "...Z", optional zero
-// fraction) -> epoch seconds; nullopt when malformed, not a real date, or not whole seconds.
-std::optional<int64_t> ParseInstant(std::string_view text);
+// Instants as text (fixtures: FormatInstantUtc, ParseStoredInstant) are common/time_text.h's.
 
 // One line of the store's log: to `log` when set, else to stderr as "wfp store: <message>".
 void WriteLog(const StoreLog& log, std::string_view message);

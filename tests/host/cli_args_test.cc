@@ -1,10 +1,10 @@
 // The CLI's argument parser and the demo fixture.
-#include "cli_args.h"
+#include "cli/cli_args.h"
 
 #include <gtest/gtest.h>
 
-#include "demo_fixture.h"
-#include "runtime/clock.h"
+#include "cli/demo_fixture.h"
+#include "common/time_text.h"
 
 namespace wfp::host {
 namespace {

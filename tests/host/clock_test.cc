@@ -1,7 +1,7 @@
 // The --now instant parser.
-#include "runtime/clock.h"
-
 #include <gtest/gtest.h>
+
+#include "common/time_text.h"
 
 namespace wfp::host {
 namespace {

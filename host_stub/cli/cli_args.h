@@ -1,8 +1,8 @@
 // The command-line parser of every wfp-host command (the backfill client too): `--name VALUE`,
 // `--name=VALUE`, flags, repeated options, positionals anywhere, and `--` to end the options. Pure;
 // no I/O.
-#ifndef WFP_HOST_STUB_CLI_ARGS_H_
-#define WFP_HOST_STUB_CLI_ARGS_H_
+#ifndef WFP_HOST_STUB_CLI_CLI_ARGS_H_
+#define WFP_HOST_STUB_CLI_CLI_ARGS_H_
 
 #include <map>
 #include <string>
@@ -39,4 +39,4 @@ class Args {
 
 }  // namespace wfp::host
 
-#endif  // WFP_HOST_STUB_CLI_ARGS_H_
+#endif  // WFP_HOST_STUB_CLI_CLI_ARGS_H_

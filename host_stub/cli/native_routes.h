@@ -9,8 +9,8 @@
 //      "nextScheduleTime" (the workflow's zone, with its offset), "disabledAt" (UTC or null),
 //      "timezone"}: ids are strings; lists are in id order. An id that is not a positive 32-bit
 // integer, or names another site's project or schedule, is a 404.
-#ifndef WFP_HOST_STUB_NATIVE_ROUTES_H_
-#define WFP_HOST_STUB_NATIVE_ROUTES_H_
+#ifndef WFP_HOST_STUB_CLI_NATIVE_ROUTES_H_
+#define WFP_HOST_STUB_CLI_NATIVE_ROUTES_H_
 
 #include <cstdint>
 #include <optional>
@@ -38,4 +38,4 @@ std::string FormatInZone(int64_t t, std::string_view timezone);
 
 }  // namespace wfp::host
 
-#endif  // WFP_HOST_STUB_NATIVE_ROUTES_H_
+#endif  // WFP_HOST_STUB_CLI_NATIVE_ROUTES_H_

@@ -1,13 +1,12 @@
-#include "native_routes.h"
+#include "cli/native_routes.h"
 
-#include <cctz/time_zone.h>
 #include <fmt/format.h>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <chrono>
 #include <stdexcept>
 
+#include "common/time_text.h"
 #include "store/store.h"
 
 namespace wfp::host {
@@ -59,32 +58,9 @@ std::string_view Param(const NativeRequest& r, std::string_view name) {
   return {};
 }
 
-bool LoadZone(std::string_view name, cctz::time_zone* zone) {
-  if (name.empty() || name == "UTC" || name == "Z") {
-    *zone = cctz::utc_time_zone();
-    return true;
-  }
-  if (name[0] == '+' || name[0] == '-') {
-    std::string digits;
-    for (char c : name.substr(1))
-      if (c != ':') digits += c;
-    if ((digits.size() != 2 && digits.size() != 4) ||
-        digits.find_first_not_of("0123456789") != std::string::npos)
-      return false;
-    const int hours = std::stoi(digits.substr(0, 2));
-    const int minutes = digits.size() == 4 ? std::stoi(digits.substr(2)) : 0;
-    if (hours > 18 || minutes > 59) return false;
-    const int seconds = (name[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
-    *zone = cctz::fixed_time_zone(std::chrono::seconds(seconds));
-    return true;
-  }
-  return cctz::load_time_zone(std::string(name), zone);
-}
-
 json::value Utc(const std::optional<int64_t>& t) {
   if (!t) return nullptr;
-  return json::string(cctz::format("%Y-%m-%dT%H:%M:%SZ", std::chrono::system_clock::from_time_t(*t),
-                                   cctz::utc_time_zone()));
+  return json::string(FormatInstantUtc(*t));
 }
 
 json::object ScheduleJson(const Store::ScheduleRecord& s) {
@@ -200,7 +176,7 @@ bool QueryParam(std::string_view query, std::string_view name, std::optional<std
 std::string FormatInZone(int64_t t, std::string_view timezone) {
   cctz::time_zone zone;
   if (!LoadZone(timezone, &zone)) zone = cctz::utc_time_zone();
-  return cctz::format("%Y-%m-%dT%H:%M:%S%Ez", std::chrono::system_clock::from_time_t(t), zone);
+  return FormatWithOffset(t, zone);
 }
 
 std::vector<HostOptions::NativeRoute> NativeRoutes(Store* store) {

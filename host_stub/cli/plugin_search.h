@@ -7,8 +7,8 @@
 // In each directory a name NAME matches the file NAME (when it ends in .so), libwfp_NAME.so,
 // libNAME.so or NAME.so, in that order. The executable's directory comes from /proc/self/exe.
 // Pure functions over their arguments, except for the filesystem checks of Resolve/List.
-#ifndef WFP_HOST_STUB_PLUGIN_SEARCH_H_
-#define WFP_HOST_STUB_PLUGIN_SEARCH_H_
+#ifndef WFP_HOST_STUB_CLI_PLUGIN_SEARCH_H_
+#define WFP_HOST_STUB_CLI_PLUGIN_SEARCH_H_
 
 #include <string>
 #include <string_view>
@@ -45,4 +45,4 @@ std::string DescribeSearchPath(const std::vector<std::string>& search);
 
 }  // namespace wfp::host
 
-#endif  // WFP_HOST_STUB_PLUGIN_SEARCH_H_
+#endif  // WFP_HOST_STUB_CLI_PLUGIN_SEARCH_H_

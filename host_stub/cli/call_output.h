@@ -2,8 +2,8 @@
 // the host held whole is written after a check that it is JSON (else as a JSON string); a body the
 // plugin streamed goes to the output piece by piece as it is produced (CallOutputStream), so `call`
 // never holds it whole (docs/streaming.md).
-#ifndef WFP_HOST_STUB_CALL_OUTPUT_H_
-#define WFP_HOST_STUB_CALL_OUTPUT_H_
+#ifndef WFP_HOST_STUB_CLI_CALL_OUTPUT_H_
+#define WFP_HOST_STUB_CLI_CALL_OUTPUT_H_
 
 #include <cstddef>
 #include <ostream>
@@ -16,8 +16,6 @@ namespace wfp::host {
 
 // True when `text` is one JSON value (checked in place, no tree built).
 bool IsValidJson(std::string_view text);
-// True for a Content-Type whose media type names JSON ("application/json", "...+json").
-bool IsJsonMedia(const std::string* content_type);
 
 // Writes a held response: a JSON body as the JSON it is, anything else as a JSON string; the
 // headers get "content-length" when the response has none.
@@ -50,4 +48,4 @@ class CallOutputStream : public ResponseStream {
 
 }  // namespace wfp::host
 
-#endif  // WFP_HOST_STUB_CALL_OUTPUT_H_
+#endif  // WFP_HOST_STUB_CLI_CALL_OUTPUT_H_

@@ -1,4 +1,4 @@
-#include "call_output.h"
+#include "cli/call_output.h"
 
 #include <fmt/format.h>
 
@@ -8,6 +8,8 @@
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <string>
+
+#include "common/media_type.h"
 
 namespace wfp::host {
 namespace {
@@ -63,6 +65,11 @@ std::string Head(const HttpResponse& r, bool with_length) {
   return head;
 }
 
+// Whether a body is printed as the JSON it is: its Content-Type mentions JSON.
+bool IsJsonMedia(const std::string* content_type) {
+  return content_type && MediaTypeMentionsJson(*content_type);
+}
+
 // `s` escaped for the inside of a JSON string (no quotes).
 std::string EscapedInner(std::string_view s) {
   std::string quoted = boost::json::serialize(boost::json::string_view(s.data(), s.size()));
@@ -76,14 +83,6 @@ bool IsValidJson(std::string_view text) {
   boost::json::error_code ec;
   const std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
   return !ec && n == text.size() && parser.done();
-}
-
-bool IsJsonMedia(const std::string* content_type) {
-  if (!content_type) return false;
-  std::string media = content_type->substr(0, content_type->find(';'));
-  for (char& c : media)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return media.find("json") != std::string::npos;
 }
 
 void WriteCallOutput(std::ostream& os, const HttpResponse& r) {

@@ -1,4 +1,4 @@
-#include "demo_fixture.h"
+#include "cli/demo_fixture.h"
 
 #include <cctz/civil_time.h>
 #include <cctz/time_zone.h>
@@ -10,7 +10,7 @@
 #include <chrono>
 #include <utility>
 
-#include "runtime/clock.h"
+#include "common/time_text.h"
 
 namespace wfp::host {
 namespace {
@@ -98,8 +98,10 @@ boost::json::array Workflows() {
       Workflow(21, 2, "elsewhere", "UTC", "daily>", "00:00:00", nullptr)};
 }
 
-boost::json::object Schedule(int64_t id, int64_t workflow, int64_t next_session, int64_t next_run,
-                             int64_t last_session) {
+// One entry of the fixture's "schedules": a schedule of `workflow` and its pointer (next session
+// and run, last session).
+boost::json::object ScheduleEntry(int64_t id, int64_t workflow, int64_t next_session,
+                                  int64_t next_run, int64_t last_session) {
   return boost::json::object{{"id", id},
                              {"workflowId", workflow},
                              {"nextScheduleTime", Utc(next_session)},
@@ -111,10 +113,10 @@ boost::json::object Schedule(int64_t id, int64_t workflow, int64_t next_session,
 boost::json::array Schedules(const Pointers& p, int64_t now) {
   const int64_t midnight = FloorTo(now, kDay);
   return boost::json::array{
-      Schedule(1, 11, p.daily_session, p.daily_run, p.daily_session - kDay),
-      Schedule(2, 12, p.hourly_session, p.hourly_run, p.hourly_session - kHour),
-      Schedule(3, 13, p.cron_next, p.cron_next, p.cron_next - kDay),
-      Schedule(4, 21, midnight + kDay, midnight + kDay, midnight)};
+      ScheduleEntry(1, 11, p.daily_session, p.daily_run, p.daily_session - kDay),
+      ScheduleEntry(2, 12, p.hourly_session, p.hourly_run, p.hourly_session - kHour),
+      ScheduleEntry(3, 13, p.cron_next, p.cron_next, p.cron_next - kDay),
+      ScheduleEntry(4, 21, midnight + kDay, midnight + kDay, midnight)};
 }
 
 boost::json::object Attempt(int64_t id, const char* status, int64_t session, bool done) {

@@ -5,8 +5,8 @@
 //   schedule 2: hourly_sync     `hourly>: 05:00`     UTC
 //   schedule 3: nightly_report  `cron>: 30 2 * * *`  America/Los_Angeles
 // Pure: a function of `now` only.
-#ifndef WFP_HOST_STUB_DEMO_FIXTURE_H_
-#define WFP_HOST_STUB_DEMO_FIXTURE_H_
+#ifndef WFP_HOST_STUB_CLI_DEMO_FIXTURE_H_
+#define WFP_HOST_STUB_CLI_DEMO_FIXTURE_H_
 
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -29,4 +29,4 @@ boost::json::value DemoFixture(int64_t now_seconds, DemoInfo* info);
 
 }  // namespace wfp::host
 
-#endif  // WFP_HOST_STUB_DEMO_FIXTURE_H_
+#endif  // WFP_HOST_STUB_CLI_DEMO_FIXTURE_H_

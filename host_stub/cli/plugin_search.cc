@@ -1,4 +1,4 @@
-#include "plugin_search.h"
+#include "cli/plugin_search.h"
 
 #include <fmt/format.h>
 
