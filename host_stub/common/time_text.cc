@@ -103,9 +103,10 @@ std::optional<int64_t> ParseInstantMicros(std::string_view s) {
 
 std::optional<int64_t> ParseStoredInstant(std::string_view t) {
   // The shape first: cctz::parse alone also takes spaces, one-digit fields and a 60th second.
-  if (!Digits(t, 0, 4) || t[4] != '-' || !Digits(t, 5, 2) || t[7] != '-' || !Digits(t, 8, 2) ||
-      t[10] != 'T' || !Digits(t, 11, 2) || t[13] != ':' || !Digits(t, 14, 2) || t[16] != ':' ||
-      !Digits(t, 17, 2) || t[17] > '5')
+  // The length first of all, so that no separator is read past the end.
+  if (t.size() < 19 || !Digits(t, 0, 4) || t[4] != '-' || !Digits(t, 5, 2) || t[7] != '-' ||
+      !Digits(t, 8, 2) || t[10] != 'T' || !Digits(t, 11, 2) || t[13] != ':' || !Digits(t, 14, 2) ||
+      t[16] != ':' || !Digits(t, 17, 2) || t[17] > '5')
     return std::nullopt;
   size_t i = 19;
   if (i < t.size() && t[i] == '.') {

@@ -2,6 +2,11 @@
 // error body, the zone names and the store's instants.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <string_view>
+
 #include "common/error_body.h"
 #include "common/media_type.h"
 #include "common/time_text.h"
@@ -55,6 +60,19 @@ TEST(ParseStoredInstant, TakesWholeSecondsWithAnOffsetWithinYears0To9999) {
         "2024-02-30T00:00:00Z", "0000-01-01T00:00:00+01:00"})
     EXPECT_FALSE(ParseStoredInstant(bad).has_value()) << bad;
   EXPECT_EQ(FormatInstantUtc(-62167219200), "0000-01-01T00:00:00Z");
+}
+
+// Every prefix of a good instant is refused without reading past its end: each prefix sits in a
+// heap block of exactly its length, so a read one past it is a heap overflow under ASan (the
+// sanitizer run of this suite).
+TEST(ParseStoredInstant, RefusesEveryTruncatedInstantWithoutReadingPastIt) {
+  const std::string good = "2024-01-12T12:00:00+09:00";
+  for (size_t n = 0; n < good.size(); ++n) {
+    std::unique_ptr<char[]> block(new char[n]);
+    std::copy_n(good.data(), n, block.get());
+    const std::string_view prefix(block.get(), n);
+    EXPECT_FALSE(ParseStoredInstant(prefix).has_value()) << prefix;
+  }
 }
 
 }  // namespace
