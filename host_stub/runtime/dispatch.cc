@@ -96,24 +96,25 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
     }
   }
 
+  ctx.response = ResponseBuffer(stream);
   wfp_call call;
-  call.response = ResponseBuffer(stream);
-  call.store = connection.get();
+  call.store.connection = connection.get();
   call.runtime = &ctx;
   const int32_t rc = CallHandler(route, view.view(), &call, &ctx);
-  RollBackLeftOpen(&call, &ctx, where);
+  RollBackLeftOpen(&call.store, &ctx, where);
   call.runtime = nullptr;
   Release(std::move(connection));
 
   if (ctx.fault.empty() && ctx.foreign_thread)
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
-  if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
-  return FinishAnswer(call.response, ctx.fault, where);
+  if (ctx.fault.empty() && !ctx.responded) ctx.fault = "the handler returned without answering";
+  return FinishAnswer(ctx.response, ctx.fault, where);
 }
 
 // A transaction the handler left open is rolled back (and is the handler's fault).
-void Host::Impl::RollBackLeftOpen(wfp_call* call, CallContext* ctx, const std::string& where) {
+void Host::Impl::RollBackLeftOpen(CallStoreState* call, CallContext* ctx,
+                                  const std::string& where) {
   if (!call->open_txn) return;
   wfp_txn* txn = call->open_txn;
   call->open_txn = nullptr;

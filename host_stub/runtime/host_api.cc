@@ -124,7 +124,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
       ctx.foreign_thread = true;  // not `fault`: that belongs to the handler's thread
       return WFP_ERR_STATE;
     }
-    if (call->responded) {
+    if (ctx.responded) {
       fault("answered twice (respond called again)");
       return WFP_ERR_STATE;
     }
@@ -160,8 +160,8 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
     out.body = std::string(View(response->body));
     // The id goes with the head: a streamed answer's head leaves before Handle sees it.
     if (ctx.impl->options.echo_request_id) out.headers.emplace_back("x-request-id", ctx.request_id);
-    call->response.Start(std::move(out));
-    call->responded = true;
+    ctx.response.Start(std::move(out));
+    ctx.responded = true;
     return WFP_OK;
   } catch (...) {
     fault("respond failed inside the host");
@@ -177,7 +177,7 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       ctx.foreign_thread = true;
       return WFP_ERR_STATE;
     }
-    if (!call->responded) {
+    if (!ctx.responded) {
       if (ctx.fault.empty()) ctx.fault = "called respond_append before respond";
       return WFP_ERR_STATE;
     }
@@ -186,7 +186,7 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       return WFP_ERR_INVALID_ARGUMENT;
     }
     // Not the plugin's fault when the client is gone: it may stop producing the body.
-    if (!call->response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
+    if (!ctx.response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
       return WFP_ERR_INTERNAL;
     return WFP_OK;
   } catch (...) {

@@ -11,18 +11,18 @@ class StoreConnection {
 }  // namespace wfp::host
 
 struct wfp_txn {
-  wfp_call* call;
+  wfp::host::CallStoreState* call;
 };
 
 namespace wfp::host::testing {
 namespace {
 
 wfp_status Begin(wfp_call* call, wfp_txn** out) {
-  if (!call || !out || !call->store) return WFP_ERR_INVALID_ARGUMENT;
-  if (call->open_txn) return WFP_ERR_STATE;
+  if (!call || !out || !call->store.connection) return WFP_ERR_INVALID_ARGUMENT;
+  if (call->store.open_txn) return WFP_ERR_STATE;
   Stats().begins++;
-  *out = new wfp_txn{call};
-  call->open_txn = *out;
+  *out = new wfp_txn{&call->store};
+  call->store.open_txn = *out;
   return WFP_OK;
 }
 void Finish(wfp_txn* txn) {

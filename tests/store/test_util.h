@@ -248,10 +248,10 @@ struct Call {
     std::string error;
     connection = store.Connect(&error);
     EXPECT_TRUE(connection) << error;
-    call.store = connection.get();
+    call.store.connection = connection.get();
   }
   ~Call() {
-    if (call.open_txn) StoreApi()->rollback(call.open_txn);
+    if (call.store.open_txn) StoreApi()->rollback(call.store.open_txn);
   }
   std::unique_ptr<StoreConnection> connection;
   wfp_call call;
