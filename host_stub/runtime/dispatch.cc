@@ -88,12 +88,13 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
 
   std::shared_ptr<StoreConnection> connection;
   if (options.connect) {
-    std::string error;
-    connection = Acquire(&error);
-    if (!connection) {
-      Log(WFP_LOG_ERROR, "host", fmt::format("{}: no store connection: {}", where, error));
+    Result<std::shared_ptr<StoreConnection>> acquired = Acquire();
+    if (!acquired.ok() || !*acquired) {
+      Log(WFP_LOG_ERROR, "host",
+          fmt::format("{}: no store connection: {}", where, acquired.status().message()));
       return ErrorResponse(500, kInternalError);
     }
+    connection = std::move(*acquired);
   }
 
   ctx.response = ResponseBuffer(stream);

@@ -64,18 +64,19 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) 
                fmt::format("plugin {}: register_route with a malformed wfp_route", p.name));
       return WFP_ERR_INVALID_ARGUMENT;
     }
-    std::string error;
     size_t owner = 0;
     // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
     const bool is_public =
         WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
-    switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner, is_public)) {
-      case Router::AddResult::kOk:
+    const Status added =
+        impl.router.Add(View(route->method), View(route->path_template), route->handler,
+                        route->user_data, p.index, &owner, is_public);
+    switch (added.code()) {
+      case WFP_OK:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
         return WFP_OK;
-      case Router::AddResult::kConflict: {
+      case WFP_ERR_CONFLICT: {
         const std::string what = fmt::format("{} {}", Sanitize(View(route->method), 64),
                                              Sanitize(View(route->path_template), 256));
         std::string by = owner == kNativeOwner ? "the host" : "another plugin";
@@ -86,14 +87,13 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) 
                              : fmt::format("route {} is registered already by {}", what, by));
         return WFP_ERR_CONFLICT;
       }
-      case Router::AddResult::kInvalid:
+      default:
         impl.Log(WFP_LOG_WARN, "host",
                  fmt::format("plugin {}: route {} {} refused: {}", p.name,
                              Sanitize(View(route->method), 64),
-                             Sanitize(View(route->path_template), 256), error));
-        return WFP_ERR_INVALID_ARGUMENT;
+                             Sanitize(View(route->path_template), 256), added.message()));
+        return added.code();
     }
-    return WFP_ERR_INTERNAL;
   } catch (...) {
     return WFP_ERR_INTERNAL;
   }

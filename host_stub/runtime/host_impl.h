@@ -113,7 +113,7 @@ struct Host::Impl {
 
   void Log(wfp_log_level level, std::string_view source, std::string_view message);
 
-  std::shared_ptr<StoreConnection> Acquire(std::string* error) {
+  Result<std::shared_ptr<StoreConnection>> Acquire() {
     {
       std::lock_guard lock(pool_mu);
       if (!idle.empty()) {
@@ -122,7 +122,7 @@ struct Host::Impl {
         return c;
       }
     }
-    return options.connect(error);
+    return options.connect();
   }
 
   void Release(std::shared_ptr<StoreConnection> c) {

@@ -91,10 +91,10 @@ HostOptions TestOptions(CapturedLog* log) {
   o.fixed_now_micros = kFixedNowMicros;
   o.settings = {{"ok.greeting", "hello"}};
   o.store = FakeStore();
-  o.connect = [](std::string*) {
+  o.connect = []() -> Result<std::shared_ptr<StoreConnection>> {
     auto c = std::make_shared<StoreConnection>();
     c->id = ++Stats().connections;
-    return c;
+    return std::shared_ptr<StoreConnection>(std::move(c));
   };
   o.authenticate = [](std::string_view key) -> HostOptions::Authentication {
     if (key == "k1") return std::optional<int64_t>(1);

@@ -27,12 +27,19 @@
 #include <string>
 
 #include "call.h"
+#include "common/status.h"
 #include "store/store.h"
 #ifdef WFP_TEST_HAVE_POSTGRES
 #include "store/pg/pg.h"
 #endif
 
 namespace wfp::host::testing_util {
+
+// A Status for EXPECT_TRUE/ASSERT_TRUE: a failure shows its message.
+inline ::testing::AssertionResult IsOk(const Status& status) {
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << status.message();
+}
 
 inline boost::json::value J(std::string_view text) {
   boost::system::error_code ec;
