@@ -219,17 +219,16 @@ wfp_status Host::Impl::ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* 
     std::vector<double> buckets(desc->buckets, desc->buckets + desc->bucket_count);
     const auto kind =
         desc->kind == WFP_METRIC_COUNTER ? Metrics::Kind::kCounter : Metrics::Kind::kHistogram;
-    bool conflict = false;
-    std::string error;
-    Metrics::Series* series = impl.options.metrics->Register(
-        kind, View(desc->name), View(desc->help), labels, std::move(buckets), &conflict, &error);
-    if (!series) {
-      impl.Log(WFP_LOG_WARN, "host", fmt::format("plugin {}: register_metric: {}", p.name, error));
-      return conflict ? WFP_ERR_CONFLICT : WFP_ERR_INVALID_ARGUMENT;
+    Result<Metrics::Series*> series = impl.options.metrics->Register(
+        kind, View(desc->name), View(desc->help), labels, std::move(buckets));
+    if (!series.ok()) {
+      impl.Log(WFP_LOG_WARN, "host",
+               fmt::format("plugin {}: register_metric: {}", p.name, series.status().message()));
+      return series.status().code();
     }
     auto metric = std::make_unique<wfp_metric>();
     metric->metrics = impl.options.metrics;
-    metric->series = series;
+    metric->series = *series;
     metric->name = std::string(View(desc->name));
     *out = metric.get();
     p.metrics.push_back(std::move(metric));
@@ -250,10 +249,7 @@ wfp_status RecordMetric(wfp_metric* metric, Metrics::Kind kind, const wfp_str* v
       if (!values[i].data && values[i].size > 0) return WFP_ERR_INVALID_ARGUMENT;
       views[i] = View(values[i]);
     }
-    std::string error;
-    return metric->metrics->Record(metric->series, kind, std::span(views, count), value, &error)
-               ? WFP_OK
-               : WFP_ERR_INVALID_ARGUMENT;
+    return metric->metrics->Record(metric->series, kind, std::span(views, count), value).code();
   } catch (...) {
     return WFP_ERR_INTERNAL;
   }
