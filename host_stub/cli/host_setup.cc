@@ -83,8 +83,11 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   o.fixed_now_micros = flags.now_micros;
   o.settings = flags.settings;
   o.store = StoreApi();
-  o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
-    return std::shared_ptr<StoreConnection>(store->Connect(error));
+  o.connect = [store]() -> Result<std::shared_ptr<StoreConnection>> {
+    std::string error;
+    std::shared_ptr<StoreConnection> c = store->Connect(&error);
+    if (!c) return Status::Internal(error);
+    return c;
   };
   // A key found is remembered for KeyCache::kDefaultTtl (2 s): no store round trip per request.
   auto keys = std::make_shared<KeyCache>(
@@ -102,9 +105,12 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
 }
 
 bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error) {
+  Status status;
   for (const std::string& p : plugins)
-    if (!host->LoadPlugin(p, error)) return false;
-  return host->CheckSettings(error);
+    if (status = host->LoadPlugin(p); !status.ok()) break;
+  if (status.ok()) status = host->CheckSettings();
+  if (!status.ok()) *error = status.message();
+  return status.ok();
 }
 
 bool StartHost(const std::string& db, const RuntimeFlags& flags,

@@ -63,8 +63,8 @@ bool ParseServingFlags(const Args& args, Serving* serving, std::string* error) {
   if (!ParseRuntimeFlags(args, flags, error)) return false;
   if (!ParseOperationsFlags(args, flags, options, error)) return false;
   if (const std::string* listen = args.Get("listen")) {
-    if (!ParseListen(*listen, options, error)) {
-      *error = "--listen: " + *error;
+    if (const Status parsed = ParseListen(*listen, options); !parsed.ok()) {
+      *error = "--listen: " + parsed.message();
       return false;
     }
   }
@@ -77,7 +77,11 @@ int Serve(const Runtime& rt, Serving* serving) {
   Metrics* metrics = &serving->metrics;
   ServerOptions options = std::move(serving->options);
   OpsOptions ops_options;
-  ops_options.store_ready = [store](std::string* error) { return store->Ping(error); };
+  ops_options.store_ready = [store]() -> Status {
+    std::string error;
+    if (store->Ping(&error)) return Status::Ok();
+    return Status::Internal(error);
+  };
   ops_options.plugin_count = [host] { return host->plugin_count(); };
   ops_options.metrics = metrics;
   OpsRoutes ops(std::move(ops_options));

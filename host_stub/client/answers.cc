@@ -91,24 +91,21 @@ std::string BuildBackfillBody(const BackfillArgs& args,
   return json::serialize(body);
 }
 
-bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
-                          std::string* error) {
+Result<std::string> RenderBackfillResult(std::string_view body, bool dry_run) {
   json::value parsed;
   wfp::text::JsonProblem problem;
   if (!wfp::text::ParseStrictJson(body, &parsed, &problem)) {
-    *error = fmt::format("the server's answer is not valid JSON: {}", wfp::text::Describe(problem));
-    return false;
+    return Status::InvalidArgument(
+        fmt::format("the server's answer is not valid JSON: {}", wfp::text::Describe(problem)));
   }
   if (!parsed.is_object()) {
-    *error = "the server's answer is not a JSON object";
-    return false;
+    return Status::InvalidArgument("the server's answer is not a JSON object");
   }
   const json::object& root = parsed.get_object();
   const json::value* attempts = root.if_contains("attempts");
   const json::value* skipped = root.if_contains("skipped");
   if (!attempts || !attempts->is_array() || (skipped && !skipped->is_array())) {
-    *error = "the server's answer has no \"attempts\" list";
-    return false;
+    return Status::InvalidArgument("the server's answer has no \"attempts\" list");
   }
   std::string text;
   std::string project = "-", workflow = "-";
@@ -157,8 +154,7 @@ bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
   else
     text +=
         fmt::format("{} created, {} skipped\n", Plural(attempt_count, "attempt"), skipped_count);
-  *out = std::move(text);
-  return true;
+  return text;
 }
 
 std::string ErrorMessageOf(int status, std::string_view body) {

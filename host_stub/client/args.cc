@@ -21,13 +21,12 @@ bool IsScheduleId(std::string_view s) {
 }
 
 // PROJECT WORKFLOW, --schedule ID, or a lone numeric id (the older form).
-bool CheckTarget(const std::vector<std::string>& positionals, bool have_schedule,
-                 BackfillArgs* args, std::string* error) {
+Status CheckTarget(const std::vector<std::string>& positionals, bool have_schedule,
+                   BackfillArgs* args) {
   if (have_schedule && !positionals.empty()) {
-    *error =
+    return Status::InvalidArgument(
         fmt::format("unexpected argument '{}': give PROJECT WORKFLOW or --schedule ID, not both",
-                    positionals[0]);
-    return false;
+                    positionals[0]));
   }
   if (!have_schedule && positionals.size() == 1 && IsDigits(positionals[0])) {
     args->schedule_id = positionals[0];
@@ -36,37 +35,35 @@ bool CheckTarget(const std::vector<std::string>& positionals, bool have_schedule
     args->project = positionals[0];
     args->workflow = positionals[1];
   } else if (!have_schedule) {
-    *error =
+    return Status::InvalidArgument(
         positionals.size() > 2
             ? fmt::format("unexpected argument '{}': expected PROJECT WORKFLOW", positionals[2])
-            : "missing PROJECT WORKFLOW (or --schedule ID; see --help)";
-    return false;
+            : "missing PROJECT WORKFLOW (or --schedule ID; see --help)");
   }
   if (have_schedule && !IsScheduleId(args->schedule_id)) {
-    *error = fmt::format("--schedule must be a positive integer, not '{}'", args->schedule_id);
-    return false;
+    return Status::InvalidArgument(
+        fmt::format("--schedule must be a positive integer, not '{}'", args->schedule_id));
   }
-  return true;
+  return Status::Ok();
 }
 
-bool CheckCombination(const BackfillArgs& args, std::string* error) {
+Status CheckCombination(const BackfillArgs& args) {
+  const char* error = nullptr;
   if (args.api_key.empty()) {
-    *error = "missing --api-key (or $WFP_API_KEY)";
+    error = "missing --api-key (or $WFP_API_KEY)";
   } else if (!args.from && !args.advance) {
-    *error = "missing --from (it is optional only with --advance)";
+    error = "missing --from (it is optional only with --advance)";
   } else if (args.advance && !args.skip_existing) {
-    *error = "--advance requires --skip-existing (sessions that ran already are skipped)";
+    error = "--advance requires --skip-existing (sessions that ran already are skipped)";
   } else if (args.advance && args.name) {
-    *error = "--name cannot be used with --advance (catching up creates unnamed attempts)";
+    error = "--name cannot be used with --advance (catching up creates unnamed attempts)";
   } else if (args.name && (args.name->empty() || args.name->size() > 255 ||
                            std::any_of(args.name->begin(), args.name->end(), [](char c) {
                              return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
                            }))) {
-    *error = "--name must be 1 to 255 characters, without control characters";
-  } else {
-    return true;
+    error = "--name must be 1 to 255 characters, without control characters";
   }
-  return false;
+  return error ? Status::InvalidArgument(error) : Status::Ok();
 }
 
 // Every option may be given again: the last one counts.
@@ -88,22 +85,22 @@ std::optional<std::string> Last(const Args& parsed, std::string_view name) {
 }
 
 // --count N and --timeout SECONDS, each value checked in the order given.
-bool ReadNumbers(const Args& parsed, BackfillArgs* args, std::string* error) {
+Status ReadNumbers(const Args& parsed, BackfillArgs* args) {
   for (const std::string& v : parsed.All("count")) {
     if (!IsDigits(v) || v.size() > 9) {
-      *error = fmt::format("--count must be a whole number from 0 to 999999999, not '{}'", v);
-      return false;
+      return Status::InvalidArgument(
+          fmt::format("--count must be a whole number from 0 to 999999999, not '{}'", v));
     }
     args->count = std::stoll(v);
   }
   for (const std::string& v : parsed.All("timeout")) {
     if (!IsDigits(v) || v.size() > 6 || std::stoi(v) == 0) {
-      *error = fmt::format("--timeout must be a positive number of seconds, not '{}'", v);
-      return false;
+      return Status::InvalidArgument(
+          fmt::format("--timeout must be a positive number of seconds, not '{}'", v));
     }
     args->timeout = std::chrono::seconds(std::stoi(v));
   }
-  return true;
+  return Status::Ok();
 }
 
 // Copies the parsed options into *args (the key from --api-key wins over $WFP_API_KEY).
@@ -161,8 +158,8 @@ Exit status: 0 done, 1 usage error or an error answer (printed as "error: STATUS
 )";
 }
 
-bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_env,
-                       BackfillArgs* args, std::string* error) {
+Status ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_env,
+                         BackfillArgs* args) {
   *args = BackfillArgs{};
   if (api_key_env) args->api_key = api_key_env;
   const std::vector<std::string> words =
@@ -170,15 +167,17 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
   for (const std::string& w : words) {
     if (w == "--help" || w == "-h") {  // wherever it is, whatever else is there
       args->help = true;
-      return true;
+      return Status::Ok();
     }
   }
   Args parsed;
-  if (!parsed.Parse(words, BackfillOptions(), error, " (see --help)")) return false;
+  std::string error;
+  if (!parsed.Parse(words, BackfillOptions(), &error, " (see --help)"))
+    return Status::InvalidArgument(error);
   TakeOptions(parsed, args);
-  return ReadNumbers(parsed, args, error) &&
-         CheckTarget(parsed.positionals(), parsed.Has("schedule"), args, error) &&
-         CheckCombination(*args, error);
+  if (Status s = ReadNumbers(parsed, args); !s.ok()) return s;
+  if (Status s = CheckTarget(parsed.positionals(), parsed.Has("schedule"), args); !s.ok()) return s;
+  return CheckCombination(*args);
 }
 
 }  // namespace wfp::host

@@ -101,12 +101,12 @@ int PostBackfill(const HttpUrl& url, const BackfillArgs& args,
   Exchange answer = Send(url, std::move(req), args.timeout);
   if (!answer.reached) return Unreachable(url, answer);
   if (answer.status < 200 || answer.status > 299) return ErrorAnswer(answer);
-  std::string text, error;
-  if (!RenderBackfillResult(answer.body, args.dry_run, &text, &error)) {
-    std::fprintf(stderr, "error: %d: %s\n", answer.status, error.c_str());
+  const Result<std::string> text = RenderBackfillResult(answer.body, args.dry_run);
+  if (!text.ok()) {
+    std::fprintf(stderr, "error: %d: %s\n", answer.status, text.status().message().c_str());
     return 1;
   }
-  std::fputs(text.c_str(), stdout);
+  std::fputs(text->c_str(), stdout);
   if (args.dry_run && !answer.etag.empty())
     std::fprintf(stdout, "plan: %s (apply exactly this plan with --if-match '%s')\n",
                  answer.etag.c_str(), answer.etag.c_str());
@@ -119,37 +119,39 @@ int PostBackfill(const HttpUrl& url, const BackfillArgs& args,
 
 int RunBackfillClient(int argc, char** argv) {
   BackfillArgs args;
-  std::string error;
-  if (!ParseBackfillArgs(argc, argv, std::getenv("WFP_API_KEY"), &args, &error)) {
-    std::fprintf(stderr, "error: %s\n", error.c_str());
+  if (const Status parsed = ParseBackfillArgs(argc, argv, std::getenv("WFP_API_KEY"), &args);
+      !parsed.ok()) {
+    std::fprintf(stderr, "error: %s\n", parsed.message().c_str());
     return 1;
   }
   if (args.help) {
     std::fputs(BackfillUsage().c_str(), stdout);
     return 0;
   }
-  HttpUrl url;
-  if (!ParseHttpUrl(args.server, &url, &error)) {
-    std::fprintf(stderr, "error: %s\n", error.c_str());
+  const Result<HttpUrl> parsed_url = ParseHttpUrl(args.server);
+  if (!parsed_url.ok()) {
+    std::fprintf(stderr, "error: %s\n", parsed_url.status().message().c_str());
     return 1;
   }
+  const HttpUrl& url = *parsed_url;
   // Check --from's form before asking the server anything (the zone comes later).
-  std::string checked;
-  if (args.from && !ConvertFromTime(*args.from, "UTC", &checked, &error)) {
-    std::fprintf(stderr, "error: %s\n", error.c_str());
-    return 1;
+  if (args.from) {
+    if (const Status checked = ConvertFromTime(*args.from, "UTC").status(); !checked.ok()) {
+      std::fprintf(stderr, "error: %s\n", checked.message().c_str());
+      return 1;
+    }
   }
   const bool need_zone = args.from && FromTimeNeedsZone(*args.from) && !args.tz;
   std::string zone = args.tz.value_or("UTC");
   if (int rc = FindSchedule(url, &args, need_zone, &zone)) return rc;
   std::optional<std::string> from_iso;
   if (args.from) {
-    std::string iso;
-    if (!ConvertFromTime(*args.from, zone, &iso, &error)) {
-      std::fprintf(stderr, "error: %s\n", error.c_str());
+    Result<std::string> iso = ConvertFromTime(*args.from, zone);
+    if (!iso.ok()) {
+      std::fprintf(stderr, "error: %s\n", iso.status().message().c_str());
       return 1;
     }
-    from_iso = std::move(iso);
+    from_iso = std::move(*iso);
   }
   if (!args.name && !args.advance) {
     args.name = GenerateAttemptName();

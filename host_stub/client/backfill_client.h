@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 namespace wfp::host {
 
 // `wfp-host backfill ...` (argv[0] == "backfill"). Returns the process exit status: 0 on success,
@@ -42,10 +44,10 @@ std::string BackfillUsage();
 
 // Parses argv (argv[0] is "backfill"): `PROJECT WORKFLOW` or `--schedule ID` (a lone numeric
 // positional is taken as --schedule, as older versions wrote it). `api_key_env` is the value of
-// $WFP_API_KEY (or null). False with *error (one line, no "error:" prefix, phrased in the
-// client's flags) on a usage error. With --help, true and args->help set, whatever else is there.
-bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_env,
-                       BackfillArgs* args, std::string* error);
+// $WFP_API_KEY (or null). InvalidArgument (one line, no "error:" prefix, phrased in the client's
+// flags) on a usage error. With --help, success and args->help set, whatever else is there.
+Status ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_env,
+                         BackfillArgs* args);
 
 // Converts a --from value to the ISO-8601 instant with offset sent as `fromTime`:
 // - an instant with an offset or Z (`2024-01-08T00:00:00+09:00`, `2024-01-07T15:00:00.5Z`, offset
@@ -55,8 +57,8 @@ bool ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_en
 //   in a spring-forward gap moves forward by the gap's length (02:30 in a one-hour gap is 03:30 at
 //   the new offset); one in a fall-back overlap is the earlier instant. Both as java.time's
 //   LocalDateTime.atZone, which `digdag backfill` uses to read its --from.
-bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* iso,
-                     std::string* error);
+// InvalidArgument for a malformed value or an unknown zone.
+Result<std::string> ConvertFromTime(std::string_view text, std::string_view tz);
 
 // True when --from needs a time zone to be read in (no offset, no Z).
 bool FromTimeNeedsZone(std::string_view text);
@@ -81,13 +83,13 @@ struct HttpUrl {
   uint16_t port = 80;
   std::string base_path;  // "" or "/prefix" (no trailing slash)
 };
-// Accepts http://HOST[:PORT][/PATH]; anything else (https://, no scheme, a query) is an error.
-bool ParseHttpUrl(std::string_view text, HttpUrl* url, std::string* error);
+// Accepts http://HOST[:PORT][/PATH]; anything else (https://, no scheme, a query) is
+// InvalidArgument.
+Result<HttpUrl> ParseHttpUrl(std::string_view text);
 
 // Renders a 200 answer of the route: the attempts table, the skipped sessions, the schedule's
-// pointer and the summary line. False with *error when the body is not the route's JSON.
-bool RenderBackfillResult(std::string_view body, bool dry_run, std::string* out,
-                          std::string* error);
+// pointer and the summary line. InvalidArgument when the body is not the route's JSON.
+Result<std::string> RenderBackfillResult(std::string_view body, bool dry_run);
 
 // The message of an error answer: its JSON "message" when there is one, else the body itself
 // (trimmed, cut at 500 characters), else the reason phrase.

@@ -39,14 +39,12 @@ bool ReadTime(std::string_view s, int* hh, int* mm, int* ss) {
 
 }  // namespace
 
-bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* iso,
-                     std::string* error) {
+Result<std::string> ConvertFromTime(std::string_view text, std::string_view tz) {
   auto bad = [&] {
-    *error = fmt::format(
-        "bad --from '{}': expected an ISO-8601 time with an offset "
-        "(2024-01-08T00:00:00+09:00) or yyyy-MM-dd[ HH:mm:ss]",
-        text);
-    return false;
+    return Status::InvalidArgument(
+        fmt::format("bad --from '{}': expected an ISO-8601 time with an offset "
+                    "(2024-01-08T00:00:00+09:00) or yyyy-MM-dd[ HH:mm:ss]",
+                    text));
   };
   int y, mo, d, h = 0, mi = 0, s = 0;
   if (!ReadDate(text, &y, &mo, &d)) return bad();
@@ -67,10 +65,7 @@ bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* is
   const std::string wall =
       fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", y, mo, d, h, mi, s, fraction);
   if (!rest.empty()) {  // an offset: the instant is already fixed
-    if (rest == "Z") {
-      *iso = wall + "Z";
-      return true;
-    }
+    if (rest == "Z") return wall + "Z";
     if (rest[0] != '+' && rest[0] != '-') return bad();
     std::string_view digits = rest.substr(1);
     std::string_view oh, om;
@@ -84,14 +79,12 @@ bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* is
       return bad();
     }
     if (!IsDigits(oh) || !IsDigits(om) || ToInt(oh) > 18 || ToInt(om) > 59) return bad();
-    *iso = fmt::format("{}{}{}:{}", wall, rest[0], oh, om);
-    return true;
+    return fmt::format("{}{}{}:{}", wall, rest[0], oh, om);
   }
   cctz::time_zone zone;
-  if (!LoadZone(tz, &zone)) {
-    *error = fmt::format("unknown time zone '{}' (e.g. UTC, Asia/Tokyo, +09:00)", tz);
-    return false;
-  }
+  if (!LoadZone(tz, &zone))
+    return Status::InvalidArgument(
+        fmt::format("unknown time zone '{}' (e.g. UTC, Asia/Tokyo, +09:00)", tz));
   const cctz::civil_second civil(y, mo, d, h, mi, s);
   const cctz::time_zone::civil_lookup found = zone.lookup(civil);
   // As java.time's LocalDateTime.atZone, which `digdag backfill` uses: UNIQUE: pre == post.
@@ -100,8 +93,7 @@ bool ConvertFromTime(std::string_view text, std::string_view tz, std::string* is
   const auto instant = found.pre;
   std::string formatted = FormatWithOffset(instant.time_since_epoch().count(), zone);
   if (!fraction.empty()) formatted.insert(19, fraction);
-  *iso = std::move(formatted);
-  return true;
+  return formatted;
 }
 
 bool FromTimeNeedsZone(std::string_view text) {

@@ -90,22 +90,21 @@ std::string Where(const HttpUrl& url) {
 using client_detail::IsDigits;
 using client_detail::ToInt;
 
-bool ParseHttpUrl(std::string_view text, HttpUrl* url, std::string* error) {
+Result<HttpUrl> ParseHttpUrl(std::string_view text) {
   constexpr std::string_view kScheme = "http://";
   if (text.substr(0, kScheme.size()) != kScheme) {
-    *error = text.substr(0, 8) == "https://"
-                 ? fmt::format("--server '{}': https is not supported; use an http:// URL", text)
-                 : fmt::format("--server '{}': expected an http:// URL, e.g. http://127.0.0.1:8080",
-                               text);
-    return false;
+    return Status::InvalidArgument(
+        text.substr(0, 8) == "https://"
+            ? fmt::format("--server '{}': https is not supported; use an http:// URL", text)
+            : fmt::format("--server '{}': expected an http:// URL, e.g. http://127.0.0.1:8080",
+                          text));
   }
   std::string_view rest = text.substr(kScheme.size());
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
   auto bad = [&](std::string_view why) {
-    *error = fmt::format("--server '{}': {}", text, why);
-    return false;
+    return Status::InvalidArgument(fmt::format("--server '{}': {}", text, why));
   };
   if (path.find_first_of("?#") != std::string_view::npos)
     return bad("no query or fragment, please");
@@ -125,16 +124,17 @@ bool ParseHttpUrl(std::string_view text, HttpUrl* url, std::string* error) {
     port = authority.substr(colon + 1);
   }
   if (host.empty()) return bad("missing host");
-  url->host = std::string(host);
-  url->port = 80;
+  HttpUrl url;
+  url.host = std::string(host);
+  url.port = 80;
   if (!port.empty() || authority.back() == ':') {
     if (!IsDigits(port) || port.size() > 5 || ToInt(port) > 65535 || ToInt(port) == 0)
       return bad("bad port");
-    url->port = static_cast<uint16_t>(ToInt(port));
+    url.port = static_cast<uint16_t>(ToInt(port));
   }
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  url->base_path = std::string(path);
-  return true;
+  url.base_path = std::string(path);
+  return url;
 }
 
 }  // namespace wfp::host

@@ -130,37 +130,32 @@ void Metrics::Transaction(bool read_only, double seconds) {
 void Metrics::LockWait(double seconds) { state_->lock_wait.Observe(seconds); }
 void Metrics::Busy() { state_->busy.Increment(); }
 
-Metrics::Series* Metrics::Register(Kind kind, std::string_view name, std::string_view help,
-                                   const std::vector<std::string>& label_names,
-                                   std::vector<double> buckets, bool* conflict,
-                                   std::string* error) {
-  *conflict = false;
+Result<Metrics::Series*> Metrics::Register(Kind kind, std::string_view name, std::string_view help,
+                                           const std::vector<std::string>& label_names,
+                                           std::vector<double> buckets) {
   if (!IsValidMetricName(name)) {
-    *error = fmt::format("metric name '{}' is not [a-zA-Z_:][a-zA-Z0-9_:]*", name);
-    return nullptr;
+    return Status::InvalidArgument(
+        fmt::format("metric name '{}' is not [a-zA-Z_:][a-zA-Z0-9_:]*", name));
   }
   if (label_names.size() > kMaxLabels) {
-    *error =
-        fmt::format("metric {} has {} labels; at most {}", name, label_names.size(), kMaxLabels);
-    return nullptr;
+    return Status::InvalidArgument(
+        fmt::format("metric {} has {} labels; at most {}", name, label_names.size(), kMaxLabels));
   }
   std::set<std::string_view> seen;
   for (const std::string& l : label_names)
     if (!IsValidLabelName(l) || (kind == Kind::kHistogram && l == "le") || !seen.insert(l).second) {
-      *error = fmt::format("metric {}: label name '{}' is invalid, reserved or repeated", name, l);
-      return nullptr;
+      return Status::InvalidArgument(
+          fmt::format("metric {}: label name '{}' is invalid, reserved or repeated", name, l));
     }
   if (kind == Kind::kHistogram && buckets.empty()) buckets = kDurationBuckets;
   for (size_t i = 0; i < buckets.size(); ++i)
     if (!std::isfinite(buckets[i]) || (i > 0 && buckets[i] <= buckets[i - 1])) {
-      *error = fmt::format("metric {}: buckets must be finite and strictly ascending", name);
-      return nullptr;
+      return Status::InvalidArgument(
+          fmt::format("metric {}: buckets must be finite and strictly ascending", name));
     }
   std::lock_guard lock(state_->mu);
   if (state_->names.count(name)) {
-    *conflict = true;
-    *error = fmt::format("metric {} is registered already", name);
-    return nullptr;
+    return Status::Conflict(fmt::format("metric {} is registered already", name));
   }
   auto series = std::make_unique<Series>();
   series->kind = kind;
@@ -176,20 +171,17 @@ Metrics::Series* Metrics::Register(Kind kind, std::string_view name, std::string
   return state_->plugin_series.back().get();
 }
 
-bool Metrics::Record(Series* series, Kind kind, std::span<const std::string_view> label_values,
-                     double value, std::string* error) {
+Status Metrics::Record(Series* series, Kind kind, std::span<const std::string_view> label_values,
+                       double value) {
   if (!series || series->kind != kind) {
-    *error = "the metric is not of that kind";
-    return false;
+    return Status::InvalidArgument("the metric is not of that kind");
   }
   if (label_values.size() != series->label_names.size()) {
-    *error = fmt::format("{} label values for {} label names", label_values.size(),
-                         series->label_names.size());
-    return false;
+    return Status::InvalidArgument(fmt::format("{} label values for {} label names",
+                                               label_values.size(), series->label_names.size()));
   }
   if (!std::isfinite(value) || (kind == Kind::kCounter && value < 0)) {
-    *error = "the value must be finite (and not negative for a counter)";
-    return false;
+    return Status::InvalidArgument("the value must be finite (and not negative for a counter)");
   }
   Labels labels;
   for (size_t i = 0; i < label_values.size(); ++i)
@@ -198,15 +190,15 @@ bool Metrics::Record(Series* series, Kind kind, std::span<const std::string_view
   const bool known =
       kind == Kind::kCounter ? series->counters->Has(labels) : series->histograms->Has(labels);
   if (!known && series->count >= kMaxSeriesPerMetric) {
-    *error = fmt::format("more than {} label combinations", kMaxSeriesPerMetric);
-    return false;
+    return Status::InvalidArgument(
+        fmt::format("more than {} label combinations", kMaxSeriesPerMetric));
   }
   if (!known) ++series->count;
   if (kind == Kind::kCounter)
     series->counters->Add(labels).Increment(value);
   else
     series->histograms->Add(labels, series->buckets).Observe(value);
-  return true;
+  return Status::Ok();
 }
 
 std::string Metrics::Text() {

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "store/observer.h"
 
 namespace wfp::host {
@@ -52,15 +53,15 @@ class Metrics : public StoreObserver {
   // A metric registered by a plugin (through the ABI).
   enum class Kind { kCounter, kHistogram };
   struct Series;
-  // Registers a new family. nullptr + *error when the name is taken or a name, a label or a bucket
-  // list is bad; `conflict` tells the first case from the others.
-  Series* Register(Kind kind, std::string_view name, std::string_view help,
-                   const std::vector<std::string>& label_names, std::vector<double> buckets,
-                   bool* conflict, std::string* error);
-  // Adds to a counter / observes in a histogram. False + *error for the wrong kind, the wrong
+  // Registers a new family. Conflict when the name is taken; InvalidArgument when a name, a label
+  // or a bucket list is bad.
+  Result<Series*> Register(Kind kind, std::string_view name, std::string_view help,
+                           const std::vector<std::string>& label_names,
+                           std::vector<double> buckets);
+  // Adds to a counter / observes in a histogram. InvalidArgument for the wrong kind, the wrong
   // number of label values, a bad value, or too many series.
-  bool Record(Series* series, Kind kind, std::span<const std::string_view> label_values,
-              double value, std::string* error);
+  Status Record(Series* series, Kind kind, std::span<const std::string_view> label_values,
+                double value);
 
   // Every series in the Prometheus text format, version 0.0.4.
   std::string Text();

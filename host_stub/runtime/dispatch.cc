@@ -88,32 +88,34 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
 
   std::shared_ptr<StoreConnection> connection;
   if (options.connect) {
-    std::string error;
-    connection = Acquire(&error);
-    if (!connection) {
-      Log(WFP_LOG_ERROR, "host", fmt::format("{}: no store connection: {}", where, error));
+    Result<std::shared_ptr<StoreConnection>> acquired = Acquire();
+    if (!acquired.ok() || !*acquired) {
+      Log(WFP_LOG_ERROR, "host",
+          fmt::format("{}: no store connection: {}", where, acquired.status().message()));
       return ErrorResponse(500, kInternalError);
     }
+    connection = std::move(*acquired);
   }
 
+  ctx.response = ResponseBuffer(stream);
   wfp_call call;
-  call.response = ResponseBuffer(stream);
-  call.store = connection.get();
+  call.store.connection = connection.get();
   call.runtime = &ctx;
   const int32_t rc = CallHandler(route, view.view(), &call, &ctx);
-  RollBackLeftOpen(&call, &ctx, where);
+  RollBackLeftOpen(&call.store, &ctx, where);
   call.runtime = nullptr;
   Release(std::move(connection));
 
   if (ctx.fault.empty() && ctx.foreign_thread)
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
-  if (ctx.fault.empty() && !call.responded) ctx.fault = "the handler returned without answering";
-  return FinishAnswer(call.response, ctx.fault, where);
+  if (ctx.fault.empty() && !ctx.responded) ctx.fault = "the handler returned without answering";
+  return FinishAnswer(ctx.response, ctx.fault, where);
 }
 
 // A transaction the handler left open is rolled back (and is the handler's fault).
-void Host::Impl::RollBackLeftOpen(wfp_call* call, CallContext* ctx, const std::string& where) {
+void Host::Impl::RollBackLeftOpen(CallStoreState* call, CallContext* ctx,
+                                  const std::string& where) {
   if (!call->open_txn) return;
   wfp_txn* txn = call->open_txn;
   call->open_txn = nullptr;

@@ -206,11 +206,10 @@ std::string Sanitize(std::string_view s, size_t limit) {
 Host::Impl::Impl(HostOptions o) : options(std::move(o)) {
   store = options.store ? options.store : &kNoStore;
   for (HostOptions::NativeRoute& r : options.native_routes) {
-    std::string error;
-    if (router.Add(r.method, r.path_template, NativeRouteMarker, &r, kNativeOwner, &error) !=
-        Router::AddResult::kOk)
-      throw std::invalid_argument(fmt::format("host route {} {}: {}", r.method, r.path_template,
-                                              error.empty() ? "registered twice" : error));
+    const Status added = router.Add(r.method, r.path_template, NativeRouteMarker, &r, kNativeOwner);
+    if (!added.ok())
+      throw std::invalid_argument(
+          fmt::format("host route {} {}: {}", r.method, r.path_template, added.message()));
   }
 }
 
@@ -382,7 +381,7 @@ std::vector<PluginInfo> Host::plugins() const {
   return out;
 }
 
-bool Host::CheckSettings(std::string* error) const {
+Status Host::CheckSettings() const {
   std::set<std::string, std::less<>> known;
   {
     std::lock_guard lock(impl_->settings_mu);
@@ -392,13 +391,11 @@ bool Host::CheckSettings(std::string* error) const {
   std::string unknown;
   for (const auto& [key, value] : impl_->options.settings)
     if (!known.contains(key)) unknown += fmt::format("{}'{}'", unknown.empty() ? "" : ", ", key);
-  if (unknown.empty()) return true;
+  if (unknown.empty()) return Status::Ok();
   std::string names;
   for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
-  if (error)
-    *error = fmt::format("unknown setting {}: the loaded plugins read {}", unknown,
-                         names.empty() ? "no settings" : names);
-  return false;
+  return Status::InvalidArgument(fmt::format("unknown setting {}: the loaded plugins read {}",
+                                             unknown, names.empty() ? "no settings" : names));
 }
 
 std::optional<HttpResponse> Host::Precheck(const HttpRequest& head) const {

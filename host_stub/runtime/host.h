@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/limits.h"
+#include "common/status.h"
 #include "http_types.h"
 #include "response_stream.h"
 #include "wfp_version.h"
@@ -56,8 +57,8 @@ struct HostOptions {
   // The store table given to plugins; null: a table whose every function is WFP_ERR_UNSUPPORTED.
   const wfp_store_api* store = nullptr;
   // Opens a store connection for a handler call (pooled by the host); may be empty (no store).
-  // Returns null with *error set on failure.
-  std::function<std::shared_ptr<StoreConnection>(std::string* error)> connect;
+  // A connection, or why there is none.
+  std::function<Result<std::shared_ptr<StoreConnection>>()> connect;
   // What `authenticate` found for a key: its site; no site (an unknown key: 401); or `unavailable`:
   // the key could not be looked up (the store is down or busy), so the request is answered 503 with
   // Retry-After rather than 401, which would tell the client its key is wrong.
@@ -121,9 +122,9 @@ class Host {
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
-  // Loads, checks and initialises the plugin at `path`. False with *error ("plugin PATH refused:
+  // Loads, checks and initialises the plugin at `path`. InvalidArgument ("plugin PATH refused:
   // REASON") when it is refused; the host is then as it was before.
-  bool LoadPlugin(const std::string& path, std::string* error);
+  Status LoadPlugin(const std::string& path);
 
   // Serves one request. Thread-safe; never throws. With a `stream`, a body larger than
   // ResponseBuffer::kDefaultHoldLimit goes to it in pieces as the plugin produces it (Begin, Write,
@@ -142,9 +143,9 @@ class Host {
   void Shutdown();
 
   // Whether every setting given (HostOptions::settings) is one a loaded plugin asked for through
-  // get_setting (plugins read their settings in init). False with *error naming the unknown
-  // ones and the known ones: a typo must not be silently ignored. Call it after loading.
-  bool CheckSettings(std::string* error) const;
+  // get_setting (plugins read their settings in init). InvalidArgument naming the unknown ones
+  // and the known ones: a typo must not be silently ignored. Call it after loading.
+  Status CheckSettings() const;
 
   size_t plugin_count() const;
   size_t route_count() const;

@@ -64,18 +64,19 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) 
                fmt::format("plugin {}: register_route with a malformed wfp_route", p.name));
       return WFP_ERR_INVALID_ARGUMENT;
     }
-    std::string error;
     size_t owner = 0;
     // Since 1.2: flags, read only when the plugin's struct has them. Unknown bits are ignored.
     const bool is_public =
         WFP_HAS_FIELD(wfp_route, route, flags) && (route->flags & WFP_ROUTE_PUBLIC) != 0;
-    switch (impl.router.Add(View(route->method), View(route->path_template), route->handler,
-                            route->user_data, p.index, &error, &owner, is_public)) {
-      case Router::AddResult::kOk:
+    const Status added =
+        impl.router.Add(View(route->method), View(route->path_template), route->handler,
+                        route->user_data, p.index, &owner, is_public);
+    switch (added.code()) {
+      case WFP_OK:
         p.routes.emplace_back(Sanitize(View(route->method), 64),
                               Sanitize(View(route->path_template), 256));
         return WFP_OK;
-      case Router::AddResult::kConflict: {
+      case WFP_ERR_CONFLICT: {
         const std::string what = fmt::format("{} {}", Sanitize(View(route->method), 64),
                                              Sanitize(View(route->path_template), 256));
         std::string by = owner == kNativeOwner ? "the host" : "another plugin";
@@ -86,14 +87,13 @@ wfp_status Host::Impl::ApiRegisterRoute(wfp_host* host, const wfp_route* given) 
                              : fmt::format("route {} is registered already by {}", what, by));
         return WFP_ERR_CONFLICT;
       }
-      case Router::AddResult::kInvalid:
+      default:
         impl.Log(WFP_LOG_WARN, "host",
                  fmt::format("plugin {}: route {} {} refused: {}", p.name,
                              Sanitize(View(route->method), 64),
-                             Sanitize(View(route->path_template), 256), error));
-        return WFP_ERR_INVALID_ARGUMENT;
+                             Sanitize(View(route->path_template), 256), added.message()));
+        return added.code();
     }
-    return WFP_ERR_INTERNAL;
   } catch (...) {
     return WFP_ERR_INTERNAL;
   }
@@ -124,7 +124,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
       ctx.foreign_thread = true;  // not `fault`: that belongs to the handler's thread
       return WFP_ERR_STATE;
     }
-    if (call->responded) {
+    if (ctx.responded) {
       fault("answered twice (respond called again)");
       return WFP_ERR_STATE;
     }
@@ -160,8 +160,8 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
     out.body = std::string(View(response->body));
     // The id goes with the head: a streamed answer's head leaves before Handle sees it.
     if (ctx.impl->options.echo_request_id) out.headers.emplace_back("x-request-id", ctx.request_id);
-    call->response.Start(std::move(out));
-    call->responded = true;
+    ctx.response.Start(std::move(out));
+    ctx.responded = true;
     return WFP_OK;
   } catch (...) {
     fault("respond failed inside the host");
@@ -177,7 +177,7 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       ctx.foreign_thread = true;
       return WFP_ERR_STATE;
     }
-    if (!call->responded) {
+    if (!ctx.responded) {
       if (ctx.fault.empty()) ctx.fault = "called respond_append before respond";
       return WFP_ERR_STATE;
     }
@@ -186,7 +186,7 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       return WFP_ERR_INVALID_ARGUMENT;
     }
     // Not the plugin's fault when the client is gone: it may stop producing the body.
-    if (!call->response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
+    if (!ctx.response.Append(std::string_view(chunk.data ? chunk.data : "", chunk.size)))
       return WFP_ERR_INTERNAL;
     return WFP_OK;
   } catch (...) {
@@ -219,17 +219,16 @@ wfp_status Host::Impl::ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* 
     std::vector<double> buckets(desc->buckets, desc->buckets + desc->bucket_count);
     const auto kind =
         desc->kind == WFP_METRIC_COUNTER ? Metrics::Kind::kCounter : Metrics::Kind::kHistogram;
-    bool conflict = false;
-    std::string error;
-    Metrics::Series* series = impl.options.metrics->Register(
-        kind, View(desc->name), View(desc->help), labels, std::move(buckets), &conflict, &error);
-    if (!series) {
-      impl.Log(WFP_LOG_WARN, "host", fmt::format("plugin {}: register_metric: {}", p.name, error));
-      return conflict ? WFP_ERR_CONFLICT : WFP_ERR_INVALID_ARGUMENT;
+    Result<Metrics::Series*> series = impl.options.metrics->Register(
+        kind, View(desc->name), View(desc->help), labels, std::move(buckets));
+    if (!series.ok()) {
+      impl.Log(WFP_LOG_WARN, "host",
+               fmt::format("plugin {}: register_metric: {}", p.name, series.status().message()));
+      return series.status().code();
     }
     auto metric = std::make_unique<wfp_metric>();
     metric->metrics = impl.options.metrics;
-    metric->series = series;
+    metric->series = *series;
     metric->name = std::string(View(desc->name));
     *out = metric.get();
     p.metrics.push_back(std::move(metric));
@@ -250,10 +249,7 @@ wfp_status RecordMetric(wfp_metric* metric, Metrics::Kind kind, const wfp_str* v
       if (!values[i].data && values[i].size > 0) return WFP_ERR_INVALID_ARGUMENT;
       views[i] = View(values[i]);
     }
-    std::string error;
-    return metric->metrics->Record(metric->series, kind, std::span(views, count), value, &error)
-               ? WFP_OK
-               : WFP_ERR_INVALID_ARGUMENT;
+    return metric->metrics->Record(metric->series, kind, std::span(views, count), value).code();
   } catch (...) {
     return WFP_ERR_INTERNAL;
   }

@@ -23,6 +23,7 @@
 #include "call.h"
 #include "metrics/metrics.h"
 #include "runtime/host.h"
+#include "runtime/response_buffer.h"
 #include "runtime/router.h"
 
 namespace wfp::host {
@@ -79,7 +80,8 @@ struct PluginRecord {
   std::vector<std::unique_ptr<wfp_metric>> metrics;         // registered during init (ABI 1.3)
 };
 
-// One handler invocation's runtime state, reached from `wfp_call::runtime`.
+// One handler invocation's runtime state, reached from `wfp_call::runtime` (the store sees only
+// `wfp_call::store`).
 struct CallContext {
   Host::Impl* impl = nullptr;
   PluginRecord* plugin = nullptr;
@@ -87,6 +89,10 @@ struct CallContext {
   std::thread::id thread;
   std::string fault;  // the first contract violation seen; the answer is then a 500
   std::atomic<bool> foreign_thread{false};  // respond was called from another thread
+  // Set by `respond`; a second call is refused.
+  bool responded = false;
+  // What `respond` and `respond_append` wrote: held, or passed on to a stream as it comes.
+  ResponseBuffer response;
 };
 
 struct Host::Impl {
@@ -107,7 +113,7 @@ struct Host::Impl {
 
   void Log(wfp_log_level level, std::string_view source, std::string_view message);
 
-  std::shared_ptr<StoreConnection> Acquire(std::string* error) {
+  Result<std::shared_ptr<StoreConnection>> Acquire() {
     {
       std::lock_guard lock(pool_mu);
       if (!idle.empty()) {
@@ -116,7 +122,7 @@ struct Host::Impl {
         return c;
       }
     }
-    return options.connect(error);
+    return options.connect();
   }
 
   void Release(std::shared_ptr<StoreConnection> c) {
@@ -151,7 +157,7 @@ struct Host::Impl {
   std::optional<HttpResponse> CheckBody(HttpRequest& request) const;
   HttpResponse Dispatch(HttpRequest& request, const Admission& admission, ResponseStream* stream,
                         const std::string& request_id);
-  void RollBackLeftOpen(wfp_call* call, CallContext* ctx, const std::string& where);
+  void RollBackLeftOpen(CallStoreState* call, CallContext* ctx, const std::string& where);
   HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
                             const std::string& where);
 

@@ -141,7 +141,7 @@ std::optional<std::string> RunInit(PluginRecord& p) {
 
 }  // namespace
 
-bool Host::LoadPlugin(const std::string& path, std::string* error) {
+Status Host::LoadPlugin(const std::string& path) {
   Impl& impl = *impl_;
   auto record = std::make_unique<PluginRecord>();
   PluginRecord& p = *record;
@@ -153,8 +153,7 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
     impl.router.RemoveOwner(p.index);
     std::string message = fmt::format("plugin {} refused: {}", path, reason);
     impl.Log(WFP_LOG_ERROR, "host", message);
-    if (error) *error = std::move(message);
-    return false;
+    return Status::InvalidArgument(std::move(message));
   };
 
   try {
@@ -168,7 +167,7 @@ bool Host::LoadPlugin(const std::string& path, std::string* error) {
   impl.Log(WFP_LOG_INFO, "host",
            fmt::format("loaded plugin {} {} from {}", p.name, p.version, path));
   impl.plugins.push_back(std::move(record));
-  return true;
+  return Status::Ok();
 }
 
 void Host::Shutdown() {

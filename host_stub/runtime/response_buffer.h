@@ -24,7 +24,6 @@ class ResponseBuffer {
   explicit ResponseBuffer(ResponseStream* stream = nullptr, size_t hold_limit = kDefaultHoldLimit)
       : stream_(stream), hold_limit_(hold_limit) {}
   // A stream begun and not ended (an exception on the way out) is aborted, never left open.
-  // Inline: the store's code (which sees wfp_call) does not link the runtime.
   ~ResponseBuffer() {
     if (streaming_ && !ended_) {
       try {

@@ -90,71 +90,65 @@ bool IsValidMethod(std::string_view method) {
   return true;
 }
 
-bool ParseRouteTemplate(std::string_view path_template, std::vector<RouteSegment>* out,
-                        std::string* error) {
-  out->clear();
+Result<std::vector<RouteSegment>> ParseRouteTemplate(std::string_view path_template) {
+  std::vector<RouteSegment> out;
   if (path_template.empty() || path_template[0] != '/') {
-    *error = "a path template must start with '/'";
-    return false;
+    return Status::InvalidArgument("a path template must start with '/'");
   }
   if (path_template.size() > 1024) {
-    *error = "a path template is at most 1024 characters";
-    return false;
+    return Status::InvalidArgument("a path template is at most 1024 characters");
   }
   std::set<std::string, std::less<>> names;
   for (std::string_view seg : SplitPath(path_template)) {
     if (seg.empty()) {
-      *error = "a path template has no empty segment (no '//' and no trailing '/')";
-      return false;
+      return Status::InvalidArgument(
+          "a path template has no empty segment (no '//' and no trailing '/')");
     }
     if (seg.front() == '{' && seg.back() == '}' && seg.size() >= 3) {
       const std::string_view name = seg.substr(1, seg.size() - 2);
       for (size_t i = 0; i < name.size(); ++i) {
         if (!IsNameChar(name[i], i == 0)) {
-          *error = "a parameter segment is '{name}' with a name of letters, digits and '_'";
-          return false;
+          return Status::InvalidArgument(
+              "a parameter segment is '{name}' with a name of letters, digits and '_'");
         }
       }
       if (!names.emplace(name).second) {
-        *error = "parameter '" + std::string(name) + "' appears twice";
-        return false;
+        return Status::InvalidArgument("parameter '" + std::string(name) + "' appears twice");
       }
-      out->push_back(RouteSegment{true, std::string(name)});
+      out.push_back(RouteSegment{true, std::string(name)});
       continue;
     }
     for (char c : seg) {
       if (c == '{' || c == '}' || c == '?' || c == '#' || c == '%' ||
           static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-        *error = "segment '" + std::string(seg) +
-                 "' is neither a literal (no braces, '?', '#', '%', spaces or controls) nor "
-                 "'{name}'";
-        return false;
+        return Status::InvalidArgument(
+            "segment '" + std::string(seg) +
+            "' is neither a literal (no braces, '?', '#', '%', spaces or controls) nor "
+            "'{name}'");
       }
     }
-    out->push_back(RouteSegment{false, std::string(seg)});
+    out.push_back(RouteSegment{false, std::string(seg)});
   }
-  return true;
+  return out;
 }
 
-Router::AddResult Router::Add(std::string_view method, std::string_view path_template,
-                              wfp_handler_fn handler, void* user_data, size_t owner,
-                              std::string* error, size_t* conflict_owner, bool is_public) {
+Status Router::Add(std::string_view method, std::string_view path_template, wfp_handler_fn handler,
+                   void* user_data, size_t owner, size_t* conflict_owner, bool is_public) {
   if (!IsValidMethod(method)) {
-    *error = "invalid method '" + std::string(method) + "'";
-    return AddResult::kInvalid;
+    return Status::InvalidArgument("invalid method '" + std::string(method) + "'");
   }
   if (!handler) {
-    *error = "the handler is null";
-    return AddResult::kInvalid;
+    return Status::InvalidArgument("the handler is null");
   }
   Route route;
-  if (!ParseRouteTemplate(path_template, &route.segments, error)) return AddResult::kInvalid;
+  Result<std::vector<RouteSegment>> segments = ParseRouteTemplate(path_template);
+  if (!segments.ok()) return segments.status();
+  route.segments = std::move(*segments);
   for (const Route& r : routes_) {
     if (r.method == method && SameShape(r.segments, route.segments)) {
-      *error = "route " + std::string(method) + " " + std::string(path_template) +
-               " is registered already (as " + r.path_template + ")";
       if (conflict_owner) *conflict_owner = r.owner;
-      return AddResult::kConflict;
+      return Status::Conflict("route " + std::string(method) + " " + std::string(path_template) +
+                              " is registered already (as " + r.path_template + ")");
     }
   }
   route.method = std::string(method);
@@ -164,7 +158,7 @@ Router::AddResult Router::Add(std::string_view method, std::string_view path_tem
   route.owner = owner;
   route.is_public = is_public;
   routes_.push_back(std::move(route));
-  return AddResult::kOk;
+  return Status::Ok();
 }
 
 void Router::RemoveOwner(size_t owner) {

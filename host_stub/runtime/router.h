@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
+
 namespace wfp::host {
 
 struct RouteSegment {
@@ -37,16 +39,14 @@ struct Route {
   bool is_public = false;  // WFP_ROUTE_PUBLIC: served without authentication
 };
 
-// Parses a template into segments. False (with *error set) for a malformed one.
-bool ParseRouteTemplate(std::string_view path_template, std::vector<RouteSegment>* out,
-                        std::string* error);
+// Parses a template into segments; InvalidArgument for a malformed one.
+Result<std::vector<RouteSegment>> ParseRouteTemplate(std::string_view path_template);
 
 // True for an HTTP method token ("GET", "POST", ...): 1 to 32 of A-Z, a-z, 0-9, '-', '_'.
 bool IsValidMethod(std::string_view method);
 
 class Router {
  public:
-  enum class AddResult { kOk, kConflict, kInvalid };
   enum class MatchKind { kFound, kNoPath, kNoMethod };
 
   struct Match {
@@ -56,12 +56,11 @@ class Router {
     std::string allow;  // kNoMethod: the methods of the path, sorted, ", "-separated
   };
 
-  // Adds a route. kInvalid (with *error) for a bad method or template, kConflict when that method
-  // and template shape exist already (*conflict_owner, when given, is then the owner of that
-  // route).
-  AddResult Add(std::string_view method, std::string_view path_template, wfp_handler_fn handler,
-                void* user_data, size_t owner, std::string* error, size_t* conflict_owner = nullptr,
-                bool is_public = false);
+  // Adds a route. InvalidArgument for a bad method or template, Conflict when that method and
+  // template shape exist already (*conflict_owner, when given, is then the owner of that route).
+  Status Add(std::string_view method, std::string_view path_template, wfp_handler_fn handler,
+             void* user_data, size_t owner, size_t* conflict_owner = nullptr,
+             bool is_public = false);
 
   // Removes every route of `owner` (a refused plugin).
   void RemoveOwner(size_t owner);

@@ -36,10 +36,9 @@ HttpResponse OpsRoutes::Ready() const {
   const size_t plugins = options_.plugin_count ? options_.plugin_count() : 0;
   checks["plugins"] = plugins;
   if (plugins == 0) ready = false;
-  std::string error;
-  const bool store = options_.store_ready && options_.store_ready(&error);
-  checks["store"] = store ? "ok" : (error.empty() ? "unavailable" : error);
-  if (!store) ready = false;
+  const Status store = options_.store_ready ? options_.store_ready() : Status::Unsupported("");
+  checks["store"] = store.ok() ? "ok" : (store.message().empty() ? "unavailable" : store.message());
+  if (!store.ok()) ready = false;
   boost::json::object body;
   body["status"] = ready ? "ready" : "not ready";
   body["checks"] = std::move(checks);

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "common/status.h"
 #include "http_types.h"
 
 namespace wfp::host {
@@ -25,8 +26,9 @@ namespace wfp::host {
 class Metrics;
 
 struct OpsOptions {
-  // Whether the store answers; false + *error (no secrets: it goes into the 503's body) if not.
-  std::function<bool(std::string* error)> store_ready;
+  // Whether the store answers; the failure's message (no secrets: it goes into the 503's body)
+  // if not.
+  std::function<Status()> store_ready;
   // How many plugins are loaded.
   std::function<size_t()> plugin_count;
   // The registry /metrics exposes; null: /metrics is unknown (falls through).

@@ -115,14 +115,12 @@ std::string HostForUrl(const asio::ip::address& address) {
 
 }  // namespace
 
-bool ParseListen(std::string_view text, ServerOptions* out, std::string* error) {
+Status ParseListen(std::string_view text, ServerOptions* out) {
   auto fail = [&](std::string_view why) {
-    if (error)
-      *error = fmt::format(
-          "bad listen address '{}': {} (expected HOST:PORT, HOST an IPv4 address, [IPv6] or "
-          "localhost, e.g. 127.0.0.1:8080)",
-          text, why);
-    return false;
+    return Status::InvalidArgument(
+        fmt::format("bad listen address '{}': {} (expected HOST:PORT, HOST an IPv4 address, "
+                    "[IPv6] or localhost, e.g. 127.0.0.1:8080)",
+                    text, why));
   };
   std::string_view host, port_text;
   if (!text.empty() && text.front() == '[') {
@@ -151,7 +149,7 @@ bool ParseListen(std::string_view text, ServerOptions* out, std::string* error) 
   if (!ParsePort(port_text, &port)) return fail("port must be a number from 0 to 65535");
   out->host = std::string(host);
   out->port = port;
-  return true;
+  return Status::Ok();
 }
 
 int RunServer(const ServerOptions& options, Handler handler) {

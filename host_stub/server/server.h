@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "common/limits.h"
+#include "common/status.h"
 #include "http_types.h"
 #include "response_stream.h"
 #include "server/access_log.h"
@@ -72,8 +73,9 @@ using Handler =
 // is produced instead of returning it; what it returns is then ignored but for the access log.
 using StreamingHandler = std::function<HttpResponse(HttpRequest&&, ResponseStream*)>;
 
-// Parses "HOST:PORT" (IPv4, [IPv6], or hostname "localhost"). False + error on a bad value.
-bool ParseListen(std::string_view text, ServerOptions* out, std::string* error);
+// Parses "HOST:PORT" (IPv4, [IPv6], or hostname "localhost") into out->host and out->port.
+// InvalidArgument on a bad value (`out` unchanged).
+Status ParseListen(std::string_view text, ServerOptions* out);
 
 // Serves until SIGINT/SIGTERM (or RequestStop), then stops accepting, finishes requests in flight
 // (bounded by drain_timeout), returns 0. Prints exactly "listening on http://HOST:PORT\n" to stdout

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "call.h"
+#include "store/call_state.h"
 #include "store/store.h"
 
 // The transaction behind the ABI's opaque `wfp_txn`: one per backend, derived from this. StoreApi()
@@ -24,7 +25,8 @@
 struct wfp_txn {
   virtual ~wfp_txn() = default;
 
-  wfp_call* call = nullptr;
+  // The store's part of the call that began it (its open_txn is cleared when this one ends).
+  wfp::host::CallStoreState* call = nullptr;
   // Copies of the strings handed out by load_schedule, valid until the transaction ends (a deque:
   // growing it moves no element).
   std::deque<std::string> strings;

@@ -79,7 +79,7 @@ class SqlSession;
 }
 
 // One connection to the store; used by one thread at a time. Created by Store::Connect; put it in
-// `wfp_call::store` to let a handler begin transactions on it.
+// `wfp_call::store.connection` to let a handler begin transactions on it.
 class StoreConnection {
  public:
   virtual ~StoreConnection() = default;
@@ -195,9 +195,10 @@ class Store {
   virtual bool RunInTransaction(bool write, const SessionBody& body, std::string* error) = 0;
 };
 
-// The ABI store table, for every backend. Its functions reach the connection through
-// wfp_call::store; `begin` records the transaction in wfp_call::open_txn and commit/rollback clear
-// it. Arguments are checked here, once, before the backend sees them.
+// The ABI store table, for every backend. Its functions see only the store's part of the call
+// (`wfp_call::store`, a CallStoreState): they reach the connection through it; `begin` records the
+// transaction in its open_txn and commit/rollback clear it. Arguments are checked here, once,
+// before the backend sees them.
 const wfp_store_api* StoreApi();
 
 }  // namespace wfp::host

@@ -71,20 +71,21 @@ void Finish(wfp_txn* txn) {
 // ---- begin / commit / rollback ----------------------------------------------------------------
 
 wfp_status BeginTransaction(wfp_call* call, wfp_txn** out_txn, bool read_only) {
-  if (!call || !out_txn || !call->store) return WFP_ERR_INVALID_ARGUMENT;
+  if (!call || !out_txn || !call->store.connection) return WFP_ERR_INVALID_ARGUMENT;
+  CallStoreState& state = call->store;
   *out_txn = nullptr;
-  if (call->open_txn) return WFP_ERR_STATE;
+  if (state.open_txn) return WFP_ERR_STATE;
   try {
     wfp_txn* txn = nullptr;
     const auto started = SteadyClock::now();
-    const wfp_status st = call->store->BeginTransaction(read_only, &txn);
+    const wfp_status st = state.connection->BeginTransaction(read_only, &txn);
     if (st != WFP_OK) return NoteBusy(st);
-    txn->call = call;
+    txn->call = &state;
     txn->read_only = read_only;
-    txn->write_faults = call->store->write_faults();
+    txn->write_faults = state.connection->write_faults();
     txn->began = started;
     if (!read_only) txn->lock_wait_seconds = SecondsSince(started);
-    call->open_txn = txn;
+    state.open_txn = txn;
     *out_txn = txn;
     return WFP_OK;
   } catch (...) {

@@ -42,10 +42,7 @@ const std::string* Header(const HttpResponse& r, std::string_view name) {
 
 class HostTest : public ::testing::Test {
  protected:
-  HostTest() : host_(TestOptions(&log_)) {
-    std::string error;
-    EXPECT_TRUE(host_.LoadPlugin(PluginPath("ok"), &error)) << error;
-  }
+  HostTest() : host_(TestOptions(&log_)) { EXPECT_TRUE(IsOk(host_.LoadPlugin(PluginPath("ok")))); }
 
   // The ok plugin still answers: the host keeps serving.
   void ExpectStillServing() {
@@ -56,9 +53,10 @@ class HostTest : public ::testing::Test {
 
   // Loading `name` is refused with a message naming the file and containing `reason`.
   void ExpectRefused(const std::string& path, const std::string& reason) {
-    std::string error;
     const size_t routes = host_.route_count();
-    EXPECT_FALSE(host_.LoadPlugin(path, &error));
+    const Status refused = host_.LoadPlugin(path);
+    const std::string& error = refused.message();
+    EXPECT_FALSE(refused.ok());
     EXPECT_NE(error.find(path), std::string::npos) << error;
     EXPECT_NE(error.find("refused"), std::string::npos) << error;
     EXPECT_NE(error.find(reason), std::string::npos) << error;
@@ -72,7 +70,7 @@ class HostTest : public ::testing::Test {
   void ExpectFault(const std::string& name, const std::string& reason,
                    const std::string& target = "/fault") {
     std::string error;
-    ASSERT_TRUE(host_.LoadPlugin(PluginPath(name), &error)) << error;
+    ASSERT_TRUE(IsOk(host_.LoadPlugin(PluginPath(name))));
     HttpResponse r = host_.Handle(Get(target));
     EXPECT_EQ(r.status, 500);
     EXPECT_EQ(Json(r.body), Json(R"({"message":"Internal server error","status":500})"));
@@ -155,8 +153,7 @@ TEST_F(HostTest, RefusesTheSameLibraryTwice) {
 }
 
 TEST_F(HostTest, RefusesRouteRegistrationOutsideInit) {
-  std::string error;
-  ASSERT_TRUE(host_.LoadPlugin(PluginPath("route_outside_init"), &error)) << error;
+  ASSERT_TRUE(IsOk(host_.LoadPlugin(PluginPath("route_outside_init"))));
   HttpResponse r = host_.Handle(Get("/late"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(Json(r.body), Json(R"({"registerStatus":5})"));  // WFP_ERR_STATE
@@ -241,8 +238,7 @@ TEST_F(HostTest, NoKeyIs401WithWwwAuthenticate) {
 // ABI 1.2: a route registered with WFP_ROUTE_PUBLIC is served without a key, as site 0, and still
 // without the caller's credentials; its neighbours stay authenticated.
 TEST_F(HostTest, APublicRouteIsServedWithoutAKeyAsSiteZero) {
-  std::string error;
-  ASSERT_TRUE(host_.LoadPlugin(PluginPath("public_route"), &error)) << error;
+  ASSERT_TRUE(IsOk(host_.LoadPlugin(PluginPath("public_route"))));
   HttpResponse r = host_.Handle(Get("/public/x", ""));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Json(r.body), Json(R"({"site":0,"sawAuth":false})"));
@@ -439,19 +435,18 @@ TEST(HostSettings, ASettingNoPluginReadsIsRefusedNamingTheKnownOnes) {
   HostOptions options = TestOptions(&log);
   options.settings["ok.greting"] = "typo";
   Host host(std::move(options));
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
-  EXPECT_FALSE(host.CheckSettings(&error));
-  EXPECT_EQ(error, "unknown setting 'ok.greting': the loaded plugins read ok.greeting");
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
+  const Status checked = host.CheckSettings();
+  EXPECT_FALSE(checked.ok());
+  EXPECT_EQ(checked.message(), "unknown setting 'ok.greting': the loaded plugins read ok.greeting");
   EXPECT_EQ(host.plugins().front().settings, std::vector<std::string>{"ok.greeting"});
 }
 
 TEST(HostSettings, SettingsThePluginsReadAreAccepted) {
   CapturedLog log;
   Host host(TestOptions(&log));  // sets ok.greeting
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
-  EXPECT_TRUE(host.CheckSettings(&error)) << error;
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
+  EXPECT_TRUE(IsOk(host.CheckSettings()));
 }
 
 TEST_F(HostTest, ABodyThatIsNotJsonIs415) {
@@ -466,8 +461,7 @@ TEST_F(HostTest, ABodyThatIsNotJsonIs415) {
 }
 
 TEST_F(HostTest, ServesConcurrently) {
-  std::string error;
-  ASSERT_TRUE(host_.LoadPlugin(PluginPath("handler_throws"), &error)) << error;
+  ASSERT_TRUE(IsOk(host_.LoadPlugin(PluginPath("handler_throws"))));
   std::atomic<int> ok{0}, faults{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
@@ -498,9 +492,8 @@ TEST(HostShutdown, ShutsDownEachPluginOnceInReverseLoadOrder) {
   CapturedLog log;
   {
     Host host(TestOptions(&log));
-    std::string error;
-    ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
-    ASSERT_TRUE(host.LoadPlugin(PluginPath("route_outside_init"), &error)) << error;
+    ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
+    ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("route_outside_init"))));
     EXPECT_TRUE(Lines(log, "shutdown").empty());
     host.Shutdown();
     host.Shutdown();
@@ -512,8 +505,7 @@ TEST(HostShutdown, ShutsDownEachPluginOnceInReverseLoadOrder) {
 TEST(HostShutdown, APluginRefusedAfterASuccessfulInitIsShutDownOnce) {
   CapturedLog log;
   Host host(TestOptions(&log));
-  std::string error;
-  EXPECT_FALSE(host.LoadPlugin(PluginPath("route_twice"), &error));
+  EXPECT_FALSE(host.LoadPlugin(PluginPath("route_twice")).ok());
   EXPECT_EQ(Lines(log, "shutdown"), (std::vector<std::string>{"[INFO] route_twice: shutdown"}));
   host.Shutdown();
   EXPECT_EQ(Lines(log, "shutdown").size(), 1u);
@@ -522,9 +514,8 @@ TEST(HostShutdown, APluginRefusedAfterASuccessfulInitIsShutDownOnce) {
 TEST(HostShutdown, ShutdownUnloadsEveryPluginAndIsIdempotent) {
   CapturedLog log;
   Host host(TestOptions(&log));
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("route_outside_init"), &error)) << error;
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("route_outside_init"))));
   EXPECT_EQ(host.plugin_count(), 2u);
   host.Shutdown();
   EXPECT_EQ(host.plugin_count(), 0u);
@@ -539,8 +530,7 @@ TEST(HostWithoutStore, StoreFunctionsAreUnsupported) {
   options.store = nullptr;
   options.connect = nullptr;
   Host host(std::move(options));
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
   HttpResponse r = host.Handle(Get("/store/5"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(Json(r.body).at("begin"), WFP_ERR_UNSUPPORTED);
@@ -549,13 +539,11 @@ TEST(HostWithoutStore, StoreFunctionsAreUnsupported) {
 TEST(HostWithoutStore, AConnectionFailureIs500) {
   CapturedLog log;
   HostOptions options = TestOptions(&log);
-  options.connect = [](std::string* error) -> std::shared_ptr<StoreConnection> {
-    *error = "disk on fire";
-    return nullptr;
+  options.connect = []() -> Result<std::shared_ptr<StoreConnection>> {
+    return Status::Internal("disk on fire");
   };
   Host host(std::move(options));
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
   EXPECT_EQ(host.Handle(Get("/ping")).status, 500);
   EXPECT_TRUE(log.Contains("disk on fire")) << log.All();
 }
@@ -568,8 +556,7 @@ TEST(HostOpenApi, ServedWithoutAKeyAndWhateverTheKey) {
   HostOptions options = TestOptions(&log);
   options.openapi_document = kTestDocument;
   Host host(std::move(options));
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
   for (const std::string key : {"", "k1", "not-a-key"}) {
     for (const std::string target : {"/api/openapi.json", "/api/openapi.json?x=1"}) {
       HttpResponse r = host.Handle(Get(target, key));
@@ -610,8 +597,7 @@ TEST(HostOpenApi, OtherMethodsAre405WithAllowGetHead) {
 TEST(HostOpenApi, UnknownWhenNotConfigured) {
   CapturedLog log;
   Host host(TestOptions(&log));
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
   for (const std::string key : {"", "k1"}) {
     HttpResponse r = host.Handle(Get("/api/openapi.json", key));
     EXPECT_EQ(r.status, 404) << key;
@@ -623,10 +609,9 @@ TEST(HostPlugins, ListsEachLivePluginWithItsRoutes) {
   CapturedLog log;
   Host host(TestOptions(&log));
   EXPECT_TRUE(host.plugins().empty());
-  std::string error;
-  ASSERT_TRUE(host.LoadPlugin(PluginPath("ok"), &error)) << error;
-  EXPECT_FALSE(host.LoadPlugin(PluginPath("route_twice"), &error));
-  EXPECT_FALSE(host.LoadPlugin(PluginPath("wrong_major"), &error));
+  ASSERT_TRUE(IsOk(host.LoadPlugin(PluginPath("ok"))));
+  EXPECT_FALSE(host.LoadPlugin(PluginPath("route_twice")).ok());
+  EXPECT_FALSE(host.LoadPlugin(PluginPath("wrong_major")).ok());
   const std::vector<PluginInfo> plugins = host.plugins();
   ASSERT_EQ(plugins.size(), 1u);  // the refused ones are not listed
   EXPECT_EQ(plugins[0].path, PluginPath("ok"));

@@ -47,17 +47,17 @@ TEST(Metrics, HostSeriesAreExposedWithHelpAndType) {
 
 TEST(Metrics, PluginCountersAndHistogramsRecordByLabels) {
   Metrics m;
-  bool conflict = false;
-  std::string error;
-  auto* c =
-      m.Register(Kind::kCounter, "p_things_total", "Things.", {"kind"}, {}, &conflict, &error);
-  ASSERT_NE(c, nullptr) << error;
-  auto* h = m.Register(Kind::kHistogram, "p_size", "Sizes.", {}, {1, 10}, &conflict, &error);
-  ASSERT_NE(h, nullptr) << error;
+  Result<Metrics::Series*> c_r =
+      m.Register(Kind::kCounter, "p_things_total", "Things.", {"kind"}, {});
+  ASSERT_TRUE(c_r.ok()) << c_r.status().message();
+  Metrics::Series* c = *c_r;
+  Result<Metrics::Series*> h_r = m.Register(Kind::kHistogram, "p_size", "Sizes.", {}, {1, 10});
+  ASSERT_TRUE(h_r.ok()) << h_r.status().message();
+  Metrics::Series* h = *h_r;
   const std::vector<std::string_view> a{"a"}, none{};
-  EXPECT_TRUE(m.Record(c, Kind::kCounter, a, 2, &error));
-  EXPECT_TRUE(m.Record(c, Kind::kCounter, a, 3, &error));
-  EXPECT_TRUE(m.Record(h, Kind::kHistogram, none, 5, &error));
+  EXPECT_TRUE(m.Record(c, Kind::kCounter, a, 2).ok());
+  EXPECT_TRUE(m.Record(c, Kind::kCounter, a, 3).ok());
+  EXPECT_TRUE(m.Record(h, Kind::kHistogram, none, 5).ok());
   const std::string text = m.Text();
   EXPECT_NE(text.find(R"(p_things_total{kind="a"} 5)"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(p_size_bucket{le="10"} 1)"), std::string::npos) << text;
@@ -66,43 +66,41 @@ TEST(Metrics, PluginCountersAndHistogramsRecordByLabels) {
 
 TEST(Metrics, RefusesBadRegistrationsAndRecords) {
   Metrics m;
-  bool conflict = false;
-  std::string error;
-  EXPECT_EQ(m.Register(Kind::kCounter, "wfp_http_requests_total", "", {}, {}, &conflict, &error),
-            nullptr);
-  EXPECT_TRUE(conflict);
-  EXPECT_EQ(m.Register(Kind::kCounter, "1bad", "", {}, {}, &conflict, &error), nullptr);
-  EXPECT_FALSE(conflict);
-  EXPECT_EQ(m.Register(Kind::kCounter, "ok_total", "", {"__x"}, {}, &conflict, &error), nullptr);
-  EXPECT_EQ(m.Register(Kind::kCounter, "ok_total", "", {"a", "a"}, {}, &conflict, &error), nullptr);
-  EXPECT_EQ(m.Register(Kind::kHistogram, "ok_h", "", {"le"}, {}, &conflict, &error), nullptr);
-  EXPECT_EQ(m.Register(Kind::kHistogram, "ok_h", "", {}, {2, 1}, &conflict, &error), nullptr);
-  auto* c = m.Register(Kind::kCounter, "ok_total", "", {"a"}, {}, &conflict, &error);
-  ASSERT_NE(c, nullptr) << error;
+  EXPECT_EQ(m.Register(Kind::kCounter, "wfp_http_requests_total", "", {}, {}).status().code(),
+            WFP_ERR_CONFLICT);
+  EXPECT_EQ(m.Register(Kind::kCounter, "1bad", "", {}, {}).status().code(),
+            WFP_ERR_INVALID_ARGUMENT);
+  EXPECT_FALSE(m.Register(Kind::kCounter, "ok_total", "", {"__x"}, {}).ok());
+  EXPECT_FALSE(m.Register(Kind::kCounter, "ok_total", "", {"a", "a"}, {}).ok());
+  EXPECT_FALSE(m.Register(Kind::kHistogram, "ok_h", "", {"le"}, {}).ok());
+  EXPECT_FALSE(m.Register(Kind::kHistogram, "ok_h", "", {}, {2, 1}).ok());
+  Result<Metrics::Series*> c_r = m.Register(Kind::kCounter, "ok_total", "", {"a"}, {});
+  ASSERT_TRUE(c_r.ok()) << c_r.status().message();
+  Metrics::Series* c = *c_r;
   const std::vector<std::string_view> one{"x"}, two{"x", "y"};
-  EXPECT_FALSE(m.Record(c, Kind::kHistogram, one, 1, &error));  // wrong kind
-  EXPECT_FALSE(m.Record(c, Kind::kCounter, two, 1, &error));    // wrong label count
-  EXPECT_FALSE(m.Record(c, Kind::kCounter, one, -1, &error));   // a counter never goes down
+  EXPECT_FALSE(m.Record(c, Kind::kHistogram, one, 1).ok());  // wrong kind
+  EXPECT_FALSE(m.Record(c, Kind::kCounter, two, 1).ok());    // wrong label count
+  EXPECT_FALSE(m.Record(c, Kind::kCounter, one, -1).ok());   // a counter never goes down
   // At most kMaxSeriesPerMetric label combinations; known ones still record after that.
   for (size_t i = 0; i < Metrics::kMaxSeriesPerMetric; ++i) {
     const std::string v = std::to_string(i);
     const std::vector<std::string_view> values{v};
-    ASSERT_TRUE(m.Record(c, Kind::kCounter, values, 1, &error)) << i << error;
+    ASSERT_TRUE(m.Record(c, Kind::kCounter, values, 1).ok()) << i;
   }
   const std::vector<std::string_view> extra{"one-too-many"}, known{"0"};
-  EXPECT_FALSE(m.Record(c, Kind::kCounter, extra, 1, &error));
-  EXPECT_TRUE(m.Record(c, Kind::kCounter, known, 1, &error));
+  EXPECT_FALSE(m.Record(c, Kind::kCounter, extra, 1).ok());
+  EXPECT_TRUE(m.Record(c, Kind::kCounter, known, 1).ok());
 }
 
 // The ABI lets plugins record from any thread at once, while a scrape reads: nothing is lost.
 TEST(Metrics, RecordsFromManyThreadsWhileScraped) {
   Metrics m;
-  bool conflict = false;
-  std::string error;
-  auto* c = m.Register(Kind::kCounter, "p_hits_total", "Hits.", {"who"}, {}, &conflict, &error);
-  ASSERT_NE(c, nullptr) << error;
-  auto* h = m.Register(Kind::kHistogram, "p_lat", "Latency.", {}, {1}, &conflict, &error);
-  ASSERT_NE(h, nullptr) << error;
+  Result<Metrics::Series*> c_r = m.Register(Kind::kCounter, "p_hits_total", "Hits.", {"who"}, {});
+  ASSERT_TRUE(c_r.ok()) << c_r.status().message();
+  Metrics::Series* c = *c_r;
+  Result<Metrics::Series*> h_r = m.Register(Kind::kHistogram, "p_lat", "Latency.", {}, {1});
+  ASSERT_TRUE(h_r.ok()) << h_r.status().message();
+  Metrics::Series* h = *h_r;
   constexpr int kThreads = 4, kEach = 2000;
   std::atomic<bool> done{false};
   std::thread scraper([&] {
@@ -115,10 +113,9 @@ TEST(Metrics, RecordsFromManyThreadsWhileScraped) {
     pool.emplace_back([&, t] {
       const std::string who = t % 2 ? "odd" : "even";
       const std::vector<std::string_view> label{who}, none{};
-      std::string e;
       for (int i = 0; i < kEach; ++i)
-        if (!m.Record(c, Kind::kCounter, label, 1, &e) ||
-            !m.Record(h, Kind::kHistogram, none, 0.5, &e))
+        if (!m.Record(c, Kind::kCounter, label, 1).ok() ||
+            !m.Record(h, Kind::kHistogram, none, 0.5).ok())
           failures++;
     });
   for (auto& th : pool) th.join();

@@ -104,8 +104,7 @@ TEST(ResponseBuffer, AStreamBegunAndNotEndedIsAbortedOnDestruction) {
 class StreamingHostTest : public ::testing::Test {
  protected:
   StreamingHostTest() : host_(TestOptions(&log_)) {
-    std::string error;
-    EXPECT_TRUE(host_.LoadPlugin(PluginPath("streams"), &error)) << error;
+    EXPECT_TRUE(IsOk(host_.LoadPlugin(PluginPath("streams"))));
   }
   CapturedLog log_;
   Host host_;

@@ -11,18 +11,18 @@ class StoreConnection {
 }  // namespace wfp::host
 
 struct wfp_txn {
-  wfp_call* call;
+  wfp::host::CallStoreState* call;
 };
 
 namespace wfp::host::testing {
 namespace {
 
 wfp_status Begin(wfp_call* call, wfp_txn** out) {
-  if (!call || !out || !call->store) return WFP_ERR_INVALID_ARGUMENT;
-  if (call->open_txn) return WFP_ERR_STATE;
+  if (!call || !out || !call->store.connection) return WFP_ERR_INVALID_ARGUMENT;
+  if (call->store.open_txn) return WFP_ERR_STATE;
   Stats().begins++;
-  *out = new wfp_txn{call};
-  call->open_txn = *out;
+  *out = new wfp_txn{&call->store};
+  call->store.open_txn = *out;
   return WFP_OK;
 }
 void Finish(wfp_txn* txn) {
@@ -91,10 +91,10 @@ HostOptions TestOptions(CapturedLog* log) {
   o.fixed_now_micros = kFixedNowMicros;
   o.settings = {{"ok.greeting", "hello"}};
   o.store = FakeStore();
-  o.connect = [](std::string*) {
+  o.connect = []() -> Result<std::shared_ptr<StoreConnection>> {
     auto c = std::make_shared<StoreConnection>();
     c->id = ++Stats().connections;
-    return c;
+    return std::shared_ptr<StoreConnection>(std::move(c));
   };
   o.authenticate = [](std::string_view key) -> HostOptions::Authentication {
     if (key == "k1") return std::optional<int64_t>(1);

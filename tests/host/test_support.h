@@ -3,6 +3,7 @@
 #ifndef WFP_TESTS_HOST_TEST_SUPPORT_H_
 #define WFP_TESTS_HOST_TEST_SUPPORT_H_
 
+#include <gtest/gtest.h>
 #include <wfp/plugin_abi.h>
 
 #include <atomic>
@@ -11,9 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "runtime/host.h"
 
 namespace wfp::host::testing {
+
+// A Status for EXPECT_TRUE/ASSERT_TRUE: a failure shows its message.
+inline ::testing::AssertionResult IsOk(const Status& status) {
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << status.message();
+}
 
 inline std::string PluginPath(const std::string& name) {
   return std::string(WFP_TEST_PLUGIN_DIR) + "/libwfp_tp_" + name + ".so";

@@ -27,6 +27,7 @@ namespace {
 
 using testing_util::Backend;
 using testing_util::ExecForTesting;
+using testing_util::IsOk;
 
 // 2024-01-12T03:00:00Z.
 constexpr int64_t kNowMicros = 1705028400LL * 1000000;
@@ -68,8 +69,11 @@ class StoreFaultsBase : public ::testing::Test {
     o.fixed_now_micros = kNowMicros;
     o.store = StoreApi();
     Store* store = store_;
-    o.connect = [store](std::string* error) -> std::shared_ptr<StoreConnection> {
-      return std::shared_ptr<StoreConnection>(store->Connect(error));
+    o.connect = [store]() -> Result<std::shared_ptr<StoreConnection>> {
+      std::string error;
+      std::shared_ptr<StoreConnection> c = store->Connect(&error);
+      if (!c) return Status::Internal(error);
+      return c;
     };
     o.authenticate = [store](std::string_view key) {
       const Store::KeyLookup found = store->LookUpApiKey(key);
@@ -77,7 +81,7 @@ class StoreFaultsBase : public ::testing::Test {
     };
     o.log_sink = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
     host_ = std::make_unique<Host>(std::move(o));
-    ASSERT_TRUE(host_->LoadPlugin(WFP_BACKFILL_PLUGIN, &error)) << error;
+    ASSERT_TRUE(IsOk(host_->LoadPlugin(WFP_BACKFILL_PLUGIN)));
   }
 
   void TearDown() override {
@@ -334,9 +338,7 @@ TEST_P(StoreFaultsTest, ATransactionAPluginLeavesOpenDoesNotLockTheRealStore) {
   // SQLite a BEGIN IMMEDIATE write lock (unless the host rolls it back, the backfill after it would
   // wait out the busy timeout and answer 503); on PostgreSQL an open transaction left on a pooled
   // connection (a later begin on it would fail).
-  std::string error;
-  ASSERT_TRUE(host_->LoadPlugin(WFP_TEST_PLUGIN_DIR "/libwfp_tp_handler_leaks_txn.so", &error))
-      << error;
+  ASSERT_TRUE(IsOk(host_->LoadPlugin(WFP_TEST_PLUGIN_DIR "/libwfp_tp_handler_leaks_txn.so")));
   HttpRequest fault;
   fault.method = "GET";
   fault.target = "/fault";

@@ -22,7 +22,9 @@ namespace json = boost::json;
 bool Parse(std::vector<const char*> argv, BackfillArgs* args, std::string* error,
            const char* env = nullptr) {
   argv.insert(argv.begin(), "backfill");
-  return ParseBackfillArgs(static_cast<int>(argv.size()), argv.data(), env, args, error);
+  const Status parsed = ParseBackfillArgs(static_cast<int>(argv.size()), argv.data(), env, args);
+  *error = parsed.message();
+  return parsed.ok();
 }
 
 TEST(BackfillArgs, ParsesEveryOption) {
@@ -106,9 +108,9 @@ TEST(BackfillArgs, UsageErrorsSayWhatIsWrong) {
 }
 
 std::string From(std::string_view text, std::string_view tz = "UTC") {
-  std::string iso, error;
-  if (!ConvertFromTime(text, tz, &iso, &error)) return "error: " + error;
-  return iso;
+  Result<std::string> iso = ConvertFromTime(text, tz);
+  if (!iso.ok()) return "error: " + iso.status().message();
+  return *iso;
 }
 
 TEST(BackfillFromTime, InstantsWithAnOffsetAreKept) {
@@ -167,25 +169,32 @@ TEST(BackfillBody, HasTheSetFieldsOnly) {
 }
 
 TEST(BackfillUrl, AcceptsHttpOnly) {
-  HttpUrl u;
-  std::string error;
-  ASSERT_TRUE(ParseHttpUrl("http://127.0.0.1:8080", &u, &error)) << error;
+  Result<HttpUrl> parsed = ParseHttpUrl("http://127.0.0.1:8080");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  HttpUrl u = *parsed;
   EXPECT_EQ(u.host, "127.0.0.1");
   EXPECT_EQ(u.port, 8080);
   EXPECT_EQ(u.base_path, "");
-  ASSERT_TRUE(ParseHttpUrl("http://localhost/wf/", &u, &error)) << error;
+  parsed = ParseHttpUrl("http://localhost/wf/");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  u = *parsed;
   EXPECT_EQ(u.host, "localhost");
   EXPECT_EQ(u.port, 80);
   EXPECT_EQ(u.base_path, "/wf");
-  ASSERT_TRUE(ParseHttpUrl("http://[::1]:9/", &u, &error)) << error;
+  parsed = ParseHttpUrl("http://[::1]:9/");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  u = *parsed;
   EXPECT_EQ(u.host, "::1");
   EXPECT_EQ(u.port, 9);
-  ASSERT_FALSE(ParseHttpUrl("https://127.0.0.1:8443", &u, &error));
-  EXPECT_NE(error.find("https is not supported"), std::string::npos) << error;
+  parsed = ParseHttpUrl("https://127.0.0.1:8443");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("https is not supported"), std::string::npos)
+      << parsed.status().message();
   for (const char* bad : {"127.0.0.1:8080", "ftp://x", "http://", "http://:80", "http://h:0",
                           "http://h:99999", "http://h:8o", "http://h/?q=1", "http://u@h/"}) {
-    EXPECT_FALSE(ParseHttpUrl(bad, &u, &error)) << bad;
-    EXPECT_NE(error.find("--server"), std::string::npos) << error;
+    const Status refused = ParseHttpUrl(bad).status();
+    EXPECT_EQ(refused.code(), WFP_ERR_INVALID_ARGUMENT) << bad;
+    EXPECT_NE(refused.message().find("--server"), std::string::npos) << refused.message();
   }
 }
 
@@ -214,20 +223,20 @@ constexpr std::string_view kRendered =
     "2 attempts created, 1 skipped\n";
 
 TEST(BackfillRender, PrintsTheTableSkippedPointerAndSummary) {
-  std::string out, error;
-  ASSERT_TRUE(RenderBackfillResult(kAnswer, false, &out, &error)) << error;
-  EXPECT_EQ(out, kRendered);
+  const Result<std::string> out = RenderBackfillResult(kAnswer, false);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, kRendered);
 }
 
 TEST(BackfillRender, DryRunSaysWouldAndMarksNewSessions) {
-  std::string out, error;
-  ASSERT_TRUE(RenderBackfillResult(
+  const Result<std::string> rendered = RenderBackfillResult(
       R"({"id":"5","project":{"name":"etl"},"workflow":{"name":"load"},
           "nextScheduleTime":"2024-01-11T00:00:00+09:00","nextRunTime":"2024-01-10T15:00:00Z",
           "attempts":[{"id":"0","index":1,"sessionId":"0","sessionTime":"2024-01-08T00:00:00+09:00",
                        "retryAttemptName":null,"status":"queued"}],"skipped":[]})",
-      true, &out, &error))
-      << error;
+      true);
+  ASSERT_TRUE(rendered.ok()) << rendered.status().message();
+  const std::string& out = *rendered;
   EXPECT_NE(out.find("attempts that would be created:\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  2024-01-08T00:00:00+09:00  -             1      queued  (new)\n"),
             std::string::npos)
@@ -239,10 +248,9 @@ TEST(BackfillRender, DryRunSaysWouldAndMarksNewSessions) {
 }
 
 TEST(BackfillRender, RejectsAnswersThatAreNotTheRoutes) {
-  std::string out, error;
-  EXPECT_FALSE(RenderBackfillResult("<html>", false, &out, &error));
-  EXPECT_FALSE(RenderBackfillResult(R"({"id":"5"})", false, &out, &error));
-  EXPECT_FALSE(RenderBackfillResult("[]", false, &out, &error));
+  EXPECT_FALSE(RenderBackfillResult("<html>", false).ok());
+  EXPECT_FALSE(RenderBackfillResult(R"({"id":"5"})", false).ok());
+  EXPECT_FALSE(RenderBackfillResult("[]", false).ok());
 }
 
 TEST(BackfillErrorMessage, PrefersTheJsonMessage) {

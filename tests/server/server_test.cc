@@ -38,14 +38,13 @@ HttpResponse Echo(HttpRequest&& req) {
 
 TEST(ServerParseListen, AcceptsIpv4Ipv6AndLocalhost) {
   ServerOptions o;
-  std::string error;
-  ASSERT_TRUE(ParseListen("127.0.0.1:0", &o, &error)) << error;
+  ASSERT_TRUE(ParseListen("127.0.0.1:0", &o).ok());
   EXPECT_EQ(o.host, "127.0.0.1");
   EXPECT_EQ(o.port, 0);
-  ASSERT_TRUE(ParseListen("[::1]:8081", &o, &error)) << error;
+  ASSERT_TRUE(ParseListen("[::1]:8081", &o).ok());
   EXPECT_EQ(o.host, "::1");
   EXPECT_EQ(o.port, 8081);
-  ASSERT_TRUE(ParseListen("localhost:65535", &o, &error)) << error;
+  ASSERT_TRUE(ParseListen("localhost:65535", &o).ok());
   EXPECT_EQ(o.host, "localhost");
   EXPECT_EQ(o.port, 65535);
 }
@@ -55,9 +54,9 @@ TEST(ServerParseListen, RejectsBadValuesWithAMessage) {
                           "::1:8080", "[::1]8080", "[nope]:80", "example.com:80", "1.2.3:80"}) {
     ServerOptions o;
     o.port = 1234;
-    std::string error;
-    EXPECT_FALSE(ParseListen(bad, &o, &error)) << bad;
-    EXPECT_NE(error.find("bad listen address"), std::string::npos) << bad;
+    const Status parsed = ParseListen(bad, &o);
+    EXPECT_EQ(parsed.code(), WFP_ERR_INVALID_ARGUMENT) << bad;
+    EXPECT_NE(parsed.message().find("bad listen address"), std::string::npos) << bad;
     EXPECT_EQ(o.port, 1234) << "unchanged on error: " << bad;
   }
 }

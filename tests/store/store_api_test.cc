@@ -204,15 +204,15 @@ TEST_P(StoreApiTest, BeginRecordsTheTransactionOnTheCall) {
   Call c(*store_);
   wfp_txn* txn = Begin(c);
   ASSERT_NE(txn, nullptr);
-  EXPECT_EQ(c.call.open_txn, txn);
+  EXPECT_EQ(c.call.store.open_txn, txn);
   wfp_txn* second = nullptr;
   EXPECT_EQ(Api().begin(&c.call, &second), WFP_ERR_STATE);
   EXPECT_EQ(Api().commit(txn), WFP_OK);
-  EXPECT_EQ(c.call.open_txn, nullptr);
+  EXPECT_EQ(c.call.store.open_txn, nullptr);
   txn = Begin(c);
-  EXPECT_EQ(c.call.open_txn, txn);
+  EXPECT_EQ(c.call.store.open_txn, txn);
   Api().rollback(txn);
-  EXPECT_EQ(c.call.open_txn, nullptr);
+  EXPECT_EQ(c.call.store.open_txn, nullptr);
 
   wfp_call no_store;
   EXPECT_EQ(Api().begin(&no_store, &txn), WFP_ERR_INVALID_ARGUMENT);
@@ -527,7 +527,7 @@ TEST_P(StoreApiTest, RollbackLeavesNothing) {
                          kJan1 + 5 * kDay};
   ASSERT_EQ(Api().move_schedule_pointer(txn, 5, &p), WFP_OK);
   Api().rollback(txn);
-  EXPECT_EQ(c.call.open_txn, nullptr);
+  EXPECT_EQ(c.call.store.open_txn, nullptr);
   EXPECT_EQ(Dump(), before);
 }
 
@@ -539,8 +539,8 @@ TEST_P(StoreApiTest, ATransactionLeftOpenIsRolledBackByTheRuntimesRollback) {
   int64_t id = 0;
   ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
   // What the runtime does after a handler returned with a transaction open.
-  wfp_txn* open = c.call.open_txn;
-  c.call.open_txn = nullptr;
+  wfp_txn* open = c.call.store.open_txn;
+  c.call.store.open_txn = nullptr;
   Api().rollback(open);
   EXPECT_EQ(Dump(), before);
   // The connection is free again.
@@ -558,7 +558,7 @@ TEST_P(StoreApiTest, DestroyingAConnectionRollsBackItsOpenTransaction) {
     const wfp_new_session s = NewSession(1, "load", kJan1 + 5 * kDay);
     int64_t id = 0;
     ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
-    c.call.open_txn = nullptr;  // forgotten: Call's destructor will not roll it back
+    c.call.store.open_txn = nullptr;  // forgotten: Call's destructor will not roll it back
   }
   Call other(*store_);
   other.connection->SetBusyTimeout(milliseconds(50));
@@ -578,7 +578,7 @@ TEST_P(SqliteStoreApiTest, AHeldWriteLockIsBusyAfterTheTimeout) {
   wfp_txn* txn = nullptr;
   EXPECT_EQ(Api().begin(&waiter.call, &txn), WFP_ERR_BUSY);
   EXPECT_EQ(txn, nullptr);
-  EXPECT_EQ(waiter.call.open_txn, nullptr);
+  EXPECT_EQ(waiter.call.store.open_txn, nullptr);
   Api().rollback(held);
   txn = Begin(waiter);
   ASSERT_NE(txn, nullptr);
@@ -590,7 +590,7 @@ TEST_P(StoreApiTest, AReadTransactionRefusesWritesAndDoesNotWaitForAWriter) {
   Call reader(*store_);
   wfp_txn* txn = nullptr;
   ASSERT_EQ(Api().begin_read(&reader.call, &txn), WFP_OK);
-  EXPECT_EQ(reader.call.open_txn, txn);
+  EXPECT_EQ(reader.call.store.open_txn, txn);
   wfp_schedule_info info{};
   info.struct_size = sizeof info;
   ASSERT_EQ(Api().load_schedule(txn, 1, 5, &info), WFP_OK);
@@ -665,7 +665,7 @@ TEST_P(StoreApiTest, InjectedWriteFaultsAreInternalErrors) {
   a = NewAttempt(id, nullptr, 1);
   ASSERT_EQ(Api().create_attempts(txn, &a, 1, &attempt), WFP_OK);
   EXPECT_EQ(Api().commit(txn), WFP_ERR_INTERNAL);
-  EXPECT_EQ(c.call.open_txn, nullptr);
+  EXPECT_EQ(c.call.store.open_txn, nullptr);
   faults_->FailAt(0);
   EXPECT_EQ(Dump(), before);
   // Disabled again: the same transaction commits.
@@ -903,7 +903,7 @@ TEST_F(PostgresStoreApiTest, AHeldScheduleRowIsBusyForThatScheduleOnly) {
   EXPECT_NE(txn->last_error.find("55P03"), std::string::npos) << txn->last_error;
   // The failed statement aborted the transaction: it can only be rolled back.
   EXPECT_EQ(Api().commit(txn), WFP_ERR_STATE);
-  EXPECT_EQ(waiter.call.open_txn, nullptr);
+  EXPECT_EQ(waiter.call.store.open_txn, nullptr);
 
   // A whole backfill of schedule 6 (site 2) goes through meanwhile, with the same short timeout.
   txn = Begin(waiter);

@@ -27,12 +27,19 @@
 #include <string>
 
 #include "call.h"
+#include "common/status.h"
 #include "store/store.h"
 #ifdef WFP_TEST_HAVE_POSTGRES
 #include "store/pg/pg.h"
 #endif
 
 namespace wfp::host::testing_util {
+
+// A Status for EXPECT_TRUE/ASSERT_TRUE: a failure shows its message.
+inline ::testing::AssertionResult IsOk(const Status& status) {
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << status.message();
+}
 
 inline boost::json::value J(std::string_view text) {
   boost::system::error_code ec;
@@ -248,10 +255,10 @@ struct Call {
     std::string error;
     connection = store.Connect(&error);
     EXPECT_TRUE(connection) << error;
-    call.store = connection.get();
+    call.store.connection = connection.get();
   }
   ~Call() {
-    if (call.open_txn) StoreApi()->rollback(call.open_txn);
+    if (call.store.open_txn) StoreApi()->rollback(call.store.open_txn);
   }
   std::unique_ptr<StoreConnection> connection;
   wfp_call call;
