@@ -12,15 +12,13 @@
 #include <vector>
 
 #include "store/observer.h"
+#include "store/pg/detail.h"
 
 namespace wfp::host::pg {
-namespace {
 
-// A PGresult freed on scope exit.
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+using namespace detail;  // this file defines the layer's inside (detail.h)
+
+namespace {
 
 // libpq messages end with a newline and may span lines ("...failed: x\n\tIs the server ...");
 // one line, trimmed.
@@ -48,14 +46,16 @@ void Scrub(std::string* text, std::string_view secret) {
   }
 }
 
-// The error of a connection without a result (or with one that carries no diagnostics).
+}  // namespace
+
+namespace detail {
+
 Error ConnectionError(PGconn* conn, std::string_view what) {
   std::string message = OneLine(conn ? PQerrorMessage(conn) : "out of memory");
   if (message.empty()) message = "unknown error";
   return Error{"", what.empty() ? message : fmt::format("{}: {}", what, message), ""};
 }
 
-// The error a failed result reports: "primary message (detail)".
 Error ResultError(PGconn* conn, const PGresult* result, std::string_view what) {
   if (!result) return ConnectionError(conn, what);
   const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
@@ -81,8 +81,6 @@ void Set(Error* error, Error value) {
   if (error) *error = std::move(value);
 }
 
-// Collects the results still pending on the connection (after a COPY, or a command that left
-// several); returns the first failure among them, if any.
 std::optional<Error> DrainResults(PGconn* conn, std::string_view what) {
   std::optional<Error> failure;
   while (PGresult* raw = PQgetResult(conn)) {
@@ -105,6 +103,10 @@ std::optional<Error> DrainResults(PGconn* conn, std::string_view what) {
   return failure;
 }
 
+}  // namespace detail
+
+namespace {
+
 int HexValue(char ch) {
   if (ch >= '0' && ch <= '9') return ch - '0';
   if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
@@ -120,16 +122,10 @@ bool StartsWithNoCase(std::string_view text, size_t at, std::string_view word) {
   return true;
 }
 
-// A query's parameters in libpq's form. Text parameters must be NUL-terminated: they (and the
-// integers' digits) are copied into one buffer, sized first so that the pointers into it stay
-// valid.
-struct EncodedParams {
-  std::unique_ptr<char[]> buffer;
-  std::vector<const char*> values;
-  std::vector<int> lengths, formats;
-};
+}  // namespace
 
-// Fills *out from `params`; false + *error when one cannot be sent (a NUL in text, too many bytes).
+namespace detail {
+
 bool EncodeParams(std::span<const Param> params, EncodedParams* out, Error* error) {
   size_t buffer_size = 0;
   for (const Param& p : params) {
@@ -186,7 +182,7 @@ bool EncodeParams(std::span<const Param> params, EncodedParams* out, Error* erro
   return true;
 }
 
-}  // namespace
+}  // namespace detail
 
 wfp_status MapError(const Error& error) {
   const std::string& s = error.sqlstate;
@@ -368,7 +364,8 @@ Connection::~Connection() {
 
 bool Connection::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
-TxnState Connection::txn_state() const {
+TxnState Connection::txn_state() {
+  Settle();
   switch (PQtransactionStatus(conn_)) {
     case PQTRANS_IDLE:
       return TxnState::kIdle;
@@ -382,6 +379,7 @@ TxnState Connection::txn_state() const {
 }
 
 bool Connection::Reset() {
+  unread_ = false;  // the reconnection drops whatever the old connection still had to answer
   PQreset(conn_);
   statements_.clear();
   if (!Healthy()) return false;
@@ -395,6 +393,7 @@ bool Connection::Reset() {
 }
 
 bool Connection::Exec(const char* sql, Error* error) {
+  Settle();
   ResultPtr r(PQexec(conn_, sql));
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
@@ -411,30 +410,33 @@ bool Connection::Exec(const char* sql, Error* error) {
   return false;
 }
 
+const std::string* Connection::PreparedName(const char* sql, Error* error) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return &it->second;
+  std::string name = fmt::format("wfp_{}", next_statement_++);
+  ResultPtr r(PQprepare(conn_, name.c_str(), sql, 0, nullptr));
+  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    Set(error, ResultError(conn_, r.get(), ""));
+    return nullptr;
+  }
+  return &statements_.emplace(sql, std::move(name)).first->second;
+}
+
 std::optional<Result> Connection::Query(const char* sql, std::span<const Param> params,
                                         Error* error) {
+  Settle();
   if (params.size() > 65535) {
     Set(error, Error{"54000", fmt::format("{} parameters (at most 65535)", params.size()), ""});
     return std::nullopt;
   }
   const int n = static_cast<int>(params.size());
-
-  // Prepared once per SQL text on this connection.
-  auto it = statements_.find(sql);
-  if (it == statements_.end()) {
-    std::string name = fmt::format("wfp_{}", next_statement_++);
-    ResultPtr r(PQprepare(conn_, name.c_str(), sql, 0, nullptr));
-    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-      Set(error, ResultError(conn_, r.get(), ""));
-      return std::nullopt;
-    }
-    it = statements_.emplace(sql, std::move(name)).first;
-  }
+  const std::string* name = PreparedName(sql, error);  // prepared once per SQL text
+  if (!name) return std::nullopt;
 
   EncodedParams encoded;
   if (!EncodeParams(params, &encoded, error)) return std::nullopt;
-  ResultPtr r(PQexecPrepared(conn_, it->second.c_str(), n, encoded.values.data(),
-                             encoded.lengths.data(), encoded.formats.data(), /*resultFormat=*/0));
+  ResultPtr r(PQexecPrepared(conn_, name->c_str(), n, encoded.values.data(), encoded.lengths.data(),
+                             encoded.formats.data(), /*resultFormat=*/0));
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return Result(r.release());
   if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT) {
@@ -461,6 +463,7 @@ std::optional<int64_t> Connection::QueryInt(const char* sql, std::span<const Par
 }
 
 bool Connection::CopyIn(const char* copy_sql, std::string_view data, Error* error) {
+  Settle();
   {
     ResultPtr r(PQexec(conn_, copy_sql));
     const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;

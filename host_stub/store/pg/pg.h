@@ -28,6 +28,7 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 // libpq's handles (PGconn, PGresult), forward-declared so that consumers need no libpq headers.
 struct pg_conn;
@@ -185,6 +186,25 @@ class Connection {
   }
   std::optional<int64_t> QueryInt(const char* sql, std::span<const Param> params, Error* error);
 
+  // One statement of a pipeline: `$1..$n` placeholders and their parameters (borrowed, as Query's).
+  struct Statement {
+    const char* sql;
+    std::span<const Param> params;
+  };
+  // Runs `statements` in order in one round trip (libpq's pipeline mode, one sync after the last)
+  // instead of one each. Each is prepared first if this connection has not yet (a round trip once
+  // per SQL text, as Query). Returns a Result per statement, or nullopt + *error of the first that
+  // failed: the server skips the rest. As with Query, a failure inside a transaction block aborts
+  // the transaction; outside one, the statements run as one implicit transaction.
+  std::optional<std::vector<Result>> Pipeline(std::span<const Statement> statements, Error* error);
+
+  // Sends `sql` (simple protocol) and returns without waiting for the server's answer. The answer
+  // is read, and dropped, before this connection's next statement (or txn_state()), by which time
+  // it has usually arrived: the round trip overlaps what the caller does meanwhile. For a
+  // statement whose outcome nobody needs, like the ROLLBACK ending a read-only transaction; a lost
+  // connection shows at the next statement as it would have here.
+  void SendWithoutWaiting(const char* sql);
+
   // Runs `copy_sql` ("COPY t (c1, c2) FROM STDIN", text format) and streams `data` (rows built with
   // AppendCopyField / AppendCopyRowEnd) to it in chunks of 1 MiB. False + *error when the COPY
   // fails (a constraint violation is reported here, after the whole stream).
@@ -202,13 +222,22 @@ class Connection {
   // statements, SET values), forgets the cached statements and applies the lock timeout again.
   // Returns Healthy() afterwards.
   bool Reset();
-  TxnState txn_state() const;
+  // Reads a pending answer of SendWithoutWaiting first.
+  TxnState txn_state();
 
   // The libpq handle, for what this layer does not wrap (PQescapeIdentifier, ...).
   pg_conn* native() const { return conn_; }
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
+  // The name of `sql`'s prepared statement, preparing it on first use; nullptr + *error on failure.
+  const std::string* PreparedName(const char* sql, Error* error);
+  // Reads and drops the answer SendWithoutWaiting left unread, if any.
+  void Settle();
+  // Sends `statements` and their sync in pipeline mode; false + *error if one could not be sent.
+  bool SendPipeline(std::span<const Statement> statements, Error* error);
+  // Reads the results of a pipeline of `count` statements, up to its sync.
+  std::optional<std::vector<Result>> ReadPipeline(size_t count, Error* error);
 
   pg_conn* conn_ = nullptr;
   // SQL text -> name of its prepared statement on this connection.
@@ -216,6 +245,8 @@ class Connection {
   int next_statement_ = 0;
   std::chrono::milliseconds lock_timeout_{0};
   bool lock_timeout_set_ = false;
+  // SendWithoutWaiting sent a statement whose answer is not read yet.
+  bool unread_ = false;
 };
 
 // COPY text format, one row at a time: each field is written followed by a tab; AppendCopyRowEnd
