@@ -74,33 +74,15 @@ class PgConnection final : public StoreConnection {
 // The ABI transaction on PostgreSQL.
 class PgTxn final : public wfp_txn {
  public:
-  explicit PgTxn(PgConnection* c) : c_(c) {}
+  // `begin` (kBeginRead or kBeginWrite) is sent with the transaction's first statement.
+  PgTxn(PgConnection* c, const char* begin) : c_(c), begin_(begin) {}
   ~PgTxn() override {
     Rollback();
     c_->Detach(this);
   }
 
-  wfp_status Commit() override {
-    if (ended_) return WFP_ERR_STATE;
-    ended_ = true;
-    pg::Connection& db = c_->conn();
-    // COMMIT of a transaction aborted by an error answers ROLLBACK without failing: look first.
-    if (db.txn_state() != pg::TxnState::kInTransaction) {
-      pg::Error ignored;
-      db.Exec("ROLLBACK", &ignored);
-      last_error = "commit: the transaction was aborted by an earlier error";
-      return WFP_ERR_STATE;
-    }
-    pg::Error e;
-    if (db.Exec("COMMIT", &e)) return WFP_OK;
-    return Fail("commit", e);
-  }
-  void Rollback() override {
-    if (ended_) return;
-    ended_ = true;
-    pg::Error ignored;
-    if (c_->conn().txn_state() != pg::TxnState::kIdle) c_->conn().Exec("ROLLBACK", &ignored);
-  }
+  wfp_status Commit() override;
+  void Rollback() override;
   void Log(std::string_view message) const override { c_->Log(message); }
 
   wfp_status LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) override;
@@ -122,6 +104,15 @@ class PgTxn final : public wfp_txn {
     if (st == WFP_ERR_INTERNAL) Log(last_error);
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
   }
+  // Runs `statements` as the transaction's next ones, in one round trip. The transaction's first
+  // statements carry its BEGIN, and are run once more on a new connection when the connection is
+  // found lost (nothing was done yet). One Result per statement, or nullopt + *e.
+  std::optional<std::vector<pg::Result>> Run(std::vector<pg::Connection::Statement> statements,
+                                             pg::Error* e);
+  std::optional<pg::Result> Run(const char* sql, std::span<const Param> params, pg::Error* e);
+  // Sends the BEGIN alone, if it is still to be sent: before a statement Run cannot carry (Exec,
+  // COPY).
+  bool Begun(pg::Error* e);
   // Ids for `count` new rows from a sequence, ascending.
   bool NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e);
   // Runs `write` inside a savepoint: all of it or, on failure, none of it, the transaction usable.
@@ -129,7 +120,19 @@ class PgTxn final : public wfp_txn {
   wfp_status InSavepoint(std::string_view what, Write write);
 
   PgConnection* c_;
+  // The BEGIN still to be sent, or nullptr once it has been.
+  const char* begin_;
   bool ended_ = false;
+  // A read-only transaction's ListSessions reads, in the same round trip, the latest session
+  // before its range: what a plugin asks next (its dependency chain). LatestSessionBefore with
+  // the same arguments answers from it; the snapshot of the transaction guarantees the same answer.
+  struct LatestBefore {
+    int64_t project_id;
+    std::string workflow_name;
+    int64_t before;
+    std::optional<int64_t> time;
+  };
+  std::optional<LatestBefore> latest_before_;
 };
 
 }  // namespace wfp::host::store_internal::pg_backend

@@ -11,6 +11,10 @@
 //   with nothing of the batch written. Ids ascend in the order of the batch, like SQLite's.
 // - A Seed takes SHARE ROW EXCLUSIVE locks on every table (it reads the highest ids, then writes
 //   rows with explicit ids), then moves the sequences past the highest ids.
+// - Few round trips: a transaction's BEGIN goes with its first statement (pipeline mode); a
+//   read-only transaction's list_sessions reads the latest session before its range in the same
+//   round trip (latest_session_before then answers from it), and its ROLLBACK is sent without
+//   waiting for the answer. A dry run thus waits for the server twice, where it waited five times.
 // - A connection the server ended while it sat idle in a pool (a restart, a failover) is reopened,
 //   and the statement that found it dead retried once, when that statement began a transaction or
 //   looked up a key; a connection lost inside a transaction fails that transaction.
@@ -58,6 +62,8 @@ PgConnection::~PgConnection() {
   }
 }
 
+// The BEGIN is not sent here: it goes in one round trip with the transaction's first statement
+// (PgTxn::Run), which is where a lost connection is found and reconnected.
 wfp_status PgConnection::BeginTransaction(bool read_only, wfp_txn** out) {
   if (txn_) return WFP_ERR_STATE;
   std::string why;
@@ -65,14 +71,7 @@ wfp_status PgConnection::BeginTransaction(bool read_only, wfp_txn** out) {
     Log(why);
     return WFP_ERR_INTERNAL;
   }
-  pg::Error e;
-  if (!OnLiveConnection(*c_, e,
-                        [&] { return c_->Exec(read_only ? kBeginRead : kBeginWrite, &e); })) {
-    const wfp_status st = pg::MapError(e);
-    if (st == WFP_ERR_INTERNAL) Log(fmt::format("BEGIN: {}", e.message));
-    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
-  }
-  auto txn = std::make_unique<PgTxn>(this);
+  auto txn = std::make_unique<PgTxn>(this, read_only ? kBeginRead : kBeginWrite);
   txn_ = txn.get();
   *out = txn.release();
   return WFP_OK;

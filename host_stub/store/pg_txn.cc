@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "store/pg_internal.h"
 
@@ -52,12 +53,66 @@ constexpr const char* kUpdatePointerSql =
 
 }  // namespace
 
+wfp_status PgTxn::Commit() {
+  if (ended_) return WFP_ERR_STATE;
+  ended_ = true;
+  if (begin_) return WFP_OK;  // nothing was sent: nothing to commit
+  pg::Connection& db = c_->conn();
+  // COMMIT of a transaction aborted by an error answers ROLLBACK without failing: look first.
+  if (db.txn_state() != pg::TxnState::kInTransaction) {
+    pg::Error ignored;
+    db.Exec("ROLLBACK", &ignored);
+    last_error = "commit: the transaction was aborted by an earlier error";
+    return WFP_ERR_STATE;
+  }
+  pg::Error e;
+  if (db.Exec("COMMIT", &e)) return WFP_OK;
+  return Fail("commit", e);
+}
+
+void PgTxn::Rollback() {
+  if (ended_) return;
+  ended_ = true;
+  pg::Connection& db = c_->conn();
+  if (begin_ || db.txn_state() == pg::TxnState::kIdle) return;
+  // A read-only transaction wrote nothing and holds no row lock: its ROLLBACK is sent, not
+  // waited for (its answer is read before the connection's next statement).
+  if (read_only) return db.SendWithoutWaiting("ROLLBACK");
+  pg::Error ignored;
+  db.Exec("ROLLBACK", &ignored);
+}
+
+std::optional<std::vector<pg::Result>> PgTxn::Run(std::vector<pg::Connection::Statement> statements,
+                                                  pg::Error* e) {
+  pg::Connection& db = c_->conn();
+  if (!begin_) return db.Pipeline(statements, e);
+  statements.insert(statements.begin(), pg::Connection::Statement{begin_, {}});
+  begin_ = nullptr;
+  auto results = OnLiveConnection(db, *e, [&] { return db.Pipeline(statements, e); });
+  if (results) results->erase(results->begin());  // BEGIN's
+  return results;
+}
+
+std::optional<pg::Result> PgTxn::Run(const char* sql, std::span<const Param> params, pg::Error* e) {
+  if (!begin_) return c_->conn().Query(sql, params, e);
+  std::optional<std::vector<pg::Result>> results = Run({{sql, params}}, e);
+  if (!results) return std::nullopt;
+  return std::move(results->front());
+}
+
+bool PgTxn::Begun(pg::Error* e) {
+  if (!begin_) return true;
+  pg::Connection& db = c_->conn();
+  const char* begin = std::exchange(begin_, nullptr);
+  return OnLiveConnection(db, *e, [&] { return db.Exec(begin, e); });
+}
+
 wfp_status PgTxn::LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out) {
   pg::Error e;
   // A write transaction takes the schedule lock here; a read-only one reads its snapshot.
+  const Param params[] = {schedule_id, site_id};
   std::optional<pg::Result> r =
-      c_->conn().Query(read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(),
-                       {Param(schedule_id), Param(site_id)}, &e);
+      Run(read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(), params, &e);
   if (!r) return Fail("load_schedule", e);
   if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
   auto keep = [&](int col) -> wfp_str {
@@ -85,18 +140,27 @@ wfp_status PgTxn::LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedul
 wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
                                int64_t to, wfp_session_visitor visitor, void* user_data) {
   pg::Error e;
-  std::optional<pg::Result> r = c_->conn().Query(
-      kListSessionsSql, {Param(project_id), Param(workflow_name), Param(from), Param(to)}, &e);
-  if (!r) return Fail("list_sessions", e);
+  const Param list[] = {project_id, workflow_name, from, to};
+  const Param latest[] = {project_id, workflow_name, from};
+  std::vector<pg::Connection::Statement> statements{{kListSessionsSql, list}};
+  if (read_only) statements.push_back({kLatestSessionBeforeSql, latest});
+  std::optional<std::vector<pg::Result>> results = Run(std::move(statements), &e);
+  if (!results) return Fail("list_sessions", e);
+  if (read_only) {
+    const pg::Result& l = (*results)[1];
+    latest_before_ = LatestBefore{project_id, std::string(workflow_name), from,
+                                  l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt};
+  }
+  const pg::Result& r = results->front();
   SessionGrouper grouper(visitor, user_data);
   auto opt_text = [&](int row, int col) -> std::optional<std::string_view> {
-    if (r->IsNull(row, col)) return std::nullopt;
-    return r->Text(row, col);
+    if (r.IsNull(row, col)) return std::nullopt;
+    return r.Text(row, col);
   };
-  const int rows = r->rows();
+  const int rows = r.rows();
   for (int i = 0; i < rows; ++i) {
-    if (!grouper.Row(r->Int(i, 0), opt_text(i, 1), r->Int(i, 2), !r->IsNull(i, 3), opt_text(i, 4),
-                     static_cast<int32_t>(r->Int(i, 5))))
+    if (!grouper.Row(r.Int(i, 0), opt_text(i, 1), r.Int(i, 2), !r.IsNull(i, 3), opt_text(i, 4),
+                     static_cast<int32_t>(r.Int(i, 5))))
       return WFP_OK;
   }
   grouper.Finish();
@@ -105,13 +169,20 @@ wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_nam
 
 wfp_status PgTxn::LatestSessionBefore(int64_t project_id, std::string_view workflow_name,
                                       int64_t before, int32_t* out_found, int64_t* out_time) {
-  pg::Error e;
-  std::optional<pg::Result> r = c_->conn().Query(
-      kLatestSessionBeforeSql, {Param(project_id), Param(workflow_name), Param(before)}, &e);
-  if (!r) return Fail("latest_session_before", e);
-  if (r->rows() > 0) {
+  std::optional<int64_t> time;
+  if (latest_before_ && latest_before_->project_id == project_id &&
+      latest_before_->workflow_name == workflow_name && latest_before_->before == before) {
+    time = latest_before_->time;
+  } else {
+    pg::Error e;
+    const Param params[] = {project_id, workflow_name, before};
+    std::optional<pg::Result> r = Run(kLatestSessionBeforeSql, params, &e);
+    if (!r) return Fail("latest_session_before", e);
+    if (r->rows() > 0) time = r->Int(0, 0);
+  }
+  if (time) {
     *out_found = 1;
-    *out_time = r->Int(0, 0);
+    *out_time = *time;
   }
   return WFP_OK;
 }
@@ -132,7 +203,7 @@ template <typename Write>
 wfp_status PgTxn::InSavepoint(std::string_view what, Write write) {
   pg::Connection& db = c_->conn();
   pg::Error e;
-  if (!db.Exec("SAVEPOINT wfp_batch", &e)) return Fail(what, e);
+  if (!Begun(&e) || !db.Exec("SAVEPOINT wfp_batch", &e)) return Fail(what, e);
   if (write(&e)) {
     if (db.Exec("RELEASE SAVEPOINT wfp_batch", &e)) return WFP_OK;
   }
@@ -195,7 +266,8 @@ wfp_status PgTxn::CreateAttempts(const wfp_new_attempt* attempts, size_t count, 
 
 wfp_status PgTxn::MoveSchedulePointer(int64_t schedule_id, const wfp_schedule_pointer& pointer) {
   pg::Error e;
-  std::optional<pg::Result> r = c_->conn().Query(kSelectPointerSql, {Param(schedule_id)}, &e);
+  const Param id[] = {schedule_id};
+  std::optional<pg::Result> r = Run(kSelectPointerSql, id, &e);
   if (!r) return Fail("move_schedule_pointer", e);
   if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
   const int64_t current = r->Int(0, 0);

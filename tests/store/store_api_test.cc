@@ -377,6 +377,32 @@ TEST_P(StoreApiTest, LatestSessionBeforeIsStrictAndCountsSessionsWithoutAttempts
   Api().rollback(txn);
 }
 
+// PostgreSQL reads the latest session before a read transaction's listing with the listing (one
+// round trip); latest_session_before answers for its own arguments all the same.
+TEST_P(StoreApiTest, LatestSessionBeforeAfterAListingAnswersForItsOwnArguments) {
+  Call c(*store_);
+  wfp_txn* txn = nullptr;
+  ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+  Visits v;
+  ASSERT_EQ(Api().list_sessions(txn, 1, S("load"), kJan1 + 2 * kDay, kJan1 + 100 * kDay, Visit, &v),
+            WFP_OK);
+  int32_t found = -1;
+  int64_t time = -1;
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + 2 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(found, 1);
+  EXPECT_EQ(time, kJan1 + kDay);
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1, &found, &time), WFP_OK);
+  EXPECT_EQ(found, 0);  // another time
+  ASSERT_EQ(Api().latest_session_before(txn, 2, S("load"), kJan1 + 2 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(found, 1);  // another project
+  EXPECT_EQ(time, kJan1 + kDay + 6 * 3600);
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("lo"), kJan1 + 2 * kDay, &found, &time), WFP_OK);
+  EXPECT_EQ(found, 0);  // another workflow
+  Api().rollback(txn);
+}
+
 TEST_P(StoreApiTest, CreatedSessionsAndAttemptsAreStored) {
   Call c(*store_);
   wfp_txn* txn = Begin(c);
