@@ -69,16 +69,15 @@ int RunCall(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kCallUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv,
-                  {{"db"},
-                   {"plugin", true, true},
-                   {"fixture"},
-                   {"now"},
-                   {"api-key"},
-                   {"header", true, true},
-                   {"setting", true, true}},
-                  &error))
-    return UsageError(kCmd, error, kCallUsage);
+  if (const Status parsed = args.Parse(argv, {{"db"},
+                                              {"plugin", true, true},
+                                              {"fixture"},
+                                              {"now"},
+                                              {"api-key"},
+                                              {"header", true, true},
+                                              {"setting", true, true}});
+      !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kCallUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kCallUsage);
   if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kCallUsage);

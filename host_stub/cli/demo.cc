@@ -145,8 +145,9 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   if (WantsHelp(argv)) return std::cout << kDemoUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, WithServingOptions({{"db"}, {"plugin"}}), &error))
-    return UsageError(kCmd, error, kDemoUsage);
+  if (const Status parsed = args.Parse(argv, WithServingOptions({{"db"}, {"plugin"}}));
+      !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kDemoUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
   Serving serving;

@@ -25,7 +25,8 @@ int RunDump(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kDumpUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, {{"db"}}, &error)) return UsageError(kCmd, error, kDumpUsage);
+  if (const Status parsed = args.Parse(argv, {{"db"}}); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kDumpUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kDumpUsage);
   if (!args.positionals().empty())

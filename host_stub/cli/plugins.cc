@@ -29,8 +29,8 @@ int RunPlugins(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kPluginsUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, {{"plugin", true, true}}, &error))
-    return UsageError(kCmd, error, kPluginsUsage);
+  if (const Status parsed = args.Parse(argv, {{"plugin", true, true}}); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kPluginsUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kPluginsUsage);
   const std::vector<std::string> search = DefaultPluginSearchPath();

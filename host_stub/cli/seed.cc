@@ -23,7 +23,8 @@ int RunSeed(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kSeedUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, {{"db"}}, &error)) return UsageError(kCmd, error, kSeedUsage);
+  if (const Status parsed = args.Parse(argv, {{"db"}}); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kSeedUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kSeedUsage);
   if (args.positionals().size() != 1) return UsageError(kCmd, "expected one FILE", kSeedUsage);

@@ -46,8 +46,10 @@ int RunServe(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kServeUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, WithServingOptions({{"db"}, {"plugin", true, true}, {"fixture"}}), &error))
-    return UsageError(kCmd, error, kServeUsage);
+  if (const Status parsed =
+          args.Parse(argv, WithServingOptions({{"db"}, {"plugin", true, true}, {"fixture"}}));
+      !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kServeUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kServeUsage);
   if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kServeUsage);
