@@ -81,9 +81,9 @@ int RunCall(const std::vector<std::string>& argv) {
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kCallUsage);
   if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kCallUsage);
-  std::vector<std::string> plugins;
-  if (!ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath(), &plugins, &error))
-    return Fail(kCmd, error);
+  const Result<std::vector<std::string>> plugins =
+      ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath());
+  if (!plugins.ok()) return Fail(kCmd, plugins.status().message());
   const auto& pos = args.positionals();
   if (pos.size() < 2 || pos.size() > 3)
     return UsageError(kCmd, "expected METHOD TARGET [BODY | @FILE]", kCallUsage);
@@ -107,7 +107,9 @@ int RunCall(const std::vector<std::string>& argv) {
     request.headers.emplace_back("authorization", "Bearer " + *key);
   if (pos.size() == 3) {
     if (!pos[2].empty() && pos[2][0] == '@') {
-      if (!ReadFile(pos[2].substr(1), &request.body, &error)) return Fail(kCmd, error);
+      Result<std::string> body = ReadFile(pos[2].substr(1));
+      if (!body.ok()) return Fail(kCmd, body.status().message());
+      request.body = std::move(*body);
     } else {
       request.body = pos[2];
     }
@@ -117,7 +119,7 @@ int RunCall(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!StartHost(*db, flags, plugins, &rt, &error)) return Fail(kCmd, error);
+  if (!StartHost(*db, flags, *plugins, &rt, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
   new_file.Keep();

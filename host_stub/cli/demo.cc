@@ -152,17 +152,16 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
   Serving serving;
   if (!ParseServingFlags(args, &serving, &error)) return UsageError(kCmd, error, kDemoUsage);
-  std::string plugin;
-  if (!ResolvePlugin(args.Get("plugin") ? *args.Get("plugin") : "backfill",
-                     DefaultPluginSearchPath(), &plugin, &error))
-    return Fail(kCmd, error);
+  const Result<std::string> plugin = ResolvePlugin(
+      args.Get("plugin") ? *args.Get("plugin") : "backfill", DefaultPluginSearchPath());
+  if (!plugin.ok()) return Fail(kCmd, plugin.status().message());
 
   DemoStore store;
   if (!store.Choose(args.Get("db"), &error)) return Fail(kCmd, error);
   // A temporary store has its own cleanup (DemoStore).
   NewStoreFile new_file(store.temporary() ? ":memory:" : store.db());
   Runtime rt;
-  if (!StartHost(store.db(), serving.flags, {plugin}, &rt, &error)) return Fail(kCmd, error);
+  if (!StartHost(store.db(), serving.flags, {*plugin}, &rt, &error)) return Fail(kCmd, error);
   const std::optional<int64_t>& now = serving.flags.now_micros;
   const int64_t now_seconds = (now ? *now : RealNowMicros()) / 1000000;
   DemoInfo info;

@@ -121,10 +121,13 @@ bool StartHost(const std::string& db, const RuntimeFlags& flags,
 }
 
 bool SeedFile(Store* store, const std::string& path, std::string* error) {
-  boost::json::value fixture;
-  if (!ReadJsonFile(path, &fixture, error)) return false;
+  const Result<boost::json::value> fixture = ReadJsonFile(path);
+  if (!fixture.ok()) {
+    *error = fixture.status().message();
+    return false;
+  }
   std::string why;
-  if (!store->Seed(fixture, &why)) {
+  if (!store->Seed(*fixture, &why)) {
     *error = fmt::format("{}: {}", path, why);
     return false;
   }

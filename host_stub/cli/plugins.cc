@@ -40,8 +40,10 @@ int RunPlugins(const std::vector<std::string>& argv) {
     if (plugins.empty())
       return Fail(
           kCmd, fmt::format("no plugins on the plugin search path {}", DescribeSearchPath(search)));
-  } else if (!ResolvePlugins(args.All("plugin"), search, &plugins, &error)) {
-    return Fail(kCmd, error);
+  } else {
+    Result<std::vector<std::string>> resolved = ResolvePlugins(args.All("plugin"), search);
+    if (!resolved.ok()) return Fail(kCmd, resolved.status().message());
+    plugins = std::move(*resolved);
   }
   HostOptions options;
   options.log_sink = [](std::string_view line) {  // warnings and errors only: stdout is the list

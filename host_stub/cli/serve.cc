@@ -53,9 +53,9 @@ int RunServe(const std::vector<std::string>& argv) {
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kServeUsage);
   if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kServeUsage);
-  std::vector<std::string> plugins;
-  if (!ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath(), &plugins, &error))
-    return Fail(kCmd, error);
+  const Result<std::vector<std::string>> plugins =
+      ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath());
+  if (!plugins.ok()) return Fail(kCmd, plugins.status().message());
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
   Serving serving;
@@ -63,7 +63,7 @@ int RunServe(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!StartHost(*db, serving.flags, plugins, &rt, &error)) return Fail(kCmd, error);
+  if (!StartHost(*db, serving.flags, *plugins, &rt, &error)) return Fail(kCmd, error);
   if (const std::string* fixture = args.Get("fixture"))
     if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
   new_file.Keep();
