@@ -68,7 +68,6 @@ int RunCall(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "call";
   if (WantsHelp(argv)) return std::cout << kCallUsage, 0;
   Args args;
-  std::string error;
   if (const Status parsed = args.Parse(argv, {{"db"},
                                               {"plugin", true, true},
                                               {"fixture"},
@@ -88,7 +87,8 @@ int RunCall(const std::vector<std::string>& argv) {
   if (pos.size() < 2 || pos.size() > 3)
     return UsageError(kCmd, "expected METHOD TARGET [BODY | @FILE]", kCallUsage);
   RuntimeFlags flags;
-  if (!ParseRuntimeFlags(args, &flags, &error)) return UsageError(kCmd, error, kCallUsage);
+  if (const Status parsed = ParseRuntimeFlags(args, &flags); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kCallUsage);
 
   HttpRequest request;
   request.method = pos[0];
@@ -119,9 +119,11 @@ int RunCall(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!StartHost(*db, flags, *plugins, &rt, &error)) return Fail(kCmd, error);
+  if (const Status started = StartHost(*db, flags, *plugins, &rt); !started.ok())
+    return Fail(kCmd, started.message());
   if (const std::string* fixture = args.Get("fixture"))
-    if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+    if (const Status seeded = SeedFile(rt.store.get(), *fixture); !seeded.ok())
+      return Fail(kCmd, "--fixture " + seeded.message());
   new_file.Keep();
 
   // A large body goes to stdout as the plugin produces it (docs/streaming.md).

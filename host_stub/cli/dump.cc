@@ -33,8 +33,9 @@ int RunDump(const std::vector<std::string>& argv) {
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDumpUsage);
   if (IsStoreFile(*db) && !std::filesystem::exists(*db))
     return Fail(kCmd, fmt::format("no store at {}", *db));
-  std::unique_ptr<Store> store;
-  if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
+  Result<std::unique_ptr<Store>> opened = OpenStore(*db);
+  if (!opened.ok()) return Fail(kCmd, opened.status().message());
+  const std::unique_ptr<Store> store = std::move(*opened);
   const boost::json::value dump = store->Dump(&error);
   if (dump.is_null()) return Fail(kCmd, "cannot dump the store: " + error);
   std::cout << boost::json::serialize(dump) << "\n";

@@ -28,7 +28,6 @@ int RunPlugins(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "plugins";
   if (WantsHelp(argv)) return std::cout << kPluginsUsage, 0;
   Args args;
-  std::string error;
   if (const Status parsed = args.Parse(argv, {{"plugin", true, true}}); !parsed.ok())
     return UsageError(kCmd, parsed.message(), kPluginsUsage);
   if (!args.positionals().empty())
@@ -50,7 +49,8 @@ int RunPlugins(const std::vector<std::string>& argv) {
     if (line.rfind("[INFO]", 0) != 0 && line.rfind("[DEBUG]", 0) != 0) std::cerr << line << "\n";
   };
   Host host(std::move(options));
-  if (!LoadPlugins(&host, plugins, &error)) return Fail(kCmd, error);
+  if (const Status loaded = LoadPlugins(&host, plugins); !loaded.ok())
+    return Fail(kCmd, loaded.message());
   std::string out;
   for (const PluginInfo& p : host.plugins()) {
     out += fmt::format("{} {} (ABI {}.{}) from {}\n", p.name, p.version.empty() ? "-" : p.version,

@@ -31,8 +31,9 @@ int RunSeed(const std::vector<std::string>& argv) {
   const Result<boost::json::value> fixture = ReadJsonFile(args.positionals()[0]);
   if (!fixture.ok()) return Fail(kCmd, fixture.status().message());
   NewStoreFile new_file(*db);
-  std::unique_ptr<Store> store;
-  if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
+  Result<std::unique_ptr<Store>> opened = OpenStore(*db);
+  if (!opened.ok()) return Fail(kCmd, opened.status().message());
+  const std::unique_ptr<Store> store = std::move(*opened);
   if (!store->Seed(*fixture, &error))
     return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], error));
   new_file.Keep();
