@@ -68,28 +68,27 @@ int RunCall(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "call";
   if (WantsHelp(argv)) return std::cout << kCallUsage, 0;
   Args args;
-  std::string error;
-  if (!args.Parse(argv,
-                  {{"db"},
-                   {"plugin", true, true},
-                   {"fixture"},
-                   {"now"},
-                   {"api-key"},
-                   {"header", true, true},
-                   {"setting", true, true}},
-                  &error))
-    return UsageError(kCmd, error, kCallUsage);
+  if (const Status parsed = args.Parse(argv, {{"db"},
+                                              {"plugin", true, true},
+                                              {"fixture"},
+                                              {"now"},
+                                              {"api-key"},
+                                              {"header", true, true},
+                                              {"setting", true, true}});
+      !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kCallUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kCallUsage);
   if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kCallUsage);
-  std::vector<std::string> plugins;
-  if (!ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath(), &plugins, &error))
-    return Fail(kCmd, error);
+  const Result<std::vector<std::string>> plugins =
+      ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath());
+  if (!plugins.ok()) return Fail(kCmd, plugins.status().message());
   const auto& pos = args.positionals();
   if (pos.size() < 2 || pos.size() > 3)
     return UsageError(kCmd, "expected METHOD TARGET [BODY | @FILE]", kCallUsage);
   RuntimeFlags flags;
-  if (!ParseRuntimeFlags(args, &flags, &error)) return UsageError(kCmd, error, kCallUsage);
+  if (const Status parsed = ParseRuntimeFlags(args, &flags); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kCallUsage);
 
   HttpRequest request;
   request.method = pos[0];
@@ -108,7 +107,9 @@ int RunCall(const std::vector<std::string>& argv) {
     request.headers.emplace_back("authorization", "Bearer " + *key);
   if (pos.size() == 3) {
     if (!pos[2].empty() && pos[2][0] == '@') {
-      if (!ReadFile(pos[2].substr(1), &request.body, &error)) return Fail(kCmd, error);
+      Result<std::string> body = ReadFile(pos[2].substr(1));
+      if (!body.ok()) return Fail(kCmd, body.status().message());
+      request.body = std::move(*body);
     } else {
       request.body = pos[2];
     }
@@ -118,9 +119,11 @@ int RunCall(const std::vector<std::string>& argv) {
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!StartHost(*db, flags, plugins, &rt, &error)) return Fail(kCmd, error);
+  if (const Status started = StartHost(*db, flags, *plugins, &rt); !started.ok())
+    return Fail(kCmd, started.message());
   if (const std::string* fixture = args.Get("fixture"))
-    if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+    if (const Status seeded = SeedFile(rt.store.get(), *fixture); !seeded.ok())
+      return Fail(kCmd, "--fixture " + seeded.message());
   new_file.Keep();
 
   // A large body goes to stdout as the plugin produces it (docs/streaming.md).

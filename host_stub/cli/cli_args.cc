@@ -2,8 +2,8 @@
 
 namespace wfp::host {
 
-bool Args::Parse(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-                 std::string* error, std::string_view unknown_hint) {
+Status Args::Parse(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                   std::string_view unknown_hint) {
   values_.clear();
   positionals_.clear();
   bool options_done = false;
@@ -14,10 +14,8 @@ bool Args::Parse(const std::vector<std::string>& args, const std::vector<OptionS
         options_done = true;
         continue;
       }
-      if (!options_done && a.size() > 1 && a[0] == '-' && a != "-" && a[1] != '{') {
-        *error = "unknown option " + a + std::string(unknown_hint);
-        return false;
-      }
+      if (!options_done && a.size() > 1 && a[0] == '-' && a != "-" && a[1] != '{')
+        return Status::InvalidArgument("unknown option " + a + std::string(unknown_hint));
       positionals_.push_back(a);
       continue;
     }
@@ -32,30 +30,21 @@ bool Args::Parse(const std::vector<std::string>& args, const std::vector<OptionS
     const OptionSpec* spec = nullptr;
     for (const OptionSpec& s : specs)
       if (s.name == name) spec = &s;
-    if (!spec) {
-      *error = "unknown option --" + name + std::string(unknown_hint);
-      return false;
-    }
+    if (!spec)
+      return Status::InvalidArgument("unknown option --" + name + std::string(unknown_hint));
     if (spec->takes_value) {
       if (!has_inline) {
-        if (i + 1 >= args.size()) {
-          *error = "--" + name + " needs a value";
-          return false;
-        }
+        if (i + 1 >= args.size()) return Status::InvalidArgument("--" + name + " needs a value");
         value = args[++i];
       }
     } else if (has_inline) {
-      *error = "--" + name + " takes no value";
-      return false;
+      return Status::InvalidArgument("--" + name + " takes no value");
     }
     auto& v = values_[name];
-    if (!spec->repeated && !v.empty()) {
-      *error = "--" + name + " given twice";
-      return false;
-    }
+    if (!spec->repeated && !v.empty()) return Status::InvalidArgument("--" + name + " given twice");
     v.push_back(std::move(value));
   }
-  return true;
+  return Status::Ok();
 }
 
 bool Args::Has(std::string_view name) const { return values_.find(name) != values_.end(); }

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 namespace wfp::host {
 
 struct OptionSpec {
@@ -19,11 +21,11 @@ struct OptionSpec {
 
 class Args {
  public:
-  // Parses args[0..]. False with *error ("unknown option --x", "--db needs a value", "--db given
-  // twice") on a bad command line; `unknown_hint` is appended to the unknown-option message
-  // (`backfill` says " (see --help)").
-  bool Parse(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
-             std::string* error, std::string_view unknown_hint = {});
+  // Parses args[0..]. An invalid-argument Status ("unknown option --x", "--db needs a value",
+  // "--db given twice") on a bad command line; `unknown_hint` is appended to the unknown-option
+  // message (`backfill` says " (see --help)").
+  Status Parse(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+               std::string_view unknown_hint = {});
 
   bool Has(std::string_view name) const;
   // The value of a single-valued option, or nullptr.

@@ -30,37 +30,27 @@ int Fail(std::string_view command, std::string_view message) {
   return kFailure;
 }
 
-bool ReadFile(const std::string& path, std::string* out, std::string* error) {
-  if (path == "-") {
-    out->assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return true;
-  }
+Result<std::string> ReadFile(const std::string& path) {
+  if (path == "-")
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = fmt::format("cannot read {}", path);
-    return false;
-  }
+  if (!in) return Status::NotFound(fmt::format("cannot read {}", path));
   std::ostringstream s;
   s << in.rdbuf();
-  if (in.bad()) {
-    *error = fmt::format("cannot read {}", path);
-    return false;
-  }
-  *out = std::move(s).str();
-  return true;
+  if (in.bad()) return Status::Internal(fmt::format("cannot read {}", path));
+  return std::move(s).str();
 }
 
-bool ReadJsonFile(const std::string& path, boost::json::value* out, std::string* error) {
-  std::string text;
-  if (!ReadFile(path, &text, error)) return false;
+Result<boost::json::value> ReadJsonFile(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  boost::json::value out;
   wfp::text::JsonProblem problem;
-  if (wfp::text::ParseStrictJson(text, out, &problem)) return true;
+  if (wfp::text::ParseStrictJson(*text, &out, &problem)) return out;
   if (!problem.object_path.empty())  // refused like the fixture's other errors: with its path
-    *error =
-        fmt::format("{}: {}.{}: key given twice", path, problem.object_path, problem.duplicate_key);
-  else
-    *error = fmt::format("{} is not JSON: {}", path, problem.syntax);
-  return false;
+    return Status::InvalidArgument(fmt::format("{}: {}.{}: key given twice", path,
+                                               problem.object_path, problem.duplicate_key));
+  return Status::InvalidArgument(fmt::format("{} is not JSON: {}", path, problem.syntax));
 }
 
 }  // namespace wfp::host::cli

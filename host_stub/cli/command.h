@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 namespace wfp::host::cli {
 
 constexpr int kUsageError = 2;
@@ -38,10 +40,12 @@ int UsageError(std::string_view command, std::string_view message, std::string_v
 // "wfp-host COMMAND: MESSAGE" on stderr; returns kFailure.
 int Fail(std::string_view command, std::string_view message);
 
-// Reads the file at `path` ("-": stdin). False with *error ("cannot read PATH").
-bool ReadFile(const std::string& path, std::string* out, std::string* error);
-// Reads and parses a JSON file, refusing a key given twice (with its path in the object).
-bool ReadJsonFile(const std::string& path, boost::json::value* out, std::string* error);
+// The contents of the file at `path` ("-": stdin). Not found when it cannot be opened, internal
+// when reading fails, both "cannot read PATH".
+Result<std::string> ReadFile(const std::string& path);
+// Reads and parses a JSON file; invalid argument when it is not JSON or gives a key twice (with its
+// path in the object).
+Result<boost::json::value> ReadJsonFile(const std::string& path);
 
 }  // namespace wfp::host::cli
 

@@ -56,28 +56,23 @@ class DemoStore {
   ~DemoStore() {
     if (temporary_) RemoveStoreFiles(db_);
   }
-  // False with *error when the named file exists or no temporary file can be made.
-  bool Choose(const std::string* given, std::string* error) {
+  // Conflict when the named file exists; internal when no temporary file can be made.
+  Status Choose(const std::string* given) {
     if (given) {
-      if (std::filesystem::exists(*given)) {
-        *error = fmt::format(
-            "{} exists; the demo needs a fresh store (remove it, or name another file)", *given);
-        return false;
-      }
+      if (std::filesystem::exists(*given))
+        return Status::Conflict(fmt::format(
+            "{} exists; the demo needs a fresh store (remove it, or name another file)", *given));
       db_ = *given;
-      return true;
+      return Status::Ok();
     }
     std::string pattern = (std::filesystem::temp_directory_path() / "wfp-demo-XXXXXX").string();
     const int fd = mkstemp(pattern.data());
-    if (fd < 0) {
-      *error = "cannot create a temporary store file";
-      return false;
-    }
+    if (fd < 0) return Status::Internal("cannot create a temporary store file");
     close(fd);
     std::filesystem::remove(pattern);
     db_ = pattern + ".db";
     temporary_ = true;
-    return true;
+    return Status::Ok();
   }
   const std::string& db() const { return db_; }
   bool temporary() const { return temporary_; }
@@ -145,23 +140,26 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   if (WantsHelp(argv)) return std::cout << kDemoUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, WithServingOptions({{"db"}, {"plugin"}}), &error))
-    return UsageError(kCmd, error, kDemoUsage);
+  if (const Status parsed = args.Parse(argv, WithServingOptions({{"db"}, {"plugin"}}));
+      !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kDemoUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
   Serving serving;
-  if (!ParseServingFlags(args, &serving, &error)) return UsageError(kCmd, error, kDemoUsage);
-  std::string plugin;
-  if (!ResolvePlugin(args.Get("plugin") ? *args.Get("plugin") : "backfill",
-                     DefaultPluginSearchPath(), &plugin, &error))
-    return Fail(kCmd, error);
+  if (const Status parsed = ParseServingFlags(args, &serving); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kDemoUsage);
+  const Result<std::string> plugin = ResolvePlugin(
+      args.Get("plugin") ? *args.Get("plugin") : "backfill", DefaultPluginSearchPath());
+  if (!plugin.ok()) return Fail(kCmd, plugin.status().message());
 
   DemoStore store;
-  if (!store.Choose(args.Get("db"), &error)) return Fail(kCmd, error);
+  if (const Status chosen = store.Choose(args.Get("db")); !chosen.ok())
+    return Fail(kCmd, chosen.message());
   // A temporary store has its own cleanup (DemoStore).
   NewStoreFile new_file(store.temporary() ? ":memory:" : store.db());
   Runtime rt;
-  if (!StartHost(store.db(), serving.flags, {plugin}, &rt, &error)) return Fail(kCmd, error);
+  if (const Status started = StartHost(store.db(), serving.flags, {*plugin}, &rt); !started.ok())
+    return Fail(kCmd, started.message());
   const std::optional<int64_t>& now = serving.flags.now_micros;
   const int64_t now_seconds = (now ? *now : RealNowMicros()) / 1000000;
   DemoInfo info;

@@ -25,15 +25,17 @@ int RunDump(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kDumpUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, {{"db"}}, &error)) return UsageError(kCmd, error, kDumpUsage);
+  if (const Status parsed = args.Parse(argv, {{"db"}}); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kDumpUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kDumpUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDumpUsage);
   if (IsStoreFile(*db) && !std::filesystem::exists(*db))
     return Fail(kCmd, fmt::format("no store at {}", *db));
-  std::unique_ptr<Store> store;
-  if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
+  Result<std::unique_ptr<Store>> opened = OpenStore(*db);
+  if (!opened.ok()) return Fail(kCmd, opened.status().message());
+  const std::unique_ptr<Store> store = std::move(*opened);
   const boost::json::value dump = store->Dump(&error);
   if (dump.is_null()) return Fail(kCmd, "cannot dump the store: " + error);
   std::cout << boost::json::serialize(dump) << "\n";

@@ -15,24 +15,21 @@
 
 namespace wfp::host::cli {
 
-bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error) {
+Status ParseRuntimeFlags(const Args& args, RuntimeFlags* out) {
   if (const std::string* now = args.Get("now")) {
     out->now_micros = ParseInstantMicros(*now);
-    if (!out->now_micros) {
-      *error = fmt::format(
-          "--now '{}' is not an ISO-8601 instant with an offset (e.g. 2024-01-12T03:00:00Z)", *now);
-      return false;
-    }
+    if (!out->now_micros)
+      return Status::InvalidArgument(fmt::format(
+          "--now '{}' is not an ISO-8601 instant with an offset (e.g. 2024-01-12T03:00:00Z)",
+          *now));
   }
   for (const std::string& s : args.All("setting")) {
     const size_t eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      *error = fmt::format("--setting '{}' is not KEY=VALUE", s);
-      return false;
-    }
+    if (eq == std::string::npos || eq == 0)
+      return Status::InvalidArgument(fmt::format("--setting '{}' is not KEY=VALUE", s));
     out->settings[s.substr(0, eq)] = s.substr(eq + 1);
   }
-  return true;
+  return Status::Ok();
 }
 
 StoreLog Runtime::StoreLogToHost() const {
@@ -61,21 +58,20 @@ void RemoveStoreFiles(const std::string& db) {
     std::filesystem::remove(db + suffix, ec);
 }
 
-bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error,
-               const StoreOptions& options) {
+Result<std::unique_ptr<Store>> OpenStore(const std::string& db, const StoreOptions& options) {
   std::string why;
-  *out = Store::Open(db, options, &why);
-  if (!*out) {
-    *error = why;  // names the store already (with a URL's password hidden)
-    return false;
-  }
-  return true;
+  std::unique_ptr<Store> store = Store::Open(db, options, &why);
+  if (!store) return Status::Internal(why);  // names the store already (a URL's password hidden)
+  return store;
 }
 
-bool OpenStore(const std::string& db, Runtime* rt, std::string* error) {
+Status OpenStore(const std::string& db, Runtime* rt) {
   StoreOptions options;
   options.log = rt->StoreLogToHost();
-  return OpenStore(db, &rt->store, error, options);
+  Result<std::unique_ptr<Store>> store = OpenStore(db, options);
+  if (!store.ok()) return store.status();
+  rt->store = std::move(*store);
+  return Status::Ok();
 }
 
 std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
@@ -104,31 +100,26 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   return std::make_unique<Host>(std::move(o));
 }
 
-bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error) {
-  Status status;
+Status LoadPlugins(Host* host, const std::vector<std::string>& plugins) {
   for (const std::string& p : plugins)
-    if (status = host->LoadPlugin(p); !status.ok()) break;
-  if (status.ok()) status = host->CheckSettings();
-  if (!status.ok()) *error = status.message();
-  return status.ok();
+    if (Status status = host->LoadPlugin(p); !status.ok()) return status;
+  return host->CheckSettings();
 }
 
-bool StartHost(const std::string& db, const RuntimeFlags& flags,
-               const std::vector<std::string>& plugins, Runtime* rt, std::string* error) {
-  if (!OpenStore(db, rt, error)) return false;
+Status StartHost(const std::string& db, const RuntimeFlags& flags,
+                 const std::vector<std::string>& plugins, Runtime* rt) {
+  if (Status opened = OpenStore(db, rt); !opened.ok()) return opened;
   rt->SetHost(MakeHost(rt->store.get(), flags));
-  return LoadPlugins(rt->host.get(), plugins, error);
+  return LoadPlugins(rt->host.get(), plugins);
 }
 
-bool SeedFile(Store* store, const std::string& path, std::string* error) {
-  boost::json::value fixture;
-  if (!ReadJsonFile(path, &fixture, error)) return false;
+Status SeedFile(Store* store, const std::string& path) {
+  const Result<boost::json::value> fixture = ReadJsonFile(path);
+  if (!fixture.ok()) return fixture.status();
   std::string why;
-  if (!store->Seed(fixture, &why)) {
-    *error = fmt::format("{}: {}", path, why);
-    return false;
-  }
-  return true;
+  if (!store->Seed(*fixture, &why))
+    return Status::InvalidArgument(fmt::format("{}: {}", path, why));
+  return Status::Ok();
 }
 
 }  // namespace wfp::host::cli

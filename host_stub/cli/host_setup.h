@@ -31,8 +31,8 @@ struct RuntimeFlags {
   bool json_logs = false;
 };
 
-// --now TIME and --setting KEY=VALUE. False with *error naming the option.
-bool ParseRuntimeFlags(const Args& args, RuntimeFlags* out, std::string* error);
+// --now TIME and --setting KEY=VALUE into *out. Invalid argument naming the option.
+Status ParseRuntimeFlags(const Args& args, RuntimeFlags* out);
 
 // A store with the host runtime wired to it: the store outlives the host's connections. The store
 // logs into the host's log (source "store") while there is a host; before (opening the store) and
@@ -72,25 +72,27 @@ class NewStoreFile {
 // Removes an SQLite store file and its companions (-wal, -shm, -journal), ignoring errors.
 void RemoveStoreFiles(const std::string& db);
 
-bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error,
-               const StoreOptions& options = {});
+// The store at `db`; the error names the store (with a URL's password hidden).
+Result<std::unique_ptr<Store>> OpenStore(const std::string& db, const StoreOptions& options = {});
 // Opens rt->store, logging into rt's host once it has one.
-bool OpenStore(const std::string& db, Runtime* rt, std::string* error);
+Status OpenStore(const std::string& db, Runtime* rt);
 
 // The host over `store`: its API keys, its native routes, the OpenAPI document, the flags.
 std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags);
 
 // Loads the plugins, then refuses settings none of them reads (the known keys are those the
-// plugins ask for in their init, see Host::CheckSettings).
-bool LoadPlugins(Host* host, const std::vector<std::string>& plugins, std::string* error);
+// plugins ask for in their init, see Host::CheckSettings). The first plugin's or the settings'
+// error, as the host gives it.
+Status LoadPlugins(Host* host, const std::vector<std::string>& plugins);
 
 // What call, serve and demo do before answering: opens the store at `db` into *rt, makes the host
-// over it (MakeHost) and loads `plugins` (LoadPlugins). False with *error, to be printed as it is.
-bool StartHost(const std::string& db, const RuntimeFlags& flags,
-               const std::vector<std::string>& plugins, Runtime* rt, std::string* error);
+// over it (MakeHost) and loads `plugins` (LoadPlugins). The error's message is printed as it is.
+Status StartHost(const std::string& db, const RuntimeFlags& flags,
+                 const std::vector<std::string>& plugins, Runtime* rt);
 
-// Loads the fixture file at `path` into `store`; *error names the file.
-bool SeedFile(Store* store, const std::string& path, std::string* error);
+// Loads the fixture file at `path` into `store`; the error's message names the file (invalid
+// argument when the store refuses the fixture).
+Status SeedFile(Store* store, const std::string& path);
 
 }  // namespace wfp::host::cli
 

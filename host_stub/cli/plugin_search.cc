@@ -85,45 +85,33 @@ std::string DescribeSearchPath(const std::vector<std::string>& search) {
   return out;
 }
 
-bool ResolvePlugin(std::string_view spec, const std::vector<std::string>& search, std::string* path,
-                   std::string* error) {
-  if (spec.empty()) {
-    *error = "--plugin is empty: give a plugin name (e.g. backfill) or a path to a .so";
-    return false;
-  }
-  if (spec.find('/') != std::string_view::npos) {
-    *path = std::string(spec);
-    return true;
-  }
+Result<std::string> ResolvePlugin(std::string_view spec, const std::vector<std::string>& search) {
+  if (spec.empty())
+    return Status::InvalidArgument(
+        "--plugin is empty: give a plugin name (e.g. backfill) or a path to a .so");
+  if (spec.find('/') != std::string_view::npos) return std::string(spec);
   const std::vector<std::string> names = CandidateNames(spec);
   for (const std::string& dir : search)
     for (const std::string& name : names)
-      if (IsFile(fs::path(dir) / name)) {
-        *path = (fs::path(dir) / name).string();
-        return true;
-      }
-  if (IsFile(fs::path(std::string(spec)))) {
-    *path = (fs::path(".") / std::string(spec)).string();
-    return true;
-  }
+      if (IsFile(fs::path(dir) / name)) return (fs::path(dir) / name).string();
+  if (IsFile(fs::path(std::string(spec)))) return (fs::path(".") / std::string(spec)).string();
   std::string tried;
   for (const std::string& name : names) tried += (tried.empty() ? "" : ", ") + name;
-  *error = fmt::format(
+  return Status::NotFound(fmt::format(
       "no plugin '{}' on the plugin search path {} (looked for {}); add its directory to "
       "WFP_PLUGIN_PATH or give --plugin a path",
-      spec, DescribeSearchPath(search), tried);
-  return false;
+      spec, DescribeSearchPath(search), tried));
 }
 
-bool ResolvePlugins(const std::vector<std::string>& specs, const std::vector<std::string>& search,
-                    std::vector<std::string>* paths, std::string* error) {
-  paths->clear();
+Result<std::vector<std::string>> ResolvePlugins(const std::vector<std::string>& specs,
+                                                const std::vector<std::string>& search) {
+  std::vector<std::string> paths;
   for (const std::string& spec : specs) {
-    std::string path;
-    if (!ResolvePlugin(spec, search, &path, error)) return false;
-    paths->push_back(std::move(path));
+    Result<std::string> path = ResolvePlugin(spec, search);
+    if (!path.ok()) return path.status();
+    paths.push_back(std::move(*path));
   }
-  return true;
+  return paths;
 }
 
 std::vector<std::string> ListPlugins(const std::vector<std::string>& search) {

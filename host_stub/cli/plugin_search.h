@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 namespace wfp::host {
 
 // The path of the running executable (/proc/self/exe), or "" when it cannot be read.
@@ -26,15 +28,15 @@ std::vector<std::string> PluginSearchPath(const char* env, const std::string& ex
 // The search path of this process (from $WFP_PLUGIN_PATH and /proc/self/exe).
 std::vector<std::string> DefaultPluginSearchPath();
 
-// Resolves one --plugin value. A value with a '/' is a path and is returned as given. A bare name
-// is looked up on `search`; when no directory has it, a file of that name in the current directory
-// is used. False with *error naming what was looked for and where.
-bool ResolvePlugin(std::string_view spec, const std::vector<std::string>& search, std::string* path,
-                   std::string* error);
+// Resolves one --plugin value to a path. A value with a '/' is a path and is returned as given. A
+// bare name is looked up on `search`; when no directory has it, a file of that name in the current
+// directory is used. Invalid argument for an empty value; not found, naming what was looked for and
+// where, when no file has the name.
+Result<std::string> ResolvePlugin(std::string_view spec, const std::vector<std::string>& search);
 
-// Resolves every value; false with the first error.
-bool ResolvePlugins(const std::vector<std::string>& specs, const std::vector<std::string>& search,
-                    std::vector<std::string>* paths, std::string* error);
+// Resolves every value, in order; the first error.
+Result<std::vector<std::string>> ResolvePlugins(const std::vector<std::string>& specs,
+                                                const std::vector<std::string>& search);
 
 // Every plugin file (*.so) on the search path, sorted by name within a directory; a file name found
 // in an earlier directory hides the same name in later ones.

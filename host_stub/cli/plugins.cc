@@ -28,9 +28,8 @@ int RunPlugins(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "plugins";
   if (WantsHelp(argv)) return std::cout << kPluginsUsage, 0;
   Args args;
-  std::string error;
-  if (!args.Parse(argv, {{"plugin", true, true}}, &error))
-    return UsageError(kCmd, error, kPluginsUsage);
+  if (const Status parsed = args.Parse(argv, {{"plugin", true, true}}); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kPluginsUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kPluginsUsage);
   const std::vector<std::string> search = DefaultPluginSearchPath();
@@ -40,15 +39,18 @@ int RunPlugins(const std::vector<std::string>& argv) {
     if (plugins.empty())
       return Fail(
           kCmd, fmt::format("no plugins on the plugin search path {}", DescribeSearchPath(search)));
-  } else if (!ResolvePlugins(args.All("plugin"), search, &plugins, &error)) {
-    return Fail(kCmd, error);
+  } else {
+    Result<std::vector<std::string>> resolved = ResolvePlugins(args.All("plugin"), search);
+    if (!resolved.ok()) return Fail(kCmd, resolved.status().message());
+    plugins = std::move(*resolved);
   }
   HostOptions options;
   options.log_sink = [](std::string_view line) {  // warnings and errors only: stdout is the list
     if (line.rfind("[INFO]", 0) != 0 && line.rfind("[DEBUG]", 0) != 0) std::cerr << line << "\n";
   };
   Host host(std::move(options));
-  if (!LoadPlugins(&host, plugins, &error)) return Fail(kCmd, error);
+  if (const Status loaded = LoadPlugins(&host, plugins); !loaded.ok())
+    return Fail(kCmd, loaded.message());
   std::string out;
   for (const PluginInfo& p : host.plugins()) {
     out += fmt::format("{} {} (ABI {}.{}) from {}\n", p.name, p.version.empty() ? "-" : p.version,

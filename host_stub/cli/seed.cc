@@ -23,16 +23,18 @@ int RunSeed(const std::vector<std::string>& argv) {
   if (WantsHelp(argv)) return std::cout << kSeedUsage, 0;
   Args args;
   std::string error;
-  if (!args.Parse(argv, {{"db"}}, &error)) return UsageError(kCmd, error, kSeedUsage);
+  if (const Status parsed = args.Parse(argv, {{"db"}}); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kSeedUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kSeedUsage);
   if (args.positionals().size() != 1) return UsageError(kCmd, "expected one FILE", kSeedUsage);
-  boost::json::value fixture;
-  if (!ReadJsonFile(args.positionals()[0], &fixture, &error)) return Fail(kCmd, error);
+  const Result<boost::json::value> fixture = ReadJsonFile(args.positionals()[0]);
+  if (!fixture.ok()) return Fail(kCmd, fixture.status().message());
   NewStoreFile new_file(*db);
-  std::unique_ptr<Store> store;
-  if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
-  if (!store->Seed(fixture, &error))
+  Result<std::unique_ptr<Store>> opened = OpenStore(*db);
+  if (!opened.ok()) return Fail(kCmd, opened.status().message());
+  const std::unique_ptr<Store> store = std::move(*opened);
+  if (!store->Seed(*fixture, &error))
     return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], error));
   new_file.Keep();
   return 0;

@@ -45,25 +45,29 @@ int RunServe(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "serve";
   if (WantsHelp(argv)) return std::cout << kServeUsage, 0;
   Args args;
-  std::string error;
-  if (!args.Parse(argv, WithServingOptions({{"db"}, {"plugin", true, true}, {"fixture"}}), &error))
-    return UsageError(kCmd, error, kServeUsage);
+  if (const Status parsed =
+          args.Parse(argv, WithServingOptions({{"db"}, {"plugin", true, true}, {"fixture"}}));
+      !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kServeUsage);
   const std::string* db = args.Get("db");
   if (!db) return UsageError(kCmd, "--db is required", kServeUsage);
   if (!args.Has("plugin")) return UsageError(kCmd, "--plugin is required", kServeUsage);
-  std::vector<std::string> plugins;
-  if (!ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath(), &plugins, &error))
-    return Fail(kCmd, error);
+  const Result<std::vector<std::string>> plugins =
+      ResolvePlugins(args.All("plugin"), DefaultPluginSearchPath());
+  if (!plugins.ok()) return Fail(kCmd, plugins.status().message());
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
   Serving serving;
-  if (!ParseServingFlags(args, &serving, &error)) return UsageError(kCmd, error, kServeUsage);
+  if (const Status parsed = ParseServingFlags(args, &serving); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kServeUsage);
 
   NewStoreFile new_file(*db);
   Runtime rt;
-  if (!StartHost(*db, serving.flags, plugins, &rt, &error)) return Fail(kCmd, error);
+  if (const Status started = StartHost(*db, serving.flags, *plugins, &rt); !started.ok())
+    return Fail(kCmd, started.message());
   if (const std::string* fixture = args.Get("fixture"))
-    if (!SeedFile(rt.store.get(), *fixture, &error)) return Fail(kCmd, "--fixture " + error);
+    if (const Status seeded = SeedFile(rt.store.get(), *fixture); !seeded.ok())
+      return Fail(kCmd, "--fixture " + seeded.message());
   new_file.Keep();
   return Serve(rt, &serving);
 }

@@ -13,39 +13,34 @@
 namespace wfp::host::cli {
 namespace {
 
-bool ParseThreads(const Args& args, ServerOptions* options, std::string* error) {
+Status ParseThreads(const Args& args, ServerOptions* options) {
   if (const std::string* t = args.Get("threads")) {
     int n = 0;
     auto [p, ec] = std::from_chars(t->data(), t->data() + t->size(), n);
-    if (ec != std::errc() || p != t->data() + t->size() || n < 1 || n > 1024) {
-      *error = fmt::format("--threads '{}' is not a number from 1 to 1024", *t);
-      return false;
-    }
+    if (ec != std::errc() || p != t->data() + t->size() || n < 1 || n > 1024)
+      return Status::InvalidArgument(
+          fmt::format("--threads '{}' is not a number from 1 to 1024", *t));
     options->threads = n;
   }
-  return true;
+  return Status::Ok();
 }
 
 // --drain-period SECONDS (0 to 3600, fractions allowed) and --log-format text|json.
-bool ParseOperationsFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options,
-                          std::string* error) {
+Status ParseOperationsFlags(const Args& args, RuntimeFlags* flags, ServerOptions* options) {
   if (const std::string* d = args.Get("drain-period")) {
     double seconds = -1;
     auto [p, ec] = std::from_chars(d->data(), d->data() + d->size(), seconds);
-    if (ec != std::errc() || p != d->data() + d->size() || !(seconds >= 0 && seconds <= 3600)) {
-      *error = fmt::format("--drain-period '{}' is not a number of seconds from 0 to 3600", *d);
-      return false;
-    }
+    if (ec != std::errc() || p != d->data() + d->size() || !(seconds >= 0 && seconds <= 3600))
+      return Status::InvalidArgument(
+          fmt::format("--drain-period '{}' is not a number of seconds from 0 to 3600", *d));
     options->drain_period = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   }
   if (const std::string* f = args.Get("log-format")) {
-    if (!ParseAccessLogFormat(*f, &options->access_log_format)) {
-      *error = fmt::format("--log-format '{}' is not text or json", *f);
-      return false;
-    }
+    if (!ParseAccessLogFormat(*f, &options->access_log_format))
+      return Status::InvalidArgument(fmt::format("--log-format '{}' is not text or json", *f));
     flags->json_logs = options->access_log_format == AccessLogFormat::kJson;
   }
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -57,18 +52,14 @@ std::vector<OptionSpec> WithServingOptions(std::vector<OptionSpec> own) {
   return own;
 }
 
-bool ParseServingFlags(const Args& args, Serving* serving, std::string* error) {
+Status ParseServingFlags(const Args& args, Serving* serving) {
   RuntimeFlags* flags = &serving->flags;
   ServerOptions* options = &serving->options;
-  if (!ParseRuntimeFlags(args, flags, error)) return false;
-  if (!ParseOperationsFlags(args, flags, options, error)) return false;
-  if (const std::string* listen = args.Get("listen")) {
-    if (const Status parsed = ParseListen(*listen, options); !parsed.ok()) {
-      *error = "--listen: " + parsed.message();
-      return false;
-    }
-  }
-  return ParseThreads(args, options, error);
+  if (Status s = ParseRuntimeFlags(args, flags); !s.ok()) return s;
+  if (Status s = ParseOperationsFlags(args, flags, options); !s.ok()) return s;
+  if (const std::string* listen = args.Get("listen"))
+    if (Status s = ParseListen(*listen, options); !s.ok()) return s.WithContext("--listen: ");
+  return ParseThreads(args, options);
 }
 
 int Serve(const Runtime& rt, Serving* serving) {

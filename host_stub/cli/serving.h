@@ -33,8 +33,8 @@ struct Serving {
 };
 
 // Reads the options above: the runtime's (--now, --setting) and the server's (--listen, --threads,
-// --drain-period, --log-format). False with *error, a usage error.
-bool ParseServingFlags(const Args& args, Serving* serving, std::string* error);
+// --drain-period, --log-format). Invalid argument naming the option, a usage error.
+Status ParseServingFlags(const Args& args, Serving* serving);
 
 // Serves rt's host with the operations routes in front (/healthz, /readyz, /metrics), the metrics
 // of every answered request, and readiness turning 503 when the drain begins. Returns RunServer's

@@ -171,9 +171,7 @@ Status ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_
     }
   }
   Args parsed;
-  std::string error;
-  if (!parsed.Parse(words, BackfillOptions(), &error, " (see --help)"))
-    return Status::InvalidArgument(error);
+  if (Status s = parsed.Parse(words, BackfillOptions(), " (see --help)"); !s.ok()) return s;
   TakeOptions(parsed, args);
   if (Status s = ReadNumbers(parsed, args); !s.ok()) return s;
   if (Status s = CheckTarget(parsed.positionals(), parsed.Has("schedule"), args); !s.ok()) return s;

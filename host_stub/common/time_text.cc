@@ -24,6 +24,27 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out = nullptr) {
   return true;
 }
 
+// The fields of "yyyy-MM-ddTHH:mm:ss", the shape both instant readers begin with.
+struct DateTime {
+  int year, month, day, hour, minute, second;
+};
+// That shape's length: what follows it (a fraction, the offset) starts there.
+constexpr size_t kDateTimeLength = 19;
+
+// The fields of the "yyyy-MM-ddTHH:mm:ss" that `s` begins with: ASCII digits, four for the year
+// and two for the others, '-', 'T' and ':' where they belong ('t' too when `lower_case_t`). The
+// shape only: a field's range (month 13, second 60) is the caller's to check. nullopt when `s` does
+// not begin so; its length is checked first, so that nothing is read past its end.
+std::optional<DateTime> ReadDateTime(std::string_view s, bool lower_case_t) {
+  DateTime f{};
+  if (s.size() < kDateTimeLength || !Digits(s, 0, 4, &f.year) || s[4] != '-' ||
+      !Digits(s, 5, 2, &f.month) || s[7] != '-' || !Digits(s, 8, 2, &f.day) ||
+      !(s[10] == 'T' || (lower_case_t && s[10] == 't')) || !Digits(s, 11, 2, &f.hour) ||
+      s[13] != ':' || !Digits(s, 14, 2, &f.minute) || s[16] != ':' || !Digits(s, 17, 2, &f.second))
+    return std::nullopt;
+  return f;
+}
+
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
@@ -71,17 +92,14 @@ std::string FormatWithOffset(int64_t epoch_seconds, const cctz::time_zone& zone)
 }
 
 std::optional<int64_t> ParseInstantMicros(std::string_view s) {
-  int y, mo, d, h, mi, sec;
-  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
-      !Digits(s, 17, 2, &sec))
-    return std::nullopt;
+  const std::optional<DateTime> f = ReadDateTime(s, /*lower_case_t=*/true);
+  if (!f) return std::nullopt;
+  const auto [y, mo, d, h, mi, sec] = *f;
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1) return std::nullopt;
   if (d > kDays[mo - 1] + (mo == 2 && IsLeap(y) ? 1 : 0)) return std::nullopt;
   if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
-  size_t pos = 19;
+  size_t pos = kDateTimeLength;
   int64_t micros = 0;
   if (pos < s.size() && s[pos] == '.') {
     ++pos;
@@ -103,12 +121,10 @@ std::optional<int64_t> ParseInstantMicros(std::string_view s) {
 
 std::optional<int64_t> ParseStoredInstant(std::string_view t) {
   // The shape first: cctz::parse alone also takes spaces, one-digit fields and a 60th second.
-  // The length first of all, so that no separator is read past the end.
-  if (t.size() < 19 || !Digits(t, 0, 4) || t[4] != '-' || !Digits(t, 5, 2) || t[7] != '-' ||
-      !Digits(t, 8, 2) || t[10] != 'T' || !Digits(t, 11, 2) || t[13] != ':' || !Digits(t, 14, 2) ||
-      t[16] != ':' || !Digits(t, 17, 2) || t[17] > '5')
-    return std::nullopt;
-  size_t i = 19;
+  // cctz then checks the other fields' ranges and the date.
+  const std::optional<DateTime> f = ReadDateTime(t, /*lower_case_t=*/false);
+  if (!f || f->second > 59) return std::nullopt;
+  size_t i = kDateTimeLength;
   if (i < t.size() && t[i] == '.') {
     size_t start = ++i;
     while (i < t.size() && t[i] >= '0' && t[i] <= '9') {

@@ -4,8 +4,9 @@
 //
 // Two readers, because two callers accept different inputs: the command line's `--now` takes any
 // ISO-8601 instant with an offset and keeps its fraction (ParseInstantMicros); a fixture holds
-// only what the store can write back (ParseStoredInstant). Pure functions; LoadZone reads the
-// system's zone database.
+// only what the store can write back (ParseStoredInstant). Both read the "yyyy-MM-ddTHH:mm:ss"
+// they begin with through one reader of that shape. Pure functions; LoadZone reads the system's
+// zone database.
 #ifndef WFP_HOST_STUB_COMMON_TIME_TEXT_H_
 #define WFP_HOST_STUB_COMMON_TIME_TEXT_H_
 

@@ -13,11 +13,10 @@ const std::vector<OptionSpec> kSpecs = {{"db"}, {"plugin", true, true}, {"verbos
 
 TEST(Args, ParsesValuesRepeatsFlagsAndPositionals) {
   Args a;
-  std::string error;
-  ASSERT_TRUE(a.Parse({"POST", "--db", "x.db", "--plugin=a.so", "/path", "--plugin", "b.so",
-                       "--verbose", "{\"k\":1}"},
-                      kSpecs, &error))
-      << error;
+  const Status parsed = a.Parse({"POST", "--db", "x.db", "--plugin=a.so", "/path", "--plugin",
+                                 "b.so", "--verbose", "{\"k\":1}"},
+                                kSpecs);
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
   EXPECT_EQ(*a.Get("db"), "x.db");
   EXPECT_EQ(a.All("plugin"), (std::vector<std::string>{"a.so", "b.so"}));
   EXPECT_TRUE(a.Has("verbose"));
@@ -26,23 +25,26 @@ TEST(Args, ParsesValuesRepeatsFlagsAndPositionals) {
 
 TEST(Args, DoubleDashEndsOptions) {
   Args a;
-  std::string error;
-  ASSERT_TRUE(a.Parse({"--db", "x", "--", "--plugin", "-1"}, kSpecs, &error)) << error;
+  const Status parsed = a.Parse({"--db", "x", "--", "--plugin", "-1"}, kSpecs);
+  ASSERT_TRUE(parsed.ok()) << parsed.message();
   EXPECT_EQ(a.positionals(), (std::vector<std::string>{"--plugin", "-1"}));
   EXPECT_FALSE(a.Has("plugin"));
 }
 
 TEST(Args, RejectsBadCommandLines) {
   Args a;
-  std::string error;
-  EXPECT_FALSE(a.Parse({"--nope"}, kSpecs, &error));
-  EXPECT_EQ(error, "unknown option --nope");
-  EXPECT_FALSE(a.Parse({"--db"}, kSpecs, &error));
-  EXPECT_EQ(error, "--db needs a value");
-  EXPECT_FALSE(a.Parse({"--db", "a", "--db", "b"}, kSpecs, &error));
-  EXPECT_EQ(error, "--db given twice");
-  EXPECT_FALSE(a.Parse({"--verbose=1"}, kSpecs, &error));
-  EXPECT_FALSE(a.Parse({"-x"}, kSpecs, &error));
+  const auto refused = [&a](const std::vector<std::string>& args) {
+    const Status parsed = a.Parse(args, kSpecs);
+    EXPECT_EQ(parsed.code(), WFP_ERR_INVALID_ARGUMENT);
+    return parsed.message();
+  };
+  EXPECT_EQ(refused({"--nope"}), "unknown option --nope");
+  EXPECT_EQ(refused({"--db"}), "--db needs a value");
+  EXPECT_EQ(refused({"--db", "a", "--db", "b"}), "--db given twice");
+  EXPECT_EQ(refused({"--verbose=1"}), "--verbose takes no value");
+  EXPECT_EQ(refused({"-x"}), "unknown option -x");
+  EXPECT_EQ(a.Parse({"--nope"}, kSpecs, " (see --help)").message(),
+            "unknown option --nope (see --help)");
 }
 
 TEST(DemoFixture, PointersSitAroundNow) {

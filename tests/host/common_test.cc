@@ -62,16 +62,40 @@ TEST(ParseStoredInstant, TakesWholeSecondsWithAnOffsetWithinYears0To9999) {
   EXPECT_EQ(FormatInstantUtc(-62167219200), "0000-01-01T00:00:00Z");
 }
 
+// The edges of what a fixture's instant may be: "Z" in upper case only, "±hh:mm" to 23:59 (as
+// cctz reads it), no 60th second, up to nine zero fraction digits.
+TEST(ParseStoredInstant, TakesOnlyTheUpperCaseShapeWithAColonOffset) {
+  EXPECT_EQ(ParseStoredInstant("2024-01-13T02:59:00+23:59"), 1705028400);
+  EXPECT_EQ(ParseStoredInstant("2024-01-11T03:01:00-23:59"), 1705028400);
+  EXPECT_EQ(ParseStoredInstant("2024-01-12T03:00:00-00:00"), 1705028400);
+  EXPECT_EQ(ParseStoredInstant("2024-01-12T03:00:00.000000000Z"), 1705028400);
+  EXPECT_EQ(ParseStoredInstant("2024-01-12T03:00:59Z"), 1705028459);
+  EXPECT_EQ(ParseStoredInstant("0000-01-01T00:00:00-00:01"), -62167219140);
+  EXPECT_EQ(ParseStoredInstant("9999-12-31T23:59:59+00:01"), 253402300739);
+  EXPECT_EQ(ParseStoredInstant("9999-12-31T23:59:59Z"), 253402300799);
+  for (const char* bad :
+       {"2024-01-12T03:00:00z", "2024-01-12t03:00:00+09:00", "2024-01-12T03:00:60Z",
+        "2024-01-12T03:60:00Z", "2024-01-12T24:00:00Z", "2024-13-12T03:00:00Z",
+        "2024-04-31T03:00:00Z", "2024-01-12T03:00:00+24:00", "2024-01-12T03:00:00+09:60",
+        "2024-01-12T03:00:00-0000", "2024-01-12T03:00:00+09", "2024-01-12T03:00:00+09:00:00",
+        "2024-01-12T03:00:00.Z", "2024-01-12T03:00:00.0000000000Z", "2024-01-12T03:00:00Z ",
+        "2024-01-12 03:00:00Z", "2024-1-12T03:00:00Z", "+2024-01-12T03:00:00Z",
+        "9999-12-31T23:59:59-00:01"})
+    EXPECT_FALSE(ParseStoredInstant(bad).has_value()) << bad;
+}
+
 // Every prefix of a good instant is refused without reading past its end: each prefix sits in a
 // heap block of exactly its length, so a read one past it is a heap overflow under ASan (the
 // sanitizer run of this suite).
 TEST(ParseStoredInstant, RefusesEveryTruncatedInstantWithoutReadingPastIt) {
-  const std::string good = "2024-01-12T12:00:00+09:00";
-  for (size_t n = 0; n < good.size(); ++n) {
-    std::unique_ptr<char[]> block(new char[n]);
-    std::copy_n(good.data(), n, block.get());
-    const std::string_view prefix(block.get(), n);
-    EXPECT_FALSE(ParseStoredInstant(prefix).has_value()) << prefix;
+  for (const std::string good : {"2024-01-12T12:00:00+09:00", "2024-01-12T03:00:00.000Z"}) {
+    ASSERT_TRUE(ParseStoredInstant(good).has_value()) << good;
+    for (size_t n = 0; n < good.size(); ++n) {
+      std::unique_ptr<char[]> block(new char[n]);
+      std::copy_n(good.data(), n, block.get());
+      const std::string_view prefix(block.get(), n);
+      EXPECT_FALSE(ParseStoredInstant(prefix).has_value()) << prefix;
+    }
   }
 }
 

@@ -14,14 +14,12 @@
 
 #include "common/status.h"
 #include "runtime/host.h"
+#include "status_assert.h"
 
 namespace wfp::host::testing {
 
-// A Status for EXPECT_TRUE/ASSERT_TRUE: a failure shows its message.
-inline ::testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << status.message();
-}
+// A Status for EXPECT_TRUE/ASSERT_TRUE (tests/common/status_assert.h).
+using test_common::IsOk;
 
 inline std::string PluginPath(const std::string& name) {
   return std::string(WFP_TEST_PLUGIN_DIR) + "/libwfp_tp_" + name + ".so";

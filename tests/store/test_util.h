@@ -28,6 +28,7 @@
 
 #include "call.h"
 #include "common/status.h"
+#include "status_assert.h"
 #include "store/store.h"
 #ifdef WFP_TEST_HAVE_POSTGRES
 #include "store/pg/pg.h"
@@ -35,11 +36,8 @@
 
 namespace wfp::host::testing_util {
 
-// A Status for EXPECT_TRUE/ASSERT_TRUE: a failure shows its message.
-inline ::testing::AssertionResult IsOk(const Status& status) {
-  if (status.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << status.message();
-}
+// A Status for EXPECT_TRUE/ASSERT_TRUE (tests/common/status_assert.h).
+using test_common::IsOk;
 
 inline boost::json::value J(std::string_view text) {
   boost::system::error_code ec;
