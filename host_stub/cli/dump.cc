@@ -34,9 +34,9 @@ int RunDump(const std::vector<std::string>& argv) {
     return Fail(kCmd, fmt::format("no store at {}", *db));
   std::unique_ptr<Store> store;
   if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
-  const boost::json::value dump = store->Dump(&error);
-  if (dump.is_null()) return Fail(kCmd, "cannot dump the store: " + error);
-  std::cout << boost::json::serialize(dump) << "\n";
+  const Result<boost::json::value> dump = store->Dump();
+  if (!dump.ok()) return Fail(kCmd, "cannot dump the store: " + dump.status().message());
+  std::cout << boost::json::serialize(*dump) << "\n";
   std::cout.flush();
   return std::cout ? 0 : kFailure;
 }

@@ -63,12 +63,12 @@ void RemoveStoreFiles(const std::string& db) {
 
 bool OpenStore(const std::string& db, std::unique_ptr<Store>* out, std::string* error,
                const StoreOptions& options) {
-  std::string why;
-  *out = Store::Open(db, options, &why);
-  if (!*out) {
-    *error = why;  // names the store already (with a URL's password hidden)
+  Result<std::unique_ptr<Store>> opened = Store::Open(db, options);
+  if (!opened.ok()) {
+    *error = opened.status().message();  // names the store already (with a URL's password hidden)
     return false;
   }
+  *out = std::move(*opened);
   return true;
 }
 
@@ -84,17 +84,17 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   o.settings = flags.settings;
   o.store = StoreApi();
   o.connect = [store]() -> Result<std::shared_ptr<StoreConnection>> {
-    std::string error;
-    std::shared_ptr<StoreConnection> c = store->Connect(&error);
-    if (!c) return Status::Internal(error);
-    return c;
+    Result<std::unique_ptr<StoreConnection>> c = store->Connect();
+    if (!c.ok()) return c.status();
+    return std::shared_ptr<StoreConnection>(std::move(*c));
   };
   // A key found is remembered for KeyCache::kDefaultTtl (2 s): no store round trip per request.
   auto keys = std::make_shared<KeyCache>(
       [store](std::string_view key) { return store->LookUpApiKey(key); });
   o.authenticate = [keys](std::string_view key) {
     const Store::KeyLookup found = keys->LookUp(key);
-    return HostOptions::Authentication(found.site, found.failed);
+    if (!found.ok()) return HostOptions::Authentication(std::nullopt, /*unavailable=*/true);
+    return HostOptions::Authentication(*found);
   };
   o.openapi_document = wfp::kOpenApiDocument;
   o.native_routes = NativeRoutes(store);  // GET /api/projects, /api/schedules, ...
@@ -123,9 +123,8 @@ bool StartHost(const std::string& db, const RuntimeFlags& flags,
 bool SeedFile(Store* store, const std::string& path, std::string* error) {
   boost::json::value fixture;
   if (!ReadJsonFile(path, &fixture, error)) return false;
-  std::string why;
-  if (!store->Seed(fixture, &why)) {
-    *error = fmt::format("{}: {}", path, why);
+  if (const Status seeded = store->Seed(fixture); !seeded.ok()) {
+    *error = fmt::format("{}: {}", path, seeded.message());
     return false;
   }
   return true;

@@ -32,8 +32,8 @@ int RunSeed(const std::vector<std::string>& argv) {
   NewStoreFile new_file(*db);
   std::unique_ptr<Store> store;
   if (!OpenStore(*db, &store, &error)) return Fail(kCmd, error);
-  if (!store->Seed(fixture, &error))
-    return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], error));
+  if (const Status seeded = store->Seed(fixture); !seeded.ok())
+    return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], seeded.message()));
   new_file.Keep();
   return 0;
 }
