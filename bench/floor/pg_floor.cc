@@ -52,9 +52,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   {
-    std::string error;
-    if (!wfp::host::Store::Open(url, &error)) {
-      fmt::print(stderr, "{}\n", error);
+    if (const auto opened = wfp::host::Store::Open(url); !opened.ok()) {
+      fmt::print(stderr, "{}\n", opened.status().message());
       return 1;
     }
   }

@@ -42,9 +42,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   {
-    std::string error;
-    if (!wfp::host::Store::Open(path, &error)) {
-      fmt::print(stderr, "{}\n", error);
+    if (const auto opened = wfp::host::Store::Open(path); !opened.ok()) {
+      fmt::print(stderr, "{}\n", opened.status().message());
       return 1;
     }
   }

@@ -163,8 +163,8 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   const std::optional<int64_t>& now = serving.flags.now_micros;
   const int64_t now_seconds = (now ? *now : RealNowMicros()) / 1000000;
   DemoInfo info;
-  if (!rt.store->Seed(DemoFixture(now_seconds, &info), &error))
-    return Fail(kCmd, "the demo fixture was refused: " + error);
+  if (const Status seeded = rt.store->Seed(DemoFixture(now_seconds, &info)); !seeded.ok())
+    return Fail(kCmd, "the demo fixture was refused: " + seeded.message());
   new_file.Keep();
 
   const std::string host_name = serving.options.host;

@@ -24,7 +24,6 @@ int RunDump(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "dump";
   if (WantsHelp(argv)) return std::cout << kDumpUsage, 0;
   Args args;
-  std::string error;
   if (const Status parsed = args.Parse(argv, {{"db"}}); !parsed.ok())
     return UsageError(kCmd, parsed.message(), kDumpUsage);
   const std::string* db = args.Get("db");
@@ -36,9 +35,9 @@ int RunDump(const std::vector<std::string>& argv) {
   Result<std::unique_ptr<Store>> opened = OpenStore(*db);
   if (!opened.ok()) return Fail(kCmd, opened.status().message());
   const std::unique_ptr<Store> store = std::move(*opened);
-  const boost::json::value dump = store->Dump(&error);
-  if (dump.is_null()) return Fail(kCmd, "cannot dump the store: " + error);
-  std::cout << boost::json::serialize(dump) << "\n";
+  const Result<boost::json::value> dump = store->Dump();
+  if (!dump.ok()) return Fail(kCmd, "cannot dump the store: " + dump.status().message());
+  std::cout << boost::json::serialize(*dump) << "\n";
   std::cout.flush();
   return std::cout ? 0 : kFailure;
 }

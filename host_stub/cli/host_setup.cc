@@ -59,10 +59,7 @@ void RemoveStoreFiles(const std::string& db) {
 }
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& db, const StoreOptions& options) {
-  std::string why;
-  std::unique_ptr<Store> store = Store::Open(db, options, &why);
-  if (!store) return Status::Internal(why);  // names the store already (a URL's password hidden)
-  return store;
+  return Store::Open(db, options);  // names the store already (a URL's password hidden)
 }
 
 Status OpenStore(const std::string& db, Runtime* rt) {
@@ -80,17 +77,17 @@ std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags) {
   o.settings = flags.settings;
   o.store = StoreApi();
   o.connect = [store]() -> Result<std::shared_ptr<StoreConnection>> {
-    std::string error;
-    std::shared_ptr<StoreConnection> c = store->Connect(&error);
-    if (!c) return Status::Internal(error);
-    return c;
+    Result<std::unique_ptr<StoreConnection>> c = store->Connect();
+    if (!c.ok()) return c.status();
+    return std::shared_ptr<StoreConnection>(std::move(*c));
   };
   // A key found is remembered for KeyCache::kDefaultTtl (2 s): no store round trip per request.
   auto keys = std::make_shared<KeyCache>(
       [store](std::string_view key) { return store->LookUpApiKey(key); });
   o.authenticate = [keys](std::string_view key) {
     const Store::KeyLookup found = keys->LookUp(key);
-    return HostOptions::Authentication(found.site, found.failed);
+    if (!found.ok()) return HostOptions::Authentication(std::nullopt, /*unavailable=*/true);
+    return HostOptions::Authentication(*found);
   };
   o.openapi_document = wfp::kOpenApiDocument;
   o.native_routes = NativeRoutes(store);  // GET /api/projects, /api/schedules, ...
@@ -116,10 +113,7 @@ Status StartHost(const std::string& db, const RuntimeFlags& flags,
 Status SeedFile(Store* store, const std::string& path) {
   const Result<boost::json::value> fixture = ReadJsonFile(path);
   if (!fixture.ok()) return fixture.status();
-  std::string why;
-  if (!store->Seed(*fixture, &why))
-    return Status::InvalidArgument(fmt::format("{}: {}", path, why));
-  return Status::Ok();
+  return store->Seed(*fixture).WithContext(path + ": ");
 }
 
 }  // namespace wfp::host::cli

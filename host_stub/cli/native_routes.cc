@@ -85,9 +85,9 @@ HttpResponse Json(json::value body) {
   return r;
 }
 
-[[noreturn]] HttpResponse StoreFailure(const std::string& error) {
+[[noreturn]] HttpResponse StoreFailure(const Status& failure) {
   // The store's text goes to the host's log (Host answers a thrown handler with a generic 500).
-  throw std::runtime_error(error);
+  throw std::runtime_error(failure.message());
 }
 
 HttpResponse BadQuery(std::string_view name) {
@@ -101,11 +101,10 @@ bool ReadQuery(const NativeRequest& r, std::string_view name, std::optional<std:
 }
 
 HttpResponse ListSchedules(Store* store, const NativeRequest& r, Store::ScheduleFilter filter) {
-  std::vector<Store::ScheduleRecord> rows;
-  std::string error;
-  if (!store->ListSchedules(r.site_id, filter, &rows, &error)) return StoreFailure(error);
+  const Result<std::vector<Store::ScheduleRecord>> rows = store->ListSchedules(r.site_id, filter);
+  if (!rows.ok()) return StoreFailure(rows.status());
   json::array list;
-  for (const auto& s : rows) list.push_back(ScheduleJson(s));
+  for (const auto& s : *rows) list.push_back(ScheduleJson(s));
   return Json(json::object{{"schedules", std::move(list)}});
 }
 
@@ -114,23 +113,21 @@ HttpResponse GetSchedule(Store* store, const NativeRequest& r) {
   const std::optional<int64_t> id = ParseId(raw);
   const std::string missing = fmt::format("Resource does not exist: schedule id={}", raw);
   if (!id) return ErrorResponse(404, missing);
-  std::vector<Store::ScheduleRecord> rows;
-  std::string error;
   Store::ScheduleFilter filter;
   filter.schedule_id = id;
-  if (!store->ListSchedules(r.site_id, filter, &rows, &error)) return StoreFailure(error);
-  if (rows.empty()) return ErrorResponse(404, missing);
-  return Json(ScheduleJson(rows.front()));
+  const Result<std::vector<Store::ScheduleRecord>> rows = store->ListSchedules(r.site_id, filter);
+  if (!rows.ok()) return StoreFailure(rows.status());
+  if (rows->empty()) return ErrorResponse(404, missing);
+  return Json(ScheduleJson(rows->front()));
 }
 
 HttpResponse ListProjects(Store* store, const NativeRequest& r) {
   std::optional<std::string> name;
   if (!ReadQuery(r, "name", &name)) return BadQuery("name");
-  std::vector<Store::ProjectRecord> rows;
-  std::string error;
-  if (!store->ListProjects(r.site_id, name, &rows, &error)) return StoreFailure(error);
+  const Result<std::vector<Store::ProjectRecord>> rows = store->ListProjects(r.site_id, name);
+  if (!rows.ok()) return StoreFailure(rows.status());
   json::array list;
-  for (const auto& p : rows)
+  for (const auto& p : *rows)
     list.push_back(json::object{{"id", std::to_string(p.id)}, {"name", p.name}});
   return Json(json::object{{"projects", std::move(list)}});
 }
@@ -142,11 +139,11 @@ HttpResponse ProjectSchedules(Store* store, const NativeRequest& r) {
   if (!id) return ErrorResponse(404, missing);
   std::optional<std::string> workflow;
   if (!ReadQuery(r, "workflow", &workflow)) return BadQuery("workflow");
-  std::vector<Store::ProjectRecord> projects;
-  std::string error;
-  if (!store->ListProjects(r.site_id, std::nullopt, &projects, &error)) return StoreFailure(error);
+  const Result<std::vector<Store::ProjectRecord>> projects =
+      store->ListProjects(r.site_id, std::nullopt);
+  if (!projects.ok()) return StoreFailure(projects.status());
   bool found = false;
-  for (const auto& p : projects) found = found || p.id == *id;
+  for (const auto& p : *projects) found = found || p.id == *id;
   if (!found) return ErrorResponse(404, missing);
   Store::ScheduleFilter filter;
   filter.project_id = id;

@@ -22,7 +22,6 @@ int RunSeed(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "seed";
   if (WantsHelp(argv)) return std::cout << kSeedUsage, 0;
   Args args;
-  std::string error;
   if (const Status parsed = args.Parse(argv, {{"db"}}); !parsed.ok())
     return UsageError(kCmd, parsed.message(), kSeedUsage);
   const std::string* db = args.Get("db");
@@ -34,8 +33,8 @@ int RunSeed(const std::vector<std::string>& argv) {
   Result<std::unique_ptr<Store>> opened = OpenStore(*db);
   if (!opened.ok()) return Fail(kCmd, opened.status().message());
   const std::unique_ptr<Store> store = std::move(*opened);
-  if (!store->Seed(*fixture, &error))
-    return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], error));
+  if (const Status seeded = store->Seed(*fixture); !seeded.ok())
+    return Fail(kCmd, fmt::format("{}: {}", args.positionals()[0], seeded.message()));
   new_file.Keep();
   return 0;
 }

@@ -68,11 +68,7 @@ int Serve(const Runtime& rt, Serving* serving) {
   Metrics* metrics = &serving->metrics;
   ServerOptions options = std::move(serving->options);
   OpsOptions ops_options;
-  ops_options.store_ready = [store]() -> Status {
-    std::string error;
-    if (store->Ping(&error)) return Status::Ok();
-    return Status::Internal(error);
-  };
+  ops_options.store_ready = [store] { return store->Ping(); };
   ops_options.plugin_count = [host] { return host->plugin_count(); };
   ops_options.metrics = metrics;
   OpsRoutes ops(std::move(ops_options));

@@ -9,11 +9,10 @@
 
 namespace wfp::host::store_internal {
 
-std::unique_ptr<Store> OpenSqlite(const std::string& path, const StoreOptions& options,
-                                  std::string* error);
-// Defined in pg_store.cc, or, in a build without libpq, as a refusal that says so.
-std::unique_ptr<Store> OpenPostgres(const std::string& url, const StoreOptions& options,
-                                    std::string* error);
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const StoreOptions& options);
+// Defined in pg_store.cc, or, in a build without libpq, as a refusal that says so
+// (WFP_ERR_UNSUPPORTED).
+Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url, const StoreOptions& options);
 // A libpq URL with its passwords replaced by "***" (pg_store.cc, or pg_disabled.cc).
 std::string RedactPostgresUrl(std::string_view url);
 

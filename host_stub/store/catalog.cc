@@ -11,7 +11,6 @@ namespace {
 using store_internal::SqlRow;
 using store_internal::SqlSession;
 using store_internal::SqlValue;
-using Outcome = SqlSession::Outcome;
 
 constexpr const char* kSchedulesSelect =
     "SELECT sc.id, p.id, p.name, w.id, w.name, w.timezone, sc.next_schedule_time,"
@@ -38,40 +37,39 @@ Store::ScheduleRecord ScheduleOf(const SqlRow& r) {
   return s;
 }
 
-bool Check(Outcome outcome, std::string_view what, const std::string& e, std::string* error) {
-  if (outcome == Outcome::kOk) return true;
-  *error = fmt::format("{}: {}", what, e.empty() ? "the store could not be read" : e);
-  return false;
+// A failed read named by `what` ("list projects: ...").
+Status Named(const Status& read, std::string_view what) {
+  if (read.ok()) return read;
+  return Status(read.code(), fmt::format("{}: {}", what,
+                                         read.message().empty() ? "the store could not be read"
+                                                                : read.message()));
 }
 
 }  // namespace
 
-bool Store::ListProjects(int64_t site_id, const std::optional<std::string>& name,
-                         std::vector<ProjectRecord>* out, std::string* error) {
-  out->clear();
-  return RunInTransaction(
-      false,
-      [&](SqlSession& db, std::string* e) {
-        auto row = [&](const SqlRow& r) {
-          out->push_back(ProjectRecord{r.Int(0), std::string(r.Text(1))});
-          return true;
-        };
-        std::string why;
-        const Outcome o =
-            name ? db.Run(
-                       "SELECT id, name FROM projects WHERE site_id = ?1 AND name = ?2"
-                       " ORDER BY id",
-                       {SqlValue::Int(site_id), SqlValue::Text(*name)}, row, &why)
-                 : db.Run("SELECT id, name FROM projects WHERE site_id = ?1 ORDER BY id",
-                          {SqlValue::Int(site_id)}, row, &why);
-        return Check(o, "list projects", why, e);
-      },
-      error);
+Result<std::vector<Store::ProjectRecord>> Store::ListProjects(
+    int64_t site_id, const std::optional<std::string>& name) {
+  std::vector<ProjectRecord> out;
+  const Status read = RunInTransaction(false, [&](SqlSession& db) {
+    out.clear();
+    auto row = [&](const SqlRow& r) {
+      out.push_back(ProjectRecord{r.Int(0), std::string(r.Text(1))});
+      return Status::Ok();
+    };
+    return Named(name ? db.Run("SELECT id, name FROM projects WHERE site_id = ?1 AND name = ?2"
+                               " ORDER BY id",
+                               {SqlValue::Int(site_id), SqlValue::Text(*name)}, row)
+                      : db.Run("SELECT id, name FROM projects WHERE site_id = ?1 ORDER BY id",
+                               {SqlValue::Int(site_id)}, row),
+                 "list projects");
+  });
+  if (!read.ok()) return read;
+  return out;
 }
 
-bool Store::ListSchedules(int64_t site_id, const ScheduleFilter& filter,
-                          std::vector<ScheduleRecord>* out, std::string* error) {
-  out->clear();
+Result<std::vector<Store::ScheduleRecord>> Store::ListSchedules(int64_t site_id,
+                                                                const ScheduleFilter& filter) {
+  std::vector<ScheduleRecord> out;
   const std::string all = fmt::format("{} WHERE p.site_id = ?1 ORDER BY sc.id", kSchedulesSelect);
   const std::string by_id =
       fmt::format("{} WHERE p.site_id = ?1 AND sc.id = ?2 ORDER BY sc.id", kSchedulesSelect);
@@ -79,31 +77,29 @@ bool Store::ListSchedules(int64_t site_id, const ScheduleFilter& filter,
       fmt::format("{} WHERE p.site_id = ?1 AND p.id = ?2 ORDER BY sc.id", kSchedulesSelect);
   const std::string by_workflow = fmt::format(
       "{} WHERE p.site_id = ?1 AND p.id = ?2 AND w.name = ?3 ORDER BY sc.id", kSchedulesSelect);
-  return RunInTransaction(
-      false,
-      [&](SqlSession& db, std::string* e) {
-        auto row = [&](const SqlRow& r) {
-          out->push_back(ScheduleOf(r));
-          return true;
-        };
-        const SqlValue site = SqlValue::Int(site_id);
-        std::string why;
-        Outcome o;
-        if (filter.schedule_id) {
-          o = db.Run(by_id.c_str(), {site, SqlValue::Int(*filter.schedule_id)}, row, &why);
-        } else if (filter.project_id && filter.workflow_name) {
-          o = db.Run(
-              by_workflow.c_str(),
-              {site, SqlValue::Int(*filter.project_id), SqlValue::Text(*filter.workflow_name)}, row,
-              &why);
-        } else if (filter.project_id) {
-          o = db.Run(by_project.c_str(), {site, SqlValue::Int(*filter.project_id)}, row, &why);
-        } else {
-          o = db.Run(all.c_str(), {site}, row, &why);
-        }
-        return Check(o, "list schedules", why, e);
-      },
-      error);
+  const Status read = RunInTransaction(false, [&](SqlSession& db) {
+    out.clear();
+    auto row = [&](const SqlRow& r) {
+      out.push_back(ScheduleOf(r));
+      return Status::Ok();
+    };
+    const SqlValue site = SqlValue::Int(site_id);
+    Status o;
+    if (filter.schedule_id) {
+      o = db.Run(by_id.c_str(), {site, SqlValue::Int(*filter.schedule_id)}, row);
+    } else if (filter.project_id && filter.workflow_name) {
+      o = db.Run(by_workflow.c_str(),
+                 {site, SqlValue::Int(*filter.project_id), SqlValue::Text(*filter.workflow_name)},
+                 row);
+    } else if (filter.project_id) {
+      o = db.Run(by_project.c_str(), {site, SqlValue::Int(*filter.project_id)}, row);
+    } else {
+      o = db.Run(all.c_str(), {site}, row);
+    }
+    return Named(o, "list schedules");
+  });
+  if (!read.ok()) return read;
+  return out;
 }
 
 }  // namespace wfp::host

@@ -15,28 +15,21 @@ Store::Kind Store::KindOf(std::string_view location) {
              : Kind::kSqlite;
 }
 
-std::unique_ptr<Store> Store::Open(const std::string& location, std::string* error) {
-  return Open(location, StoreOptions{}, error);
+Result<std::unique_ptr<Store>> Store::Open(const std::string& location) {
+  return Open(location, StoreOptions{});
 }
 
-std::unique_ptr<Store> Store::Open(const std::string& location, const StoreOptions& options,
-                                   std::string* error) {
-  if (location.empty()) {
-    *error = "the store path is empty";
-    return nullptr;
-  }
-  if (KindOf(location) == Kind::kPostgres)
-    return store_internal::OpenPostgres(location, options, error);
-  return store_internal::OpenSqlite(location, options, error);
+Result<std::unique_ptr<Store>> Store::Open(const std::string& location,
+                                           const StoreOptions& options) {
+  if (location.empty()) return Status::InvalidArgument("the store path is empty");
+  if (KindOf(location) == Kind::kPostgres) return store_internal::OpenPostgres(location, options);
+  return store_internal::OpenSqlite(location, options);
 }
 
-bool Store::Ping(std::string* error) {
-  return RunInTransaction(
-      /*write=*/false,
-      [](store_internal::SqlSession& session, std::string* why) {
-        return session.Run("SELECT 1", {}, why) == store_internal::SqlSession::Outcome::kOk;
-      },
-      error);
+Status Store::Ping() {
+  return RunInTransaction(/*write=*/false, [](store_internal::SqlSession& session) {
+    return session.Run("SELECT 1", {});
+  });
 }
 
 std::string Store::Redact(std::string_view location) {

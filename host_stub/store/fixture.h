@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
 #include "common/time_text.h"
 #include "store/internal.h"
 
@@ -122,15 +123,25 @@ struct FixtureIn {
 // Whether a field may be absent or null.
 enum class Need { kRequired, kOptional };
 
-// Reads the fixture's shape and types; remembers the first error with its path.
+// Reads the fixture's shape and types, and records the first problem found, with its JSON path,
+// for the steps below (which answer it as their Status). Its readers return false once a problem
+// is recorded.
 class Reader {
  public:
-  const std::string& error() const { return error_; }
-  bool ok() const { return error_.empty(); }
+  // The first problem ("$.projects[0].siteId: missing"); ok() while there is none.
+  const Status& status() const { return status_; }
+  bool ok() const { return status_.ok(); }
 
-  bool Fail(const std::string& path, std::string_view message) {
-    if (error_.empty()) error_ = fmt::format("{}: {}", path, message);
+  // A problem of the fixture itself: WFP_ERR_INVALID_ARGUMENT, or `code` (WFP_ERR_NOT_FOUND for a
+  // reference to a row that does not exist, WFP_ERR_CONFLICT for a collision with the store).
+  bool Fail(const std::string& path, std::string_view message,
+            wfp_status code = WFP_ERR_INVALID_ARGUMENT) {
+    if (status_.ok()) status_ = Status(code, fmt::format("{}: {}", path, message));
     return false;
+  }
+  // A failure of the store met at `path`, with its code.
+  bool Fail(const std::string& path, const Status& failure) {
+    return Fail(path, failure.message(), failure.code());
   }
 
   const json::object* Object(const json::value& v, const std::string& path,
@@ -220,17 +231,18 @@ class Reader {
   }
 
  private:
-  std::string error_;
+  Status status_;
 };
 
-// The steps. Each reports its first problem through `r` (with the JSON path); false then.
-bool ReadFixture(const json::value& fixture, Reader& r, FixtureIn* out);
+// The steps. Each answers its first problem with the JSON path in its message.
+// The fixture's shape and types, into *out.
+Status ReadFixture(const json::value& fixture, FixtureIn* out);
 // Ids and references against the fixture and what the store holds; assigns omitted ids.
-bool Check(FixtureIn& f, store_internal::SqlSession& db, Reader& r);
+Status Check(FixtureIn& f, store_internal::SqlSession& db);
 // Every row, sessions before attempts.
-bool Write(const FixtureIn& f, store_internal::SqlSession& db, Reader& r);
+Status Write(const FixtureIn& f, store_internal::SqlSession& db);
 // The store as the fixture format (sites, projects, workflows, schedules, sessions).
-bool DumpInto(store_internal::SqlSession& db, json::object& out, std::string* error);
+Status DumpInto(store_internal::SqlSession& db, json::object& out);
 
 }  // namespace wfp::host::fixture
 

@@ -14,22 +14,20 @@ using store_internal::SqlRow;
 using store_internal::SqlSession;
 using store_internal::SqlValue;
 using wfp::host::FormatInstantUtc;
-using Outcome = store_internal::SqlSession::Outcome;
 
 namespace {
 
 // The first column of the first row of `sql` (with ?1 = id when `id` is set), or nullopt when
-// there is no row; *failed (and *error) when the query fails.
-std::optional<int64_t> QueryInt(SqlSession& db, const char* sql, std::optional<int64_t> id,
-                                bool* failed, std::string* error) {
+// there is no row; the failure when the query fails.
+Result<std::optional<int64_t>> QueryInt(SqlSession& db, const char* sql,
+                                        std::optional<int64_t> id) {
   std::optional<int64_t> result;
   auto first = [&](const SqlRow& row) {
     if (!result && !row.IsNull(0)) result = row.Int(0);
-    return true;
+    return Status::Ok();
   };
-  const Outcome o =
-      id ? db.Run(sql, {SqlValue::Int(*id)}, first, error) : db.Run(sql, {}, first, error);
-  if (o != Outcome::kOk) *failed = true;
+  const Status o = id ? db.Run(sql, {SqlValue::Int(*id)}, first) : db.Run(sql, {}, first);
+  if (!o.ok()) return o;
   return result;
 }
 
@@ -47,12 +45,12 @@ bool AssignIds(std::vector<T*>& items, SqlSession& db, const char* table, std::s
                     fmt::format("duplicate {} id {} (also {})", what, *item->id, *it->second));
     max_id = std::max(max_id, *item->id);
   }
-  bool failed = false;
-  std::string error;
   const std::string sql = fmt::format("SELECT max(id) FROM {}", table);
-  if (auto stored = QueryInt(db, sql.c_str(), std::nullopt, &failed, &error))
-    max_id = std::max(max_id, *stored);
-  if (failed) return r.Fail("$", fmt::format("reading {}: {}", table, error));
+  const Result<std::optional<int64_t>> stored = QueryInt(db, sql.c_str(), std::nullopt);
+  if (!stored.ok())
+    return r.Fail("$", fmt::format("reading {}: {}", table, stored.status().message()),
+                  stored.status().code());
+  if (*stored) max_id = std::max(max_id, **stored);
   for (T* item : items)
     if (!item->id) item->id = ++max_id;
   return true;
@@ -79,18 +77,26 @@ class Checker {
   bool Attempts(const SessionIn& session);
 
  private:
+  // The stored value, or nullopt (with failed_ set) when the store could not be read.
   std::optional<int64_t> Stored(const char* sql, int64_t id) {
-    return QueryInt(db_, sql, id, &failed_, &error_);
+    Result<std::optional<int64_t>> v = QueryInt(db_, sql, id);
+    if (v.ok()) return *v;
+    failed_ = true;
+    failure_ = v.status();
+    return std::nullopt;
   }
-  bool DbError() { return r_.Fail("$", fmt::format("reading the store: {}", error_)); }
+  bool DbError() {
+    return r_.Fail("$", fmt::format("reading the store: {}", failure_.message()), failure_.code());
+  }
   bool ProjectExists(int64_t id) {
     return project_ids_.count(id) || Stored("SELECT id FROM projects WHERE id = ?1", id);
   }
 
   SqlSession& db_;
   Reader& r_;
+  // A lookup of the store failed: failure_ says why.
   bool failed_ = false;
-  std::string error_;
+  Status failure_;
   std::set<int64_t> site_ids_;
   std::set<int64_t> project_ids_;
   std::map<int64_t, const WorkflowIn*> workflow_by_id_;
@@ -112,9 +118,9 @@ bool Checker::Projects(const std::vector<ProjectIn>& projects) {
   std::map<std::pair<int64_t, std::string_view>, const ProjectIn*> project_names;
   for (const ProjectIn& p : projects) {
     if (!site_ids_.count(p.site_id) && !Stored("SELECT id FROM sites WHERE id = ?1", p.site_id))
-      return failed_
-                 ? DbError()
-                 : r_.Fail(Reader::Path(p.path, "siteId"), fmt::format("no site {}", p.site_id));
+      return failed_ ? DbError()
+                     : r_.Fail(Reader::Path(p.path, "siteId"), fmt::format("no site {}", p.site_id),
+                               WFP_ERR_NOT_FOUND);
     auto [it, inserted] = project_names.emplace(std::pair(p.site_id, std::string_view(p.name)), &p);
     if (!inserted)
       return r_.Fail(Reader::Path(p.path, "name"),
@@ -130,7 +136,7 @@ bool Checker::Workflows(const std::vector<WorkflowIn>& workflows) {
     if (!ProjectExists(w.project_id))
       return failed_ ? DbError()
                      : r_.Fail(Reader::Path(w.path, "projectId"),
-                               fmt::format("no project {}", w.project_id));
+                               fmt::format("no project {}", w.project_id), WFP_ERR_NOT_FOUND);
     workflow_by_id_[*w.id] = &w;
   }
   return true;
@@ -148,7 +154,7 @@ bool Checker::Schedules(const std::vector<ScheduleIn>& schedules) {
           Stored("SELECT CASE WHEN schedule IS NULL THEN 0 ELSE 1 END FROM workflows WHERE id = ?1",
                  s.workflow_id);
       if (failed_) return DbError();
-      if (!v) return r_.Fail(path, fmt::format("no workflow {}", s.workflow_id));
+      if (!v) return r_.Fail(path, fmt::format("no workflow {}", s.workflow_id), WFP_ERR_NOT_FOUND);
       has_schedule = *v != 0;
     }
     if (!has_schedule)
@@ -158,8 +164,10 @@ bool Checker::Schedules(const std::vector<ScheduleIn>& schedules) {
       return r_.Fail(path, fmt::format("workflow {} has two schedules (also {})", s.workflow_id,
                                        it->second->path));
     if (auto other = Stored("SELECT id FROM schedules WHERE workflow_id = ?1", s.workflow_id))
-      return r_.Fail(path, fmt::format("workflow {} has a schedule already (schedule {})",
-                                       s.workflow_id, *other));
+      return r_.Fail(
+          path,
+          fmt::format("workflow {} has a schedule already (schedule {})", s.workflow_id, *other),
+          WFP_ERR_CONFLICT);
     if (failed_) return DbError();
   }
   return true;
@@ -171,7 +179,7 @@ bool Checker::Sessions(const std::vector<SessionIn>& sessions) {
     if (!ProjectExists(s.project_id))
       return failed_ ? DbError()
                      : r_.Fail(Reader::Path(s.path, "projectId"),
-                               fmt::format("no project {}", s.project_id));
+                               fmt::format("no project {}", s.project_id), WFP_ERR_NOT_FOUND);
     auto [it, inserted] = session_times.emplace(
         std::tuple(s.project_id, std::string_view(s.workflow_name), s.session_time), &s);
     if (!inserted)
@@ -206,14 +214,16 @@ bool Checker::Attempts(const SessionIn& s) {
         !Stored("SELECT id FROM sessions WHERE id = ?1", *a.depends_on_session_id))
       return failed_ ? DbError()
                      : r_.Fail(Reader::Path(a.path, "dependsOnSessionId"),
-                               fmt::format("no session {}", *a.depends_on_session_id));
+                               fmt::format("no session {}", *a.depends_on_session_id),
+                               WFP_ERR_NOT_FOUND);
   }
   return true;
 }
 
 }  // namespace
 
-bool Check(FixtureIn& f, SqlSession& db, Reader& r) {
+Status Check(FixtureIn& f, SqlSession& db) {
+  Reader r;
   auto sites = Pointers(f.sites);
   auto projects = Pointers(f.projects);
   auto workflows = Pointers(f.workflows);
@@ -228,10 +238,12 @@ bool Check(FixtureIn& f, SqlSession& db, Reader& r) {
       !AssignIds(schedules, db, "schedules", "schedule", r) ||
       !AssignIds(sessions, db, "sessions", "session", r) ||
       !AssignIds(attempts, db, "attempts", "attempt", r))
-    return false;
+    return r.status();
   Checker c(db, r);
-  return c.Sites(f.sites) && c.Projects(f.projects) && c.Workflows(f.workflows) &&
-         c.Schedules(f.schedules) && c.Sessions(f.sessions);
+  if (c.Sites(f.sites) && c.Projects(f.projects) && c.Workflows(f.workflows) &&
+      c.Schedules(f.schedules))
+    c.Sessions(f.sessions);
+  return r.status();
 }
 
 }  // namespace wfp::host::fixture

@@ -9,7 +9,6 @@ namespace wfp::host::fixture {
 using store_internal::SqlRow;
 using store_internal::SqlSession;
 using wfp::host::FormatInstantUtc;
-using Outcome = store_internal::SqlSession::Outcome;
 
 namespace {
 
@@ -26,50 +25,42 @@ json::value NullOrText(const SqlRow& s, int i) {
   return json::string(s.Text(i));
 }
 
-// Runs `sql`, calling `row` for each row; false + *error on failure.
-bool ForEachRow(SqlSession& db, const char* sql, std::string* error, const SqlSession::RowFn& row) {
-  std::string e;
-  switch (db.Run(sql, {}, row, &e)) {
-    case Outcome::kOk:
-      return true;
-    default:
-      if (!e.empty()) *error = fmt::format("dump: {}", e);
-      return false;
-  }
+// Runs `sql`, calling `row` for each row; the failure (the store's or `row`'s), as "dump: ...".
+Status ForEachRow(SqlSession& db, const char* sql, const SqlSession::RowFn& row) {
+  const Status read = db.Run(sql, {}, row);
+  if (read.ok() || read.message().empty()) return read;
+  return Status(read.code(), fmt::format("dump: {}", read.message()));
 }
 
-bool DumpSites(SqlSession& db, json::array& sites, std::string* error) {
+Status DumpSites(SqlSession& db, json::array& sites) {
   return ForEachRow(db,
                     "SELECT s.id, (SELECT count(*) FROM api_keys k WHERE k.site_id = s.id)"
                     " FROM sites s ORDER BY s.id",
-                    error, [&](const SqlRow& s) {
+                    [&](const SqlRow& s) {
                       sites.push_back(json::object{
                           {"id", s.Int(0)}, {"apiKeys", json::array()}, {"apiKeyCount", s.Int(1)}});
-                      return true;
+                      return Status::Ok();
                     });
 }
 
-bool DumpProjects(SqlSession& db, json::array& projects, std::string* error) {
-  return ForEachRow(
-      db, "SELECT id, site_id, name FROM projects ORDER BY id", error, [&](const SqlRow& s) {
-        projects.push_back(
-            json::object{{"id", s.Int(0)}, {"siteId", s.Int(1)}, {"name", s.Text(2)}});
-        return true;
-      });
+Status DumpProjects(SqlSession& db, json::array& projects) {
+  return ForEachRow(db, "SELECT id, site_id, name FROM projects ORDER BY id", [&](const SqlRow& s) {
+    projects.push_back(json::object{{"id", s.Int(0)}, {"siteId", s.Int(1)}, {"name", s.Text(2)}});
+    return Status::Ok();
+  });
 }
 
-bool DumpWorkflows(SqlSession& db, json::array& workflows, std::string* error) {
+Status DumpWorkflows(SqlSession& db, json::array& workflows) {
   return ForEachRow(
       db, "SELECT id, project_id, name, timezone, schedule, pool_id FROM workflows ORDER BY id",
-      error, [&](const SqlRow& s) {
+      [&](const SqlRow& s) {
         json::value schedule = nullptr;
         if (!s.IsNull(4)) {
           boost::system::error_code ec;
           schedule = json::parse(s.Text(4), ec);
-          if (ec) {
-            *error = fmt::format("dump: workflow {} has a schedule that is not JSON", s.Int(0));
-            return false;
-          }
+          if (ec)
+            return Status::Internal(
+                fmt::format("workflow {} has a schedule that is not JSON", s.Int(0)));
         }
         workflows.push_back(json::object{{"id", s.Int(0)},
                                          {"projectId", s.Int(1)},
@@ -77,33 +68,30 @@ bool DumpWorkflows(SqlSession& db, json::array& workflows, std::string* error) {
                                          {"timezone", s.Text(3)},
                                          {"schedule", std::move(schedule)},
                                          {"poolId", NullOrText(s, 5)}});
-        return true;
+        return Status::Ok();
       });
 }
 
-bool DumpSchedules(SqlSession& db, json::array& schedules, std::string* error) {
+Status DumpSchedules(SqlSession& db, json::array& schedules) {
   return ForEachRow(db,
                     "SELECT id, workflow_id, next_schedule_time, next_run_time, last_session_time,"
                     " disabled_at FROM schedules ORDER BY id",
-                    error, [&](const SqlRow& s) {
+                    [&](const SqlRow& s) {
                       schedules.push_back(json::object{{"id", s.Int(0)},
                                                        {"workflowId", s.Int(1)},
                                                        {"nextScheduleTime", NullOrTime(s, 2)},
                                                        {"nextRunTime", NullOrTime(s, 3)},
                                                        {"lastSessionTime", NullOrTime(s, 4)},
                                                        {"disabledAt", NullOrTime(s, 5)}});
-                      return true;
+                      return Status::Ok();
                     });
 }
 
 // An attempt of the sessions' query (columns 5 to 16), added to the last session of `sessions`.
-bool DumpAttempt(const SqlRow& s, json::array& sessions, std::string* error) {
+Status DumpAttempt(const SqlRow& s, json::array& sessions) {
   boost::system::error_code ec;
   json::value params = json::parse(s.Text(12), ec);
-  if (ec) {
-    *error = fmt::format("dump: attempt {} has params that are not JSON", s.Int(5));
-    return false;
-  }
+  if (ec) return Status::Internal(fmt::format("attempt {} has params that are not JSON", s.Int(5)));
   const Flags flags{static_cast<int>(s.Int(8)), static_cast<int>(s.Int(9)),
                     static_cast<int>(s.Int(10)), static_cast<int>(s.Int(11))};
   sessions.back()
@@ -119,18 +107,18 @@ bool DumpAttempt(const SqlRow& s, json::array& sessions, std::string* error) {
                               {"finishedAt", NullOrTime(s, 14)},
                               {"poolId", NullOrText(s, 15)},
                               {"dependsOnSessionId", NullOrInt(s, 16)}});
-  return true;
+  return Status::Ok();
 }
 
 // Sessions with their attempts, one query (a session without attempts has one row of nulls).
-bool DumpSessions(SqlSession& db, json::array& sessions, std::string* error) {
+Status DumpSessions(SqlSession& db, json::array& sessions) {
   return ForEachRow(
       db,
       "SELECT s.id, s.project_id, s.workflow_name, s.session_time, s.uuid, a.id, a.\"index\","
       " a.name, a.done, a.success, a.cancel_requested, a.state, a.params, a.created_at,"
       " a.finished_at, a.pool_id, a.depends_on_session_id"
       " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id ORDER BY s.id, a.id",
-      error, [&](const SqlRow& s) {
+      [&](const SqlRow& s) {
         const int64_t id = s.Int(0);
         if (sessions.empty() || sessions.back().at("id").as_int64() != id)
           sessions.push_back(json::object{{"id", id},
@@ -139,46 +127,43 @@ bool DumpSessions(SqlSession& db, json::array& sessions, std::string* error) {
                                           {"sessionTime", NullOrTime(s, 3)},
                                           {"uuid", NullOrText(s, 4)},
                                           {"attempts", json::array()}});
-        if (s.IsNull(5)) return true;
-        return DumpAttempt(s, sessions, error);
+        if (s.IsNull(5)) return Status::Ok();
+        return DumpAttempt(s, sessions);
       });
 }
 
 }  // namespace
 
-bool DumpInto(SqlSession& db, json::object& out, std::string* error) {
+Status DumpInto(SqlSession& db, json::object& out) {
   json::array sites, projects, workflows, schedules, sessions;
-  if (!DumpSites(db, sites, error) || !DumpProjects(db, projects, error) ||
-      !DumpWorkflows(db, workflows, error) || !DumpSchedules(db, schedules, error) ||
-      !DumpSessions(db, sessions, error))
-    return false;
+  Status read = DumpSites(db, sites);
+  if (read.ok()) read = DumpProjects(db, projects);
+  if (read.ok()) read = DumpWorkflows(db, workflows);
+  if (read.ok()) read = DumpSchedules(db, schedules);
+  if (read.ok()) read = DumpSessions(db, sessions);
+  if (!read.ok()) return read;
   out["sites"] = std::move(sites);
   out["projects"] = std::move(projects);
   out["workflows"] = std::move(workflows);
   out["schedules"] = std::move(schedules);
   out["sessions"] = std::move(sessions);
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace wfp::host::fixture
 
 namespace wfp::host {
 
-boost::json::value Store::Dump(std::string* error) {
+Result<boost::json::value> Store::Dump() {
   try {
     boost::json::object out;
     // One read transaction: a consistent snapshot even while others write.
-    if (!RunInTransaction(
-            false,
-            [&](store_internal::SqlSession& db, std::string* e) {
-              return fixture::DumpInto(db, out, e);
-            },
-            error))
-      return nullptr;
-    return out;
+    const Status read = RunInTransaction(
+        false, [&](store_internal::SqlSession& db) { return fixture::DumpInto(db, out); });
+    if (!read.ok()) return read;
+    return boost::json::value(std::move(out));
   } catch (const std::exception& e) {
-    *error = fmt::format("dump: {}", e.what());
-    return nullptr;
+    return Status::Internal(fmt::format("dump: {}", e.what()));
   }
 }
 

@@ -191,14 +191,14 @@ bool ReadSessions(const json::object& top, Reader& r, FixtureIn* out) {
 
 }  // namespace
 
-bool ReadFixture(const json::value& fixture, Reader& r, FixtureIn* out) {
+Status ReadFixture(const json::value& fixture, FixtureIn* out) {
+  Reader r;
   const json::object* top =
       r.Object(fixture, "$", {"sites", "projects", "workflows", "schedules", "sessions"});
-  if (!top) return false;
-  if (!ReadSites(*top, r, out) || !ReadProjects(*top, r, out) || !ReadWorkflows(*top, r, out) ||
-      !ReadSchedules(*top, r, out) || !ReadSessions(*top, r, out))
-    return false;
-  return r.ok();
+  if (top && ReadSites(*top, r, out) && ReadProjects(*top, r, out) && ReadWorkflows(*top, r, out) &&
+      ReadSchedules(*top, r, out))
+    ReadSessions(*top, r, out);
+  return r.status();
 }
 
 }  // namespace wfp::host::fixture

@@ -10,7 +10,6 @@ namespace wfp::host::fixture {
 
 using store_internal::SqlSession;
 using store_internal::SqlValue;
-using Outcome = store_internal::SqlSession::Outcome;
 
 namespace {
 
@@ -20,15 +19,13 @@ class Inserter {
   Inserter(SqlSession& db, Reader& r) : db_(db), r_(r) {}
   bool operator()(const char* sql, const std::string& path,
                   std::initializer_list<SqlValue> values) {
-    std::string error;
-    switch (db_.Run(sql, values, &error)) {
-      case Outcome::kOk:
-        return true;
-      case Outcome::kConstraint:
-        return r_.Fail(path, fmt::format("conflicts with the store ({})", error));
-      default:
-        return r_.Fail(path, error);
-    }
+    const Status written = db_.Run(sql, values);
+    if (written.ok()) return true;
+    // WFP_ERR_CONFLICT: a constraint refused the row (SqlSession::Run).
+    if (written.code() == WFP_ERR_CONFLICT)
+      return r_.Fail(path, fmt::format("conflicts with the store ({})", written.message()),
+                     WFP_ERR_CONFLICT);
+    return r_.Fail(path, written);
   }
 
  private:
@@ -36,9 +33,8 @@ class Inserter {
   Reader& r_;
 };
 
-}  // namespace
-
-bool Write(const FixtureIn& f, SqlSession& db, Reader& r) {
+// Writes every row; false at the first refused (its problem in `r`).
+bool WriteRows(const FixtureIn& f, SqlSession& db, Reader& r) {
   using V = SqlValue;
   Inserter insert(db, r);
   for (const SiteIn& site : f.sites) {
@@ -94,30 +90,29 @@ bool Write(const FixtureIn& f, SqlSession& db, Reader& r) {
   return true;
 }
 
+}  // namespace
+
+Status Write(const FixtureIn& f, SqlSession& db) {
+  Reader r;
+  WriteRows(f, db, r);
+  return r.status();
+}
+
 }  // namespace wfp::host::fixture
 
 namespace wfp::host {
 
-bool Store::Seed(const boost::json::value& given, std::string* error) {
+Status Store::Seed(const boost::json::value& given) {
   try {
-    fixture::Reader r;
     fixture::FixtureIn f;
-    if (!fixture::ReadFixture(given, r, &f)) {
-      *error = r.error();
-      return false;
-    }
-    // A refused fixture's error (with its JSON path) is the body's, which RunInTransaction keeps.
-    return RunInTransaction(
-        true,
-        [&](store_internal::SqlSession& db, std::string* e) {
-          if (fixture::Check(f, db, r) && fixture::Write(f, db, r)) return true;
-          *e = r.error();
-          return false;
-        },
-        error);
+    if (Status read = fixture::ReadFixture(given, &f); !read.ok()) return read;
+    // A refused fixture's Status (with its JSON path) is the body's, which RunInTransaction keeps.
+    return RunInTransaction(true, [&](store_internal::SqlSession& db) {
+      Status checked = fixture::Check(f, db);
+      return checked.ok() ? fixture::Write(f, db) : checked;
+    });
   } catch (const std::exception& e) {
-    *error = fmt::format("seed: {}", e.what());
-    return false;
+    return Status::Internal(fmt::format("seed: {}", e.what()));
   }
 }
 

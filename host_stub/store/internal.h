@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "call.h"
+#include "common/status.h"
 #include "store/call_state.h"
 #include "store/store.h"
 
@@ -110,15 +111,15 @@ class SqlRow {
 // placeholders (the PostgreSQL session rewrites them as $1..$N).
 class SqlSession {
  public:
-  enum class Outcome { kOk, kConstraint, kError };
-  using RowFn = std::function<bool(const SqlRow&)>;
+  using RowFn = std::function<Status(const SqlRow&)>;
   virtual ~SqlSession() = default;
-  // Runs one statement, calling `row` for each result row; a row callback returning false stops
-  // and gives kError (the callback has set *error). kConstraint when a constraint refused a write.
-  virtual Outcome Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row,
-                      std::string* error) = 0;
-  Outcome Run(const char* sql, std::initializer_list<SqlValue> params, std::string* error) {
-    return Run(sql, params, nullptr, error);
+  // Runs one statement, calling `row` for each result row; a row callback's failure stops and is
+  // the answer. WFP_ERR_CONFLICT when a constraint (any: unique, foreign key, check) refused a
+  // write; otherwise the backend's message, with WFP_ERR_BUSY for a lock not had and
+  // WFP_ERR_INTERNAL for anything else.
+  virtual Status Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row) = 0;
+  Status Run(const char* sql, std::initializer_list<SqlValue> params) {
+    return Run(sql, params, nullptr);
   }
 };
 

@@ -17,15 +17,15 @@ Store::KeyLookup KeyCache::LookUp(std::string_view key) {
   {
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(hash); it != entries_.end()) {
-      if (now < it->second.expires) return Store::KeyLookup{it->second.site, false};
+      if (now < it->second.expires) return Store::KeyLookup(it->second.site);
       entries_.erase(it);
     }
   }
   Store::KeyLookup found = lookup_(key);
-  if (!found.site) return found;  // unknown or failed: never remembered
+  if (!found.ok() || !*found) return found;  // failed or unknown: never remembered
   std::lock_guard lock(mu_);
   if (entries_.size() >= capacity_) entries_.clear();
-  entries_[hash] = Entry{*found.site, now + ttl_};
+  entries_[hash] = Entry{**found, now + ttl_};
   return found;
 }
 

@@ -3,11 +3,10 @@
 
 namespace wfp::host::store_internal {
 
-std::unique_ptr<Store> OpenPostgres(const std::string&, const StoreOptions&, std::string* error) {
-  *error =
+Result<std::unique_ptr<Store>> OpenPostgres(const std::string&, const StoreOptions&) {
+  return Status::Unsupported(
       "this wfp-host was built without PostgreSQL support (install libpq-dev and rebuild); "
-      "--db takes an SQLite file path";
-  return nullptr;
+      "--db takes an SQLite file path");
 }
 
 std::string RedactPostgresUrl(std::string_view url) {

@@ -97,8 +97,7 @@ class PgRow final : public SqlRow {
 class PgSession final : public SqlSession {
  public:
   explicit PgSession(pg::Connection& c) : c_(c) {}
-  Outcome Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row,
-              std::string* error) override {
+  Status Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row) override {
     std::vector<Param> values;
     values.reserve(params.size());
     for (const SqlValue& v : params) {
@@ -119,14 +118,11 @@ class PgSession final : public SqlSession {
     }
     pg::Error e;
     std::optional<pg::Result> r = c_.Query(Dialect(sql), values, &e);
-    if (!r) {
-      *error = e.message;
-      return e.sqlstate.rfind("23", 0) == 0 ? Outcome::kConstraint : Outcome::kError;
-    }
+    if (!r) return StatusOf(e);
     if (row)
       for (int i = 0; i < r->rows(); ++i)
-        if (!row(PgRow(*r, i))) return Outcome::kError;
-    return Outcome::kOk;
+        if (Status taken = row(PgRow(*r, i)); !taken.ok()) return taken;
+    return Status::Ok();
   }
 
  private:
@@ -136,6 +132,12 @@ class PgSession final : public SqlSession {
     for (char& ch : out)
       if (ch == '?') ch = '$';
     return out;
+  }
+  // A failed statement: any constraint (class 23, a foreign key too) is a conflict here; other
+  // codes as pg::MapError's.
+  static Status StatusOf(const pg::Error& e) {
+    const wfp_status code = e.sqlstate.rfind("23", 0) == 0 ? WFP_ERR_CONFLICT : pg::MapError(e);
+    return Status(code == WFP_OK ? WFP_ERR_INTERNAL : code, e.message);
   }
   pg::Connection& c_;
 };
@@ -150,24 +152,24 @@ class PgStore final : public Store {
         log_(options.log),
         write_faults_(options.write_faults) {}
 
-  bool Init(std::string* error) {
-    std::unique_ptr<pg::Connection> first = NewConnection(error);
-    if (!first) return false;
+  Status Init() {
+    Result<std::unique_ptr<pg::Connection>> first = NewConnection();
+    if (!first.ok()) return first.status();
+    // pg::Migrate says what failed in text only (a newer schema included): WFP_ERR_INTERNAL.
     std::string e;
-    if (!pg::Migrate(*first, kStoreSchemaVersion, &e)) {
-      *error = fmt::format("store {}: {}", pg::RedactUrl(url_), e);
-      return false;
-    }
-    idle_.push_back(std::move(first));
-    return true;
+    if (!pg::Migrate(**first, kStoreSchemaVersion, &e))
+      return Status::Internal(fmt::format("store {}: {}", pg::RedactUrl(url_), e));
+    idle_.push_back(std::move(*first));
+    return Status::Ok();
   }
 
   Kind kind() const override { return Kind::kPostgres; }
 
-  std::unique_ptr<StoreConnection> Connect(std::string* error) override {
-    std::unique_ptr<pg::Connection> c = NewConnection(error);
-    if (!c) return nullptr;
-    return std::make_unique<PgConnection>(std::move(c), log_, write_faults_);
+  Result<std::unique_ptr<StoreConnection>> Connect() override {
+    Result<std::unique_ptr<pg::Connection>> c = NewConnection();
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<StoreConnection>(
+        std::make_unique<PgConnection>(std::move(*c), log_, write_faults_));
   }
 
   void SetBusyTimeout(std::chrono::milliseconds timeout) override {
@@ -180,15 +182,16 @@ class PgStore final : public Store {
   }
 
   KeyLookup LookUpApiKey(std::string_view key) override {
-    if (key.empty()) return {};
+    if (key.empty()) return KeyLookup(std::nullopt);
     const std::array<unsigned char, 32> hash = HashApiKey(key);
-    std::string error;
-    std::unique_ptr<pg::Connection> c = Lease(&error);
-    if (!c) {
-      WriteLog(log_, fmt::format("API key lookup: {}", error));
-      return {std::nullopt, true};
+    Result<std::unique_ptr<pg::Connection>> leased = Lease();
+    if (!leased.ok()) {
+      const Status failed = leased.status().WithContext("API key lookup: ");
+      WriteLog(log_, failed.message());
+      return failed;
     }
-    KeyLookup found;
+    pg::Connection* c = leased->get();
+    KeyLookup found = std::optional<int64_t>();
     pg::Error e;
     // The lookup is by the key's SHA-256; the stored hash is then compared in constant time.
     if (std::optional<pg::Result> r = OnLiveConnection(*c, e, [&] {
@@ -198,27 +201,29 @@ class PgStore final : public Store {
         const std::string stored = r->Bytes(0, 0);
         if (stored.size() == hash.size() &&
             CRYPTO_memcmp(stored.data(), hash.data(), hash.size()) == 0)
-          found.site = r->Int(0, 1);
+          found = std::optional<int64_t>(r->Int(0, 1));
       }
     } else {
-      found.failed = true;
-      WriteLog(log_, fmt::format("API key lookup: {}", e.message));
+      const wfp_status code = pg::MapError(e);
+      found = Status(code == WFP_OK ? WFP_ERR_INTERNAL : code,
+                     fmt::format("API key lookup: {}", e.message));
+      WriteLog(log_, found.status().message());
     }
-    Return(std::move(c));
+    Return(std::move(*leased));
     return found;
   }
 
  protected:
-  bool RunInTransaction(bool write, const SessionBody& body, std::string* error) override {
-    std::unique_ptr<pg::Connection> c = Lease(error);
-    if (!c) return false;
-    const bool ok = RunOn(*c, write, body, error);
-    Return(std::move(c));
-    return ok;
+  Status RunInTransaction(bool write, const SessionBody& body) override {
+    Result<std::unique_ptr<pg::Connection>> c = Lease();
+    if (!c.ok()) return c.status();
+    const Status done = RunOn(**c, write, body);
+    Return(std::move(*c));
+    return done;
   }
 
  private:
-  bool RunOn(pg::Connection& c, bool write, const SessionBody& body, std::string* error) {
+  Status RunOn(pg::Connection& c, bool write, const SessionBody& body) {
     pg::Error e;
     // A Seed reads the highest ids, then writes rows with explicit ids: nobody else may write
     // meanwhile (readers may). The lock waits at most the busy timeout. The tables a backfill
@@ -229,24 +234,25 @@ class PgStore final : public Store {
                                 " IN SHARE ROW EXCLUSIVE MODE"
                               : kBeginRead;
     if (!OnLiveConnection(c, e, [&] { return c.Exec(begin, &e); })) {
+      Status failed;
       if (e.sqlstate == "55P03")  // lock_not_available: lock_timeout ran out
-        *error =
-            fmt::format("the store is busy (waited {} ms for its lock)", c.lock_timeout().count());
+        failed = Status::Busy(
+            fmt::format("the store is busy (waited {} ms for its lock)", c.lock_timeout().count()));
       else if (pg::MapError(e) == WFP_ERR_BUSY)  // a deadlock or a serialization failure
-        *error = fmt::format("the store is busy ({}); try again", e.message);
+        failed = Status::Busy(fmt::format("the store is busy ({}); try again", e.message));
       else
-        *error = fmt::format("BEGIN: {}", e.message);
+        failed = Status::Internal(fmt::format("BEGIN: {}", e.message));
       pg::Error ignored;
       if (c.txn_state() != pg::TxnState::kIdle) c.Exec("ROLLBACK", &ignored);
-      return false;
+      return failed;
     }
-    bool done;
+    Status done;
     {
       PgSession session(c);
-      done = body(session, error);
+      done = body(session);
     }
     pg::Error ignored;
-    if (!write || !done) {
+    if (!write || !done.ok()) {
       c.Exec("ROLLBACK", &ignored);
       return done;
     }
@@ -256,27 +262,26 @@ class PgStore final : public Store {
                 " COALESCE((SELECT max(id) FROM attempts), 0) + 1, false)",
                 &e) ||
         c.txn_state() != pg::TxnState::kInTransaction || !c.Exec("COMMIT", &e)) {
-      *error = fmt::format("seed: {}", e.message.empty() ? "the transaction failed" : e.message);
+      const wfp_status code = pg::MapError(e);
+      done =
+          Status(code == WFP_OK ? WFP_ERR_INTERNAL : code,
+                 fmt::format("seed: {}", e.message.empty() ? "the transaction failed" : e.message));
       if (c.txn_state() != pg::TxnState::kIdle) c.Exec("ROLLBACK", &ignored);
-      return false;
     }
-    return true;
+    return done;
   }
 
-  std::unique_ptr<pg::Connection> NewConnection(std::string* error) {
+  Result<std::unique_ptr<pg::Connection>> NewConnection() {
     pg::Error e;
     std::unique_ptr<pg::Connection> c = pg::Connection::Open(url_, &e);
-    if (!c) {
-      *error = e.message;
-      return nullptr;
-    }
-    if (!c->SetLockTimeout(std::chrono::milliseconds(busy_timeout_ms_.load()), &e)) {
-      *error = fmt::format("cannot configure the store {}: {}", pg::RedactUrl(url_), e.message);
-      return nullptr;
-    }
+    if (!c) return Status::Internal(e.message);
+    if (!c->SetLockTimeout(std::chrono::milliseconds(busy_timeout_ms_.load()), &e))
+      return Status::Internal(
+          fmt::format("cannot configure the store {}: {}", pg::RedactUrl(url_), e.message));
     return c;
   }
-  std::unique_ptr<pg::Connection> Lease(std::string* error) {
+  // A pooled connection for one Store call (a new one when the pooled one cannot be made ready).
+  Result<std::unique_ptr<pg::Connection>> Lease() {
     std::unique_ptr<pg::Connection> c;
     {
       std::lock_guard lock(pool_mu_);
@@ -285,8 +290,9 @@ class PgStore final : public Store {
         idle_.pop_back();
       }
     }
-    if (c && Ready(*c, error)) return c;
-    return NewConnection(error);
+    std::string lost;  // NewConnection says why when that fails too
+    if (c && Ready(*c, &lost)) return c;
+    return NewConnection();
   }
   void Return(std::unique_ptr<pg::Connection> c) {
     std::lock_guard lock(pool_mu_);
@@ -309,11 +315,10 @@ namespace wfp::host::store_internal {
 
 std::string RedactPostgresUrl(std::string_view url) { return pg::RedactUrl(url); }
 
-std::unique_ptr<Store> OpenPostgres(const std::string& url, const StoreOptions& options,
-                                    std::string* error) {
+Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url, const StoreOptions& options) {
   auto store = std::make_unique<pg_backend::PgStore>(url, options);
-  if (!store->Init(error)) return nullptr;
-  return store;
+  if (Status ready = store->Init(); !ready.ok()) return ready;
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace wfp::host::store_internal

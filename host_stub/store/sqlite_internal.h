@@ -85,15 +85,15 @@ const char* SqlOf(Stmt which);
 // SQLite result code -> ABI status: BUSY/LOCKED -> WFP_ERR_BUSY, a foreign key ->
 // WFP_ERR_NOT_FOUND, another constraint -> WFP_ERR_CONFLICT, anything else -> WFP_ERR_INTERNAL.
 wfp_status MapSqliteError(int rc);
-// Runs every statement of `sql`; false + *error on failure.
-bool Exec(sqlite3* db, const char* sql, std::string* error);
+// Runs every statement of `sql`; the failure (its code by MapSqliteError) otherwise.
+Status Exec(sqlite3* db, const char* sql);
 // Text of a column (empty for NULL).
 std::string_view ColumnText(sqlite3_stmt* s, int i);
 void BindText(sqlite3_stmt* s, int i, wfp_str v);
 // Steps a statement with no result rows to completion.
 int StepDone(sqlite3_stmt* s);
-// Opens and configures a handle (WAL for files, foreign keys, busy timeout).
-std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string* error);
+// Opens and configures a handle (WAL for files, foreign keys, busy timeout); never null when ok().
+Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory);
 
 class Txn;
 
@@ -132,10 +132,11 @@ class Connection final : public StoreConnection {
   // The cached statement, reset and with its bindings cleared; nullptr on a prepare failure.
   sqlite3_stmt* Get(Stmt which);
   // BEGIN IMMEDIATE (write) or BEGIN (read), through the in-memory gate where there is one.
-  // WFP_ERR_BUSY when the gate or the lock is not had in time; another status + *error otherwise.
-  wfp_status Begin(bool write, std::string* error);
-  // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate.
-  bool CommitOrRollback(bool commit, std::string* error);
+  // WFP_ERR_BUSY when the gate or the lock is not had in time; another failure otherwise.
+  Status Begin(bool write);
+  // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate. A failed COMMIT
+  // is WFP_ERR_INTERNAL ("COMMIT: ..."); Txn::Commit maps SQLite's code itself for the ABI.
+  Status CommitOrRollback(bool commit);
   // The site of an API key's hash (outside any transaction: one statement).
   Store::KeyLookup SiteForKeyHash(const std::array<unsigned char, 32>& hash);
   void Detach(Txn* txn) {
@@ -168,27 +169,23 @@ class Txn final : public wfp_txn {
  public:
   explicit Txn(Connection* c) : c_(c) {}
   ~Txn() override {
-    if (!ended_) {
-      std::string ignored;
-      c_->CommitOrRollback(false, &ignored);
-    }
+    if (!ended_) (void)c_->CommitOrRollback(false);  // a rollback does not fail
     c_->Detach(this);
   }
 
   wfp_status Commit() override {
-    std::string error;
     ended_ = true;
-    if (c_->CommitOrRollback(true, &error)) return WFP_OK;
+    const Status committed = c_->CommitOrRollback(true);
+    if (committed.ok()) return WFP_OK;
     const wfp_status st = MapSqliteError(sqlite3_extended_errcode(c_->handle()));
-    last_error = error;
-    c_->Log(error);
+    last_error = committed.message();
+    c_->Log(committed.message());
     return st == WFP_OK ? WFP_ERR_INTERNAL : st;
   }
   void Rollback() override {
     if (ended_) return;
     ended_ = true;
-    std::string ignored;
-    c_->CommitOrRollback(false, &ignored);
+    (void)c_->CommitOrRollback(false);
   }
   void Log(std::string_view message) const override { c_->Log(message); }
 
@@ -244,8 +241,8 @@ class Txn final : public wfp_txn {
   bool ended_ = false;
 };
 
-// Creates the schema in an empty store, refuses a store of a newer schema.
-bool Migrate(Connection* c, std::string* error);
+// Creates the schema in an empty store, refuses a store of a newer schema (WFP_ERR_UNSUPPORTED).
+Status Migrate(Connection* c);
 
 }  // namespace wfp::host::store_internal::sqlite_backend
 

@@ -131,12 +131,14 @@ wfp_status MapSqliteError(int rc) {
   }
 }
 
-bool Exec(sqlite3* db, const char* sql, std::string* error) {
+Status Exec(sqlite3* db, const char* sql) {
   char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
-  *error = message ? message : sqlite3_errmsg(db);
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return Status::Ok();
+  const wfp_status code = MapSqliteError(rc);
+  Status failed(code == WFP_OK ? WFP_ERR_INTERNAL : code, message ? message : sqlite3_errmsg(db));
   sqlite3_free(message);
-  return false;
+  return failed;
 }
 
 std::string_view ColumnText(sqlite3_stmt* s, int i) {
@@ -152,23 +154,19 @@ void BindText(sqlite3_stmt* s, int i, wfp_str v) {
     sqlite3_bind_null(s, i);
 }
 
-std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string* error) {
+Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory) {
   auto db = std::make_shared<Db>();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                     (memory ? SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_MEMORY : SQLITE_OPEN_NOMUTEX);
   if (int rc = sqlite3_open_v2(memory ? ":memory:" : path.c_str(), &db->handle, flags, nullptr);
-      rc != SQLITE_OK) {
-    *error = fmt::format("cannot open the store {}: {}", path,
-                         db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
-    return nullptr;
-  }
+      rc != SQLITE_OK)
+    return Status::Internal(
+        fmt::format("cannot open the store {}: {}", path,
+                    db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc)));
   sqlite3_extended_result_codes(db->handle, 1);
   sqlite3_busy_timeout(db->handle, 5000);
-  std::string e;
-  if (!Exec(db->handle, "PRAGMA foreign_keys = ON", &e)) {
-    *error = fmt::format("cannot configure the store {}: {}", path, e);
-    return nullptr;
-  }
+  if (const Status e = Exec(db->handle, "PRAGMA foreign_keys = ON"); !e.ok())
+    return e.WithContext(fmt::format("cannot configure the store {}: ", path));
   if (!memory) {
     sqlite3_stmt* s = nullptr;
     std::string mode;
@@ -176,15 +174,11 @@ std::shared_ptr<Db> OpenHandle(const std::string& path, bool memory, std::string
         sqlite3_step(s) == SQLITE_ROW)
       mode = ColumnText(s, 0);
     sqlite3_finalize(s);
-    if (mode != "wal") {
-      *error = fmt::format("cannot put the store {} in WAL mode: {}", path,
-                           mode.empty() ? sqlite3_errmsg(db->handle) : mode);
-      return nullptr;
-    }
-    if (!Exec(db->handle, "PRAGMA synchronous = NORMAL", &e)) {
-      *error = fmt::format("cannot configure the store {}: {}", path, e);
-      return nullptr;
-    }
+    if (mode != "wal")
+      return Status::Internal(fmt::format("cannot put the store {} in WAL mode: {}", path,
+                                          mode.empty() ? sqlite3_errmsg(db->handle) : mode));
+    if (const Status e = Exec(db->handle, "PRAGMA synchronous = NORMAL"); !e.ok())
+      return e.WithContext(fmt::format("cannot configure the store {}: ", path));
   }
   return db;
 }
@@ -196,8 +190,8 @@ int StepDone(sqlite3_stmt* s) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-bool Migrate(Connection* c, std::string* error) {
-  if (c->Begin(true, error) != WFP_OK) return false;
+Status Migrate(Connection* c) {
+  if (Status begun = c->Begin(true); !begun.ok()) return begun;
   int version = -1;
   {
     sqlite3_stmt* s = nullptr;
@@ -206,23 +200,23 @@ bool Migrate(Connection* c, std::string* error) {
       version = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
   }
-  bool ok = true;
+  Status migrated;
   if (version < 0) {
-    *error = fmt::format("cannot read the schema version: {}", sqlite3_errmsg(c->handle()));
-    ok = false;
+    migrated = Status::Internal(
+        fmt::format("cannot read the schema version: {}", sqlite3_errmsg(c->handle())));
   } else if (version > kStoreSchemaVersion) {
-    *error = fmt::format("the store has schema version {}, newer than this host's ({})", version,
-                         kStoreSchemaVersion);
-    ok = false;
+    migrated = Status::Unsupported(
+        fmt::format("the store has schema version {}, newer than this host's ({})", version,
+                    kStoreSchemaVersion));
   } else if (version == 0) {
-    ok = Exec(c->handle(), kSchemaV1, error) &&
-         Exec(c->handle(), fmt::format("PRAGMA user_version = {}", kStoreSchemaVersion).c_str(),
-              error);
-    if (!ok) *error = "creating the schema: " + *error;
+    migrated = Exec(c->handle(), kSchemaV1);
+    if (migrated.ok())
+      migrated =
+          Exec(c->handle(), fmt::format("PRAGMA user_version = {}", kStoreSchemaVersion).c_str());
+    migrated = migrated.WithContext("creating the schema: ");
   }
-  std::string ignored;
-  if (!c->CommitOrRollback(ok, ok ? error : &ignored)) return false;
-  return ok;
+  const Status ended = c->CommitOrRollback(migrated.ok());
+  return migrated.ok() ? ended : migrated;
 }
 
 }  // namespace wfp::host::store_internal::sqlite_backend

@@ -44,36 +44,33 @@ sqlite3_stmt* Connection::Get(Stmt which) {
   return s;
 }
 
-wfp_status Connection::Begin(bool write, std::string* error) {
-  if (!Enter()) {
-    *error = "the store is busy (in-memory store held by another transaction)";
-    return WFP_ERR_BUSY;
-  }
+Status Connection::Begin(bool write) {
+  if (!Enter())
+    return Status::Busy("the store is busy (in-memory store held by another transaction)");
   sqlite3_stmt* s = Get(write ? Stmt::kBeginImmediate : Stmt::kBeginDeferred);
   int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
   if (s) sqlite3_reset(s);
   if (rc != SQLITE_DONE) {
-    *error = fmt::format("{}: {}", write ? "BEGIN IMMEDIATE" : "BEGIN", sqlite3_errmsg(handle()));
+    std::string error =
+        fmt::format("{}: {}", write ? "BEGIN IMMEDIATE" : "BEGIN", sqlite3_errmsg(handle()));
     // Read before leaving the gate: then another thread may use a shared (in-memory) handle.
     const wfp_status st = MapSqliteError(sqlite3_extended_errcode(handle()));
     Leave();
-    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+    return Status(st == WFP_OK ? WFP_ERR_INTERNAL : st, std::move(error));
   }
-  return WFP_OK;
+  return Status::Ok();
 }
 
-bool Connection::CommitOrRollback(bool commit, std::string* error) {
-  bool ok = true;
+Status Connection::CommitOrRollback(bool commit) {
+  Status ended;
   if (commit) {
     sqlite3_stmt* s = Get(Stmt::kCommit);
     int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
     if (s) sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-      *error = fmt::format("COMMIT: {}", sqlite3_errmsg(handle()));
-      ok = false;
-    }
+    if (rc != SQLITE_DONE)
+      ended = Status::Internal(fmt::format("COMMIT: {}", sqlite3_errmsg(handle())));
   }
-  if (!commit || !ok) {
+  if (!commit || !ended.ok()) {
     if (sqlite3_get_autocommit(handle()) == 0) {
       if (sqlite3_stmt* s = Get(Stmt::kRollback)) {
         sqlite3_step(s);
@@ -84,17 +81,16 @@ bool Connection::CommitOrRollback(bool commit, std::string* error) {
     }
   }
   Leave();
-  return ok;
+  return ended;
 }
 
 wfp_status Connection::BeginTransaction(bool read_only, wfp_txn** out) {
   if (txn_) return WFP_ERR_STATE;
   // A write transaction takes the write lock at once (the schedule lock on SQLite); a read-only
   // one reads a WAL snapshot and never waits for writers.
-  std::string error;
-  if (const wfp_status st = Begin(!read_only, &error); st != WFP_OK) {
-    if (st == WFP_ERR_INTERNAL) Log(error);
-    return st;
+  if (const Status begun = Begin(!read_only); !begun.ok()) {
+    if (begun.code() == WFP_ERR_INTERNAL) Log(begun.message());
+    return begun.code();
   }
   auto txn = std::make_unique<Txn>(this);
   txn_ = txn.get();
@@ -103,25 +99,26 @@ wfp_status Connection::BeginTransaction(bool read_only, wfp_txn** out) {
 }
 
 Store::KeyLookup Connection::SiteForKeyHash(const std::array<unsigned char, 32>& hash) {
-  Store::KeyLookup found;
-  if (!Enter()) {
-    found.failed = true;
-    return found;
-  }
+  if (!Enter())
+    return Status::Busy(
+        "API key lookup: the store is busy (in-memory store held by another transaction)");
   // The lookup is by the key's SHA-256, so its timing tells nothing usable about the key; the
   // stored hash is then compared in constant time all the same.
+  Store::KeyLookup found = std::optional<int64_t>();
   sqlite3_stmt* s = Get(Stmt::kSiteForKey);
   if (!s) {
-    found.failed = true;
+    found = Status::Internal("API key lookup: cannot prepare the statement");
   } else {
     sqlite3_bind_blob(s, 1, hash.data(), static_cast<int>(hash.size()), SQLITE_STATIC);
     const int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32 &&
         CRYPTO_memcmp(sqlite3_column_blob(s, 0), hash.data(), hash.size()) == 0)
-      found.site = sqlite3_column_int64(s, 1);
+      found = std::optional<int64_t>(sqlite3_column_int64(s, 1));
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      found.failed = true;
-      Log(fmt::format("API key lookup: {}", sqlite3_errmsg(handle())));
+      const std::string error = fmt::format("API key lookup: {}", sqlite3_errmsg(handle()));
+      Log(error);
+      const wfp_status code = MapSqliteError(rc);
+      found = Status(code == WFP_OK ? WFP_ERR_INTERNAL : code, error);
     }
     sqlite3_reset(s);
   }
@@ -151,15 +148,12 @@ class Session final : public SqlSession {
   ~Session() override {
     for (auto& [sql, s] : cache_) sqlite3_finalize(s);
   }
-  Outcome Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row,
-              std::string* error) override {
+  Status Run(const char* sql, std::initializer_list<SqlValue> params, const RowFn& row) override {
     auto it = cache_.find(std::string_view(sql));
     if (it == cache_.end()) it = cache_.emplace(sql, nullptr).first;
     sqlite3_stmt*& s = it->second;
-    if (!s && sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) {
-      *error = sqlite3_errmsg(db_);
-      return Outcome::kError;
-    }
+    if (!s && sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK)
+      return Status::Internal(sqlite3_errmsg(db_));
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     int i = 1;
@@ -183,15 +177,18 @@ class Session final : public SqlSession {
     int rc;
     const Row r(s);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      if (row && !row(r)) {
+      if (!row) continue;
+      if (Status taken = row(r); !taken.ok()) {
         sqlite3_reset(s);
-        return Outcome::kError;
+        return taken;
       }
     }
     sqlite3_reset(s);
-    if (rc == SQLITE_DONE) return Outcome::kOk;
-    *error = sqlite3_errmsg(db_);
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? Outcome::kConstraint : Outcome::kError;
+    if (rc == SQLITE_DONE) return Status::Ok();
+    // Any constraint (a foreign key too) is a conflict here; other codes as MapSqliteError's.
+    const wfp_status code =
+        (rc & 0xff) == SQLITE_CONSTRAINT ? WFP_ERR_CONFLICT : MapSqliteError(rc);
+    return Status(code == WFP_OK ? WFP_ERR_INTERNAL : code, sqlite3_errmsg(db_));
   }
 
  private:
@@ -210,27 +207,27 @@ class SqliteStore final : public Store {
         log_(options.log),
         write_faults_(options.write_faults) {}
 
-  bool Init(std::string* error) {
+  Status Init() {
     if (memory_) {
-      shared_db_ = OpenHandle(path_, true, error);
-      if (!shared_db_) return false;
+      Result<std::shared_ptr<Db>> db = OpenHandle(path_, true);
+      if (!db.ok()) return db.status();
+      shared_db_ = std::move(*db);
       gate_ = std::make_shared<Gate>();
     }
-    std::unique_ptr<Connection> first = NewConnection(error);
-    if (!first) return false;
-    std::string e;
-    if (!Migrate(first.get(), &e)) {
-      *error = fmt::format("store {}: {}", path_, e);
-      return false;
-    }
-    idle_.push_back(std::move(first));
-    return true;
+    Result<std::unique_ptr<Connection>> first = NewConnection();
+    if (!first.ok()) return first.status();
+    if (const Status migrated = Migrate(first->get()); !migrated.ok())
+      return migrated.WithContext(fmt::format("store {}: ", path_));
+    idle_.push_back(std::move(*first));
+    return Status::Ok();
   }
 
   Kind kind() const override { return Kind::kSqlite; }
 
-  std::unique_ptr<StoreConnection> Connect(std::string* error) override {
-    return NewConnection(error);
+  Result<std::unique_ptr<StoreConnection>> Connect() override {
+    Result<std::unique_ptr<Connection>> c = NewConnection();
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<StoreConnection>(std::move(*c));
   }
 
   void SetBusyTimeout(std::chrono::milliseconds timeout) override {
@@ -240,46 +237,45 @@ class SqliteStore final : public Store {
   }
 
   KeyLookup LookUpApiKey(std::string_view key) override {
-    if (key.empty()) return {};
-    std::string error;
-    std::unique_ptr<Connection> c = Lease(&error);
-    if (!c) return {std::nullopt, true};
-    const KeyLookup found = c->SiteForKeyHash(HashApiKey(key));
-    Return(std::move(c));
+    if (key.empty()) return KeyLookup(std::nullopt);
+    Result<std::unique_ptr<Connection>> c = Lease();
+    if (!c.ok()) return c.status().WithContext("API key lookup: ");
+    KeyLookup found = (*c)->SiteForKeyHash(HashApiKey(key));
+    Return(std::move(*c));
     return found;
   }
 
  protected:
-  bool RunInTransaction(bool write, const SessionBody& body, std::string* error) override {
-    std::unique_ptr<Connection> c = Lease(error);
-    if (!c) return false;
-    bool ok = c->Begin(write, error) == WFP_OK;
-    if (ok) {
-      bool done;
+  Status RunInTransaction(bool write, const SessionBody& body) override {
+    Result<std::unique_ptr<Connection>> c = Lease();
+    if (!c.ok()) return c.status();
+    Status done = (*c)->Begin(write);
+    if (done.ok()) {
       {
-        Session session(c->handle());
-        done = body(session, error);
+        Session session((*c)->handle());
+        done = body(session);
       }
-      std::string ignored;
-      ok = c->CommitOrRollback(write && done, done ? error : &ignored) && done;
+      const Status ended = (*c)->CommitOrRollback(write && done.ok());
+      if (done.ok()) done = ended;
     }
-    Return(std::move(c));
-    return ok;
+    Return(std::move(*c));
+    return done;
   }
 
  private:
-  std::unique_ptr<Connection> NewConnection(std::string* error) {
+  Result<std::unique_ptr<Connection>> NewConnection() {
     std::shared_ptr<Db> db = shared_db_;
     if (!memory_) {
-      db = OpenHandle(path_, false, error);
-      if (!db) return nullptr;
+      Result<std::shared_ptr<Db>> opened = OpenHandle(path_, false);
+      if (!opened.ok()) return opened.status();
+      db = std::move(*opened);
     }
     return std::make_unique<Connection>(std::move(db), gate_,
                                         std::chrono::milliseconds(busy_timeout_ms_.load()), log_,
                                         write_faults_);
   }
   // A pooled connection for one Store call.
-  std::unique_ptr<Connection> Lease(std::string* error) {
+  Result<std::unique_ptr<Connection>> Lease() {
     {
       std::lock_guard lock(pool_mu_);
       if (!idle_.empty()) {
@@ -288,7 +284,7 @@ class SqliteStore final : public Store {
         return c;
       }
     }
-    return NewConnection(error);
+    return NewConnection();
   }
   void Return(std::unique_ptr<Connection> c) {
     std::lock_guard lock(pool_mu_);
@@ -314,11 +310,10 @@ class SqliteStore final : public Store {
 
 namespace wfp::host::store_internal {
 
-std::unique_ptr<Store> OpenSqlite(const std::string& path, const StoreOptions& options,
-                                  std::string* error) {
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const StoreOptions& options) {
   auto store = std::make_unique<sqlite_backend::SqliteStore>(path, path == ":memory:", options);
-  if (!store->Init(error)) return nullptr;
-  return store;
+  if (Status ready = store->Init(); !ready.ok()) return ready;
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace wfp::host::store_internal

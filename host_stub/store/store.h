@@ -37,6 +37,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
+
 struct wfp_txn;
 
 namespace wfp::host {
@@ -111,11 +113,14 @@ class Store {
   enum class Kind { kSqlite, kPostgres };
   static Kind KindOf(std::string_view location);
 
-  // Opens (creating if needed; schema created or migrated) the store at `location`.
-  // nullptr + *error on failure; the error names the store (never with a URL's password).
-  static std::unique_ptr<Store> Open(const std::string& location, std::string* error);
-  static std::unique_ptr<Store> Open(const std::string& location, const StoreOptions& options,
-                                     std::string* error);
+  // Opens (creating if needed; schema created or migrated) the store at `location`. On failure
+  // the Status names the store (never with a URL's password): WFP_ERR_INVALID_ARGUMENT for an
+  // empty location, WFP_ERR_UNSUPPORTED for a PostgreSQL URL in a build without libpq or an SQLite
+  // store of a newer schema, WFP_ERR_BUSY when the store stayed locked, WFP_ERR_INTERNAL otherwise
+  // (a PostgreSQL store of a newer schema too: the libpq layer's migration says so in text only).
+  static Result<std::unique_ptr<Store>> Open(const std::string& location);
+  static Result<std::unique_ptr<Store>> Open(const std::string& location,
+                                             const StoreOptions& options);
   virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -125,36 +130,40 @@ class Store {
   // `location` as messages and logs may show it: a URL's passwords replaced by "***".
   static std::string Redact(std::string_view location);
 
-  // A new connection. nullptr + *error on failure.
-  virtual std::unique_ptr<StoreConnection> Connect(std::string* error) = 0;
+  // A new connection (never null when ok()); WFP_ERR_INTERNAL when none could be made.
+  virtual Result<std::unique_ptr<StoreConnection>> Connect() = 0;
 
-  // Validates the whole fixture, then writes all of it in one transaction. False + *error naming
-  // the JSON path (e.g. "$.sessions[2].attempts[0].name: duplicate attempt name 'x' in session
-  // 100") and nothing written. References (a project's site, a session's project, ...) may point at
-  // rows already in the store; ids that collide with stored rows are refused with the path of the
-  // row. `apiKeyCount` (as dump writes it) is accepted and ignored: keys cannot be read back.
-  bool Seed(const boost::json::value& fixture, std::string* error);
+  // Validates the whole fixture, then writes all of it in one transaction. On failure nothing is
+  // written and the Status names the JSON path (e.g. "$.sessions[2].attempts[0].name: duplicate
+  // attempt name 'x' in session 100"): WFP_ERR_INVALID_ARGUMENT for a fixture that is wrong in
+  // itself, WFP_ERR_NOT_FOUND for a reference to a row that is neither in it nor in the store,
+  // WFP_ERR_CONFLICT for one that collides with what the store holds, the store's own code
+  // (WFP_ERR_BUSY, WFP_ERR_INTERNAL) when it failed.
+  // References (a project's site, a session's project, ...) may point at rows already in the store;
+  // ids that collide with stored rows are refused with the path of the row. `apiKeyCount` (as dump
+  // writes it) is accepted and ignored: keys cannot be read back.
+  Status Seed(const boost::json::value& fixture);
 
   // The whole store as a fixture, normalised (every field filled, times UTC with Z, objects in id
-  // order, "apiKeys": [] and "apiKeyCount": N), read from one consistent snapshot. A null value +
-  // *error on failure.
-  boost::json::value Dump(std::string* error);
+  // order, "apiKeys": [] and "apiKeyCount": N), read from one consistent snapshot (an object).
+  Result<boost::json::value> Dump();
 
-  // What a key lookup found: the key's site, or no site (an unknown key), or `failed`: the store
-  // could not be asked (it is down, or busy past the timeout), so nothing is known about the key.
-  struct KeyLookup {
-    std::optional<int64_t> site;
-    bool failed = false;
-  };
+  // What a key lookup found: the key's site, or no site (std::nullopt: an unknown key), or a
+  // failure: the store could not be asked (it is down, or busy past the timeout), so nothing is
+  // known about the key.
+  using KeyLookup = Result<std::optional<int64_t>>;
   // Looks up the site whose API key this is. Keys are stored as SHA-256 hashes only; the stored
   // hash is compared in constant time.
   virtual KeyLookup LookUpApiKey(std::string_view key) = 0;
   // The site of an API key; std::nullopt when none, or when the lookup failed.
-  std::optional<int64_t> SiteForApiKey(std::string_view key) { return LookUpApiKey(key).site; }
+  std::optional<int64_t> SiteForApiKey(std::string_view key) {
+    KeyLookup found = LookUpApiKey(key);
+    return found.ok() ? *found : std::nullopt;
+  }
 
   // Whether the store answers: one read-only transaction running `SELECT 1` on a connection of the
-  // store's own (readiness checks). False + *error when it could not.
-  bool Ping(std::string* error);
+  // store's own (readiness checks); the failure when it could not.
+  Status Ping();
 
   // The busy timeout of connections made from now on (those of Seed, Dump, SiteForApiKey included).
   virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;
@@ -179,20 +188,19 @@ class Store {
     std::optional<int64_t> project_id;
     std::optional<std::string> workflow_name;  // with project_id only
   };
-  // False + *error when the store could not be read.
-  bool ListProjects(int64_t site_id, const std::optional<std::string>& name,
-                    std::vector<ProjectRecord>* out, std::string* error);
-  bool ListSchedules(int64_t site_id, const ScheduleFilter& filter,
-                     std::vector<ScheduleRecord>* out, std::string* error);
+  // A failure when the store could not be read.
+  Result<std::vector<ProjectRecord>> ListProjects(int64_t site_id,
+                                                  const std::optional<std::string>& name);
+  Result<std::vector<ScheduleRecord>> ListSchedules(int64_t site_id, const ScheduleFilter& filter);
 
  protected:
   Store() = default;
   // Runs `body` in one transaction on a connection of the store's own: `write` takes the write
   // lock (a Seed reads the highest ids, then writes), otherwise a consistent read snapshot. A write
-  // commits when `body` returns true; anything else rolls back. False + *error when the
-  // transaction could not begin or commit, or when `body` failed (its *error).
-  using SessionBody = std::function<bool(store_internal::SqlSession&, std::string*)>;
-  virtual bool RunInTransaction(bool write, const SessionBody& body, std::string* error) = 0;
+  // commits when `body` succeeds; anything else rolls back. The failure when the transaction could
+  // not begin or commit, or `body`'s when it failed.
+  using SessionBody = std::function<Status(store_internal::SqlSession&)>;
+  virtual Status RunInTransaction(bool write, const SessionBody& body) = 0;
 };
 
 // The ABI store table, for every backend. Its functions see only the store's part of the call

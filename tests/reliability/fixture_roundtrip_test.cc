@@ -55,26 +55,28 @@ class FixtureRoundTrip : public ::testing::TestWithParam<std::tuple<Backend, con
 };
 
 TEST_P(FixtureRoundTrip, TheDumpIsIso8601AndSeedsTheSameStore) {
-  std::string error;
   FreshStore first(backend());
   ASSERT_TRUE(first);
   const std::string fixture = FixtureAt(std::get<1>(GetParam()));
-  if (!first->Seed(boost::json::parse(fixture), &error)) {
+  if (const Status seeded = first->Seed(boost::json::parse(fixture)); !seeded.ok()) {
     // Refusing such an instant is a valid answer too; accepting it commits to dumping it.
-    SUCCEED() << "refused: " << error;
+    SUCCEED() << "refused: " << seeded.message();
     return;
   }
-  const boost::json::value dump = first->Dump(&error);
-  ASSERT_FALSE(dump.is_null()) << error;
+  const Result<boost::json::value> dumped = first->Dump();
+  ASSERT_TRUE(dumped.ok()) << dumped.status().message();
+  const boost::json::value& dump = *dumped;
   const std::string written(dump.at("schedules").at(0).at("nextRunTime").as_string());
   EXPECT_TRUE(IsUtcInstant(written)) << "dumped as '" << written << "'";
 
   FreshStore second(backend());
   ASSERT_TRUE(second);
-  ASSERT_TRUE(second->Seed(dump, &error)) << "its own dump refused: " << error << "\n"
-                                          << boost::json::serialize(dump);
-  const boost::json::value again = second->Dump(&error);
-  EXPECT_EQ(WithoutKeyCounts(again), WithoutKeyCounts(dump));
+  const Status reseeded = second->Seed(dump);
+  ASSERT_TRUE(reseeded.ok()) << "its own dump refused: " << reseeded.message() << "\n"
+                             << boost::json::serialize(dump);
+  const Result<boost::json::value> again = second->Dump();
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(WithoutKeyCounts(*again), WithoutKeyCounts(dump));
 }
 
 const char* const kInstants[] = {"0976-12-27T23:11:44Z",       // found by the fuzzer

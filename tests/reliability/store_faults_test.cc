@@ -62,22 +62,21 @@ class StoreFaultsBase : public ::testing::Test {
     fresh_ = std::make_unique<testing_util::FreshStore>(backend_, so);
     ASSERT_TRUE(*fresh_);
     store_ = fresh_->get();
-    std::string error;
-    ASSERT_TRUE(store_->Seed(boost::json::parse(kFixture), &error)) << error;
+    ASSERT_TRUE(IsOk(store_->Seed(boost::json::parse(kFixture))));
 
     HostOptions o;
     o.fixed_now_micros = kNowMicros;
     o.store = StoreApi();
     Store* store = store_;
     o.connect = [store]() -> Result<std::shared_ptr<StoreConnection>> {
-      std::string error;
-      std::shared_ptr<StoreConnection> c = store->Connect(&error);
-      if (!c) return Status::Internal(error);
-      return c;
+      Result<std::unique_ptr<StoreConnection>> c = store->Connect();
+      if (!c.ok()) return c.status();
+      return std::shared_ptr<StoreConnection>(std::move(*c));
     };
     o.authenticate = [store](std::string_view key) {
       const Store::KeyLookup found = store->LookUpApiKey(key);
-      return HostOptions::Authentication(found.site, found.failed);
+      if (!found.ok()) return HostOptions::Authentication(std::nullopt, /*unavailable=*/true);
+      return HostOptions::Authentication(*found);
     };
     o.log_sink = [this](std::string_view line) { log_ += std::string(line) + "\n"; };
     host_ = std::make_unique<Host>(std::move(o));
@@ -92,10 +91,11 @@ class StoreFaultsBase : public ::testing::Test {
   // Another connection (another host) takes the lock a backfill of schedule 5 needs: the whole
   // store on SQLite, the schedule's row on PostgreSQL. Released with ROLLBACK.
   std::unique_ptr<StoreConnection> HoldScheduleLock() {
+    Result<std::unique_ptr<StoreConnection>> connected = store_->Connect();
+    EXPECT_TRUE(IsOk(connected.status()));
+    if (!connected.ok()) return nullptr;
+    std::unique_ptr<StoreConnection> holder = std::move(*connected);
     std::string error;
-    std::unique_ptr<StoreConnection> holder = store_->Connect(&error);
-    EXPECT_TRUE(holder) << error;
-    if (!holder) return nullptr;
     const char* sql = backend_ == Backend::kPostgres
                           ? "BEGIN; SELECT id FROM schedules WHERE id = 5 FOR UPDATE"
                           : "BEGIN IMMEDIATE";
@@ -114,10 +114,10 @@ class StoreFaultsBase : public ::testing::Test {
   }
 
   boost::json::value Dump() {
-    std::string error;
-    boost::json::value d = store_->Dump(&error);
-    EXPECT_FALSE(d.is_null()) << error;
-    return d;
+    Result<boost::json::value> d = store_->Dump();
+    EXPECT_TRUE(IsOk(d.status()));
+    if (!d.ok()) return nullptr;
+    return std::move(*d);
   }
 
   static size_t Count(const boost::json::value& dump, const char* what) {
@@ -224,17 +224,14 @@ TEST_P(StoreFaultsTest, ASkippedSessionIsNeitherQueuedNorDependedOn) {
   // Sessions 01-05, 01-07 and 01-08 have an attempt already (any attempt, named or not: skipped).
   // Created: 01-06 queued (the first created, though not the first candidate), 01-09 blocked on
   // 01-06 (not on the skipped 01-07 or 01-08), 01-10 blocked on 01-09, and so on.
-  std::string error;
-  ASSERT_TRUE(store_->Seed(boost::json::parse(R"({"sessions": [
+  ASSERT_TRUE(IsOk(store_->Seed(boost::json::parse(R"({"sessions": [
     {"id": 100, "projectId": 1, "workflowName": "wf", "sessionTime": "2024-01-05T00:00:00Z",
      "attempts": [{"index": 1, "status": "success", "createdAt": "2024-01-05T00:00:00Z"}]},
     {"id": 101, "projectId": 1, "workflowName": "wf", "sessionTime": "2024-01-07T00:00:00Z",
      "attempts": [{"index": 1, "status": "error", "createdAt": "2024-01-07T00:00:00Z"}]},
     {"id": 102, "projectId": 1, "workflowName": "wf", "sessionTime": "2024-01-08T00:00:00Z",
      "attempts": [{"index": 4, "name": "x", "status": "success",
-                   "createdAt": "2024-01-08T00:00:00Z"}]}]})"),
-                           &error))
-      << error;
+                   "createdAt": "2024-01-08T00:00:00Z"}]}]})"))));
   const HttpResponse r = Backfill(kAdvance);
   ASSERT_EQ(r.status, 200) << r.body;
   std::vector<Written> created;

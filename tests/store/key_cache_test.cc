@@ -9,16 +9,21 @@
 namespace wfp::host {
 namespace {
 
+// The site a lookup found; nullopt when it found none or failed.
+std::optional<int64_t> SiteOf(const Store::KeyLookup& found) {
+  return found.ok() ? *found : std::nullopt;
+}
+
 class KeyCacheTest : public ::testing::Test {
  protected:
   KeyCacheTest()
       : cache_(
             [this](std::string_view key) {
               ++lookups_;
-              if (fail_) return Store::KeyLookup{std::nullopt, true};
-              if (key == "k1") return Store::KeyLookup{1, false};
-              if (key.rfind("site", 0) == 0) return Store::KeyLookup{42, false};
-              return Store::KeyLookup{};
+              if (fail_) return Store::KeyLookup(Status::Busy("the store is busy"));
+              if (key == "k1") return Store::KeyLookup(1);
+              if (key.rfind("site", 0) == 0) return Store::KeyLookup(42);
+              return Store::KeyLookup(std::nullopt);
             },
             std::chrono::milliseconds(2000), 8, [this] { return now_; }) {}
 
@@ -29,33 +34,33 @@ class KeyCacheTest : public ::testing::Test {
 };
 
 TEST_F(KeyCacheTest, AKeyFoundIsRememberedForItsTtl) {
-  EXPECT_EQ(cache_.LookUp("k1").site, 1);
+  EXPECT_EQ(SiteOf(cache_.LookUp("k1")), 1);
   now_ += std::chrono::milliseconds(1999);
-  EXPECT_EQ(cache_.LookUp("k1").site, 1);
+  EXPECT_EQ(SiteOf(cache_.LookUp("k1")), 1);
   EXPECT_EQ(lookups_, 1);
   fail_ = true;  // the store goes away; the key stays good until its TTL is over
-  EXPECT_EQ(cache_.LookUp("k1").site, 1);
+  EXPECT_EQ(SiteOf(cache_.LookUp("k1")), 1);
   now_ += std::chrono::milliseconds(1);
   const Store::KeyLookup after = cache_.LookUp("k1");
-  EXPECT_FALSE(after.site);
-  EXPECT_TRUE(after.failed);
+  EXPECT_FALSE(after.ok());
+  EXPECT_EQ(after.status().code(), WFP_ERR_BUSY);
   EXPECT_EQ(lookups_, 2);
 }
 
 TEST_F(KeyCacheTest, UnknownKeysAndFailedLookupsAreNeverRemembered) {
-  EXPECT_FALSE(cache_.LookUp("nope").site);
-  EXPECT_FALSE(cache_.LookUp("nope").site);
+  EXPECT_EQ(SiteOf(cache_.LookUp("nope")), std::nullopt);
+  EXPECT_EQ(SiteOf(cache_.LookUp("nope")), std::nullopt);
   fail_ = true;
-  EXPECT_TRUE(cache_.LookUp("k1").failed);
+  EXPECT_FALSE(cache_.LookUp("k1").ok());
   fail_ = false;
-  EXPECT_EQ(cache_.LookUp("k1").site, 1);
+  EXPECT_EQ(SiteOf(cache_.LookUp("k1")), 1);
   EXPECT_EQ(lookups_, 4);
 }
 
 TEST_F(KeyCacheTest, IsBoundedAndStillRight) {
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(cache_.LookUp("site" + std::to_string(i)).site, 42);
-  EXPECT_EQ(cache_.LookUp("k1").site, 1);
-  EXPECT_EQ(cache_.LookUp("k1").site, 1);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(SiteOf(cache_.LookUp("site" + std::to_string(i))), 42);
+  EXPECT_EQ(SiteOf(cache_.LookUp("k1")), 1);
+  EXPECT_EQ(SiteOf(cache_.LookUp("k1")), 1);
   EXPECT_EQ(lookups_, 21);
 }
 

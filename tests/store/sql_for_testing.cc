@@ -18,12 +18,13 @@ using Rows = std::vector<std::vector<std::string>>;
 constexpr const char* kUnknownBackend = "not a connection of a known store backend";
 
 bool SqliteExec(sqlite::Connection& c, const std::string& sql, std::string* error) {
-  bool ok = false;
-  if (!c.WithHandle([&](sqlite3* db) { ok = sqlite::Exec(db, sql.c_str(), error); })) {
+  Status done;
+  if (!c.WithHandle([&](sqlite3* db) { done = sqlite::Exec(db, sql.c_str()); })) {
     *error = "busy";
     return false;
   }
-  return ok;
+  if (!done.ok()) *error = done.message();
+  return done.ok();
 }
 
 std::optional<Rows> SqliteQuery(sqlite::Connection& c, const std::string& sql, std::string* error) {

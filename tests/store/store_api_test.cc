@@ -30,6 +30,7 @@ using std::chrono::milliseconds;
 using testing_util::Backend;
 using testing_util::Call;
 using testing_util::ExecForTesting;
+using testing_util::IsOk;
 using testing_util::J;
 using testing_util::QueryForTesting;
 using testing_util::S;
@@ -116,16 +117,16 @@ class StoreTest : public ::testing::Test {
     fresh_ = std::make_unique<testing_util::FreshStore>(backend_, options);
     ASSERT_TRUE(*fresh_);
     store_ = fresh_->get();
-    std::string error;
-    ASSERT_TRUE(store_->Seed(J(kBase), &error)) << error;
+    ASSERT_TRUE(IsOk(store_->Seed(J(kBase))));
   }
 
   bool postgres() const { return backend_ == Backend::kPostgres; }
   json::value Dump() {
-    std::string error;
-    json::value d = store_->Dump(&error);
-    EXPECT_TRUE(d.is_object()) << error;
-    return d;
+    Result<json::value> d = store_->Dump();
+    EXPECT_TRUE(IsOk(d.status()));
+    if (!d.ok()) return nullptr;
+    EXPECT_TRUE(d->is_object());
+    return std::move(*d);
   }
   json::value SessionDump(int64_t id) {
     const json::value dump = Dump();
@@ -663,13 +664,14 @@ TEST_P(StoreApiTest, StoreBusyTimeoutAppliesToNewConnections) {
     EXPECT_EQ(Api().begin(&waiter.call, &txn), WFP_ERR_BUSY);
   }
   // A Seed waits for every writer (PostgreSQL: it locks every table against writes).
-  std::string error;
-  EXPECT_FALSE(store_->Seed(J(R"({"sites": [{"id": 50}]})"), &error));
+  const Status refused = store_->Seed(J(R"({"sites": [{"id": 50}]})"));
+  EXPECT_EQ(refused.code(), WFP_ERR_BUSY) << refused.message();
+  const std::string& error = refused.message();
   EXPECT_TRUE(error.find("busy") != std::string::npos ||              // PostgreSQL, ":memory:"
               error.find("database is locked") != std::string::npos)  // an SQLite file
       << error;
   Api().rollback(held);
-  EXPECT_TRUE(store_->Seed(J(R"({"sites": [{"id": 50}]})"), &error)) << error;
+  EXPECT_TRUE(IsOk(store_->Seed(J(R"({"sites": [{"id": 50}]})"))));
 }
 
 TEST_P(StoreApiTest, InjectedWriteFaultsAreInternalErrors) {
@@ -870,13 +872,12 @@ TEST_P(StoreApiTest, ASeedAndAConcurrentWriterDoNotCollideOnIds) {
   });
   int seeds = 0;
   while (!done && seeds < 1000) {  // (SQLite's busy handler may let the Seeds starve the writer)
-    std::string error;
     const json::value f = J(fmt::format(
         R"({{"sessions": [{{"projectId": 2, "workflowName": "load",
               "sessionTime": "2030-01-01T{:02}:{:02}:{:02}Z",
               "attempts": [{{"status": "success", "createdAt": "2024-01-01T00:00:00Z"}}]}}]}})",
         seeds / 3600, seeds / 60 % 60, seeds % 60));
-    EXPECT_TRUE(store_->Seed(f, &error)) << error;
+    EXPECT_TRUE(IsOk(store_->Seed(f)));
     ++seeds;
   }
   writer.join();
@@ -891,16 +892,15 @@ TEST_P(StoreApiTest, ASeedWaitsForABackfillInProgress) {
   Call c(*store_);
   wfp_txn* held = HoldSchedule5(c);
   ASSERT_NE(held, nullptr);
-  bool seeded = false;
-  std::string error;
-  std::thread seeder([&] { seeded = store_->Seed(J(R"({"sites": [{"id": 50}]})"), &error); });
+  Status seeded;
+  std::thread seeder([&] { seeded = store_->Seed(J(R"({"sites": [{"id": 50}]})")); });
   std::this_thread::sleep_for(milliseconds(300));  // the Seed waits for the lock meanwhile
   const wfp_schedule_pointer p{sizeof(wfp_schedule_pointer), kJan1 + 60 * kDay, kJan1 + 60 * kDay,
                                0, 0};
   EXPECT_EQ(Api().move_schedule_pointer(held, 5, &p), WFP_OK) << held->last_error;
   EXPECT_EQ(Api().commit(held), WFP_OK);
   seeder.join();
-  EXPECT_TRUE(seeded) << error;
+  EXPECT_TRUE(IsOk(seeded));
   const json::value dump = Dump();
   EXPECT_EQ(dump.at("sites").as_array().size(), 3u);
   EXPECT_EQ(dump.at("schedules").at(0).at("nextScheduleTime"), json::value("2024-03-01T00:00:00Z"));
@@ -912,9 +912,10 @@ TEST_P(StoreApiTest, ASeedWaitsForABackfillInProgress) {
 // load_schedule of that schedule waits for it and is BUSY after the timeout; a backfill of another
 // schedule and readers do not wait.
 TEST_F(PostgresStoreApiTest, AHeldScheduleRowIsBusyForThatScheduleOnly) {
+  Result<std::unique_ptr<StoreConnection>> connected = store_->Connect();
+  ASSERT_TRUE(IsOk(connected.status()));
+  std::unique_ptr<StoreConnection> holder = std::move(*connected);
   std::string error;
-  std::unique_ptr<StoreConnection> holder = store_->Connect(&error);
-  ASSERT_TRUE(holder) << error;
   ASSERT_TRUE(
       ExecForTesting(*holder, "BEGIN; SELECT id FROM schedules WHERE id = 5 FOR UPDATE", &error))
       << error;
@@ -1185,53 +1186,60 @@ TEST_F(PostgresStoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
 
 TEST(StoreFile, ReopeningKeepsTheData) {
   testing_util::TempDir dir;
-  std::string error;
   {
-    auto store = Store::Open(dir.File("s.db"), &error);
-    ASSERT_TRUE(store) << error;
-    ASSERT_TRUE(store->Seed(J(kBase), &error)) << error;
+    auto store = Store::Open(dir.File("s.db"));
+    ASSERT_TRUE(IsOk(store.status()));
+    ASSERT_TRUE(IsOk((*store)->Seed(J(kBase))));
   }
-  auto store = Store::Open(dir.File("s.db"), &error);
-  ASSERT_TRUE(store) << error;
-  EXPECT_EQ(store->Dump(&error).at("sessions").as_array().size(), 5u);
-  EXPECT_EQ(store->SiteForApiKey("k1"), 1);
+  auto store = Store::Open(dir.File("s.db"));
+  ASSERT_TRUE(IsOk(store.status()));
+  const Result<json::value> dump = (*store)->Dump();
+  ASSERT_TRUE(IsOk(dump.status()));
+  EXPECT_EQ(dump->at("sessions").as_array().size(), 5u);
+  EXPECT_EQ((*store)->SiteForApiKey("k1"), 1);
 }
 
 TEST(StoreFile, ANewerSchemaIsRefused) {
   testing_util::TempDir dir;
-  std::string error;
   {
-    auto store = Store::Open(dir.File("s.db"), &error);
-    ASSERT_TRUE(store) << error;
-    auto c = store->Connect(&error);
-    ASSERT_TRUE(ExecForTesting(*c, "PRAGMA user_version = 99", &error)) << error;
+    auto store = Store::Open(dir.File("s.db"));
+    ASSERT_TRUE(IsOk(store.status()));
+    auto c = (*store)->Connect();
+    ASSERT_TRUE(IsOk(c.status()));
+    std::string error;
+    ASSERT_TRUE(ExecForTesting(**c, "PRAGMA user_version = 99", &error)) << error;
   }
-  EXPECT_EQ(Store::Open(dir.File("s.db"), &error), nullptr);
-  EXPECT_NE(error.find("schema version 99"), std::string::npos) << error;
+  const Result<std::unique_ptr<Store>> refused = Store::Open(dir.File("s.db"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), WFP_ERR_UNSUPPORTED);
+  EXPECT_NE(refused.status().message().find("schema version 99"), std::string::npos)
+      << refused.status().message();
 }
 
 TEST(StoreFile, AnUnopenablePathIsAnError) {
-  std::string error;
-  EXPECT_EQ(Store::Open("/nonexistent-dir/x/s.db", &error), nullptr);
-  EXPECT_NE(error.find("/nonexistent-dir/x/s.db"), std::string::npos) << error;
-  EXPECT_EQ(Store::Open("", &error), nullptr);
+  const Result<std::unique_ptr<Store>> unopenable = Store::Open("/nonexistent-dir/x/s.db");
+  ASSERT_FALSE(unopenable.ok());
+  EXPECT_NE(unopenable.status().message().find("/nonexistent-dir/x/s.db"), std::string::npos)
+      << unopenable.status().message();
+  const Result<std::unique_ptr<Store>> empty = Store::Open("");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), WFP_ERR_INVALID_ARGUMENT);
 }
 
 TEST(StoreMemory, EachMemoryStoreIsItsOwn) {
-  std::string error;
-  auto a = Store::Open(":memory:", &error);
-  auto b = Store::Open(":memory:", &error);
-  ASSERT_TRUE(a && b) << error;
-  ASSERT_TRUE(a->Seed(J(R"({"sites": [{"id": 1, "apiKeys": ["k"]}]})"), &error)) << error;
-  EXPECT_EQ(a->SiteForApiKey("k"), 1);
-  EXPECT_EQ(b->SiteForApiKey("k"), std::nullopt);
+  auto a = Store::Open(":memory:");
+  auto b = Store::Open(":memory:");
+  ASSERT_TRUE(IsOk(a.status()));
+  ASSERT_TRUE(IsOk(b.status()));
+  ASSERT_TRUE(IsOk((*a)->Seed(J(R"({"sites": [{"id": 1, "apiKeys": ["k"]}]})"))));
+  EXPECT_EQ((*a)->SiteForApiKey("k"), 1);
+  EXPECT_EQ((*b)->SiteForApiKey("k"), std::nullopt);
 }
 
 // Seeds kBase, opens a call's connection, destroys the store with `close`, then reads through the
 // connection: what a connection needs of its store lives as long as the connection.
 void ExpectConnectionsOutliveTheStore(Store& store, const std::function<void()>& close) {
-  std::string error;
-  ASSERT_TRUE(store.Seed(J(kBase), &error)) << error;
+  ASSERT_TRUE(IsOk(store.Seed(J(kBase))));
   Call c(store);
   close();
   wfp_txn* txn = nullptr;
@@ -1245,9 +1253,9 @@ void ExpectConnectionsOutliveTheStore(Store& store, const std::function<void()>&
 }
 
 TEST(StoreMemory, ConnectionsOutliveTheStore) {
-  std::string error;
-  auto store = Store::Open(":memory:", &error);
-  ASSERT_TRUE(store) << error;
+  auto opened = Store::Open(":memory:");
+  ASSERT_TRUE(IsOk(opened.status()));
+  std::unique_ptr<Store> store = std::move(*opened);
   ExpectConnectionsOutliveTheStore(*store, [&] { store.reset(); });
 }
 
@@ -1264,10 +1272,11 @@ class StorePostgres : public ::testing::Test {
 TEST_F(StorePostgres, ReopeningKeepsTheData) {
   testing_util::FreshStore store(Backend::kPostgres);
   ASSERT_TRUE(store);
-  std::string error;
-  ASSERT_TRUE(store->Seed(J(kBase), &error)) << error;
-  ASSERT_TRUE(store.Reopen(&error)) << error;
-  EXPECT_EQ(store->Dump(&error).at("sessions").as_array().size(), 5u);
+  ASSERT_TRUE(IsOk(store->Seed(J(kBase))));
+  ASSERT_TRUE(IsOk(store.Reopen()));
+  const Result<json::value> dump = store->Dump();
+  ASSERT_TRUE(IsOk(dump.status()));
+  EXPECT_EQ(dump->at("sessions").as_array().size(), 5u);
   EXPECT_EQ(store->SiteForApiKey("k1"), 1);
   // And new sessions continue after the stored ones.
   Call c(*store);
@@ -1283,24 +1292,27 @@ TEST_F(StorePostgres, ReopeningKeepsTheData) {
 TEST_F(StorePostgres, ANewerSchemaIsRefused) {
   testing_util::FreshStore store(Backend::kPostgres);
   ASSERT_TRUE(store);
-  std::string error;
   {
-    auto c = store->Connect(&error);
-    ASSERT_TRUE(c) << error;
-    ASSERT_TRUE(ExecForTesting(*c, "UPDATE wfp_schema SET version = 99", &error)) << error;
+    auto c = store->Connect();
+    ASSERT_TRUE(IsOk(c.status()));
+    std::string error;
+    ASSERT_TRUE(ExecForTesting(**c, "UPDATE wfp_schema SET version = 99", &error)) << error;
   }
   store.reset();
-  EXPECT_EQ(Store::Open(store.location(), &error), nullptr);
+  const Result<std::unique_ptr<Store>> refused = Store::Open(store.location());
+  ASSERT_FALSE(refused.ok());
+  const std::string error = refused.status().message();
   EXPECT_NE(error.find("the store has schema version 99, newer than this host's (1)"),
             std::string::npos)
       << error;
 }
 
 TEST_F(StorePostgres, ASearchPathWithoutAnExistingSchemaIsRefused) {
-  std::string error;
   const std::string url =
       testing_util::WithSearchPath(testing_util::PostgresUrl(), "no_such_schema_wfp");
-  EXPECT_EQ(Store::Open(url, &error), nullptr);
+  const Result<std::unique_ptr<Store>> refused = Store::Open(url);
+  ASSERT_FALSE(refused.ok());
+  const std::string error = refused.status().message();
   EXPECT_NE(error.find("no schema to create the store in"), std::string::npos) << error;
 }
 
@@ -1308,8 +1320,9 @@ TEST_F(StorePostgres, ASearchPathWithoutAnExistingSchemaIsRefused) {
 TEST(StorePostgresUnreachable, IsAClearErrorThatNeverShowsThePassword) {
   for (const char* url : {"postgresql://u:secret@/db?host=/nonexistent-wfp-dir",
                           "postgres://u@/db?host=/nonexistent-wfp-dir&password=secret"}) {
-    std::string error;
-    EXPECT_EQ(Store::Open(url, &error), nullptr) << url;
+    const Result<std::unique_ptr<Store>> refused = Store::Open(url);
+    EXPECT_FALSE(refused.ok()) << url;
+    const std::string error = refused.status().message();
     EXPECT_FALSE(error.empty()) << url;
     EXPECT_EQ(error.find("secret"), std::string::npos) << error;
 #ifdef WFP_TEST_HAVE_POSTGRES
@@ -1324,10 +1337,10 @@ TEST(StorePostgresUnreachable, IsAClearErrorThatNeverShowsThePassword) {
 TEST_F(StorePostgres, TwoStoresOnOneSchemaShareRowsAndScheduleLocks) {
   testing_util::FreshStore store(Backend::kPostgres);
   ASSERT_TRUE(store);
-  std::string error;
-  ASSERT_TRUE(store->Seed(J(kBase), &error)) << error;
-  std::unique_ptr<Store> other = Store::Open(store.location(), &error);
-  ASSERT_TRUE(other) << error;
+  ASSERT_TRUE(IsOk(store->Seed(J(kBase))));
+  Result<std::unique_ptr<Store>> opened = Store::Open(store.location());
+  ASSERT_TRUE(IsOk(opened.status()));
+  std::unique_ptr<Store> other = std::move(*opened);
   EXPECT_EQ(other->SiteForApiKey("k2"), 2);
 
   Call a(*store);
@@ -1353,7 +1366,9 @@ TEST_F(StorePostgres, TwoStoresOnOneSchemaShareRowsAndScheduleLocks) {
   int64_t again = 0;
   EXPECT_EQ(Api().create_sessions(txn, &s, 1, &again), WFP_ERR_CONFLICT);  // the other's
   Api().rollback(txn);
-  EXPECT_EQ(other->Dump(&error).at("sessions").as_array().size(), 6u);
+  const Result<json::value> dump = other->Dump();
+  ASSERT_TRUE(IsOk(dump.status()));
+  EXPECT_EQ(dump->at("sessions").as_array().size(), 6u);
 }
 
 TEST_F(StorePostgres, ConnectionsOutliveTheStore) {

@@ -41,9 +41,9 @@ TEST(StoreLog, FailuresGoToTheLogTheStoreWasOpenedWith) {
     std::lock_guard lock(mu);
     lines.emplace_back(message);
   };
-  std::string error;
-  std::unique_ptr<Store> store = Store::Open(dir.File("s.db"), options, &error);
-  ASSERT_TRUE(store) << error;
+  Result<std::unique_ptr<Store>> opened = Store::Open(dir.File("s.db"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  Store* store = opened->get();
   ::testing::internal::CaptureStderr();
   ListSessionsOnABrokenStore(*store);
   const std::string err = ::testing::internal::GetCapturedStderr();
@@ -56,9 +56,9 @@ TEST(StoreLog, FailuresGoToTheLogTheStoreWasOpenedWith) {
 
 TEST(StoreLog, WithoutALogFailuresGoToStderr) {
   TempDir dir;
-  std::string error;
-  std::unique_ptr<Store> store = Store::Open(dir.File("s.db"), &error);
-  ASSERT_TRUE(store) << error;
+  Result<std::unique_ptr<Store>> opened = Store::Open(dir.File("s.db"));
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  Store* store = opened->get();
   ::testing::internal::CaptureStderr();
   ListSessionsOnABrokenStore(*store);
   const std::string err = ::testing::internal::GetCapturedStderr();

@@ -211,9 +211,9 @@ class FreshStore {
       ADD_FAILURE() << "no " << BackendName(backend) << " store here";
       return;
     }
-    std::string error;
-    store_ = Store::Open(location_, options_, &error);
-    EXPECT_TRUE(store_) << BackendName(backend) << " store: " << error;
+    Result<std::unique_ptr<Store>> opened = Store::Open(location_, options_);
+    EXPECT_TRUE(opened.ok()) << BackendName(backend) << " store: " << opened.status().message();
+    if (opened.ok()) store_ = std::move(*opened);
   }
   ~FreshStore() { store_.reset(); }
   FreshStore(const FreshStore&) = delete;
@@ -230,10 +230,12 @@ class FreshStore {
   // Closes the store; its file or schema stays until this object goes.
   void reset() { store_.reset(); }
   // Closes the store and opens its location again.
-  bool Reopen(std::string* error) {
+  Status Reopen() {
     store_.reset();
-    store_ = Store::Open(location_, options_, error);
-    return store_ != nullptr;
+    Result<std::unique_ptr<Store>> opened = Store::Open(location_, options_);
+    if (!opened.ok()) return opened.status();
+    store_ = std::move(*opened);
+    return Status::Ok();
   }
 
  private:
@@ -250,9 +252,9 @@ class FreshStore {
 // One handler call bound to its own connection of `store`.
 struct Call {
   explicit Call(Store& store) {
-    std::string error;
-    connection = store.Connect(&error);
-    EXPECT_TRUE(connection) << error;
+    Result<std::unique_ptr<StoreConnection>> connected = store.Connect();
+    EXPECT_TRUE(IsOk(connected.status()));
+    if (connected.ok()) connection = std::move(*connected);
     call.store.connection = connection.get();
   }
   ~Call() {
