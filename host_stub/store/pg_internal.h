@@ -24,7 +24,7 @@ inline constexpr const char* kBeginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED
 inline constexpr const char* kBeginRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 // A connection made ready for a new transaction: reconnected if the server went away.
-bool Ready(pg::Connection& c, std::string* error);
+Status Ready(pg::Connection& c);
 
 // True when `e` says the connection is gone (the server restarted, or ended this backend) rather
 // than that the statement failed: no SQLSTATE, or an operator-intervention (57P) or connection

@@ -32,15 +32,14 @@ static_assert(pg::kPgSchemaVersion == kStoreSchemaVersion,
               "the PostgreSQL schema and the store must agree on the schema version");
 
 // A connection made ready for a new transaction: reconnected if the server went away.
-bool Ready(pg::Connection& c, std::string* error) {
-  if (c.Healthy() && c.txn_state() == pg::TxnState::kIdle) return true;
+Status Ready(pg::Connection& c) {
+  if (c.Healthy() && c.txn_state() == pg::TxnState::kIdle) return Status::Ok();
   if (c.Healthy()) {  // a transaction left behind (should not happen): end it
     pg::Error e;
-    if (c.Exec("ROLLBACK", &e) && c.txn_state() == pg::TxnState::kIdle) return true;
+    if (c.Exec("ROLLBACK", &e) && c.txn_state() == pg::TxnState::kIdle) return Status::Ok();
   }
-  if (c.Reset()) return true;
-  *error = "the PostgreSQL connection is lost and reconnecting failed";
-  return false;
+  if (c.Reset()) return Status::Ok();
+  return Status::Internal("the PostgreSQL connection is lost and reconnecting failed");
 }
 
 // True when `e` says the connection is gone (the server restarted, or ended this backend) rather
@@ -66,10 +65,9 @@ PgConnection::~PgConnection() {
 // (PgTxn::Run), which is where a lost connection is found and reconnected.
 wfp_status PgConnection::BeginTransaction(bool read_only, wfp_txn** out) {
   if (txn_) return WFP_ERR_STATE;
-  std::string why;
-  if (!Ready(*c_, &why)) {
-    Log(why);
-    return WFP_ERR_INTERNAL;
+  if (const Status ready = Ready(*c_); !ready.ok()) {
+    Log(ready.message());
+    return ready.code();
   }
   auto txn = std::make_unique<PgTxn>(this, read_only ? kBeginRead : kBeginWrite);
   txn_ = txn.get();
@@ -290,8 +288,7 @@ class PgStore final : public Store {
         idle_.pop_back();
       }
     }
-    std::string lost;  // NewConnection says why when that fails too
-    if (c && Ready(*c, &lost)) return c;
+    if (c && Ready(*c).ok()) return c;  // else NewConnection says why when that fails too
     return NewConnection();
   }
   void Return(std::unique_ptr<pg::Connection> c) {
