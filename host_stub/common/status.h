@@ -26,6 +26,12 @@ namespace wfp::host {
 // "wrong state", "internal", "unsupported"; "unknown" for anything else.
 const char* StatusCodeName(wfp_status code);
 
+// The code of a failure whose code was mapped from another's (an SQLite result code, a SQLSTATE),
+// where the mapping may answer WFP_OK: then WFP_ERR_INTERNAL, since something did fail.
+constexpr wfp_status FailureCode(wfp_status mapped) {
+  return mapped == WFP_OK ? WFP_ERR_INTERNAL : mapped;
+}
+
 class [[nodiscard]] Status {
  public:
   // Success.
@@ -36,6 +42,10 @@ class [[nodiscard]] Status {
   }
 
   static Status Ok() { return Status(); }
+  // A failure with a mapped code (FailureCode: never success).
+  static Status Failure(wfp_status mapped, std::string message) {
+    return Status(FailureCode(mapped), std::move(message));
+  }
   static Status InvalidArgument(std::string message) {
     return Status(WFP_ERR_INVALID_ARGUMENT, std::move(message));
   }

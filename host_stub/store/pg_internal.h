@@ -102,7 +102,7 @@ class PgTxn final : public wfp_txn {
     last_error = fmt::format("{}: {}{}{}", what, e.message, e.sqlstate.empty() ? "" : " SQLSTATE ",
                              e.sqlstate);
     if (st == WFP_ERR_INTERNAL) Log(last_error);
-    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+    return FailureCode(st);
   }
   // Runs `statements` as the transaction's next ones, in one round trip. The transaction's first
   // statements carry its BEGIN, and are run once more on a new connection when the connection is

@@ -134,8 +134,8 @@ class PgSession final : public SqlSession {
   // A failed statement: any constraint (class 23, a foreign key too) is a conflict here; other
   // codes as pg::MapError's.
   static Status StatusOf(const pg::Error& e) {
-    const wfp_status code = e.sqlstate.rfind("23", 0) == 0 ? WFP_ERR_CONFLICT : pg::MapError(e);
-    return Status(code == WFP_OK ? WFP_ERR_INTERNAL : code, e.message);
+    return Status::Failure(e.sqlstate.rfind("23", 0) == 0 ? WFP_ERR_CONFLICT : pg::MapError(e),
+                           e.message);
   }
   pg::Connection& c_;
 };
@@ -202,9 +202,7 @@ class PgStore final : public Store {
           found = std::optional<int64_t>(r->Int(0, 1));
       }
     } else {
-      const wfp_status code = pg::MapError(e);
-      found = Status(code == WFP_OK ? WFP_ERR_INTERNAL : code,
-                     fmt::format("API key lookup: {}", e.message));
+      found = Status::Failure(pg::MapError(e), fmt::format("API key lookup: {}", e.message));
       WriteLog(log_, found.status().message());
     }
     Return(std::move(*leased));
@@ -260,10 +258,9 @@ class PgStore final : public Store {
                 " COALESCE((SELECT max(id) FROM attempts), 0) + 1, false)",
                 &e) ||
         c.txn_state() != pg::TxnState::kInTransaction || !c.Exec("COMMIT", &e)) {
-      const wfp_status code = pg::MapError(e);
-      done =
-          Status(code == WFP_OK ? WFP_ERR_INTERNAL : code,
-                 fmt::format("seed: {}", e.message.empty() ? "the transaction failed" : e.message));
+      done = Status::Failure(
+          pg::MapError(e),
+          fmt::format("seed: {}", e.message.empty() ? "the transaction failed" : e.message));
       if (c.txn_state() != pg::TxnState::kIdle) c.Exec("ROLLBACK", &ignored);
     }
     return done;

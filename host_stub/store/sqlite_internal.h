@@ -180,7 +180,7 @@ class Txn final : public wfp_txn {
     const wfp_status st = MapSqliteError(sqlite3_extended_errcode(c_->handle()));
     last_error = committed.message();
     c_->Log(committed.message());
-    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+    return FailureCode(st);
   }
   void Rollback() override {
     if (ended_) return;
@@ -206,7 +206,7 @@ class Txn final : public wfp_txn {
     const wfp_status st = MapSqliteError(rc);
     last_error = fmt::format("{}: {} ({})", what, sqlite3_errmsg(c_->handle()), rc);
     if (st == WFP_ERR_INTERNAL) c_->Log(last_error);
-    return st == WFP_OK ? WFP_ERR_INTERNAL : st;
+    return FailureCode(st);
   }
 
   // A savepoint around a batch: rolled back (and released) unless Release() succeeded, so a

@@ -135,8 +135,7 @@ Status Exec(sqlite3* db, const char* sql) {
   char* message = nullptr;
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
   if (rc == SQLITE_OK) return Status::Ok();
-  const wfp_status code = MapSqliteError(rc);
-  Status failed(code == WFP_OK ? WFP_ERR_INTERNAL : code, message ? message : sqlite3_errmsg(db));
+  Status failed = Status::Failure(MapSqliteError(rc), message ? message : sqlite3_errmsg(db));
   sqlite3_free(message);
   return failed;
 }

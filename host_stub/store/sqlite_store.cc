@@ -56,7 +56,7 @@ Status Connection::Begin(bool write) {
     // Read before leaving the gate: then another thread may use a shared (in-memory) handle.
     const wfp_status st = MapSqliteError(sqlite3_extended_errcode(handle()));
     Leave();
-    return Status(st == WFP_OK ? WFP_ERR_INTERNAL : st, std::move(error));
+    return Status::Failure(st, std::move(error));
   }
   return Status::Ok();
 }
@@ -117,8 +117,7 @@ Store::KeyLookup Connection::SiteForKeyHash(const std::array<unsigned char, 32>&
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       const std::string error = fmt::format("API key lookup: {}", sqlite3_errmsg(handle()));
       Log(error);
-      const wfp_status code = MapSqliteError(rc);
-      found = Status(code == WFP_OK ? WFP_ERR_INTERNAL : code, error);
+      found = Status::Failure(MapSqliteError(rc), error);
     }
     sqlite3_reset(s);
   }
@@ -186,9 +185,8 @@ class Session final : public SqlSession {
     sqlite3_reset(s);
     if (rc == SQLITE_DONE) return Status::Ok();
     // Any constraint (a foreign key too) is a conflict here; other codes as MapSqliteError's.
-    const wfp_status code =
-        (rc & 0xff) == SQLITE_CONSTRAINT ? WFP_ERR_CONFLICT : MapSqliteError(rc);
-    return Status(code == WFP_OK ? WFP_ERR_INTERNAL : code, sqlite3_errmsg(db_));
+    return Status::Failure((rc & 0xff) == SQLITE_CONSTRAINT ? WFP_ERR_CONFLICT : MapSqliteError(rc),
+                           sqlite3_errmsg(db_));
   }
 
  private:

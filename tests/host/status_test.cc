@@ -33,6 +33,19 @@ TEST(Status, EachFactoryGivesItsAbiCode) {
   EXPECT_EQ(failed.message(), "store: no schedule 7");
 }
 
+// A code mapped from a store's (which may say success for a failure read too late) is never OK.
+TEST(Status, AFailureWithAMappedCodeIsNeverSuccess) {
+  const Status busy = Status::Failure(WFP_ERR_BUSY, "locked");
+  EXPECT_EQ(busy.code(), WFP_ERR_BUSY);
+  EXPECT_EQ(busy.message(), "locked");
+  const Status unmapped = Status::Failure(WFP_OK, "disk I/O error");
+  EXPECT_FALSE(unmapped.ok());
+  EXPECT_EQ(unmapped.code(), WFP_ERR_INTERNAL);
+  EXPECT_EQ(unmapped.message(), "disk I/O error");
+  static_assert(FailureCode(WFP_OK) == WFP_ERR_INTERNAL);
+  static_assert(FailureCode(WFP_ERR_CONFLICT) == WFP_ERR_CONFLICT);
+}
+
 TEST(Status, WithContextPrefixesTheMessageAndKeepsTheCode) {
   const Status s = Status::Conflict("duplicate id 3").WithContext("seed 'a.json': ");
   EXPECT_EQ(s.code(), WFP_ERR_CONFLICT);
