@@ -39,7 +39,8 @@ struct EncodedParams {
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
 };
-// Fills *out from `params`; false + *error when one cannot be sent (a NUL in text, too many bytes).
+// Fills *out from `params`; false + *error when they cannot be sent (more than 65535, a NUL in
+// text, too many bytes).
 bool EncodeParams(std::span<const Param> params, EncodedParams* out, Error* error);
 
 }  // namespace wfp::host::pg::detail

@@ -127,6 +127,10 @@ bool StartsWithNoCase(std::string_view text, size_t at, std::string_view word) {
 namespace detail {
 
 bool EncodeParams(std::span<const Param> params, EncodedParams* out, Error* error) {
+  if (params.size() > 65535) {
+    Set(error, Error{"54000", fmt::format("{} parameters (at most 65535)", params.size()), ""});
+    return false;
+  }
   size_t buffer_size = 0;
   for (const Param& p : params) {
     if (p.kind() == Param::Kind::kInt) buffer_size += 21;
@@ -425,16 +429,11 @@ const std::string* Connection::PreparedName(const char* sql, Error* error) {
 std::optional<Result> Connection::Query(const char* sql, std::span<const Param> params,
                                         Error* error) {
   Settle();
-  if (params.size() > 65535) {
-    Set(error, Error{"54000", fmt::format("{} parameters (at most 65535)", params.size()), ""});
-    return std::nullopt;
-  }
+  EncodedParams encoded;  // what cannot be sent is refused before any round trip
+  if (!EncodeParams(params, &encoded, error)) return std::nullopt;
   const int n = static_cast<int>(params.size());
   const std::string* name = PreparedName(sql, error);  // prepared once per SQL text
   if (!name) return std::nullopt;
-
-  EncodedParams encoded;
-  if (!EncodeParams(params, &encoded, error)) return std::nullopt;
   ResultPtr r(PQexecPrepared(conn_, name->c_str(), n, encoded.values.data(), encoded.lengths.data(),
                              encoded.formats.data(), /*resultFormat=*/0));
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;

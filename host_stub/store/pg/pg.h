@@ -36,6 +36,10 @@ struct pg_result;
 
 namespace wfp::host::pg {
 
+namespace detail {
+struct EncodedParams;
+}  // namespace detail
+
 // The schema version this layer creates (the single row of the wfp_schema table).
 inline constexpr int kPgSchemaVersion = 1;
 
@@ -234,8 +238,10 @@ class Connection {
   const std::string* PreparedName(const char* sql, Error* error);
   // Reads and drops the answer SendWithoutWaiting left unread, if any.
   void Settle();
-  // Sends `statements` and their sync in pipeline mode; false + *error if one could not be sent.
-  bool SendPipeline(std::span<const Statement> statements, Error* error);
+  // Sends the prepared statements `names` with their parameters `encoded`, and a sync, in pipeline
+  // mode; false + *error if one could not be sent.
+  bool SendPipeline(std::span<const std::string* const> names,
+                    std::span<const detail::EncodedParams> encoded, Error* error);
   // Reads the results of a pipeline of `count` statements, up to its sync.
   std::optional<std::vector<Result>> ReadPipeline(size_t count, Error* error);
 

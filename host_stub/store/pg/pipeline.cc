@@ -2,7 +2,8 @@
 // answer is read later. Both keep the connection usable by the rest of the layer afterwards: a
 // pipeline leaves pipeline mode before it returns (or leaves a lost connection to Reset, which
 // ends it), and an answer left unread is read before the next statement.
-#include <fmt/format.h>
+#include <string>
+#include <vector>
 
 #include "store/pg/detail.h"
 #include "store/pg/pg.h"
@@ -25,37 +26,32 @@ void Connection::SendWithoutWaiting(const char* sql) {
 std::optional<std::vector<Result>> Connection::Pipeline(std::span<const Statement> statements,
                                                         Error* error) {
   Settle();
-  for (const Statement& s : statements) {
-    if (!PreparedName(s.sql, error)) return std::nullopt;  // prepared outside the pipeline
+  // What cannot be sent is refused, and every statement prepared, before the pipeline begins.
+  std::vector<EncodedParams> encoded(statements.size());
+  std::vector<const std::string*> names(statements.size());
+  for (size_t i = 0; i < statements.size(); ++i) {
+    if (!EncodeParams(statements[i].params, &encoded[i], error)) return std::nullopt;
+    if (!(names[i] = PreparedName(statements[i].sql, error))) return std::nullopt;
   }
-  if (!SendPipeline(statements, error)) return std::nullopt;
+  if (!SendPipeline(names, encoded, error)) return std::nullopt;
   return ReadPipeline(statements.size(), error);
 }
 
-bool Connection::SendPipeline(std::span<const Statement> statements, Error* error) {
-  std::vector<EncodedParams> encoded(statements.size());
-  for (size_t i = 0; i < statements.size(); ++i) {
-    if (statements[i].params.size() > 65535) {
-      Set(error,
-          Error{"54000", fmt::format("{} parameters (at most 65535)", statements[i].params.size()),
-                ""});
-      return false;
-    }
-    if (!EncodeParams(statements[i].params, &encoded[i], error)) return false;
-  }
+bool Connection::SendPipeline(std::span<const std::string* const> names,
+                              std::span<const EncodedParams> encoded, Error* error) {
   if (PQenterPipelineMode(conn_) != 1) {
     Set(error, ConnectionError(conn_, "entering pipeline mode"));
     return false;
   }
   size_t sent = 0;
-  for (; sent < statements.size(); ++sent) {
+  for (; sent < names.size(); ++sent) {
     const EncodedParams& p = encoded[sent];
-    if (PQsendQueryPrepared(conn_, statements_.at(statements[sent].sql).c_str(),
-                            static_cast<int>(p.values.size()), p.values.data(), p.lengths.data(),
-                            p.formats.data(), /*resultFormat=*/0) != 1)
+    if (PQsendQueryPrepared(conn_, names[sent]->c_str(), static_cast<int>(p.values.size()),
+                            p.values.data(), p.lengths.data(), p.formats.data(),
+                            /*resultFormat=*/0) != 1)
       break;
   }
-  if (sent == statements.size() && PQpipelineSync(conn_) == 1) return true;
+  if (sent == names.size() && PQpipelineSync(conn_) == 1) return true;
   Set(error, ConnectionError(conn_, ""));
   // Read what was sent, so that a connection still up leaves pipeline mode.
   if (Healthy() && PQpipelineSync(conn_) == 1) {
