@@ -10,6 +10,7 @@
 #include "common/error_body.h"
 #include "common/media_type.h"
 #include "common/time_text.h"
+#include "truncation.h"
 
 namespace wfp::host {
 namespace {
@@ -88,15 +89,9 @@ TEST(ParseStoredInstant, TakesOnlyTheUpperCaseShapeWithAColonOffset) {
 // heap block of exactly its length, so a read one past it is a heap overflow under ASan (the
 // sanitizer run of this suite).
 TEST(ParseStoredInstant, RefusesEveryTruncatedInstantWithoutReadingPastIt) {
-  for (const std::string good : {"2024-01-12T12:00:00+09:00", "2024-01-12T03:00:00.000Z"}) {
-    ASSERT_TRUE(ParseStoredInstant(good).has_value()) << good;
-    for (size_t n = 0; n < good.size(); ++n) {
-      std::unique_ptr<char[]> block(new char[n]);
-      std::copy_n(good.data(), n, block.get());
-      const std::string_view prefix(block.get(), n);
-      EXPECT_FALSE(ParseStoredInstant(prefix).has_value()) << prefix;
-    }
-  }
+  for (const std::string good : {"2024-01-12T12:00:00+09:00", "2024-01-12T03:00:00.000Z"})
+    testing::ExpectEveryPrefixRefused([](std::string_view s) { return ParseStoredInstant(s); },
+                                      good);
 }
 
 }  // namespace
