@@ -153,10 +153,8 @@ class PgStore final : public Store {
   Status Init() {
     Result<std::unique_ptr<pg::Connection>> first = NewConnection();
     if (!first.ok()) return first.status();
-    // pg::Migrate says what failed in text only (a newer schema included): WFP_ERR_INTERNAL.
-    std::string e;
-    if (!pg::Migrate(**first, kStoreSchemaVersion, &e))
-      return Status::Internal(fmt::format("store {}: {}", pg::RedactUrl(url_), e));
+    if (Status migrated = pg::Migrate(**first, kStoreSchemaVersion); !migrated.ok())
+      return migrated.WithContext(fmt::format("store {}: ", pg::RedactUrl(url_)));
     idle_.push_back(std::move(*first));
     return Status::Ok();
   }

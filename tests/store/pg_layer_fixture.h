@@ -17,9 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "status_assert.h"
 #include "store/pg/pg.h"
 
 namespace wfp::host::pg {
+
+using test_common::IsOk;
 
 inline std::string UniqueSchema() {
   static std::atomic<int> counter{0};
@@ -103,10 +106,7 @@ class PgLayerTest : public ::testing::Test {
     return e;
   }
 
-  void Migrated(Connection& c) {
-    std::string error;
-    ASSERT_TRUE(Migrate(c, kPgSchemaVersion, &error)) << error;
-  }
+  void Migrated(Connection& c) { ASSERT_TRUE(IsOk(Migrate(c, kPgSchemaVersion))); }
 
   std::string base_url_;
   std::unique_ptr<Connection> admin_;

@@ -484,20 +484,19 @@ TEST_F(PgLayerTest, ConcurrentMigrationsOfAFreshSchemaBothSucceed) {
     std::unique_ptr<Connection> a = Connect(schema), b = Connect(schema);
     ASSERT_TRUE(a && b);
     std::latch start(2);
-    std::string error_a, error_b;
-    bool ok_a = false, ok_b = false;
+    Status done_a, done_b;
     std::thread ta([&] {
       start.arrive_and_wait();
-      ok_a = Migrate(*a, kPgSchemaVersion, &error_a);
+      done_a = Migrate(*a, kPgSchemaVersion);
     });
     std::thread tb([&] {
       start.arrive_and_wait();
-      ok_b = Migrate(*b, kPgSchemaVersion, &error_b);
+      done_b = Migrate(*b, kPgSchemaVersion);
     });
     ta.join();
     tb.join();
-    EXPECT_TRUE(ok_a) << error_a;
-    EXPECT_TRUE(ok_b) << error_b;
+    EXPECT_TRUE(IsOk(done_a));
+    EXPECT_TRUE(IsOk(done_b));
     EXPECT_EQ(Int(*a, "SELECT version FROM wfp_schema"), kPgSchemaVersion);
     EXPECT_EQ(Int(*a, "SELECT count(*) FROM wfp_schema"), 1);
   }
@@ -506,34 +505,41 @@ TEST_F(PgLayerTest, ConcurrentMigrationsOfAFreshSchemaBothSucceed) {
 TEST_F(PgLayerTest, MigrateRefusesANewerStore) {
   Migrated(*db_);
   Must(*db_, "UPDATE wfp_schema SET version = $1", {99});
-  std::string error;
-  EXPECT_FALSE(Migrate(*db_, kPgSchemaVersion, &error));
-  EXPECT_EQ(error, fmt::format("the store has schema version 99, newer than this host's ({})",
-                               kPgSchemaVersion));
+  const Status refused = Migrate(*db_, kPgSchemaVersion);
+  EXPECT_EQ(refused.code(), WFP_ERR_UNSUPPORTED);
+  EXPECT_EQ(refused.message(),
+            fmt::format("the store has schema version 99, newer than this host's ({})",
+                        kPgSchemaVersion));
   EXPECT_EQ(db_->txn_state(), TxnState::kIdle);
   EXPECT_EQ(Int(*db_, "SELECT version FROM wfp_schema"), 99);
 }
 
 TEST_F(PgLayerTest, MigrateRefusesWhatItCannotDo) {
-  std::string error;
-  EXPECT_FALSE(Migrate(*db_, kPgSchemaVersion + 1, &error));
-  EXPECT_NE(error.find("no schema version"), std::string::npos) << error;
+  Status refused = Migrate(*db_, kPgSchemaVersion + 1);
+  EXPECT_EQ(refused.code(), WFP_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(refused.message().find("no schema version"), std::string::npos) << refused.message();
 
   Run(*db_, "BEGIN");
-  EXPECT_FALSE(Migrate(*db_, kPgSchemaVersion, &error));
-  EXPECT_NE(error.find("outside a transaction"), std::string::npos) << error;
+  refused = Migrate(*db_, kPgSchemaVersion);
+  EXPECT_EQ(refused.code(), WFP_ERR_STATE);
+  EXPECT_NE(refused.message().find("outside a transaction"), std::string::npos)
+      << refused.message();
   Run(*db_, "ROLLBACK");
 
   // A search_path that names no existing schema.
   std::unique_ptr<Connection> nowhere = Connect(schema_ + "_missing");
   ASSERT_NE(nowhere, nullptr);
-  EXPECT_FALSE(Migrate(*nowhere, kPgSchemaVersion, &error));
-  EXPECT_NE(error.find("no schema to create the store in"), std::string::npos) << error;
+  refused = Migrate(*nowhere, kPgSchemaVersion);
+  EXPECT_EQ(refused.code(), WFP_ERR_INTERNAL);
+  EXPECT_NE(refused.message().find("no schema to create the store in"), std::string::npos)
+      << refused.message();
 
   // Tables of ours without wfp_schema: refused, nothing changed.
   Run(*db_, "CREATE TABLE sites (id BIGINT PRIMARY KEY)");
-  EXPECT_FALSE(Migrate(*db_, kPgSchemaVersion, &error));
-  EXPECT_NE(error.find("\"sites\" already exists"), std::string::npos) << error;
+  refused = Migrate(*db_, kPgSchemaVersion);
+  EXPECT_EQ(refused.code(), WFP_ERR_INTERNAL);
+  EXPECT_NE(refused.message().find("\"sites\" already exists"), std::string::npos)
+      << refused.message();
   EXPECT_EQ(Relations(*db_, schema_), (std::set<std::string>{"r sites", "i sites_pkey"}));
 }
 

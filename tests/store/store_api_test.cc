@@ -1301,6 +1301,8 @@ TEST_F(StorePostgres, ANewerSchemaIsRefused) {
   store.reset();
   const Result<std::unique_ptr<Store>> refused = Store::Open(store.location());
   ASSERT_FALSE(refused.ok());
+  // The same code as SQLite's (StoreFile.ANewerSchemaIsRefused): the host cannot use the store.
+  EXPECT_EQ(refused.status().code(), WFP_ERR_UNSUPPORTED);
   const std::string error = refused.status().message();
   EXPECT_NE(error.find("the store has schema version 99, newer than this host's (1)"),
             std::string::npos)

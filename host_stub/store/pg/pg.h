@@ -30,6 +30,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/status.h"
+
 // libpq's handles (PGconn, PGresult), forward-declared so that consumers need no libpq headers.
 struct pg_conn;
 struct pg_result;
@@ -268,9 +270,10 @@ void AppendCopyRowEnd(std::string* out);
 // schema of its search_path), to `target_version` (1..kPgSchemaVersion), in one transaction
 // serialised across hosts by pg_advisory_xact_lock(hashtext(current_schema())). A store already at
 // the target is left as it is. Refuses a store whose version is newer than `target_version` ("the
-// store has schema version N, newer than this host's (M)"). Must be called outside a transaction.
-// False + *error on failure, nothing changed.
-bool Migrate(Connection& connection, int target_version, std::string* error);
+// store has schema version N, newer than this host's (M)", code unsupported). Must be called
+// outside a transaction. On failure nothing is changed; the code says why (unsupported: a newer
+// store; invalid argument: no such target; wrong state: inside a transaction; else internal).
+Status Migrate(Connection& connection, int target_version);
 
 }  // namespace wfp::host::pg
 

@@ -83,96 +83,77 @@ CREATE INDEX attempts_depends_on ON attempts(depends_on_session_id)
 constexpr std::array<const char*, kPgSchemaVersion> kMigrations = {kSchemaV1};
 
 // The body of Migrate, inside its transaction (with the advisory lock held).
-bool MigrateLocked(Connection& c, int target_version, std::string* error) {
+Status MigrateLocked(Connection& c, int target_version) {
   Error e;
   std::optional<Result> r = c.Query(
       "SELECT current_schema(), EXISTS (SELECT 1 FROM pg_catalog.pg_tables"
       " WHERE schemaname = current_schema() AND tablename = 'wfp_schema')",
       {}, &e);
   if (!r || r->rows() != 1) {
-    *error = fmt::format("cannot read the schema version: {}", e.message);
-    return false;
+    return Status::Internal(fmt::format("cannot read the schema version: {}", e.message));
   }
   if (r->IsNull(0, 0)) {
-    *error = "no schema to create the store in: the search_path names no existing schema";
-    return false;
+    return Status::Internal(
+        "no schema to create the store in: the search_path names no existing schema");
   }
   const std::string schema(r->Text(0, 0));
   int version = 0;
   if (r->Int(0, 1)) {
     std::optional<Result> v = c.Query("SELECT version FROM wfp_schema", {}, &e);
     if (!v) {
-      *error = fmt::format("cannot read the schema version: {}", e.message);
-      return false;
+      return Status::Internal(fmt::format("cannot read the schema version: {}", e.message));
     }
     if (v->rows() != 1 || v->IsNull(0, 0)) {
-      *error =
+      return Status::Internal(
           fmt::format("cannot read the schema version: wfp_schema in schema \"{}\" has {} rows",
-                      schema, v->rows());
-      return false;
+                      schema, v->rows()));
     }
     version = static_cast<int>(v->Int(0, 0));
   }
   if (version > target_version) {
-    *error = fmt::format("the store has schema version {}, newer than this host's ({})", version,
-                         target_version);
-    return false;
+    // Not a fault: this host cannot use the store (SQLite's Migrate answers the same).
+    return Status::Unsupported(fmt::format(
+        "the store has schema version {}, newer than this host's ({})", version, target_version));
   }
-  if (version == target_version) return true;
+  if (version == target_version) return Status::Ok();
   if (version == 0 &&
       !c.Exec("CREATE TABLE wfp_schema (version INT NOT NULL); INSERT INTO wfp_schema VALUES (0)",
               &e)) {
-    *error = fmt::format("creating the schema in \"{}\": {}", schema, e.message);
-    return false;
+    return Status::Internal(fmt::format("creating the schema in \"{}\": {}", schema, e.message));
   }
   for (int step = version; step < target_version; ++step) {
     if (!c.Exec(kMigrations[static_cast<size_t>(step)], &e)) {
-      *error = fmt::format("migrating the store in \"{}\" to schema version {}: {}", schema,
-                           step + 1, e.message);
-      return false;
+      return Status::Internal(fmt::format("migrating the store in \"{}\" to schema version {}: {}",
+                                          schema, step + 1, e.message));
     }
   }
   if (!c.Query("UPDATE wfp_schema SET version = $1", {target_version}, &e)) {
-    *error = fmt::format("recording the schema version: {}", e.message);
-    return false;
+    return Status::Internal(fmt::format("recording the schema version: {}", e.message));
   }
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace
 
-bool Migrate(Connection& connection, int target_version, std::string* error) {
-  if (target_version < 1 || target_version > kPgSchemaVersion) {
-    *error = fmt::format("no schema version {} (this host knows 1 to {})", target_version,
-                         kPgSchemaVersion);
-    return false;
-  }
-  if (connection.txn_state() != TxnState::kIdle) {
-    *error = "Migrate must run outside a transaction";
-    return false;
-  }
+Status Migrate(Connection& connection, int target_version) {
+  if (target_version < 1 || target_version > kPgSchemaVersion)
+    return Status::InvalidArgument(fmt::format("no schema version {} (this host knows 1 to {})",
+                                               target_version, kPgSchemaVersion));
+  if (connection.txn_state() != TxnState::kIdle)
+    return Status::WrongState("Migrate must run outside a transaction");
   Error e;
   // READ COMMITTED: once the lock is ours, the next statement sees what a host that held it
   // before committed.
-  if (!connection.Exec("BEGIN ISOLATION LEVEL READ COMMITTED", &e)) {
-    *error = fmt::format("cannot begin the migration: {}", e.message);
-    return false;
-  }
-  bool ok = true;
-  if (!connection.Query("SELECT pg_advisory_xact_lock(hashtext(current_schema()))", {}, &e)) {
-    *error = fmt::format("cannot lock the store for its migration: {}", e.message);
-    ok = false;
-  }
-  ok = ok && MigrateLocked(connection, target_version, error);
-  if (ok) {
-    if (!connection.Exec("COMMIT", &e)) {
-      *error = fmt::format("cannot commit the migration: {}", e.message);
-      ok = false;
-    }
-  } else {
-    connection.Exec("ROLLBACK", &e);
-  }
-  return ok;
+  if (!connection.Exec("BEGIN ISOLATION LEVEL READ COMMITTED", &e))
+    return Status::Internal(fmt::format("cannot begin the migration: {}", e.message));
+  Status done;
+  if (!connection.Query("SELECT pg_advisory_xact_lock(hashtext(current_schema()))", {}, &e))
+    done = Status::Internal(fmt::format("cannot lock the store for its migration: {}", e.message));
+  if (done.ok()) done = MigrateLocked(connection, target_version);
+  if (done.ok() && !connection.Exec("COMMIT", &e))
+    done = Status::Internal(fmt::format("cannot commit the migration: {}", e.message));
+  if (!done.ok() && connection.txn_state() != TxnState::kIdle) connection.Exec("ROLLBACK", &e);
+  return done;
 }
 
 }  // namespace wfp::host::pg
