@@ -13,6 +13,8 @@ machine in the same run. Prints every figure and ratio; medians of --runs runs, 
             mixed load: dry runs, real backfills of four other schedules, and requests that get 409;
             the server has 2 worker threads; on PostgreSQL, where a handler waits for the database,
             the same figures again with 4 threads per core (docs/operations.md)
+  ceiling   (PostgreSQL, if pgbench is installed) the database alone running a count:1 dry run's
+            statements, against the 404's rate: what the database's share of the cores leaves
   summary   at the end, every figure against its target as a Markdown table (the README's)
 
 The SQLite figures come first; then, unless --postgres off, the same figures on PostgreSQL: on a
@@ -208,7 +210,7 @@ def http_figures(host, plugin, workdir, stores, duration, summary, threads=2):
     wrk = shutil.which("wrk")
     if not wrk:
         print("http: wrk not installed (apt-get install wrk); skipped")
-        return
+        return None, None
     tag = f"[{stores.name}]" if threads == 2 else f"[{stores.name} --threads {threads}]"
     db = stores.fresh("http")
     fx = os.path.join(workdir, "fixture-http.json")
@@ -242,6 +244,59 @@ def http_figures(host, plugin, workdir, stores, duration, summary, threads=2):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+    return db, results["404"][0]
+
+
+# A count:1 dry run's statements on PostgreSQL, as the host sends them (host_stub/store/pg_txn.cc,
+# pg_store.cc's kBeginRead): the BEGIN with the schedule's load in one round trip, the listing and the
+# latest session before it in a second; the ROLLBACK goes with the second here (the host sends it
+# without waiting). The fixture's ids: schedule 5 of site 1, project 1, workflow "minutely".
+PG_DRY_RUN_SQL = f"""\\startpipeline
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT sc.id, p.site_id, p.id, p.name, w.id, w.name, w.timezone, w.schedule, w.pool_id, sc.next_schedule_time, \
+sc.next_run_time, sc.last_session_time, sc.disabled_at FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id \
+JOIN projects p ON p.id = w.project_id WHERE sc.id = 5 AND p.site_id = 1;
+\\endpipeline
+\\startpipeline
+SELECT s.id, s.uuid, s.session_time, a.id, a.name, a."index" FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id \
+WHERE s.project_id = 1 AND s.workflow_name = 'minutely' AND s.session_time >= {T0} AND s.session_time < {T0 + 1} \
+ORDER BY s.session_time, a."index";
+SELECT session_time FROM sessions WHERE project_id = 1 AND workflow_name = 'minutely' AND session_time < {T0} \
+ORDER BY session_time DESC LIMIT 1;
+ROLLBACK;
+\\endpipeline
+"""
+
+
+def pg_ceiling(db, workdir, duration, rate_404, summary):
+    """What the database alone allows: pgbench runs a count:1 dry run's statements (PG_DRY_RUN_SQL) on the
+    HTTP run's store, with as many connections as the server's 2 worker threads, no HTTP and no host; and
+    SELECT 1, one round trip of nothing. Both against the 404's requests/s of the same run: the host's
+    dry run cannot exceed the first ratio on a machine where the database shares the cores."""
+    pgbench = shutil.which("pgbench")
+    if not pgbench:
+        print("[postgresql] pgbench not installed (it comes with postgresql-client); ceiling skipped")
+        return
+    figures = {}
+    for name, sql in (("dry run's statements", PG_DRY_RUN_SQL), ("SELECT 1", "SELECT 1;\n")):
+        script = os.path.join(workdir, "pgbench.sql")
+        with open(script, "w") as f:
+            f.write(sql)
+        out = subprocess.run([pgbench, "-n", "-M", "prepared", "-c", "2", "-j", "2", f"-T{duration}", "-f", script, db],
+                             capture_output=True, text=True, check=True).stdout
+        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+        figures[name] = tps
+        print(f"[postgresql] database alone (pgbench, 2 connections): {name:22s} {tps:10.0f} per s   "
+              f"{tps / rate_404:.2f} of the 404's req/s")
+    dry, noop = figures["dry run's statements"], figures["SELECT 1"]
+    # Both loads keep the two cores busy: a request that needs the database's work and the 404's work
+    # takes at least the sum of their CPU times, before the host does anything of its own.
+    bound = 1 / (1 + rate_404 / dry)
+    print(f"[postgresql] so a dry run over HTTP reaches at most about 1 / (1 + 404/database) = {bound:.2f} "
+          f"of the 404's req/s on this machine")
+    summary.append(("postgresql", "database alone: a dry run's statements / 404 req/s (pgbench)",
+                    f"{dry:,.0f} / {rate_404:,.0f} per s; SELECT 1: {noop:,.0f} per s; HTTP bound {bound:.2f}",
+                    f"{dry / rate_404:.2f}", "", None))
 
 
 def growth_figures(args, host, plugin, workdir, stores, summary):
@@ -298,8 +353,9 @@ def figures(args, host, plugin, workdir, stores, floor, summary):
     if args.growth:
         growth_figures(args, host, plugin, workdir, stores, summary)
     if args.http:
-        http_figures(host, plugin, workdir, stores, args.http, summary)
-        if stores.name == "postgresql":
+        db, rate_404 = http_figures(host, plugin, workdir, stores, args.http, summary)
+        if stores.name == "postgresql" and db:
+            pg_ceiling(db, workdir, args.http, rate_404, summary)
             http_figures(host, plugin, workdir, stores, args.http, summary, threads=4 * (os.cpu_count() or 1))
     return real_wall, dry_wall
 
