@@ -135,7 +135,8 @@ class Connection final : public StoreConnection {
   // WFP_ERR_BUSY when the gate or the lock is not had in time; another failure otherwise.
   Status Begin(bool write);
   // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate. A failed COMMIT
-  // is WFP_ERR_INTERNAL ("COMMIT: ..."); Txn::Commit maps SQLite's code itself for the ABI.
+  // answers its own SQLite code, mapped ("COMMIT: ..."; a foreign key checked at COMMIT: not
+  // found), read before the ROLLBACK.
   Status CommitOrRollback(bool commit);
   // The site of an API key's hash (outside any transaction: one statement).
   Store::KeyLookup SiteForKeyHash(const std::array<unsigned char, 32>& hash);
@@ -177,10 +178,9 @@ class Txn final : public wfp_txn {
     ended_ = true;
     const Status committed = c_->CommitOrRollback(true);
     if (committed.ok()) return WFP_OK;
-    const wfp_status st = MapSqliteError(sqlite3_extended_errcode(c_->handle()));
     last_error = committed.message();
     c_->Log(committed.message());
-    return FailureCode(st);
+    return committed.code();
   }
   void Rollback() override {
     if (ended_) return;

@@ -67,8 +67,11 @@ Status Connection::CommitOrRollback(bool commit) {
     sqlite3_stmt* s = Get(Stmt::kCommit);
     int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
     if (s) sqlite3_reset(s);
+    // The code is read now: the ROLLBACK below, and another thread once the gate is left (a shared
+    // in-memory handle), change the handle's.
     if (rc != SQLITE_DONE)
-      ended = Status::Internal(fmt::format("COMMIT: {}", sqlite3_errmsg(handle())));
+      ended = Status::Failure(MapSqliteError(sqlite3_extended_errcode(handle())),
+                              fmt::format("COMMIT: {}", sqlite3_errmsg(handle())));
   }
   if (!commit || !ended.ok()) {
     if (sqlite3_get_autocommit(handle()) == 0) {

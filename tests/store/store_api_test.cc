@@ -1043,6 +1043,23 @@ std::vector<std::vector<std::string>> Query(StoreConnection& c, const std::strin
   return rows.value_or(std::vector<std::vector<std::string>>{});
 }
 
+// A COMMIT that fails answers the code of its own failure (here a foreign key checked only at
+// COMMIT: not found), not whatever the ROLLBACK after it left in the handle; nothing is kept.
+TEST_P(SqliteStoreApiTest, ACommitThatFailsAnswersItsOwnCode) {
+  const json::value before = Dump();
+  Call c(*store_);
+  std::string error;
+  ASSERT_TRUE(ExecForTesting(*c.connection, "PRAGMA defer_foreign_keys = ON", &error)) << error;
+  wfp_txn* txn = Begin(c);
+  ASSERT_NE(txn, nullptr);
+  const wfp_new_session s = NewSession(999, "load", kJan1 + 5 * kDay);  // no project 999
+  int64_t id = 0;
+  ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK);
+  EXPECT_EQ(Api().commit(txn), WFP_ERR_NOT_FOUND);
+  EXPECT_EQ(c.call.store.open_txn, nullptr);
+  EXPECT_EQ(Dump(), before);
+}
+
 TEST_P(SqliteStoreApiTest, SchemaIsVersionedAndConnectionsAreConfigured) {
   Call c(*store_);
   EXPECT_EQ(Query(*c.connection, "PRAGMA user_version"),
