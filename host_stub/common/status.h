@@ -3,8 +3,10 @@
 // the Status that says why there is none), as LevelDB's `Status` does; no `bool` + `std::string*`
 // error out-parameters and no `optional` + error out-parameter.
 //
-// A Status's code is the ABI's (`wfp_status`): the store answers plugins with it, the runtime maps
-// it to HTTP, and the command line to an exit code, each in one place. Its message is one line for
+// A Status's code is the ABI's (`wfp_status`): the store answers plugins with it and the runtime
+// maps it to HTTP, each in one place. The command line's exit code follows from where a Status
+// fails, not from its code (cli/command.h: a bad command line exits 2, any other failure 1; an
+// invalid fixture and an invalid flag are both invalid arguments). Its message is one line for
 // a person, without a trailing period or newline, naming what failed ("store: cannot open 'x.db':
 // unable to open database file").
 //
