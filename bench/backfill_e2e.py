@@ -9,7 +9,8 @@ machine in the same run. Prints every figure and ratio; medians of --runs runs, 
             ids from the sequences and one COPY per table
   growth    dry and real runs of 10k and 1M sessions (and a 100k dry run; size guard raised): time
             per session at 1M against 10k, and peak RSS
-  http      (if wrk is installed) count:1 dry-run backfills against a 404 on the same server, then a
+  http      (if wrk is installed) count:1 dry-run backfills against a 404 on the same server (--runs
+            pairs, back to back; the median of the pairs' ratios), then a
             mixed load: dry runs, real backfills of four other schedules, and requests that get 409;
             the server has 2 worker threads; on PostgreSQL, where a handler waits for the database,
             the same figures again with 4 threads per core (docs/operations.md)
@@ -206,7 +207,25 @@ end
     return post, mixed
 
 
-def http_figures(host, plugin, workdir, stores, duration, summary, threads=2):
+def pair_rounds(wrk, post, url, duration, rounds, tag):
+    """`rounds` pairs of wrk runs, a 404 then the count:1 dry run, back to back: the machine's load moves
+    between runs, so the ratio is taken within each pair and its median reported. For each endpoint, the
+    figures (req/s, p50, p99) of its median round."""
+    runs = {"404": [], "count:1 dry run": []}
+    ratios = []
+    for r in range(rounds):
+        for name, path in (("404", "/api/nothing-here"), ("count:1 dry run", "/api/schedules/5/backfill")):
+            rps, p50, p99, errors = wrk_run(wrk, post, url + path, duration)
+            runs[name].append((rps, p50, p99))
+            extra = f"   non-2xx {errors}" if name != "404" else ""
+            print(f"{tag} http {name:18s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}{extra}   (round {r + 1})")
+        ratios.append(runs["count:1 dry run"][-1][0] / runs["404"][-1][0])
+    results = {name: sorted(figures)[len(figures) // 2] for name, figures in runs.items()}
+    results["ratio"] = statistics.median(ratios)
+    return results
+
+
+def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threads=2):
     wrk = shutil.which("wrk")
     if not wrk:
         print("http: wrk not installed (apt-get install wrk); skipped")
@@ -223,17 +242,13 @@ def http_figures(host, plugin, workdir, stores, duration, summary, threads=2):
         line = proc.stdout.readline().strip()
         url = line.removeprefix("listening on ")
         post, mixed = write_lua(workdir)
-        results = {}
-        for name, path, lua in (("404", "/api/nothing-here", post),
-                                ("count:1 dry run", "/api/schedules/5/backfill", post),
-                                ("mixed load", "/api/schedules/5/backfill", mixed)):
-            rps, p50, p99, errors = wrk_run(wrk, lua, url + path, duration)
-            results[name] = (rps, p50, p99)
-            extra = f"   non-2xx {errors}" if name != "404" else ""
-            print(f"{tag} http {name:18s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}{extra}")
-        ratio = results["count:1 dry run"][0] / results["404"][0]
+        results = pair_rounds(wrk, post, url, duration, rounds, tag)
+        rps, p50, p99, errors = wrk_run(wrk, mixed, url + "/api/schedules/5/backfill", duration)
+        results["mixed load"] = (rps, p50, p99)
+        print(f"{tag} http {'mixed load':18s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}   non-2xx {errors}")
+        ratio = results["ratio"]
         target = HTTP_TARGET[stores.name]
-        print(f"{tag} http ratio count:1 dry run / 404: {ratio:.2f} (target >= {target:.2f})")
+        print(f"{tag} http ratio count:1 dry run / 404: {ratio:.2f}, the median of {rounds} pairs (target >= {target:.2f})")
         label = "" if threads == 2 else f", --threads {threads}"
         summary.append((stores.name, f"HTTP count:1 dry run / 404 req/s{label}",
                         f"{results['count:1 dry run'][0]:,.0f} / {results['404'][0]:,.0f} req/s, "
@@ -353,10 +368,11 @@ def figures(args, host, plugin, workdir, stores, floor, summary):
     if args.growth:
         growth_figures(args, host, plugin, workdir, stores, summary)
     if args.http:
-        db, rate_404 = http_figures(host, plugin, workdir, stores, args.http, summary)
+        db, rate_404 = http_figures(host, plugin, workdir, stores, args.http, args.runs, summary)
         if stores.name == "postgresql" and db:
             pg_ceiling(db, workdir, args.http, rate_404, summary)
-            http_figures(host, plugin, workdir, stores, args.http, summary, threads=4 * (os.cpu_count() or 1))
+            http_figures(host, plugin, workdir, stores, args.http, args.runs, summary,
+                         threads=4 * (os.cpu_count() or 1))
     return real_wall, dry_wall
 
 
