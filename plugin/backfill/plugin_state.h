@@ -10,6 +10,7 @@
 
 #include <wfp/plugin_abi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -27,6 +28,8 @@ struct PluginState {
   wfp_host_api host{};
   wfp_store_api store{};
   uint64_t max_sessions = kDefaultMaxSessions;
+  // How many candidates a dry run plans, and renders, at a time (writer.cc); tests make it small.
+  size_t plan_batch = 4096;
   mutable ScheduleCache schedules;  // compiled definitions, shared by every request (thread-safe)
 #if WFP_ABI_VERSION_MINOR >= 3
   // ABI 1.3 metrics, registered in init when the host offers them; null otherwise.

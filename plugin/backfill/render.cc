@@ -31,63 +31,93 @@ std::string RenderBackfillResponse(const schedule::Schedule& schedule, const Res
 
 void RenderBackfillResponse(const schedule::Schedule& schedule, const ResponseContext& c,
                             const Plan& plan, size_t chunk_bytes, const RenderSink& sink) {
-  // Pieces that repeat on every attempt, escaped once.
-  const std::string project =
-      fmt::format(R"({{"id":"{}","name":{}}})", c.project_id, JsonString(c.project_name));
-  const std::string workflow =
-      fmt::format(R"({{"name":{},"id":"{}"}})", JsonString(c.workflow_name), c.workflow_id);
-  const std::string name = c.attempt_name ? JsonString(*c.attempt_name) : "null";
-  const std::string created_at = FormatUtc(c.created_at);
-  const std::string pool = c.pool_id ? fmt::format(R"(,"poolId":{})", JsonString(*c.pool_id)) : "";
+  BodyRenderer body(schedule, c, chunk_bytes, sink, plan.items.size());
+  body.Head(plan.pointer_after);
+  body.Attempts(plan.items, 0, plan.uuid_seed, plan.reused_uuids);
+  body.Skipped(plan.items);
+  body.Tail();
+}
 
-  std::string out;
-  const size_t per_attempt = 420 + name.size() + project.size() + workflow.size();
-  out.reserve(std::min(chunk_bytes, plan.items.size() * per_attempt) + per_attempt + 1024);
-  auto flush_if_full = [&] {
-    if (out.size() >= chunk_bytes) {
-      sink(out);
-      out.clear();
-    }
-  };
-  auto it = std::back_inserter(out);
+BodyRenderer::BodyRenderer(const schedule::Schedule& schedule, const ResponseContext& c,
+                           size_t chunk_bytes, const RenderSink& sink, size_t items_hint)
+    : schedule_(schedule),
+      context_(c),
+      chunk_bytes_(chunk_bytes),
+      sink_(sink),
+      project_(fmt::format(R"({{"id":"{}","name":{}}})", c.project_id, JsonString(c.project_name))),
+      workflow_(
+          fmt::format(R"({{"name":{},"id":"{}"}})", JsonString(c.workflow_name), c.workflow_id)),
+      name_(c.attempt_name ? JsonString(*c.attempt_name) : "null"),
+      created_at_(FormatUtc(c.created_at)),
+      pool_(c.pool_id ? fmt::format(R"(,"poolId":{})", JsonString(*c.pool_id)) : "") {
+  const size_t per_attempt = 420 + name_.size() + project_.size() + workflow_.size();
+  out_.reserve(std::min(chunk_bytes, items_hint * per_attempt) + per_attempt + 1024);
+}
+
+void BodyRenderer::FlushIfFull() {
+  if (out_.size() >= chunk_bytes_) {
+    sink_(out_);
+    out_.clear();
+  }
+}
+
+void BodyRenderer::Head(const SchedulePointer& pointer_after) {
   fmt::format_to(
-      it,
+      std::back_inserter(out_),
       R"({{"id":"{}","project":{},"workflow":{{"id":"{}","name":{}}},"nextScheduleTime":"{}","nextRunTime":"{}","attempts":[)",
-      c.schedule_id, project, c.workflow_id, JsonString(c.workflow_name),
-      schedule.FormatLocal(plan.pointer_after.next_schedule_time),
-      FormatUtc(plan.pointer_after.next_run_time));
-  std::string params;
-  size_t n = 0, reused = 0;
-  for (size_t i = 0; i < plan.items.size(); ++i) {
-    const PlannedItem& item = plan.items[i];
+      context_.schedule_id, project_, context_.workflow_id, JsonString(context_.workflow_name),
+      schedule_.FormatLocal(pointer_after.next_schedule_time),
+      FormatUtc(pointer_after.next_run_time));
+}
+
+void BodyRenderer::Attempts(std::span<const PlannedItem> items, size_t first,
+                            const uint64_t (&seed)[2],
+                            const std::vector<std::string>& reused_uuids) {
+  auto it = std::back_inserter(out_);
+  size_t reused = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const PlannedItem& item = items[i];
     if (item.action == Action::kSkip) continue;
-    if (n++) out += ',';
+    if (attempts_++) out_ += ',';
     const std::string uuid = item.action == Action::kReuseSession
-                                 ? JsonString(plan.reused_uuids.at(reused++))
-                                 : '"' + NewSessionUuid(plan.uuid_seed, i) + '"';
-    params.clear();
-    AppendParamsJson(schedule, item, &params);
+                                 ? JsonString(reused_uuids.at(reused++))
+                                 : '"' + NewSessionUuid(seed, first + i) + '"';
+    params_.clear();
+    AppendParamsJson(schedule_, item, &params_);
     fmt::format_to(
         it,
         R"({{"id":"{}","index":{},"project":{},"workflow":{},"sessionId":"{}","sessionUuid":{},"sessionTime":"{}","retryAttemptName":{},"done":false,"success":false,"cancelRequested":false,"params":{},"createdAt":"{}","finishedAt":null,"status":"{}"{}}})",
-        item.attempt_id, item.index, project, workflow, item.session_id, uuid,
-        schedule.FormatLocal(item.session_time), name, params, created_at,
-        item.blocked ? "blocked" : "queued", pool);
-    flush_if_full();
+        item.attempt_id, item.index, project_, workflow_, item.session_id, uuid,
+        schedule_.FormatLocal(item.session_time), name_, params_, created_at_,
+        item.blocked ? "blocked" : "queued", pool_);
+    FlushIfFull();
   }
-  out += R"(],"skipped":[)";
-  bool first = true;
-  for (const PlannedItem& item : plan.items) {
+}
+
+void BodyRenderer::EndAttempts() {
+  if (attempts_ended_) return;
+  attempts_ended_ = true;
+  out_ += R"(],"skipped":[)";
+}
+
+void BodyRenderer::Skipped(std::span<const PlannedItem> items) {
+  EndAttempts();
+  for (const PlannedItem& item : items) {
     if (item.action != Action::kSkip) continue;
-    if (!first) out += ',';
-    first = false;
+    if (skipped_++) out_ += ',';
     fmt::format_to(
-        it, R"({{"sessionTime":"{}","sessionId":"{}","reason":"session already has attempts"}})",
-        schedule.FormatLocal(item.session_time), item.session_id);
-    flush_if_full();
+        std::back_inserter(out_),
+        R"({{"sessionTime":"{}","sessionId":"{}","reason":"session already has attempts"}})",
+        schedule_.FormatLocal(item.session_time), item.session_id);
+    FlushIfFull();
   }
-  out += "]}";
-  sink(out);
+}
+
+void BodyRenderer::Tail() {
+  EndAttempts();
+  out_ += "]}";
+  sink_(out_);
+  out_.clear();
 }
 
 }  // namespace wfp::backfill

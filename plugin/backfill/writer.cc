@@ -15,36 +15,12 @@
 #include "backfill/request.h"
 #include "backfill/request_fields.h"
 #include "backfill/session_uuid.h"
+#include "backfill/store_txn.h"
 #include "schedule/schedule.h"
 #include "wfp_text/utf8.h"
 
 namespace wfp::backfill {
 namespace {
-
-// A store transaction that rolls back unless committed. Never throws from its destructor.
-class Transaction {
- public:
-  Transaction(const wfp_store_api* store, wfp_txn* txn) : store_(store), txn_(txn) {}
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction() {
-    if (txn_) store_->rollback(txn_);
-  }
-  wfp_txn* get() const { return txn_; }
-  wfp_status Commit() {
-    wfp_txn* t = txn_;
-    txn_ = nullptr;
-    return store_->commit(t);
-  }
-  void Rollback() {
-    if (txn_) store_->rollback(txn_);
-    txn_ = nullptr;
-  }
-
- private:
-  const wfp_store_api* store_;
-  wfp_txn* txn_;
-};
 
 // The seed of a plan's new-session UUIDs (session_uuid.h): 128 random bits from a per-thread
 // Mersenne Twister seeded once from the system's entropy (reading the system's entropy for each
@@ -58,42 +34,6 @@ void DrawUuidSeed(uint64_t (&seed)[2]) {
 // How many sessions, or attempts, go to the store in one call: the structs of one batch, and the
 // strings they borrow, are all that a real backfill holds beside its plan.
 constexpr size_t kWriteBatch = 4096;
-
-// What list_sessions visits, collected. `failed`: a session could not be taken (a struct shorter
-// than ABI 1.0's, or no memory), so the list is incomplete; the visit was stopped there.
-struct Sessions {
-  std::vector<ExistingSession> list;
-  bool failed = false;
-};
-
-int32_t CollectSession(void* user_data, const wfp_session_info* given) {
-  auto* out = static_cast<Sessions*>(user_data);
-  try {
-    const wfp_session_info copy = abi::ReadStruct(given);
-    const wfp_session_info* info = &copy;
-    if (!WFP_HAS_FIELD(wfp_session_info, info, attempt_count)) {
-      out->failed = true;
-      return 1;
-    }
-    ExistingSession s;
-    s.id = info->session_id;
-    s.uuid = std::string(View(info->uuid));
-    s.session_time = info->session_time;
-    s.attempts.reserve(info->attempt_count);
-    for (size_t i = 0; i < info->attempt_count; ++i) {
-      const wfp_attempt_ref& a = info->attempts[i];
-      ExistingAttempt attempt;
-      if (a.name.data) attempt.name = std::string(View(a.name));
-      attempt.index = a.index;
-      s.attempts.push_back(std::move(attempt));
-    }
-    out->list.push_back(std::move(s));
-    return 0;
-  } catch (...) {
-    out->failed = true;  // stopping alone would leave the plan built on a partial list
-    return 1;
-  }
-}
 
 // How many of the plan's candidates get an attempt (created or on a reused session) and how many
 // are skipped: the committed log line, the metrics and the committed summary all count the same
@@ -130,16 +70,14 @@ class Run {
     if (auto a = ParseRequest()) return std::move(*a);
     if (auto a = Begin()) return std::move(*a);
     if (auto a = LoadSchedule()) return std::move(*a);
+    SetPlanContext();
+    if (request_.dry_run) return DryRun();
     if (auto a = MakePlan()) return std::move(*a);
     CopyAnswerContext();
-    if (request_.dry_run) {
-      txn_->Rollback();
-    } else {
-      if (auto a = WriteSessions()) return std::move(*a);
-      if (auto a = WriteAttempts()) return std::move(*a);
-      if (auto a = MovePointer()) return std::move(*a);
-      if (wfp_status st = txn_->Commit(); st != WFP_OK) return StoreFault("commit", st);
-    }
+    if (auto a = WriteSessions()) return std::move(*a);
+    if (auto a = WriteAttempts()) return std::move(*a);
+    if (auto a = MovePointer()) return std::move(*a);
+    if (wfp_status st = txn_->Commit(); st != WFP_OK) return StoreFault("commit", st);
     return AnswerPlan();
   }
 
@@ -153,9 +91,21 @@ class Run {
   std::optional<Answer> ParseRequest();
   std::optional<Answer> Begin();
   std::optional<Answer> LoadSchedule();
+  std::optional<Answer> ListSessions(Instant from, Instant to, Sessions* out);
+  std::optional<Answer> LatestBefore(Instant t, std::optional<Instant>* out);
   std::optional<Answer> ReadExisting(const std::vector<Instant>& candidates, Sessions* existing,
                                      std::optional<Instant>* latest_before);
+  void SetPlanContext();
+  std::optional<Answer> CheckIfMatch(const std::string& etag) const;
   std::optional<Answer> MakePlan();
+  // A dry run, batch by batch (below).
+  struct Pass;
+  struct Batch;
+  Answer DryRun();
+  std::optional<Answer> PlanNextBatch(Pass* pass, Batch* batch);
+  std::optional<Answer> DryRunFirstPass(Batch* first);
+  void RenderPass(BodyRenderer* body, bool skipped);
+  Answer AnswerDryRun();
   void CopyAnswerContext();
   std::optional<Answer> WriteSessions();
   std::optional<Answer> WriteSessionBatch(size_t begin, size_t end);
@@ -177,8 +127,12 @@ class Run {
   std::shared_ptr<const schedule::Schedule> schedule_;
   Instant now_ = 0;
   PlanContext context_;
-  Plan plan_;
+  Plan plan_;  // a dry run's has its items only when they are one batch
   ResponseContext answer_context_;
+  // A dry run's first pass: the latest session before the first candidate, whether the plan is
+  // one batch (then kept in plan_) and whether it skips any candidate.
+  std::optional<Instant> latest_before_;
+  bool one_batch_ = false, any_skipped_ = false;
 };
 
 Answer Run::StoreFault(std::string_view what, wfp_status st) const {
@@ -246,40 +200,64 @@ std::optional<Answer> Run::LoadSchedule() {
   return std::nullopt;
 }
 
-// The sessions that exist among the candidates, and the latest one before the first candidate.
-std::optional<Answer> Run::ReadExisting(const std::vector<Instant>& candidates, Sessions* existing,
-                                        std::optional<Instant>* latest_before) {
-  if (candidates.empty()) return std::nullopt;
+// The sessions of the schedule's workflow in [from, to).
+std::optional<Answer> Run::ListSessions(Instant from, Instant to, Sessions* out) {
   if (wfp_status st = store_->list_sessions(txn_->get(), info_.project_id, info_.workflow_name,
-                                            candidates.front(), candidates.back() + 1,
-                                            CollectSession, existing);
+                                            from, to, CollectSession, out);
       st != WFP_OK)
     return StoreFault("list_sessions", st);
-  if (existing->failed) {
+  if (out->failed) {
     LogError(
         "a session list_sessions visited could not be taken (a wfp_session_info shorter than ABI "
         "1.0's, or no memory)");
     return Internal();
   }
-  int32_t found = 0;
-  Instant latest = 0;
-  if (wfp_status st = store_->latest_session_before(
-          txn_->get(), info_.project_id, info_.workflow_name, candidates.front(), &found, &latest);
-      st != WFP_OK)
-    return StoreFault("latest_session_before", st);
-  if (found) *latest_before = latest;
   return std::nullopt;
 }
 
-// The candidates, the sessions among them, the plan, and the If-Match check against it.
-std::optional<Answer> Run::MakePlan() {
+// The latest session of the schedule's workflow before `t`.
+std::optional<Answer> Run::LatestBefore(Instant t, std::optional<Instant>* out) {
+  int32_t found = 0;
+  Instant latest = 0;
+  if (wfp_status st = store_->latest_session_before(txn_->get(), info_.project_id,
+                                                    info_.workflow_name, t, &found, &latest);
+      st != WFP_OK)
+    return StoreFault("latest_session_before", st);
+  if (found) *out = latest;
+  return std::nullopt;
+}
+
+// The sessions that exist among the candidates, and the latest one before the first candidate.
+std::optional<Answer> Run::ReadExisting(const std::vector<Instant>& candidates, Sessions* existing,
+                                        std::optional<Instant>* latest_before) {
+  if (candidates.empty()) return std::nullopt;
+  if (auto a = ListSessions(candidates.front(), candidates.back() + 1, existing)) return a;
+  return LatestBefore(candidates.front(), latest_before);
+}
+
+// The clock, and what the plan is made against.
+void Run::SetPlanContext() {
   now_ = state_.host.now_micros(state_.host.host) / 1000000;
   context_.project_id = info_.project_id;
   context_.workflow_name = std::string(View(info_.workflow_name));
   context_.pointer.next_schedule_time = info_.next_schedule_time;
   context_.pointer.next_run_time = info_.next_run_time;
   if (info_.has_last_session_time) context_.pointer.last_session_time = info_.last_session_time;
+}
 
+// A 412 unless the request's If-Match (when it has one) accepts the plan's ETag.
+std::optional<Answer> Run::CheckIfMatch(const std::string& etag) const {
+  if (const std::string_view if_match = Header(r_, "if-match");
+      !if_match.empty() && !IfMatchAccepts(r_, etag))
+    return Error(412,
+                 fmt::format("the plan changed: If-Match {} does not match the current plan {}",
+                             text::Excerpt(if_match, 80), etag));
+  return std::nullopt;
+}
+
+// A real run's candidates, the sessions among them, the plan (all at once: its answer is rendered
+// after the writes), and the If-Match check against it.
+std::optional<Answer> Run::MakePlan() {
   auto candidates_or =
       EnumerateCandidates(*schedule_, request_, context_.pointer, now_, state_.max_sessions);
   if (auto* e = std::get_if<Refusal>(&candidates_or)) return Error(*e);
@@ -293,12 +271,7 @@ std::optional<Answer> Run::MakePlan() {
       BuildPlan(*schedule_, context_, request_, candidates, existing.list, latest_before);
   if (auto* e = std::get_if<Refusal>(&plan_or)) return Error(*e);
   plan_ = std::move(std::get<Plan>(plan_or));
-
-  if (const std::string_view if_match = Header(r_, "if-match");
-      !if_match.empty() && !IfMatchAccepts(r_, plan_.etag))
-    return Error(412,
-                 fmt::format("the plan changed: If-Match {} does not match the current plan {}",
-                             text::Excerpt(if_match, 80), plan_.etag));
+  if (auto a = CheckIfMatch(plan_.etag)) return a;
   DrawUuidSeed(plan_.uuid_seed);
   return std::nullopt;
 }
@@ -453,6 +426,155 @@ Answer Run::AnswerPlan() {
       answer.body = RenderCommittedSummary(schedule_id_, plan_);
     }
   }
+  return answer;
+}
+
+// ---- a dry run, batch by batch (state_.plan_batch candidates), in its read snapshot ----------
+// A first pass finds the 400, 409, ETag and pointer. After the If-Match check the 200 is streamed
+// from the still open snapshot: a second pass plans again and renders the attempts, a third (when
+// the first saw any) the skipped candidates. A plan of one batch is kept from the first pass.
+
+// One walk over the candidates.
+struct Run::Pass {
+  Pass(const Run& run, bool first_pass)
+      : cursor(*run.schedule_, run.request_, run.context_.pointer, run.now_,
+               run.state_.max_sessions),
+        first_pass(first_pass) {}
+  CandidateCursor cursor;
+  bool first_pass;
+  std::optional<PlanBuilder> builder;  // from the first batch on
+  Instant list_from = 0;               // where the next batch's listing starts
+  size_t position = 0;                 // the plan's position of the next batch's first item
+};
+
+// One batch of a walk: its candidates, the sessions listed for them, their items.
+struct Run::Batch {
+  std::vector<Instant> candidates;
+  Sessions existing;
+  std::vector<PlannedItem> items;
+  std::vector<std::string> reused_uuids;
+  size_t first = 0;  // the plan's position of items[0]
+};
+
+// Lists the sessions of the batch's candidates (from after the previous batch's last candidate,
+// so that sessions between two batches are seen) and plans them. The first batch of the first pass
+// also asks for the latest session before it. A store fault, or a 409, ends the walk.
+std::optional<Answer> Run::PlanNextBatch(Pass* pass, Batch* batch) {
+  const std::vector<Instant>& c = batch->candidates;
+  const bool first = !pass->builder;
+  batch->existing.list.clear();
+  if (auto a = ListSessions(first ? c.front() : pass->list_from, c.back() + 1, &batch->existing))
+    return a;
+  if (first && pass->first_pass)
+    if (auto a = LatestBefore(c.front(), &latest_before_)) return a;
+  if (first) pass->builder.emplace(*schedule_, context_, request_, latest_before_);
+  pass->list_from = c.back() + 1;
+  batch->items.clear();
+  batch->reused_uuids.clear();
+  batch->first = pass->position;
+  pass->position += c.size();
+  if (auto e = pass->builder->Add(c, batch->existing.list, &batch->items, &batch->reused_uuids))
+    return Error(*e);
+  return std::nullopt;
+}
+
+// The first pass. After a store fault or a 409 the candidates are still enumerated: a 400 of
+// theirs comes first, as when they were all enumerated before the store was asked. `first` keeps
+// the first batch.
+std::optional<Answer> Run::DryRunFirstPass(Batch* first) {
+  Pass pass(*this, true);
+  Batch other;
+  std::optional<Answer> stop;
+  do {  // at least once: a count is refused when there is no candidate at all
+    Batch* batch = pass.builder ? &other : first;
+    if (auto e = pass.cursor.Next(state_.plan_batch, &batch->candidates)) return Error(*e);
+    if (stop || batch->candidates.empty()) continue;
+    stop = PlanNextBatch(&pass, batch);
+  } while (!pass.cursor.done());
+  if (stop) return stop;
+  if (!pass.builder) pass.builder.emplace(*schedule_, context_, request_, std::nullopt);
+  one_batch_ = pass.position <= state_.plan_batch;
+  any_skipped_ = pass.builder->skipped() > 0;
+  plan_ = pass.builder->Finish();
+  return std::nullopt;
+}
+
+Answer Run::DryRun() {
+  Batch first;
+  if (auto a = DryRunFirstPass(&first)) return std::move(*a);
+  if (auto a = CheckIfMatch(plan_.etag)) return std::move(*a);
+  DrawUuidSeed(plan_.uuid_seed);
+  CopyAnswerContext();
+  if (!one_batch_) return AnswerDryRun();
+  plan_.items = std::move(first.items);
+  plan_.reused_uuids = std::move(first.reused_uuids);
+  txn_->Rollback();
+  return AnswerPlan();
+}
+
+// Thrown out of a dry run's rendering by a later pass that cannot go on: `answer` is the error it
+// would be before anything was sent (a store fault, or 500 for a plan unlike the first pass's).
+struct PassFailed {
+  Answer answer;
+};
+
+// A later pass: plans the batches again and renders their attempts, or (`skipped`) their skipped
+// candidates. Within one snapshot it finds the first pass's plan; it checks that it does.
+void Run::RenderPass(BodyRenderer* body, bool skipped) {
+  Pass pass(*this, false);
+  Batch batch;
+  do {
+    if (auto e = pass.cursor.Next(state_.plan_batch, &batch.candidates)) {
+      LogError(fmt::format("a dry run's later pass was refused: {}", e->message));
+      throw PassFailed{Internal()};
+    }
+    if (batch.candidates.empty()) continue;
+    if (auto a = PlanNextBatch(&pass, &batch)) {
+      if (a->status < 500)
+        LogError(fmt::format("a dry run's later pass was answered {}", a->status));
+      throw PassFailed{a->status < 500 ? Internal() : std::move(*a)};
+    }
+    if (skipped)
+      body->Skipped(batch.items);
+    else
+      body->Attempts(batch.items, batch.first, plan_.uuid_seed, batch.reused_uuids);
+  } while (!pass.cursor.done());
+  if (const std::string etag = pass.builder ? pass.builder->Finish().etag : "";
+      etag != plan_.etag) {
+    LogError(fmt::format("a dry run's later pass planned {}, not the first pass's {}", etag,
+                         plan_.etag));
+    throw PassFailed{Internal()};
+  }
+}
+
+// The 200 of a dry run larger than one batch, streamed from its read snapshot, which is rolled
+// back once the body is rendered. A later pass that fails before anything was sent is answered as
+// the error it is; once a piece was sent, the answer is marked cut (docs/streaming.md).
+Answer Run::AnswerDryRun() {
+  Answer answer{200, {}, plan_.etag, false, true};
+  answer.dry_run = true;
+  Responder responder(state_.host, call_);
+  std::optional<Answer> failed;
+  try {
+    responder.Stream(answer, [&](size_t chunk, const RenderSink& sink) {
+      BodyRenderer body(*schedule_, answer_context_, chunk, sink, state_.plan_batch);
+      body.Head(plan_.pointer_after);
+      RenderPass(&body, false);
+      if (any_skipped_) RenderPass(&body, true);
+      body.Tail();
+    });
+  } catch (PassFailed& f) {
+    failed = std::move(f.answer);
+  } catch (...) {
+    if (!responder.started()) throw;  // nothing sent: a 500, as for any dry run
+    LogError(fmt::format("a dry run's answer could not be rendered: {}", CurrentExceptionText()));
+    answer.cut = true;
+  }
+  txn_->Rollback();
+  if (!failed) return answer;
+  if (!responder.started()) return std::move(*failed);
+  LogError("the dry run's answer was cut off: a later pass failed after its head was sent");
+  answer.cut = true;
   return answer;
 }
 

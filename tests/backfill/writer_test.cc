@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <functional>
+#include <optional>
+#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -44,6 +47,16 @@ struct FakeStore {
   std::vector<std::string> attempt_params;  // of each created attempt
   size_t largest_batch = 0;                 // of create_sessions and create_attempts
   std::vector<int64_t> pointer_moves;       // next_schedule_time of each move
+  // Sessions that exist (ascending), each with its attempts' names and indexes.
+  struct Session {
+    int64_t time = 0, id = 0;
+    std::string uuid;
+    std::vector<std::pair<std::optional<std::string>, int32_t>> attempts;
+  };
+  std::vector<Session> existing;
+  int list_calls = 0, latest_calls = 0;
+  int fail_list_call = 0;  // list_sessions fails on this call (counted from 1); 0: never
+  std::function<void(int)> before_list;  // called with each list_sessions call's number
 };
 FakeStore* g_store = nullptr;  // the one the current test set up
 std::vector<std::string> g_log;
@@ -81,13 +94,35 @@ wfp_status Load(wfp_txn*, int64_t site, int64_t id, wfp_schedule_info* out) {
   out->next_run_time = kPointer + 9 * 3600;
   return WFP_OK;
 }
-wfp_status List(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds, wfp_epoch_seconds,
-                wfp_session_visitor, void*) {
-  return WFP_OK;  // no session exists yet
+wfp_status List(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds from, wfp_epoch_seconds to,
+                wfp_session_visitor visit, void* user_data) {
+  if (++g_store->list_calls == g_store->fail_list_call) return WFP_ERR_INTERNAL;
+  if (g_store->before_list) g_store->before_list(g_store->list_calls);
+  for (const FakeStore::Session& s : g_store->existing) {
+    if (s.time < from || s.time >= to) continue;
+    std::vector<wfp_attempt_ref> refs;
+    for (const auto& [name, index] : s.attempts)
+      refs.push_back({name ? Str(*name) : wfp_str{nullptr, 0}, index});
+    wfp_session_info info{};
+    info.struct_size = sizeof info;
+    info.session_id = s.id;
+    info.uuid = Str(s.uuid);
+    info.session_time = s.time;
+    info.attempts = refs.data();
+    info.attempt_count = refs.size();
+    if (visit(user_data, &info)) break;
+  }
+  return WFP_OK;
 }
-wfp_status Latest(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds, int32_t* found,
-                  wfp_epoch_seconds*) {
+wfp_status Latest(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds before, int32_t* found,
+                  wfp_epoch_seconds* time) {
+  g_store->latest_calls++;
   *found = 0;
+  for (const FakeStore::Session& s : g_store->existing) {
+    if (s.time >= before) break;
+    *found = 1;
+    *time = s.time;
+  }
   return WFP_OK;
 }
 wfp_status CreateSessions(wfp_txn*, const wfp_new_session* s, size_t n, int64_t* ids) {
@@ -350,6 +385,130 @@ TEST_F(WriterTest, AFailureAfterAPieceWasSentCutsTheAnswer) {
   EXPECT_TRUE(a.cut);
   EXPECT_EQ(call_.respond_calls, 1);
   EXPECT_EQ(call_.status, 200);
+}
+
+// ---- dry runs in batches --------------------------------------------------------------------
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t kJan1 = 1704067200;  // 2024-01-01T00:00:00Z; the pointer is at Jan 10
+
+// Around the nine candidates of Jan 1 to 9: sessions off the schedule (before the range, inside a
+// batch, between two batches of 2), sessions with attempts (skipped with skipExisting; the one of
+// Jan 8 has a "fix" attempt, a 409 without it) and without (reused).
+std::vector<FakeStore::Session> SessionsAroundJanuary() {
+  return {{kJan1 - 19 * 3600, 200, "uuid-200", {}},
+          {kJan1 + kDay, 201, "uuid-201", {{std::nullopt, 1}}},
+          {kJan1 + 2 * kDay, 202, "uuid-202", {}},
+          {kJan1 + 3 * kDay + 12 * 3600, 203, "uuid-203", {}},
+          {kJan1 + 5 * kDay, 204, "uuid-204", {{"other", 2}}},
+          {kJan1 + 5 * kDay + 12 * 3600, 205, "uuid-205", {}},
+          {kJan1 + 7 * kDay, 206, "uuid-206", {{"fix", 1}, {std::nullopt, 3}}},
+          {kJan1 + 8 * kDay, 207, "uuid-207", {}}};
+}
+
+constexpr std::string_view kJanuary =
+    R"({"dryRun":true,"fromTime":"2024-01-01T00:00:00Z","attemptName":"fix","skipExisting":true})";
+
+// The body with each new session's UUID (random per request) replaced by "new"; `uuids` gets them.
+std::string WithoutNewUuids(const std::string& body, std::set<std::string>* uuids) {
+  static const std::regex kNew(R"re("sessionUuid":"([0-9a-f]{8}-[0-9a-f-]{27})")re");
+  for (std::sregex_iterator m(body.begin(), body.end(), kNew), end; m != end; ++m)
+    uuids->insert((*m)[1]);
+  return std::regex_replace(body, kNew, R"("sessionUuid":"new")");
+}
+
+TEST_F(WriterTest, ADryRunInBatchesAnswersWhatOneBatchAnswers) {
+  store_.existing = SessionsAroundJanuary();
+  const Answer whole = Post(kJanuary);
+  ASSERT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.list_calls, 1);  // one batch: listed once, rendered from the first pass
+  EXPECT_EQ(store_.latest_calls, 1);
+  const std::string one_batch = call_.body;
+  for (size_t batch : {1, 2, 4}) {
+    call_ = wfp_call{};
+    store_.list_calls = store_.latest_calls = store_.rollbacks = 0;
+    state_.plan_batch = batch;
+    const Answer batched = Post(kJanuary);
+    ASSERT_EQ(call_.status, 200) << call_.body;
+    EXPECT_EQ(batched.etag, whole.etag) << batch;
+    std::set<std::string> want, got;
+    EXPECT_EQ(WithoutNewUuids(call_.body, &got), WithoutNewUuids(one_batch, &want)) << batch;
+    EXPECT_EQ(got.size(), 4u) << batch;  // Jan 1, 4, 5 and 7: each its own UUID
+    EXPECT_EQ(want.size(), 4u);
+    // Three passes (skipped candidates), each of (9 / batch) batches; the latest session before
+    // the first candidate is asked for once.
+    EXPECT_EQ(store_.list_calls, 3 * static_cast<int>((9 + batch - 1) / batch)) << batch;
+    EXPECT_EQ(store_.latest_calls, 1);
+    EXPECT_EQ(store_.rollbacks, 1);
+    EXPECT_FALSE(store_.open);
+  }
+  const auto body = Body();
+  EXPECT_EQ(body.at("attempts").as_array().size(), 6u);
+  EXPECT_EQ(body.at("skipped").as_array().size(), 3u);
+}
+
+TEST_F(WriterTest, AConflictInALaterBatchIsA409AndNothingIsStreamed) {
+  store_.existing = SessionsAroundJanuary();
+  state_.plan_batch = 2;
+  const Answer a = Post(R"({"dryRun":true,"fromTime":"2024-01-01T00:00:00Z","attemptName":"fix"})");
+  EXPECT_FALSE(a.sent);
+  EXPECT_EQ(call_.status, 409);
+  EXPECT_EQ(call_.respond_calls, 1);  // the glue's, with the error
+  EXPECT_EQ(Body().at("message").as_string(),
+            "Attempt of project id=1 workflow=load instant=2024-01-08T00:00:00Z attempt name=fix "
+            "already exists");
+  EXPECT_EQ(store_.list_calls, 4);  // the first pass stops listing at the batch of Jan 7 and 8
+  EXPECT_FALSE(store_.open);
+}
+
+// A later pass that plans otherwise than the first (a store whose snapshot does not hold) is an
+// internal fault, not an answer that contradicts its ETag.
+TEST_F(WriterTest, ALaterPassThatPlansOtherwiseIsAFault) {
+  store_.existing = SessionsAroundJanuary();
+  store_.before_list = [](int call) {  // five batches of 2: the sixth call is the second pass's
+    if (call == 6) g_store->existing[2].attempts.push_back({"other", 5});
+  };
+  state_.plan_batch = 2;
+  const Answer a = Post(kJanuary);
+  EXPECT_FALSE(a.sent);
+  EXPECT_EQ(call_.status, 500);
+  EXPECT_FALSE(store_.open);
+  bool logged = false;
+  for (const auto& line : g_log) logged |= line.find("later pass planned") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(WriterTest, AStoreFaultInALaterPassIsA500BeforeTheHeadAndCutsTheAnswerAfter) {
+  // 1000 daily sessions in batches of 100: the first pass lists 10 times. Failing on the 11th call
+  // (the second pass's first batch) nothing was sent: a 500. Failing on the 18th, more than one
+  // piece (256 KiB) of attempts was sent: the answer is cut.
+  const std::string body =
+      R"({"dryRun":true,"fromTime":"1996-08-24T00:00:00Z","count":1000,"attemptName":"a"})";
+  state_.plan_batch = 100;
+  store_.fail_list_call = 11;
+  Answer a = Post(body);
+  EXPECT_FALSE(a.sent);
+  EXPECT_EQ(call_.status, 500);
+  EXPECT_FALSE(store_.open);
+  call_ = wfp_call{};
+  store_ = FakeStore{};
+  store_.fail_list_call = 18;
+  a = Post(body);
+  EXPECT_TRUE(a.sent);
+  EXPECT_TRUE(a.cut);
+  EXPECT_EQ(call_.respond_calls, 1);
+  EXPECT_EQ(call_.status, 200);
+  EXPECT_GE(call_.body.size(), Responder::kChunkBytes);
+  EXPECT_EQ(store_.list_calls, 18);
+  EXPECT_EQ(store_.rollbacks, 1);
+  EXPECT_FALSE(store_.open);
+  // Without a fault, the same request is whole.
+  call_ = wfp_call{};
+  store_ = FakeStore{};
+  a = Post(body);
+  EXPECT_FALSE(a.cut);
+  EXPECT_EQ(Body().at("attempts").as_array().size(), 1000u);
+  EXPECT_EQ(store_.list_calls, 20);
 }
 
 }  // namespace
