@@ -1,5 +1,7 @@
 #include "backfill/answer.h"
 
+#include <exception>
+
 #include "backfill/plugin_state.h"
 
 namespace wfp::backfill {
@@ -35,6 +37,16 @@ int HttpStatus(Refusal::Reason reason) {
 }
 Answer Error(const Refusal& e) { return Error(HttpStatus(e.reason), e.message); }
 Answer Internal() { return Error(500, "Internal server error"); }
+
+std::string CurrentExceptionText() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
 
 bool Responder::Send(const Answer& a, std::string_view body) {
   Headers h(a);

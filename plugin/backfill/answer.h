@@ -34,6 +34,9 @@ Answer Error(int status, std::string_view message);
 int HttpStatus(Refusal::Reason reason);
 Answer Error(const Refusal& e);
 Answer Internal();
+// What the exception being handled says (its what(), or that it is not a std::exception); only
+// inside a catch block.
+std::string CurrentExceptionText();
 
 class Responder {
  public:

@@ -116,13 +116,10 @@ int32_t HandleBackfill(void* user_data, const wfp_request* given, wfp_call* call
     } else {
       answer = Backfill(*state, *request, call);
     }
-  } catch (const std::exception& e) {
-    Log(*state, WFP_LOG_ERROR,
-        fmt::format("request {}: backfill failed: {}", View(request->request_id), e.what()));
-    answer = Internal();
   } catch (...) {
     Log(*state, WFP_LOG_ERROR,
-        fmt::format("request {}: backfill failed: unknown exception", View(request->request_id)));
+        fmt::format("request {}: backfill failed: {}", View(request->request_id),
+                    CurrentExceptionText()));
     answer = Internal();
   }
   try {

@@ -48,17 +48,6 @@ ActionCounts CountActions(const Plan& plan) {
   return n;
 }
 
-// What the exception being handled says.
-std::string CurrentExceptionText() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
-}
-
 // One request's run through the steps; each step returns the answer that ends the request early
 // (an error), or nothing to go on.
 class Run {
@@ -71,9 +60,13 @@ class Run {
     if (auto a = Begin()) return std::move(*a);
     if (auto a = LoadSchedule()) return std::move(*a);
     SetPlanContext();
-    if (request_.dry_run) return DryRun();
+    if (request_.dry_run && snapshot_) return DryRun();
     if (auto a = MakePlan()) return std::move(*a);
     CopyAnswerContext();
+    if (request_.dry_run) {  // in a write transaction (no read snapshot): ended before answering
+      txn_->Rollback();
+      return AnswerPlan();
+    }
     if (auto a = WriteSessions()) return std::move(*a);
     if (auto a = WriteAttempts()) return std::move(*a);
     if (auto a = MovePointer()) return std::move(*a);
@@ -133,6 +126,7 @@ class Run {
   // one batch (then kept in plan_) and whether it skips any candidate.
   std::optional<Instant> latest_before_;
   bool one_batch_ = false, any_skipped_ = false;
+  bool snapshot_ = false;  // a read snapshot (a dry run on a host of ABI 1.1 or later)
 };
 
 Answer Run::StoreFault(std::string_view what, wfp_status st) const {
@@ -172,6 +166,7 @@ std::optional<Answer> Run::Begin() {
       st != WFP_OK)
     return StoreFault("begin", st);
   txn_.emplace(store_, raw_txn);
+  snapshot_ = begin_read != nullptr;
   return std::nullopt;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <regex>
@@ -57,6 +58,7 @@ struct FakeStore {
   int list_calls = 0, latest_calls = 0;
   int fail_list_call = 0;  // list_sessions fails on this call (counted from 1); 0: never
   std::function<void(int)> before_list;  // called with each list_sessions call's number
+  bool open_when_answered = false;       // a transaction was open when the answer's head was sent
 };
 FakeStore* g_store = nullptr;  // the one the current test set up
 std::vector<std::string> g_log;
@@ -153,6 +155,7 @@ void HostLog(wfp_host*, wfp_log_level, wfp_str m) { g_log.emplace_back(View(m));
 int64_t Now(wfp_host*) { return kNow * 1000000; }
 wfp_status Respond(wfp_call* call, const wfp_response* r) {
   if (call->respond_calls++) return WFP_ERR_STATE;
+  if (g_store) g_store->open_when_answered = g_store->open;
   call->status = r->status;
   for (size_t i = 0; i < r->header_count; ++i)
     call->headers.emplace_back(View(r->headers[i].name), View(r->headers[i].value));
@@ -445,6 +448,30 @@ TEST_F(WriterTest, ADryRunInBatchesAnswersWhatOneBatchAnswers) {
   const auto body = Body();
   EXPECT_EQ(body.at("attempts").as_array().size(), 6u);
   EXPECT_EQ(body.at("skipped").as_array().size(), 3u);
+}
+
+// A host without read snapshots (a store table of ABI 1.0, no begin_read) gives a dry run its write
+// transaction, which holds the store's write lock on SQLite: the dry run plans at once and ends it
+// before its answer goes out, however slowly the client reads; batches are for read snapshots.
+TEST_F(WriterTest, ADryRunWithoutAReadSnapshotEndsItsTransactionBeforeAnswering) {
+  store_.existing = SessionsAroundJanuary();
+  state_.plan_batch = 2;
+  const Answer with_snapshot = Post(kJanuary);
+  ASSERT_EQ(call_.status, 200) << call_.body;
+  EXPECT_TRUE(store_.open_when_answered);  // streamed from the open snapshot
+  const std::string batched = call_.body;
+
+  call_ = wfp_call{};
+  store_.list_calls = store_.rollbacks = 0;
+  state_.store.begin_read = nullptr;  // as the plugin reads a 1.0 host's table
+  const Answer without = Post(kJanuary);
+  ASSERT_EQ(call_.status, 200) << call_.body;
+  EXPECT_FALSE(store_.open_when_answered);
+  EXPECT_EQ(store_.list_calls, 1);
+  EXPECT_EQ(store_.rollbacks, 1);
+  EXPECT_EQ(without.etag, with_snapshot.etag);
+  std::set<std::string> a, b;
+  EXPECT_EQ(WithoutNewUuids(call_.body, &a), WithoutNewUuids(batched, &b));
 }
 
 TEST_F(WriterTest, AConflictInALaterBatchIsA409AndNothingIsStreamed) {
