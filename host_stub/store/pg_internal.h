@@ -123,9 +123,10 @@ class PgTxn final : public wfp_txn {
   // The BEGIN still to be sent, or nullptr once it has been.
   const char* begin_;
   bool ended_ = false;
-  // A read-only transaction's ListSessions reads, in the same round trip, the latest session
-  // before its range: what a plugin asks next (its dependency chain). LatestSessionBefore with
-  // the same arguments answers from it; the snapshot of the transaction guarantees the same answer.
+  // A read-only transaction's first ListSessions reads, in the same round trip, the latest
+  // session before its range: what a plugin asks next (its dependency chain). LatestSessionBefore
+  // with the same arguments answers from it; the snapshot of the transaction guarantees the same
+  // answer.
   struct LatestBefore {
     int64_t project_id;
     std::string workflow_name;
@@ -133,6 +134,7 @@ class PgTxn final : public wfp_txn {
     std::optional<int64_t> time;
   };
   std::optional<LatestBefore> latest_before_;
+  bool listed_ = false;  // ListSessions has run in this transaction
 };
 
 }  // namespace wfp::host::store_internal::pg_backend

@@ -143,10 +143,14 @@ wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_nam
   const Param list[] = {project_id, workflow_name, from, to};
   const Param latest[] = {project_id, workflow_name, from};
   std::vector<pg::Connection::Statement> statements{{kListSessionsSql, list}};
-  if (read_only) statements.push_back({kLatestSessionBeforeSql, latest});
+  // Only with the first listing: a dry run in batches lists again, and asks for the latest
+  // session before the first batch only.
+  const bool prefetch = read_only && !listed_;
+  listed_ = true;
+  if (prefetch) statements.push_back({kLatestSessionBeforeSql, latest});
   std::optional<std::vector<pg::Result>> results = Run(std::move(statements), &e);
   if (!results) return Fail("list_sessions", e);
-  if (read_only) {
+  if (prefetch) {
     const pg::Result& l = (*results)[1];
     latest_before_ = LatestBefore{project_id, std::string(workflow_name), from,
                                   l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt};
