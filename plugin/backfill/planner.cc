@@ -160,7 +160,7 @@ std::optional<Refusal> PlanBuilder::Add(const std::vector<Instant>& candidates,
     PlannedItem item;
     if (auto refused = PlanCandidate(t, session, &item)) return refused;
     if (item.action == Action::kReuseSession) reused_uuids->push_back(session->uuid);
-    ++(item.action == Action::kSkip ? skipped_ : attempts_);
+    if (item.action == Action::kSkip) ++skipped_;
     hash.Add(item.session_time);
     hash.Add(static_cast<int64_t>(item.action));
     hash.Add(item.session_id);

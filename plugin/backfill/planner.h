@@ -125,9 +125,9 @@ std::string ParamsJson(const schedule::Schedule& schedule, const PlannedItem& it
 
 // Builds a plan batch by batch (the candidates of CandidateCursor::Next, in order), carrying across
 // batches what the next batch depends on: the latest session before the current candidate,
-// whether the first attempt is created yet, the ETag's hash, the counts. Whatever the batches, the
-// items, UUIDs, pointer and ETag are those of one batch of every candidate. Keeps references to
-// its arguments.
+// whether the first attempt is created yet, the ETag's hash, the skipped count. Whatever the
+// batches, the items, UUIDs, pointer and ETag are those of one batch of every candidate. Keeps
+// references to its arguments.
 class PlanBuilder {
  public:
   // `latest_before`: the latest session before the first candidate.
@@ -147,8 +147,7 @@ class PlanBuilder {
   // After the last batch: the plan's pointer_after, pointer_moves and etag (its items stay empty).
   Plan Finish() const;
 
-  size_t attempts() const { return attempts_; }  // items created or reused so far
-  size_t skipped() const { return skipped_; }    // items skipped so far
+  size_t skipped() const { return skipped_; }  // items skipped so far
 
  private:
   std::optional<Refusal> PlanCandidate(Instant t, const ExistingSession* session,
@@ -161,7 +160,7 @@ class PlanBuilder {
   bool first_created_ = true;        // no attempt has been created yet
   std::optional<Instant> last_;      // the last candidate so far
   uint64_t hash_;                    // the ETag's, over the items so far
-  size_t attempts_ = 0, skipped_ = 0;
+  size_t skipped_ = 0;
 };
 
 // The plan over `candidates` (from EnumerateCandidates) given the sessions that exist in
