@@ -216,6 +216,10 @@ int main(int argc, char **argv) {
     ,
     NULL /* begin_read (1.1, optional): plugins fall back to begin */
 #endif
+#if WFP_ABI_VERSION_MINOR >= 4
+    ,
+    NULL /* load_schedule_window (1.4, optional): plugins make the three calls it combines */
+#endif
   };
   static const wfp_host_api host = {
     sizeof host,

@@ -163,7 +163,8 @@ const wfp_store_api kNoStore = {sizeof(wfp_store_api),
                                 NoSessions,
                                 NoAttempts,
                                 NoMove,
-                                NoBegin};
+                                NoBegin,
+                                nullptr};
 
 }  // namespace
 

@@ -278,6 +278,7 @@ const wfp_store_api kStoreApi = {
     CreateAttempts,
     MoveSchedulePointer,
     BeginRead,
+    nullptr,  // load_schedule_window: not yet
 };
 
 }  // namespace

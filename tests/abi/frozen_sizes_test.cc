@@ -11,7 +11,7 @@
 #include "frozen_list.h"  // WFP_FROZEN_LIST, written by CMake
 #include "plugin_check/minor_sizes.h"
 
-#define WFP_FROZEN(m) extern "C" const size_t wfp_frozen_sizes_1_##m[12];
+#define WFP_FROZEN(m) extern "C" const size_t wfp_frozen_sizes_1_##m[13];
 WFP_FROZEN_LIST
 #undef WFP_FROZEN
 
@@ -20,12 +20,13 @@ namespace {
 using wfp::plugin_check::kMinors;
 using wfp::plugin_check::kMinorSizes;
 
-std::array<size_t, 12> CheckerSizes(int minor) {
+std::array<size_t, 13> CheckerSizes(int minor) {
   const auto& s = kMinorSizes;
   return {s.host_api[minor],         s.store_api[minor],   s.request[minor],
           s.response[minor],         s.route[minor],       s.schedule_info[minor],
           s.session_info[minor],     s.new_session[minor], s.new_attempt[minor],
-          s.schedule_pointer[minor], s.plugin_v1[minor],   s.metric_desc[minor]};
+          s.schedule_pointer[minor], s.plugin_v1[minor],   s.metric_desc[minor],
+          s.session_window[minor]};
 }
 
 TEST(FrozenSizes, TheCheckersSizesAreTheFrozenHeaders) {

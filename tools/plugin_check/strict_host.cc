@@ -26,6 +26,8 @@ constexpr int64_t kNowMicros = 1705028400LL * 1000000;  // 2024-01-12T03:00:00Z
 std::string SlotName(bool host_table, size_t offset) {
   if (host_table && offset == offsetof(wfp_host_api, respond_append)) return "respond_append";
   if (!host_table && offset == offsetof(wfp_store_api, begin_read)) return "begin_read";
+  if (!host_table && offset == offsetof(wfp_store_api, load_schedule_window))
+    return "load_schedule_window";
   if (host_table && offset == offsetof(wfp_host_api, register_metric)) return "register_metric";
   if (host_table && offset == offsetof(wfp_host_api, metric_add)) return "metric_add";
   if (host_table && offset == offsetof(wfp_host_api, metric_observe)) return "metric_observe";

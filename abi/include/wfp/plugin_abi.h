@@ -1,5 +1,5 @@
 /*
- * wfp plugin ABI, version 1.3: the only thing a host and a plugin share.
+ * wfp plugin ABI, version 1.4: the only thing a host and a plugin share.
  *
  * What it is for
  *   A host (an HTTP workflow server such as wfp-host) loads plugins (shared libraries) and lets
@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define WFP_ABI_VERSION_MAJOR 1
-#define WFP_ABI_VERSION_MINOR 3
+#define WFP_ABI_VERSION_MINOR 4
 
 /* The exported entry point's name for this major version, as a string for dlsym. */
 #define WFP_PLUGIN_ENTRY_V1_NAME "wfp_plugin_entry_v1"
@@ -246,6 +246,26 @@ typedef struct wfp_schedule_pointer {
   wfp_epoch_seconds last_session_time;
 } wfp_schedule_pointer;
 
+/* What load_schedule_window (since 1.4) reads besides the schedule: the first sessions of the
+ * schedule's workflow from a time on, and the latest one before that time. The caller fills the
+ * inputs and the host writes the outputs. */
+typedef struct wfp_session_window {
+  uint32_t struct_size;
+  /* In: visit the sessions with from <= session_time < to in ascending session time, at most
+   * max_sessions of them (at least 1), each as list_sessions visits it. */
+  wfp_epoch_seconds from;
+  wfp_epoch_seconds to;
+  uint32_t max_sessions;
+  wfp_session_visitor visitor;
+  void *user_data;
+  /* Out: 1 when every session of [from, to) was visited; 0 when max_sessions or the visitor stopped
+   * the visits first (what comes after the last visited session is then unknown). */
+  int32_t complete;
+  /* Out: the latest session_time strictly before `from`, as latest_session_before answers it. */
+  int32_t has_latest_before; /* 0 or 1 */
+  wfp_epoch_seconds latest_before;
+} wfp_session_window;
+
 /* Every store function is called from the handler's thread, with a transaction begun through that
  * handler's call; a transaction must be finished (commit or rollback) before the handler returns:
  * a host rolls back and logs a transaction left open. On any error but WFP_ERR_CONFLICT from a
@@ -300,6 +320,16 @@ typedef struct wfp_store_api {
    * create_sessions, create_attempts and move_schedule_pointer answer WFP_ERR_STATE. Finished with
    * commit or rollback like any transaction. */
   wfp_status (*begin_read)(wfp_call *call, wfp_txn **out_txn);
+
+  /* Since 1.4 (read it only when WFP_HAS_FIELD says so, and it is not null). What a plugin reads
+   * before it plans, in one call, so that a store reached over the network answers in one round
+   * trip: load_schedule, then the sessions `window` asks for (of the loaded schedule's project and
+   * workflow), then the latest session before window->from. The answers are those of the three
+   * calls made in that order in this transaction. WFP_ERR_NOT_FOUND as load_schedule, with nothing
+   * visited; WFP_ERR_INVALID_ARGUMENT for a window whose struct_size does not cover its 1.4 fields,
+   * a null visitor, from > to, or max_sessions 0. */
+  wfp_status (*load_schedule_window)(wfp_txn *txn, int64_t site_id, int64_t schedule_id,
+                                     wfp_schedule_info *out, wfp_session_window *window);
 } wfp_store_api;
 
 /* ---------------------------------------------------------------------------------------------- */
