@@ -179,8 +179,8 @@ class WriterTest : public ::testing::Test {
     state_.host.respond = Respond;
     state_.host.respond_append = Append;
     state_.store =
-        wfp_store_api{sizeof(wfp_store_api), Begin,          Commit, Rollback, Load, List, Latest,
-                      CreateSessions,        CreateAttempts, Move,   Begin};
+        wfp_store_api{sizeof(wfp_store_api), Begin,          Commit, Rollback, Load,   List, Latest,
+                      CreateSessions,        CreateAttempts, Move,   Begin,    nullptr};
   }
   void TearDown() override { g_store = nullptr; }
 

@@ -65,17 +65,19 @@ wfp_status Attempts(wfp_txn*, const wfp_new_attempt*, size_t, int64_t*) {
 }
 wfp_status Move(wfp_txn*, int64_t, const wfp_schedule_pointer*) { return WFP_ERR_UNSUPPORTED; }
 
-const wfp_store_api kStore = {sizeof(wfp_store_api),
-                              Begin,
-                              Commit,
-                              Rollback,
-                              Load,
-                              List,
-                              Latest,
-                              Sessions,
-                              Attempts,
-                              Move,
-                              Begin /* begin_read: the fake makes no difference between the two */};
+const wfp_store_api kStore = {
+    sizeof(wfp_store_api),
+    Begin,
+    Commit,
+    Rollback,
+    Load,
+    List,
+    Latest,
+    Sessions,
+    Attempts,
+    Move,
+    Begin /* begin_read: the fake makes no difference between the two */,
+    nullptr /* load_schedule_window: plugins fall back to the three calls */};
 
 }  // namespace
 
