@@ -61,6 +61,11 @@ inline auto BeginRead(const wfp_store_api& store) {
 #endif
 }
 
+#if WFP_ABI_VERSION_MINOR >= 4
+// Since ABI 1.4; null when the host's table does not have it.
+inline auto LoadScheduleWindow(const wfp_store_api& store) { return store.load_schedule_window; }
+#endif
+
 }  // namespace wfp::backfill
 
 #endif  // WFP_PLUGIN_BACKFILL_PLUGIN_STATE_H_

@@ -4,6 +4,7 @@
 #include <wfp/abi_struct.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <random>
@@ -34,6 +35,18 @@ void DrawUuidSeed(uint64_t (&seed)[2]) {
 // How many sessions, or attempts, go to the store in one call: the structs of one batch, and the
 // strings they borrow, are all that a real backfill holds beside its plan.
 constexpr size_t kWriteBatch = 4096;
+
+// How many sessions load_schedule_window (ABI 1.4) lists with the schedule: as many as the request
+// has candidates (its count; without one, kWindowWithoutCount), and kWindowSlack more for sessions
+// off the schedule's times among them; at most a dry run's batch. When they do not reach the last
+// candidate, the sessions after them are listed as without the window.
+constexpr uint64_t kWindowWithoutCount = 256;
+constexpr uint64_t kWindowSlack = 16;
+[[maybe_unused]] uint32_t WindowSize(std::optional<uint64_t> count, size_t plan_batch) {
+  const uint64_t n = std::min<uint64_t>(count.value_or(kWindowWithoutCount), plan_batch);
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(n + kWindowSlack, std::numeric_limits<uint32_t>::max()));
+}
 
 // How many of the plan's candidates get an attempt (created or on a reused session) and how many
 // are skipped: the committed log line, the metrics and the committed summary all count the same
@@ -84,6 +97,10 @@ class Run {
   std::optional<Answer> ParseRequest();
   std::optional<Answer> Begin();
   std::optional<Answer> LoadSchedule();
+  std::optional<Answer> ReadSchedule();
+#if WFP_ABI_VERSION_MINOR >= 4
+  std::optional<Answer> ReadScheduleWindow();
+#endif
   std::optional<Answer> ListSessions(Instant from, Instant to, Sessions* out);
   std::optional<Answer> LatestBefore(Instant t, std::optional<Instant>* out);
   std::optional<Answer> ReadExisting(const std::vector<Instant>& candidates, Sessions* existing,
@@ -127,6 +144,15 @@ class Run {
   std::optional<Instant> latest_before_;
   bool one_batch_ = false, any_skipped_ = false;
   bool snapshot_ = false;  // a read snapshot (a dry run on a host of ABI 1.1 or later)
+  // What load_schedule_window (ABI 1.4) read with the schedule: the sessions from `from` on, all of
+  // those before `known_to`, and the latest session before `from`. ListSessions and LatestBefore
+  // answer from it what it covers, and ask the store for the rest.
+  struct Window {
+    Instant from = 0, known_to = 0;
+    Sessions sessions;
+    std::optional<Instant> latest_before;
+  };
+  std::optional<Window> window_;
 };
 
 Answer Run::StoreFault(std::string_view what, wfp_status st) const {
@@ -170,15 +196,57 @@ std::optional<Answer> Run::Begin() {
   return std::nullopt;
 }
 
-// The schedule (locked for a real run), and its definition compiled.
-std::optional<Answer> Run::LoadSchedule() {
-  info_.struct_size = sizeof info_;
+// The schedule, locked for a real run: with the sessions from the request's fromTime on where the
+// host reads them in the same call (ABI 1.4).
+std::optional<Answer> Run::ReadSchedule() {
+#if WFP_ABI_VERSION_MINOR >= 4
+  if (LoadScheduleWindow(*store_) && request_.from_time) return ReadScheduleWindow();
+#endif
   if (wfp_status st = store_->load_schedule(txn_->get(), r_.site_id, schedule_id_, &info_);
       st != WFP_OK) {
     if (st == WFP_ERR_NOT_FOUND)
       return Error(404, fmt::format("Resource does not exist: schedule id={}", schedule_id_));
     return StoreFault("load_schedule", st);
   }
+  return std::nullopt;
+}
+
+#if WFP_ABI_VERSION_MINOR >= 4
+std::optional<Answer> Run::ReadScheduleWindow() {
+  Window w;
+  w.from = request_.from_time->seconds;
+  wfp_session_window asked{};
+  asked.struct_size = sizeof asked;
+  asked.from = w.from;
+  asked.to = std::numeric_limits<Instant>::max();
+  asked.max_sessions = WindowSize(request_.count, state_.plan_batch);
+  asked.visitor = CollectSession;
+  asked.user_data = &w.sessions;
+  if (wfp_status st =
+          store_->load_schedule_window(txn_->get(), r_.site_id, schedule_id_, &info_, &asked);
+      st != WFP_OK) {
+    if (st == WFP_ERR_NOT_FOUND)
+      return Error(404, fmt::format("Resource does not exist: schedule id={}", schedule_id_));
+    return StoreFault("load_schedule_window", st);
+  }
+  if (w.sessions.failed) {
+    LogError(
+        "a session load_schedule_window visited could not be taken (a wfp_session_info "
+        "shorter than ABI 1.0's, or no memory)");
+    return Internal();
+  }
+  const std::vector<ExistingSession>& listed = w.sessions.list;
+  w.known_to = asked.complete ? asked.to : listed.empty() ? w.from : listed.back().session_time + 1;
+  if (asked.has_latest_before) w.latest_before = asked.latest_before;
+  window_ = std::move(w);
+  return std::nullopt;
+}
+#endif
+
+// The schedule (locked for a real run), and its definition compiled.
+std::optional<Answer> Run::LoadSchedule() {
+  info_.struct_size = sizeof info_;
+  if (auto a = ReadSchedule()) return a;
   // The host says in struct_size how much it wrote; every field read below is of ABI 1.0.
   if (!WFP_HAS_FIELD(wfp_schedule_info, &info_, last_session_time)) {
     LogError(fmt::format("load_schedule wrote {} bytes, fewer than ABI 1.0's fields",
@@ -197,6 +265,11 @@ std::optional<Answer> Run::LoadSchedule() {
 
 // The sessions of the schedule's workflow in [from, to).
 std::optional<Answer> Run::ListSessions(Instant from, Instant to, Sessions* out) {
+  if (window_ && from >= window_->from && to <= window_->known_to) {
+    for (const ExistingSession& s : window_->sessions.list)
+      if (s.session_time >= from && s.session_time < to) out->list.push_back(s);
+    return std::nullopt;
+  }
   if (wfp_status st = store_->list_sessions(txn_->get(), info_.project_id, info_.workflow_name,
                                             from, to, CollectSession, out);
       st != WFP_OK)
@@ -212,6 +285,14 @@ std::optional<Answer> Run::ListSessions(Instant from, Instant to, Sessions* out)
 
 // The latest session of the schedule's workflow before `t`.
 std::optional<Answer> Run::LatestBefore(Instant t, std::optional<Instant>* out) {
+  if (window_ && t >= window_->from && t <= window_->known_to) {
+    *out = window_->latest_before;
+    for (const ExistingSession& s : window_->sessions.list) {
+      if (s.session_time >= t) break;
+      *out = s.session_time;
+    }
+    return std::nullopt;
+  }
   int32_t found = 0;
   Instant latest = 0;
   if (wfp_status st = store_->latest_session_before(txn_->get(), info_.project_id,

@@ -56,6 +56,9 @@ struct FakeStore {
   };
   std::vector<Session> existing;
   int list_calls = 0, latest_calls = 0;
+  int window_calls = 0;                // load_schedule_window (offered by some tests)
+  std::vector<uint32_t> window_sizes;  // max_sessions of each
+  wfp_status window_status = WFP_OK;   // its answer after loading the schedule
   int fail_list_call = 0;  // list_sessions fails on this call (counted from 1); 0: never
   std::function<void(int)> before_list;  // called with each list_sessions call's number
   bool open_when_answered = false;       // a transaction was open when the answer's head was sent
@@ -96,35 +99,66 @@ wfp_status Load(wfp_txn*, int64_t site, int64_t id, wfp_schedule_info* out) {
   out->next_run_time = kPointer + 9 * 3600;
   return WFP_OK;
 }
+// Visits `s` as list_sessions does; the visitor's answer.
+int32_t Visit(const FakeStore::Session& s, wfp_session_visitor visit, void* user_data) {
+  std::vector<wfp_attempt_ref> refs;
+  for (const auto& [name, index] : s.attempts)
+    refs.push_back({name ? Str(*name) : wfp_str{nullptr, 0}, index});
+  wfp_session_info info{};
+  info.struct_size = sizeof info;
+  info.session_id = s.id;
+  info.uuid = Str(s.uuid);
+  info.session_time = s.time;
+  info.attempts = refs.data();
+  info.attempt_count = refs.size();
+  return visit(user_data, &info);
+}
 wfp_status List(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds from, wfp_epoch_seconds to,
                 wfp_session_visitor visit, void* user_data) {
   if (++g_store->list_calls == g_store->fail_list_call) return WFP_ERR_INTERNAL;
   if (g_store->before_list) g_store->before_list(g_store->list_calls);
   for (const FakeStore::Session& s : g_store->existing) {
     if (s.time < from || s.time >= to) continue;
-    std::vector<wfp_attempt_ref> refs;
-    for (const auto& [name, index] : s.attempts)
-      refs.push_back({name ? Str(*name) : wfp_str{nullptr, 0}, index});
-    wfp_session_info info{};
-    info.struct_size = sizeof info;
-    info.session_id = s.id;
-    info.uuid = Str(s.uuid);
-    info.session_time = s.time;
-    info.attempts = refs.data();
-    info.attempt_count = refs.size();
-    if (visit(user_data, &info)) break;
+    if (Visit(s, visit, user_data)) break;
   }
   return WFP_OK;
+}
+std::optional<int64_t> LatestSessionBefore(int64_t before) {
+  std::optional<int64_t> latest;
+  for (const FakeStore::Session& s : g_store->existing) {
+    if (s.time >= before) break;
+    latest = s.time;
+  }
+  return latest;
 }
 wfp_status Latest(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds before, int32_t* found,
                   wfp_epoch_seconds* time) {
   g_store->latest_calls++;
-  *found = 0;
+  const std::optional<int64_t> latest = LatestSessionBefore(before);
+  *found = latest.has_value();
+  if (latest) *time = *latest;
+  return WFP_OK;
+}
+// load_schedule_window (ABI 1.4): Load, the first sessions of [from, to) up to the limit, and the
+// latest session before `from`, without counting as list or latest calls.
+wfp_status Window(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out,
+                  wfp_session_window* w) {
+  g_store->window_calls++;
+  g_store->window_sizes.push_back(w->max_sessions);
+  if (wfp_status st = Load(txn, site, id, out); st != WFP_OK) return st;
+  if (g_store->window_status != WFP_OK) return g_store->window_status;
+  w->complete = 1;
+  uint32_t visited = 0;
   for (const FakeStore::Session& s : g_store->existing) {
-    if (s.time >= before) break;
-    *found = 1;
-    *time = s.time;
+    if (s.time < w->from || s.time >= w->to) continue;
+    if (visited++ == w->max_sessions || Visit(s, w->visitor, w->user_data)) {
+      w->complete = 0;
+      break;
+    }
   }
+  const std::optional<int64_t> latest = LatestSessionBefore(w->from);
+  w->has_latest_before = latest.has_value();
+  w->latest_before = latest.value_or(0);
   return WFP_OK;
 }
 wfp_status CreateSessions(wfp_txn*, const wfp_new_session* s, size_t n, int64_t* ids) {
@@ -536,6 +570,110 @@ TEST_F(WriterTest, AStoreFaultInALaterPassIsA500BeforeTheHeadAndCutsTheAnswerAft
   EXPECT_FALSE(a.cut);
   EXPECT_EQ(Body().at("attempts").as_array().size(), 1000u);
   EXPECT_EQ(store_.list_calls, 20);
+}
+
+// ---- ABI 1.4: load_schedule_window -------------------------------------------------------------
+
+// The request's answer (without its new UUIDs) and ETag.
+struct Answered {
+  int status = 0;
+  std::string body, etag;
+};
+
+class WindowTest : public WriterTest {
+ protected:
+  Answered PostWith(bool window, std::string_view body) {
+    call_ = wfp_call{};
+    state_.store.load_schedule_window = window ? Window : nullptr;
+    const Answer a = Post(body);
+    std::set<std::string> uuids;
+    return {call_.status, WithoutNewUuids(call_.body, &uuids), a.etag};
+  }
+  void ExpectSameAnswers(std::string_view body) {
+    const Answered without = PostWith(false, body);
+    const int lists = store_.list_calls, latests = store_.latest_calls;
+    const Answered with = PostWith(true, body);
+    EXPECT_EQ(with.status, without.status) << body;
+    EXPECT_EQ(with.body, without.body) << body;
+    EXPECT_EQ(with.etag, without.etag) << body;
+    EXPECT_GT(lists, 0);
+    EXPECT_GT(latests, 0);
+  }
+};
+
+// A plan of one batch reads the schedule and its sessions in the one call, and answers as before.
+TEST_F(WindowTest, APlanOfOneBatchIsReadInOneCall) {
+  store_.existing = SessionsAroundJanuary();
+  ExpectSameAnswers(kJanuary);
+  store_.list_calls = store_.latest_calls = 0;
+  PostWith(true, kJanuary);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.list_calls, 0);
+  EXPECT_EQ(store_.latest_calls, 0);
+  EXPECT_EQ(store_.window_sizes.back(), 256u + 16u);  // no count: a few hundred, and the slack
+}
+
+// A real run too: the same writes, the same answer.
+TEST_F(WindowTest, ARealRunWritesWhatItWroteWithoutTheWindow) {
+  PostWith(false, kTwoSessions);
+  const auto times = store_.session_times;
+  const auto params = store_.attempt_params;
+  store_.session_times.clear();
+  store_.attempt_params.clear();
+  store_.list_calls = store_.latest_calls = 0;
+  PostWith(true, kTwoSessions);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.session_times, times);
+  EXPECT_EQ(store_.attempt_params, params);
+  EXPECT_EQ(store_.list_calls, 0);
+  EXPECT_EQ(store_.latest_calls, 0);
+  EXPECT_EQ(store_.window_sizes.back(), 2u + 16u);  // the count, and the slack
+}
+
+// Sessions off the schedule's times fill the window before the last candidate: the rest is listed
+// from the store, and the answer is the same.
+TEST_F(WindowTest, AWindowThatEndsBeforeTheLastCandidateIsFollowedByAListing) {
+  constexpr int64_t kJan1 = 1704067200;
+  for (int h = 0; h < 30; ++h)  // hourly sessions of Jan 1, then Jan 2 and 3
+    store_.existing.push_back({kJan1 + h * 3600, 300 + h, fmt::format("uuid-{}", 300 + h), {}});
+  constexpr std::string_view kThree =
+      R"({"dryRun":true,"fromTime":"2024-01-01T00:00:00Z","count":3,"attemptName":"fix",)"
+      R"("skipExisting":true})";
+  ExpectSameAnswers(kThree);
+  EXPECT_EQ(store_.window_sizes.back(), 3u + 16u);
+  store_.list_calls = store_.latest_calls = 0;
+  PostWith(true, kThree);
+  EXPECT_EQ(store_.list_calls, 1);    // the candidates past the window's 19 sessions
+  EXPECT_EQ(store_.latest_calls, 0);  // before fromTime: in the window
+}
+
+// In batches, each pass lists past the window as before; the answer is the same.
+TEST_F(WindowTest, ADryRunInBatchesAnswersAsWithoutTheWindow) {
+  store_.existing = SessionsAroundJanuary();
+  for (size_t batch : {1, 2, 4}) {
+    state_.plan_batch = batch;
+    ExpectSameAnswers(kJanuary);
+  }
+}
+
+// The window's faults are load_schedule's: an unknown schedule is a 404, a busy store a 503; a
+// request without fromTime reads as before.
+TEST_F(WindowTest, FaultsAndRequestsWithoutFromTime) {
+  state_.store.load_schedule_window = Window;
+  Post(R"({"dryRun":true,"fromTime":"2024-01-08T00:00:00Z","count":1,"attemptName":"a"})",
+       RenderBackfillResponse, "6");
+  EXPECT_EQ(call_.status, 404) << call_.body;
+  call_ = wfp_call{};
+  store_.window_status = WFP_ERR_BUSY;
+  Post(R"({"dryRun":true,"fromTime":"2024-01-08T00:00:00Z","count":1,"attemptName":"a"})");
+  EXPECT_EQ(call_.status, 503) << call_.body;
+  EXPECT_EQ(store_.window_calls, 2);
+  EXPECT_FALSE(store_.open);
+  call_ = wfp_call{};
+  store_.window_status = WFP_OK;
+  Post(R"({"dryRun":true,"skipExisting":true,"advanceSchedule":true})");
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.window_calls, 2);  // no fromTime: load_schedule, as before
 }
 
 }  // namespace
