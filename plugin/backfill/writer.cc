@@ -48,6 +48,10 @@ constexpr uint64_t kWindowSlack = 16;
       std::min<uint64_t>(n + kWindowSlack, std::numeric_limits<uint32_t>::max()));
 }
 
+// Thrown by a read that a window asked as the transaction's last read does not cover: nothing was
+// sent yet (a dry run of one batch answers after planning); Backfill runs the request again.
+struct WindowTooShort {};
+
 // How many of the plan's candidates get an attempt (created or on a reused session) and how many
 // are skipped: the committed log line, the metrics and the committed summary all count the same
 // way.
@@ -65,8 +69,16 @@ ActionCounts CountActions(const Plan& plan) {
 // (an error), or nothing to go on.
 class Run {
  public:
-  Run(const PluginState& state, const wfp_request& r, wfp_call* call, ResponseRenderer render)
-      : state_(state), store_(&state.store), r_(r), call_(call), render_(render) {}
+  // `last_read`: a dry run of at most one batch may tell load_schedule_window that it is the
+  // transaction's last read (WFP_WINDOW_LAST_READ).
+  Run(const PluginState& state, const wfp_request& r, wfp_call* call, ResponseRenderer render,
+      bool last_read)
+      : state_(state),
+        store_(&state.store),
+        r_(r),
+        call_(call),
+        render_(render),
+        last_read_(last_read) {}
 
   Answer Go() {
     if (auto a = ParseRequest()) return std::move(*a);
@@ -129,6 +141,7 @@ class Run {
   const wfp_request& r_;
   wfp_call* call_;
   ResponseRenderer render_;
+  const bool last_read_;
 
   int64_t schedule_id_ = 0;
   BackfillRequest request_;
@@ -147,10 +160,12 @@ class Run {
   // What load_schedule_window (ABI 1.4) read with the schedule: the sessions from `from` on, all of
   // those before `known_to`, and the latest session before `from`. ListSessions and LatestBefore
   // answer from it what it covers, and ask the store for the rest.
+  // `ended`: asked as the transaction's last read, after which the host may have ended it.
   struct Window {
     Instant from = 0, known_to = 0;
     Sessions sessions;
     std::optional<Instant> latest_before;
+    bool ended = false;
   };
   std::optional<Window> window_;
 };
@@ -222,6 +237,11 @@ std::optional<Answer> Run::ReadScheduleWindow() {
   asked.max_sessions = WindowSize(request_.count, state_.plan_batch);
   asked.visitor = CollectSession;
   asked.user_data = &w.sessions;
+  // A dry run of one batch reads nothing after the window when the window covers it; when it does
+  // not, the run starts again without the flag (WindowTooShort).
+  w.ended = last_read_ && snapshot_ && request_.dry_run && request_.count &&
+            *request_.count <= state_.plan_batch;
+  if (w.ended) asked.flags = WFP_WINDOW_LAST_READ;
   if (wfp_status st =
           store_->load_schedule_window(txn_->get(), r_.site_id, schedule_id_, &info_, &asked);
       st != WFP_OK) {
@@ -270,6 +290,7 @@ std::optional<Answer> Run::ListSessions(Instant from, Instant to, Sessions* out)
       if (s.session_time >= from && s.session_time < to) out->list.push_back(s);
     return std::nullopt;
   }
+  if (window_ && window_->ended) throw WindowTooShort{};
   if (wfp_status st = store_->list_sessions(txn_->get(), info_.project_id, info_.workflow_name,
                                             from, to, CollectSession, out);
       st != WFP_OK)
@@ -293,6 +314,7 @@ std::optional<Answer> Run::LatestBefore(Instant t, std::optional<Instant>* out) 
     }
     return std::nullopt;
   }
+  if (window_ && window_->ended) throw WindowTooShort{};
   int32_t found = 0;
   Instant latest = 0;
   if (wfp_status st = store_->latest_session_before(txn_->get(), info_.project_id,
@@ -667,7 +689,11 @@ std::string RenderCommittedSummary(int64_t schedule_id, const Plan& plan) {
 
 Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call,
                 ResponseRenderer render) {
-  return Run(state, r, call, render).Go();
+  try {
+    return Run(state, r, call, render, /*last_read=*/true).Go();
+  } catch (const WindowTooShort&) {
+    return Run(state, r, call, render, /*last_read=*/false).Go();
+  }
 }
 
 }  // namespace wfp::backfill

@@ -27,6 +27,7 @@ struct wfp_call {
 };
 struct wfp_txn {
   bool read_only = false;
+  bool ended = false;  // by load_schedule_window with WFP_WINDOW_LAST_READ
 };
 
 namespace wfp::backfill {
@@ -58,6 +59,8 @@ struct FakeStore {
   int list_calls = 0, latest_calls = 0;
   int window_calls = 0;                // load_schedule_window (offered by some tests)
   std::vector<uint32_t> window_sizes;  // max_sessions of each
+  std::vector<uint32_t> window_flags;  // flags of each
+  int reads_after_end = 0;             // list or latest calls in a transaction it ended
   wfp_status window_status = WFP_OK;   // its answer after loading the schedule
   int fail_list_call = 0;  // list_sessions fails on this call (counted from 1); 0: never
   std::function<void(int)> before_list;  // called with each list_sessions call's number
@@ -113,8 +116,9 @@ int32_t Visit(const FakeStore::Session& s, wfp_session_visitor visit, void* user
   info.attempt_count = refs.size();
   return visit(user_data, &info);
 }
-wfp_status List(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds from, wfp_epoch_seconds to,
+wfp_status List(wfp_txn* txn, int64_t, wfp_str, wfp_epoch_seconds from, wfp_epoch_seconds to,
                 wfp_session_visitor visit, void* user_data) {
+  if (txn->ended) return ++g_store->reads_after_end, WFP_ERR_STATE;
   if (++g_store->list_calls == g_store->fail_list_call) return WFP_ERR_INTERNAL;
   if (g_store->before_list) g_store->before_list(g_store->list_calls);
   for (const FakeStore::Session& s : g_store->existing) {
@@ -131,8 +135,9 @@ std::optional<int64_t> LatestSessionBefore(int64_t before) {
   }
   return latest;
 }
-wfp_status Latest(wfp_txn*, int64_t, wfp_str, wfp_epoch_seconds before, int32_t* found,
+wfp_status Latest(wfp_txn* txn, int64_t, wfp_str, wfp_epoch_seconds before, int32_t* found,
                   wfp_epoch_seconds* time) {
+  if (txn->ended) return ++g_store->reads_after_end, WFP_ERR_STATE;
   g_store->latest_calls++;
   const std::optional<int64_t> latest = LatestSessionBefore(before);
   *found = latest.has_value();
@@ -145,6 +150,7 @@ wfp_status Window(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out
                   wfp_session_window* w) {
   g_store->window_calls++;
   g_store->window_sizes.push_back(w->max_sessions);
+  g_store->window_flags.push_back(w->flags);
   if (wfp_status st = Load(txn, site, id, out); st != WFP_OK) return st;
   if (g_store->window_status != WFP_OK) return g_store->window_status;
   w->complete = 1;
@@ -159,6 +165,7 @@ wfp_status Window(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out
   const std::optional<int64_t> latest = LatestSessionBefore(w->from);
   w->has_latest_before = latest.has_value();
   w->latest_before = latest.value_or(0);
+  if (w->flags & WFP_WINDOW_LAST_READ) txn->ended = true;
   return WFP_OK;
 }
 wfp_status CreateSessions(wfp_txn*, const wfp_new_session* s, size_t n, int64_t* ids) {
@@ -641,10 +648,35 @@ TEST_F(WindowTest, AWindowThatEndsBeforeTheLastCandidateIsFollowedByAListing) {
       R"("skipExisting":true})";
   ExpectSameAnswers(kThree);
   EXPECT_EQ(store_.window_sizes.back(), 3u + 16u);
-  store_.list_calls = store_.latest_calls = 0;
+  store_.list_calls = store_.latest_calls = store_.begins = 0;
+  store_.window_flags.clear();
   PostWith(true, kThree);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  // Asked as the last read, the window was too short: the run started again without the flag.
+  EXPECT_EQ(store_.window_flags, (std::vector<uint32_t>{WFP_WINDOW_LAST_READ, 0}));
+  EXPECT_EQ(store_.begins, 2);
+  EXPECT_EQ(store_.reads_after_end, 0);
   EXPECT_EQ(store_.list_calls, 1);    // the candidates past the window's 19 sessions
   EXPECT_EQ(store_.latest_calls, 0);  // before fromTime: in the window
+  EXPECT_FALSE(store_.open);
+}
+
+// A dry run of one batch tells the store the window is its last read; a real run, or a dry run
+// larger than a batch, does not.
+TEST_F(WindowTest, OnlyADryRunOfOneBatchAsksForTheLastRead) {
+  store_.existing = SessionsAroundJanuary();
+  constexpr std::string_view kTwo =
+      R"({"dryRun":true,"fromTime":"2024-01-01T00:00:00Z","count":2,"attemptName":"fix"})";
+  PostWith(true, kTwo);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  state_.plan_batch = 1;
+  PostWith(true, kTwo);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  PostWith(true, kTwoSessions);
+  EXPECT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.window_flags, (std::vector<uint32_t>{WFP_WINDOW_LAST_READ, 0, 0}));
+  EXPECT_EQ(store_.begins, 3);
+  EXPECT_EQ(store_.reads_after_end, 0);
 }
 
 // In batches, each pass lists past the window as before; the answer is the same.

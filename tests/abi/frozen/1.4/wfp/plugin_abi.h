@@ -246,6 +246,13 @@ typedef struct wfp_schedule_pointer {
   wfp_epoch_seconds last_session_time;
 } wfp_schedule_pointer;
 
+/* wfp_session_window.flags. WFP_WINDOW_LAST_READ: in a read-only transaction (begin_read), the
+ * caller reads nothing more in it after this call. The host may then end the snapshot with the call
+ * (on PostgreSQL, in the same round trip); a later read in the transaction answers WFP_ERR_STATE,
+ * and commit or rollback still frees it. A caller that finds the window too short starts a new
+ * transaction. Ignored in a write transaction. */
+#define WFP_WINDOW_LAST_READ 1u
+
 /* What load_schedule_window (since 1.4) reads besides the schedule: the first sessions of the
  * schedule's workflow from a time on, and the latest one before that time. The caller fills the
  * inputs and the host writes the outputs. */
@@ -258,6 +265,8 @@ typedef struct wfp_session_window {
   uint32_t max_sessions;
   wfp_session_visitor visitor;
   void *user_data;
+  /* In: WFP_WINDOW_* bits, 0 for none. A host ignores a bit it does not know. */
+  uint32_t flags;
   /* Out: 1 when every session of [from, to) was visited; 0 when max_sessions or the visitor stopped
    * the visits first (what comes after the last visited session is then unknown). */
   int32_t complete;
