@@ -57,6 +57,7 @@ std::vector<Sample> SamplesFor(const RouteInfo& route) {
       "{}",
       "not json",
       R"({"fromTime":"2024-01-08T00:00:00Z","attemptName":"fix","dryRun":true})",
+      R"({"fromTime":"2024-01-08T00:00:00Z","attemptName":"fix","dryRun":true,"count":1})",
       R"({"fromTime":"2024-01-08T00:00:00Z","attemptName":"new","dryRun":false})",
       R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false})",
       std::string(70000, '[')};

@@ -341,6 +341,14 @@ bool CheckTxn(wfp_txn* txn, const char* function) {
   }
   return CheckCall(txn->call, function);
 }
+// A read after load_schedule_window was told it was the transaction's last.
+bool CheckRead(wfp_txn* txn, const char* function) {
+  if (!CheckTxn(txn, function)) return false;
+  if (!txn->last_read) return true;
+  g_state->Violation(kTransactions,
+                     fmt::format("{} after load_schedule_window's WFP_WINDOW_LAST_READ", function));
+  return false;
+}
 
 wfp_status BeginTxn(wfp_call* call, wfp_txn** out, bool read_only, const char* function) {
   if (!CheckCall(call, function) || !out) return WFP_ERR_INVALID_ARGUMENT;
@@ -373,7 +381,7 @@ void Rollback(wfp_txn* txn) {
 }
 
 wfp_status Load(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out) {
-  if (!CheckTxn(txn, "store.load_schedule")) return WFP_ERR_STATE;
+  if (!CheckRead(txn, "store.load_schedule")) return WFP_ERR_STATE;
   if (!out || out->struct_size < g_state->MinSize(kMinorSizes.schedule_info)) {
     g_state->Violation(kSizes,
                        fmt::format("store.load_schedule with an out struct_size of {}, "
@@ -405,7 +413,7 @@ wfp_status Load(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out) 
 // size followed by poison bytes.
 wfp_status List(wfp_txn* txn, int64_t, wfp_str name, wfp_epoch_seconds from, wfp_epoch_seconds to,
                 wfp_session_visitor visitor, void* user_data) {
-  if (!CheckTxn(txn, "store.list_sessions")) return WFP_ERR_STATE;
+  if (!CheckRead(txn, "store.list_sessions")) return WFP_ERR_STATE;
   if (!visitor || !name.data || from > to) {
     g_state->Violation(kHostTable, "store.list_sessions with a null visitor or name, or from > to");
     return WFP_ERR_INVALID_ARGUMENT;
@@ -430,10 +438,34 @@ wfp_status List(wfp_txn* txn, int64_t, wfp_str name, wfp_epoch_seconds from, wfp
 
 wfp_status Latest(wfp_txn* txn, int64_t, wfp_str, wfp_epoch_seconds, int32_t* found,
                   wfp_epoch_seconds* time) {
-  if (!CheckTxn(txn, "store.latest_session_before")) return WFP_ERR_STATE;
+  if (!CheckRead(txn, "store.latest_session_before")) return WFP_ERR_STATE;
   if (!found || !time) return WFP_ERR_INVALID_ARGUMENT;
   *found = 0;
   *time = 0;
+  return WFP_OK;
+}
+
+// load_schedule_window (1.4): Load, then List's one session at `from`, and none before it. A window
+// must cover the 1.4 fields and ask for something; WFP_WINDOW_LAST_READ ends a read-only
+// transaction's reads.
+wfp_status Window(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out,
+                  wfp_session_window* w) {
+  if (!CheckRead(txn, "store.load_schedule_window")) return WFP_ERR_STATE;
+  if (!w || w->struct_size < kMinorSizes.session_window[4] || !w->visitor || w->from > w->to ||
+      w->max_sessions == 0) {
+    g_state->Violation(kHostTable,
+                       "store.load_schedule_window with a window that is null, smaller than ABI "
+                       "1.4's, without a visitor, with from > to or with max_sessions 0");
+    return WFP_ERR_INVALID_ARGUMENT;
+  }
+  if (wfp_status st = Load(txn, site, id, out); st != WFP_OK) return st;
+  if (wfp_status st = List(txn, 1, Str("load"), w->from, w->to, w->visitor, w->user_data);
+      st != WFP_OK)
+    return st;
+  w->complete = 1;
+  w->has_latest_before = 0;
+  w->latest_before = 0;
+  if (txn->read_only && (w->flags & WFP_WINDOW_LAST_READ)) txn->last_read = true;
   return WFP_OK;
 }
 
@@ -513,6 +545,7 @@ void MakeTables(State* state) {
   s.create_attempts = Attempts;
   s.move_schedule_pointer = Move;
   s.begin_read = BeginRead;
+  s.load_schedule_window = Window;
   CutTable<false>(&state->store_table, state->Size(kMinorSizes.store_api));
   wfp_host_api& h = state->host_table.table;
   h.abi_major = WFP_ABI_VERSION_MAJOR;

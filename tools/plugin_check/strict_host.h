@@ -37,6 +37,7 @@ struct wfp_call {
 struct wfp_txn {
   wfp_call* call;
   bool read_only;
+  bool last_read = false;  // load_schedule_window was told WFP_WINDOW_LAST_READ
 };
 struct wfp_metric {
   wfp_metric_kind kind;
