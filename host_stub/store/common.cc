@@ -1,5 +1,6 @@
 // What the backends share: choosing a backend from the location, key hashing, the grouping of
-// list_sessions rows, and the store's log. (Time text is common/time_text.h's.)
+// list_sessions rows, load_schedule_window made of the three reads, and the store's log. (Time
+// text is common/time_text.h's.)
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -87,6 +88,18 @@ bool SessionGrouper::Emit() {
   return !stopped_;
 }
 
+// ---- load_schedule_window ----------------------------------------------------------------------
+
+int32_t WindowVisits::Visit(void* self, const wfp_session_info* session) {
+  auto* w = static_cast<WindowVisits*>(self);
+  if (w->left_ == 0 || w->visitor_(w->user_data_, session) != 0) {
+    w->stopped_ = true;
+    return 1;
+  }
+  --w->left_;
+  return 0;
+}
+
 // ---- the log and keys ---------------------------------------------------------------------------
 
 void WriteLog(const StoreLog& log, std::string_view message) {
@@ -106,3 +119,23 @@ std::array<unsigned char, 32> HashApiKey(std::string_view key) {
 
 }  // namespace store_internal
 }  // namespace wfp::host
+
+wfp_status wfp_txn::LoadScheduleWindow(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out,
+                                       wfp_session_window* window) {
+  using wfp::host::store_internal::View;
+  using wfp::host::store_internal::WindowVisits;
+  wfp_status st = LoadSchedule(site_id, schedule_id, out);
+  if (st != WFP_OK) return st;
+  WindowVisits visits(*window);
+  st = ListSessions(out->project_id, View(out->workflow_name), window->from, window->to,
+                    WindowVisits::Visit, &visits);
+  if (st != WFP_OK) return st;
+  window->complete = visits.complete() ? 1 : 0;
+  int32_t found = 0;
+  int64_t time = 0;
+  st = LatestSessionBefore(out->project_id, View(out->workflow_name), window->from, &found, &time);
+  if (st != WFP_OK) return st;
+  window->has_latest_before = found;
+  window->latest_before = found ? time : 0;
+  return WFP_OK;
+}

@@ -33,7 +33,7 @@ struct wfp_txn {
   std::deque<std::string> strings;
   // The last failure's details, for logs and tests.
   std::string last_error;
-  // True while list_sessions iterates.
+  // True while list_sessions or load_schedule_window visits sessions.
   bool listing = false;
   // Begun by begin_read: a snapshot that refuses writes.
   bool read_only = false;
@@ -54,6 +54,14 @@ struct wfp_txn {
                                   int64_t to, wfp_session_visitor visitor, void* user_data) = 0;
   virtual wfp_status LatestSessionBefore(int64_t project_id, std::string_view workflow_name,
                                          int64_t before, int32_t* out_found, int64_t* out_time) = 0;
+  // load_schedule_window: LoadSchedule, then the window's sessions of the loaded schedule's
+  // (project, workflow) through store_internal::WindowVisits, then LatestSessionBefore(from) into
+  // window->has_latest_before and latest_before. `window` is the host's copy, its arguments
+  // checked (a visitor, from <= to, max_sessions >= 1); its outputs are zero on entry. This
+  // default makes the three calls (SQLite: no round trips to save); a backend reached over the
+  // network overrides it with one round trip that answers the same.
+  virtual wfp_status LoadScheduleWindow(int64_t site_id, int64_t schedule_id,
+                                        wfp_schedule_info* out, wfp_session_window* window);
   // Each batch is all or nothing; after a failure the transaction is still usable.
   virtual wfp_status CreateSessions(const wfp_new_session* sessions, size_t count,
                                     int64_t* out_ids) = 0;
@@ -149,6 +157,29 @@ class SessionGrouper {
   std::vector<std::optional<std::string>> names_;
   std::vector<int32_t> indexes_;
   std::vector<wfp_attempt_ref> refs_;
+};
+
+// ---- load_schedule_window ----------------------------------------------------------------------
+
+// The visitor a listing gets for load_schedule_window: forwards at most window.max_sessions
+// sessions to the window's visitor. complete() is window->complete: true unless the window's
+// visitor stopped the visits, or a session came after the max_sessions-th (the listing is stopped
+// there, unvisited). A window that ends exactly at its max_sessions-th session is thus complete;
+// the listing must offer one more session than max_sessions when there is one (PostgreSQL: LIMIT
+// max_sessions + 1).
+class WindowVisits {
+ public:
+  explicit WindowVisits(const wfp_session_window& window)
+      : visitor_(window.visitor), user_data_(window.user_data), left_(window.max_sessions) {}
+  // A wfp_session_visitor; `self` is the WindowVisits.
+  static int32_t Visit(void* self, const wfp_session_info* session);
+  bool complete() const { return !stopped_; }
+
+ private:
+  wfp_session_visitor visitor_;
+  void* user_data_;
+  uint32_t left_;  // sessions still to forward
+  bool stopped_ = false;
 };
 
 // ---- shared helpers ---------------------------------------------------------------------------

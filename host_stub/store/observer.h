@@ -20,8 +20,8 @@ class StoreObserver {
   virtual ~StoreObserver() = default;
   // A transaction of the ABI store table ended (commit or rollback), `seconds` after its begin.
   virtual void Transaction(bool read_only, double seconds) = 0;
-  // A write transaction got its schedule lock: `seconds` spent in begin and load_schedule (SQLite
-  // waits in BEGIN IMMEDIATE, PostgreSQL in SELECT ... FOR UPDATE).
+  // A write transaction got its schedule lock: `seconds` spent in begin and load_schedule or
+  // load_schedule_window (SQLite waits in BEGIN IMMEDIATE, PostgreSQL in SELECT ... FOR UPDATE).
   virtual void LockWait(double seconds) = 0;
   // A store function answered WFP_ERR_BUSY (the request becomes a 503 with Retry-After).
   virtual void Busy() = 0;

@@ -131,6 +131,15 @@ wfp_status Commit(wfp_txn* txn) {
 
 // ---- reads ------------------------------------------------------------------------------------
 
+// A write transaction has its schedule lock once load_schedule (or load_schedule_window), begun
+// at `started`, returns `st`: the observer sees the wait once.
+void ReportLockWait(wfp_txn* txn, SteadyClock::time_point started, wfp_status st) {
+  if (txn->read_only || txn->lock_wait_reported || st == WFP_ERR_INVALID_ARGUMENT) return;
+  txn->lock_wait_reported = true;
+  if (StoreObserver* o = GetStoreObserver())
+    o->LockWait(txn->lock_wait_seconds + SecondsSince(started));
+}
+
 wfp_status LoadSchedule(wfp_txn* txn, int64_t site_id, int64_t schedule_id,
                         wfp_schedule_info* out) {
   if (!txn || !out || !WFP_HAS_FIELD(wfp_schedule_info, out, disabled_at))
@@ -145,12 +154,7 @@ wfp_status LoadSchedule(wfp_txn* txn, int64_t site_id, int64_t schedule_id,
     if (st == WFP_OK) abi::WriteStruct(info, out);
     return st;
   }));
-  // A write transaction has its schedule lock once load_schedule returns: report the wait once.
-  if (!txn->read_only && !txn->lock_wait_reported && st != WFP_ERR_INVALID_ARGUMENT) {
-    txn->lock_wait_reported = true;
-    if (StoreObserver* o = GetStoreObserver())
-      o->LockWait(txn->lock_wait_seconds + SecondsSince(started));
-  }
+  ReportLockWait(txn, started, st);
   return st;
 }
 
@@ -177,6 +181,44 @@ wfp_status LatestSessionBefore(wfp_txn* txn, int64_t project_id, wfp_str workflo
   return Guard(txn, "latest_session_before", [&] {
     return txn->LatestSessionBefore(project_id, View(workflow_name), before, out_found, out_time);
   });
+}
+
+// load_schedule, list_sessions and latest_session_before in one call: `out` as load_schedule's,
+// the window's inputs read as far as its struct_size covers (all of 1.4's: its first version),
+// its outputs written in place (the caller's struct_size is left as it is). The transaction is
+// listing during the call: the visitor cannot call the store.
+wfp_status LoadScheduleWindow(wfp_txn* txn, int64_t site_id, int64_t schedule_id,
+                              wfp_schedule_info* out, wfp_session_window* window) {
+  if (!txn || !out || !window || !WFP_HAS_FIELD(wfp_schedule_info, out, disabled_at) ||
+      !WFP_HAS_FIELD(wfp_session_window, window, latest_before))
+    return WFP_ERR_INVALID_ARGUMENT;
+  wfp_session_window w = abi::ReadStruct(window);
+  if (!w.visitor || w.from > w.to || w.max_sessions == 0)
+    return Invalid(txn, fmt::format("load_schedule_window: a window needs a visitor, from <= to "
+                                    "and max_sessions >= 1 (from {}, to {}, max_sessions {})",
+                                    w.from, w.to, w.max_sessions));
+  if (txn->listing) return WFP_ERR_STATE;
+  window->complete = 0;
+  window->has_latest_before = 0;
+  window->latest_before = 0;
+  w.complete = w.has_latest_before = 0;
+  w.latest_before = 0;
+  const auto started = SteadyClock::now();
+  txn->listing = true;
+  const wfp_status st = NoteBusy(Guard(txn, "load_schedule_window", [&] {
+    wfp_schedule_info info{};
+    info.struct_size = sizeof info;
+    const wfp_status st = txn->LoadScheduleWindow(site_id, schedule_id, &info, &w);
+    if (st != WFP_OK) return st;
+    abi::WriteStruct(info, out);
+    window->complete = w.complete;
+    window->has_latest_before = w.has_latest_before;
+    window->latest_before = w.latest_before;
+    return WFP_OK;
+  }));
+  txn->listing = false;
+  ReportLockWait(txn, started, st);
+  return st;
 }
 
 // ---- writes -----------------------------------------------------------------------------------
@@ -278,7 +320,7 @@ const wfp_store_api kStoreApi = {
     CreateAttempts,
     MoveSchedulePointer,
     BeginRead,
-    nullptr,  // load_schedule_window: not yet
+    LoadScheduleWindow,
 };
 
 }  // namespace

@@ -1,8 +1,8 @@
 // The ABI store table (StoreApi()) on every backend (an SQLite file, SQLite ":memory:",
-// PostgreSQL): load_schedule, list_sessions, latest_session_before, create_*,
-// move_schedule_pointer, transactions and their bookkeeping in wfp_call, locks and BUSY, fault
-// injection, concurrent use; and the schema's invariants. What differs between the backends (the
-// lock is the whole store on SQLite, the schedule's row on PostgreSQL; SQL dialects; ids of
+// PostgreSQL): load_schedule, list_sessions, latest_session_before, load_schedule_window,
+// create_*, move_schedule_pointer, transactions and their bookkeeping in wfp_call, locks and BUSY,
+// fault injection, concurrent use; and the schema's invariants. What differs between the backends
+// (the lock is the whole store on SQLite, the schedule's row on PostgreSQL; SQL dialects; ids of
 // rolled-back inserts) is asserted per backend, in the suites SqliteStoreApiTest and
 // PostgresStoreApiTest, or in the test itself.
 #include <gtest/gtest.h>
@@ -19,6 +19,7 @@
 #include "call.h"
 #include "sql_for_testing.h"
 #include "store/internal.h"  // wfp_txn::last_error, for messages
+#include "store/observer.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -198,7 +199,8 @@ TEST_P(StoreApiTest, TableIsComplete) {
   EXPECT_EQ(Api().struct_size, sizeof(wfp_store_api));
   EXPECT_TRUE(Api().begin && Api().commit && Api().rollback && Api().load_schedule &&
               Api().list_sessions && Api().latest_session_before && Api().create_sessions &&
-              Api().create_attempts && Api().move_schedule_pointer && Api().begin_read);
+              Api().create_attempts && Api().move_schedule_pointer && Api().begin_read &&
+              Api().load_schedule_window);
 }
 
 TEST_P(StoreApiTest, BeginRecordsTheTransactionOnTheCall) {
@@ -1032,6 +1034,423 @@ TEST_F(PostgresStoreApiTest, TheNextWriterOfAScheduleWaitsAndSeesTheCommittedBac
   int64_t id = 0;
   EXPECT_EQ(Api().create_sessions(txn, &again, 1, &id), WFP_ERR_CONFLICT);
   Api().rollback(txn);
+}
+
+// ---- load_schedule_window ---------------------------------------------------------------------
+
+// What load_schedule_window answered, or load_schedule, list_sessions and latest_session_before.
+struct WindowAnswer {
+  wfp_status status = -1;
+  wfp_schedule_info info{};
+  Visits visits;
+  int32_t complete = -1;
+  int32_t has_latest_before = -1;
+  int64_t latest_before = -1;
+};
+
+wfp_session_window MakeWindow(int64_t from, int64_t to, uint32_t max_sessions, Visits* visits) {
+  wfp_session_window w{};
+  w.struct_size = sizeof w;
+  w.from = from;
+  w.to = to;
+  w.max_sessions = max_sessions;
+  w.visitor = Visit;
+  w.user_data = visits;
+  w.complete = w.has_latest_before = -1;
+  w.latest_before = -1;
+  return w;
+}
+
+WindowAnswer LoadWindow(wfp_txn* txn, int64_t site, int64_t schedule, int64_t from, int64_t to,
+                        uint32_t max_sessions, size_t stop_after = SIZE_MAX) {
+  WindowAnswer a;
+  a.info.struct_size = sizeof a.info;
+  a.visits.stop_after = stop_after;
+  wfp_session_window w = MakeWindow(from, to, max_sessions, &a.visits);
+  a.status = Api().load_schedule_window(txn, site, schedule, &a.info, &w);
+  EXPECT_EQ(w.struct_size, sizeof w);  // an in-out struct: its size is left alone
+  a.complete = w.complete;
+  a.has_latest_before = w.has_latest_before;
+  a.latest_before = w.latest_before;
+  return a;
+}
+
+// The three calls in order, every session of the range visited.
+WindowAnswer ThreeCalls(wfp_txn* txn, int64_t site, int64_t schedule, int64_t from, int64_t to) {
+  WindowAnswer a;
+  a.info.struct_size = sizeof a.info;
+  a.status = Api().load_schedule(txn, site, schedule, &a.info);
+  if (a.status != WFP_OK) return a;
+  EXPECT_EQ(
+      Api().list_sessions(txn, a.info.project_id, a.info.workflow_name, from, to, Visit, &a.visits),
+      WFP_OK);
+  EXPECT_EQ(Api().latest_session_before(txn, a.info.project_id, a.info.workflow_name, from,
+                                        &a.has_latest_before, &a.latest_before),
+            WFP_OK);
+  return a;
+}
+
+void ExpectSameSchedule(const wfp_schedule_info& got, const wfp_schedule_info& want) {
+  EXPECT_EQ(got.struct_size, want.struct_size);
+  EXPECT_EQ(got.schedule_id, want.schedule_id);
+  EXPECT_EQ(got.site_id, want.site_id);
+  EXPECT_EQ(got.project_id, want.project_id);
+  EXPECT_EQ(V(got.project_name), V(want.project_name));
+  EXPECT_EQ(got.workflow_definition_id, want.workflow_definition_id);
+  EXPECT_EQ(V(got.workflow_name), V(want.workflow_name));
+  EXPECT_EQ(V(got.timezone), V(want.timezone));
+  EXPECT_EQ(V(got.schedule_json), V(want.schedule_json));
+  EXPECT_EQ(got.pool_id.data == nullptr, want.pool_id.data == nullptr);
+  EXPECT_EQ(V(got.pool_id), V(want.pool_id));
+  EXPECT_EQ(got.next_schedule_time, want.next_schedule_time);
+  EXPECT_EQ(got.next_run_time, want.next_run_time);
+  EXPECT_EQ(got.has_last_session_time, want.has_last_session_time);
+  EXPECT_EQ(got.last_session_time, want.last_session_time);
+  EXPECT_EQ(got.has_disabled_at, want.has_disabled_at);
+  EXPECT_EQ(got.disabled_at, want.disabled_at);
+}
+
+// The window answers what the three calls answer in the same transaction, its visits cut at
+// max_sessions; complete says whether a session of the range was left unvisited (exactly: a window
+// that ends at its max_sessions-th session is complete). In a write and in a read transaction.
+TEST_P(StoreApiTest, LoadScheduleWindowAnswersAsTheThreeCalls) {
+  struct Case {
+    int64_t from, to;
+    uint32_t max_sessions;
+    size_t visited;
+    int32_t complete;
+  };
+  // Schedule 5's workflow has sessions at kJan1 (3 attempts), kJan1 + 1 day (none), + 2 days (1).
+  const Case cases[] = {
+      {0, kJan1 + 10 * kDay, 5, 3, 1},                    // fewer than max
+      {0, kJan1 + 10 * kDay, 3, 3, 1},                    // exactly max
+      {0, kJan1 + 10 * kDay, 2, 2, 0},                    // more than max
+      {0, kJan1 + 10 * kDay, 1, 1, 0},                    //
+      {kJan1 + kDay, kJan1 + 10 * kDay, 10, 2, 1},        // a latest before
+      {kJan1 + kDay, kJan1 + 2 * kDay + 1, 1, 1, 0},      // `to` exclusive, `from` inclusive
+      {kJan1 + 5 * kDay, kJan1 + 9 * kDay, 4, 0, 1},      // an empty range
+      {kJan1 + kDay, kJan1 + kDay, 1, 0, 1},              // from == to
+      {kJan1 + 2 * kDay, kJan1 + 2 * kDay + 1, 1, 1, 1},  // one session, max one
+      {0, kJan1 + 10 * kDay, UINT32_MAX, 3, 1},           // the largest max
+  };
+  for (const bool read : {false, true}) {
+    for (const Case& k : cases) {
+      SCOPED_TRACE(::testing::Message() << (read ? "read " : "write ") << k.from << ".." << k.to
+                                        << " max " << k.max_sessions);
+      Call c(*store_);
+      wfp_txn* txn = nullptr;
+      ASSERT_EQ(read ? Api().begin_read(&c.call, &txn) : Api().begin(&c.call, &txn), WFP_OK);
+      const WindowAnswer got = LoadWindow(txn, 1, 5, k.from, k.to, k.max_sessions);
+      ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+      const WindowAnswer want = ThreeCalls(txn, 1, 5, k.from, k.to);
+      ASSERT_EQ(want.status, WFP_OK);
+      ExpectSameSchedule(got.info, want.info);
+      std::vector<Visited> first(want.visits.sessions.begin(),
+                                 want.visits.sessions.begin() +
+                                     std::min<size_t>(k.max_sessions, want.visits.sessions.size()));
+      EXPECT_EQ(got.visits.sessions, first);
+      EXPECT_EQ(got.visits.sessions.size(), k.visited);
+      EXPECT_EQ(got.complete, k.complete);
+      EXPECT_EQ(got.has_latest_before, want.has_latest_before);
+      EXPECT_EQ(got.latest_before, got.has_latest_before ? want.latest_before : 0);
+      EXPECT_EQ(got.has_latest_before, k.from > kJan1 ? 1 : 0);
+      Api().rollback(txn);
+    }
+  }
+}
+
+// The sessions come with their attempts by index; another workflow's, project's and site's
+// sessions are not the schedule's; a session the transaction created is seen.
+TEST_P(StoreApiTest, LoadScheduleWindowVisitsTheSchedulesSessionsWithTheirAttempts) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  WindowAnswer got = LoadWindow(txn, 1, 5, kJan1, kJan1 + 2 * kDay + 1, 2);
+  ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+  const std::vector<Visited> want = {
+      {100, "00000000-0000-4000-8000-000000000100", kJan1, {{"<none>", 1}, {"b", 2}, {"a", 3}}},
+      {101, "", kJan1 + kDay, {}}};
+  EXPECT_EQ(got.visits.sessions, want);
+  EXPECT_EQ(got.complete, 0);
+  EXPECT_EQ(got.has_latest_before, 0);
+  EXPECT_EQ(got.latest_before, 0);
+  EXPECT_EQ(V(got.info.workflow_name), "load");
+  EXPECT_EQ(V(got.info.pool_id), "42");
+  Api().rollback(txn);
+
+  // Schedule 6 (site 2, project 2, workflow "x") has no sessions: project 2's "load" is not its.
+  txn = Begin(c);
+  got = LoadWindow(txn, 2, 6, 0, kJan1 + 100 * kDay, 10);
+  ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+  EXPECT_TRUE(got.visits.sessions.empty());
+  EXPECT_EQ(got.complete, 1);
+  EXPECT_EQ(got.has_latest_before, 0);
+  EXPECT_EQ(got.info.has_disabled_at, 1);
+  EXPECT_EQ(got.info.pool_id.data, nullptr);
+  // A session of the schedule's workflow, created in this transaction, is seen by the next window.
+  const wfp_new_session s = NewSession(2, "x", kJan1 + 3 * kDay);
+  int64_t id = 0;
+  ASSERT_EQ(Api().create_sessions(txn, &s, 1, &id), WFP_OK) << txn->last_error;
+  got = LoadWindow(txn, 2, 6, kJan1 + 4 * kDay, kJan1 + 100 * kDay, 10);
+  ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+  EXPECT_TRUE(got.visits.sessions.empty());
+  EXPECT_EQ(got.has_latest_before, 1);
+  EXPECT_EQ(got.latest_before, kJan1 + 3 * kDay);
+  got = LoadWindow(txn, 2, 6, 0, kJan1 + 100 * kDay, 10);
+  ASSERT_EQ(got.visits.sessions.size(), 1u);
+  EXPECT_EQ(got.visits.sessions[0].id, id);
+  Api().rollback(txn);
+}
+
+// PostgreSQL answers a read transaction's latest_session_before from what the window read;
+// latest_session_before and list_sessions answer for their own arguments all the same.
+TEST_P(StoreApiTest, ReadsAfterAWindowAnswerForTheirOwnArguments) {
+  Call c(*store_);
+  wfp_txn* txn = nullptr;
+  ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+  const WindowAnswer got = LoadWindow(txn, 1, 5, kJan1 + 2 * kDay, kJan1 + 100 * kDay, 1);
+  ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+  EXPECT_EQ(got.latest_before, kJan1 + kDay);
+  int32_t found = -1;
+  int64_t time = -1;
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + 2 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(found, 1);
+  EXPECT_EQ(time, kJan1 + kDay);
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + kDay, &found, &time), WFP_OK);
+  EXPECT_EQ(found, 1);  // another time
+  EXPECT_EQ(time, kJan1);
+  ASSERT_EQ(Api().latest_session_before(txn, 2, S("load"), kJan1 + 2 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(time, kJan1 + kDay + 6 * 3600);  // another project
+  // A listing after the window (a dry run's next batch) lists, then latest_session_before still
+  // answers for its own arguments.
+  Visits v;
+  ASSERT_EQ(Api().list_sessions(txn, 1, S("load"), kJan1 + kDay, kJan1 + 100 * kDay, Visit, &v),
+            WFP_OK);
+  EXPECT_EQ(v.sessions.size(), 2u);
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + kDay, &found, &time), WFP_OK);
+  EXPECT_EQ(found, 1);
+  EXPECT_EQ(time, kJan1);
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + 2 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(time, kJan1 + kDay);
+  Api().rollback(txn);
+}
+
+// Another site's schedule, or none: NOT_FOUND, nothing visited, nothing found before; the
+// transaction goes on.
+TEST_P(StoreApiTest, LoadScheduleWindowOfAnotherSitesScheduleIsNotFound) {
+  for (const bool read : {false, true}) {
+    Call c(*store_);
+    wfp_txn* txn = nullptr;
+    ASSERT_EQ(read ? Api().begin_read(&c.call, &txn) : Api().begin(&c.call, &txn), WFP_OK);
+    for (const auto& [site, schedule] : {std::pair<int64_t, int64_t>{2, 5}, {1, 6}, {1, 7}}) {
+      const WindowAnswer got = LoadWindow(txn, site, schedule, 0, kJan1 + 100 * kDay, 10);
+      EXPECT_EQ(got.status, WFP_ERR_NOT_FOUND) << site << "/" << schedule;
+      EXPECT_TRUE(got.visits.sessions.empty());
+      EXPECT_EQ(got.complete, 0);
+      EXPECT_EQ(got.has_latest_before, 0);
+      EXPECT_EQ(got.latest_before, 0);
+    }
+    EXPECT_EQ(Load(txn, 1, 5), WFP_OK) << txn->last_error;
+    EXPECT_EQ(Api().commit(txn), WFP_OK);
+  }
+}
+
+TEST_P(StoreApiTest, LoadScheduleWindowRefusesBadArguments) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  Visits v;
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  const wfp_session_window good = MakeWindow(0, kJan1 + 10 * kDay, 5, &v);
+  auto refused = [&](wfp_session_window w) {
+    return Api().load_schedule_window(txn, 1, 5, &info, &w) == WFP_ERR_INVALID_ARGUMENT;
+  };
+  wfp_session_window w = good;
+  w.struct_size = offsetof(wfp_session_window, latest_before);  // no room for a 1.4 field
+  EXPECT_TRUE(refused(w));
+  w = good;
+  w.struct_size = 0;
+  EXPECT_TRUE(refused(w));
+  w = good;
+  w.visitor = nullptr;
+  EXPECT_TRUE(refused(w));
+  w = good;
+  w.from = w.to + 1;
+  EXPECT_TRUE(refused(w));
+  w = good;
+  w.max_sessions = 0;
+  EXPECT_TRUE(refused(w));
+  w = good;
+  EXPECT_EQ(Api().load_schedule_window(txn, 1, 5, nullptr, &w), WFP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(Api().load_schedule_window(txn, 1, 5, &info, nullptr), WFP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(Api().load_schedule_window(nullptr, 1, 5, &info, &w), WFP_ERR_INVALID_ARGUMENT);
+  wfp_schedule_info small{};
+  small.struct_size = offsetof(wfp_schedule_info, disabled_at);
+  EXPECT_EQ(Api().load_schedule_window(txn, 1, 5, &small, &w), WFP_ERR_INVALID_ARGUMENT);
+  EXPECT_TRUE(v.sessions.empty());
+  EXPECT_EQ(info.schedule_id, 0);  // nothing loaded
+  // The transaction is usable: nothing was sent.
+  wfp_session_window ok = good;
+  ASSERT_EQ(Api().load_schedule_window(txn, 1, 5, &info, &ok), WFP_OK) << txn->last_error;
+  EXPECT_EQ(v.sessions.size(), 3u);
+  EXPECT_EQ(Api().commit(txn), WFP_OK);
+}
+
+// A window from a newer caller (a larger struct) is read as far as this host knows it; the
+// outputs are written in place and the bytes past them left alone.
+TEST_P(StoreApiTest, LoadScheduleWindowFromANewerCallerIsReadAsFarAsItIsKnown) {
+  struct Newer {
+    wfp_session_window window;
+    int64_t later_field;
+  };
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  Visits v;
+  Newer n{MakeWindow(kJan1 + kDay, kJan1 + 10 * kDay, 5, &v), 77};
+  n.window.struct_size = sizeof n;
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(Api().load_schedule_window(txn, 1, 5, &info, &n.window), WFP_OK) << txn->last_error;
+  EXPECT_EQ(n.window.struct_size, sizeof n);
+  EXPECT_EQ(n.later_field, 77);
+  EXPECT_EQ(v.sessions.size(), 2u);
+  EXPECT_EQ(n.window.complete, 1);
+  EXPECT_EQ(n.window.has_latest_before, 1);
+  EXPECT_EQ(n.window.latest_before, kJan1);
+  Api().rollback(txn);
+}
+
+// A visitor that stops ends the visits (complete 0, even on the range's last session: the visits
+// were stopped); the latest session before is answered all the same. A visitor cannot call the
+// store meanwhile.
+TEST_P(StoreApiTest, AVisitorThatStopsEndsTheWindowsVisits) {
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  WindowAnswer got = LoadWindow(txn, 1, 5, kJan1 + kDay, kJan1 + 10 * kDay, 5, /*stop_after=*/1);
+  ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+  ASSERT_EQ(got.visits.sessions.size(), 1u);
+  EXPECT_EQ(got.visits.sessions[0].id, 101);
+  EXPECT_EQ(got.complete, 0);
+  EXPECT_EQ(got.has_latest_before, 1);
+  EXPECT_EQ(got.latest_before, kJan1);
+  got = LoadWindow(txn, 1, 5, kJan1 + kDay, kJan1 + 10 * kDay, 5, /*stop_after=*/2);
+  EXPECT_EQ(got.visits.sessions.size(), 2u);
+  EXPECT_EQ(got.complete, 0);
+
+  struct Nested {
+    wfp_txn* txn;
+    std::vector<wfp_status> answers;
+  } nested{txn, {}};
+  wfp_session_window w{};
+  w.struct_size = sizeof w;
+  w.from = 0;
+  w.to = kJan1 + 10 * kDay;
+  w.max_sessions = 1;
+  w.user_data = &nested;
+  w.visitor = [](void* user_data, const wfp_session_info*) -> int32_t {
+    auto* n = static_cast<Nested*>(user_data);
+    int32_t found = 0;
+    int64_t time = 0;
+    n->answers.push_back(Api().latest_session_before(n->txn, 1, S("load"), kJan1, &found, &time));
+    wfp_schedule_info info{};
+    info.struct_size = sizeof info;
+    n->answers.push_back(Api().load_schedule(n->txn, 1, 5, &info));
+    n->answers.push_back(Api().commit(n->txn));
+    return 0;
+  };
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  ASSERT_EQ(Api().load_schedule_window(txn, 1, 5, &info, &w), WFP_OK) << txn->last_error;
+  EXPECT_EQ(nested.answers, (std::vector<wfp_status>{WFP_ERR_STATE, WFP_ERR_STATE, WFP_ERR_STATE}));
+  EXPECT_EQ(w.complete, 0);
+  EXPECT_EQ(Api().commit(txn), WFP_OK);
+}
+
+// A write transaction's window holds the schedule lock as load_schedule does: another writer of
+// that schedule is BUSY after its timeout (SQLite: at begin, the lock being the whole store;
+// PostgreSQL: at its own window, the lock being the schedule's row, so another schedule's writer
+// goes through), a reader is not kept waiting; once the first rolls back, the second goes on.
+TEST_P(StoreApiTest, AWriteTransactionsWindowHoldsTheScheduleLock) {
+  Call first(*store_);
+  wfp_txn* held = Begin(first);
+  ASSERT_EQ(LoadWindow(held, 1, 5, 0, kJan1 + 10 * kDay, 5).status, WFP_OK) << held->last_error;
+
+  Call second(*store_);
+  second.connection->SetBusyTimeout(milliseconds(100));
+  wfp_txn* txn = nullptr;
+  if (postgres()) {
+    txn = Begin(second);
+    ASSERT_NE(txn, nullptr);
+    const WindowAnswer busy = LoadWindow(txn, 1, 5, 0, kJan1 + 10 * kDay, 5);
+    EXPECT_EQ(busy.status, WFP_ERR_BUSY);
+    EXPECT_NE(txn->last_error.find("55P03"), std::string::npos) << txn->last_error;
+    EXPECT_TRUE(busy.visits.sessions.empty());
+    EXPECT_EQ(Api().commit(txn), WFP_ERR_STATE);  // aborted: it can only be rolled back
+    txn = Begin(second);
+    EXPECT_EQ(LoadWindow(txn, 2, 6, 0, kJan1 + 10 * kDay, 5).status, WFP_OK) << txn->last_error;
+    Api().rollback(txn);
+  } else {
+    EXPECT_EQ(Api().begin(&second.call, &txn), WFP_ERR_BUSY);
+  }
+  if (backend_ != Backend::kMemory) {  // ":memory:" has one gate for every transaction
+    ASSERT_EQ(Api().begin_read(&second.call, &txn), WFP_OK);
+    const WindowAnswer read = LoadWindow(txn, 1, 5, 0, kJan1 + 10 * kDay, 5);
+    EXPECT_EQ(read.status, WFP_OK) << txn->last_error;
+    EXPECT_EQ(read.visits.sessions.size(), 3u);
+    Api().rollback(txn);
+  }
+  Api().rollback(held);
+  txn = Begin(second);
+  ASSERT_NE(txn, nullptr);
+  EXPECT_EQ(LoadWindow(txn, 1, 5, 0, kJan1 + 10 * kDay, 5).status, WFP_OK) << txn->last_error;
+  Api().rollback(txn);
+}
+
+// The store observer sees a write transaction's lock wait once, whether load_schedule or the
+// window took the lock, and a BUSY window.
+class CountingObserver final : public StoreObserver {
+ public:
+  void Transaction(bool, double) override {}
+  void LockWait(double) override { ++lock_waits; }
+  void Busy() override { ++busy; }
+  std::atomic<int> lock_waits{0};
+  std::atomic<int> busy{0};
+};
+
+TEST_P(StoreApiTest, AWindowReportsTheLockWaitOnceAndBusy) {
+  CountingObserver observer;
+  SetStoreObserver(&observer);
+  Call c(*store_);
+  wfp_txn* txn = Begin(c);
+  EXPECT_EQ(LoadWindow(txn, 1, 5, 0, kJan1, 1).status, WFP_OK);
+  EXPECT_EQ(LoadWindow(txn, 1, 5, 0, kJan1, 1).status, WFP_OK);
+  EXPECT_EQ(Load(txn, 1, 5), WFP_OK);
+  EXPECT_EQ(observer.lock_waits, 1);
+  Visits v;
+  wfp_session_window bad = MakeWindow(1, 0, 1, &v);
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  EXPECT_EQ(Api().load_schedule_window(txn, 1, 5, &info, &bad), WFP_ERR_INVALID_ARGUMENT);
+  Api().rollback(txn);
+  ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+  EXPECT_EQ(LoadWindow(txn, 1, 5, 0, kJan1, 1).status, WFP_OK);  // a reader waits for no lock
+  Api().rollback(txn);
+  EXPECT_EQ(observer.lock_waits, 1);
+  if (postgres()) {
+    Call holder(*store_);
+    wfp_txn* held = Begin(holder);
+    ASSERT_EQ(Load(held, 1, 5), WFP_OK);
+    c.connection->SetBusyTimeout(milliseconds(50));
+    txn = Begin(c);
+    EXPECT_EQ(LoadWindow(txn, 1, 5, 0, kJan1, 1).status, WFP_ERR_BUSY);
+    EXPECT_EQ(observer.busy, 1);
+    EXPECT_EQ(observer.lock_waits, 3);  // the holder's, then the BUSY window's
+    Api().rollback(txn);
+    Api().rollback(held);
+  }
+  SetStoreObserver(nullptr);
 }
 
 // ---- the schema -------------------------------------------------------------------------------
