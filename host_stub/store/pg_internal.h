@@ -90,6 +90,10 @@ class PgTxn final : public wfp_txn {
                           int64_t to, wfp_session_visitor visitor, void* user_data) override;
   wfp_status LatestSessionBefore(int64_t project_id, std::string_view workflow_name, int64_t before,
                                  int32_t* out_found, int64_t* out_time) override;
+  // One round trip: the schedule load (locking in a write transaction), the window's sessions and
+  // the latest session before it, the last two found through the schedule's row as the first.
+  wfp_status LoadScheduleWindow(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out,
+                                wfp_session_window* window) override;
   wfp_status CreateSessions(const wfp_new_session* sessions, size_t count,
                             int64_t* out_ids) override;
   wfp_status CreateAttempts(const wfp_new_attempt* attempts, size_t count,
@@ -113,6 +117,10 @@ class PgTxn final : public wfp_txn {
   // Sends the BEGIN alone, if it is still to be sent: before a statement Run cannot carry (Exec,
   // COPY).
   bool Begun(pg::Error* e);
+  // The schedule of load_schedule's row 0 of `r` into `out` (its strings kept).
+  void ReadSchedule(const pg::Result& r, wfp_schedule_info* out);
+  // Visits the sessions of list_sessions' rows in `r` (their columns in that order).
+  static void VisitSessions(const pg::Result& r, wfp_session_visitor visitor, void* user_data);
   // Ids for `count` new rows from a sequence, ascending.
   bool NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e);
   // Runs `write` inside a savepoint: all of it or, on failure, none of it, the transaction usable.
@@ -124,9 +132,9 @@ class PgTxn final : public wfp_txn {
   const char* begin_;
   bool ended_ = false;
   // A read-only transaction's first ListSessions reads, in the same round trip, the latest
-  // session before its range: what a plugin asks next (its dependency chain). LatestSessionBefore
-  // with the same arguments answers from it; the snapshot of the transaction guarantees the same
-  // answer.
+  // session before its range: what a plugin asks next (its dependency chain); so does its
+  // LoadScheduleWindow. LatestSessionBefore with the same arguments answers from it; the snapshot
+  // of the transaction guarantees the same answer.
   struct LatestBefore {
     int64_t project_id;
     std::string workflow_name;
@@ -134,7 +142,7 @@ class PgTxn final : public wfp_txn {
     std::optional<int64_t> time;
   };
   std::optional<LatestBefore> latest_before_;
-  bool listed_ = false;  // ListSessions has run in this transaction
+  bool listed_ = false;  // ListSessions or LoadScheduleWindow has run in this transaction
 };
 
 }  // namespace wfp::host::store_internal::pg_backend

@@ -15,6 +15,8 @@
 //   read-only transaction's list_sessions reads the latest session before its range in the same
 //   round trip (latest_session_before then answers from it), and its ROLLBACK is sent without
 //   waiting for the answer. A dry run thus waits for the server twice, where it waited five times.
+//   load_schedule_window sends the schedule's load, its sessions and the latest one before them
+//   in one round trip (the last two find the workflow through the schedule's row).
 // - A connection the server ended while it sat idle in a pool (a restart, a failover) is reopened,
 //   and the statement that found it dead retried once, when that statement began a transaction or
 //   looked up a key; a connection lost inside a transaction fails that transaction.

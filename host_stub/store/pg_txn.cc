@@ -1,6 +1,7 @@
 // The ABI transaction on PostgreSQL and its statements: load a schedule (locking its row in a
-// write transaction), list sessions, the latest session before a time, create sessions and
-// attempts (ids from the sequences, rows by COPY, inside a savepoint), move the schedule's pointer.
+// write transaction), list sessions, the latest session before a time, the three in one round trip
+// (load_schedule_window), create sessions and attempts (ids from the sequences, rows by COPY,
+// inside a savepoint), move the schedule's pointer.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -28,6 +29,29 @@ constexpr const char* kListSessionsSql =
 constexpr const char* kLatestSessionBeforeSql =
     "SELECT session_time FROM sessions WHERE project_id = $1 AND workflow_name = $2"
     " AND session_time < $3 ORDER BY session_time DESC LIMIT 1";
+
+// load_schedule_window's, sent with the schedule's load before its project and workflow are known:
+// they are found through the schedule ($1) of the site ($2), as in kLoadScheduleSql.
+// LATERAL: the sessions' index scan then has the project and workflow as constants and reads the
+// range in session time order, stopping at the LIMIT (a join would read the whole range, then
+// sort it). The window's sessions, at most $5 of them (max_sessions + 1: whether there are more),
+// each with its attempts:
+constexpr const char* kWindowSessionsSql =
+    "SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
+    " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
+    " JOIN projects p ON p.id = w.project_id AND p.site_id = $2"
+    " CROSS JOIN LATERAL (SELECT se.id, se.uuid, se.session_time FROM sessions se"
+    " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time >= $3"
+    " AND se.session_time < $4 ORDER BY se.session_time LIMIT $5) s"
+    " LEFT JOIN attempts a ON a.session_id = s.id"
+    " WHERE sc.id = $1 ORDER BY s.session_time, a.\"index\"";
+// The latest session before $3:
+constexpr const char* kWindowLatestBeforeSql =
+    "SELECT l.session_time FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
+    " JOIN projects p ON p.id = w.project_id AND p.site_id = $2"
+    " CROSS JOIN LATERAL (SELECT se.session_time FROM sessions se"
+    " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time < $3"
+    " ORDER BY se.session_time DESC LIMIT 1) l WHERE sc.id = $1";
 
 constexpr const char* kSessionIdsSql =
     "SELECT nextval('sessions_id_seq') FROM generate_series(1, $1::bigint)";
@@ -115,26 +139,45 @@ wfp_status PgTxn::LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedul
       Run(read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(), params, &e);
   if (!r) return Fail("load_schedule", e);
   if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
+  ReadSchedule(*r, out);
+  return WFP_OK;
+}
+
+void PgTxn::ReadSchedule(const pg::Result& r, wfp_schedule_info* out) {
   auto keep = [&](int col) -> wfp_str {
-    if (r->IsNull(0, col)) return wfp_str{nullptr, 0};
-    return Keep(r->Text(0, col));
+    if (r.IsNull(0, col)) return wfp_str{nullptr, 0};
+    return Keep(r.Text(0, col));
   };
-  out->schedule_id = r->Int(0, 0);
-  out->site_id = r->Int(0, 1);
-  out->project_id = r->Int(0, 2);
+  out->schedule_id = r.Int(0, 0);
+  out->site_id = r.Int(0, 1);
+  out->project_id = r.Int(0, 2);
   out->project_name = keep(3);
-  out->workflow_definition_id = r->Int(0, 4);
+  out->workflow_definition_id = r.Int(0, 4);
   out->workflow_name = keep(5);
   out->timezone = keep(6);
   out->schedule_json = keep(7);
   out->pool_id = keep(8);
-  out->next_schedule_time = r->Int(0, 9);
-  out->next_run_time = r->Int(0, 10);
-  out->has_last_session_time = !r->IsNull(0, 11);
-  out->last_session_time = r->Int(0, 11);
-  out->has_disabled_at = !r->IsNull(0, 12);
-  out->disabled_at = r->Int(0, 12);
-  return WFP_OK;
+  out->next_schedule_time = r.Int(0, 9);
+  out->next_run_time = r.Int(0, 10);
+  out->has_last_session_time = !r.IsNull(0, 11);
+  out->last_session_time = r.Int(0, 11);
+  out->has_disabled_at = !r.IsNull(0, 12);
+  out->disabled_at = r.Int(0, 12);
+}
+
+void PgTxn::VisitSessions(const pg::Result& r, wfp_session_visitor visitor, void* user_data) {
+  SessionGrouper grouper(visitor, user_data);
+  auto opt_text = [&](int row, int col) -> std::optional<std::string_view> {
+    if (r.IsNull(row, col)) return std::nullopt;
+    return r.Text(row, col);
+  };
+  const int rows = r.rows();
+  for (int i = 0; i < rows; ++i) {
+    if (!grouper.Row(r.Int(i, 0), opt_text(i, 1), r.Int(i, 2), !r.IsNull(i, 3), opt_text(i, 4),
+                     static_cast<int32_t>(r.Int(i, 5))))
+      return;
+  }
+  grouper.Finish();
 }
 
 wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_name, int64_t from,
@@ -155,19 +198,41 @@ wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_nam
     latest_before_ = LatestBefore{project_id, std::string(workflow_name), from,
                                   l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt};
   }
-  const pg::Result& r = results->front();
-  SessionGrouper grouper(visitor, user_data);
-  auto opt_text = [&](int row, int col) -> std::optional<std::string_view> {
-    if (r.IsNull(row, col)) return std::nullopt;
-    return r.Text(row, col);
-  };
-  const int rows = r.rows();
-  for (int i = 0; i < rows; ++i) {
-    if (!grouper.Row(r.Int(i, 0), opt_text(i, 1), r.Int(i, 2), !r.IsNull(i, 3), opt_text(i, 4),
-                     static_cast<int32_t>(r.Int(i, 5))))
-      return WFP_OK;
+  VisitSessions(results->front(), visitor, user_data);
+  return WFP_OK;
+}
+
+wfp_status PgTxn::LoadScheduleWindow(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out,
+                                     wfp_session_window* window) {
+  pg::Error e;
+  const Param load[] = {schedule_id, site_id};
+  const Param list[] = {schedule_id, site_id, window->from, window->to,
+                        int64_t{window->max_sessions} + 1};
+  const Param latest[] = {schedule_id, site_id, window->from};
+  // In this order, as the three calls: the load takes the schedule lock (a write transaction)
+  // before the reads after it take their snapshots (READ COMMITTED: one per statement).
+  std::optional<std::vector<pg::Result>> results =
+      Run({{read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(), load},
+           {kWindowSessionsSql, list},
+           {kWindowLatestBeforeSql, latest}},
+          &e);
+  if (!results) return Fail("load_schedule_window", e);
+  // Another site's or no schedule: the other two found nothing either.
+  if ((*results)[0].rows() == 0) return WFP_ERR_NOT_FOUND;
+  ReadSchedule((*results)[0], out);
+  WindowVisits visits(*window);
+  VisitSessions((*results)[1], WindowVisits::Visit, &visits);
+  window->complete = visits.complete() ? 1 : 0;
+  const pg::Result& l = (*results)[2];
+  const std::optional<int64_t> time = l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt;
+  window->has_latest_before = time ? 1 : 0;
+  window->latest_before = time.value_or(0);
+  // What a read-only transaction's first listing would have prefetched, read already.
+  if (read_only) {
+    latest_before_ =
+        LatestBefore{out->project_id, std::string(View(out->workflow_name)), window->from, time};
+    listed_ = true;
   }
-  grouper.Finish();
   return WFP_OK;
 }
 

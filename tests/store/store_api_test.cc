@@ -1219,6 +1219,9 @@ TEST_P(StoreApiTest, ReadsAfterAWindowAnswerForTheirOwnArguments) {
   ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + kDay, &found, &time), WFP_OK);
   EXPECT_EQ(found, 1);  // another time
   EXPECT_EQ(time, kJan1);
+  ASSERT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1 + 100 * kDay, &found, &time),
+            WFP_OK);
+  EXPECT_EQ(time, kJan1 + 2 * kDay);  // the window's `to`
   ASSERT_EQ(Api().latest_session_before(txn, 2, S("load"), kJan1 + 2 * kDay, &found, &time),
             WFP_OK);
   EXPECT_EQ(time, kJan1 + kDay + 6 * 3600);  // another project
@@ -1615,6 +1618,42 @@ TEST_F(PostgresStoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
               std::string::npos)
         << plan;
     EXPECT_EQ(plan.find("Seq Scan on sessions"), std::string::npos) << plan;
+  }
+}
+
+// load_schedule_window's two reads (pg_txn.cc), which find the project and workflow through the
+// schedule: the schedule by its key, then the same index of sessions as list_sessions' and
+// latest_session_before's, read in session time order up to the limit (no sort of the range).
+TEST_F(PostgresStoreApiTest, WindowQueriesUseTheSessionTimeIndex) {
+  Call c(*store_);
+  std::string error;
+  ASSERT_TRUE(ExecForTesting(*c.connection, "SET enable_seqscan = off", &error)) << error;
+  for (const char* sql :
+       {"EXPLAIN SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
+        " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
+        " JOIN projects p ON p.id = w.project_id AND p.site_id = 1"
+        " CROSS JOIN LATERAL (SELECT se.id, se.uuid, se.session_time FROM sessions se"
+        " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time >= 1"
+        " AND se.session_time < 5 ORDER BY se.session_time LIMIT 11) s"
+        " LEFT JOIN attempts a ON a.session_id = s.id"
+        " WHERE sc.id = 5 ORDER BY s.session_time, a.\"index\"",
+        "EXPLAIN SELECT l.session_time FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
+        " JOIN projects p ON p.id = w.project_id AND p.site_id = 1"
+        " CROSS JOIN LATERAL (SELECT se.session_time FROM sessions se"
+        " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time < 5"
+        " ORDER BY se.session_time DESC LIMIT 1) l WHERE sc.id = 5"}) {
+    std::string plan;
+    for (const auto& row : Query(*c.connection, sql)) plan += row.back() + "\n";
+    EXPECT_NE(plan.find("using sessions_project_id_workflow_name_session_time_key on sessions"),
+              std::string::npos)
+        << plan;
+    EXPECT_NE(plan.find("using schedules_pkey on schedules"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+    // The sessions come from the index in order up to the limit: no sort of the range (only the
+    // limited sessions' rows with their attempts are sorted, by session time and attempt index).
+    EXPECT_EQ(plan.find("Sort Key: se.session_time\n"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("Sort Key: se.session_time DESC"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("Limit"), std::string::npos) << plan;
   }
 }
 
