@@ -37,6 +37,9 @@ struct wfp_txn {
   bool listing = false;
   // Begun by begin_read: a snapshot that refuses writes.
   bool read_only = false;
+  // A read-only transaction's load_schedule_window was told WFP_WINDOW_LAST_READ: later reads are
+  // refused (the backend may have ended the snapshot with it).
+  bool reads_ended = false;
   // The connection's write faults (StoreOptions::write_faults), asked before each write; or null.
   wfp::host::WriteFaults* write_faults = nullptr;
   // For the store observer (observer.h): when begin was called, and the lock wait so far (a write

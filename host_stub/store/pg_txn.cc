@@ -82,6 +82,9 @@ wfp_status PgTxn::Commit() {
   ended_ = true;
   if (begin_) return WFP_OK;  // nothing was sent: nothing to commit
   pg::Connection& db = c_->conn();
+  // Ended by load_schedule_window's WFP_WINDOW_LAST_READ: a read-only transaction has nothing to
+  // commit.
+  if (read_only && reads_ended && db.txn_state() == pg::TxnState::kIdle) return WFP_OK;
   // COMMIT of a transaction aborted by an error answers ROLLBACK without failing: look first.
   if (db.txn_state() != pg::TxnState::kInTransaction) {
     pg::Error ignored;
@@ -211,11 +214,14 @@ wfp_status PgTxn::LoadScheduleWindow(int64_t site_id, int64_t schedule_id, wfp_s
   const Param latest[] = {schedule_id, site_id, window->from};
   // In this order, as the three calls: the load takes the schedule lock (a write transaction)
   // before the reads after it take their snapshots (READ COMMITTED: one per statement).
-  std::optional<std::vector<pg::Result>> results =
-      Run({{read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(), load},
-           {kWindowSessionsSql, list},
-           {kWindowLatestBeforeSql, latest}},
-          &e);
+  std::vector<pg::Connection::Statement> statements{
+      {read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(), load},
+      {kWindowSessionsSql, list},
+      {kWindowLatestBeforeSql, latest}};
+  // The read-only transaction's last read (WFP_WINDOW_LAST_READ): its ROLLBACK goes in the same
+  // round trip, and the connection is idle when the answers are back (Rollback sends nothing).
+  if (read_only && (window->flags & WFP_WINDOW_LAST_READ)) statements.push_back({"ROLLBACK", {}});
+  std::optional<std::vector<pg::Result>> results = Run(std::move(statements), &e);
   if (!results) return Fail("load_schedule_window", e);
   // Another site's or no schedule: the other two found nothing either.
   if ((*results)[0].rows() == 0) return WFP_ERR_NOT_FOUND;

@@ -140,11 +140,22 @@ void ReportLockWait(wfp_txn* txn, SteadyClock::time_point started, wfp_status st
     o->LockWait(txn->lock_wait_seconds + SecondsSince(started));
 }
 
+// WFP_ERR_STATE for a read the transaction cannot make now: while it lists (the visitor called the
+// store), or after load_schedule_window was told WFP_WINDOW_LAST_READ (its snapshot may be gone).
+wfp_status ReadState(wfp_txn* txn, const char* what) {
+  if (txn->listing) return WFP_ERR_STATE;
+  if (!txn->reads_ended) return WFP_OK;
+  txn->last_error = fmt::format(
+      "{}: the transaction read nothing more after load_schedule_window's WFP_WINDOW_LAST_READ",
+      what);
+  return WFP_ERR_STATE;
+}
+
 wfp_status LoadSchedule(wfp_txn* txn, int64_t site_id, int64_t schedule_id,
                         wfp_schedule_info* out) {
   if (!txn || !out || !WFP_HAS_FIELD(wfp_schedule_info, out, disabled_at))
     return WFP_ERR_INVALID_ARGUMENT;
-  if (txn->listing) return WFP_ERR_STATE;
+  if (wfp_status st = ReadState(txn, "load_schedule"); st != WFP_OK) return st;
   const auto started = SteadyClock::now();
   const wfp_status st = NoteBusy(Guard(txn, "load_schedule", [&] {
     wfp_schedule_info info{};
@@ -162,7 +173,7 @@ wfp_status ListSessions(wfp_txn* txn, int64_t project_id, wfp_str workflow_name,
                         wfp_epoch_seconds from, wfp_epoch_seconds to, wfp_session_visitor visitor,
                         void* user_data) {
   if (!txn || !visitor || !workflow_name.data) return WFP_ERR_INVALID_ARGUMENT;
-  if (txn->listing) return WFP_ERR_STATE;
+  if (wfp_status st = ReadState(txn, "list_sessions"); st != WFP_OK) return st;
   txn->listing = true;
   const wfp_status st = Guard(txn, "list_sessions", [&] {
     return txn->ListSessions(project_id, View(workflow_name), from, to, visitor, user_data);
@@ -175,7 +186,7 @@ wfp_status LatestSessionBefore(wfp_txn* txn, int64_t project_id, wfp_str workflo
                                wfp_epoch_seconds before, int32_t* out_found,
                                wfp_epoch_seconds* out_time) {
   if (!txn || !out_found || !out_time || !workflow_name.data) return WFP_ERR_INVALID_ARGUMENT;
-  if (txn->listing) return WFP_ERR_STATE;
+  if (wfp_status st = ReadState(txn, "latest_session_before"); st != WFP_OK) return st;
   *out_found = 0;
   *out_time = 0;
   return Guard(txn, "latest_session_before", [&] {
@@ -197,7 +208,7 @@ wfp_status LoadScheduleWindow(wfp_txn* txn, int64_t site_id, int64_t schedule_id
     return Invalid(txn, fmt::format("load_schedule_window: a window needs a visitor, from <= to "
                                     "and max_sessions >= 1 (from {}, to {}, max_sessions {})",
                                     w.from, w.to, w.max_sessions));
-  if (txn->listing) return WFP_ERR_STATE;
+  if (wfp_status st = ReadState(txn, "load_schedule_window"); st != WFP_OK) return st;
   window->complete = 0;
   window->has_latest_before = 0;
   window->latest_before = 0;
@@ -217,6 +228,8 @@ wfp_status LoadScheduleWindow(wfp_txn* txn, int64_t site_id, int64_t schedule_id
     return WFP_OK;
   }));
   txn->listing = false;
+  // The snapshot may have ended with the call (PostgreSQL: its ROLLBACK went with the reads).
+  if (st == WFP_OK && txn->read_only && (w.flags & WFP_WINDOW_LAST_READ)) txn->reads_ended = true;
   ReportLockWait(txn, started, st);
   return st;
 }

@@ -1062,11 +1062,12 @@ wfp_session_window MakeWindow(int64_t from, int64_t to, uint32_t max_sessions, V
 }
 
 WindowAnswer LoadWindow(wfp_txn* txn, int64_t site, int64_t schedule, int64_t from, int64_t to,
-                        uint32_t max_sessions, size_t stop_after = SIZE_MAX) {
+                        uint32_t max_sessions, size_t stop_after = SIZE_MAX, uint32_t flags = 0) {
   WindowAnswer a;
   a.info.struct_size = sizeof a.info;
   a.visits.stop_after = stop_after;
   wfp_session_window w = MakeWindow(from, to, max_sessions, &a.visits);
+  w.flags = flags;
   a.status = Api().load_schedule_window(txn, site, schedule, &a.info, &w);
   EXPECT_EQ(w.struct_size, sizeof w);  // an in-out struct: its size is left alone
   a.complete = w.complete;
@@ -1456,6 +1457,57 @@ TEST_P(StoreApiTest, AWindowReportsTheLockWaitOnceAndBusy) {
   SetStoreObserver(nullptr);
 }
 
+// WFP_WINDOW_LAST_READ: a read-only transaction reads nothing after the window (the backend may
+// have ended its snapshot with it: PostgreSQL sends the ROLLBACK with the reads); commit and
+// rollback still end it, and its connection serves the next transaction. A write transaction
+// ignores the flag.
+TEST_P(StoreApiTest, AfterALastReadWindowReadsAreRefused) {
+  Call c(*store_);
+  for (bool commit : {false, true}) {
+    wfp_txn* txn = nullptr;
+    ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+    const WindowAnswer got =
+        LoadWindow(txn, 1, 5, kJan1, kJan1 + 100 * kDay, 5, SIZE_MAX, WFP_WINDOW_LAST_READ);
+    ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+    const WindowAnswer want = ThreeCalls(txn, 1, 5, kJan1, kJan1 + 100 * kDay);
+    EXPECT_EQ(want.status, WFP_ERR_STATE);  // its load_schedule is refused
+    EXPECT_NE(txn->last_error.find("WFP_WINDOW_LAST_READ"), std::string::npos) << txn->last_error;
+    int32_t found = -1;
+    int64_t time = -1;
+    EXPECT_EQ(Api().latest_session_before(txn, 1, S("load"), kJan1, &found, &time), WFP_ERR_STATE);
+    Visits v;
+    EXPECT_EQ(Api().list_sessions(txn, 1, S("load"), 0, kJan1 + 100 * kDay, Visit, &v),
+              WFP_ERR_STATE);
+    EXPECT_TRUE(v.sessions.empty());
+    EXPECT_EQ(LoadWindow(txn, 1, 5, 0, kJan1, 1).status, WFP_ERR_STATE);
+    if (commit)
+      EXPECT_EQ(Api().commit(txn), WFP_OK) << txn->last_error;
+    else
+      Api().rollback(txn);
+  }
+  // The same connection: a read-only transaction as before, its answers those of the three calls.
+  wfp_txn* txn = nullptr;
+  ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+  const WindowAnswer got =
+      LoadWindow(txn, 1, 5, kJan1, kJan1 + 100 * kDay, 5, SIZE_MAX, WFP_WINDOW_LAST_READ);
+  ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+  Api().rollback(txn);
+  ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+  const WindowAnswer want = ThreeCalls(txn, 1, 5, kJan1, kJan1 + 100 * kDay);
+  ASSERT_EQ(want.status, WFP_OK) << txn->last_error;
+  Api().rollback(txn);
+  EXPECT_EQ(got.visits.sessions.size(), std::min<size_t>(5, want.visits.sessions.size()));
+  EXPECT_EQ(got.latest_before, want.latest_before);
+  // A write transaction reads on.
+  ASSERT_EQ(Api().begin(&c.call, &txn), WFP_OK);
+  ASSERT_EQ(
+      LoadWindow(txn, 1, 5, kJan1, kJan1 + 100 * kDay, 5, SIZE_MAX, WFP_WINDOW_LAST_READ).status,
+      WFP_OK)
+      << txn->last_error;
+  EXPECT_EQ(ThreeCalls(txn, 1, 5, kJan1, kJan1 + 100 * kDay).status, WFP_OK) << txn->last_error;
+  EXPECT_EQ(Api().commit(txn), WFP_OK) << txn->last_error;
+}
+
 // ---- the schema -------------------------------------------------------------------------------
 
 std::vector<std::vector<std::string>> Query(StoreConnection& c, const std::string& sql) {
@@ -1463,6 +1515,27 @@ std::vector<std::vector<std::string>> Query(StoreConnection& c, const std::strin
   auto rows = QueryForTesting(c, sql, &error);
   EXPECT_TRUE(rows) << sql << ": " << error;
   return rows.value_or(std::vector<std::vector<std::string>>{});
+}
+
+// On PostgreSQL the last-read window's ROLLBACK goes with its reads: once the window is answered,
+// the transaction's backend is idle, not idle in a transaction holding its snapshot (as it is after
+// a window without the flag, until the rollback).
+TEST_F(PostgresStoreApiTest, ALastReadWindowEndsTheSnapshotInItsRoundTrip) {
+  Call c(*store_);
+  Call other(*store_);
+  const std::string idle_in_transaction =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+      "pg_backend_pid() AND state = 'idle in transaction'";
+  for (uint32_t flags : {0u, WFP_WINDOW_LAST_READ}) {
+    wfp_txn* txn = nullptr;
+    ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+    ASSERT_EQ(LoadWindow(txn, 1, 5, kJan1, kJan1 + 100 * kDay, 5, SIZE_MAX, flags).status, WFP_OK)
+        << txn->last_error;
+    const auto rows = Query(*other.connection, idle_in_transaction);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0][0], flags ? "0" : "1") << flags;
+    Api().rollback(txn);
+  }
 }
 
 // A COMMIT that fails answers the code of its own failure (here a foreign key checked only at
