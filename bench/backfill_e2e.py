@@ -262,22 +262,24 @@ def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threa
     return db, results["404"][0]
 
 
-# A count:1 dry run's statements on PostgreSQL, as the host sends them (host_stub/store/pg_txn.cc,
-# pg_store.cc's kBeginRead): the BEGIN with the schedule's load in one round trip, the listing and the
-# latest session before it in a second; the ROLLBACK goes with the second here (the host sends it
-# without waiting). The fixture's ids: schedule 5 of site 1, project 1, workflow "minutely".
+# A count:1 dry run's statements on PostgreSQL, as the host sends them (host_stub/store/pg_txn.cc's
+# kLoadScheduleSql, kWindowSessionsSql and kWindowLatestBeforeSql; pg_internal.h's kBeginRead): the
+# plugin's load_schedule_window, asked as the transaction's last read (WFP_WINDOW_LAST_READ), goes in
+# one round trip with the BEGIN before it and the ROLLBACK after it. The fixture's ids: schedule 5 of
+# site 1; the window lists at most count + 16 sessions, one more to tell whether there are more.
 PG_DRY_RUN_SQL = f"""\\startpipeline
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SELECT sc.id, p.site_id, p.id, p.name, w.id, w.name, w.timezone, w.schedule, w.pool_id, sc.next_schedule_time, \
 sc.next_run_time, sc.last_session_time, sc.disabled_at FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id \
 JOIN projects p ON p.id = w.project_id WHERE sc.id = 5 AND p.site_id = 1;
-\\endpipeline
-\\startpipeline
-SELECT s.id, s.uuid, s.session_time, a.id, a.name, a."index" FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id \
-WHERE s.project_id = 1 AND s.workflow_name = 'minutely' AND s.session_time >= {T0} AND s.session_time < {T0 + 1} \
-ORDER BY s.session_time, a."index";
-SELECT session_time FROM sessions WHERE project_id = 1 AND workflow_name = 'minutely' AND session_time < {T0} \
-ORDER BY session_time DESC LIMIT 1;
+SELECT s.id, s.uuid, s.session_time, a.id, a.name, a."index" FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id \
+JOIN projects p ON p.id = w.project_id CROSS JOIN LATERAL (SELECT se.id, se.uuid, se.session_time FROM sessions se \
+WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time >= {T0} \
+AND se.session_time < 9223372036854775807 ORDER BY se.session_time LIMIT 18) s \
+LEFT JOIN attempts a ON a.session_id = s.id WHERE sc.id = 5 AND p.site_id = 1 ORDER BY s.session_time, a."index";
+SELECT l.session_time FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id JOIN projects p ON p.id = w.project_id \
+CROSS JOIN LATERAL (SELECT se.session_time FROM sessions se WHERE se.project_id = p.id AND se.workflow_name = w.name \
+AND se.session_time < {T0} ORDER BY se.session_time DESC LIMIT 1) l WHERE sc.id = 5 AND p.site_id = 1;
 ROLLBACK;
 \\endpipeline
 """
