@@ -28,7 +28,8 @@ struct PluginState {
   wfp_host_api host{};
   wfp_store_api store{};
   uint64_t max_sessions = kDefaultMaxSessions;
-  // How many candidates a dry run plans, and renders, at a time (writer.cc); tests make it small.
+  // How many candidates a dry run plans, and renders, at a time (writer_dry_run.cc); tests make it
+  // small.
   size_t plan_batch = 4096;
   mutable ScheduleCache schedules;  // compiled definitions, shared by every request (thread-safe)
 #if WFP_ABI_VERSION_MINOR >= 3

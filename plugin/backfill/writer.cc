@@ -17,20 +17,12 @@
 #include "backfill/request_fields.h"
 #include "backfill/session_uuid.h"
 #include "backfill/store_txn.h"
+#include "backfill/writer_run.h"
 #include "schedule/schedule.h"
 #include "wfp_text/utf8.h"
 
 namespace wfp::backfill {
 namespace {
-
-// The seed of a plan's new-session UUIDs (session_uuid.h): 128 random bits from a per-thread
-// Mersenne Twister seeded once from the system's entropy (reading the system's entropy for each
-// request, or each UUID, was a tenth of a large backfill's time).
-void DrawUuidSeed(uint64_t (&seed)[2]) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  seed[0] = generator();
-  seed[1] = generator();
-}
 
 // How many sessions, or attempts, go to the store in one call: the structs of one batch, and the
 // strings they borrow, are all that a real backfill holds beside its plan.
@@ -48,10 +40,6 @@ constexpr uint64_t kWindowSlack = 16;
       std::min<uint64_t>(n + kWindowSlack, std::numeric_limits<uint32_t>::max()));
 }
 
-// Thrown by a read that a window asked as the transaction's last read does not cover: nothing was
-// sent yet (a dry run of one batch answers after planning); Backfill runs the request again.
-struct WindowTooShort {};
-
 // How many of the plan's candidates get an attempt (created or on a reused session) and how many
 // are skipped: the committed log line, the metrics and the committed summary all count the same
 // way.
@@ -65,110 +53,15 @@ ActionCounts CountActions(const Plan& plan) {
   return n;
 }
 
-// One request's run through the steps; each step returns the answer that ends the request early
-// (an error), or nothing to go on.
-class Run {
- public:
-  // `last_read`: a dry run of at most one batch may tell load_schedule_window that it is the
-  // transaction's last read (WFP_WINDOW_LAST_READ).
-  Run(const PluginState& state, const wfp_request& r, wfp_call* call, ResponseRenderer render,
-      bool last_read)
-      : state_(state),
-        store_(&state.store),
-        r_(r),
-        call_(call),
-        render_(render),
-        last_read_(last_read) {}
+}  // namespace
 
-  Answer Go() {
-    if (auto a = ParseRequest()) return std::move(*a);
-    if (auto a = Begin()) return std::move(*a);
-    if (auto a = LoadSchedule()) return std::move(*a);
-    SetPlanContext();
-    if (request_.dry_run && snapshot_) return DryRun();
-    if (auto a = MakePlan()) return std::move(*a);
-    CopyAnswerContext();
-    if (request_.dry_run) {  // in a write transaction (no read snapshot): ended before answering
-      txn_->Rollback();
-      return AnswerPlan();
-    }
-    if (auto a = WriteSessions()) return std::move(*a);
-    if (auto a = WriteAttempts()) return std::move(*a);
-    if (auto a = MovePointer()) return std::move(*a);
-    if (wfp_status st = txn_->Commit(); st != WFP_OK) return StoreFault("commit", st);
-    return AnswerPlan();
-  }
+namespace writer_internal {
 
- private:
-  Answer StoreFault(std::string_view what, wfp_status st) const;
-  void LogCommitted(Answer* answer) const;
-  void LogError(std::string_view what) const {
-    Log(state_, WFP_LOG_ERROR, fmt::format("request {}: {}", View(r_.request_id), what));
-  }
-
-  std::optional<Answer> ParseRequest();
-  std::optional<Answer> Begin();
-  std::optional<Answer> LoadSchedule();
-  std::optional<Answer> ReadSchedule();
-#if WFP_ABI_VERSION_MINOR >= 4
-  std::optional<Answer> ReadScheduleWindow();
-#endif
-  std::optional<Answer> ListSessions(Instant from, Instant to, Sessions* out);
-  std::optional<Answer> LatestBefore(Instant t, std::optional<Instant>* out);
-  std::optional<Answer> ReadExisting(const std::vector<Instant>& candidates, Sessions* existing,
-                                     std::optional<Instant>* latest_before);
-  void SetPlanContext();
-  std::optional<Answer> CheckIfMatch(const std::string& etag) const;
-  std::optional<Answer> MakePlan();
-  // A dry run, batch by batch (below).
-  struct Pass;
-  struct Batch;
-  Answer DryRun();
-  std::optional<Answer> PlanNextBatch(Pass* pass, Batch* batch);
-  std::optional<Answer> DryRunFirstPass(Batch* first);
-  void RenderPass(BodyRenderer* body, bool skipped);
-  Answer AnswerDryRun();
-  void CopyAnswerContext();
-  std::optional<Answer> WriteSessions();
-  std::optional<Answer> WriteSessionBatch(size_t begin, size_t end);
-  std::optional<Answer> WriteAttempts();
-  std::optional<Answer> WriteAttemptBatch(size_t begin, size_t end, int64_t* previous_session);
-  std::optional<Answer> MovePointer();
-  Answer AnswerPlan();
-
-  const PluginState& state_;
-  const wfp_store_api* store_;
-  const wfp_request& r_;
-  wfp_call* call_;
-  ResponseRenderer render_;
-  const bool last_read_;
-
-  int64_t schedule_id_ = 0;
-  BackfillRequest request_;
-  std::optional<Transaction> txn_;
-  wfp_schedule_info info_{};
-  std::shared_ptr<const schedule::Schedule> schedule_;
-  Instant now_ = 0;
-  PlanContext context_;
-  Plan plan_;  // a dry run's has its items only when they are one batch
-  ResponseContext answer_context_;
-  // A dry run's first pass: the latest session before the first candidate, whether the plan is
-  // one batch (then kept in plan_) and whether it skips any candidate.
-  std::optional<Instant> latest_before_;
-  bool one_batch_ = false, any_skipped_ = false;
-  bool snapshot_ = false;  // a read snapshot (a dry run on a host of ABI 1.1 or later)
-  // What load_schedule_window (ABI 1.4) read with the schedule: the sessions from `from` on, all of
-  // those before `known_to`, and the latest session before `from`. ListSessions and LatestBefore
-  // answer from it what it covers, and ask the store for the rest.
-  // `ended`: asked as the transaction's last read, after which the host may have ended it.
-  struct Window {
-    Instant from = 0, known_to = 0;
-    Sessions sessions;
-    std::optional<Instant> latest_before;
-    bool ended = false;
-  };
-  std::optional<Window> window_;
-};
+void DrawUuidSeed(uint64_t (&seed)[2]) {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  seed[0] = generator();
+  seed[1] = generator();
+}
 
 Answer Run::StoreFault(std::string_view what, wfp_status st) const {
   if (st == WFP_ERR_BUSY) {
@@ -527,156 +420,7 @@ Answer Run::AnswerPlan() {
   return answer;
 }
 
-// ---- a dry run, batch by batch (state_.plan_batch candidates), in its read snapshot ----------
-// A first pass finds the 400, 409, ETag and pointer. After the If-Match check the 200 is streamed
-// from the still open snapshot: a second pass plans again and renders the attempts, a third (when
-// the first saw any) the skipped candidates. A plan of one batch is kept from the first pass.
-
-// One walk over the candidates.
-struct Run::Pass {
-  Pass(const Run& run, bool first_pass)
-      : cursor(*run.schedule_, run.request_, run.context_.pointer, run.now_,
-               run.state_.max_sessions),
-        first_pass(first_pass) {}
-  CandidateCursor cursor;
-  bool first_pass;
-  std::optional<PlanBuilder> builder;  // from the first batch on
-  Instant list_from = 0;               // where the next batch's listing starts
-  size_t position = 0;                 // the plan's position of the next batch's first item
-};
-
-// One batch of a walk: its candidates, the sessions listed for them, their items.
-struct Run::Batch {
-  std::vector<Instant> candidates;
-  Sessions existing;
-  std::vector<PlannedItem> items;
-  std::vector<std::string> reused_uuids;
-  size_t first = 0;  // the plan's position of items[0]
-};
-
-// Lists the sessions of the batch's candidates (from after the previous batch's last candidate,
-// so that sessions between two batches are seen) and plans them. The first batch of the first pass
-// also asks for the latest session before it. A store fault, or a 409, ends the walk.
-std::optional<Answer> Run::PlanNextBatch(Pass* pass, Batch* batch) {
-  const std::vector<Instant>& c = batch->candidates;
-  const bool first = !pass->builder;
-  batch->existing.list.clear();
-  if (auto a = ListSessions(first ? c.front() : pass->list_from, c.back() + 1, &batch->existing))
-    return a;
-  if (first && pass->first_pass)
-    if (auto a = LatestBefore(c.front(), &latest_before_)) return a;
-  if (first) pass->builder.emplace(*schedule_, context_, request_, latest_before_);
-  pass->list_from = c.back() + 1;
-  batch->items.clear();
-  batch->reused_uuids.clear();
-  batch->first = pass->position;
-  pass->position += c.size();
-  if (auto e = pass->builder->Add(c, batch->existing.list, &batch->items, &batch->reused_uuids))
-    return Error(*e);
-  return std::nullopt;
-}
-
-// The first pass. After a store fault or a 409 the candidates are still enumerated: a 400 of
-// theirs comes first, as when they were all enumerated before the store was asked. `first` keeps
-// the first batch.
-std::optional<Answer> Run::DryRunFirstPass(Batch* first) {
-  Pass pass(*this, true);
-  Batch other;
-  std::optional<Answer> stop;
-  do {  // at least once: a count is refused when there is no candidate at all
-    Batch* batch = pass.builder ? &other : first;
-    if (auto e = pass.cursor.Next(state_.plan_batch, &batch->candidates)) return Error(*e);
-    if (stop || batch->candidates.empty()) continue;
-    stop = PlanNextBatch(&pass, batch);
-  } while (!pass.cursor.done());
-  if (stop) return stop;
-  if (!pass.builder) pass.builder.emplace(*schedule_, context_, request_, std::nullopt);
-  one_batch_ = pass.position <= state_.plan_batch;
-  any_skipped_ = pass.builder->skipped() > 0;
-  plan_ = pass.builder->Finish();
-  return std::nullopt;
-}
-
-Answer Run::DryRun() {
-  Batch first;
-  if (auto a = DryRunFirstPass(&first)) return std::move(*a);
-  if (auto a = CheckIfMatch(plan_.etag)) return std::move(*a);
-  DrawUuidSeed(plan_.uuid_seed);
-  CopyAnswerContext();
-  if (!one_batch_) return AnswerDryRun();
-  plan_.items = std::move(first.items);
-  plan_.reused_uuids = std::move(first.reused_uuids);
-  txn_->Rollback();
-  return AnswerPlan();
-}
-
-// Thrown out of a dry run's rendering by a later pass that cannot go on: `answer` is the error it
-// would be before anything was sent (a store fault, or 500 for a plan unlike the first pass's).
-struct PassFailed {
-  Answer answer;
-};
-
-// A later pass: plans the batches again and renders their attempts, or (`skipped`) their skipped
-// candidates. Within one snapshot it finds the first pass's plan; it checks that it does.
-void Run::RenderPass(BodyRenderer* body, bool skipped) {
-  Pass pass(*this, false);
-  Batch batch;
-  do {
-    if (auto e = pass.cursor.Next(state_.plan_batch, &batch.candidates)) {
-      LogError(fmt::format("a dry run's later pass was refused: {}", e->message));
-      throw PassFailed{Internal()};
-    }
-    if (batch.candidates.empty()) continue;
-    if (auto a = PlanNextBatch(&pass, &batch)) {
-      if (a->status < 500)
-        LogError(fmt::format("a dry run's later pass was answered {}", a->status));
-      throw PassFailed{a->status < 500 ? Internal() : std::move(*a)};
-    }
-    if (skipped)
-      body->Skipped(batch.items);
-    else
-      body->Attempts(batch.items, batch.first, plan_.uuid_seed, batch.reused_uuids);
-  } while (!pass.cursor.done());
-  if (const std::string etag = pass.builder ? pass.builder->Finish().etag : "";
-      etag != plan_.etag) {
-    LogError(fmt::format("a dry run's later pass planned {}, not the first pass's {}", etag,
-                         plan_.etag));
-    throw PassFailed{Internal()};
-  }
-}
-
-// The 200 of a dry run larger than one batch, streamed from its read snapshot, which is rolled
-// back once the body is rendered. A later pass that fails before anything was sent is answered as
-// the error it is; once a piece was sent, the answer is marked cut (docs/streaming.md).
-Answer Run::AnswerDryRun() {
-  Answer answer{200, {}, plan_.etag, false, true};
-  answer.dry_run = true;
-  Responder responder(state_.host, call_);
-  std::optional<Answer> failed;
-  try {
-    responder.Stream(answer, [&](size_t chunk, const RenderSink& sink) {
-      BodyRenderer body(*schedule_, answer_context_, chunk, sink, state_.plan_batch);
-      body.Head(plan_.pointer_after);
-      RenderPass(&body, false);
-      if (any_skipped_) RenderPass(&body, true);
-      body.Tail();
-    });
-  } catch (PassFailed& f) {
-    failed = std::move(f.answer);
-  } catch (...) {
-    if (!responder.started()) throw;  // nothing sent: a 500, as for any dry run
-    LogError(fmt::format("a dry run's answer could not be rendered: {}", CurrentExceptionText()));
-    answer.cut = true;
-  }
-  txn_->Rollback();
-  if (!failed) return answer;
-  if (!responder.started()) return std::move(*failed);
-  LogError("the dry run's answer was cut off: a later pass failed after its head was sent");
-  answer.cut = true;
-  return answer;
-}
-
-}  // namespace
+}  // namespace writer_internal
 
 std::string RenderCommittedSummary(int64_t schedule_id, const Plan& plan) {
   const ActionCounts n = CountActions(plan);
@@ -690,9 +434,9 @@ std::string RenderCommittedSummary(int64_t schedule_id, const Plan& plan) {
 Answer Backfill(const PluginState& state, const wfp_request& r, wfp_call* call,
                 ResponseRenderer render) {
   try {
-    return Run(state, r, call, render, /*last_read=*/true).Go();
-  } catch (const WindowTooShort&) {
-    return Run(state, r, call, render, /*last_read=*/false).Go();
+    return writer_internal::Run(state, r, call, render, /*last_read=*/true).Go();
+  } catch (const writer_internal::WindowTooShort&) {
+    return writer_internal::Run(state, r, call, render, /*last_read=*/false).Go();
   }
 }
 

@@ -3,7 +3,7 @@
 // locks the schedule, reads the sessions in range, has the backfill planned (planner.cc), writes
 // the plan in batches (sessions, then attempts), moves the schedule's pointer, commits, and answers
 // (render.cc, answer.h). A dry run writes nothing and holds one batch of its plan at a time: it
-// plans in batches, and streams its answer from its read snapshot in a second pass (writer.cc).
+// plans in batches, and streams its answer from its read snapshot in a second pass (writer_dry_run.cc).
 // plugin.cc is the ABI glue around it; the tests run it against a fake store table
 // (tests/backfill/writer_test.cc).
 //
