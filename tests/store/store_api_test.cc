@@ -1523,9 +1523,12 @@ std::vector<std::vector<std::string>> Query(StoreConnection& c, const std::strin
 TEST_F(PostgresStoreApiTest, ALastReadWindowEndsTheSnapshotInItsRoundTrip) {
   Call c(*store_);
   Call other(*store_);
+  // That backend's state only: other tests run beside this one on the same database.
+  const auto pid = Query(*c.connection, "SELECT pg_backend_pid()");
+  ASSERT_EQ(pid.size(), 1u);
   const std::string idle_in_transaction =
-      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
-      "pg_backend_pid() AND state = 'idle in transaction'";
+      "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid[0][0] +
+      " AND state = 'idle in transaction'";
   for (uint32_t flags : {0u, WFP_WINDOW_LAST_READ}) {
     wfp_txn* txn = nullptr;
     ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
