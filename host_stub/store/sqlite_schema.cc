@@ -154,6 +154,11 @@ void BindText(sqlite3_stmt* s, int i, wfp_str v) {
 }
 
 Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory) {
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   auto db = std::make_shared<Db>();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                     (memory ? SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_MEMORY : SQLITE_OPEN_NOMUTEX);

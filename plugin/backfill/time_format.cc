@@ -4,6 +4,8 @@
 #include <cctz/time_zone.h>
 #include <fmt/format.h>
 
+#include "schedule/schedule.h"
+
 namespace wfp::backfill {
 namespace {
 
@@ -99,6 +101,12 @@ std::optional<ParsedInstant> ParseIsoInstant(std::string_view text, std::string*
 
 std::string FormatUtc(int64_t seconds) {
   const cctz::civil_second cs = cctz::civil_second(1970, 1, 1, 0, 0, 0) + seconds;
+  if (cs.year() >= 0 && cs.year() <= 9999) {  // by hand: fmt costs a request more than this
+    char buf[24];
+    char* end = schedule::WriteCivilSecond(cs, buf);
+    *end++ = 'Z';
+    return std::string(buf, end);
+  }
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", cs.year(), cs.month(), cs.day(),
                      cs.hour(), cs.minute(), cs.second());
 }

@@ -566,24 +566,11 @@ std::string Schedule::FormatLocal(Instant t) const {
     return cctz::format("%Y-%m-%dT%H:%M:%S%Ez", ToTp(t), pattern_->tz);
   }
   char buf[32];
-  char* p = buf;
+  char* p = WriteCivilSecond(cs, buf);
   auto put2 = [&p](int v) {
     *p++ = static_cast<char>('0' + v / 10);
     *p++ = static_cast<char>('0' + v % 10);
   };
-  const int year = static_cast<int>(cs.year());
-  put2(year / 100);
-  put2(year % 100);
-  *p++ = '-';
-  put2(cs.month());
-  *p++ = '-';
-  put2(cs.day());
-  *p++ = 'T';
-  put2(cs.hour());
-  *p++ = ':';
-  put2(cs.minute());
-  *p++ = ':';
-  put2(cs.second());
   const int offset = al.offset < 0 ? -al.offset : al.offset;
   *p++ = al.offset < 0 ? '-' : '+';
   put2(offset / 3600);

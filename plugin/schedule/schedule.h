@@ -70,6 +70,10 @@ class Schedule {
   std::shared_ptr<const Pattern> pattern_;
 };
 
+// Writes `cs` as "YYYY-MM-DDTHH:MM:SS" (19 characters) at `out` and returns the end. Only for
+// years 0 to 9999; callers format other years another way.
+char* WriteCivilSecond(const cctz::civil_second& cs, char* out);
+
 // Parses a time-zone name as workflows give it: IANA ("Asia/Tokyo"), "UTC", or a fixed offset
 // ("+09:00", "-0530"). False when unknown.
 bool LoadZone(std::string_view name, cctz::time_zone* out);

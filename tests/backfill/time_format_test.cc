@@ -42,6 +42,11 @@ TEST(TimeFormat, FormatsUtcWithZ) {
   EXPECT_EQ(FormatUtc(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatUtc(1705028400), "2024-01-12T03:00:00Z");
   EXPECT_EQ(FormatUtc(253370764800), "9999-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtc(253402300799), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatUtc(-1), "1969-12-31T23:59:59Z");
+  // Past the four-digit years, the long form.
+  EXPECT_EQ(FormatUtc(253402300800), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtc(-62167219201), "-001-12-31T23:59:59Z");
 }
 
 }  // namespace
