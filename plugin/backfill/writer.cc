@@ -176,12 +176,14 @@ std::optional<Answer> Run::LoadSchedule() {
   return std::nullopt;
 }
 
-// The sessions of the schedule's workflow in [from, to).
+// The sessions of the schedule's workflow in [from, to): what the window covers from it, the rest
+// from the store.
 std::optional<Answer> Run::ListSessions(Instant from, Instant to, Sessions* out) {
-  if (window_ && from >= window_->from && to <= window_->known_to) {
+  if (window_ && from >= window_->from && from < window_->known_to) {
     for (const ExistingSession& s : window_->sessions.list)
       if (s.session_time >= from && s.session_time < to) out->list.push_back(s);
-    return std::nullopt;
+    if (to <= window_->known_to) return std::nullopt;
+    from = window_->known_to;
   }
   if (window_ && window_->ended) throw WindowTooShort{};
   if (wfp_status st = store_->list_sessions(txn_->get(), info_.project_id, info_.workflow_name,

@@ -57,6 +57,7 @@ struct FakeStore {
   };
   std::vector<Session> existing;
   int list_calls = 0, latest_calls = 0;
+  std::vector<int64_t> list_froms;     // `from` of each list_sessions call
   int window_calls = 0;                // load_schedule_window (offered by some tests)
   std::vector<uint32_t> window_sizes;  // max_sessions of each
   std::vector<uint32_t> window_flags;  // flags of each
@@ -119,6 +120,7 @@ int32_t Visit(const FakeStore::Session& s, wfp_session_visitor visit, void* user
 wfp_status List(wfp_txn* txn, int64_t, wfp_str, wfp_epoch_seconds from, wfp_epoch_seconds to,
                 wfp_session_visitor visit, void* user_data) {
   if (txn->ended) return ++g_store->reads_after_end, WFP_ERR_STATE;
+  g_store->list_froms.push_back(from);
   if (++g_store->list_calls == g_store->fail_list_call) return WFP_ERR_INTERNAL;
   if (g_store->before_list) g_store->before_list(g_store->list_calls);
   for (const FakeStore::Session& s : g_store->existing) {
@@ -659,6 +661,28 @@ TEST_F(WindowTest, AWindowThatEndsBeforeTheLastCandidateIsFollowedByAListing) {
   EXPECT_EQ(store_.list_calls, 1);    // the candidates past the window's 19 sessions
   EXPECT_EQ(store_.latest_calls, 0);  // before fromTime: in the window
   EXPECT_FALSE(store_.open);
+}
+
+// A real run whose window ends before its last candidate lists from the store only what the window
+// did not cover, and writes what it wrote without the window.
+TEST_F(WindowTest, ARealRunListsOnlyPastItsWindow) {
+  constexpr int64_t kJan1 = 1704067200;
+  for (int h = 0; h < 30; ++h)  // hourly sessions of Jan 1, then Jan 2 and 3
+    store_.existing.push_back({kJan1 + h * 3600, 300 + h, fmt::format("uuid-{}", 300 + h), {}});
+  constexpr std::string_view kThree =
+      R"({"dryRun":false,"fromTime":"2024-01-01T00:00:00Z","count":3,"attemptName":"fix",)"
+      R"("skipExisting":true})";
+  const FakeStore before = store_;
+  const Answered without = PostWith(false, kThree);
+  const auto times = store_.session_times;
+  store_ = before;
+  const Answered with = PostWith(true, kThree);
+  EXPECT_EQ(with.status, 200) << with.body;
+  EXPECT_EQ(with.body, without.body);
+  EXPECT_EQ(store_.session_times, times);
+  // The window held 3 + 16 sessions, the last at 18:00 on Jan 1: the listing starts after it.
+  EXPECT_EQ(store_.list_froms, (std::vector<int64_t>{kJan1 + 18 * 3600 + 1}));
+  EXPECT_EQ(store_.latest_calls, 0);
 }
 
 // A dry run of one batch tells the store the window is its last read; a real run, or a dry run
