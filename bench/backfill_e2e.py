@@ -267,26 +267,40 @@ def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threa
 # plugin's load_schedule_window, asked as the transaction's last read (WFP_WINDOW_LAST_READ), goes in
 # one round trip with the BEGIN before it and the ROLLBACK after it. The fixture's ids: schedule 5 of
 # site 1; the window lists at most count + 16 sessions, one more to tell whether there are more.
-PG_DRY_RUN_SQL = f"""\\startpipeline
-BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-SELECT sc.id, p.site_id, p.id, p.name, w.id, w.name, w.timezone, w.schedule, w.pool_id, sc.next_schedule_time, \
-sc.next_run_time, sc.last_session_time, sc.disabled_at FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id \
-JOIN projects p ON p.id = w.project_id WHERE sc.id = 5 AND p.site_id = 1;
-SELECT s.id, s.uuid, s.session_time, a.id, a.name, a."index" FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id \
-JOIN projects p ON p.id = w.project_id CROSS JOIN LATERAL (SELECT se.id, se.uuid, se.session_time FROM sessions se \
-WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time >= {T0} \
-AND se.session_time < 9223372036854775807 ORDER BY se.session_time LIMIT 18) s \
-LEFT JOIN attempts a ON a.session_id = s.id WHERE sc.id = 5 AND p.site_id = 1 ORDER BY s.session_time, a."index";
-SELECT l.session_time FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id JOIN projects p ON p.id = w.project_id \
-CROSS JOIN LATERAL (SELECT se.session_time FROM sessions se WHERE se.project_id = p.id AND se.workflow_name = w.name \
-AND se.session_time < {T0} ORDER BY se.session_time DESC LIMIT 1) l WHERE sc.id = 5 AND p.site_id = 1;
-ROLLBACK;
-\\endpipeline
-"""
+def pg_statements():
+    """The PostgreSQL store's read statements, as the host sends them: their C string literals in
+    host_stub/store/pg_statements.h, joined, with $n parameters."""
+    with open(os.path.join(ROOT, "host_stub", "store", "pg_statements.h")) as f:
+        source = f.read()
+    literal = r'"((?:[^"\\]|\\.)*)"'
+    statements = {}
+    for m in re.finditer(r'inline constexpr const char\* (\w+) =\s*((?:' + literal + r'\s*)+);', source):
+        statements[m.group(1)] = "".join(part.replace('\\"', '"') for part in re.findall(literal, m.group(2)))
+    return statements
+
+
+def pg_dry_run_script():
+    """A count:1 dry run's round trip on PostgreSQL as a pgbench script: the snapshot's BEGIN, the
+    schedule, its window of sessions (count 1 and the slack of 16, plus one) and the latest session
+    before it, and the ROLLBACK of WFP_WINDOW_LAST_READ, in one pipeline. pgbench -M prepared sends
+    the :variables as parameters, as the host does."""
+    sql = pg_statements()
+    args = {"kLoadScheduleSql": ["sched", "site"],
+            "kWindowSessionsSql": ["sched", "site", "from", "to", "limit"],
+            "kWindowLatestBeforeSql": ["sched", "site", "from"]}
+    lines = ["\\set sched 5", "\\set site 1", f"\\set from {T0}", "\\set to 9223372036854775807",
+             "\\set limit 18", "\\startpipeline", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"]
+    for name, names in args.items():
+        text = sql[name]
+        for n in range(len(names), 0, -1):
+            text = text.replace(f"${n}", f":{names[n - 1]}")
+        lines.append(text + ";")
+    lines += ["ROLLBACK;", "\\endpipeline", ""]
+    return "\n".join(lines)
 
 
 def pg_ceiling(db, workdir, duration, rate_404, summary):
-    """What the database alone allows: pgbench runs a count:1 dry run's statements (PG_DRY_RUN_SQL) on the
+    """What the database alone allows: pgbench runs a count:1 dry run's statements (pg_dry_run_script) on the
     HTTP run's store, with as many connections as the server's 2 worker threads, no HTTP and no host; and
     SELECT 1, one round trip of nothing. Both against the 404's requests/s of the same run: the host's
     dry run cannot exceed the first ratio on a machine where the database shares the cores."""
@@ -295,7 +309,7 @@ def pg_ceiling(db, workdir, duration, rate_404, summary):
         print("[postgresql] pgbench not installed (it comes with postgresql-client); ceiling skipped")
         return
     figures = {}
-    for name, sql in (("dry run's statements", PG_DRY_RUN_SQL), ("SELECT 1", "SELECT 1;\n")):
+    for name, sql in (("dry run's statements", pg_dry_run_script()), ("SELECT 1", "SELECT 1;\n")):
         script = os.path.join(workdir, "pgbench.sql")
         with open(script, "w") as f:
             f.write(sql)

@@ -8,50 +8,13 @@
 #include <utility>
 
 #include "store/pg_internal.h"
+#include "store/pg_statements.h"
 
 namespace wfp::host::store_internal::pg_backend {
 namespace {
 
-constexpr const char* kLoadScheduleSql =
-    "SELECT sc.id, p.site_id, p.id, p.name, w.id, w.name, w.timezone, w.schedule, w.pool_id,"
-    " sc.next_schedule_time, sc.next_run_time, sc.last_session_time, sc.disabled_at"
-    " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
-    " JOIN projects p ON p.id = w.project_id WHERE sc.id = $1 AND p.site_id = $2";
 // The same, taking the schedule lock.
 const std::string kLoadScheduleForUpdateSql = std::string(kLoadScheduleSql) + " FOR UPDATE OF sc";
-
-constexpr const char* kListSessionsSql =
-    "SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
-    " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id"
-    " WHERE s.project_id = $1 AND s.workflow_name = $2 AND s.session_time >= $3"
-    " AND s.session_time < $4 ORDER BY s.session_time, a.\"index\"";
-
-constexpr const char* kLatestSessionBeforeSql =
-    "SELECT session_time FROM sessions WHERE project_id = $1 AND workflow_name = $2"
-    " AND session_time < $3 ORDER BY session_time DESC LIMIT 1";
-
-// load_schedule_window's, sent with the schedule's load before its project and workflow are known:
-// they are found through the schedule ($1) of the site ($2), as in kLoadScheduleSql.
-// LATERAL: the sessions' index scan then has the project and workflow as constants and reads the
-// range in session time order, stopping at the LIMIT (a join would read the whole range, then
-// sort it). The window's sessions, at most $5 of them (max_sessions + 1: whether there are more),
-// each with its attempts:
-constexpr const char* kWindowSessionsSql =
-    "SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
-    " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
-    " JOIN projects p ON p.id = w.project_id AND p.site_id = $2"
-    " CROSS JOIN LATERAL (SELECT se.id, se.uuid, se.session_time FROM sessions se"
-    " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time >= $3"
-    " AND se.session_time < $4 ORDER BY se.session_time LIMIT $5) s"
-    " LEFT JOIN attempts a ON a.session_id = s.id"
-    " WHERE sc.id = $1 ORDER BY s.session_time, a.\"index\"";
-// The latest session before $3:
-constexpr const char* kWindowLatestBeforeSql =
-    "SELECT l.session_time FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
-    " JOIN projects p ON p.id = w.project_id AND p.site_id = $2"
-    " CROSS JOIN LATERAL (SELECT se.session_time FROM sessions se"
-    " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time < $3"
-    " ORDER BY se.session_time DESC LIMIT 1) l WHERE sc.id = $1";
 
 constexpr const char* kSessionIdsSql =
     "SELECT nextval('sessions_id_seq') FROM generate_series(1, $1::bigint)";

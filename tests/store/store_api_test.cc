@@ -5,6 +5,7 @@
 // (the lock is the whole store on SQLite, the schedule's row on PostgreSQL; SQL dialects; ids of
 // rolled-back inserts) is asserted per backend, in the suites SqliteStoreApiTest and
 // PostgresStoreApiTest, or in the test itself.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -20,6 +21,8 @@
 #include "sql_for_testing.h"
 #include "store/internal.h"  // wfp_txn::last_error, for messages
 #include "store/observer.h"
+#include "store/pg_statements.h"
+#include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -1651,17 +1654,32 @@ TEST_P(StoreApiTest, SchemaRefusesDuplicateSessionTimesAndDanglingRows) {
   EXPECT_NE(error.find(UniqueViolation(backend_)), std::string::npos) << error;
 }
 
+// The plan the backend chooses for a query: the EXPLAIN's last column, one line per row.
+std::string PlanOf(StoreConnection& c, const std::string& explain) {
+  std::string plan;
+  for (const auto& row : Query(c, explain)) plan += row.back() + "\n";
+  return plan;
+}
+
+// On PostgreSQL, the plan of one of the store's own statements (store/pg_statements.h) run with
+// `args`, as the store runs it: prepared, then executed.
+std::string PlanOfPrepared(StoreConnection& c, const char* sql, const std::string& args) {
+  std::string error;
+  EXPECT_TRUE(ExecForTesting(c, fmt::format("PREPARE wfp_explained AS {}", sql), &error)) << error;
+  std::string plan = PlanOf(c, fmt::format("EXPLAIN EXECUTE wfp_explained({})", args));
+  EXPECT_TRUE(ExecForTesting(c, "DEALLOCATE wfp_explained", &error)) << error;
+  return plan;
+}
+
+// The store's own statements for list_sessions and latest_session_before (sqlite_schema.cc), with
+// their parameters unbound.
 TEST_P(SqliteStoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
   Call c(*store_);
-  for (const char* sql :
-       {"EXPLAIN QUERY PLAN SELECT session_time FROM sessions WHERE project_id = 1 AND"
-        " workflow_name = 'load' AND session_time < 5 ORDER BY session_time DESC LIMIT 1",
-        "EXPLAIN QUERY PLAN SELECT s.id, a.name FROM sessions s LEFT JOIN attempts a ON"
-        " a.session_id = s.id WHERE s.project_id = 1 AND s.workflow_name = 'load' AND"
-        " s.session_time >= 1 AND s.session_time < 5 ORDER BY s.session_time, a.\"index\""}) {
-    std::string plan;
-    for (const auto& row : Query(*c.connection, sql)) plan += row.back() + "\n";
-    EXPECT_NE(plan.find("USING COVERING INDEX sqlite_autoindex_sessions_1 (project_id=? AND "
+  namespace sq = store_internal::sqlite_backend;
+  for (sq::Stmt which : {sq::Stmt::kLatestSessionBefore, sq::Stmt::kListSessions}) {
+    const std::string plan =
+        PlanOf(*c.connection, std::string("EXPLAIN QUERY PLAN ") + sq::SqlOf(which));
+    EXPECT_NE(plan.find("INDEX sqlite_autoindex_sessions_1 (project_id=? AND "
                         "workflow_name=? AND session_time"),
               std::string::npos)
         << plan;
@@ -1670,27 +1688,22 @@ TEST_P(SqliteStoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
   }
 }
 
-// The queries of list_sessions and latest_session_before (pg_store.cc) can use the unique index
+// The queries of list_sessions and latest_session_before (pg_txn.cc) can use the unique index
 // of (project, workflow, session time) for the range. On a handful of rows the planner prefers a
 // sequential scan, so the test forbids it: what it checks is that the index fits the query.
 TEST_F(PostgresStoreApiTest, SessionQueriesUseTheSessionTimeIndex) {
   Call c(*store_);
   std::string error;
   ASSERT_TRUE(ExecForTesting(*c.connection, "SET enable_seqscan = off", &error)) << error;
-  for (const char* sql :
-       {"EXPLAIN SELECT session_time FROM sessions WHERE project_id = 1 AND"
-        " workflow_name = 'load' AND session_time < 5 ORDER BY session_time DESC LIMIT 1",
-        "EXPLAIN SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
-        " FROM sessions s LEFT JOIN attempts a ON a.session_id = s.id"
-        " WHERE s.project_id = 1 AND s.workflow_name = 'load' AND s.session_time >= 1"
-        " AND s.session_time < 5 ORDER BY s.session_time, a.\"index\""}) {
-    std::string plan;
-    for (const auto& row : Query(*c.connection, sql)) plan += row.back() + "\n";
+  namespace pgs = store_internal::pg_backend;
+  for (const std::string& plan :
+       {PlanOfPrepared(*c.connection, pgs::kLatestSessionBeforeSql, "1, 'load', 5"),
+        PlanOfPrepared(*c.connection, pgs::kListSessionsSql, "1, 'load', 1, 5")}) {
     EXPECT_NE(plan.find("using sessions_project_id_workflow_name_session_time_key on sessions"),
               std::string::npos)
         << plan;
-    EXPECT_NE(plan.find("Index Cond: ((project_id = 1) AND (workflow_name = 'load'::text) AND "
-                        "(session_time"),
+    EXPECT_NE(plan.find("Index Cond: ((project_id = '1'::bigint) AND (workflow_name = "
+                        "'load'::text) AND (session_time"),
               std::string::npos)
         << plan;
     EXPECT_EQ(plan.find("Seq Scan on sessions"), std::string::npos) << plan;
@@ -1704,22 +1717,10 @@ TEST_F(PostgresStoreApiTest, WindowQueriesUseTheSessionTimeIndex) {
   Call c(*store_);
   std::string error;
   ASSERT_TRUE(ExecForTesting(*c.connection, "SET enable_seqscan = off", &error)) << error;
-  for (const char* sql :
-       {"EXPLAIN SELECT s.id, s.uuid, s.session_time, a.id, a.name, a.\"index\""
-        " FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
-        " JOIN projects p ON p.id = w.project_id AND p.site_id = 1"
-        " CROSS JOIN LATERAL (SELECT se.id, se.uuid, se.session_time FROM sessions se"
-        " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time >= 1"
-        " AND se.session_time < 5 ORDER BY se.session_time LIMIT 11) s"
-        " LEFT JOIN attempts a ON a.session_id = s.id"
-        " WHERE sc.id = 5 ORDER BY s.session_time, a.\"index\"",
-        "EXPLAIN SELECT l.session_time FROM schedules sc JOIN workflows w ON w.id = sc.workflow_id"
-        " JOIN projects p ON p.id = w.project_id AND p.site_id = 1"
-        " CROSS JOIN LATERAL (SELECT se.session_time FROM sessions se"
-        " WHERE se.project_id = p.id AND se.workflow_name = w.name AND se.session_time < 5"
-        " ORDER BY se.session_time DESC LIMIT 1) l WHERE sc.id = 5"}) {
-    std::string plan;
-    for (const auto& row : Query(*c.connection, sql)) plan += row.back() + "\n";
+  namespace pgs = store_internal::pg_backend;
+  for (const std::string& plan :
+       {PlanOfPrepared(*c.connection, pgs::kWindowSessionsSql, "5, 1, 1, 5, 11"),
+        PlanOfPrepared(*c.connection, pgs::kWindowLatestBeforeSql, "5, 1, 5")}) {
     EXPECT_NE(plan.find("using sessions_project_id_workflow_name_session_time_key on sessions"),
               std::string::npos)
         << plan;
