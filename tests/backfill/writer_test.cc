@@ -608,6 +608,17 @@ class WindowTest : public WriterTest {
     EXPECT_GT(lists, 0);
     EXPECT_GT(latests, 0);
   }
+  // 30 hourly sessions from Jan 1: more than a window of 3 candidates and the slack holds.
+  void AddHourlySessions() {
+    for (int h = 0; h < 30; ++h)
+      store_.existing.push_back({kJan1 + h * 3600, 300 + h, fmt::format("uuid-{}", 300 + h), {}});
+  }
+  static std::string ThreeDaysFromJanuary1(bool dry_run) {
+    return fmt::format(
+        R"({{"dryRun":{},"fromTime":"2024-01-01T00:00:00Z","count":3,"attemptName":"fix",)"
+        R"("skipExisting":true}})",
+        dry_run);
+  }
 };
 
 // A plan of one batch reads the schedule and its sessions in the one call, and answers as before.
@@ -642,17 +653,13 @@ TEST_F(WindowTest, ARealRunWritesWhatItWroteWithoutTheWindow) {
 // Sessions off the schedule's times fill the window before the last candidate: the rest is listed
 // from the store, and the answer is the same.
 TEST_F(WindowTest, AWindowThatEndsBeforeTheLastCandidateIsFollowedByAListing) {
-  constexpr int64_t kJan1 = 1704067200;
-  for (int h = 0; h < 30; ++h)  // hourly sessions of Jan 1, then Jan 2 and 3
-    store_.existing.push_back({kJan1 + h * 3600, 300 + h, fmt::format("uuid-{}", 300 + h), {}});
-  constexpr std::string_view kThree =
-      R"({"dryRun":true,"fromTime":"2024-01-01T00:00:00Z","count":3,"attemptName":"fix",)"
-      R"("skipExisting":true})";
-  ExpectSameAnswers(kThree);
+  AddHourlySessions();
+  const std::string three = ThreeDaysFromJanuary1(true);
+  ExpectSameAnswers(three);
   EXPECT_EQ(store_.window_sizes.back(), 3u + 16u);
   store_.list_calls = store_.latest_calls = store_.begins = 0;
   store_.window_flags.clear();
-  PostWith(true, kThree);
+  PostWith(true, three);
   EXPECT_EQ(call_.status, 200) << call_.body;
   // Asked as the last read, the window was too short: the run started again without the flag.
   EXPECT_EQ(store_.window_flags, (std::vector<uint32_t>{WFP_WINDOW_LAST_READ, 0}));
@@ -666,17 +673,13 @@ TEST_F(WindowTest, AWindowThatEndsBeforeTheLastCandidateIsFollowedByAListing) {
 // A real run whose window ends before its last candidate lists from the store only what the window
 // did not cover, and writes what it wrote without the window.
 TEST_F(WindowTest, ARealRunListsOnlyPastItsWindow) {
-  constexpr int64_t kJan1 = 1704067200;
-  for (int h = 0; h < 30; ++h)  // hourly sessions of Jan 1, then Jan 2 and 3
-    store_.existing.push_back({kJan1 + h * 3600, 300 + h, fmt::format("uuid-{}", 300 + h), {}});
-  constexpr std::string_view kThree =
-      R"({"dryRun":false,"fromTime":"2024-01-01T00:00:00Z","count":3,"attemptName":"fix",)"
-      R"("skipExisting":true})";
+  AddHourlySessions();
+  const std::string three = ThreeDaysFromJanuary1(false);
   const FakeStore before = store_;
-  const Answered without = PostWith(false, kThree);
+  const Answered without = PostWith(false, three);
   const auto times = store_.session_times;
   store_ = before;
-  const Answered with = PostWith(true, kThree);
+  const Answered with = PostWith(true, three);
   EXPECT_EQ(with.status, 200) << with.body;
   EXPECT_EQ(with.body, without.body);
   EXPECT_EQ(store_.session_times, times);
