@@ -154,6 +154,9 @@ void BindText(sqlite3_stmt* s, int i, wfp_str v) {
 }
 
 Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory) {
+  // Once, before the first connection: SQLite's memory statistics off. With them, each of SQLite's
+  // allocations takes a process-wide mutex that the server's threads contend for, and nothing here
+  // reads the statistics. (A call after SQLite has started fails harmlessly and changes nothing.)
   static const bool configured = [] {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     return true;
