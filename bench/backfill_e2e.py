@@ -225,18 +225,21 @@ def pair_rounds(wrk, post, url, duration, rounds, tag):
     return results
 
 
-def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threads=2):
+def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threads=2, options=()):
+    """The HTTP rows: `wfp-host serve` with `threads` workers and `options`, the ratio of a count:1 dry
+    run to a 404 (pair_rounds) and the mixed load. Returns the store and the 404's req/s."""
     wrk = shutil.which("wrk")
     if not wrk:
         print("http: wrk not installed (apt-get install wrk); skipped")
         return None, None
-    tag = f"[{stores.name}]" if threads == 2 else f"[{stores.name} --threads {threads}]"
+    label = " ".join(([] if threads == 2 else [f"--threads {threads}"]) + list(options))
+    tag = f"[{stores.name} {label}]" if label else f"[{stores.name}]"
     db = stores.fresh("http")
     fx = os.path.join(workdir, "fixture-http.json")
     with open(fx, "w") as f:
         json.dump(fixture(1000, MIXED_SCHEDULES), f)
     proc = subprocess.Popen([host, "serve", "--db", db, "--plugin", plugin, "--fixture", fx, "--listen", "127.0.0.1:0",
-                             "--now", iso(T0 + 1000 * 60 + 3600), "--threads", str(threads)],
+                             "--now", iso(T0 + 1000 * 60 + 3600), "--threads", str(threads)] + list(options),
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline().strip()
@@ -249,7 +252,7 @@ def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threa
         ratio = results["ratio"]
         target = HTTP_TARGET[stores.name]
         print(f"{tag} http ratio count:1 dry run / 404: {ratio:.2f}, the median of {rounds} pairs (target >= {target:.2f})")
-        label = "" if threads == 2 else f", --threads {threads}"
+        label = f", {label}" if label else ""
         summary.append((stores.name, f"HTTP count:1 dry run / 404 req/s{label}",
                         f"{results['count:1 dry run'][0]:,.0f} / {results['404'][0]:,.0f} req/s, "
                         f"p99 {results['count:1 dry run'][2]} / {results['404'][2]}",
@@ -385,6 +388,10 @@ def figures(args, host, plugin, workdir, stores, floor, summary):
         growth_figures(args, host, plugin, workdir, stores, summary)
     if args.http:
         db, rate_404 = http_figures(host, plugin, workdir, stores, args.http, args.runs, summary)
+        if stores.name == "sqlite" and db:
+            # The file held by the server alone (docs/operations.md): no file lock per read.
+            http_figures(host, plugin, workdir, stores, args.http, args.runs, summary,
+                         options=("--sqlite-exclusive",))
         if stores.name == "postgresql" and db:
             pg_ceiling(db, workdir, args.http, rate_404, summary)
             http_figures(host, plugin, workdir, stores, args.http, args.runs, summary,

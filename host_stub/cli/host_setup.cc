@@ -62,9 +62,10 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& db, const StoreOptio
   return Store::Open(db, options);  // names the store already (a URL's password hidden)
 }
 
-Status OpenStore(const std::string& db, Runtime* rt) {
+Status OpenStore(const std::string& db, const RuntimeFlags& flags, Runtime* rt) {
   StoreOptions options;
   options.log = rt->StoreLogToHost();
+  options.exclusive = flags.sqlite_exclusive;
   Result<std::unique_ptr<Store>> store = OpenStore(db, options);
   if (!store.ok()) return store.status();
   rt->store = std::move(*store);
@@ -105,7 +106,7 @@ Status LoadPlugins(Host* host, const std::vector<std::string>& plugins) {
 
 Status StartHost(const std::string& db, const RuntimeFlags& flags,
                  const std::vector<std::string>& plugins, Runtime* rt) {
-  if (Status opened = OpenStore(db, rt); !opened.ok()) return opened;
+  if (Status opened = OpenStore(db, flags, rt); !opened.ok()) return opened;
   rt->SetHost(MakeHost(rt->store.get(), flags));
   return LoadPlugins(rt->host.get(), plugins);
 }

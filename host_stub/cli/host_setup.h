@@ -29,6 +29,9 @@ struct RuntimeFlags {
   Metrics* metrics = nullptr;
   bool serving = false;
   bool json_logs = false;
+  // serve --sqlite-exclusive: the SQLite file held for this process alone
+  // (StoreOptions::exclusive).
+  bool sqlite_exclusive = false;
 };
 
 // --now TIME and --setting KEY=VALUE into *out. Invalid argument naming the option.
@@ -74,8 +77,8 @@ void RemoveStoreFiles(const std::string& db);
 
 // The store at `db`; the error names the store (with a URL's password hidden).
 Result<std::unique_ptr<Store>> OpenStore(const std::string& db, const StoreOptions& options = {});
-// Opens rt->store, logging into rt's host once it has one.
-Status OpenStore(const std::string& db, Runtime* rt);
+// Opens rt->store (held alone with flags.sqlite_exclusive), logging into rt's host once it has one.
+Status OpenStore(const std::string& db, const RuntimeFlags& flags, Runtime* rt);
 
 // The host over `store`: its API keys, its native routes, the OpenAPI document, the flags.
 std::unique_ptr<Host> MakeHost(Store* store, const RuntimeFlags& flags);

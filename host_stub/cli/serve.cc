@@ -1,4 +1,6 @@
 // `wfp-host serve`: serves HTTP until SIGINT/SIGTERM.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -14,7 +16,7 @@ namespace {
 constexpr std::string_view kServeUsage =
     R"(usage: wfp-host serve --db PATH --plugin NAME|PATH [--plugin ...] [--listen 127.0.0.1:8080]
                       [--fixture FILE] [--now TIME] [--threads N] [--setting KEY=VALUE ...]
-                      [--drain-period SECONDS] [--log-format text|json]
+                      [--drain-period SECONDS] [--log-format text|json] [--sqlite-exclusive]
 
 Opens (creating if needed) the store, loads the fixture if given, loads each plugin, and serves HTTP
 until SIGINT/SIGTERM (then finishes the requests in flight and exits 0). The first line on stdout,
@@ -37,7 +39,20 @@ options:
                         requests in flight and exit; default 0. SIGINT or a second SIGTERM skips it
   --log-format text|json  the access log and log lines on stderr: text (default) or one JSON
                         object per line (request_id, route, status, duration_ms, site, ...)
+  --sqlite-exclusive    hold the SQLite file for this server alone while it runs: no other process
+                        (another host, `dump`, `seed`, the sqlite3 shell) can open it, and the
+                        server fails to start if one has it open; in return a read takes no file
+                        lock, which lets more requests through (see docs/operations.md)
 )";
+
+// --sqlite-exclusive: only with an SQLite file as --db.
+Status ParseExclusive(const Args& args, const std::string& db, RuntimeFlags* flags) {
+  flags->sqlite_exclusive = args.Has("sqlite-exclusive");
+  if (flags->sqlite_exclusive && (Store::KindOf(db) != Store::Kind::kSqlite || db == ":memory:"))
+    return Status::InvalidArgument(
+        fmt::format("--sqlite-exclusive needs an SQLite file as --db, not {}", Store::Redact(db)));
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -45,8 +60,9 @@ int RunServe(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "serve";
   if (WantsHelp(argv)) return std::cout << kServeUsage, 0;
   Args args;
-  if (const Status parsed =
-          args.Parse(argv, WithServingOptions({{"db"}, {"plugin", true, true}, {"fixture"}}));
+  if (const Status parsed = args.Parse(
+          argv, WithServingOptions(
+                    {{"db"}, {"plugin", true, true}, {"fixture"}, {"sqlite-exclusive", false}}));
       !parsed.ok())
     return UsageError(kCmd, parsed.message(), kServeUsage);
   const std::string* db = args.Get("db");
@@ -60,6 +76,8 @@ int RunServe(const std::vector<std::string>& argv) {
   Serving serving;
   if (const Status parsed = ParseServingFlags(args, &serving); !parsed.ok())
     return UsageError(kCmd, parsed.message(), kServeUsage);
+  if (const Status exclusive = ParseExclusive(args, *db, &serving.flags); !exclusive.ok())
+    return UsageError(kCmd, exclusive.message(), kServeUsage);
 
   NewStoreFile new_file(*db);
   Runtime rt;

@@ -93,7 +93,8 @@ void BindText(sqlite3_stmt* s, int i, wfp_str v);
 // Steps a statement with no result rows to completion.
 int StepDone(sqlite3_stmt* s);
 // Opens and configures a handle (WAL for files, foreign keys, busy timeout); never null when ok().
-Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory);
+// `exclusive` (a file only): through SQLite's `unix-excl` VFS (StoreOptions::exclusive).
+Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, bool exclusive);
 
 class Txn;
 

@@ -153,7 +153,31 @@ void BindText(sqlite3_stmt* s, int i, wfp_str v) {
     sqlite3_bind_null(s, i);
 }
 
-Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory) {
+namespace {
+
+// Puts a file's handle in WAL mode: the first statement on it, so the first lock. Busy: another
+// process holds the file alone, or (`exclusive`) has it open at all.
+Status UseWal(sqlite3* h, const std::string& path, bool exclusive) {
+  sqlite3_stmt* s = nullptr;
+  std::string mode;
+  int rc = sqlite3_prepare_v2(h, "PRAGMA journal_mode = WAL", -1, &s, nullptr);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) mode = ColumnText(s, 0);
+  sqlite3_finalize(s);
+  if (mode == "wal") return Status::Ok();
+  if ((rc & 0xff) == SQLITE_BUSY)
+    return Status::Busy(
+        exclusive
+            ? fmt::format("cannot hold the store {} alone: another process has it open ({})", path,
+                          sqlite3_errstr(rc))
+            : fmt::format("the store {} is locked by another process, which may hold it alone ({})",
+                          path, sqlite3_errstr(rc)));
+  return Status::Internal(fmt::format("cannot put the store {} in WAL mode: {}", path,
+                                      mode.empty() ? sqlite3_errmsg(h) : mode));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, bool exclusive) {
   // Once, before the first connection: SQLite's memory statistics off. With them, each of SQLite's
   // allocations takes a process-wide mutex that the server's threads contend for, and nothing here
   // reads the statistics. (A call after SQLite has started fails harmlessly and changes nothing.)
@@ -165,7 +189,11 @@ Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory) {
   auto db = std::make_shared<Db>();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                     (memory ? SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_MEMORY : SQLITE_OPEN_NOMUTEX);
-  if (int rc = sqlite3_open_v2(memory ? ":memory:" : path.c_str(), &db->handle, flags, nullptr);
+  // `unix-excl`: the first lock this process takes on the file is a write lock it keeps until its
+  // last connection closes; its connections then lock among themselves in memory, and the WAL index
+  // is in memory instead of the -shm file.
+  const char* vfs = exclusive && !memory ? "unix-excl" : nullptr;
+  if (int rc = sqlite3_open_v2(memory ? ":memory:" : path.c_str(), &db->handle, flags, vfs);
       rc != SQLITE_OK)
     return Status::Internal(
         fmt::format("cannot open the store {}: {}", path,
@@ -175,15 +203,7 @@ Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory) {
   if (const Status e = Exec(db->handle, "PRAGMA foreign_keys = ON"); !e.ok())
     return e.WithContext(fmt::format("cannot configure the store {}: ", path));
   if (!memory) {
-    sqlite3_stmt* s = nullptr;
-    std::string mode;
-    if (sqlite3_prepare_v2(db->handle, "PRAGMA journal_mode = WAL", -1, &s, nullptr) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-      mode = ColumnText(s, 0);
-    sqlite3_finalize(s);
-    if (mode != "wal")
-      return Status::Internal(fmt::format("cannot put the store {} in WAL mode: {}", path,
-                                          mode.empty() ? sqlite3_errmsg(db->handle) : mode));
+    if (const Status wal = UseWal(db->handle, path, exclusive); !wal.ok()) return wal;
     if (const Status e = Exec(db->handle, "PRAGMA synchronous = NORMAL"); !e.ok())
       return e.WithContext(fmt::format("cannot configure the store {}: ", path));
   }

@@ -204,13 +204,14 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, bool memory, const StoreOptions& options)
       : path_(std::move(path)),
         memory_(memory),
+        exclusive_(options.exclusive),
         busy_timeout_ms_(options.busy_timeout.count()),
         log_(options.log),
         write_faults_(options.write_faults) {}
 
   Status Init() {
     if (memory_) {
-      Result<std::shared_ptr<Db>> db = OpenHandle(path_, true);
+      Result<std::shared_ptr<Db>> db = OpenHandle(path_, true, false);
       if (!db.ok()) return db.status();
       shared_db_ = std::move(*db);
       gate_ = std::make_shared<Gate>();
@@ -267,7 +268,7 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Connection>> NewConnection() {
     std::shared_ptr<Db> db = shared_db_;
     if (!memory_) {
-      Result<std::shared_ptr<Db>> opened = OpenHandle(path_, false);
+      Result<std::shared_ptr<Db>> opened = OpenHandle(path_, false, exclusive_);
       if (!opened.ok()) return opened.status();
       db = std::move(*opened);
     }
@@ -294,6 +295,7 @@ class SqliteStore final : public Store {
 
   std::string path_;
   bool memory_;
+  bool exclusive_;  // StoreOptions::exclusive
   // For an in-memory store: the one handle and its gate, shared by every connection.
   std::shared_ptr<Db> shared_db_;
   std::shared_ptr<Gate> gate_;

@@ -71,6 +71,10 @@ struct StoreOptions {
   StoreLog log;
   // Writes to fail on purpose; null: none.
   std::shared_ptr<WriteFaults> write_faults;
+  // SQLite file only: hold the file for this process alone (SQLite's `unix-excl` VFS). No other
+  // process can open it while the store is open; in return a transaction takes no file lock of its
+  // own (the WAL index lives in this process's memory). Refused for PostgreSQL and `:memory:`.
+  bool exclusive = false;
 };
 
 // Where a store logs by default: one line "wfp store: <message>" on stderr.

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <latch>
 #include <thread>
@@ -1776,6 +1777,28 @@ TEST(StoreFile, AnUnopenablePathIsAnError) {
   const Result<std::unique_ptr<Store>> empty = Store::Open("");
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.status().code(), WFP_ERR_INVALID_ARGUMENT);
+}
+
+TEST(StoreFile, AnExclusiveStoreKeepsItsWalIndexInMemory) {
+  StoreOptions exclusive;
+  exclusive.exclusive = true;
+  for (const char* location : {":memory:", "postgresql://u:secret@127.0.0.1:1/db"}) {
+    const Result<std::unique_ptr<Store>> refused = Store::Open(location, exclusive);
+    ASSERT_FALSE(refused.ok()) << location;
+    EXPECT_EQ(refused.status().code(), WFP_ERR_INVALID_ARGUMENT) << refused.status().message();
+  }
+  testing_util::TempDir dir;
+  for (const bool alone : {false, true}) {
+    const std::string path = dir.File(alone ? "alone.db" : "shared.db");
+    StoreOptions options;
+    options.exclusive = alone;
+    auto store = Store::Open(path, options);
+    ASSERT_TRUE(IsOk(store.status()));
+    ASSERT_TRUE(IsOk((*store)->Seed(J(kBase))));
+    EXPECT_EQ((*store)->SiteForApiKey("k1"), 1);
+    // Held alone, no other process needs the index: no -shm file; shared, there is one.
+    EXPECT_EQ(std::filesystem::exists(path + "-shm"), !alone) << path;
+  }
 }
 
 TEST(StoreMemory, EachMemoryStoreIsItsOwn) {
