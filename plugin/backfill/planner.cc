@@ -1,5 +1,6 @@
 #include "backfill/planner.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,11 +38,12 @@ class PlanHash {
 
 void AppendParamsJson(const schedule::Schedule& schedule, const PlannedItem& item,
                       std::string* out) {
-  fmt::format_to(std::back_inserter(*out), R"({{"last_session_time":"{}","next_session_time":"{}")",
+  fmt::format_to(std::back_inserter(*out),
+                 FMT_COMPILE(R"({{"last_session_time":"{}","next_session_time":"{}")"),
                  schedule.FormatLocal(schedule.Last(item.session_time)),
                  schedule.FormatLocal(schedule.Step(item.session_time)));
   if (item.last_executed != kNoSession)
-    fmt::format_to(std::back_inserter(*out), R"(,"last_executed_session_time":"{}")",
+    fmt::format_to(std::back_inserter(*out), FMT_COMPILE(R"(,"last_executed_session_time":"{}")"),
                    schedule.FormatLocal(item.last_executed));
   *out += '}';
 }

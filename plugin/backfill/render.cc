@@ -1,5 +1,6 @@
 #include "backfill/render.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -44,12 +45,13 @@ BodyRenderer::BodyRenderer(const schedule::Schedule& schedule, const ResponseCon
       context_(c),
       chunk_bytes_(chunk_bytes),
       sink_(sink),
-      project_(fmt::format(R"({{"id":"{}","name":{}}})", c.project_id, JsonString(c.project_name))),
-      workflow_(
-          fmt::format(R"({{"name":{},"id":"{}"}})", JsonString(c.workflow_name), c.workflow_id)),
+      project_(fmt::format(FMT_COMPILE(R"({{"id":"{}","name":{}}})"), c.project_id,
+                           JsonString(c.project_name))),
+      workflow_(fmt::format(FMT_COMPILE(R"({{"name":{},"id":"{}"}})"), JsonString(c.workflow_name),
+                            c.workflow_id)),
       name_(c.attempt_name ? JsonString(*c.attempt_name) : "null"),
       created_at_(FormatUtc(c.created_at)),
-      pool_(c.pool_id ? fmt::format(R"(,"poolId":{})", JsonString(*c.pool_id)) : "") {
+      pool_(c.pool_id ? fmt::format(FMT_COMPILE(R"(,"poolId":{})"), JsonString(*c.pool_id)) : "") {
   const size_t per_attempt = 420 + name_.size() + project_.size() + workflow_.size();
   out_.reserve(std::min(chunk_bytes, items_hint * per_attempt) + per_attempt + 1024);
 }
@@ -64,7 +66,8 @@ void BodyRenderer::FlushIfFull() {
 void BodyRenderer::Head(const SchedulePointer& pointer_after) {
   fmt::format_to(
       std::back_inserter(out_),
-      R"({{"id":"{}","project":{},"workflow":{{"id":"{}","name":{}}},"nextScheduleTime":"{}","nextRunTime":"{}","attempts":[)",
+      FMT_COMPILE(
+          R"({{"id":"{}","project":{},"workflow":{{"id":"{}","name":{}}},"nextScheduleTime":"{}","nextRunTime":"{}","attempts":[)"),
       context_.schedule_id, project_, context_.workflow_id, JsonString(context_.workflow_name),
       schedule_.FormatLocal(pointer_after.next_schedule_time),
       FormatUtc(pointer_after.next_run_time));
@@ -86,7 +89,8 @@ void BodyRenderer::Attempts(std::span<const PlannedItem> items, size_t first,
     AppendParamsJson(schedule_, item, &params_);
     fmt::format_to(
         it,
-        R"({{"id":"{}","index":{},"project":{},"workflow":{},"sessionId":"{}","sessionUuid":{},"sessionTime":"{}","retryAttemptName":{},"done":false,"success":false,"cancelRequested":false,"params":{},"createdAt":"{}","finishedAt":null,"status":"{}"{}}})",
+        FMT_COMPILE(
+            R"({{"id":"{}","index":{},"project":{},"workflow":{},"sessionId":"{}","sessionUuid":{},"sessionTime":"{}","retryAttemptName":{},"done":false,"success":false,"cancelRequested":false,"params":{},"createdAt":"{}","finishedAt":null,"status":"{}"{}}})"),
         item.attempt_id, item.index, project_, workflow_, item.session_id, uuid,
         schedule_.FormatLocal(item.session_time), name_, params_, created_at_,
         item.blocked ? "blocked" : "queued", pool_);
@@ -107,7 +111,8 @@ void BodyRenderer::Skipped(std::span<const PlannedItem> items) {
     if (skipped_++) out_ += ',';
     fmt::format_to(
         std::back_inserter(out_),
-        R"({{"sessionTime":"{}","sessionId":"{}","reason":"session already has attempts"}})",
+        FMT_COMPILE(
+            R"({{"sessionTime":"{}","sessionId":"{}","reason":"session already has attempts"}})"),
         schedule_.FormatLocal(item.session_time), item.session_id);
     FlushIfFull();
   }
