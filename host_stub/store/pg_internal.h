@@ -117,10 +117,18 @@ class PgTxn final : public wfp_txn {
   // Sends the BEGIN alone, if it is still to be sent: before a statement Run cannot carry (Exec,
   // COPY).
   bool Begun(pg::Error* e);
-  // The schedule of load_schedule's row 0 of `r` into `out` (its strings kept).
-  void ReadSchedule(const pg::Result& r, wfp_schedule_info* out);
-  // Visits the sessions of list_sessions' rows in `r` (their columns in that order).
-  static void VisitSessions(const pg::Result& r, wfp_session_visitor visitor, void* user_data);
+  // The schedule of load_schedule's columns, from column `col` of `row` of `r`, into `out` (its
+  // strings kept).
+  void ReadSchedule(const pg::Result& r, int row, int col, wfp_schedule_info* out);
+  // Visits the sessions of list_sessions' columns, from column `col` of rows [first, end) of `r`.
+  static void VisitSessions(const pg::Result& r, int first, int end, int col,
+                            wfp_session_visitor visitor, void* user_data);
+  // load_schedule_window as a read-only transaction's only read: kWindowAloneSql.
+  wfp_status LoadWindowAlone(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out,
+                             wfp_session_window* window);
+  // What a window read leaves: its latest session before (`time`) for a listing to come.
+  void KeepLatestBefore(const wfp_schedule_info& schedule, const wfp_session_window& window,
+                        std::optional<int64_t> time);
   // Ids for `count` new rows from a sequence, ascending.
   bool NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e);
   // Runs `write` inside a savepoint: all of it or, on failure, none of it, the transaction usable.

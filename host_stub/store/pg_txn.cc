@@ -38,6 +38,9 @@ constexpr const char* kUpdatePointerSql =
     "UPDATE schedules SET next_schedule_time = $2, next_run_time = $3, last_session_time = $4"
     " WHERE id = $1";
 
+// A window's LIMIT: one session more than it visits, to tell whether the range has more.
+int64_t WindowLimit(const wfp_session_window& window) { return int64_t{window.max_sessions} + 1; }
+
 }  // namespace
 
 wfp_status PgTxn::Commit() {
@@ -105,42 +108,43 @@ wfp_status PgTxn::LoadSchedule(int64_t site_id, int64_t schedule_id, wfp_schedul
       Run(read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(), params, &e);
   if (!r) return Fail("load_schedule", e);
   if (r->rows() == 0) return WFP_ERR_NOT_FOUND;
-  ReadSchedule(*r, out);
+  ReadSchedule(*r, 0, 0, out);
   return WFP_OK;
 }
 
-void PgTxn::ReadSchedule(const pg::Result& r, wfp_schedule_info* out) {
-  auto keep = [&](int col) -> wfp_str {
-    if (r.IsNull(0, col)) return wfp_str{nullptr, 0};
-    return Keep(r.Text(0, col));
+void PgTxn::ReadSchedule(const pg::Result& r, int row, int col, wfp_schedule_info* out) {
+  auto keep = [&](int i) -> wfp_str {
+    if (r.IsNull(row, col + i)) return wfp_str{nullptr, 0};
+    return Keep(r.Text(row, col + i));
   };
-  out->schedule_id = r.Int(0, 0);
-  out->site_id = r.Int(0, 1);
-  out->project_id = r.Int(0, 2);
+  auto number = [&](int i) { return r.Int(row, col + i); };
+  out->schedule_id = number(0);
+  out->site_id = number(1);
+  out->project_id = number(2);
   out->project_name = keep(3);
-  out->workflow_definition_id = r.Int(0, 4);
+  out->workflow_definition_id = number(4);
   out->workflow_name = keep(5);
   out->timezone = keep(6);
   out->schedule_json = keep(7);
   out->pool_id = keep(8);
-  out->next_schedule_time = r.Int(0, 9);
-  out->next_run_time = r.Int(0, 10);
-  out->has_last_session_time = !r.IsNull(0, 11);
-  out->last_session_time = r.Int(0, 11);
-  out->has_disabled_at = !r.IsNull(0, 12);
-  out->disabled_at = r.Int(0, 12);
+  out->next_schedule_time = number(9);
+  out->next_run_time = number(10);
+  out->has_last_session_time = !r.IsNull(row, col + 11);
+  out->last_session_time = number(11);
+  out->has_disabled_at = !r.IsNull(row, col + 12);
+  out->disabled_at = number(12);
 }
 
-void PgTxn::VisitSessions(const pg::Result& r, wfp_session_visitor visitor, void* user_data) {
+void PgTxn::VisitSessions(const pg::Result& r, int first, int end, int col,
+                          wfp_session_visitor visitor, void* user_data) {
   SessionGrouper grouper(visitor, user_data);
-  auto opt_text = [&](int row, int col) -> std::optional<std::string_view> {
-    if (r.IsNull(row, col)) return std::nullopt;
-    return r.Text(row, col);
+  auto opt_text = [&](int row, int i) -> std::optional<std::string_view> {
+    if (r.IsNull(row, col + i)) return std::nullopt;
+    return r.Text(row, col + i);
   };
-  const int rows = r.rows();
-  for (int i = 0; i < rows; ++i) {
-    if (!grouper.Row(r.Int(i, 0), opt_text(i, 1), r.Int(i, 2), !r.IsNull(i, 3), opt_text(i, 4),
-                     static_cast<int32_t>(r.Int(i, 5))))
+  for (int i = first; i < end; ++i) {
+    if (!grouper.Row(r.Int(i, col), opt_text(i, 1), r.Int(i, col + 2), !r.IsNull(i, col + 3),
+                     opt_text(i, 4), static_cast<int32_t>(r.Int(i, col + 5))))
       return;
   }
   grouper.Finish();
@@ -164,16 +168,17 @@ wfp_status PgTxn::ListSessions(int64_t project_id, std::string_view workflow_nam
     latest_before_ = LatestBefore{project_id, std::string(workflow_name), from,
                                   l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt};
   }
-  VisitSessions(results->front(), visitor, user_data);
+  VisitSessions(results->front(), 0, results->front().rows(), 0, visitor, user_data);
   return WFP_OK;
 }
 
 wfp_status PgTxn::LoadScheduleWindow(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out,
                                      wfp_session_window* window) {
+  if (read_only && begin_ && (window->flags & WFP_WINDOW_LAST_READ))
+    return LoadWindowAlone(site_id, schedule_id, out, window);
   pg::Error e;
   const Param load[] = {schedule_id, site_id};
-  const Param list[] = {schedule_id, site_id, window->from, window->to,
-                        int64_t{window->max_sessions} + 1};
+  const Param list[] = {schedule_id, site_id, window->from, window->to, WindowLimit(*window)};
   const Param latest[] = {schedule_id, site_id, window->from};
   // In this order, as the three calls: the load takes the schedule lock (a write transaction)
   // before the reads after it take their snapshots (READ COMMITTED: one per statement).
@@ -181,28 +186,60 @@ wfp_status PgTxn::LoadScheduleWindow(int64_t site_id, int64_t schedule_id, wfp_s
       {read_only ? kLoadScheduleSql : kLoadScheduleForUpdateSql.c_str(), load},
       {kWindowSessionsSql, list},
       {kWindowLatestBeforeSql, latest}};
-  // The read-only transaction's last read (WFP_WINDOW_LAST_READ): its ROLLBACK goes in the same
-  // round trip, and the connection is idle when the answers are back (Rollback sends nothing).
+  // The read-only transaction's last read (WFP_WINDOW_LAST_READ) after others: its ROLLBACK goes
+  // in the same round trip, and the connection is idle when the answers are back (Rollback sends
+  // nothing).
   if (read_only && (window->flags & WFP_WINDOW_LAST_READ)) statements.push_back({"ROLLBACK", {}});
   std::optional<std::vector<pg::Result>> results = Run(std::move(statements), &e);
   if (!results) return Fail("load_schedule_window", e);
   // Another site's or no schedule: the other two found nothing either.
   if ((*results)[0].rows() == 0) return WFP_ERR_NOT_FOUND;
-  ReadSchedule((*results)[0], out);
+  ReadSchedule((*results)[0], 0, 0, out);
   WindowVisits visits(*window);
-  VisitSessions((*results)[1], WindowVisits::Visit, &visits);
+  const pg::Result& sessions = (*results)[1];
+  VisitSessions(sessions, 0, sessions.rows(), 0, WindowVisits::Visit, &visits);
   window->complete = visits.complete() ? 1 : 0;
   const pg::Result& l = (*results)[2];
   const std::optional<int64_t> time = l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt;
   window->has_latest_before = time ? 1 : 0;
   window->latest_before = time.value_or(0);
-  // What a read-only transaction's first listing would have prefetched, read already.
-  if (read_only) {
-    latest_before_ =
-        LatestBefore{out->project_id, std::string(View(out->workflow_name)), window->from, time};
-    listed_ = true;
-  }
+  KeepLatestBefore(*out, *window, time);
   return WFP_OK;
+}
+
+wfp_status PgTxn::LoadWindowAlone(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out,
+                                  wfp_session_window* window) {
+  pg::Error e;
+  const Param params[] = {schedule_id, site_id, window->from, window->to, WindowLimit(*window)};
+  // Nothing was sent yet: on a connection found lost, the statement runs once more on a new one.
+  pg::Connection& db = c_->conn();
+  std::optional<pg::Result> r =
+      OnLiveConnection(db, e, [&] { return db.Query(kWindowAloneSql, params, &e); });
+  if (!r) return Fail("load_schedule_window", e);
+  const int rows = r->rows();
+  if (rows == 0) return WFP_ERR_NOT_FOUND;  // another site's or no schedule
+  begin_ = nullptr;                         // the snapshot was the statement's own: nothing to end
+  ReadSchedule(*r, 0, kWindowAloneScheduleColumn, out);
+  const bool has_latest = r->Int(rows - 1, 0) == 2;
+  WindowVisits visits(*window);
+  VisitSessions(*r, 1, has_latest ? rows - 1 : rows, kWindowAloneSessionColumn, WindowVisits::Visit,
+                &visits);
+  window->complete = visits.complete() ? 1 : 0;
+  const std::optional<int64_t> time =
+      has_latest ? std::optional(r->Int(rows - 1, kWindowAloneLatestColumn)) : std::nullopt;
+  window->has_latest_before = time ? 1 : 0;
+  window->latest_before = time.value_or(0);
+  KeepLatestBefore(*out, *window, time);
+  return WFP_OK;
+}
+
+// What a read-only transaction's first listing would have prefetched, read already.
+void PgTxn::KeepLatestBefore(const wfp_schedule_info& schedule, const wfp_session_window& window,
+                             std::optional<int64_t> time) {
+  if (!read_only) return;
+  latest_before_ = LatestBefore{schedule.project_id, std::string(View(schedule.workflow_name)),
+                                window.from, time};
+  listed_ = true;
 }
 
 wfp_status PgTxn::LatestSessionBefore(int64_t project_id, std::string_view workflow_name,

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <latch>
@@ -1050,7 +1051,18 @@ struct WindowAnswer {
   int32_t complete = -1;
   int32_t has_latest_before = -1;
   int64_t latest_before = -1;
+  std::deque<std::string> kept;  // KeepStrings: info's strings, once its transaction has ended
 };
+
+// Copies info's strings (the transaction's until it ends) into the answer itself.
+void KeepStrings(WindowAnswer* a) {
+  for (wfp_str* s : {&a->info.project_name, &a->info.workflow_name, &a->info.timezone,
+                     &a->info.schedule_json, &a->info.pool_id}) {
+    if (!s->data) continue;
+    const std::string& copy = a->kept.emplace_back(s->data, s->size);
+    *s = wfp_str{copy.data(), copy.size()};
+  }
+}
 
 wfp_session_window MakeWindow(int64_t from, int64_t to, uint32_t max_sessions, Visits* visits) {
   wfp_session_window w{};
@@ -1138,15 +1150,25 @@ TEST_P(StoreApiTest, LoadScheduleWindowAnswersAsTheThreeCalls) {
       {kJan1 + 2 * kDay, kJan1 + 2 * kDay + 1, 1, 1, 1},  // one session, max one
       {0, kJan1 + 10 * kDay, UINT32_MAX, 3, 1},           // the largest max
   };
-  for (const bool read : {false, true}) {
+  // A read transaction's only read (WFP_WINDOW_LAST_READ; PostgreSQL: one statement, no BEGIN)
+  // is compared with the three calls of a read transaction after it.
+  enum Mode { kWrite, kRead, kOnlyRead };
+  for (const Mode mode : {kWrite, kRead, kOnlyRead}) {
     for (const Case& k : cases) {
-      SCOPED_TRACE(::testing::Message() << (read ? "read " : "write ") << k.from << ".." << k.to
+      SCOPED_TRACE(::testing::Message() << "mode " << mode << " " << k.from << ".." << k.to
                                         << " max " << k.max_sessions);
       Call c(*store_);
       wfp_txn* txn = nullptr;
-      ASSERT_EQ(read ? Api().begin_read(&c.call, &txn) : Api().begin(&c.call, &txn), WFP_OK);
-      const WindowAnswer got = LoadWindow(txn, 1, 5, k.from, k.to, k.max_sessions);
+      ASSERT_EQ(mode == kWrite ? Api().begin(&c.call, &txn) : Api().begin_read(&c.call, &txn),
+                WFP_OK);
+      WindowAnswer got = LoadWindow(txn, 1, 5, k.from, k.to, k.max_sessions, SIZE_MAX,
+                                    mode == kOnlyRead ? WFP_WINDOW_LAST_READ : 0u);
       ASSERT_EQ(got.status, WFP_OK) << txn->last_error;
+      if (mode == kOnlyRead) {
+        KeepStrings(&got);
+        ASSERT_EQ(Api().commit(txn), WFP_OK) << txn->last_error;
+        ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+      }
       const WindowAnswer want = ThreeCalls(txn, 1, 5, k.from, k.to);
       ASSERT_EQ(want.status, WFP_OK);
       ExpectSameSchedule(got.info, want.info);
@@ -1246,14 +1268,15 @@ TEST_P(StoreApiTest, ReadsAfterAWindowAnswerForTheirOwnArguments) {
 }
 
 // Another site's schedule, or none: NOT_FOUND, nothing visited, nothing found before; the
-// transaction goes on.
+// transaction goes on (also after a window asked as a read transaction's last read).
 TEST_P(StoreApiTest, LoadScheduleWindowOfAnotherSitesScheduleIsNotFound) {
-  for (const bool read : {false, true}) {
+  for (const int mode : {0, 1, 2}) {  // write, read, read with WFP_WINDOW_LAST_READ
     Call c(*store_);
     wfp_txn* txn = nullptr;
-    ASSERT_EQ(read ? Api().begin_read(&c.call, &txn) : Api().begin(&c.call, &txn), WFP_OK);
+    ASSERT_EQ(mode ? Api().begin_read(&c.call, &txn) : Api().begin(&c.call, &txn), WFP_OK);
     for (const auto& [site, schedule] : {std::pair<int64_t, int64_t>{2, 5}, {1, 6}, {1, 7}}) {
-      const WindowAnswer got = LoadWindow(txn, site, schedule, 0, kJan1 + 100 * kDay, 10);
+      const WindowAnswer got = LoadWindow(txn, site, schedule, 0, kJan1 + 100 * kDay, 10, SIZE_MAX,
+                                          mode == 2 ? WFP_WINDOW_LAST_READ : 0u);
       EXPECT_EQ(got.status, WFP_ERR_NOT_FOUND) << site << "/" << schedule;
       EXPECT_TRUE(got.visits.sessions.empty());
       EXPECT_EQ(got.complete, 0);
@@ -1721,7 +1744,8 @@ TEST_F(PostgresStoreApiTest, WindowQueriesUseTheSessionTimeIndex) {
   namespace pgs = store_internal::pg_backend;
   for (const std::string& plan :
        {PlanOfPrepared(*c.connection, pgs::kWindowSessionsSql, "5, 1, 1, 5, 11"),
-        PlanOfPrepared(*c.connection, pgs::kWindowLatestBeforeSql, "5, 1, 5")}) {
+        PlanOfPrepared(*c.connection, pgs::kWindowLatestBeforeSql, "5, 1, 5"),
+        PlanOfPrepared(*c.connection, pgs::kWindowAloneSql, "5, 1, 1, 5, 11")}) {
     EXPECT_NE(plan.find("using sessions_project_id_workflow_name_session_time_key on sessions"),
               std::string::npos)
         << plan;
