@@ -265,11 +265,11 @@ def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threa
     return db, results["404"][0]
 
 
-# A count:1 dry run's statements on PostgreSQL, as the host sends them (host_stub/store/pg_txn.cc's
-# kLoadScheduleSql, kWindowSessionsSql and kWindowLatestBeforeSql; pg_internal.h's kBeginRead): the
-# plugin's load_schedule_window, asked as the transaction's last read (WFP_WINDOW_LAST_READ), goes in
-# one round trip with the BEGIN before it and the ROLLBACK after it. The fixture's ids: schedule 5 of
-# site 1; the window lists at most count + 16 sessions, one more to tell whether there are more.
+# A count:1 dry run's statement on PostgreSQL, as the host sends it (host_stub/store/pg_statements.h's
+# kWindowAloneSql): the plugin's load_schedule_window, asked as the read transaction's only read
+# (WFP_WINDOW_LAST_READ), is one statement, with no BEGIN or ROLLBACK around it. The fixture's ids:
+# schedule 5 of site 1; the window lists at most count + 16 sessions, one more to tell whether there are
+# more.
 def pg_statements():
     """The PostgreSQL store's read statements, as the host sends them: their C string literals in
     host_stub/store/pg_statements.h, joined, with $n parameters."""
@@ -283,27 +283,20 @@ def pg_statements():
 
 
 def pg_dry_run_script():
-    """A count:1 dry run's round trip on PostgreSQL as a pgbench script: the snapshot's BEGIN, the
-    schedule, its window of sessions (count 1 and the slack of 16, plus one) and the latest session
-    before it, and the ROLLBACK of WFP_WINDOW_LAST_READ, in one pipeline. pgbench -M prepared sends
-    the :variables as parameters, as the host does."""
-    sql = pg_statements()
-    args = {"kLoadScheduleSql": ["sched", "site"],
-            "kWindowSessionsSql": ["sched", "site", "from", "to", "limit"],
-            "kWindowLatestBeforeSql": ["sched", "site", "from"]}
+    """A count:1 dry run's round trip on PostgreSQL as a pgbench script: the window's one statement (the
+    schedule, its window of sessions, count 1 and the slack of 16, plus one, and the latest session before
+    it). pgbench -M prepared sends the :variables as parameters, as the host does."""
+    text = pg_statements()["kWindowAloneSql"]
+    names = ["sched", "site", "from", "to", "limit"]
+    for n in range(len(names), 0, -1):
+        text = text.replace(f"${n}", f":{names[n - 1]}")
     lines = ["\\set sched 5", "\\set site 1", f"\\set from {T0}", "\\set to 9223372036854775807",
-             "\\set limit 18", "\\startpipeline", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"]
-    for name, names in args.items():
-        text = sql[name]
-        for n in range(len(names), 0, -1):
-            text = text.replace(f"${n}", f":{names[n - 1]}")
-        lines.append(text + ";")
-    lines += ["ROLLBACK;", "\\endpipeline", ""]
+             "\\set limit 18", text + ";", ""]
     return "\n".join(lines)
 
 
 def pg_ceiling(db, workdir, duration, rate_404, summary):
-    """What the database alone allows: pgbench runs a count:1 dry run's statements (pg_dry_run_script) on the
+    """What the database alone allows: pgbench runs a count:1 dry run's statement (pg_dry_run_script) on the
     HTTP run's store, with as many connections as the server's 2 worker threads, no HTTP and no host; and
     SELECT 1, one round trip of nothing. Both against the 404's requests/s of the same run: the host's
     dry run cannot exceed the first ratio on a machine where the database shares the cores."""
@@ -312,7 +305,7 @@ def pg_ceiling(db, workdir, duration, rate_404, summary):
         print("[postgresql] pgbench not installed (it comes with postgresql-client); ceiling skipped")
         return
     figures = {}
-    for name, sql in (("dry run's statements", pg_dry_run_script()), ("SELECT 1", "SELECT 1;\n")):
+    for name, sql in (("dry run's statement", pg_dry_run_script()), ("SELECT 1", "SELECT 1;\n")):
         script = os.path.join(workdir, "pgbench.sql")
         with open(script, "w") as f:
             f.write(sql)
@@ -322,13 +315,13 @@ def pg_ceiling(db, workdir, duration, rate_404, summary):
         figures[name] = tps
         print(f"[postgresql] database alone (pgbench, 2 connections): {name:22s} {tps:10.0f} per s   "
               f"{tps / rate_404:.2f} of the 404's req/s")
-    dry, noop = figures["dry run's statements"], figures["SELECT 1"]
+    dry, noop = figures["dry run's statement"], figures["SELECT 1"]
     # Both loads keep the two cores busy: a request that needs the database's work and the 404's work
     # takes at least the sum of their CPU times, before the host does anything of its own.
     bound = 1 / (1 + rate_404 / dry)
     print(f"[postgresql] so a dry run over HTTP reaches at most about 1 / (1 + 404/database) = {bound:.2f} "
           f"of the 404's req/s on this machine")
-    summary.append(("postgresql", "database alone: a dry run's statements / 404 req/s (pgbench)",
+    summary.append(("postgresql", "database alone: a dry run's statement / 404 req/s (pgbench)",
                     f"{dry:,.0f} / {rate_404:,.0f} per s; SELECT 1: {noop:,.0f} per s; HTTP bound {bound:.2f}",
                     f"{dry / rate_404:.2f}", "", None))
 
