@@ -48,7 +48,7 @@ options:
 // --sqlite-exclusive: only with an SQLite file as --db.
 Status ParseExclusive(const Args& args, const std::string& db, RuntimeFlags* flags) {
   flags->sqlite_exclusive = args.Has("sqlite-exclusive");
-  if (flags->sqlite_exclusive && (Store::KindOf(db) != Store::Kind::kSqlite || db == ":memory:"))
+  if (flags->sqlite_exclusive && !Store::CanBeHeldAlone(db))
     return Status::InvalidArgument(
         fmt::format("--sqlite-exclusive needs an SQLite file as --db, not {}", Store::Redact(db)));
   return Status::Ok();

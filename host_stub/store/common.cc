@@ -23,10 +23,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& location) {
 Result<std::unique_ptr<Store>> Store::Open(const std::string& location,
                                            const StoreOptions& options) {
   if (location.empty()) return Status::InvalidArgument("the store path is empty");
-  if (options.exclusive && (KindOf(location) == Kind::kPostgres || location == ":memory:"))
+  if (options.exclusive && !CanBeHeldAlone(location))
     return Status::InvalidArgument("only an SQLite file can be held for one process alone");
   if (KindOf(location) == Kind::kPostgres) return store_internal::OpenPostgres(location, options);
   return store_internal::OpenSqlite(location, options);
+}
+
+bool Store::CanBeHeldAlone(std::string_view location) {
+  return KindOf(location) == Kind::kSqlite && location != ":memory:";
 }
 
 Status Store::Ping() {

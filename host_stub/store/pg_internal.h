@@ -126,9 +126,10 @@ class PgTxn final : public wfp_txn {
   // load_schedule_window as a read-only transaction's only read: kWindowAloneSql.
   wfp_status LoadWindowAlone(int64_t site_id, int64_t schedule_id, wfp_schedule_info* out,
                              wfp_session_window* window);
-  // What a window read leaves: its latest session before (`time`) for a listing to come.
-  void KeepLatestBefore(const wfp_schedule_info& schedule, const wfp_session_window& window,
-                        std::optional<int64_t> time);
+  // Answers a window read: whether it was complete and its latest session before (`time`), which
+  // a read-only transaction also keeps for a listing to come.
+  void AnswerWindow(const wfp_schedule_info& schedule, bool complete, std::optional<int64_t> time,
+                    wfp_session_window* window);
   // Ids for `count` new rows from a sequence, ascending.
   bool NextIds(const char* sql, size_t count, int64_t* out, pg::Error* e);
   // Runs `write` inside a savepoint: all of it or, on failure, none of it, the transaction usable.

@@ -198,12 +198,9 @@ wfp_status PgTxn::LoadScheduleWindow(int64_t site_id, int64_t schedule_id, wfp_s
   WindowVisits visits(*window);
   const pg::Result& sessions = (*results)[1];
   VisitSessions(sessions, 0, sessions.rows(), 0, WindowVisits::Visit, &visits);
-  window->complete = visits.complete() ? 1 : 0;
   const pg::Result& l = (*results)[2];
-  const std::optional<int64_t> time = l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt;
-  window->has_latest_before = time ? 1 : 0;
-  window->latest_before = time.value_or(0);
-  KeepLatestBefore(*out, *window, time);
+  AnswerWindow(*out, visits.complete(), l.rows() > 0 ? std::optional(l.Int(0, 0)) : std::nullopt,
+               window);
   return WFP_OK;
 }
 
@@ -224,21 +221,22 @@ wfp_status PgTxn::LoadWindowAlone(int64_t site_id, int64_t schedule_id, wfp_sche
   WindowVisits visits(*window);
   VisitSessions(*r, 1, has_latest ? rows - 1 : rows, kWindowAloneSessionColumn, WindowVisits::Visit,
                 &visits);
-  window->complete = visits.complete() ? 1 : 0;
-  const std::optional<int64_t> time =
-      has_latest ? std::optional(r->Int(rows - 1, kWindowAloneLatestColumn)) : std::nullopt;
-  window->has_latest_before = time ? 1 : 0;
-  window->latest_before = time.value_or(0);
-  KeepLatestBefore(*out, *window, time);
+  AnswerWindow(
+      *out, visits.complete(),
+      has_latest ? std::optional(r->Int(rows - 1, kWindowAloneLatestColumn)) : std::nullopt,
+      window);
   return WFP_OK;
 }
 
-// What a read-only transaction's first listing would have prefetched, read already.
-void PgTxn::KeepLatestBefore(const wfp_schedule_info& schedule, const wfp_session_window& window,
-                             std::optional<int64_t> time) {
+void PgTxn::AnswerWindow(const wfp_schedule_info& schedule, bool complete,
+                         std::optional<int64_t> time, wfp_session_window* window) {
+  window->complete = complete ? 1 : 0;
+  window->has_latest_before = time ? 1 : 0;
+  window->latest_before = time.value_or(0);
+  // What a read-only transaction's first listing would have prefetched, read already.
   if (!read_only) return;
   latest_before_ = LatestBefore{schedule.project_id, std::string(View(schedule.workflow_name)),
-                                window.from, time};
+                                window->from, time};
   listed_ = true;
 }
 

@@ -116,6 +116,8 @@ class Store {
   // anything else an SQLite file path (":memory:" a fresh in-memory store).
   enum class Kind { kSqlite, kPostgres };
   static Kind KindOf(std::string_view location);
+  // Whether StoreOptions::exclusive applies to `location`: an SQLite file, not ":memory:".
+  static bool CanBeHeldAlone(std::string_view location);
 
   // Opens (creating if needed; schema created or migrated) the store at `location`. On failure
   // the Status names the store (never with a URL's password): WFP_ERR_INVALID_ARGUMENT for an
