@@ -13,9 +13,13 @@ machine in the same run. Prints every figure and ratio; medians of --runs runs, 
             pairs, back to back; the median of the pairs' ratios), then a
             mixed load: dry runs, real backfills of four other schedules, and requests that get 409;
             the server has 2 worker threads; on PostgreSQL, where a handler waits for the database,
-            the same figures again with 4 threads per core (docs/operations.md)
+            the same figures again with 4 threads per core (docs/operations.md); for each run, the
+            CPU per request of the server, the database (processes named postgres on this machine),
+            wrk and the whole machine (CpuMeter); on PostgreSQL, the ratio a host would reach that
+            did nothing for a dry run beyond a 404's work and the database's (as measured under load)
   ceiling   (PostgreSQL, if pgbench is installed) the database alone running a count:1 dry run's
-            statements, against the 404's rate: what the database's share of the cores leaves
+            statements, against the 404's rate: what the database's share of the cores leaves; and
+            the database's CPU per statement without HTTP or the host
   summary   at the end, every figure against its target as a Markdown table (the README's)
 
 The SQLite figures come first; then, unless --postgres off, the same figures on PostgreSQL: on a
@@ -29,6 +33,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -207,22 +212,105 @@ end
     return post, mixed
 
 
-def pair_rounds(wrk, post, url, duration, rounds, tag):
+class CpuMeter:
+    """CPU time (user + system) spent while a load runs, by whom: the server (its process, every
+    thread), the database (every process named `postgres` on this machine: the backends serving the
+    server and the cluster's own workers; none for SQLite, which runs inside the server, nor for a
+    database on another machine), the load generator (this script's children that ended meanwhile:
+    wrk) and the whole machine (/proc/stat: all but idle and iowait). A database process that ends
+    before the meter is read is not counted: read it while the load's connections are open. Linux only."""
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, server_pid=None):
+        self.server_pid = server_pid
+        self.start = self.sample()
+        self.end = None
+
+    def stop(self):
+        """Reads the meter now; per_request then divides what it read."""
+        self.end = self.sample()
+
+    @staticmethod
+    def process_ticks(stat_text):
+        fields = stat_text[stat_text.rindex(")") + 2:].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+
+    def sample(self):
+        server, database = 0, {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    text = f.read()
+            except OSError:  # ended meanwhile
+                continue
+            if self.server_pid is not None and int(pid) == self.server_pid:
+                server = self.process_ticks(text)
+            elif text[text.index("(") + 1:text.rindex(")")] == "postgres":
+                database[pid] = self.process_ticks(text)
+        with open("/proc/stat") as f:
+            cpu = [int(v) for v in f.readline().split()[1:]]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"server": server, "database": database, "load": (children.ru_utime + children.ru_stime) * self.TICK,
+                "machine": sum(cpu[:8]) - cpu[3] - cpu[4], "time": time.monotonic()}
+
+    def seconds(self):
+        """CPU seconds of each one from this meter's start to its stop (or now); "time": the wall
+        seconds between."""
+        end, start = self.end or self.sample(), self.start
+        ticks = {who: end[who] - start[who] for who in ("server", "load", "machine")}
+        ticks["database"] = sum(t - start["database"].get(pid, 0) for pid, t in end["database"].items())
+        figures = {who: t / self.TICK for who, t in ticks.items()}
+        figures["time"] = end["time"] - start["time"]
+        return figures
+
+    def per_request(self, rate):
+        """Microseconds of each one's CPU per request (seconds()), at `rate` requests a second."""
+        figures = self.seconds()
+        requests = max(rate * figures["time"], 1)
+        return {who: 1e6 * t / requests for who, t in figures.items() if who != "time"}
+
+
+def cpu_text(cpu):
+    """One HTTP run's meter: "server 25, database 0, wrk 10, machine 37 us"."""
+    return (f"server {cpu['server']:.0f}, database {cpu['database']:.0f}, wrk {cpu['load']:.0f}, "
+            f"machine {cpu['machine']:.0f} us")
+
+
+def pair_rounds(wrk, post, url, duration, rounds, tag, server_pid):
     """`rounds` pairs of wrk runs, a 404 then the count:1 dry run, back to back: the machine's load moves
     between runs, so the ratio is taken within each pair and its median reported. For each endpoint, the
-    figures (req/s, p50, p99) of its median round."""
+    figures (req/s, p50, p99, CPU per request by CpuMeter) of its median round."""
     runs = {"404": [], "count:1 dry run": []}
     ratios = []
     for r in range(rounds):
         for name, path in (("404", "/api/nothing-here"), ("count:1 dry run", "/api/schedules/5/backfill")):
+            meter = CpuMeter(server_pid)
             rps, p50, p99, errors = wrk_run(wrk, post, url + path, duration)
-            runs[name].append((rps, p50, p99))
+            cpu = meter.per_request(rps)
+            runs[name].append((rps, p50, p99, cpu))
             extra = f"   non-2xx {errors}" if name != "404" else ""
             print(f"{tag} http {name:18s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}{extra}   (round {r + 1})")
+            print(f"{tag}      CPU per request: {cpu_text(cpu)}")
         ratios.append(runs["count:1 dry run"][-1][0] / runs["404"][-1][0])
-    results = {name: sorted(figures)[len(figures) // 2] for name, figures in runs.items()}
+    results = {name: sorted(figures, key=lambda f: f[0])[len(figures) // 2] for name, figures in runs.items()}
     results["ratio"] = statistics.median(ratios)
     return results
+
+
+def database_bound(results, tag, label, summary):
+    """What the database's CPU alone allows over HTTP, from this run's meters: a dry run costs the
+    machine at least a 404's CPU plus the database's CPU for it (as measured under this very load), so
+    even a host that did nothing else for it would reach at most 404 / (404 + database) of the 404's
+    req/s. Skipped when the database's CPU is not seen (SQLite, or a database on another machine)."""
+    floor = results["404"][3]["machine"]
+    database = results["count:1 dry run"][3]["database"]
+    if database <= 0:
+        return
+    bound = floor / (floor + database)
+    print(f"{tag} http the database's CPU for a dry run, under this load: {database:.0f} us; with a 404's "
+          f"{floor:.0f} us of machine CPU, a host doing nothing more would reach at most {bound:.2f}")
+    summary.append(("postgresql", f"HTTP bound from the database's CPU under load{label}",
+                    f"404 {floor:.0f} us + database {database:.0f} us per dry run", f"{bound:.2f}", "", None))
 
 
 def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threads=2, options=()):
@@ -245,7 +333,7 @@ def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threa
         line = proc.stdout.readline().strip()
         url = line.removeprefix("listening on ")
         post, mixed = write_lua(workdir)
-        results = pair_rounds(wrk, post, url, duration, rounds, tag)
+        results = pair_rounds(wrk, post, url, duration, rounds, tag, proc.pid)
         rps, p50, p99, errors = wrk_run(wrk, mixed, url + "/api/schedules/5/backfill", duration)
         results["mixed load"] = (rps, p50, p99)
         print(f"{tag} http {'mixed load':18s} {rps:10.0f} req/s   p50 {p50:>8s}   p99 {p99:>8s}   non-2xx {errors}")
@@ -257,6 +345,11 @@ def http_figures(host, plugin, workdir, stores, duration, rounds, summary, threa
                         f"{results['count:1 dry run'][0]:,.0f} / {results['404'][0]:,.0f} req/s, "
                         f"p99 {results['count:1 dry run'][2]} / {results['404'][2]}",
                         f"{ratio:.2f}", f">= {target:.2f}", ratio >= target))
+        summary.append((stores.name, f"HTTP CPU per request, 404 / dry run{label}",
+                        "; ".join(f"{who} {results['404'][3][key]:.0f} / {results['count:1 dry run'][3][key]:.0f} us"
+                                   for who, key in (("server", "server"), ("database", "database"),
+                                                    ("wrk", "load"), ("machine", "machine"))), "", "", None))
+        database_bound(results, tag, label, summary)
         summary.append((stores.name, f"HTTP mixed load{label}", f"{results['mixed load'][0]:,.0f} req/s, "
                         f"p50 {results['mixed load'][1]}, p99 {results['mixed load'][2]}", "", "", None))
     finally:
@@ -309,20 +402,30 @@ def pg_ceiling(db, workdir, duration, rate_404, summary):
         script = os.path.join(workdir, "pgbench.sql")
         with open(script, "w") as f:
             f.write(sql)
-        out = subprocess.run([pgbench, "-n", "-M", "prepared", "-c", "2", "-j", "2", f"-T{duration}", "-f", script, db],
-                             capture_output=True, text=True, check=True).stdout
+        run = subprocess.Popen([pgbench, "-n", "-M", "prepared", "-c", "2", "-j", "2", f"-T{duration}", "-f", script, db],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(min(1, duration / 4))  # connected: its backends are read while they run
+        meter = CpuMeter()
+        time.sleep(duration / 2)
+        meter.stop()
+        out, err = run.communicate()
+        if run.returncode != 0:
+            sys.exit(f"pgbench failed ({run.returncode}): {err[-2000:]}")
         tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-        figures[name] = tps
+        cpu = meter.per_request(tps)
+        figures[name] = tps, cpu["database"]
         print(f"[postgresql] database alone (pgbench, 2 connections): {name:22s} {tps:10.0f} per s   "
-              f"{tps / rate_404:.2f} of the 404's req/s")
-    dry, noop = figures["dry run's statement"], figures["SELECT 1"]
+              f"{tps / rate_404:.2f} of the 404's req/s   CPU per statement: database {cpu['database']:.0f}, "
+              f"machine {cpu['machine']:.0f} us")
+    (dry, dry_cpu), (noop, _) = figures["dry run's statement"], figures["SELECT 1"]
     # Both loads keep the two cores busy: a request that needs the database's work and the 404's work
     # takes at least the sum of their CPU times, before the host does anything of its own.
     bound = 1 / (1 + rate_404 / dry)
     print(f"[postgresql] so a dry run over HTTP reaches at most about 1 / (1 + 404/database) = {bound:.2f} "
           f"of the 404's req/s on this machine")
     summary.append(("postgresql", "database alone: a dry run's statement / 404 req/s (pgbench)",
-                    f"{dry:,.0f} / {rate_404:,.0f} per s; SELECT 1: {noop:,.0f} per s; HTTP bound {bound:.2f}",
+                    f"{dry:,.0f} / {rate_404:,.0f} per s, database {dry_cpu:.0f} us each; SELECT 1: {noop:,.0f} per s; "
+                    f"HTTP bound {bound:.2f}",
                     f"{dry / rate_404:.2f}", "", None))
 
 
