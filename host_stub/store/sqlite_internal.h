@@ -92,6 +92,13 @@ std::string_view ColumnText(sqlite3_stmt* s, int i);
 void BindText(sqlite3_stmt* s, int i, wfp_str v);
 // Steps a statement with no result rows to completion.
 int StepDone(sqlite3_stmt* s);
+// Waits on a locked file as sqlite3_busy_timeout(db, timeout_ms) would (sleeps of 1, 2, 5, 10, 15,
+// 20, 25, 25, 25, 50, 50, then 100 ms between tries, within the timeout; none when it is 0), and
+// counts each sleep in SqliteLockRetries().
+void SetBusyWait(sqlite3* db, int64_t timeout_ms);
+// How many times, in this process, a statement found an SQLite file locked by another connection
+// and slept before trying again.
+int64_t SqliteLockRetries();
 // Opens and configures a handle (WAL for files, foreign keys, busy timeout); never null when ok().
 // `exclusive` (a file only): through SQLite's `unix-excl` VFS (StoreOptions::exclusive).
 Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, bool exclusive);
@@ -101,12 +108,13 @@ class Txn;
 // One SQLite connection (with its cached prepared statements).
 class Connection final : public StoreConnection {
  public:
-  Connection(std::shared_ptr<Db> db, std::shared_ptr<Gate> gate,
+  Connection(std::shared_ptr<Db> db, std::shared_ptr<Gate> gate, std::shared_ptr<Gate> writers,
              std::chrono::milliseconds busy_timeout, StoreLog log,
              std::shared_ptr<WriteFaults> write_faults)
       : StoreConnection(std::move(write_faults)),
         db_(std::move(db)),
         gate_(std::move(gate)),
+        writers_(std::move(writers)),
         busy_timeout_(busy_timeout),
         log_(std::move(log)) {
     ApplyBusyTimeout();
@@ -132,8 +140,9 @@ class Connection final : public StoreConnection {
   sqlite3* handle() const { return db_->handle; }
   // The cached statement, reset and with its bindings cleared; nullptr on a prepare failure.
   sqlite3_stmt* Get(Stmt which);
-  // BEGIN IMMEDIATE (write) or BEGIN (read), through the in-memory gate where there is one.
-  // WFP_ERR_BUSY when the gate or the lock is not had in time; another failure otherwise.
+  // BEGIN IMMEDIATE (write) or BEGIN (read), through the in-memory gate where there is one; a
+  // write on a file first waits its turn among the store's writers. WFP_ERR_BUSY when the gate,
+  // the turn or the lock is not had within the busy timeout; another failure otherwise.
   Status Begin(bool write);
   // COMMIT (or ROLLBACK when !commit or when COMMIT fails), then leaves the gate. A failed COMMIT
   // answers its own SQLite code, mapped ("COMMIT: ..."; a foreign key checked at COMMIT: not
@@ -149,16 +158,25 @@ class Connection final : public StoreConnection {
 
  private:
   void ApplyBusyTimeout() {
-    if (!gate_) sqlite3_busy_timeout(handle(), static_cast<int>(busy_timeout_.count()));
+    if (!gate_) SetBusyWait(handle(), busy_timeout_.count());
   }
   bool Enter() { return !gate_ || gate_->Acquire(busy_timeout_); }
-  void Leave() {
-    if (gate_) gate_->Release();
-  }
+  // Waits for the store's other writers (within the busy timeout); what is left of the timeout is
+  // then SQLite's, for another process's lock. False when the turn did not come in time.
+  bool AwaitWriteTurn();
+  // BEGIN IMMEDIATE or BEGIN; SQLite's code.
+  int StepBegin(bool write);
+  // Lets go of the write turn, if held, and of the in-memory gate.
+  void Leave();
 
   std::shared_ptr<Db> db_;
   // Set for an in-memory store: held for each transaction on the shared handle.
   std::shared_ptr<Gate> gate_;
+  // Set for a file: the store's writers take turns here before BEGIN IMMEDIATE, woken as soon as
+  // the one before lets go, so two of them never meet in SQLite's busy handler (which polls,
+  // sleeping up to 100 ms between tries). Held from Begin(true) to CommitOrRollback.
+  std::shared_ptr<Gate> writers_;
+  bool has_write_turn_ = false;
   std::chrono::milliseconds busy_timeout_;
   StoreLog log_;
   std::array<sqlite3_stmt*, static_cast<size_t>(Stmt::kCount)> stmts_{};

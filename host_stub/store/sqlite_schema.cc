@@ -2,6 +2,11 @@
 // opening and configuring a handle, and the small helpers over SQLite's C API.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <iterator>
+
 #include "store/sqlite_internal.h"
 
 namespace wfp::host::store_internal::sqlite_backend {
@@ -199,7 +204,7 @@ Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, boo
         fmt::format("cannot open the store {}: {}", path,
                     db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc)));
   sqlite3_extended_result_codes(db->handle, 1);
-  sqlite3_busy_timeout(db->handle, 5000);
+  SetBusyWait(db->handle, 5000);
   if (const Status e = Exec(db->handle, "PRAGMA foreign_keys = ON"); !e.ok())
     return e.WithContext(fmt::format("cannot configure the store {}: ", path));
   if (!memory) {
@@ -209,6 +214,39 @@ Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, boo
   }
   return db;
 }
+
+namespace {
+
+std::atomic<int64_t> g_lock_retries{0};
+
+// The busy handler SetBusyWait installs; `arg` is the timeout in milliseconds. `tries`: how many
+// times it was called before for this statement. 0: give up (SQLITE_BUSY).
+int BusyWait(void* arg, int tries) {
+  constexpr int kSleepsMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  constexpr int kSleeps = static_cast<int>(std::size(kSleepsMs));
+  const int64_t timeout_ms = reinterpret_cast<intptr_t>(arg);
+  int64_t slept_ms = 0;  // before this call
+  for (int i = 0; i < std::min(tries, kSleeps); ++i) slept_ms += kSleepsMs[i];
+  if (tries > kSleeps) slept_ms += int64_t{kSleepsMs[kSleeps - 1]} * (tries - kSleeps);
+  const int64_t sleep_ms =
+      std::min<int64_t>(kSleepsMs[std::min(tries, kSleeps - 1)], timeout_ms - slept_ms);
+  if (sleep_ms <= 0) return 0;
+  g_lock_retries.fetch_add(1, std::memory_order_relaxed);
+  sqlite3_sleep(static_cast<int>(sleep_ms));
+  return 1;
+}
+
+}  // namespace
+
+void SetBusyWait(sqlite3* db, int64_t timeout_ms) {
+  if (timeout_ms <= 0) {
+    sqlite3_busy_handler(db, nullptr, nullptr);
+    return;
+  }
+  sqlite3_busy_handler(db, BusyWait, reinterpret_cast<void*>(static_cast<intptr_t>(timeout_ms)));
+}
+
+int64_t SqliteLockRetries() { return g_lock_retries.load(std::memory_order_relaxed); }
 
 // Steps a statement with no result rows to completion.
 int StepDone(sqlite3_stmt* s) {

@@ -44,12 +44,33 @@ sqlite3_stmt* Connection::Get(Stmt which) {
   return s;
 }
 
+bool Connection::AwaitWriteTurn() {
+  const auto start = std::chrono::steady_clock::now();
+  if (!writers_->Acquire(busy_timeout_)) return false;
+  has_write_turn_ = true;
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  if (waited.count() > 0)
+    SetBusyWait(handle(), std::max<int64_t>(0, (busy_timeout_ - waited).count()));
+  return true;
+}
+
+int Connection::StepBegin(bool write) {
+  sqlite3_stmt* s = Get(write ? Stmt::kBeginImmediate : Stmt::kBeginDeferred);
+  const int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+  if (s) sqlite3_reset(s);
+  return rc;
+}
+
 Status Connection::Begin(bool write) {
   if (!Enter())
     return Status::Busy("the store is busy (in-memory store held by another transaction)");
-  sqlite3_stmt* s = Get(write ? Stmt::kBeginImmediate : Stmt::kBeginDeferred);
-  int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
-  if (s) sqlite3_reset(s);
+  if (write && writers_ && !AwaitWriteTurn()) {
+    Leave();
+    return Status::Busy("the store is busy (this host's other writers held it)");
+  }
+  const int rc = StepBegin(write);
+  if (has_write_turn_) ApplyBusyTimeout();  // whole again: waiting for the turn may shorten it
   if (rc != SQLITE_DONE) {
     std::string error =
         fmt::format("{}: {}", write ? "BEGIN IMMEDIATE" : "BEGIN", sqlite3_errmsg(handle()));
@@ -85,6 +106,14 @@ Status Connection::CommitOrRollback(bool commit) {
   }
   Leave();
   return ended;
+}
+
+void Connection::Leave() {
+  if (has_write_turn_) {
+    has_write_turn_ = false;
+    writers_->Release();
+  }
+  if (gate_) gate_->Release();
 }
 
 wfp_status Connection::BeginTransaction(bool read_only, wfp_txn** out) {
@@ -215,6 +244,8 @@ class SqliteStore final : public Store {
       if (!db.ok()) return db.status();
       shared_db_ = std::move(*db);
       gate_ = std::make_shared<Gate>();
+    } else {
+      writers_ = std::make_shared<Gate>();
     }
     Result<std::unique_ptr<Connection>> first = NewConnection();
     if (!first.ok()) return first.status();
@@ -272,7 +303,7 @@ class SqliteStore final : public Store {
       if (!opened.ok()) return opened.status();
       db = std::move(*opened);
     }
-    return std::make_unique<Connection>(std::move(db), gate_,
+    return std::make_unique<Connection>(std::move(db), gate_, writers_,
                                         std::chrono::milliseconds(busy_timeout_ms_.load()), log_,
                                         write_faults_);
   }
@@ -299,6 +330,8 @@ class SqliteStore final : public Store {
   // For an in-memory store: the one handle and its gate, shared by every connection.
   std::shared_ptr<Db> shared_db_;
   std::shared_ptr<Gate> gate_;
+  // For a file: its writers' turns (Connection::writers_), shared by every connection.
+  std::shared_ptr<Gate> writers_;
   std::atomic<int64_t> busy_timeout_ms_;
   const StoreLog log_;
   const std::shared_ptr<WriteFaults> write_faults_;
