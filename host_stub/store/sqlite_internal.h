@@ -161,9 +161,9 @@ class Connection final : public StoreConnection {
     if (!gate_) SetBusyWait(handle(), busy_timeout_.count());
   }
   bool Enter() { return !gate_ || gate_->Acquire(busy_timeout_); }
-  // Waits for the store's other writers (within the busy timeout); what is left of the timeout is
-  // then SQLite's, for another process's lock. False when the turn did not come in time.
-  bool AwaitWriteTurn();
+  // Waits for the store's other writers (within the busy timeout); *waited: how long. False when
+  // the turn did not come in time.
+  bool AwaitWriteTurn(std::chrono::milliseconds* waited);
   // BEGIN IMMEDIATE or BEGIN; SQLite's code.
   int StepBegin(bool write);
   // Lets go of the write turn, if held, and of the in-memory gate.

@@ -44,14 +44,12 @@ sqlite3_stmt* Connection::Get(Stmt which) {
   return s;
 }
 
-bool Connection::AwaitWriteTurn() {
+bool Connection::AwaitWriteTurn(std::chrono::milliseconds* waited) {
   const auto start = std::chrono::steady_clock::now();
   if (!writers_->Acquire(busy_timeout_)) return false;
   has_write_turn_ = true;
-  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-  if (waited.count() > 0)
-    SetBusyWait(handle(), std::max<int64_t>(0, (busy_timeout_ - waited).count()));
+  *waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
   return true;
 }
 
@@ -65,12 +63,17 @@ int Connection::StepBegin(bool write) {
 Status Connection::Begin(bool write) {
   if (!Enter())
     return Status::Busy("the store is busy (in-memory store held by another transaction)");
-  if (write && writers_ && !AwaitWriteTurn()) {
+  std::chrono::milliseconds waited{0};
+  if (write && writers_ && !AwaitWriteTurn(&waited)) {
     Leave();
     return Status::Busy("the store is busy (this host's other writers held it)");
   }
+  // What the turn left of the busy timeout is SQLite's, for another process's lock; then whole
+  // again.
+  if (waited.count() > 0)
+    SetBusyWait(handle(), std::max<int64_t>(0, (busy_timeout_ - waited).count()));
   const int rc = StepBegin(write);
-  if (has_write_turn_) ApplyBusyTimeout();  // whole again: waiting for the turn may shorten it
+  if (waited.count() > 0) ApplyBusyTimeout();
   if (rc != SQLITE_DONE) {
     std::string error =
         fmt::format("{}: {}", write ? "BEGIN IMMEDIATE" : "BEGIN", sqlite3_errmsg(handle()));
