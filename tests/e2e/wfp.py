@@ -230,6 +230,15 @@ def check_store_matches_response(before, after, response, fail):
             fail(f"{key} changed")
 
 
+def report_failures(label, failures):
+    """A script's closing lines: each failure as "FAIL: ...", then "<label>: N failure(s)". Returns the
+    exit status (1 if any)."""
+    for f in failures:
+        print("FAIL:", f)
+    print(f"{label}: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
 def run_conformance_file(label, run_case, describe=lambda case: case["id"]):
     """Runs `run_case(host, case) -> [errors]` over every line of --cases (in parallel), prints each
     failure and a closing 'N passed, N failed' line; returns the exit status."""

@@ -225,9 +225,7 @@ def main():
                         os.unlink(db + suffix)
         print(f"summary: {round_no} kills, {outcomes['all']} all, {outcomes['none']} none, "
               f"{len(failures)} failures")
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+    return wfp.report_failures("crash_safety", failures)
 
 
 if __name__ == "__main__":

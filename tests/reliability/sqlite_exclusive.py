@@ -159,10 +159,7 @@ def main():
         if answer:
             check_store(db, answer, fail)
         shared_first(db, fail)
-    for f in failures:
-        print("FAIL:", f)
-    print(f"sqlite_exclusive: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return wfp.report_failures("sqlite_exclusive", failures)
 
 
 if __name__ == "__main__":

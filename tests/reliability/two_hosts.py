@@ -378,10 +378,7 @@ def main():
             except Exception as e:  # a broken part must not hide the other
                 failures.append(f"{part.__name__}: {type(e).__name__}: {e}")
             print(f"{part.__name__}: {'ok' if len(failures) == before else 'FAILED'}")
-    for f in failures:
-        print("FAIL:", f)
-    print(f"two hosts: {len(failures)} failures")
-    return 1 if failures else 0
+    return wfp.report_failures("two hosts", failures)
 
 
 if __name__ == "__main__":
