@@ -7,7 +7,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 namespace wfp::backfill {
 
@@ -21,9 +24,21 @@ std::optional<int64_t> ParseScheduleId(std::string_view s);
 // application/json, with any parameters (case-insensitive media type).
 bool IsJsonContentType(std::string_view content_type);
 
-// Whether the request's If-Match field lines (one list, however many lines) accept `etag`: "*" or
-// the same tag; weak tags never match (RFC 9110 strong comparison).
-bool IfMatchAccepts(const wfp_request& r, std::string_view etag);
+// The request's If-Match precondition (RFC 9110 13.1.1): all its field lines, read as one
+// comma-separated list, `"*" / #entity-tag` (empty elements between tags are allowed, RFC 9110
+// 5.6.1).
+struct IfMatch {
+  bool present = false;           // at least one If-Match field line: the request is conditional
+  bool any = false;               // "*"
+  std::vector<std::string> tags;  // the entity tags as sent, quotes included, weak ones with W/
+  std::string shown;              // the field lines joined with ", ", for messages
+  // "*" or a strong tag equal to `etag` (strong comparison: a weak tag never matches).
+  bool Accepts(std::string_view etag) const;
+};
+
+// The request's If-Match, or the 400 message for a list that is empty (only spaces and tabs: it
+// matches nothing, and can only be a mistake) or not `"*" / #entity-tag`.
+std::variant<IfMatch, std::string> ReadIfMatch(const wfp_request& r);
 
 }  // namespace wfp::backfill
 

@@ -85,6 +85,9 @@ std::optional<Answer> Run::ParseRequest() {
   schedule_id_ = *schedule_id;
   if (!IsJsonContentType(Header(r_, "content-type")))
     return Error(415, "Content-Type must be application/json");
+  auto if_match = ReadIfMatch(r_);
+  if (auto* message = std::get_if<std::string>(&if_match)) return Error(400, *message);
+  if_match_ = std::move(std::get<IfMatch>(if_match));
   auto parsed = ParseBackfillRequest(View(r_.body));
   if (auto* e = std::get_if<Refusal>(&parsed)) return Error(*e);
   request_ = std::move(std::get<BackfillRequest>(parsed));
@@ -238,14 +241,12 @@ void Run::SetPlanContext() {
   if (info_.has_last_session_time) context_.pointer.last_session_time = info_.last_session_time;
 }
 
-// A 412 unless the request's If-Match (when it has one) accepts the plan's ETag.
+// A 412 unless the request's If-Match (when it has one, even an empty line) accepts the plan's
+// ETag.
 std::optional<Answer> Run::CheckIfMatch(const std::string& etag) const {
-  if (const std::string_view if_match = Header(r_, "if-match");
-      !if_match.empty() && !IfMatchAccepts(r_, etag))
-    return Error(412,
-                 fmt::format("the plan changed: If-Match {} does not match the current plan {}",
-                             text::Excerpt(if_match, 80), etag));
-  return std::nullopt;
+  if (!if_match_.present || if_match_.Accepts(etag)) return std::nullopt;
+  return Error(412, fmt::format("the plan changed: If-Match {} does not match the current plan {}",
+                                text::Excerpt(if_match_.shown, 80), etag));
 }
 
 // A real run's candidates, the sessions among them, the plan (all at once: its answer is rendered

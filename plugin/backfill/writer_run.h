@@ -20,6 +20,7 @@
 #include "backfill/plugin_state.h"
 #include "backfill/render.h"
 #include "backfill/request.h"
+#include "backfill/request_fields.h"
 #include "backfill/store_txn.h"
 #include "backfill/writer.h"
 #include "schedule/schedule.h"
@@ -115,6 +116,7 @@ class Run {
 
   int64_t schedule_id_ = 0;
   BackfillRequest request_;
+  IfMatch if_match_;
   std::optional<Transaction> txn_;
   wfp_schedule_info info_{};
   std::shared_ptr<const schedule::Schedule> schedule_;

@@ -231,7 +231,8 @@ class WriterTest : public ::testing::Test {
   // way the glue sends it.
   Answer Post(std::string_view body, ResponseRenderer render = RenderBackfillResponse,
               std::string_view id = "5") {
-    headers_ = {{S("content-type"), S("application/json")}};
+    headers_ = {{S("content-type"), Str(content_type_)}};
+    for (const auto& [name, value] : extra_headers_) headers_.push_back({Str(name), Str(value)});
     params_ = {{S("id"), Str(id)}};
     wfp_request r{};
     r.struct_size = sizeof r;
@@ -253,6 +254,8 @@ class WriterTest : public ::testing::Test {
   wfp_call call_;
   std::vector<wfp_header> headers_;
   std::vector<wfp_path_param> params_;
+  std::string content_type_ = "application/json";
+  std::vector<std::pair<std::string, std::string>> extra_headers_;  // after the content type
 };
 
 constexpr std::string_view kTwoSessions =
@@ -322,6 +325,103 @@ TEST_F(WriterTest, BadInputIsAnsweredBeforeTheStoreIsTouched) {
   Post(R"({"dryRun":"no"})");
   EXPECT_EQ(call_.status, 400);
   EXPECT_EQ(store_.begins, 0);
+}
+
+// If-Match (RFC 9110 13.1.1): any If-Match field line makes the request conditional, and its lines
+// are one comma-separated list.
+class IfMatchTest : public WriterTest {
+ protected:
+  // The ETag of kTwoSessions' plan, from its dry run.
+  std::string PlanEtag() {
+    std::string dry(kTwoSessions);
+    dry.replace(dry.find("false"), 5, "true");
+    const Answer a = Post(dry);
+    EXPECT_EQ(call_.status, 200) << call_.body;
+    call_ = wfp_call{};
+    store_ = FakeStore{};
+    return a.etag;
+  }
+  // The real run of kTwoSessions with these If-Match field lines; its message.
+  std::string RealRunWith(std::vector<std::string> lines) {
+    extra_headers_.clear();
+    call_ = wfp_call{};
+    store_ = FakeStore{};
+    for (std::string& line : lines) extra_headers_.emplace_back("if-match", std::move(line));
+    Post(kTwoSessions);
+    const boost::json::value v = boost::json::parse(call_.body);
+    return call_.status == 200 ? "" : std::string(v.at("message").as_string());
+  }
+};
+
+TEST_F(IfMatchTest, AnEmptyLineDoesNotTurnThePreconditionOff) {
+  const std::string etag = PlanEtag();
+  ASSERT_EQ(etag.size(), 18u);
+  RealRunWith({"", "\"wrong\""});
+  EXPECT_EQ(call_.status, 412) << call_.body;
+  EXPECT_TRUE(store_.session_times.empty());
+  EXPECT_EQ(store_.commits, 0);
+  RealRunWith({"", etag});
+  EXPECT_EQ(call_.status, 200) << call_.body;
+}
+
+TEST_F(IfMatchTest, AnEmptyListIsA400BeforeTheStoreIsTouched) {
+  for (std::vector<std::string> lines :
+       std::vector<std::vector<std::string>>{{""}, {" "}, {"\t"}, {"", " \t "}}) {
+    const std::string message = RealRunWith(lines);
+    EXPECT_EQ(call_.status, 400) << call_.body;
+    EXPECT_EQ(message, "If-Match is empty: give the dry run's ETag, or leave the header out");
+    EXPECT_EQ(store_.begins, 0);
+  }
+}
+
+TEST_F(IfMatchTest, TabsAroundTheTagsAreWhitespace) {
+  const std::string etag = PlanEtag();
+  EXPECT_EQ(RealRunWith({"\"x\",\t" + etag}), "");
+  EXPECT_EQ(call_.status, 200);
+  EXPECT_EQ(RealRunWith({"\t" + etag + "\t,\t\"y\"\t"}), "");
+  EXPECT_EQ(call_.status, 200);
+}
+
+TEST_F(IfMatchTest, AStarOrAnyMatchingTagInAnyLineIsAccepted) {
+  const std::string etag = PlanEtag();
+  for (std::vector<std::string> lines : std::vector<std::vector<std::string>>{
+           {"*"}, {"\"a\", " + etag}, {"\"a\"", etag}, {"\"a,b\", , " + etag}}) {
+    EXPECT_EQ(RealRunWith(lines), "") << lines.back();
+    EXPECT_EQ(call_.status, 200);
+    EXPECT_EQ(store_.commits, 1);
+  }
+}
+
+TEST_F(IfMatchTest, AMalformedListIsA400NamingTheSyntax) {
+  const std::string etag = PlanEtag();
+  const std::string bare = etag.substr(1, 16);
+  for (const std::string& value :
+       std::vector<std::string>{bare, "foo", ",,,", "\"a\" " + etag, "\"unterminated", "*, " + etag,
+                                "w/" + etag, "\"a b\""}) {
+    const std::string message = RealRunWith({value});
+    EXPECT_EQ(call_.status, 400) << value << ": " << call_.body;
+    EXPECT_EQ(message.rfind("If-Match must be a comma-separated list of quoted entity tags such "
+                            "as \"3f2a...\", or *; not '",
+                            0),
+              0u)
+        << message;
+    EXPECT_EQ(store_.begins, 0);
+  }
+  RealRunWith({bare});
+  EXPECT_NE(call_.body.find(bare), std::string::npos);  // echoed
+}
+
+TEST_F(IfMatchTest, AWellFormedListThatDoesNotMatchIsA412) {
+  const std::string etag = PlanEtag();
+  // A weak tag never matches (strong comparison), even with the plan's opaque tag.
+  for (const std::string& value : std::vector<std::string>{"\"0000000000000000\"", "W/" + etag}) {
+    const std::string message = RealRunWith({value});
+    EXPECT_EQ(call_.status, 412) << value;
+    EXPECT_EQ(message,
+              "the plan changed: If-Match " + value + " does not match the current plan " + etag);
+    EXPECT_EQ(store_.commits, 0);
+    EXPECT_TRUE(store_.session_times.empty());
+  }
 }
 
 TEST_F(WriterTest, AnUnknownScheduleIsA404AndRollsBack) {

@@ -413,13 +413,39 @@ class HttpDetails(unittest.TestCase):
                                                  body), body)
         self.assertEqual(status, 200, out)
 
+    def test_an_empty_if_match_line_does_not_turn_the_precondition_off(self):
+        body = json.dumps(dict(EX1, attemptName="empty-if-match")).encode()
+        status, _, out = self.raw(self.post_head('If-Match: \r\nIf-Match: "wrong"\r\n', body), body)
+        self.assertEqual(status, 412, out)
+        # What curl -H "If-Match: $EMPTY" sends: a list that matches nothing, refused as a mistake.
+        status, _, out = self.raw(self.post_head("If-Match: \r\n", body), body)
+        self.assertEqual(status, 400, out)
+        self.assertIn("If-Match is empty", json_error(self, out, 400)["message"])
+        # Nothing was written: the same backfill without If-Match is not a 409.
+        status, _, out = self.raw(self.post_head("", body), body)
+        self.assertEqual(status, 200, out)
+
+    def test_if_match_tabs_are_whitespace_and_a_malformed_list_is_400(self):
+        dry = json.dumps(dict(EX1, attemptName="tab-if-match", dryRun=True)).encode()
+        body = json.dumps(dict(EX1, attemptName="tab-if-match")).encode()
+        status, headers, out = self.raw(self.post_head("", dry), dry)
+        self.assertEqual(status, 200, out)
+        etag = headers["etag"]
+        for bad in (etag.strip('"'), "foo", ",,,"):
+            status, _, out = self.raw(self.post_head(f"If-Match: {bad}\r\n", body), body)
+            self.assertEqual(status, 400, (bad, out))
+            message = json_error(self, out, 400)["message"]
+            self.assertIn("If-Match must be a comma-separated list of quoted entity tags", message)
+        status, _, out = self.raw(self.post_head(f'If-Match: "x",\t{etag}\r\n', body), body)
+        self.assertEqual(status, 200, out)
+
     def test_error_bodies_are_utf8_json_and_echo_input_short(self):
         for path in ("/api/schedules/%ff%fe/backfill", "/api/schedules/" + "9" * 5000 + "/backfill"):
             status, _, out = self.raw(self.post_head("", b"{}").replace(PATH, path), b"{}")
             self.assertEqual(status, 404, out)
             self.assertLess(len(json_error(self, out, 404)["message"]), 200)
         body = json.dumps(dict(EX1, dryRun=False)).encode()
-        status, _, out = self.raw(self.post_head("If-Match: \xff\xfe" + "x" * 5000 + "\r\n", body), body)
+        status, _, out = self.raw(self.post_head('If-Match: "\xff\xfe' + "x" * 5000 + '"\r\n', body), body)
         self.assertEqual(status, 412, out)
         self.assertLess(len(json_error(self, out, 412)["message"]), 300)
         status, _, out = self.server.post('{"dryRun":true,"' + "z" * 5000 + '":1}')
