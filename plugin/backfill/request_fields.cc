@@ -17,6 +17,52 @@ constexpr std::string_view kJson = "application/json";
 
 bool IsOws(char c) { return c == ' ' || c == '\t'; }
 
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The value of the parameter at ct[*i] (just past its '='): a token, or a quoted-string without
+// its quotes and escapes. Leaves *i at the next ';' (npos at the end).
+std::string ParameterValue(std::string_view ct, size_t* i) {
+  size_t p = *i;
+  while (p < ct.size() && IsOws(ct[p])) ++p;
+  if (p == ct.size() || ct[p] != '"') {
+    *i = ct.find(';', p);
+    return std::string(TrimOws(ct.substr(p, *i == ct.npos ? ct.npos : *i - p)));
+  }
+  std::string value;
+  for (++p; p < ct.size() && ct[p] != '"'; ++p) {
+    if (ct[p] == '\\' && p + 1 < ct.size()) ++p;
+    value += ct[p];
+  }
+  *i = ct.find(';', p);
+  return value;
+}
+
+// The first charset parameter of a Content-Type that is not utf-8, or nullopt.
+std::optional<std::string> NonUtf8Charset(std::string_view ct) {
+  for (size_t i = ct.find(';'); i != ct.npos;) {
+    const size_t eq = ct.find_first_of("=;", i + 1);
+    if (eq == ct.npos) break;
+    const std::string_view name = TrimOws(ct.substr(i + 1, eq - i - 1));
+    i = eq;
+    if (ct[eq] == ';') continue;
+    ++i;
+    const std::string value = ParameterValue(ct, &i);
+    if (IEquals(name, "charset") && !IEquals(value, "utf-8")) return value;
+  }
+  return std::nullopt;
+}
+
 // etagc (RFC 9110 8.8.3): %x21 / %x23-7E / obs-text.
 bool IsEtagChar(char ch) {
   const auto c = static_cast<unsigned char>(ch);
@@ -81,6 +127,16 @@ bool IsJsonContentType(std::string_view ct) {
   for (size_t i = 0; i < media.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(media[i])) != kJson[i]) return false;
   return true;
+}
+
+std::string ContentTypeRefusal(std::string_view ct) {
+  if (!IsJsonContentType(ct)) return "Content-Type must be application/json";
+  if (const auto charset = NonUtf8Charset(ct))
+    return fmt::format(
+        "Content-Type has charset={}: the body must be UTF-8 JSON (send application/json, with "
+        "charset=utf-8 or no charset)",
+        text::Excerpt(*charset, 64));
+  return {};
 }
 
 bool IfMatch::Accepts(std::string_view etag) const {

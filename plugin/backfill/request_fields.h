@@ -24,6 +24,11 @@ std::optional<int64_t> ParseScheduleId(std::string_view s);
 // application/json, with any parameters (case-insensitive media type).
 bool IsJsonContentType(std::string_view content_type);
 
+// The 415 message for a Content-Type the route does not read: not application/json, or with a
+// charset parameter other than utf-8 (the body is read as UTF-8; case-insensitive, quoted or not).
+// Empty when the route reads it.
+std::string ContentTypeRefusal(std::string_view content_type);
+
 // The request's If-Match precondition (RFC 9110 13.1.1): all its field lines, read as one
 // comma-separated list, `"*" / #entity-tag` (empty elements between tags are allowed, RFC 9110
 // 5.6.1).

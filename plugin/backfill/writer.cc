@@ -83,8 +83,8 @@ std::optional<Answer> Run::ParseRequest() {
     return Error(404,
                  fmt::format("Resource does not exist: schedule id={}", text::Excerpt(raw_id, 32)));
   schedule_id_ = *schedule_id;
-  if (!IsJsonContentType(Header(r_, "content-type")))
-    return Error(415, "Content-Type must be application/json");
+  if (const std::string refusal = ContentTypeRefusal(Header(r_, "content-type")); !refusal.empty())
+    return Error(415, refusal);
   auto if_match = ReadIfMatch(r_);
   if (auto* message = std::get_if<std::string>(&if_match)) return Error(400, *message);
   if_match_ = std::move(std::get<IfMatch>(if_match));

@@ -327,6 +327,32 @@ TEST_F(WriterTest, BadInputIsAnsweredBeforeTheStoreIsTouched) {
   EXPECT_EQ(store_.begins, 0);
 }
 
+// The body is read as UTF-8 JSON: a charset parameter other than utf-8 is a 415 naming it; utf-8
+// in any case, quoted or not, and other parameters are accepted.
+TEST_F(WriterTest, AContentTypeWithACharsetOtherThanUtf8IsA415NamingIt) {
+  for (const char* ct :
+       {"application/json; charset=iso-8859-1", "application/json;charset=UTF-16",
+        "Application/JSON; Charset=\"utf-16le\"", "application/json; v=1; charset=latin1"}) {
+    call_ = wfp_call{};
+    content_type_ = ct;
+    Post(kTwoSessions);
+    EXPECT_EQ(call_.status, 415) << ct;
+    const std::string message(Body().at("message").as_string());
+    EXPECT_NE(message.find("charset"), std::string::npos) << message;
+    EXPECT_NE(message.find("the body must be UTF-8 JSON"), std::string::npos) << message;
+    EXPECT_EQ(store_.begins, 0);
+  }
+  EXPECT_NE(std::string(Body().at("message").as_string()).find("latin1"), std::string::npos);
+  for (const char* ct : {"application/json; charset=utf-8", "application/json;charset=UTF-8",
+                         "application/json; charset=\"Utf-8\"", "application/json; v=1"}) {
+    call_ = wfp_call{};
+    store_ = FakeStore{};
+    content_type_ = ct;
+    Post(kTwoSessions);
+    EXPECT_EQ(call_.status, 200) << ct << ": " << call_.body;
+  }
+}
+
 // If-Match (RFC 9110 13.1.1): any If-Match field line makes the request conditional, and its lines
 // are one comma-separated list.
 class IfMatchTest : public WriterTest {

@@ -413,6 +413,19 @@ class HttpDetails(unittest.TestCase):
                                                  body), body)
         self.assertEqual(status, 200, out)
 
+    def test_a_charset_other_than_utf8_is_415_naming_it(self):
+        body = json.dumps(dict(EX1, dryRun=True)).encode()
+        for charset in ("iso-8859-1", '"UTF-16"'):
+            head = self.post_head("", body).replace("application/json", f"application/json; charset={charset}")
+            status, _, out = self.raw(head, body)
+            self.assertEqual(status, 415, (charset, out))
+            message = json_error(self, out, 415)["message"]
+            self.assertIn(charset.strip('"'), message)
+            self.assertIn("UTF-8 JSON", message)
+        status, _, out = self.raw(self.post_head("", body).replace("application/json", "application/json; charset=UTF-8"),
+                                  body)
+        self.assertEqual(status, 200, out)
+
     def test_an_empty_if_match_line_does_not_turn_the_precondition_off(self):
         body = json.dumps(dict(EX1, attemptName="empty-if-match")).encode()
         status, _, out = self.raw(self.post_head('If-Match: \r\nIf-Match: "wrong"\r\n', body), body)
