@@ -46,14 +46,27 @@ class DuplicateKeyFinder {
   }
   bool on_string_part(json::string_view, std::size_t, ec&) { return true; }
   bool on_string(json::string_view, std::size_t, ec&) { return Value(); }
-  bool on_number_part(json::string_view, ec&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, ec&) { return Value(); }
-  bool on_uint64(std::uint64_t, json::string_view, ec&) { return Value(); }
-  bool on_double(double, json::string_view, ec&) { return Value(); }
+  bool on_number_part(json::string_view s, ec&) {
+    if (doubles_) number_.append(s);
+    return true;
+  }
+  bool on_int64(std::int64_t, json::string_view, ec&) { return number_.clear(), Value(); }
+  bool on_uint64(std::uint64_t, json::string_view, ec&) { return number_.clear(), Value(); }
+  bool on_double(double, json::string_view s, ec&) {
+    if (doubles_) {
+      number_.append(s);
+      doubles_->emplace_back(ValuePath(), std::move(number_));
+      number_.clear();
+    }
+    return Value();
+  }
   bool on_bool(bool, ec&) { return Value(); }
   bool on_null(ec&) { return Value(); }
   bool on_comment_part(json::string_view, ec&) { return true; }
   bool on_comment(json::string_view, ec&) { return true; }
+
+  // Where the texts of numbers read as doubles go (none when null).
+  void KeepDoubles(NumberTexts* doubles) { doubles_ = doubles; }
 
   bool found() const { return found_; }
   const std::string& duplicate() const { return duplicate_; }
@@ -66,6 +79,18 @@ class DuplicateKeyFinder {
         path += "." + Excerpt(stack_[i].key, 64);
       else
         path += fmt::format("[{}]", stack_[i].index);
+    }
+    return path;
+  }
+
+  // "$", "$.count", "$.a[2]": the place of the current value, keys as they are.
+  std::string ValuePath() const {
+    std::string path = "$";
+    for (const Level& level : stack_) {
+      if (level.object)
+        path += "." + level.key;
+      else
+        path += fmt::format("[{}]", level.index);
     }
     return path;
   }
@@ -95,13 +120,15 @@ class DuplicateKeyFinder {
   std::string key_;
   std::string duplicate_;
   bool found_ = false;
+  NumberTexts* doubles_ = nullptr;
+  std::string number_;  // the parts of the current number so far, when doubles_ is set
 };
 
-}  // namespace
-
-bool CheckStrictJson(std::string_view text, JsonProblem* problem,
-                     const json::parse_options& options) {
+// CheckStrictJson, and the texts of numbers read as doubles into *doubles when it is not null.
+bool Check(std::string_view text, JsonProblem* problem, const json::parse_options& options,
+           NumberTexts* doubles) {
   json::basic_parser<DuplicateKeyFinder> parser(options);
+  parser.handler().KeepDoubles(doubles);
   json::error_code ec;
   const std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && n == text.size() && parser.done()) return true;
@@ -117,9 +144,16 @@ bool CheckStrictJson(std::string_view text, JsonProblem* problem,
   return false;
 }
 
-bool ParseStrictJson(std::string_view text, json::value* out, JsonProblem* problem,
+}  // namespace
+
+bool CheckStrictJson(std::string_view text, JsonProblem* problem,
                      const json::parse_options& options) {
-  if (!CheckStrictJson(text, problem, options)) return false;
+  return Check(text, problem, options, nullptr);
+}
+
+bool ParseStrictJson(std::string_view text, json::value* out, JsonProblem* problem,
+                     const json::parse_options& options, NumberTexts* doubles) {
+  if (!Check(text, problem, options, doubles)) return false;
   json::error_code ec;
   *out = json::parse(text, ec, {}, options);
   if (ec && problem) *problem = JsonProblem{{}, {}, ec.message()};

@@ -76,10 +76,51 @@ bool HasControl(std::string_view s, size_t* code_points) {
   return control;
 }
 
+// The exponent of a JSON number (after its 'e'), held at +-1e12 (far past any digits a body has).
+int64_t Exponent(std::string_view e) {
+  const bool negative = !e.empty() && e[0] == '-';
+  if (!e.empty() && (e[0] == '-' || e[0] == '+')) e.remove_prefix(1);
+  int64_t v = 0;
+  for (const char c : e) v = std::min<int64_t>(v * 10 + (c - '0'), 1'000'000'000'000);
+  return negative ? -v : v;
+}
+
+// A count from the text of a JSON number read as a double (a fraction, an exponent, or an integer
+// past 64 bits), decided by its digits: 1e-400 is a fraction (a double makes it 0), a 30-digit
+// integer is too large (a double rounds it), and every message shows the number as sent.
+std::variant<uint64_t, Refusal> CountFromText(std::string_view text) {
+  const std::string shown = text::Excerpt(text, 32);
+  const bool negative = !text.empty() && text[0] == '-';
+  const std::string_view t = text.substr(negative ? 1 : 0);
+  const size_t e = t.find_first_of("eE");
+  const std::string_view mantissa = t.substr(0, e);
+  const size_t dot = std::min(mantissa.find('.'), mantissa.size());
+  // The value is 0.<digits> times 10^point.
+  std::string digits(mantissa.substr(0, dot));
+  if (dot < mantissa.size()) digits += mantissa.substr(dot + 1);
+  int64_t point =
+      static_cast<int64_t>(dot) + (e == std::string_view::npos ? 0 : Exponent(t.substr(e + 1)));
+  const size_t lead = digits.find_first_not_of('0');
+  if (lead == std::string::npos) return uint64_t{0};  // zero, whatever its sign and exponent
+  digits.erase(0, lead);
+  point -= static_cast<int64_t>(lead);
+  digits.erase(digits.find_last_not_of('0') + 1);
+  if (negative) return Bad(fmt::format("count must be 0 or more, not {}", shown));
+  // The whole part, when it has at most 16 digits (kMaxCount has 16).
+  uint64_t whole = 0;
+  for (int64_t i = 0; i < std::min<int64_t>(point, 17); ++i)
+    whole = whole * 10 + (i < static_cast<int64_t>(digits.size()) ? digits[i] - '0' : 0);
+  if (point > 16 || whole > kMaxCount)
+    return Bad(fmt::format("count must be at most {} (2^53 - 1), not {}", kMaxCount, shown));
+  if (point < static_cast<int64_t>(digits.size()))
+    return Bad(fmt::format("count must be a whole number of sessions, not {}", shown));
+  return whole;
+}
+
 // count: a whole number from 0 to kMaxCount, in any JSON notation of one (1000, 1e3, 1000.0 are
 // the same number, as JSON Schema's "integer" says); a fraction or a larger number is a 400 that
-// says so.
-std::variant<uint64_t, Refusal> ParseCount(const boost::json::value& v) {
+// says so. `text`: the number as sent, when it was read as a double.
+std::variant<uint64_t, Refusal> ParseCount(const boost::json::value& v, std::string_view text) {
   if (v.is_int64() && v.get_int64() < 0)
     return Bad(fmt::format("count must be 0 or more, not {}", v.get_int64()));
   if (v.is_int64() || v.is_uint64()) {
@@ -90,13 +131,7 @@ std::variant<uint64_t, Refusal> ParseCount(const boost::json::value& v) {
   }
   if (!v.is_double())
     return Bad(fmt::format("count must be an integer (0 or more), not {}", TypeName(v)));
-  const double d = v.get_double();
-  if (d < 0) return Bad(fmt::format("count must be 0 or more, not {}", d));
-  if (d > static_cast<double>(kMaxCount))
-    return Bad(fmt::format("count must be at most {} (2^53 - 1), not {:g}", kMaxCount, d));
-  if (std::trunc(d) != d)
-    return Bad(fmt::format("count must be a whole number of sessions, not {}", d));
-  return static_cast<uint64_t>(d);
+  return CountFromText(text);
 }
 
 }  // namespace
@@ -155,7 +190,8 @@ std::variant<BackfillRequest, Refusal> ParseBackfillRequest(std::string_view bod
   options.max_depth = 16;
   boost::json::value doc;
   text::JsonProblem problem;
-  if (!text::ParseStrictJson(body, &doc, &problem, options)) {
+  text::NumberTexts doubles;
+  if (!text::ParseStrictJson(body, &doc, &problem, options, &doubles)) {
     if (problem.object_path == "$")
       return Bad(
           fmt::format("field '{}' is given twice; send each field once", problem.duplicate_key));
@@ -204,7 +240,10 @@ std::variant<BackfillRequest, Refusal> ParseBackfillRequest(std::string_view bod
     r.attempt_name = std::string(name);
   }
   if (const auto* v = get("count")) {
-    auto count = ParseCount(*v);
+    std::string_view text;
+    for (const auto& [path, number] : doubles)
+      if (path == "$.count") text = number;
+    auto count = ParseCount(*v, text);
     if (auto* e = std::get_if<Refusal>(&count)) return *e;
     r.count = std::get<uint64_t>(count);
   }

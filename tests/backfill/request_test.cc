@@ -118,8 +118,42 @@ TEST(BackfillRequest, CountIsAWholeNumberInAnyNotation) {
   EXPECT_EQ(ErrorOf(head + R"("count":9007199254740992})"),
             "count must be at most 9007199254740991 (2^53 - 1), not 9007199254740992");
   EXPECT_EQ(ErrorOf(head + R"("count":1e30})"),
-            "count must be at most 9007199254740991 (2^53 - 1), not 1e+30");
-  EXPECT_EQ(ErrorOf(head + R"("count":-1.0})"), "count must be 0 or more, not -1");
+            "count must be at most 9007199254740991 (2^53 - 1), not 1e30");
+  EXPECT_EQ(ErrorOf(head + R"("count":-1.0})"), "count must be 0 or more, not -1.0");
+}
+
+// A count that is not an integer in JSON's notation is judged by its digits as sent, not by the
+// double it reads as: 1e-400 reads as 0, and a 30-digit integer as 1.23457e+29.
+TEST(BackfillRequest, CountIsJudgedByTheNumberAsSent) {
+  const std::string head = R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a",)";
+  EXPECT_EQ(ErrorOf(head + R"("count":1e-400})"),
+            "count must be a whole number of sessions, not 1e-400");
+  const std::string tiny = "0." + std::string(400, '0') + "1";
+  EXPECT_EQ(ErrorOf(head + R"("count":)" + tiny + "}"),
+            "count must be a whole number of sessions, not 0.000000000000000000000000000000... "
+            "(403 bytes)");
+  EXPECT_EQ(ErrorOf(head + R"("count":123456789012345678901234567890})"),
+            "count must be at most 9007199254740991 (2^53 - 1), not "
+            "123456789012345678901234567890");
+  const std::string huge = ErrorOf(head + R"("count":)" + std::string(65000, '9') + "}");
+  EXPECT_EQ(huge.rfind("count must be at most 9007199254740991 (2^53 - 1), not 999", 0), 0u)
+      << huge;
+  EXPECT_NE(huge.find("(65000 bytes)"), std::string::npos) << huge;
+  EXPECT_EQ(ErrorOf(head + R"("count":1.0000000000000000001})"),
+            "count must be a whole number of sessions, not 1.0000000000000000001");
+  EXPECT_EQ(ErrorOf(head + R"("count":-1e-400})"), "count must be 0 or more, not -1e-400");
+  // Integral forms keep working, exactly.
+  EXPECT_EQ(Parse(head + R"("count":2.0})").count, 2u);
+  EXPECT_EQ(Parse(head + R"("count":1E3})").count, 1000u);
+  EXPECT_EQ(Parse(head + R"("count":150e-1})").count, 15u);
+  EXPECT_EQ(Parse(head + R"("count":0.0e999})").count, 0u);
+  EXPECT_EQ(Parse(head + R"("count":-0.0})").count, 0u);
+  EXPECT_EQ(Parse(head + R"("count":9007199254740991.000})").count, 9007199254740991u);
+  EXPECT_EQ(Parse(head + R"("count":90071992547409910e-1})").count, 9007199254740991u);
+  EXPECT_EQ(ErrorOf(head + R"("count":9007199254740992.0})"),
+            "count must be at most 9007199254740991 (2^53 - 1), not 9007199254740992.0");
+  EXPECT_EQ(ErrorOf(head + R"("count":1e400})"),
+            "count must be at most 9007199254740991 (2^53 - 1), not 1e400");
 }
 
 TEST(BackfillRequest, CountMustNotBeNegative) {

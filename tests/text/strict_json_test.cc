@@ -60,5 +60,21 @@ TEST(StrictJson, SyntaxErrorsAndLimitsAreReported) {
   EXPECT_FALSE(p.syntax.empty());
 }
 
+// Numbers read as doubles are given as sent too, by their place: a double cannot say what was sent.
+TEST(StrictJson, GivesTheTextOfNumbersReadAsDoubles) {
+  boost::json::value v;
+  JsonProblem p;
+  NumberTexts doubles;
+  ASSERT_TRUE(
+      ParseStrictJson(R"({"a":1e-400,"b":[1,2.50,{"c":123456789012345678901234567890}],"d":3})", &v,
+                      &p, {}, &doubles));
+  EXPECT_EQ(doubles, (NumberTexts{{"$.a", "1e-400"},
+                                  {"$.b[1]", "2.50"},
+                                  {"$.b[2].c", "123456789012345678901234567890"}}));
+  doubles.clear();
+  ASSERT_TRUE(ParseStrictJson("-0.5", &v, &p, {}, &doubles));
+  EXPECT_EQ(doubles, (NumberTexts{{"$", "-0.5"}}));
+}
+
 }  // namespace
 }  // namespace wfp::text

@@ -10,6 +10,8 @@
 #include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace wfp::text {
 
@@ -23,10 +25,18 @@ struct JsonProblem {
   std::string syntax;
 };
 
+// The numbers of a text that are read as doubles (with a fraction or an exponent, or an integer
+// past 64 bits), as they were sent, each with the JSON path of its place ("$.count", "$.a[2].b";
+// keys as they are): a double cannot say what was sent (1e-400 reads as 0, a 30-digit integer
+// loses its digits, a longer one is inf). In the order of the text.
+using NumberTexts = std::vector<std::pair<std::string, std::string>>;
+
 // Parses `text` into *out. False with *problem (if given) when the text is not JSON, breaks
-// `options` (depth, ...), or has an object with a key twice.
+// `options` (depth, ...), or has an object with a key twice. With `doubles`, adds the text of each
+// number read as a double to it.
 bool ParseStrictJson(std::string_view text, boost::json::value* out, JsonProblem* problem,
-                     const boost::json::parse_options& options = {});
+                     const boost::json::parse_options& options = {},
+                     NumberTexts* doubles = nullptr);
 
 // Only the checks of ParseStrictJson, without building the value.
 bool CheckStrictJson(std::string_view text, JsonProblem* problem,
