@@ -4,6 +4,8 @@
 #include <cctz/time_zone.h>
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "schedule/schedule.h"
 
 namespace wfp::backfill {
@@ -29,6 +31,32 @@ bool Expect(std::string_view text, size_t* pos, char a, char b = '\0') {
   if (c != a && (b == '\0' || c != b)) return false;
   ++*pos;
   return true;
+}
+
+// Reads the offset at text[*pos] ("Z", "+09:00", "-0530") into *offset, in seconds east of UTC:
+// at most 18 hours either way, as java.time (and so Digdag) allows. Nothing when it is read; else
+// the message (after the field's name).
+std::optional<std::string> ReadOffset(std::string_view text, size_t* pos, std::string_view shape,
+                                      int* offset) {
+  if (*pos == text.size()) return fmt::format("must have an offset or Z: must be {}", shape);
+  const char c = text[*pos];
+  if (c == 'Z' || c == 'z') {
+    ++*pos;
+    *offset = 0;
+    return std::nullopt;
+  }
+  if (c != '+' && c != '-') return fmt::format("must be {}", shape);
+  const size_t start = (*pos)++;
+  int oh = 0, om = 0;
+  bool ok = Digits(text, pos, 2, &oh);
+  if (ok && *pos < text.size() && text[*pos] == ':') ++*pos;
+  if (!ok || !Digits(text, pos, 2, &om) || om > 59)
+    return fmt::format("has a malformed offset: must be {}", shape);
+  if (oh * 60 + om > 18 * 60)
+    return fmt::format("has the offset {}: an offset must be from -18:00 to +18:00",
+                       text.substr(start, *pos - start));
+  *offset = (c == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -59,28 +87,8 @@ std::optional<ParsedInstant> ParseIsoInstant(std::string_view text, std::string*
     fraction = nonzero;
   }
   int offset = 0;
-  if (pos == text.size()) {
-    *why = fmt::format("must have an offset or Z: must be {}", kShape);
-    return std::nullopt;
-  }
-  if (text[pos] == 'Z' || text[pos] == 'z') {
-    ++pos;
-  } else if (text[pos] == '+' || text[pos] == '-') {
-    int sign = text[pos] == '-' ? -1 : 1;
-    ++pos;
-    int oh, om;
-    if (!Digits(text, &pos, 2, &oh)) {
-      *why = fmt::format("has a malformed offset: must be {}", kShape);
-      return std::nullopt;
-    }
-    if (pos < text.size() && text[pos] == ':') ++pos;
-    if (!Digits(text, &pos, 2, &om) || oh > 18 || om > 59) {
-      *why = fmt::format("has a malformed offset: must be {}", kShape);
-      return std::nullopt;
-    }
-    offset = sign * (oh * 3600 + om * 60);
-  } else {
-    *why = fmt::format("must be {}", kShape);
+  if (auto message = ReadOffset(text, &pos, kShape, &offset)) {
+    *why = std::move(*message);
     return std::nullopt;
   }
   if (pos != text.size()) {

@@ -166,6 +166,23 @@ TEST(BackfillRequest, CountMustNotBeNegative) {
       0u);
 }
 
+// Offsets run from -18:00 to +18:00, as in java.time (Digdag refuses the rest).
+TEST(BackfillRequest, FromTimeOffsetsBeyond18HoursAreRefused) {
+  for (const char* offset : {"+18:30", "-18:59", "+1801", "-18:01"}) {
+    EXPECT_EQ(ErrorOf(std::string(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00)") + offset +
+                      R"(","attemptName":"fix"})"),
+              std::string("fromTime has the offset ") + offset +
+                  ": an offset must be from -18:00 to +18:00")
+        << offset;
+  }
+  EXPECT_EQ(Parse(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00+18:00","attemptName":"f"})")
+                .from_time->seconds,
+            1451541600);
+  EXPECT_EQ(Parse(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00-1800","attemptName":"f"})")
+                .from_time->seconds,
+            1451671200);
+}
+
 TEST(BackfillRequest, FromTimeNeedsAnOffsetAndARealDate) {
   const std::string bad_shape =
       "an ISO-8601 date-time with an offset, like 2016-01-01T00:00:00+09:00 or "
@@ -182,7 +199,7 @@ TEST(BackfillRequest, FromTimeNeedsAnOffsetAndARealDate) {
             "fromTime has trailing characters: must be " + bad_shape);
   EXPECT_EQ(
       ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00+25:00","attemptName":"fix"})"),
-      "fromTime has a malformed offset: must be " + bad_shape);
+      "fromTime has the offset +25:00: an offset must be from -18:00 to +18:00");
   // 2016 is a leap year.
   EXPECT_EQ(Parse(R"({"dryRun":true,"fromTime":"2016-02-29T00:00:00-05:30","attemptName":"fix"})")
                 .from_time->seconds,
