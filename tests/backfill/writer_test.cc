@@ -450,6 +450,14 @@ TEST_F(IfMatchTest, AWellFormedListThatDoesNotMatchIsA412) {
   }
 }
 
+// docs/http.md: a schedule id is echoed cut to 32 characters.
+TEST_F(WriterTest, AnIdThatIsNotOneIsEchoedCutTo32Characters) {
+  Post(kTwoSessions, RenderBackfillResponse, std::string(5000, '9'));
+  EXPECT_EQ(call_.status, 404);
+  EXPECT_EQ(Body().at("message").as_string(),
+            "Resource does not exist: schedule id=" + std::string(32, '9') + "... (5000 bytes)");
+}
+
 TEST_F(WriterTest, AnUnknownScheduleIsA404AndRollsBack) {
   Post(kTwoSessions, RenderBackfillResponse, "6");
   EXPECT_EQ(call_.status, 404);
