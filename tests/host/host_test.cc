@@ -175,6 +175,14 @@ TEST_F(HostTest, AHandlerAnsweringABadStatusIs500) {
   ExpectFault("handler_bad_status", "answered status 99, outside 100..599");
 }
 
+// A refused call is the fault: the plugin's valid answer after it is refused too (WFP_ERR_STATE),
+// so the plugin learns that its answer does not go out.
+TEST_F(HostTest, AnAnswerAfterARefusedOneIsRefusedToo) {
+  ExpectFault("handler_bad_status", "answered status 99, outside 100..599");
+  EXPECT_TRUE(log_.Contains("then respond returned 5")) << log_.All();
+  EXPECT_FALSE(log_.Contains("then respond returned 0")) << log_.All();
+}
+
 TEST_F(HostTest, AHandlerReturningNonZeroIs500) {
   ExpectFault("handler_nonzero", "the handler returned 7");
 }
