@@ -78,6 +78,11 @@ class HostTest : public ::testing::Test {
     EXPECT_EQ(*Header(r, "content-type"), "application/json");
     EXPECT_TRUE(log_.Contains("plugin " + name + ": GET " + target)) << log_.All();
     EXPECT_TRUE(log_.Contains(reason)) << log_.All();
+    // One line for the fault, naming the request once.
+    EXPECT_EQ(log_.Count(reason), 1) << log_.All();
+    const std::string line = log_.Line(reason);
+    EXPECT_EQ(line.find("(request "), line.rfind("(request ")) << line;
+    EXPECT_NE(line.find("(request "), std::string::npos) << line;
     ExpectStillServing();
     // And the same fault again: the host is not left in a bad state.
     EXPECT_EQ(host_.Handle(Get(target)).status, 500);
@@ -203,7 +208,7 @@ TEST_F(HostTest, ATransactionLeftOpenIsRolledBackAnd500) {
   const int rollbacks = Stats().rollbacks.load();
   ExpectFault("handler_leaks_txn", "the handler left a store transaction open (rolled back)");
   EXPECT_EQ(Stats().rollbacks.load(), rollbacks + 2);
-  EXPECT_TRUE(log_.Contains("a transaction left open was rolled back")) << log_.All();
+  EXPECT_EQ(log_.Count("rolled back"), 2) << log_.All();  // one line for each of the two calls
   // The pooled connection is usable again: the next transaction begins.
   HttpResponse r = host_.Handle(Get("/store/5"));
   EXPECT_EQ(r.status, 200);
