@@ -149,11 +149,10 @@ Status Host::LoadPlugin(const std::string& path) {
   p.path = path;
   p.name = std::filesystem::path(path).filename().string();
 
+  // The caller reports the refusal (wfp-host's commands print it): it is not logged here too.
   auto refuse = [&](std::string_view reason) {
     impl.router.RemoveOwner(p.index);
-    std::string message = fmt::format("plugin {} refused: {}", path, reason);
-    impl.Log(WFP_LOG_ERROR, "host", message);
-    return Status::InvalidArgument(std::move(message));
+    return Status::InvalidArgument(fmt::format("plugin {} refused: {}", path, reason));
   };
 
   try {

@@ -603,6 +603,8 @@ TEST_F(CliTest, ServeRefusesABadPluginBeforeListening) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_NE(r.err.find("built for ABI major 2"), std::string::npos) << r.err;
+  // Said once: by the command, not also by the host's log.
+  EXPECT_EQ(r.err.find("built for ABI major 2"), r.err.rfind("built for ABI major 2")) << r.err;
 }
 
 }  // namespace
