@@ -5,6 +5,7 @@
 
 #include <exception>
 
+#include "runtime/fatal_signal.h"
 #include "runtime/host_impl.h"
 
 namespace wfp::host {
@@ -103,7 +104,12 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
   wfp_call call;
   call.store.connection = connection.get();
   call.runtime = &ctx;
-  const int32_t rc = CallHandler(route, view.view(), &call, &ctx);
+  int32_t rc = 0;
+  {
+    const PluginActivity activity(plugin ? plugin->name.c_str() : "?", route.method.c_str(),
+                                  route.path_template.c_str(), ctx.request_id.c_str());
+    rc = CallHandler(route, view.view(), &call, &ctx);
+  }
   RollBackLeftOpen(&call.store, &ctx);
   call.runtime = nullptr;
   Release(std::move(connection));

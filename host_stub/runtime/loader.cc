@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/fatal_signal.h"
 #include "runtime/host_impl.h"
 
 namespace wfp::host {
@@ -156,9 +157,14 @@ Status Host::LoadPlugin(const std::string& path) {
   };
 
   try {
-    if (auto why = OpenLibrary(impl, p)) return refuse(*why);
-    if (auto why = ReadDescriptor(p)) return refuse(*why);
+    {
+      const std::string file = p.name;  // p.name becomes the descriptor's name meanwhile
+      const PluginActivity loading(file.c_str(), "load", p.path.c_str());
+      if (auto why = OpenLibrary(impl, p)) return refuse(*why);
+      if (auto why = ReadDescriptor(p)) return refuse(*why);
+    }
     FillHostTable(impl, p);
+    const PluginActivity init(p.name.c_str(), "init", p.path.c_str());
     if (auto why = RunInit(p)) return refuse(*why);
   } catch (const std::exception& e) {
     return refuse(fmt::format("could not be loaded: {}", e.what()));
@@ -176,6 +182,7 @@ void Host::Shutdown() {
     impl.plugins.pop_back();
     impl.router.RemoveOwner(p->index);
     try {
+      const PluginActivity shutdown(p->name.c_str(), "shutdown", p->path.c_str());
       p->descriptor->shutdown(p->state);
     } catch (...) {
       impl.Log(WFP_LOG_ERROR, "host", fmt::format("plugin {}: shutdown threw", p->name));

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "runtime/fatal_signal.h"
 #include "test_support.h"
 
 namespace wfp::host::testing {
@@ -179,6 +180,41 @@ TEST_F(HostTest, AHandlerThatAnswersTwiceIs500) {
 
 TEST_F(HostTest, AHandlerAnsweringABadStatusIs500) {
   ExpectFault("handler_bad_status", "answered status 99, outside 100..599");
+}
+
+// A plugin that crashes takes the process with it (it runs in it), but the host's last words name
+// the plugin, the route and the request; the signal then ends the process as it would have.
+TEST_F(HostTest, AHandlerThatCrashesIsNamedAsTheHostDies) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        InstallFatalSignalNote();
+        if (host_.LoadPlugin(PluginPath("handler_crashes")).ok()) host_.Handle(Get("/fault"));
+      },
+      "wfp-host: fatal signal SIGSEGV in plugin handler_crashes, route GET /fault \\(request "
+      "[0-9a-f]+\\); the process ends");
+}
+
+TEST_F(HostTest, APluginThatCrashesInInitIsNamedAsTheHostDies) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        InstallFatalSignalNote();
+        setenv("WFP_TP_CRASH_IN_INIT", "1", 1);
+        (void)host_.LoadPlugin(PluginPath("handler_crashes"));
+      },
+      "fatal signal SIGSEGV in plugin handler_crashes during its init \\(.*"
+      "libwfp_tp_handler_crashes.so\\)");
+}
+
+TEST(FatalSignalNote, SaysWhenNoPluginWasRunning) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        InstallFatalSignalNote();
+        std::abort();
+      },
+      "wfp-host: fatal signal SIGABRT outside any plugin call; the process ends");
 }
 
 // A refused call is the fault: the plugin's valid answer after it is refused too (WFP_ERR_STATE),
