@@ -20,9 +20,11 @@
 
 #include "cli/command.h"
 #include "client/backfill_client.h"
+#include "runtime/fatal_signal.h"
 
 int main(int argc, char** argv) {
   namespace cli = wfp::host::cli;
+  wfp::host::InstallFatalSignalNote();  // a plugin that crashes the host is named as it goes
   if (argc < 2) return cli::MissingCommand();
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);

@@ -5,6 +5,7 @@
 
 #include <exception>
 
+#include "runtime/fatal_signal.h"
 #include "runtime/host_impl.h"
 
 namespace wfp::host {
@@ -82,16 +83,18 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
   ctx.thread = std::this_thread::get_id();
   const PluginRequest view(request, match, admission.site, ctx.request_id);
 
-  const std::string plugin_name = plugin ? plugin->name : "?";
-  const std::string where = fmt::format("plugin {}: {} {} (request {})", plugin_name, route.method,
-                                        route.path_template, ctx.request_id);
+  // Made only for a log line: the request id is the log's to add.
+  auto where = [&] {
+    return fmt::format("plugin {}: {} {}", plugin ? plugin->name : "?", route.method,
+                       route.path_template);
+  };
 
   std::shared_ptr<StoreConnection> connection;
   if (options.connect) {
     Result<std::shared_ptr<StoreConnection>> acquired = Acquire();
     if (!acquired.ok() || !*acquired) {
       Log(WFP_LOG_ERROR, "host",
-          fmt::format("{}: no store connection: {}", where, acquired.status().message()));
+          fmt::format("{}: no store connection: {}", where(), acquired.status().message()));
       return ErrorResponse(500, kInternalError);
     }
     connection = std::move(*acquired);
@@ -101,8 +104,13 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
   wfp_call call;
   call.store.connection = connection.get();
   call.runtime = &ctx;
-  const int32_t rc = CallHandler(route, view.view(), &call, &ctx);
-  RollBackLeftOpen(&call.store, &ctx, where);
+  int32_t rc = 0;
+  {
+    const PluginActivity activity(plugin ? plugin->name.c_str() : "?", route.method.c_str(),
+                                  route.path_template.c_str(), ctx.request_id.c_str());
+    rc = CallHandler(route, view.view(), &call, &ctx);
+  }
+  RollBackLeftOpen(&call.store, &ctx);
   call.runtime = nullptr;
   Release(std::move(connection));
 
@@ -110,12 +118,13 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
     ctx.fault = "called respond from another thread than the handler's";
   if (ctx.fault.empty() && rc != 0) ctx.fault = fmt::format("the handler returned {}", rc);
   if (ctx.fault.empty() && !ctx.responded) ctx.fault = "the handler returned without answering";
-  return FinishAnswer(ctx.response, ctx.fault, where);
+  if (!ctx.fault.empty()) ctx.fault = where() + ": " + ctx.fault;
+  return FinishAnswer(ctx.response, ctx.fault);
 }
 
-// A transaction the handler left open is rolled back (and is the handler's fault).
-void Host::Impl::RollBackLeftOpen(CallStoreState* call, CallContext* ctx,
-                                  const std::string& where) {
+// A transaction the handler left open is rolled back, and is the handler's fault (the first one
+// it made unless it made another before: then it is added to that, for the one log line).
+void Host::Impl::RollBackLeftOpen(CallStoreState* call, CallContext* ctx) {
   if (!call->open_txn) return;
   wfp_txn* txn = call->open_txn;
   call->open_txn = nullptr;
@@ -123,22 +132,25 @@ void Host::Impl::RollBackLeftOpen(CallStoreState* call, CallContext* ctx,
     store->rollback(txn);
   } catch (...) {
   }
-  if (ctx->fault.empty()) ctx->fault = "the handler left a store transaction open (rolled back)";
-  Log(WFP_LOG_ERROR, "host", fmt::format("{}: a transaction left open was rolled back", where));
+  constexpr std::string_view kLeftOpen = "the handler left a store transaction open (rolled back)";
+  if (ctx->fault.empty())
+    ctx->fault = kLeftOpen;
+  else
+    ctx->fault = fmt::format("{}; and {}", ctx->fault, kLeftOpen);
 }
 
 // The handler's answer once it returned: held (a fault makes it a 500), or streamed already (a
-// fault can only cut it off: the stream is aborted so that the client can tell).
-HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string& fault,
-                                      const std::string& where) {
+// fault can only cut it off: the stream is aborted so that the client can tell). `fault` is the
+// whole log line's text, empty when there was none.
+HttpResponse Host::Impl::FinishAnswer(ResponseBuffer& answer, const std::string& fault) {
   if (answer.streaming()) {
     if (!fault.empty())
       Log(WFP_LOG_ERROR, "host",
-          fmt::format("{}: {}; the answer was streamed already and is cut off", where, fault));
+          fmt::format("{}; the answer was streamed already and is cut off", fault));
     return answer.EndStream(fault.empty());
   }
   if (!fault.empty()) {
-    Log(WFP_LOG_ERROR, "host", fmt::format("{}: {}; answered 500", where, fault));
+    Log(WFP_LOG_ERROR, "host", fmt::format("{}; answered 500", fault));
     return ErrorResponse(500, kInternalError);
   }
   return answer.TakeHeld();

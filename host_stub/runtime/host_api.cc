@@ -124,6 +124,7 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
       ctx.foreign_thread = true;  // not `fault`: that belongs to the handler's thread
       return WFP_ERR_STATE;
     }
+    if (!ctx.fault.empty()) return WFP_ERR_STATE;  // refused once: the answer is a 500 already
     if (ctx.responded) {
       fault("answered twice (respond called again)");
       return WFP_ERR_STATE;
@@ -177,6 +178,7 @@ wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
       ctx.foreign_thread = true;
       return WFP_ERR_STATE;
     }
+    if (!ctx.fault.empty()) return WFP_ERR_STATE;  // the answer is a 500, or cut off
     if (!ctx.responded) {
       if (ctx.fault.empty()) ctx.fault = "called respond_append before respond";
       return WFP_ERR_STATE;

@@ -157,9 +157,8 @@ struct Host::Impl {
   std::optional<HttpResponse> CheckBody(HttpRequest& request) const;
   HttpResponse Dispatch(HttpRequest& request, const Admission& admission, ResponseStream* stream,
                         const std::string& request_id);
-  void RollBackLeftOpen(CallStoreState* call, CallContext* ctx, const std::string& where);
-  HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault,
-                            const std::string& where);
+  void RollBackLeftOpen(CallStoreState* call, CallContext* ctx);
+  HttpResponse FinishAnswer(ResponseBuffer& answer, const std::string& fault);
 
   // The host table's functions.
   static void ApiLog(wfp_host* host, wfp_log_level level, wfp_str message);

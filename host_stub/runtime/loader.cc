@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/fatal_signal.h"
 #include "runtime/host_impl.h"
 
 namespace wfp::host {
@@ -149,17 +150,21 @@ Status Host::LoadPlugin(const std::string& path) {
   p.path = path;
   p.name = std::filesystem::path(path).filename().string();
 
+  // The caller reports the refusal (wfp-host's commands print it): it is not logged here too.
   auto refuse = [&](std::string_view reason) {
     impl.router.RemoveOwner(p.index);
-    std::string message = fmt::format("plugin {} refused: {}", path, reason);
-    impl.Log(WFP_LOG_ERROR, "host", message);
-    return Status::InvalidArgument(std::move(message));
+    return Status::InvalidArgument(fmt::format("plugin {} refused: {}", path, reason));
   };
 
   try {
-    if (auto why = OpenLibrary(impl, p)) return refuse(*why);
-    if (auto why = ReadDescriptor(p)) return refuse(*why);
+    {
+      const std::string file = p.name;  // p.name becomes the descriptor's name meanwhile
+      const PluginActivity loading(file.c_str(), "load", p.path.c_str());
+      if (auto why = OpenLibrary(impl, p)) return refuse(*why);
+      if (auto why = ReadDescriptor(p)) return refuse(*why);
+    }
     FillHostTable(impl, p);
+    const PluginActivity init(p.name.c_str(), "init", p.path.c_str());
     if (auto why = RunInit(p)) return refuse(*why);
   } catch (const std::exception& e) {
     return refuse(fmt::format("could not be loaded: {}", e.what()));
@@ -177,6 +182,7 @@ void Host::Shutdown() {
     impl.plugins.pop_back();
     impl.router.RemoveOwner(p->index);
     try {
+      const PluginActivity shutdown(p->name.c_str(), "shutdown", p->path.c_str());
       p->descriptor->shutdown(p->state);
     } catch (...) {
       impl.Log(WFP_LOG_ERROR, "host", fmt::format("plugin {}: shutdown threw", p->name));

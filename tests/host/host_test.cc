@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "runtime/fatal_signal.h"
 #include "test_support.h"
 
 namespace wfp::host::testing {
@@ -60,7 +61,8 @@ class HostTest : public ::testing::Test {
     EXPECT_NE(error.find(path), std::string::npos) << error;
     EXPECT_NE(error.find("refused"), std::string::npos) << error;
     EXPECT_NE(error.find(reason), std::string::npos) << error;
-    EXPECT_TRUE(log_.Contains(error)) << log_.All();
+    EXPECT_FALSE(log_.Contains(error))
+        << log_.All();  // the Status reports it: the caller prints it
     EXPECT_EQ(host_.plugin_count(), 1u);
     EXPECT_EQ(host_.route_count(), routes);
     ExpectStillServing();
@@ -78,6 +80,11 @@ class HostTest : public ::testing::Test {
     EXPECT_EQ(*Header(r, "content-type"), "application/json");
     EXPECT_TRUE(log_.Contains("plugin " + name + ": GET " + target)) << log_.All();
     EXPECT_TRUE(log_.Contains(reason)) << log_.All();
+    // One line for the fault, naming the request once.
+    EXPECT_EQ(log_.Count(reason), 1) << log_.All();
+    const std::string line = log_.Line(reason);
+    EXPECT_EQ(line.find("(request "), line.rfind("(request ")) << line;
+    EXPECT_NE(line.find("(request "), std::string::npos) << line;
     ExpectStillServing();
     // And the same fault again: the host is not left in a bad state.
     EXPECT_EQ(host_.Handle(Get(target)).status, 500);
@@ -175,6 +182,49 @@ TEST_F(HostTest, AHandlerAnsweringABadStatusIs500) {
   ExpectFault("handler_bad_status", "answered status 99, outside 100..599");
 }
 
+// A plugin that crashes takes the process with it (it runs in it), but the host's last words name
+// the plugin, the route and the request; the signal then ends the process as it would have.
+TEST_F(HostTest, AHandlerThatCrashesIsNamedAsTheHostDies) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        InstallFatalSignalNote();
+        if (host_.LoadPlugin(PluginPath("handler_crashes")).ok()) host_.Handle(Get("/fault"));
+      },
+      "wfp-host: fatal signal SIGSEGV in plugin handler_crashes, route GET /fault \\(request "
+      "[0-9a-f]+\\); the process ends");
+}
+
+TEST_F(HostTest, APluginThatCrashesInInitIsNamedAsTheHostDies) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        InstallFatalSignalNote();
+        setenv("WFP_TP_CRASH_IN_INIT", "1", 1);
+        (void)host_.LoadPlugin(PluginPath("handler_crashes"));
+      },
+      "fatal signal SIGSEGV in plugin handler_crashes during its init \\(.*"
+      "libwfp_tp_handler_crashes.so\\)");
+}
+
+TEST(FatalSignalNote, SaysWhenNoPluginWasRunning) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        InstallFatalSignalNote();
+        std::abort();
+      },
+      "wfp-host: fatal signal SIGABRT outside any plugin call; the process ends");
+}
+
+// A refused call is the fault: the plugin's valid answer after it is refused too (WFP_ERR_STATE),
+// so the plugin learns that its answer does not go out.
+TEST_F(HostTest, AnAnswerAfterARefusedOneIsRefusedToo) {
+  ExpectFault("handler_bad_status", "answered status 99, outside 100..599");
+  EXPECT_TRUE(log_.Contains("then respond returned 5")) << log_.All();
+  EXPECT_FALSE(log_.Contains("then respond returned 0")) << log_.All();
+}
+
 TEST_F(HostTest, AHandlerReturningNonZeroIs500) {
   ExpectFault("handler_nonzero", "the handler returned 7");
 }
@@ -195,7 +245,7 @@ TEST_F(HostTest, ATransactionLeftOpenIsRolledBackAnd500) {
   const int rollbacks = Stats().rollbacks.load();
   ExpectFault("handler_leaks_txn", "the handler left a store transaction open (rolled back)");
   EXPECT_EQ(Stats().rollbacks.load(), rollbacks + 2);
-  EXPECT_TRUE(log_.Contains("a transaction left open was rolled back")) << log_.All();
+  EXPECT_EQ(log_.Count("rolled back"), 2) << log_.All();  // one line for each of the two calls
   // The pooled connection is usable again: the next transaction begins.
   HttpResponse r = host_.Handle(Get("/store/5"));
   EXPECT_EQ(r.status, 200);

@@ -48,6 +48,20 @@ class CapturedLog {
       if (l.find(needle) != std::string::npos) return true;
     return false;
   }
+  // How many lines contain `needle`.
+  int Count(std::string_view needle) const {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& l : lines_) n += l.find(needle) != std::string::npos;
+    return n;
+  }
+  // The first line containing `needle` (empty when none does).
+  std::string Line(std::string_view needle) const {
+    std::lock_guard lock(mu_);
+    for (const auto& l : lines_)
+      if (l.find(needle) != std::string::npos) return l;
+    return "";
+  }
   std::string All() const {
     std::lock_guard lock(mu_);
     std::string out;

@@ -123,9 +123,17 @@ int32_t CallHandler(const RouteInfo& route, const Sample& s, uint64_t n) {
   return call.responds ? call.status : 0;
 }
 
+void (*g_step)(const char*) = nullptr;
+
+// Tells Options::step what comes next (see checker.h).
+void Step(const std::string& what) {
+  if (g_step) g_step(what.c_str());
+}
+
 // Loads the library and checks its entry point and descriptor; null when unusable.
 const wfp_plugin_v1* LoadAndDescribe(const std::string& path, void** handle) {
   g_state->reached[kLibrary] = true;
+  Step("loading the library (its constructors)");
   *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!*handle) {
     const char* why = dlerror();
@@ -145,6 +153,7 @@ const wfp_plugin_v1* LoadAndDescribe(const std::string& path, void** handle) {
     return nullptr;
   }
   auto entry = reinterpret_cast<wfp_plugin_entry_v1_fn>(sym);
+  Step("its entry point");
   const wfp_plugin_v1* d = nullptr;
   try {
     d = entry();
@@ -196,6 +205,7 @@ bool RunInit(const wfp_plugin_v1* d, void** plugin_state) {
   g_state->init_thread = std::this_thread::get_id();
   g_state->in_init = true;
   int32_t rc = -1;
+  Step("init");
   try {
     rc = d->init(&g_state->host_table.table, plugin_state);
   } catch (...) {
@@ -203,6 +213,8 @@ bool RunInit(const wfp_plugin_v1* d, void** plugin_state) {
   }
   g_state->in_init = false;
   if (rc != 0) {
+    // What init did before it failed was checked (its violations are reported); the rest was not.
+    g_state->reached[kRoutes] = g_state->reached[kHostTable] = false;
     g_state->Violation(kInit,
                        fmt::format("init failed (returned {}) with a host table of ABI "
                                    "1.{} ({} bytes)",
@@ -219,7 +231,10 @@ using Work = std::vector<std::pair<const RouteInfo*, Sample>>;
 std::vector<int32_t> SerialPass(const Work& work) {
   std::vector<int32_t> statuses;
   uint64_t n = 0;
-  for (const auto& [route, sample] : work) statuses.push_back(CallHandler(*route, sample, ++n));
+  for (const auto& [route, sample] : work) {
+    Step(fmt::format("the handler of {} {}", sample.method, sample.target));
+    statuses.push_back(CallHandler(*route, sample, ++n));
+  }
   return statuses;
 }
 
@@ -227,6 +242,7 @@ std::vector<int32_t> SerialPass(const Work& work) {
 // the serial one. Returns the number of calls.
 uint64_t ConcurrentPass(const Work& work, const std::vector<int32_t>& serial, int threads) {
   g_state->reached[kThreads] = true;
+  Step(fmt::format("the handlers, from {} threads at once", threads));
   std::atomic<bool> go{false};
   std::atomic<uint64_t> counter{0};
   std::vector<std::thread> pool;
@@ -292,17 +308,20 @@ Report CheckPlugin(const std::string& path, const Options& options) {
   State state;
   state.minor = options.host_minor;
   g_state = &state;
+  g_step = options.step;
   MakeTables(&state);
   void* handle = nullptr;
   std::string stopped = "the plugin could not be loaded";
   const wfp_plugin_v1* d = LoadAndDescribe(path, &handle);
   void* plugin_state = nullptr;
   std::string served;
+  if (handle && !d) stopped = "the plugin has no usable entry point";
   if (d && !CheckDescriptor(d)) stopped = "the descriptor refuses the plugin before init";
   if (d && state.violations[kDescriptor].empty() && !state.reached[kInit]) {
     if (RunInit(d, &plugin_state)) {
       served = Serve(options);
       state.reached[kShutdown] = true;
+      Step("shutdown");
       try {
         d->shutdown(plugin_state);
       } catch (...) {
@@ -322,8 +341,10 @@ Report CheckPlugin(const std::string& path, const Options& options) {
         fmt::format("host table {} bytes, store table {} bytes", state.host_table.table.struct_size,
                     state.store_table.table.struct_size);
   }
+  Step("unloading the library (its destructors)");
   if (handle) dlclose(handle);
   g_state = nullptr;
+  g_step = nullptr;
   return report;
 }
 

@@ -22,6 +22,9 @@ namespace wfp::plugin_check {
 struct Options {
   int host_minor = WFP_ABI_VERSION_MINOR;  // 0..WFP_ABI_VERSION_MINOR
   int threads = 8;                         // for the concurrent pass
+  // Told what the checker is about to call in the plugin ("init", "the handler of GET /x"...), so
+  // that a plugin that ends the process can be reported with what it was doing. Never concurrently.
+  void (*step)(const char* what) = nullptr;
 };
 
 struct ClauseResult {

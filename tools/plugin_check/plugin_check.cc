@@ -15,11 +15,18 @@
 // the table) is a trap that reports the call. Everything the plugin hands over must cover the
 // fields of ABI 1.0; arrays must have one struct_size. What the checker writes into the plugin's
 // structs goes only as far as their struct_size, which then says what was written.
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <wfp/plugin_abi.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,14 +35,15 @@
 namespace wfp::plugin_check {
 namespace {
 
-int Usage(const char* why) {
-  std::fprintf(stderr,
+// The usage text on `out` (stdout for --help, stderr for a usage error); returns `status`.
+int Usage(const char* why, FILE* out = stderr, int status = 2) {
+  std::fprintf(out,
                "wfp-plugin-check: %s\n"
                "usage: wfp-plugin-check [--host-minor N] [--threads N] PLUGIN.so\n"
                "  --host-minor N  check as a host of ABI 1.N (0..%d; default %d)\n"
                "  --threads N     handler threads for the concurrent pass (default 8)\n",
                why, WFP_ABI_VERSION_MINOR, WFP_ABI_VERSION_MINOR);
-  return 2;
+  return status;
 }
 
 bool ParseInt(const char* s, int low, int high, int* out) {
@@ -46,35 +54,8 @@ bool ParseInt(const char* s, int low, int high, int* out) {
   return true;
 }
 
-}  // namespace
-}  // namespace wfp::plugin_check
-
-int main(int argc, char** argv) {
-  using namespace wfp::plugin_check;
-  Options options;
-  std::string path;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--host-minor" || arg == "--threads") {
-      if (i + 1 == argc) return Usage((arg + " needs a value").c_str());
-      const bool minor = arg == "--host-minor";
-      if (!ParseInt(argv[++i], minor ? 0 : 1, minor ? WFP_ABI_VERSION_MINOR : 64,
-                    minor ? &options.host_minor : &options.threads))
-        return Usage(minor ? "--host-minor must be a minor version this checker knows (0.."
-                             "the header's minor)"
-                           : "--threads must be 1..64");
-    } else if (arg == "--help" || arg == "-h") {
-      Usage("checks a wfp plugin against the ABI contract");
-      return 0;
-    } else if (!arg.empty() && arg[0] == '-') {
-      return Usage(("unknown option " + arg).c_str());
-    } else if (path.empty()) {
-      path = arg;
-    } else {
-      return Usage("one plugin at a time");
-    }
-  }
-  if (path.empty()) return Usage("no plugin given");
+// Prints the report of one check; its exit status.
+int PrintReport(const std::string& path, const Options& options) {
   try {
     const Report report = CheckPlugin(path, options);
     std::printf("wfp-plugin-check: %s as a host of ABI %d.%d\n", path.c_str(),
@@ -98,4 +79,88 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wfp-plugin-check: %s\n", e.what());
     return 1;
   }
+}
+
+// What the child shares with the parent: what it was calling into the plugin last, and whether
+// it printed its report.
+struct Progress {
+  char step[256];
+  int reported;
+};
+Progress* g_progress = nullptr;
+
+void NoteStep(const char* what) {
+  std::snprintf(g_progress->step, sizeof g_progress->step, "%s", what);
+}
+
+// How the child ended, when the plugin ended it: "killed by SIGSEGV", "exited with status 3".
+std::string HowItEnded(int status) {
+  if (WIFSIGNALED(status)) {
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    return abbrev ? std::string("killed by SIG") + abbrev
+                  : "killed by signal " + std::to_string(WTERMSIG(status));
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+// Runs the check in a child process: a plugin that crashes (or exits) ends the child, and the
+// parent reports what it was doing. Without fork, the check runs here.
+int CheckInChild(const std::string& path, Options options) {
+  void* shared =
+      mmap(nullptr, sizeof(Progress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  std::fflush(nullptr);
+  const pid_t child = shared == MAP_FAILED ? -1 : fork();
+  if (child < 0) return PrintReport(path, options);
+  g_progress = static_cast<Progress*>(shared);
+  if (child == 0) {
+    options.step = &NoteStep;
+    const int status = PrintReport(path, options);
+    std::fflush(nullptr);
+    g_progress->reported = 1;
+    _exit(status);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (g_progress->reported) return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+  std::printf("wfp-plugin-check: %s as a host of ABI %d.%d\n", path.c_str(), WFP_ABI_VERSION_MAJOR,
+              options.host_minor);
+  std::printf("crash: FAIL: the plugin ended the process (%s) during %s\n",
+              HowItEnded(status).c_str(), g_progress->step[0] ? g_progress->step : "the check");
+  std::printf("the other clauses are not reported: the check ran in that process\n");
+  return 1;
+}
+
+}  // namespace
+}  // namespace wfp::plugin_check
+
+int main(int argc, char** argv) {
+  using namespace wfp::plugin_check;
+  Options options;
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--host-minor" || arg == "--threads") {
+      if (i + 1 == argc) return Usage((arg + " needs a value").c_str());
+      const bool minor = arg == "--host-minor";
+      if (!ParseInt(argv[++i], minor ? 0 : 1, minor ? WFP_ABI_VERSION_MINOR : 64,
+                    minor ? &options.host_minor : &options.threads))
+        return Usage(minor ? "--host-minor must be a minor version this checker knows (0.."
+                             "the header's minor)"
+                           : "--threads must be 1..64");
+    } else if (arg == "--help" || arg == "-h") {
+      return Usage("checks a wfp plugin against the ABI contract", stdout, 0);
+    } else if (!arg.empty() && arg[0] == '-') {
+      return Usage(("unknown option " + arg).c_str());
+    } else if (path.empty()) {
+      path = arg;
+    } else {
+      return Usage("one plugin at a time");
+    }
+  }
+  if (path.empty()) return Usage("no plugin given");
+  // A bare file name is the file here, as for any other command (dlopen would search the system's
+  // library path for it instead).
+  if (path.find('/') == std::string::npos && std::filesystem::exists(path)) path = "./" + path;
+  return CheckInChild(path, options);
 }

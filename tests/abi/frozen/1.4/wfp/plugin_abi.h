@@ -63,9 +63,16 @@ extern "C" {
 #define WFP_EXPORT __attribute__((visibility("default")))
 #endif
 
-/* True when a struct written with `size` bytes contains `field` (offset plus width within size). */
+/* True when a struct written with `size` bytes contains `field` (offset plus width within size).
+ * C++11 has a form without a cast of a null pointer (-Wold-style-cast, -Wzero-as-null-pointer-
+ * constant stay quiet in the plugin's code); both give the same value. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define WFP_HAS_FIELD(type, ptr, field) \
+  ((ptr)->struct_size >= offsetof(type, field) + sizeof(type::field))
+#else
 #define WFP_HAS_FIELD(type, ptr, field) \
   ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+#endif
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Status codes. Every fallible host function returns one; 0 is success.                          */
@@ -127,7 +134,7 @@ typedef struct wfp_txn wfp_txn;   /* one store transaction, opened through a cal
  */
 typedef struct wfp_request {
   uint32_t struct_size;
-  wfp_str method; /* "POST" */
+  wfp_str method; /* "POST"; a HEAD request comes as "GET" (the host drops the body it answers) */
   wfp_str target; /* path and query as received: "/api/schedules/5/backfill" */
   const wfp_path_param *path_params;
   size_t path_param_count;
@@ -149,8 +156,11 @@ typedef struct wfp_response {
 
 /* A route handler. Called concurrently from several host threads (a handler must be thread-safe).
  * It answers by calling host->respond(call, ...) exactly once. Returning without having responded,
- * or returning non-zero, makes the host answer 500 with a generic message and log the fault. It
- * must not let an exception or a longjmp escape. */
+ * or returning non-zero, or any call the host refused during the handler (a contract violation:
+ * a bad status, a second answer...) makes the host answer 500 with a generic message and log the
+ * fault; once the head of a streamed answer (respond_append) has gone out, the host cuts the
+ * answer off instead, so that the client can tell. It must not let an exception or a longjmp
+ * escape. The plugin runs in the host's process: a crash in it ends the host. */
 typedef int32_t (*wfp_handler_fn)(void *user_data, const wfp_request *request, wfp_call *call);
 
 /* Route flags (wfp_route.flags, since 1.2). */
@@ -388,12 +398,15 @@ typedef struct wfp_host_api {
   wfp_status (*register_route)(wfp_host *host, const wfp_route *route);
 
   /* Any thread, any time. A setting for plugins ("backfill.max_sessions"): writes a borrowed view
-   * valid for the host's lifetime to *out. WFP_ERR_NOT_FOUND when not set. */
+   * valid for the host's lifetime to *out. WFP_ERR_NOT_FOUND when not set. Ask for every key the
+   * plugin reads during init too: a host may refuse a setting no plugin asked for (wfp-host does,
+   * so that a misspelt key stops it instead of being ignored). */
   wfp_status (*get_setting)(wfp_host *host, wfp_str key, wfp_str *out);
 
   /* From the handler's thread during its call, exactly once. The host copies the response.
    * WFP_ERR_STATE on a second call (the host then answers 500); WFP_ERR_INVALID_ARGUMENT for a
-   * status outside 100..599. */
+   * status outside 100..599 or a malformed header. A refused call is the handler's fault: the
+   * request is answered 500 whatever follows, and later calls get WFP_ERR_STATE. */
   wfp_status (*respond)(wfp_call *call, const wfp_response *response);
 
   /* The store. Never null; a host without a store sets every function to return
@@ -403,8 +416,9 @@ typedef struct wfp_host_api {
   /* Since 1.1 (read it only when WFP_HAS_FIELD says so, and it is not null). From the handler's
    * thread during its call, after `respond` succeeded: appends `chunk` to the body of the response
    * already given; the host copies it. A plugin streams a large body in pieces this way instead of
-   * building it whole first and having the host copy it whole. WFP_ERR_STATE before `respond`.
-   * The response is complete when the handler returns. */
+   * building it whole first and having the host copy it whole. WFP_ERR_STATE before `respond`
+   * and after a refused call; WFP_ERR_INTERNAL when the client is gone (not a fault: stop
+   * producing the body). The response is complete when the handler returns. */
   wfp_status (*respond_append)(wfp_call *call, wfp_str chunk);
 
   /* Since 1.3 (read them only when WFP_HAS_FIELD says so, and they are not null: a host without
