@@ -153,8 +153,9 @@ Creates sessions, each with a new attempt, for past schedule times of a workflow
   --timeout SECONDS  give up on each request after this long (default 60)
   --help             this text
 
-Exit status: 0 done, 1 usage error or an error answer (printed as "error: STATUS: MESSAGE"),
-2 the server could not be reached.
+Errors are printed on stderr as "wfp-host backfill: MESSAGE" (an error answer: "wfp-host backfill:
+STATUS: MESSAGE"). Exit status: 0 done, 1 usage error or an error answer, 2 the server could not be
+reached.
 )";
 }
 
