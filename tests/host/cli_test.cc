@@ -213,6 +213,28 @@ TEST_F(CliTest, CallWritesAStreamedBodyAsItComes) {
   EXPECT_EQ(Json(r.out).at("headers").at("content-length"), "1000");
 }
 
+// HEAD is answered as GET without the body, as over HTTP: the same status and headers, the
+// content-length of the body GET would have, and an empty body.
+TEST_F(CliTest, CallAnswersHeadAsGetWithoutTheBody) {
+  const Result get = Call({"--api-key", "k1", "GET", "/api/schedules/5"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  const Result head = Call({"--api-key", "k1", "HEAD", "/api/schedules/5"});
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  const auto got = Json(get.out), headed = Json(head.out);
+  EXPECT_EQ(headed.at("status"), 200);
+  EXPECT_EQ(headed.at("body"), "");
+  EXPECT_EQ(headed.at("headers"), got.at("headers"));
+  EXPECT_NE(got.at("headers").at("content-length"), "0");
+  // A body the plugin would stream: nothing of it is written either.
+  const Result streamed =
+      RunHost({"call", "--db", ":memory:", "--plugin", Plugin("streams"), "--fixture", fixture_,
+               "--api-key", "k1", "HEAD", "/stream/3000000"},
+              dir_);
+  ASSERT_EQ(streamed.exit_code, 0) << streamed.err;
+  EXPECT_LT(streamed.out.size(), 1000u);
+  EXPECT_EQ(Json(streamed.out).at("body"), "");
+}
+
 // The handler fails after its body began: stdout stops (not valid JSON), the exit status is 1 and
 // stderr says the output is cut off.
 TEST_F(CliTest, CallTellsAStreamCutOff) {
