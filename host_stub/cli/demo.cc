@@ -165,7 +165,6 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   DemoInfo info;
   if (const Status seeded = rt.store->Seed(DemoFixture(now_seconds, &info)); !seeded.ok())
     return Fail(kCmd, "the demo fixture was refused: " + seeded.message());
-  new_file.Keep();
 
   const std::string host_name = serving.options.host;
   const std::string exe = ExecutablePath(argv0);
@@ -176,6 +175,7 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     std::cout << DemoGuide(info, url, store, exe);
     std::cout.flush();
   };
+  KeepOnListening(&new_file, &serving);  // a failed bind leaves no new file
   return Serve(rt, &serving);
 }
 

@@ -625,4 +625,52 @@ TEST_F(CliTest, ServeRefusesABadPluginBeforeListening) {
   EXPECT_NE(r.err.find("built for ABI major 2"), std::string::npos) << r.err;
 }
 
+// A port something else listens on, held while the object lives: binding to it fails.
+class TakenPort {
+ public:
+  TakenPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 1);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~TakenPort() { close(fd_); }
+  std::string Listen() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A serve or demo that cannot listen leaves no store file it created (a failing command leaves
+// the store as it was); a store that was there before stays.
+TEST_F(CliTest, ServeThatCannotListenLeavesNoNewStore) {
+  const TakenPort taken;
+  const std::string fresh = dir_.File("fresh.db");
+  Result r = RunHost({"serve", "--db", fresh, "--plugin", Plugin("ok"), "--fixture", fixture_,
+                      "--listen", taken.Listen()},
+                     dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot listen on " + taken.Listen()), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_FALSE(fs::exists(fresh + "-wal"));
+  const std::string kept = dir_.File("kept.db");
+  ASSERT_EQ(RunHost({"seed", "--db", kept, fixture_}, dir_).exit_code, 0);
+  r = RunHost({"serve", "--db", kept, "--plugin", Plugin("ok"), "--listen", taken.Listen()}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(fs::exists(kept));
+#ifdef WFP_BACKFILL_PLUGIN
+  const std::string demo = dir_.File("demo.db");
+  r = RunHost({"demo", "--db", demo, "--plugin", WFP_BACKFILL_PLUGIN, "--listen", taken.Listen()},
+              dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(fs::exists(demo));
+#endif
+}
+
 }  // namespace
