@@ -30,6 +30,10 @@ int Fail(std::string_view command, std::string_view message) {
   return kFailure;
 }
 
+void Warn(std::string_view command, std::string_view message) {
+  std::cerr << "wfp-host " << command << ": warning: " << message << "\n";
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   if (path == "-")
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());

@@ -39,6 +39,8 @@ bool WantsHelp(const std::vector<std::string>& args);
 int UsageError(std::string_view command, std::string_view message, std::string_view usage);
 // "wfp-host COMMAND: MESSAGE" on stderr; returns kFailure.
 int Fail(std::string_view command, std::string_view message);
+// "wfp-host COMMAND: warning: MESSAGE" on stderr (the command goes on).
+void Warn(std::string_view command, std::string_view message);
 
 // The contents of the file at `path` ("-": stdin). Not found when it cannot be opened, internal
 // when reading fails, both "cannot read PATH".

@@ -472,6 +472,37 @@ TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   EXPECT_NE(r.err.find("no plugin 'nosuch' on the plugin search path"), std::string::npos) << r.err;
 }
 
+// Without --plugin, a file on the search path that is not a plugin is reported (its path and the
+// reason, on stderr) and the others are still listed, with exit status 1; a plugin name found again
+// later on the path is not loaded, with a warning naming both files.
+TEST_F(CliTest, PluginsListsTheGoodOnesAndReportsEachBadFile) {
+  const fs::path a = dir_.File("a"), b = dir_.File("b");
+  fs::create_directories(a);
+  fs::create_directories(b);
+  fs::copy_file(Plugin("no_entry"), a / "libz.so");
+  fs::copy_file(Plugin("ok"), a / "libwfp_tp_ok.so");
+  fs::copy_file(Plugin("ok"), b / "libwfp_tp_ok.so");  // the same file name
+  fs::copy_file(Plugin("ok_copy"), b / "tp_ok.so");    // the same name for --plugin
+  ::setenv("WFP_PLUGIN_PATH", (a.string() + ":" + b.string()).c_str(), 1);
+  const Result r = RunHost({"plugins"}, dir_);
+  ::unsetenv("WFP_PLUGIN_PATH");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out.rfind("ok 1.0.0 (ABI ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(" from " + (a / "libwfp_tp_ok.so").string() + "\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("backfill "), std::string::npos) << r.out;  // the build tree's lib/
+  EXPECT_EQ(r.out.find(b.string()), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("wfp-host plugins: plugin " + (a / "libz.so").string() +
+                       " refused: no entry point"),
+            std::string::npos)
+      << r.err;
+  for (const char* hidden : {"libwfp_tp_ok.so", "tp_ok.so"})
+    EXPECT_NE(r.err.find("wfp-host plugins: warning: " + (b / hidden).string() + " is hidden by " +
+                         (a / "libwfp_tp_ok.so").string()),
+              std::string::npos)
+        << r.err;
+}
+
 // A server process: started with `args`, its stdout and stderr in files.
 struct ServerProcess {
   pid_t pid = -1;
