@@ -43,7 +43,7 @@ int Fail(std::string_view command, std::string_view message);
 void Warn(std::string_view command, std::string_view message);
 
 // The contents of the file at `path` ("-": stdin). Not found when it cannot be opened, internal
-// when reading fails, both "cannot read PATH".
+// when reading fails (a directory), both "cannot read PATH: REASON" (the system's, strerror).
 Result<std::string> ReadFile(const std::string& path);
 // Reads and parses a JSON file; invalid argument when it is not JSON or gives a key twice (with its
 // path in the object).

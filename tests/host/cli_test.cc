@@ -503,6 +503,21 @@ TEST_F(CliTest, PluginsListsTheGoodOnesAndReportsEachBadFile) {
         << r.err;
 }
 
+// Every error line is "wfp-host COMMAND: ..." and says why: a file that cannot be read names the
+// system's reason.
+TEST_F(CliTest, ErrorsNameTheCommandAndTheReason) {
+  const std::string missing = dir_.File("nonexist.json");
+  Result r = RunHost({"seed", "--db", dir_.File("s.db"), missing}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "wfp-host seed: cannot read " + missing + ": No such file or directory\n");
+  r = Call({"--api-key", "k1", "POST", "/echo/x", "@" + missing});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "wfp-host call: cannot read " + missing + ": No such file or directory\n");
+  r = RunHost({"seed", "--db", dir_.File("s.db"), dir_.File("")}, dir_);  // a directory
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("wfp-host seed: cannot read " + dir_.File("") + ": ", 0), 0u) << r.err;
+}
+
 // A server process: started with `args`, its stdout and stderr in files.
 struct ServerProcess {
   pid_t pid = -1;
