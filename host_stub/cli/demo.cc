@@ -145,6 +145,11 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     return UsageError(kCmd, parsed.message(), kDemoUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
+  if (const std::string* db = args.Get("db"); db && *db == ":memory:")
+    return UsageError(kCmd,
+                      "--db :memory: is not a file: demo's --db names a file to keep (leave --db "
+                      "out for a temporary store, removed at exit)",
+                      kDemoUsage);
   Serving serving;
   if (const Status parsed = ParseServingFlags(args, &serving); !parsed.ok())
     return UsageError(kCmd, parsed.message(), kDemoUsage);

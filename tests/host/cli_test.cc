@@ -518,6 +518,14 @@ TEST_F(CliTest, ErrorsNameTheCommandAndTheReason) {
   EXPECT_EQ(r.err.rfind("wfp-host seed: cannot read " + dir_.File("") + ": ", 0), 0u) << r.err;
 }
 
+// demo's --db is a file to keep: a throw-away store is not one (leave --db out for that).
+TEST_F(CliTest, DemoRefusesAMemoryStore) {
+  const Result r = RunHost({"demo", "--db", ":memory:", "--listen", "127.0.0.1:0"}, dir_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("wfp-host demo: --db :memory: is not a file", 0), 0u) << r.err;
+}
+
 // A server process: started with `args`, its stdout and stderr in files.
 struct ServerProcess {
   pid_t pid = -1;
