@@ -53,7 +53,8 @@ Result<std::string> ConvertFromTime(std::string_view text, std::string_view tz) 
   auto bad = [&] {
     return Status::InvalidArgument(
         fmt::format("bad --from '{}': expected an ISO-8601 time with an offset "
-                    "(2024-01-08T00:00:00+09:00) or yyyy-MM-dd[ HH:mm:ss]",
+                    "(2024-01-08T00:00:00+09:00), yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or "
+                    "yyyy-MM-ddTHH:mm:ss",
                     text));
   };
   int y, mo, d, h = 0, mi = 0, s = 0;

@@ -14,9 +14,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -524,6 +526,72 @@ TEST_F(CliTest, DemoRefusesAMemoryStore) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_EQ(r.err.rfind("wfp-host demo: --db :memory: is not a file", 0), 0u) << r.err;
+}
+
+// The synopsis block of a document (the code block with the `wfp-host --version` line): each
+// command's lines (`wfp-host CMD ...` and the indented lines after it), joined.
+std::map<std::string, std::string> Synopses(const std::string& doc) {
+  std::istringstream in(Slurp(std::string(WFP_SOURCE_DIR) + "/" + doc));
+  std::vector<std::string> block;
+  bool inside = false, found = false;
+  for (std::string line; !found && std::getline(in, line);) {
+    if (line.rfind("```", 0) == 0) {
+      inside = !inside;
+      if (!inside) {
+        for (const std::string& l : block) found = found || l.rfind("wfp-host --version", 0) == 0;
+        if (!found) block.clear();
+      }
+    } else if (inside) {
+      block.push_back(line);
+    }
+  }
+  std::map<std::string, std::string> out;
+  std::string command;
+  for (const std::string& line : block) {
+    if (line.rfind("wfp-host ", 0) == 0) command = line.substr(9, line.find(' ', 9) - 9);
+    if (!command.empty()) out[command] += line + "\n";
+  }
+  return out;
+}
+
+// Every --flag in `text`, in order.
+std::vector<std::string> Flags(const std::string& text) {
+  std::vector<std::string> flags;
+  for (size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
+    size_t end = at + 2;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-'))
+      ++end;
+    if (end > at + 2) flags.push_back(text.substr(at, end - at));
+  }
+  return flags;
+}
+
+// The synopses of README.md and docs/cli.md list every flag the command's --help shows in its
+// usage lines (backfill: every option of its --help, in README's synopsis).
+TEST_F(CliTest, SynopsesListEveryFlagTheHelpShows) {
+  for (const char* doc : {"README.md", "docs/cli.md"}) {
+    const auto synopses = Synopses(doc);
+    for (const char* command : {"serve", "call", "seed", "dump", "demo", "plugins", "backfill"}) {
+      const Result help = RunHost({command, "--help"}, dir_);
+      std::string listed = help.out.substr(0, help.out.find("\n\n"));
+      if (std::string(command) == "backfill") {
+        if (std::string(doc) == "docs/cli.md") continue;  // `[options]`, described below it
+        listed.clear();
+        std::istringstream lines(help.out);
+        for (std::string line; std::getline(lines, line);)
+          if (line.rfind("  --", 0) == 0 && line.rfind("  --help", 0) != 0) listed += line + "\n";
+      }
+      ASSERT_TRUE(synopses.count(command)) << doc << ": no synopsis of " << command;
+      for (const std::string& flag : Flags(listed)) {
+        EXPECT_NE(synopses.at(command).find(flag), std::string::npos)
+            << doc << ": the synopsis of " << command << " misses " << flag;
+      }
+      if (std::string(command) == "call") {  // repeatable, as --help says
+        EXPECT_NE(synopses.at(command).find("[--plugin ...]"), std::string::npos) << doc;
+      }
+    }
+  }
 }
 
 // A server process: started with `args`, its stdout and stderr in files.

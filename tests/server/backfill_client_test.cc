@@ -474,6 +474,9 @@ TEST(BackfillArgs, HelpShowsFromAsOptionalWithAdvance) {
   EXPECT_NE(usage.find("--schedule ID [--from TIME]"), std::string::npos);
   EXPECT_NE(usage.find("Required, except with --advance"), std::string::npos);
   EXPECT_NE(usage.find("workflow's time zone"), std::string::npos);
+  // The --from forms docs/cli.md lists, all read by ConvertFromTime.
+  for (const char* form : {"\"yyyy-MM-dd\"", "\"yyyy-MM-dd HH:mm:ss\"", "\"yyyy-MM-ddTHH:mm:ss\""})
+    EXPECT_NE(usage.find(form), std::string::npos) << form;
 }
 
 TEST(BackfillFromTime, KnowsWhenAZoneIsNeeded) {
