@@ -2,7 +2,9 @@
 // they share: the exit codes, --help, the error lines, reading a file named on the command line.
 // main.cc only dispatches to them.
 //
-// Errors go to stderr with a non-zero exit status: 2 for a bad command line, 1 for anything else.
+// Errors go to stderr with a non-zero exit status: 2 for a command line the command refuses itself
+// (UsageError), 1 for anything else, a --setting the plugins refuse included (docs/cli.md; the
+// backfill client has its own rule: 2 when the server cannot be reached).
 #ifndef WFP_HOST_STUB_CLI_COMMAND_H_
 #define WFP_HOST_STUB_CLI_COMMAND_H_
 
