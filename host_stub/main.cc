@@ -10,7 +10,8 @@
 //   wfp-host plugins --plugin SO ...   (what each plugin is and which routes it adds)
 //   wfp-host --version
 //
-// Errors go to stderr with a non-zero exit status: 2 for a bad command line, 1 for anything else.
+// Errors go to stderr with a non-zero exit status: 2 for a command line the command refuses itself,
+// 1 for anything else (backfill: 1 for a usage error, 2 when the server cannot be reached).
 // Plugins and the store are set up before anything is written, so a failing command leaves the
 // store as it was.
 #include <exception>

@@ -127,9 +127,11 @@ int RunCall(const std::vector<std::string>& argv) {
   new_file.Keep();
 
   // A large body goes to stdout as the plugin produces it (docs/streaming.md).
-  CallOutputStream streamed(std::cout);
+  // HEAD: as GET without the body, as over HTTP (the server leaves it out the same way).
+  const bool head_only = request.method == "HEAD";
+  CallOutputStream streamed(std::cout, head_only);
   const HttpResponse response = rt.host->Handle(std::move(request), &streamed);
-  if (!streamed.begun()) WriteCallOutput(std::cout, response);
+  if (!streamed.begun()) WriteCallOutput(std::cout, response, head_only);
   std::cout.flush();
   if (streamed.cut_off())
     return Fail(kCmd, fmt::format("the response was cut off after {} bytes of its body (the "

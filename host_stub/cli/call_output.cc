@@ -85,9 +85,11 @@ bool IsValidJson(std::string_view text) {
   return !ec && n == text.size() && parser.done();
 }
 
-void WriteCallOutput(std::ostream& os, const HttpResponse& r) {
+void WriteCallOutput(std::ostream& os, const HttpResponse& r, bool head_only) {
   os << Head(r, /*with_length=*/true);
-  if (IsJsonMedia(FindHeader(r.headers, "content-type")) && IsValidJson(r.body))
+  if (head_only)
+    os << "\"\"";
+  else if (IsJsonMedia(FindHeader(r.headers, "content-type")) && IsValidJson(r.body))
     os.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
   else
     os << boost::json::serialize(boost::json::string(r.body));
@@ -96,7 +98,7 @@ void WriteCallOutput(std::ostream& os, const HttpResponse& r) {
 
 bool CallOutputStream::Begin(HttpResponse&& head) {
   begun_ = true;
-  as_string_ = !IsJsonMedia(FindHeader(head.headers, "content-type"));
+  as_string_ = head_only_ || !IsJsonMedia(FindHeader(head.headers, "content-type"));
   os_ << Head(head, /*with_length=*/false);
   if (as_string_) os_ << '"';
   return Write(head.body);
@@ -104,6 +106,7 @@ bool CallOutputStream::Begin(HttpResponse&& head) {
 
 bool CallOutputStream::Write(std::string_view piece) {
   body_bytes_ += piece.size();
+  if (head_only_) return static_cast<bool>(os_);
   if (as_string_) {
     const std::string escaped = EscapedInner(piece);
     os_.write(escaped.data(), static_cast<std::streamsize>(escaped.size()));

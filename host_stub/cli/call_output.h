@@ -18,16 +18,19 @@ namespace wfp::host {
 bool IsValidJson(std::string_view text);
 
 // Writes a held response: a JSON body as the JSON it is, anything else as a JSON string; the
-// headers get "content-length" when the response has none.
-void WriteCallOutput(std::ostream& os, const HttpResponse& r);
+// headers get "content-length" when the response has none. `head_only` (the request was HEAD): as
+// over HTTP, the body is left out (written as "") and content-length is still the body's.
+void WriteCallOutput(std::ostream& os, const HttpResponse& r, bool head_only = false);
 
 // Writes a streamed response as it comes: the status and headers (no "content-length": it is not
 // known yet), then the body's pieces (written as they are when the Content-Type is JSON, else
 // escaped into one JSON string), then the closing brace at Finish. After Abort nothing more is
 // written: the output is then an incomplete JSON document, and cut_off() tells the command.
+// `head_only` (the request was HEAD): the pieces are counted, not written; the body is "".
 class CallOutputStream : public ResponseStream {
  public:
-  explicit CallOutputStream(std::ostream& os) : os_(os) {}
+  explicit CallOutputStream(std::ostream& os, bool head_only = false)
+      : os_(os), head_only_(head_only) {}
 
   bool Begin(HttpResponse&& head) override;
   bool Write(std::string_view piece) override;
@@ -40,6 +43,7 @@ class CallOutputStream : public ResponseStream {
 
  private:
   std::ostream& os_;
+  bool head_only_ = false;
   bool begun_ = false;
   bool as_string_ = false;  // the body is not JSON: escaped into a string
   bool cut_off_ = false;

@@ -3,10 +3,11 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <iterator>
-#include <sstream>
 
 #include "wfp_text/strict_json.h"
 
@@ -30,15 +31,25 @@ int Fail(std::string_view command, std::string_view message) {
   return kFailure;
 }
 
+void Warn(std::string_view command, std::string_view message) {
+  std::cerr << "wfp-host " << command << ": warning: " << message << "\n";
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   if (path == "-")
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(fmt::format("cannot read {}", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return Status::Internal(fmt::format("cannot read {}", path));
-  return std::move(s).str();
+  auto cannot = [&path](int error) {
+    return fmt::format("cannot read {}: {}", path, std::strerror(error));
+  };
+  std::FILE* in = std::fopen(path.c_str(), "rb");
+  if (!in) return Status::NotFound(cannot(errno));
+  std::string text;
+  char buffer[64 * 1024];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;) text.append(buffer, n);
+  const int error = std::ferror(in) ? errno : 0;
+  std::fclose(in);
+  if (error) return Status::Internal(cannot(error));
+  return text;
 }
 
 Result<boost::json::value> ReadJsonFile(const std::string& path) {

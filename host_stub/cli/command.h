@@ -2,7 +2,9 @@
 // they share: the exit codes, --help, the error lines, reading a file named on the command line.
 // main.cc only dispatches to them.
 //
-// Errors go to stderr with a non-zero exit status: 2 for a bad command line, 1 for anything else.
+// Errors go to stderr with a non-zero exit status: 2 for a command line the command refuses itself
+// (UsageError), 1 for anything else, a --setting the plugins refuse included (docs/cli.md; the
+// backfill client has its own rule: 2 when the server cannot be reached).
 #ifndef WFP_HOST_STUB_CLI_COMMAND_H_
 #define WFP_HOST_STUB_CLI_COMMAND_H_
 
@@ -39,9 +41,11 @@ bool WantsHelp(const std::vector<std::string>& args);
 int UsageError(std::string_view command, std::string_view message, std::string_view usage);
 // "wfp-host COMMAND: MESSAGE" on stderr; returns kFailure.
 int Fail(std::string_view command, std::string_view message);
+// "wfp-host COMMAND: warning: MESSAGE" on stderr (the command goes on).
+void Warn(std::string_view command, std::string_view message);
 
 // The contents of the file at `path` ("-": stdin). Not found when it cannot be opened, internal
-// when reading fails, both "cannot read PATH".
+// when reading fails (a directory), both "cannot read PATH: REASON" (the system's, strerror).
 Result<std::string> ReadFile(const std::string& path);
 // Reads and parses a JSON file; invalid argument when it is not JSON or gives a key twice (with its
 // path in the object).

@@ -145,6 +145,11 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     return UsageError(kCmd, parsed.message(), kDemoUsage);
   if (!args.positionals().empty())
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kDemoUsage);
+  if (const std::string* db = args.Get("db"); db && *db == ":memory:")
+    return UsageError(kCmd,
+                      "--db :memory: is not a file: demo's --db names a file to keep (leave --db "
+                      "out for a temporary store, removed at exit)",
+                      kDemoUsage);
   Serving serving;
   if (const Status parsed = ParseServingFlags(args, &serving); !parsed.ok())
     return UsageError(kCmd, parsed.message(), kDemoUsage);
@@ -165,7 +170,6 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
   DemoInfo info;
   if (const Status seeded = rt.store->Seed(DemoFixture(now_seconds, &info)); !seeded.ok())
     return Fail(kCmd, "the demo fixture was refused: " + seeded.message());
-  new_file.Keep();
 
   const std::string host_name = serving.options.host;
   const std::string exe = ExecutablePath(argv0);
@@ -176,6 +180,7 @@ int RunDemo(const std::vector<std::string>& argv, const char* argv0) {
     std::cout << DemoGuide(info, url, store, exe);
     std::cout.flush();
   };
+  KeepOnListening(&new_file, &serving);  // a failed bind leaves no new file
   return Serve(rt, &serving);
 }
 

@@ -57,7 +57,9 @@ struct Runtime {
 bool IsStoreFile(const std::string& db);
 
 // Removes the store file a command created, unless Keep() was called: a command that fails leaves
-// no new file behind. Declare it before the Store so that it runs after the Store is closed.
+// no new file behind. Declare it before the Store so that it runs after the Store is closed. A
+// serving command keeps it once it listens (KeepOnListening), so a bind that fails removes it too.
+// Keep may be called from another thread than the destructor's, before that thread is joined.
 class NewStoreFile {
  public:
   explicit NewStoreFile(std::string db);
@@ -69,7 +71,7 @@ class NewStoreFile {
  private:
   std::string db_;
   bool created_ = false;
-  bool kept_ = false;
+  std::atomic<bool> kept_{false};
 };
 
 // Removes an SQLite store file and its companions (-wal, -shm, -journal), ignoring errors.

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <set>
+#include <map>
 
 namespace wfp::host {
 namespace {
@@ -114,23 +114,43 @@ Result<std::vector<std::string>> ResolvePlugins(const std::vector<std::string>& 
   return paths;
 }
 
-std::vector<std::string> ListPlugins(const std::vector<std::string>& search) {
-  std::vector<std::string> found;
-  std::set<std::string> seen;
+std::string PluginName(std::string_view file_name) {
+  std::string_view name = file_name;
+  if (EndsWith(name, ".so")) name.remove_suffix(3);
+  for (std::string_view prefix : {"libwfp_", "lib"})
+    if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix) {
+      name.remove_prefix(prefix.size());
+      break;
+    }
+  return std::string(name);
+}
+
+PluginFiles ListPlugins(const std::vector<std::string>& search) {
+  PluginFiles out;
+  std::map<std::string, std::string> first;  // plugin name -> the path that has it
   for (const std::string& dir : search) {
-    std::vector<std::string> here;
+    std::vector<std::pair<int, std::string>> here;  // (rank in the names tried, file name)
     std::error_code ec;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string name = it->path().filename().string();
-      if (EndsWith(name, ".so") && IsFile(it->path()) && !seen.count(name)) here.push_back(name);
+      if (!EndsWith(name, ".so") || !IsFile(it->path())) continue;
+      const int rank = name.rfind("libwfp_", 0) == 0 ? 0 : name.rfind("lib", 0) == 0 ? 1 : 2;
+      here.emplace_back(rank, name);
     }
     std::sort(here.begin(), here.end());
-    for (const std::string& name : here) {
-      seen.insert(name);
-      found.push_back((fs::path(dir) / name).string());
+    std::vector<std::string> kept;
+    for (const auto& [rank, name] : here) {
+      const std::string path = (fs::path(dir) / name).string();
+      const auto [at, inserted] = first.emplace(PluginName(name), path);
+      if (inserted)
+        kept.push_back(path);
+      else
+        out.hidden.emplace_back(path, at->second);
     }
+    std::sort(kept.begin(), kept.end());
+    out.paths.insert(out.paths.end(), kept.begin(), kept.end());
   }
-  return found;
+  return out;
 }
 
 }  // namespace wfp::host

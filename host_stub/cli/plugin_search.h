@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -38,9 +39,20 @@ Result<std::string> ResolvePlugin(std::string_view spec, const std::vector<std::
 Result<std::vector<std::string>> ResolvePlugins(const std::vector<std::string>& specs,
                                                 const std::vector<std::string>& search);
 
-// Every plugin file (*.so) on the search path, sorted by name within a directory; a file name found
-// in an earlier directory hides the same name in later ones.
-std::vector<std::string> ListPlugins(const std::vector<std::string>& search);
+// What ListPlugins finds.
+struct PluginFiles {
+  // Every plugin file (*.so) on the search path, directory by directory, sorted by name within one.
+  std::vector<std::string> paths;
+  // The files left out, each with the file that hides it: the one `--plugin NAME` finds for the
+  // same NAME (PluginName) earlier on the search path, or earlier in the order of the names tried
+  // within one directory (libwfp_NAME.so, libNAME.so, NAME.so).
+  std::vector<std::pair<std::string, std::string>> hidden;
+};
+PluginFiles ListPlugins(const std::vector<std::string>& search);
+
+// The name `--plugin NAME` finds a plugin file by: its file name without .so and without a
+// libwfp_ or lib prefix (libwfp_backfill.so, libbackfill.so and backfill.so are all `backfill`).
+std::string PluginName(std::string_view file_name);
 
 // "DIR1:DIR2:..." for messages.
 std::string DescribeSearchPath(const std::vector<std::string>& search);

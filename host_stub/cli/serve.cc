@@ -86,7 +86,7 @@ int RunServe(const std::vector<std::string>& argv) {
   if (const std::string* fixture = args.Get("fixture"))
     if (const Status seeded = SeedFile(rt.store.get(), *fixture); !seeded.ok())
       return Fail(kCmd, "--fixture " + seeded.message());
-  new_file.Keep();
+  KeepOnListening(&new_file, &serving);  // not before: a failed bind leaves no new file
   return Serve(rt, &serving);
 }
 

@@ -62,6 +62,14 @@ Status ParseServingFlags(const Args& args, Serving* serving) {
   return ParseThreads(args, options);
 }
 
+void KeepOnListening(NewStoreFile* new_file, Serving* serving) {
+  serving->options.on_listening = [new_file,
+                                   then = std::move(serving->options.on_listening)](uint16_t port) {
+    new_file->Keep();
+    if (then) then(port);
+  };
+}
+
 int Serve(const Runtime& rt, Serving* serving) {
   Store* store = rt.store.get();
   Host* host = rt.host.get();

@@ -36,6 +36,10 @@ struct Serving {
 // --drain-period, --log-format). Invalid argument naming the option, a usage error.
 Status ParseServingFlags(const Args& args, Serving* serving);
 
+// Makes serving->options.on_listening keep `new_file` first (then call what was there): a server
+// that cannot listen leaves no store file it created. `new_file` must outlive the serving.
+void KeepOnListening(NewStoreFile* new_file, Serving* serving);
+
 // Serves rt's host with the operations routes in front (/healthz, /readyz, /metrics), the metrics
 // of every answered request, and readiness turning 503 when the drain begins. Returns RunServer's
 // exit status.

@@ -132,8 +132,9 @@ Creates sessions, each with a new attempt, for past schedule times of a workflow
   PROJECT WORKFLOW   the project and workflow names; their schedule is looked up on the server
   --schedule ID      or the schedule's id instead (GET /api/schedules lists them)
   --from TIME        the first session wanted: the first one whose run time is at or after TIME.
-                     "yyyy-MM-dd" or "yyyy-MM-dd HH:mm:ss" is read in the workflow's time zone
-                     (fetched from the server, as Digdag does); an ISO-8601 time with an offset
+                     "yyyy-MM-dd", "yyyy-MM-dd HH:mm:ss" or "yyyy-MM-ddTHH:mm:ss" is read in the
+                     workflow's time zone (fetched from the server, as Digdag does), or in --tz;
+                     an ISO-8601 time with an offset
                      (2024-01-08T00:00:00+09:00, 2024-01-07T15:00:00Z) is taken as it is.
                      Required, except with --advance (which then starts at the schedule's next
                      session).
@@ -153,8 +154,9 @@ Creates sessions, each with a new attempt, for past schedule times of a workflow
   --timeout SECONDS  give up on each request after this long (default 60)
   --help             this text
 
-Exit status: 0 done, 1 usage error or an error answer (printed as "error: STATUS: MESSAGE"),
-2 the server could not be reached.
+Errors are printed on stderr as "wfp-host backfill: MESSAGE" (an error answer: "wfp-host backfill:
+STATUS: MESSAGE"). Exit status: 0 done, 1 usage error or an error answer, 2 the server could not be
+reached.
 )";
 }
 

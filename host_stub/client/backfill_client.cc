@@ -30,18 +30,24 @@ std::string PageLink(const BackfillArgs& args, const std::optional<std::string>&
   return BackfillPageLink(args.server, f);
 }
 
+// The one error line of the client, "wfp-host backfill: MESSAGE" on stderr (as every wfp-host
+// command writes its errors, cli/command.h); returns `status`.
+int Error(std::string_view message, int status = 1) {
+  std::fprintf(stderr, "wfp-host backfill: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+  return status;
+}
+
 // The outcome of one step of the client: 0 to go on, else the exit status (message printed).
 int Unreachable(const HttpUrl& url, const Exchange& answer) {
-  std::fprintf(stderr, "error: %s %s: %s\n", answer.sent ? "no answer from" : "cannot reach",
-               Where(url).c_str(), answer.error.c_str());
-  return 2;
+  return Error(fmt::format("{} {}: {}", answer.sent ? "no answer from" : "cannot reach", Where(url),
+                           answer.error),
+               2);
 }
 
 int ErrorAnswer(const Exchange& answer, std::string_view context = {}) {
-  std::string message = InClientTerms(ErrorMessageOf(answer.status, answer.body));
-  std::fprintf(stderr, "error: %d: %s%s\n", answer.status, std::string(context).c_str(),
-               message.c_str());
-  return 1;
+  return Error(fmt::format("{}: {}{}", answer.status, context,
+                           InClientTerms(ErrorMessageOf(answer.status, answer.body))));
 }
 
 // GET TARGET, expecting a 200 with JSON; fills *body. 0, or the exit status.
@@ -55,8 +61,10 @@ int FetchJson(const HttpUrl& url, const BackfillArgs& args, const std::string& t
 }
 
 // The schedule the command line names, with its workflow's time zone (PROJECT WORKFLOW: looked
-// up by name; --schedule: fetched only when the zone is needed). 0, or the exit status.
-int FindSchedule(const HttpUrl& url, BackfillArgs* args, bool need_zone, std::string* zone) {
+// up by name; --schedule: fetched only when the zone is needed). *workflow_zone is set when the
+// schedule was fetched. 0, or the exit status.
+int FindSchedule(const HttpUrl& url, BackfillArgs* args, bool need_zone,
+                 std::string* workflow_zone) {
   std::string body;
   if (args->project.empty()) {
     if (!need_zone) return 0;
@@ -64,34 +72,27 @@ int FindSchedule(const HttpUrl& url, BackfillArgs* args, bool need_zone, std::st
     if (int rc = FetchJson(url, *args, "/api/schedules/" + args->schedule_id, context, &body))
       return rc;
     std::string id;
-    if (ScheduleOfAnswer(body, &id, zone)) return 0;
-    std::fprintf(stderr, "error: the server's answer for schedule %s is not a schedule\n",
-                 args->schedule_id.c_str());
-    return 1;
+    if (ScheduleOfAnswer(body, &id, workflow_zone)) return 0;
+    return Error(
+        fmt::format("the server's answer for schedule {} is not a schedule", args->schedule_id));
   }
   if (int rc = FetchJson(url, *args, "/api/projects?name=" + PercentEncode(args->project),
                          "project lookup: ", &body))
     return rc;
   std::string project_id;
-  if (!ProjectIdOfAnswer(body, &project_id)) {
-    std::fprintf(stderr, "error: no project '%s' on %s for this API key\n", args->project.c_str(),
-                 Where(url).c_str());
-    return 1;
-  }
+  if (!ProjectIdOfAnswer(body, &project_id))
+    return Error(fmt::format("no project '{}' on {} for this API key", args->project, Where(url)));
   const std::string target = fmt::format("/api/projects/{}/schedules?workflow={}", project_id,
                                          PercentEncode(args->workflow));
   if (int rc = FetchJson(url, *args, target, "schedule lookup: ", &body)) return rc;
-  if (!ScheduleOfAnswer(body, &args->schedule_id, zone)) {
-    std::fprintf(stderr,
-                 "error: workflow '%s' of project '%s' has no schedule (or no such workflow)\n",
-                 args->workflow.c_str(), args->project.c_str());
-    return 1;
-  }
+  if (!ScheduleOfAnswer(body, &args->schedule_id, workflow_zone))
+    return Error(fmt::format("workflow '{}' of project '{}' has no schedule (or no such workflow)",
+                             args->workflow, args->project));
   return 0;
 }
 
 int PostBackfill(const HttpUrl& url, const BackfillArgs& args,
-                 const std::optional<std::string>& from_iso) {
+                 const std::optional<std::string>& from_iso, bool name_generated) {
   auto req = MakeRequest(http::verb::post, url, args,
                          fmt::format("/api/schedules/{}/backfill", args.schedule_id));
   req.set(http::field::content_type, "application/json");
@@ -102,16 +103,35 @@ int PostBackfill(const HttpUrl& url, const BackfillArgs& args,
   if (!answer.reached) return Unreachable(url, answer);
   if (answer.status < 200 || answer.status > 299) return ErrorAnswer(answer);
   const Result<std::string> text = RenderBackfillResult(answer.body, args.dry_run);
-  if (!text.ok()) {
-    std::fprintf(stderr, "error: %d: %s\n", answer.status, text.status().message().c_str());
-    return 1;
-  }
+  if (!text.ok()) return Error(fmt::format("{}: {}", answer.status, text.status().message()));
   std::fputs(text->c_str(), stdout);
+  // The generated name goes into the hint too: a run without --name would generate another one,
+  // and so apply a different plan (its attempts named otherwise).
   if (args.dry_run && !answer.etag.empty())
-    std::fprintf(stdout, "plan: %s (apply exactly this plan with --if-match '%s')\n",
-                 answer.etag.c_str(), answer.etag.c_str());
+    std::fprintf(
+        stdout, "plan: %s (apply exactly this plan with %s--if-match '%s')\n", answer.etag.c_str(),
+        name_generated ? fmt::format("--name {} ", *args.name).c_str() : "", answer.etag.c_str());
   if (args.dry_run) std::fprintf(stdout, "see it: %s\n", PageLink(args, from_iso).c_str());
   std::fflush(stdout);
+  return 0;
+}
+
+// --from as the instant sent (`fromTime`): read in --tz, else in the workflow's zone (looked up on
+// the server when --from has no offset), else kept as it is. *note: how it was read, when a zone
+// was used. 0, or the exit status.
+int ReadFrom(const HttpUrl& url, BackfillArgs* args, std::optional<std::string>* from_iso,
+             std::string* note) {
+  const bool need_zone = args->from && FromTimeNeedsZone(*args->from);
+  std::string workflow_zone = "UTC";
+  if (int rc = FindSchedule(url, args, need_zone && !args->tz, &workflow_zone)) return rc;
+  if (!args->from) return 0;
+  const std::string& zone = args->tz ? *args->tz : workflow_zone;
+  Result<std::string> iso = ConvertFromTime(*args->from, zone);
+  if (!iso.ok()) return Error(iso.status().message());
+  *from_iso = std::move(*iso);
+  if (need_zone)
+    *note = fmt::format("from: {} ({} read in {})\n", **from_iso, *args->from,
+                        args->tz ? zone + ", from --tz" : "the workflow's time zone, " + zone);
   return 0;
 }
 
@@ -120,48 +140,33 @@ int PostBackfill(const HttpUrl& url, const BackfillArgs& args,
 int RunBackfillClient(int argc, char** argv) {
   BackfillArgs args;
   if (const Status parsed = ParseBackfillArgs(argc, argv, std::getenv("WFP_API_KEY"), &args);
-      !parsed.ok()) {
-    std::fprintf(stderr, "error: %s\n", parsed.message().c_str());
-    return 1;
-  }
+      !parsed.ok())
+    return Error(parsed.message());
   if (args.help) {
     std::fputs(BackfillUsage().c_str(), stdout);
     return 0;
   }
   const Result<HttpUrl> parsed_url = ParseHttpUrl(args.server);
-  if (!parsed_url.ok()) {
-    std::fprintf(stderr, "error: %s\n", parsed_url.status().message().c_str());
-    return 1;
-  }
+  if (!parsed_url.ok()) return Error(parsed_url.status().message());
   const HttpUrl& url = *parsed_url;
-  // Check --from's form before asking the server anything (the zone comes later).
-  if (args.from) {
-    if (const Status checked = ConvertFromTime(*args.from, "UTC").status(); !checked.ok()) {
-      std::fprintf(stderr, "error: %s\n", checked.message().c_str());
-      return 1;
-    }
-  }
-  const bool need_zone = args.from && FromTimeNeedsZone(*args.from) && !args.tz;
-  std::string zone = args.tz.value_or("UTC");
-  if (int rc = FindSchedule(url, &args, need_zone, &zone)) return rc;
+  // Check --from's form and --tz before asking the server anything (the zone comes later).
+  if (args.from)
+    if (const Status checked = ConvertFromTime(*args.from, "UTC").status(); !checked.ok())
+      return Error(checked.message());
+  if (args.tz)
+    if (const Status checked = CheckTimeZone(*args.tz); !checked.ok())
+      return Error("--tz: " + checked.message());
   std::optional<std::string> from_iso;
-  if (args.from) {
-    Result<std::string> iso = ConvertFromTime(*args.from, zone);
-    if (!iso.ok()) {
-      std::fprintf(stderr, "error: %s\n", iso.status().message().c_str());
-      return 1;
-    }
-    from_iso = std::move(*iso);
-  }
-  if (!args.name && !args.advance) {
+  std::string from_note;
+  if (int rc = ReadFrom(url, &args, &from_iso, &from_note)) return rc;
+  const bool name_generated = !args.name && !args.advance;
+  if (name_generated) {
     args.name = GenerateAttemptName();
     std::fprintf(stdout, "attempt name: %s (generated; give --name to choose one)\n",
                  args.name->c_str());
   }
-  if (from_iso && need_zone)
-    std::fprintf(stdout, "from: %s (%s read in the workflow's time zone, %s)\n", from_iso->c_str(),
-                 args.from->c_str(), zone.c_str());
-  return PostBackfill(url, args, from_iso);
+  std::fputs(from_note.c_str(), stdout);
+  return PostBackfill(url, args, from_iso, name_generated);
 }
 
 }  // namespace wfp::host

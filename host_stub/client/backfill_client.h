@@ -60,6 +60,10 @@ Status ParseBackfillArgs(int argc, const char* const* argv, const char* api_key_
 // InvalidArgument for a malformed value or an unknown zone.
 Result<std::string> ConvertFromTime(std::string_view text, std::string_view tz);
 
+// OK when `tz` names a time zone ConvertFromTime can read in (an IANA name, UTC, +hh:mm); else
+// InvalidArgument "unknown time zone 'TZ' (e.g. ...)".
+Status CheckTimeZone(std::string_view tz);
+
 // True when --from needs a time zone to be read in (no offset, no Z).
 bool FromTimeNeedsZone(std::string_view text);
 

@@ -37,13 +37,24 @@ bool ReadTime(std::string_view s, int* hh, int* mm, int* ss) {
   return *hh < 24 && *mm < 60 && *ss < 60;
 }
 
+Status UnknownZone(std::string_view tz) {
+  return Status::InvalidArgument(
+      fmt::format("unknown time zone '{}' (e.g. UTC, Asia/Tokyo, +09:00)", tz));
+}
+
 }  // namespace
+
+Status CheckTimeZone(std::string_view tz) {
+  cctz::time_zone zone;
+  return LoadZone(tz, &zone) ? Status::Ok() : UnknownZone(tz);
+}
 
 Result<std::string> ConvertFromTime(std::string_view text, std::string_view tz) {
   auto bad = [&] {
     return Status::InvalidArgument(
         fmt::format("bad --from '{}': expected an ISO-8601 time with an offset "
-                    "(2024-01-08T00:00:00+09:00) or yyyy-MM-dd[ HH:mm:ss]",
+                    "(2024-01-08T00:00:00+09:00), yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or "
+                    "yyyy-MM-ddTHH:mm:ss",
                     text));
   };
   int y, mo, d, h = 0, mi = 0, s = 0;
@@ -82,9 +93,7 @@ Result<std::string> ConvertFromTime(std::string_view text, std::string_view tz) 
     return fmt::format("{}{}{}:{}", wall, rest[0], oh, om);
   }
   cctz::time_zone zone;
-  if (!LoadZone(tz, &zone))
-    return Status::InvalidArgument(
-        fmt::format("unknown time zone '{}' (e.g. UTC, Asia/Tokyo, +09:00)", tz));
+  if (!LoadZone(tz, &zone)) return UnknownZone(tz);
   const cctz::civil_second civil(y, mo, d, h, mi, s);
   const cctz::time_zone::civil_lookup found = zone.lookup(civil);
   // As java.time's LocalDateTime.atZone, which `digdag backfill` uses: UNIQUE: pre == post.

@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -28,7 +29,6 @@ boost::json::value OrNull(std::string_view s) {
 }  // namespace
 
 std::string FormatAccessLine(const AccessRecord& r, AccessLogFormat format) {
-  const double ms = std::round(r.seconds * 1e6) / 1e3;
   if (format == AccessLogFormat::kText) {
     std::string line = fmt::format("{} {} {} {}ms", r.method, r.path, r.status,
                                    static_cast<long long>(r.seconds * 1000));
@@ -42,9 +42,16 @@ std::string FormatAccessLine(const AccessRecord& r, AccessLogFormat format) {
   o["path"] = r.path;
   o["route"] = OrNull(r.route);
   o["status"] = r.status;
-  o["duration_ms"] = ms;
-  o["site"] = r.site_id > 0 ? boost::json::value(r.site_id) : boost::json::value(nullptr);
-  return boost::json::serialize(o);  // escapes control characters: one object per line
+  // duration_ms written by hand, as a plain decimal with 3 digits after the point (3.112):
+  // boost::json writes a double in exponent form (3.112E0).
+  std::string line = boost::json::serialize(o);  // escapes control characters: one line
+  line.pop_back();                               // the closing brace
+  const long long micros = std::llround(std::max(0.0, r.seconds) * 1e6);
+  const boost::json::value site =
+      r.site_id > 0 ? boost::json::value(r.site_id) : boost::json::value(nullptr);
+  line += fmt::format(",\"duration_ms\":{}.{:03},\"site\":{}}}", micros / 1000, micros % 1000,
+                      boost::json::serialize(site));
+  return line;
 }
 
 bool ParseAccessLogFormat(std::string_view text, AccessLogFormat* out) {

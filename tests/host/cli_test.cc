@@ -14,9 +14,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -211,6 +213,28 @@ TEST_F(CliTest, CallWritesAStreamedBodyAsItComes) {
   EXPECT_EQ(std::string(out.at("body").as_string()).substr(0, 9), "{\"fill\":\"");
   r = call("/stream/1000");  // small: held and written whole, with its length
   EXPECT_EQ(Json(r.out).at("headers").at("content-length"), "1000");
+}
+
+// HEAD is answered as GET without the body, as over HTTP: the same status and headers, the
+// content-length of the body GET would have, and an empty body.
+TEST_F(CliTest, CallAnswersHeadAsGetWithoutTheBody) {
+  const Result get = Call({"--api-key", "k1", "GET", "/api/schedules/5"});
+  ASSERT_EQ(get.exit_code, 0) << get.err;
+  const Result head = Call({"--api-key", "k1", "HEAD", "/api/schedules/5"});
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  const auto got = Json(get.out), headed = Json(head.out);
+  EXPECT_EQ(headed.at("status"), 200);
+  EXPECT_EQ(headed.at("body"), "");
+  EXPECT_EQ(headed.at("headers"), got.at("headers"));
+  EXPECT_NE(got.at("headers").at("content-length"), "0");
+  // A body the plugin would stream: nothing of it is written either.
+  const Result streamed =
+      RunHost({"call", "--db", ":memory:", "--plugin", Plugin("streams"), "--fixture", fixture_,
+               "--api-key", "k1", "HEAD", "/stream/3000000"},
+              dir_);
+  ASSERT_EQ(streamed.exit_code, 0) << streamed.err;
+  EXPECT_LT(streamed.out.size(), 1000u);
+  EXPECT_EQ(Json(streamed.out).at("body"), "");
 }
 
 // The handler fails after its body began: stdout stops (not valid JSON), the exit status is 1 and
@@ -450,6 +474,126 @@ TEST_F(CliTest, PluginsRefusalExitsOneAndUsageErrorsTwo) {
   EXPECT_NE(r.err.find("no plugin 'nosuch' on the plugin search path"), std::string::npos) << r.err;
 }
 
+// Without --plugin, a file on the search path that is not a plugin is reported (its path and the
+// reason, on stderr) and the others are still listed, with exit status 1; a plugin name found again
+// later on the path is not loaded, with a warning naming both files.
+TEST_F(CliTest, PluginsListsTheGoodOnesAndReportsEachBadFile) {
+  const fs::path a = dir_.File("a"), b = dir_.File("b");
+  fs::create_directories(a);
+  fs::create_directories(b);
+  fs::copy_file(Plugin("no_entry"), a / "libz.so");
+  fs::copy_file(Plugin("ok"), a / "libwfp_tp_ok.so");
+  fs::copy_file(Plugin("ok"), b / "libwfp_tp_ok.so");  // the same file name
+  fs::copy_file(Plugin("ok_copy"), b / "tp_ok.so");    // the same name for --plugin
+  ::setenv("WFP_PLUGIN_PATH", (a.string() + ":" + b.string()).c_str(), 1);
+  const Result r = RunHost({"plugins"}, dir_);
+  ::unsetenv("WFP_PLUGIN_PATH");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out.rfind("ok 1.0.0 (ABI ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(" from " + (a / "libwfp_tp_ok.so").string() + "\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("backfill "), std::string::npos) << r.out;  // the build tree's lib/
+  EXPECT_EQ(r.out.find(b.string()), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("wfp-host plugins: plugin " + (a / "libz.so").string() +
+                       " refused: no entry point"),
+            std::string::npos)
+      << r.err;
+  for (const char* hidden : {"libwfp_tp_ok.so", "tp_ok.so"})
+    EXPECT_NE(r.err.find("wfp-host plugins: warning: " + (b / hidden).string() + " is hidden by " +
+                         (a / "libwfp_tp_ok.so").string()),
+              std::string::npos)
+        << r.err;
+}
+
+// Every error line is "wfp-host COMMAND: ..." and says why: a file that cannot be read names the
+// system's reason.
+TEST_F(CliTest, ErrorsNameTheCommandAndTheReason) {
+  const std::string missing = dir_.File("nonexist.json");
+  Result r = RunHost({"seed", "--db", dir_.File("s.db"), missing}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "wfp-host seed: cannot read " + missing + ": No such file or directory\n");
+  r = Call({"--api-key", "k1", "POST", "/echo/x", "@" + missing});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "wfp-host call: cannot read " + missing + ": No such file or directory\n");
+  r = RunHost({"seed", "--db", dir_.File("s.db"), dir_.File("")}, dir_);  // a directory
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("wfp-host seed: cannot read " + dir_.File("") + ": ", 0), 0u) << r.err;
+}
+
+// demo's --db is a file to keep: a throw-away store is not one (leave --db out for that).
+TEST_F(CliTest, DemoRefusesAMemoryStore) {
+  const Result r = RunHost({"demo", "--db", ":memory:", "--listen", "127.0.0.1:0"}, dir_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("wfp-host demo: --db :memory: is not a file", 0), 0u) << r.err;
+}
+
+// The synopsis block of a document (the code block with the `wfp-host --version` line): each
+// command's lines (`wfp-host CMD ...` and the indented lines after it), joined.
+std::map<std::string, std::string> Synopses(const std::string& doc) {
+  std::istringstream in(Slurp(std::string(WFP_SOURCE_DIR) + "/" + doc));
+  std::vector<std::string> block;
+  bool inside = false, found = false;
+  for (std::string line; !found && std::getline(in, line);) {
+    if (line.rfind("```", 0) == 0) {
+      inside = !inside;
+      if (!inside) {
+        for (const std::string& l : block) found = found || l.rfind("wfp-host --version", 0) == 0;
+        if (!found) block.clear();
+      }
+    } else if (inside) {
+      block.push_back(line);
+    }
+  }
+  std::map<std::string, std::string> out;
+  std::string command;
+  for (const std::string& line : block) {
+    if (line.rfind("wfp-host ", 0) == 0) command = line.substr(9, line.find(' ', 9) - 9);
+    if (!command.empty()) out[command] += line + "\n";
+  }
+  return out;
+}
+
+// Every --flag in `text`, in order.
+std::vector<std::string> Flags(const std::string& text) {
+  std::vector<std::string> flags;
+  for (size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
+    size_t end = at + 2;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '-'))
+      ++end;
+    if (end > at + 2) flags.push_back(text.substr(at, end - at));
+  }
+  return flags;
+}
+
+// The synopses of README.md and docs/cli.md list every flag the command's --help shows in its
+// usage lines (backfill: every option of its --help, in README's synopsis).
+TEST_F(CliTest, SynopsesListEveryFlagTheHelpShows) {
+  for (const char* doc : {"README.md", "docs/cli.md"}) {
+    const auto synopses = Synopses(doc);
+    for (const char* command : {"serve", "call", "seed", "dump", "demo", "plugins", "backfill"}) {
+      const Result help = RunHost({command, "--help"}, dir_);
+      std::string listed = help.out.substr(0, help.out.find("\n\n"));
+      if (std::string(command) == "backfill") {
+        if (std::string(doc) == "docs/cli.md") continue;  // `[options]`, described below it
+        listed.clear();
+        std::istringstream lines(help.out);
+        for (std::string line; std::getline(lines, line);)
+          if (line.rfind("  --", 0) == 0 && line.rfind("  --help", 0) != 0) listed += line + "\n";
+      }
+      ASSERT_TRUE(synopses.count(command)) << doc << ": no synopsis of " << command;
+      for (const std::string& flag : Flags(listed)) {
+        EXPECT_NE(synopses.at(command).find(flag), std::string::npos)
+            << doc << ": the synopsis of " << command << " misses " << flag;
+      }
+      if (std::string(command) == "call") {  // repeatable, as --help says
+        EXPECT_NE(synopses.at(command).find("[--plugin ...]"), std::string::npos) << doc;
+      }
+    }
+  }
+}
+
 // A server process: started with `args`, its stdout and stderr in files.
 struct ServerProcess {
   pid_t pid = -1;
@@ -605,6 +749,54 @@ TEST_F(CliTest, ServeRefusesABadPluginBeforeListening) {
   EXPECT_NE(r.err.find("built for ABI major 2"), std::string::npos) << r.err;
   // Said once: by the command, not also by the host's log.
   EXPECT_EQ(r.err.find("built for ABI major 2"), r.err.rfind("built for ABI major 2")) << r.err;
+}
+
+// A port something else listens on, held while the object lives: binding to it fails.
+class TakenPort {
+ public:
+  TakenPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 1);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~TakenPort() { close(fd_); }
+  std::string Listen() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A serve or demo that cannot listen leaves no store file it created (a failing command leaves
+// the store as it was); a store that was there before stays.
+TEST_F(CliTest, ServeThatCannotListenLeavesNoNewStore) {
+  const TakenPort taken;
+  const std::string fresh = dir_.File("fresh.db");
+  Result r = RunHost({"serve", "--db", fresh, "--plugin", Plugin("ok"), "--fixture", fixture_,
+                      "--listen", taken.Listen()},
+                     dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot listen on " + taken.Listen()), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_FALSE(fs::exists(fresh + "-wal"));
+  const std::string kept = dir_.File("kept.db");
+  ASSERT_EQ(RunHost({"seed", "--db", kept, fixture_}, dir_).exit_code, 0);
+  r = RunHost({"serve", "--db", kept, "--plugin", Plugin("ok"), "--listen", taken.Listen()}, dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(fs::exists(kept));
+#ifdef WFP_BACKFILL_PLUGIN
+  const std::string demo = dir_.File("demo.db");
+  r = RunHost({"demo", "--db", demo, "--plugin", WFP_BACKFILL_PLUGIN, "--listen", taken.Listen()},
+              dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(fs::exists(demo));
+#endif
 }
 
 }  // namespace

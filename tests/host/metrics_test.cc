@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "runtime/request_id.h"
@@ -152,6 +153,23 @@ TEST(AccessLog, TextAndJsonLines) {
   EXPECT_EQ(o.at("status").as_int64(), 200);
   EXPECT_EQ(o.at("site").as_int64(), 3);
   EXPECT_DOUBLE_EQ(o.at("duration_ms").as_double(), 12.5);
+  // Milliseconds as a plain decimal with 3 digits after the point, as docs/operations.md shows
+  // (never an exponent: 2.32E0, 8.7E-2).
+  for (const auto& [seconds, written] :
+       std::vector<std::pair<double, std::string>>{{0.0125, "12.500"},
+                                                   {0.00232, "2.320"},
+                                                   {0.0000871, "0.087"},
+                                                   {0, "0.000"},
+                                                   {3.1121, "3112.100"},
+                                                   {0.0031124, "3.112"}}) {
+    AccessRecord timed = r;
+    timed.seconds = seconds;
+    const std::string line = FormatAccessLine(timed, AccessLogFormat::kJson);
+    EXPECT_NE(line.find("\"status\":200,\"duration_ms\":" + written + ",\"site\":3}"),
+              std::string::npos)
+        << line;
+    EXPECT_TRUE(boost::json::parse(line).is_object()) << line;
+  }
   AccessRecord refused{"-", "-", "", "", 400, 0, 0};
   const auto p = boost::json::parse(FormatAccessLine(refused, AccessLogFormat::kJson)).as_object();
   EXPECT_TRUE(p.at("request_id").is_null());

@@ -157,8 +157,10 @@ def main():
               r.stdout + r.stderr)
         r = run([host, "plugins"], dict(env, WFP_PLUGIN_PATH=other), cwd)
         check(r.returncode == 0 and r.stdout.count("POST /api/schedules/{id}/backfill") == 1
-              and f"from {other}/libwfp_backfill.so" in r.stdout,
-              "plugins lists each file name once: WFP_PLUGIN_PATH's copy hides the installed one",
+              and f"from {other}/libwfp_backfill.so" in r.stdout
+              and f"{other}/libwfp_backfill.so" in r.stderr and "is hidden by" in r.stderr,
+              "plugins lists each file name once: WFP_PLUGIN_PATH's copy hides the installed one "
+              "(a warning names both)",
               r.stdout + r.stderr)
         r = run([host, "demo", "--plugin", "nosuch", "--listen", "127.0.0.1:0"], env, cwd)
         check(r.returncode == 1 and "no plugin 'nosuch'" in r.stderr

@@ -296,7 +296,8 @@ TEST_F(BackfillRun, PostsTheRequestAndPrintsTheTable) {
   auto r = Run({"--server", Url(), "--api-key", "k-site1", "5", "--from", "2024-01-08", "--tz",
                 "Asia/Tokyo", "--count", "3", "--name", "fix-1", "--skip-existing"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, kRendered);
+  EXPECT_EQ(r.out, "from: 2024-01-08T00:00:00+09:00 (2024-01-08 read in Asia/Tokyo, from --tz)\n" +
+                       std::string(kRendered));
   EXPECT_EQ(r.err, "");
   ASSERT_EQ(requests_.size(), 1u);
   const HttpRequest& req = requests_[0];
@@ -369,10 +370,11 @@ TEST_F(BackfillRun, ErrorAnswerIsPrintedToStderrWithExitOne) {
   auto r = Run({"--server", Url(), "--api-key", "k", "5", "--from", "2024-01-08", "--tz", "UTC",
                 "--name", "fix-1"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err,
-            "error: 409: Attempt of project id=1 workflow=load instant=2024-01-07T15:00:00Z "
-            "attempt name=fix-1 already exists\n");
+  EXPECT_EQ(r.out, "from: 2024-01-08T00:00:00+00:00 (2024-01-08 read in UTC, from --tz)\n");
+  EXPECT_EQ(
+      r.err,
+      "wfp-host backfill: 409: Attempt of project id=1 workflow=load instant=2024-01-07T15:00:00Z "
+      "attempt name=fix-1 already exists\n");
 }
 
 TEST_F(BackfillRun, UsageErrorsDoNotSendAnything) {
@@ -382,7 +384,8 @@ TEST_F(BackfillRun, UsageErrorsDoNotSendAnything) {
   EXPECT_NE(https.err.find("https is not supported"), std::string::npos) << https.err;
   auto bad_from = Run({"--server", Url(), "--api-key", "k", "5", "--from", "2024-02-30"});
   EXPECT_EQ(bad_from.status, 1);
-  EXPECT_NE(bad_from.err.find("error: bad --from '2024-02-30'"), std::string::npos) << bad_from.err;
+  EXPECT_NE(bad_from.err.find("wfp-host backfill: bad --from '2024-02-30'"), std::string::npos)
+      << bad_from.err;
   EXPECT_TRUE(requests_.empty());
   auto help = Run({"--help"});
   EXPECT_EQ(help.status, 0);
@@ -405,7 +408,7 @@ TEST(BackfillRunUnreachable, ConnectionFailureExitsTwo) {
   const int status = RunBackfillClient(static_cast<int>(argv.size()), argv.data());
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(status, 2);
-  EXPECT_EQ(err.rfind("error: cannot reach " + url + ": connect failed", 0), 0u) << err;
+  EXPECT_EQ(err.rfind("wfp-host backfill: cannot reach " + url + ": connect failed", 0), 0u) << err;
 }
 
 TEST(BackfillRunUnreachable, ServerThatClosesWithoutAnswerExitsTwo) {
@@ -444,7 +447,7 @@ TEST(BackfillRunUnreachable, ServerThatClosesWithoutAnswerExitsTwo) {
   rude.join();
   ::close(listener);
   EXPECT_EQ(status, 2);
-  EXPECT_EQ(err.rfind("error: no answer from " + url + ": read failed", 0), 0u) << err;
+  EXPECT_EQ(err.rfind("wfp-host backfill: no answer from " + url + ": read failed", 0), 0u) << err;
 }
 
 TEST(BackfillArgs, ProjectAndWorkflowOrScheduleFlag) {
@@ -471,6 +474,9 @@ TEST(BackfillArgs, HelpShowsFromAsOptionalWithAdvance) {
   EXPECT_NE(usage.find("--schedule ID [--from TIME]"), std::string::npos);
   EXPECT_NE(usage.find("Required, except with --advance"), std::string::npos);
   EXPECT_NE(usage.find("workflow's time zone"), std::string::npos);
+  // The --from forms docs/cli.md lists, all read by ConvertFromTime.
+  for (const char* form : {"\"yyyy-MM-dd\"", "\"yyyy-MM-dd HH:mm:ss\"", "\"yyyy-MM-ddTHH:mm:ss\""})
+    EXPECT_NE(usage.find(form), std::string::npos) << form;
 }
 
 TEST(BackfillFromTime, KnowsWhenAZoneIsNeeded) {
@@ -530,7 +536,8 @@ class BackfillByName : public ::testing::Test {
             return HttpResponse{200, {{"content-type", json_type}}, R"({"schedules":[]})"};
           if (r.target == "/api/schedules/5")
             return HttpResponse{200, {{"content-type", json_type}}, std::string(kSchedule)};
-          return HttpResponse{200, {{"content-type", json_type}}, std::string(kAnswer)};
+          return HttpResponse{
+              200, {{"content-type", json_type}, {"etag", "\"p-9\""}}, std::string(kAnswer)};
         }) {}
   static constexpr std::string_view kSchedule =
       R"({"id":"5","project":{"id":"4","name":"my etl"},"workflow":{"id":"11","name":"load"},)"
@@ -609,14 +616,52 @@ TEST_F(BackfillByName, ScheduleIdFetchesTheZoneOnlyWhenNeeded) {
   EXPECT_EQ(json::parse(Requests().back().body).at("fromTime"), "2024-01-08T00:00:00+00:00");
 }
 
+TEST_F(BackfillByName, TzWinsOverTheWorkflowsZoneAndIsChecked) {
+  auto r = Run({"my etl", "load", "--from", "2024-01-08", "--tz", "America/Los_Angeles", "--name",
+                "n", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto requests = Requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(json::parse(requests[2].body).at("fromTime"), "2024-01-08T00:00:00-08:00");
+  EXPECT_NE(r.out.find("from: 2024-01-08T00:00:00-08:00 (2024-01-08 read in "
+                       "America/Los_Angeles, from --tz)\n"),
+            std::string::npos)
+      << r.out;
+  // A zone that does not exist is refused before anything is asked, whatever the target and even
+  // when --from has its own offset.
+  for (std::vector<std::string> target :
+       {std::vector<std::string>{"my etl", "load"}, std::vector<std::string>{"--schedule", "5"}}) {
+    for (const char* from : {"2024-01-08", "2024-01-08T00:00:00Z"}) {
+      std::vector<std::string> args = target;
+      args.insert(args.end(), {"--from", from, "--tz", "Mars/Base", "--name", "n"});
+      r = Run(args);
+      EXPECT_EQ(r.status, 1) << from;
+      EXPECT_EQ(r.err.rfind("wfp-host backfill: --tz: unknown time zone 'Mars/Base'", 0), 0u)
+          << r.err;
+    }
+  }
+  EXPECT_EQ(Requests().size(), 3u);
+}
+
+TEST_F(BackfillByName, TheDryRunsHintAppliesTheSamePlanWithTheGeneratedName) {
+  auto r = Run({"--schedule", "5", "--from", "2024-01-08T00:00:00Z", "--dry-run"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const std::string name(json::parse(Requests().back().body).at("attemptName").as_string());
+  EXPECT_NE(r.out.find("plan: \"p-9\" (apply exactly this plan with --name " + name +
+                       " --if-match '\"p-9\"')\n"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(BackfillByName, UnknownProjectOrWorkflowWithoutScheduleAreClearErrors) {
   auto r = Run({"none", "load", "--from", "2024-01-08"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "error: no project 'none' on " + Url() + " for this API key\n");
+  EXPECT_EQ(r.err, "wfp-host backfill: no project 'none' on " + Url() + " for this API key\n");
   r = Run({"my etl", "manual", "--from", "2024-01-08"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err,
-            "error: workflow 'manual' of project 'my etl' has no schedule (or no such workflow)\n");
+            "wfp-host backfill: workflow 'manual' of project 'my etl' has no schedule (or no such "
+            "workflow)\n");
   for (const auto& req : Requests()) EXPECT_EQ(req.method, "GET");  // nothing was posted
 }
 
