@@ -124,6 +124,17 @@ class DuplicateKeyFinder {
   std::string number_;  // the parts of the current number so far, when doubles_ is set
 };
 
+// Why `text` is not JSON, and where: the parser stopped after `consumed` bytes. Bytes that are
+// not UTF-8 (the parser says only "syntax error" for them) and a byte order mark are named.
+std::string SyntaxProblem(std::string_view text, size_t consumed, const json::error_code& ec) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF")
+    return "the text starts with a byte order mark (U+FEFF): JSON is sent without one";
+  if (const size_t bad = FirstInvalidUtf8(text); bad != std::string_view::npos && bad <= consumed)
+    return fmt::format("invalid UTF-8 at byte {}", bad);
+  return fmt::format("{} at byte {}", ec ? ec.message() : "extra data after the JSON value",
+                     consumed);
+}
+
 // CheckStrictJson, and the texts of numbers read as doubles into *doubles when it is not null.
 bool Check(std::string_view text, JsonProblem* problem, const json::parse_options& options,
            NumberTexts* doubles) {
@@ -138,7 +149,7 @@ bool Check(std::string_view text, JsonProblem* problem, const json::parse_option
       problem->duplicate_key = Excerpt(parser.handler().duplicate(), 64);
       problem->object_path = parser.handler().ObjectPath();
     } else {
-      problem->syntax = ec ? ec.message() : "extra data after the JSON value";
+      problem->syntax = SyntaxProblem(text, n, ec);
     }
   }
   return false;

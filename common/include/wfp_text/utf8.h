@@ -12,6 +12,10 @@ namespace wfp::text {
 // Whether `s` is well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 
+// The offset of the first byte of `s` that does not start a well-formed UTF-8 sequence; npos when
+// `s` is well-formed.
+size_t FirstInvalidUtf8(std::string_view s);
+
 // `s` as valid UTF-8: each ill-formed sequence becomes U+FFFD.
 std::string ToValidUtf8(std::string_view s);
 
