@@ -60,9 +60,10 @@ TEST(StrictJson, SyntaxErrorsAndLimitsAreReported) {
   EXPECT_FALSE(p.syntax.empty());
 }
 
-// A syntax error says where; bytes that are not UTF-8, and a byte order mark, say so.
+// A syntax error says where (the offset of the byte, from 0, where the parser stopped); bytes that
+// are not UTF-8, and a byte order mark, say so.
 TEST(StrictJson, SyntaxErrorsSayWhereAndWhy) {
-  EXPECT_EQ(Describe(ProblemOf("{\"a\":tru}")), "syntax error at byte 8");
+  EXPECT_EQ(Describe(ProblemOf("{\"a\":tru}")), "syntax error at byte 5");
   EXPECT_EQ(Describe(ProblemOf("{} {}")), "extra data after the JSON value at byte 3");
   EXPECT_EQ(Describe(ProblemOf("{\"a\":\"x\xff\"}")), "invalid UTF-8 at byte 7");
   EXPECT_EQ(Describe(ProblemOf("{\"a\":\"\xed\xa0\x80\"}")), "invalid UTF-8 at byte 6");  // CESU
