@@ -115,8 +115,11 @@ std::string FormatUtc(int64_t seconds) {
     *end++ = 'Z';
     return std::string(buf, end);
   }
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", cs.year(), cs.month(), cs.day(),
-                     cs.hour(), cs.minute(), cs.second());
+  // As java.time writes a year outside 0000..9999: "-0001", "+10000".
+  const int64_t year = cs.year();
+  return fmt::format("{}{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", year < 0 ? "-" : "+",
+                     year < 0 ? -year : year, cs.month(), cs.day(), cs.hour(), cs.minute(),
+                     cs.second());
 }
 
 }  // namespace wfp::backfill

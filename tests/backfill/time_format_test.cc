@@ -44,9 +44,10 @@ TEST(TimeFormat, FormatsUtcWithZ) {
   EXPECT_EQ(FormatUtc(253370764800), "9999-01-01T00:00:00Z");
   EXPECT_EQ(FormatUtc(253402300799), "9999-12-31T23:59:59Z");
   EXPECT_EQ(FormatUtc(-1), "1969-12-31T23:59:59Z");
-  // Past the four-digit years, the long form.
-  EXPECT_EQ(FormatUtc(253402300800), "10000-01-01T00:00:00Z");
-  EXPECT_EQ(FormatUtc(-62167219201), "-001-12-31T23:59:59Z");
+  // Outside 0000..9999, as java.time writes them: a sign, and at least four digits.
+  EXPECT_EQ(FormatUtc(-62167219200), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtc(-62167219201), "-0001-12-31T23:59:59Z");
+  EXPECT_EQ(FormatUtc(253402300800), "+10000-01-01T00:00:00Z");
 }
 
 }  // namespace
