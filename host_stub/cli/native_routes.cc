@@ -8,6 +8,7 @@
 
 #include "common/time_text.h"
 #include "store/store.h"
+#include "wfp_text/utf8.h"
 
 namespace wfp::host {
 namespace {
@@ -50,6 +51,12 @@ std::optional<int64_t> ParseId(std::string_view s) {
   }
   if (v < 1 || v > 2147483647) return std::nullopt;
   return v;
+}
+
+// "Resource does not exist: schedule id=..." with the id as the backfill route shows it: an excerpt
+// of 32 characters at most, invalid UTF-8 and control characters as U+FFFD (docs/http.md).
+std::string Missing(std::string_view what, std::string_view raw_id) {
+  return fmt::format("Resource does not exist: {} id={}", what, text::Excerpt(raw_id, 32));
 }
 
 std::string_view Param(const NativeRequest& r, std::string_view name) {
@@ -111,7 +118,7 @@ HttpResponse ListSchedules(Store* store, const NativeRequest& r, Store::Schedule
 HttpResponse GetSchedule(Store* store, const NativeRequest& r) {
   const std::string_view raw = Param(r, "id");
   const std::optional<int64_t> id = ParseId(raw);
-  const std::string missing = fmt::format("Resource does not exist: schedule id={}", raw);
+  const std::string missing = Missing("schedule", raw);
   if (!id) return ErrorResponse(404, missing);
   Store::ScheduleFilter filter;
   filter.schedule_id = id;
@@ -135,7 +142,7 @@ HttpResponse ListProjects(Store* store, const NativeRequest& r) {
 HttpResponse ProjectSchedules(Store* store, const NativeRequest& r) {
   const std::string_view raw = Param(r, "id");
   const std::optional<int64_t> id = ParseId(raw);
-  const std::string missing = fmt::format("Resource does not exist: project id={}", raw);
+  const std::string missing = Missing("project", raw);
   if (!id) return ErrorResponse(404, missing);
   std::optional<std::string> workflow;
   if (!ReadQuery(r, "workflow", &workflow)) return BadQuery("workflow");

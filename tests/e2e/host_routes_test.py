@@ -61,6 +61,12 @@ CASES = [
     ("GET", "/api/schedules/abc", "k1", 404, None),
     ("GET", "/api/schedules/0", "k1", 404, None),
     ("GET", "/api/schedules/2147483648", "k1", 404, None),
+    # A path id is echoed as an excerpt (docs/http.md): at most 32 characters, controls and invalid
+    # UTF-8 shown as U+FFFD, the backfill route's rule.
+    ("GET", "/api/schedules/%ff%01abc", "k1", 404,
+     {"message": "Resource does not exist: schedule id=\ufffd\ufffdabc", "status": 404}),
+    ("GET", "/api/schedules/" + "9" * 8000, "k1", 404,
+     {"message": "Resource does not exist: schedule id=" + "9" * 32 + "... (8000 bytes)", "status": 404}),
     ("GET", "/api/schedules", None, 401, None),
     ("GET", "/api/schedules/5", "nope", 401, None),
     ("POST", "/api/schedules", "k1", 405, None),
@@ -83,6 +89,10 @@ CASES = [
     ("GET", "/api/projects/3/schedules?workflow=load", "k2", 200, {"schedules": [S9]}),
     ("GET", "/api/projects/99/schedules", "k1", 404, None),
     ("GET", "/api/projects/x/schedules", "k1", 404, None),
+    ("GET", "/api/projects/%ff%01abc/schedules", "k1", 404,
+     {"message": "Resource does not exist: project id=\ufffd\ufffdabc", "status": 404}),
+    ("GET", "/api/projects/" + "9" * 8000 + "/schedules", "k1", 404,
+     {"message": "Resource does not exist: project id=" + "9" * 32 + "... (8000 bytes)", "status": 404}),
     ("GET", "/api/projects/1/schedules", None, 401, None),
     ("PUT", "/api/projects/1/schedules", "k1", 405, None),
 ]
