@@ -426,7 +426,7 @@ class HttpDetails(unittest.TestCase):
     def test_every_status_a_route_answers_is_in_the_document(self):
         """What the HTTP layer and the host answer before a route's handler runs (ambiguous
         credentials, a body that does not decode, a body over 64 KiB, a body that is not JSON), on the
-        GET routes: each status is in openapi/openapi.json for that
+        GET routes, and the plugin's public page: each status is in openapi/openapi.json for that
         route, or Prism and generated clients refuse the answer. (Under e2e_validated.py each answer is
         also validated against the document.)"""
         k1 = {"Authorization": "Bearer k1"}
@@ -445,6 +445,8 @@ class HttpDetails(unittest.TestCase):
             ("/readyz", "/readyz", {}, big, 413),
             ("/metrics", "/metrics", {}, big, 413),
             ("/api/openapi.json", "/api/openapi.json", {}, big, 413),
+            ("/ui/backfill", "/ui/backfill", {}, None, 200),
+            ("/ui/backfill", "/ui/backfill", {"Content-Type": "text/plain"}, b"x", 415),
         ]
         for path, template, headers, body, status in cases:
             c = self.server.conn()

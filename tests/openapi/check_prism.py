@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prism (Stoplight) as a validating proxy between a client and a real `wfp-host serve`: real traffic
 (200 dry and real runs, If-Match, skipExisting, advance, 400, 401, 404, 409, 412, the document itself,
-the host's routes and their 400s)
+the host's routes and their 400s, the backfill page)
 must give zero violations against openapi/openapi.json; the same traffic through a deliberately broken
 copy of the document must give violations, so a Prism that validates nothing cannot pass.
 
@@ -90,6 +90,7 @@ def traffic(prism):
     send("400 ambiguous credentials", 400, method="GET", path="/api/schedules",
          headers={"Authorization": "Bearer k1", "X-API-Key": "k2"})
     send("400 an unknown query parameter", 400, method="GET", path="/api/projects?nme=etl", headers=auth)
+    send("200 the backfill page", 200, method="GET", path="/ui/backfill", headers={})
     return out
 
 
