@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <map>
+#include <span>
 #include <stdexcept>
 
 #include "common/time_text.h"
 #include "store/store.h"
+#include "wfp_text/utf8.h"
 
 namespace wfp::host {
 namespace {
@@ -52,6 +56,12 @@ std::optional<int64_t> ParseId(std::string_view s) {
   return v;
 }
 
+// "Resource does not exist: schedule id=..." with the id as the backfill route shows it: an excerpt
+// of 32 characters at most, invalid UTF-8 and control characters as U+FFFD (docs/http.md).
+std::string Missing(std::string_view what, std::string_view raw_id) {
+  return fmt::format("Resource does not exist: {} id={}", what, text::Excerpt(raw_id, 32));
+}
+
 std::string_view Param(const NativeRequest& r, std::string_view name) {
   for (const auto& [n, v] : r.params)
     if (n == name) return v;
@@ -90,14 +100,53 @@ HttpResponse Json(json::value body) {
   throw std::runtime_error(failure.message());
 }
 
-HttpResponse BadQuery(std::string_view name) {
-  return ErrorResponse(400,
-                       fmt::format("query parameter '{}' is not validly percent-encoded", name));
+// Each route's query parameters, by name: values percent-decoded ('+' is a space).
+using QueryValues = std::map<std::string, std::string, std::less<>>;
+
+std::string KnownParameters(std::span<const std::string_view> known) {
+  if (known.empty()) return "this route takes no query parameters";
+  std::string names;
+  for (std::string_view n : known) names += fmt::format("{}'{}'", names.empty() ? "" : ", ", n);
+  return fmt::format("this route takes {} only", names);
 }
 
-// A query parameter that is there but malformed is a 400; absent is nullopt.
-bool ReadQuery(const NativeRequest& r, std::string_view name, std::optional<std::string>* out) {
-  return QueryParam(r.query, name, out);
+// The query string's parameters, or the 400 for one that is unknown (naming the known ones), given
+// more than once, or not validly percent-encoded. An empty pair ("a=1&&b=2", a trailing '&') is
+// nothing.
+std::optional<HttpResponse> ParseQuery(std::string_view query,
+                                       std::span<const std::string_view> known,
+                                       QueryValues* values) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    const std::optional<std::string> name = PercentDecode(pair.substr(0, eq));
+    if (!name)
+      return ErrorResponse(400,
+                           fmt::format("query parameter name '{}' is not validly percent-encoded",
+                                       text::Excerpt(pair.substr(0, eq), 64)));
+    if (std::find(known.begin(), known.end(), *name) == known.end())
+      return ErrorResponse(400, fmt::format("unknown query parameter '{}': {}",
+                                            text::Excerpt(*name, 64), KnownParameters(known)));
+    if (values->contains(*name))
+      return ErrorResponse(
+          400, fmt::format("query parameter '{}' is given more than once; send it once", *name));
+    std::optional<std::string> value =
+        PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (!value)
+      return ErrorResponse(
+          400, fmt::format("query parameter '{}' is not validly percent-encoded", *name));
+    values->emplace(*name, std::move(*value));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Value(const QueryValues& values, std::string_view name) {
+  const auto it = values.find(name);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
 }
 
 HttpResponse ListSchedules(Store* store, const NativeRequest& r, Store::ScheduleFilter filter) {
@@ -108,10 +157,18 @@ HttpResponse ListSchedules(Store* store, const NativeRequest& r, Store::Schedule
   return Json(json::object{{"schedules", std::move(list)}});
 }
 
+HttpResponse AllSchedules(Store* store, const NativeRequest& r) {
+  QueryValues query;
+  if (auto refusal = ParseQuery(r.query, {}, &query)) return std::move(*refusal);
+  return ListSchedules(store, r, Store::ScheduleFilter{});
+}
+
 HttpResponse GetSchedule(Store* store, const NativeRequest& r) {
+  QueryValues query;
+  if (auto refusal = ParseQuery(r.query, {}, &query)) return std::move(*refusal);
   const std::string_view raw = Param(r, "id");
   const std::optional<int64_t> id = ParseId(raw);
-  const std::string missing = fmt::format("Resource does not exist: schedule id={}", raw);
+  const std::string missing = Missing("schedule", raw);
   if (!id) return ErrorResponse(404, missing);
   Store::ScheduleFilter filter;
   filter.schedule_id = id;
@@ -122,9 +179,11 @@ HttpResponse GetSchedule(Store* store, const NativeRequest& r) {
 }
 
 HttpResponse ListProjects(Store* store, const NativeRequest& r) {
-  std::optional<std::string> name;
-  if (!ReadQuery(r, "name", &name)) return BadQuery("name");
-  const Result<std::vector<Store::ProjectRecord>> rows = store->ListProjects(r.site_id, name);
+  static constexpr std::string_view kKnown[] = {"name"};
+  QueryValues query;
+  if (auto refusal = ParseQuery(r.query, kKnown, &query)) return std::move(*refusal);
+  const Result<std::vector<Store::ProjectRecord>> rows =
+      store->ListProjects(r.site_id, Value(query, "name"));
   if (!rows.ok()) return StoreFailure(rows.status());
   json::array list;
   for (const auto& p : *rows)
@@ -133,12 +192,13 @@ HttpResponse ListProjects(Store* store, const NativeRequest& r) {
 }
 
 HttpResponse ProjectSchedules(Store* store, const NativeRequest& r) {
+  static constexpr std::string_view kKnown[] = {"workflow"};
+  QueryValues query;
+  if (auto refusal = ParseQuery(r.query, kKnown, &query)) return std::move(*refusal);
   const std::string_view raw = Param(r, "id");
   const std::optional<int64_t> id = ParseId(raw);
-  const std::string missing = fmt::format("Resource does not exist: project id={}", raw);
+  const std::string missing = Missing("project", raw);
   if (!id) return ErrorResponse(404, missing);
-  std::optional<std::string> workflow;
-  if (!ReadQuery(r, "workflow", &workflow)) return BadQuery("workflow");
   const Result<std::vector<Store::ProjectRecord>> projects =
       store->ListProjects(r.site_id, std::nullopt);
   if (!projects.ok()) return StoreFailure(projects.status());
@@ -147,28 +207,11 @@ HttpResponse ProjectSchedules(Store* store, const NativeRequest& r) {
   if (!found) return ErrorResponse(404, missing);
   Store::ScheduleFilter filter;
   filter.project_id = id;
-  filter.workflow_name = workflow;
+  filter.workflow_name = Value(query, "workflow");
   return ListSchedules(store, r, filter);
 }
 
 }  // namespace
-
-bool QueryParam(std::string_view query, std::string_view name, std::optional<std::string>* value) {
-  value->reset();
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const size_t eq = pair.find('=');
-    const std::optional<std::string> key = PercentDecode(pair.substr(0, eq));
-    if (key && *key == name) {
-      *value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-      return value->has_value();
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return true;
-}
 
 std::string FormatInZone(int64_t t, std::string_view timezone) {
   cctz::time_zone zone;
@@ -182,9 +225,8 @@ std::vector<HostOptions::NativeRoute> NativeRoutes(Store* store) {
       {"GET", "/api/projects", [store](const NativeRequest& r) { return ListProjects(store, r); }});
   routes.push_back({"GET", "/api/projects/{id}/schedules",
                     [store](const NativeRequest& r) { return ProjectSchedules(store, r); }});
-  routes.push_back({"GET", "/api/schedules", [store](const NativeRequest& r) {
-                      return ListSchedules(store, r, Store::ScheduleFilter{});
-                    }});
+  routes.push_back({"GET", "/api/schedules",
+                    [store](const NativeRequest& r) { return AllSchedules(store, r); }});
   routes.push_back({"GET", "/api/schedules/{id}",
                     [store](const NativeRequest& r) { return GetSchedule(store, r); }});
   return routes;

@@ -27,11 +27,6 @@ class Store;
 // The routes above, reading `store` (which must outlive them).
 std::vector<HostOptions::NativeRoute> NativeRoutes(Store* store);
 
-// The value of `name` in a query string ("a=1&name=x%20y" -> "x y"; '+' is a space; the first
-// occurrence counts): *value is nullopt when absent. False when it is there but not validly
-// percent-encoded.
-bool QueryParam(std::string_view query, std::string_view name, std::optional<std::string>* value);
-
 // `t` (epoch seconds) in the zone named `timezone` (IANA, "UTC", or a fixed offset "+09:00"):
 // "2026-12-02T09:00:00+09:00"; UTC is written "+00:00". An unknown zone is taken as UTC.
 std::string FormatInZone(int64_t t, std::string_view timezone);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prism (Stoplight) as a validating proxy between a client and a real `wfp-host serve`: real traffic
-(200 dry and real runs, If-Match, skipExisting, advance, 400, 401, 404, 409, 412, the document itself)
+(200 dry and real runs, If-Match, skipExisting, advance, 400, 401, 404, 409, 412, the document itself,
+the host's routes and their 400s, the backfill page)
 must give zero violations against openapi/openapi.json; the same traffic through a deliberately broken
 copy of the document must give violations, so a Prism that validates nothing cannot pass.
 
@@ -84,6 +85,12 @@ def traffic(prism):
     send("401 unknown key", 401, EX, headers=dict(auth, Authorization="Bearer nope"))
     send("404 no such schedule", 404, EX, path="/api/schedules/99/backfill")
     send("200 the document", 200, method="GET", path="/api/openapi.json", headers={})
+    # The host's own routes, and what the host answers before any handler runs.
+    send("200 the schedules", 200, method="GET", path="/api/schedules", headers=auth)
+    send("400 ambiguous credentials", 400, method="GET", path="/api/schedules",
+         headers={"Authorization": "Bearer k1", "X-API-Key": "k2"})
+    send("400 an unknown query parameter", 400, method="GET", path="/api/projects?nme=etl", headers=auth)
+    send("200 the backfill page", 200, method="GET", path="/ui/backfill", headers={})
     return out
 
 

@@ -43,6 +43,8 @@ def _check_json_body(method, path, status, content_type, body):
 
 
 def _parse(body):
+    if not isinstance(body, (bytes, str, dict, list)):
+        return None  # a body sent from an iterator (chunked) is not recorded
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     if isinstance(body, str):
@@ -55,8 +57,8 @@ def _parse(body):
 
 def _record(method, path, status, headers, body, request=None):
     record = {"method": method, "path": path, "status": status, "headers": headers, "body": body}
-    if request is not None:
-        record["request"] = _parse(request)
+    if request is not None and (parsed := _parse(request)) is not None:
+        record["request"] = parsed
     with _lock:
         _records.append(record)
 

@@ -5,10 +5,11 @@
 //      no unknown format, no contradictory types.
 //   3. The backfill route documents every status of the spec, each error with the error body, and
 //      an ETag header on 200.
-//   4. The request schema says what spec/backfill-route.md says: a table of bodies it must accept
+//   4. The request schema says what docs/route.md says: a table of bodies it must accept
 //      and bodies it must refuse (the rules JSON Schema can express).
+//   5. Every file of the repository the document names (docs/route.md, ...) exists.
 // Usage: node validate_document.mjs [--openapi FILE] [--modules DIR]   (DIR holds node_modules)
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { docPath, require } from "./cli.mjs";
@@ -82,6 +83,11 @@ for (const body of accept) if (!request(body)) fail(`request schema refuses ${JS
 for (const [body, why] of refuse) if (request(body)) fail(`request schema accepts ${JSON.stringify(body)} (${why})`);
 for (const [name, example] of Object.entries(op?.requestBody?.content?.["application/json"]?.examples || {}))
   if (!request(example.value)) fail(`request example ${name} does not validate`);
+
+// 5. Every file of this repository the document names (`docs/route.md`, ...) exists.
+const repo = path.join(here, "..", "..");
+for (const named of new Set(JSON.stringify(doc).match(/\b(?:docs|spec)\/[\w./-]+\.md\b/g) || []))
+  if (!existsSync(path.join(repo, named))) fail(`the document names ${named}, which is not in the repository`);
 
 for (const f of failures) console.error(`validate_document: ${f}`);
 console.log(`validate_document: ${path.basename(docPath)}: ${failures.length ? failures.length + " problem(s)" : "valid"}`);
