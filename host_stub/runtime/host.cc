@@ -217,9 +217,12 @@ Host::Impl::Impl(HostOptions o) : options(std::move(o)) {
 void Host::Impl::Log(wfp_log_level level, std::string_view source, std::string_view message) {
   const std::string_view id = t_request_id ? std::string_view(*t_request_id) : "";
   std::string line;
+  // A text line gets the request's id unless the message names it already (a plugin that writes
+  // wfp_request.request_id into its lines, as the ABI means it to); a JSON line always has its
+  // field.
   if (options.json_logs)
     line = JsonLogLine(level, source, id, message);
-  else if (id.empty())
+  else if (id.empty() || message.find(id) != std::string_view::npos)
     line = fmt::format("[{}] {}: {}", LevelName(level), Sanitize(source, 128), Sanitize(message));
   else
     line = fmt::format("[{}] {}: {} (request {})", LevelName(level), Sanitize(source, 128),

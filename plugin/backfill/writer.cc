@@ -67,7 +67,10 @@ Answer Run::StoreFault(std::string_view what, wfp_status st) const {
   if (st == WFP_ERR_BUSY) {
     Log(state_, WFP_LOG_WARN,
         fmt::format("request {}: store busy during {}", View(r_.request_id), what));
-    Answer a = Error(503, "the schedule is locked by another request; retry shortly");
+    // Another request, or another process on the same store file: the plugin cannot tell.
+    Answer a = Error(503,
+                     "the store is busy: another writer held its lock for the whole wait; retry "
+                     "shortly");
     a.retry_after = true;
     return a;
   }

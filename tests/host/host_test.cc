@@ -222,6 +222,9 @@ TEST(FatalSignalNote, SaysWhenNoPluginWasRunning) {
 TEST_F(HostTest, AnAnswerAfterARefusedOneIsRefusedToo) {
   ExpectFault("handler_bad_status", "answered status 99, outside 100..599");
   EXPECT_TRUE(log_.Contains("then respond returned 5")) << log_.All();
+  // The plugin named the request itself: the host's log does not add the id a second time.
+  const std::string line = log_.Line("then respond returned 5");
+  EXPECT_EQ(line.find("(request "), std::string::npos) << line;
   EXPECT_FALSE(log_.Contains("then respond returned 0")) << log_.All();
 }
 

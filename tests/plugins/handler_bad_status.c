@@ -7,13 +7,14 @@
 #include "handler_faults.h"
 
 static int32_t fault_handler(void *user_data, const wfp_request *request, wfp_call *call) {
-  char line[64];
+  char line[192];
   wfp_status second;
   (void)user_data;
-  (void)request;
   if (tp_respond_json(g_host, call, 99, "{\"bad\":true}") == WFP_OK) return 0;
   second = tp_respond_json(g_host, call, 200, "{\"good\":true}");
-  snprintf(line, sizeof line, "then respond returned %d", (int)second);
+  /* With the request id, as wfp_request.request_id is meant for: the host does not repeat it. */
+  snprintf(line, sizeof line, "request %.*s: then respond returned %d", (int)request->request_id.size,
+           request->request_id.data, (int)second);
   g_host->log(g_host->host, WFP_LOG_INFO, tp_str(line));
   return 0;
 }
