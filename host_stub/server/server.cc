@@ -162,7 +162,7 @@ int RunServer(const ServerOptions& options, Handler handler) {
 namespace {
 
 // Resolves options.host (preferring IPv4 for "localhost") and binds and listens on it, before
-// anything runs, so a bad address is a plain error. False after "error: cannot listen on ..." on
+// anything runs, so a bad address is a plain error. False after "wfp-host: cannot listen on ..." on
 // stderr.
 bool Listen(asio::io_context& ioc, const ServerOptions& options, tcp::acceptor* acceptor,
             tcp::endpoint* bound) {
@@ -177,7 +177,7 @@ bool Listen(asio::io_context& ioc, const ServerOptions& options, tcp::acceptor* 
     auto results = resolver.resolve(options.host, std::to_string(options.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || results.empty()) {
-      std::fprintf(stderr, "error: cannot listen on %s: %s\n", where.c_str(),
+      std::fprintf(stderr, "wfp-host: cannot listen on %s: %s\n", where.c_str(),
                    ec ? ec.message().c_str() : "no address");
       return false;
     }
@@ -189,7 +189,7 @@ bool Listen(asio::io_context& ioc, const ServerOptions& options, tcp::acceptor* 
       }
   }
   auto fail = [&](std::string_view step) {
-    std::fprintf(stderr, "error: cannot listen on %s: %.*s: %s\n", where.c_str(),
+    std::fprintf(stderr, "wfp-host: cannot listen on %s: %.*s: %s\n", where.c_str(),
                  static_cast<int>(step.size()), step.data(), ec.message().c_str());
     return false;
   };

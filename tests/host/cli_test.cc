@@ -782,7 +782,7 @@ TEST_F(CliTest, ServeThatCannotListenLeavesNoNewStore) {
                       "--listen", taken.Listen()},
                      dir_);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("cannot listen on " + taken.Listen()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("wfp-host: cannot listen on " + taken.Listen()), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(fresh));
   EXPECT_FALSE(fs::exists(fresh + "-wal"));
   const std::string kept = dir_.File("kept.db");
