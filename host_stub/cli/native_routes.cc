@@ -106,7 +106,8 @@ using QueryValues = std::map<std::string, std::string, std::less<>>;
 std::string KnownParameters(std::span<const std::string_view> known) {
   if (known.empty()) return "this route takes no query parameters";
   std::string names;
-  for (std::string_view n : known) names += fmt::format("{}'{}'", names.empty() ? "" : ", ", n);
+  for (size_t i = 0; i < known.size(); ++i)
+    names += fmt::format("{}'{}'", i == 0 ? "" : i + 1 == known.size() ? " and " : ", ", known[i]);
   return fmt::format("this route takes {} only", names);
 }
 
@@ -149,18 +150,43 @@ std::optional<std::string> Value(const QueryValues& values, std::string_view nam
   return it->second;
 }
 
-HttpResponse ListSchedules(Store* store, const NativeRequest& r, Store::ScheduleFilter filter) {
+// last_id, Digdag's paging parameter: the id after which a list starts (0 when absent); or the 400
+// for a value that is not a schedule id.
+std::optional<HttpResponse> ReadLastId(const QueryValues& query, int64_t* last_id) {
+  *last_id = 0;
+  const std::optional<std::string> text = Value(query, "last_id");
+  if (!text) return std::nullopt;
+  int64_t value = 0;
+  const bool digits =
+      !text->empty() && text->size() <= 10 &&
+      std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) value = std::stoll(*text);
+  if (!digits || value > 2147483647)
+    return ErrorResponse(400, fmt::format("query parameter 'last_id' must be a schedule id (0 to "
+                                          "2147483647), not '{}'",
+                                          text::Excerpt(*text, 32)));
+  *last_id = value;
+  return std::nullopt;
+}
+
+// The site's schedules that `filter` selects, with an id greater than `last_id`, in id order.
+HttpResponse ListSchedules(Store* store, const NativeRequest& r, Store::ScheduleFilter filter,
+                           int64_t last_id) {
   const Result<std::vector<Store::ScheduleRecord>> rows = store->ListSchedules(r.site_id, filter);
   if (!rows.ok()) return StoreFailure(rows.status());
   json::array list;
-  for (const auto& s : *rows) list.push_back(ScheduleJson(s));
+  for (const auto& s : *rows)
+    if (s.id > last_id) list.push_back(ScheduleJson(s));
   return Json(json::object{{"schedules", std::move(list)}});
 }
 
 HttpResponse AllSchedules(Store* store, const NativeRequest& r) {
+  static constexpr std::string_view kKnown[] = {"last_id"};
   QueryValues query;
-  if (auto refusal = ParseQuery(r.query, {}, &query)) return std::move(*refusal);
-  return ListSchedules(store, r, Store::ScheduleFilter{});
+  if (auto refusal = ParseQuery(r.query, kKnown, &query)) return std::move(*refusal);
+  int64_t last_id = 0;
+  if (auto refusal = ReadLastId(query, &last_id)) return std::move(*refusal);
+  return ListSchedules(store, r, Store::ScheduleFilter{}, last_id);
 }
 
 HttpResponse GetSchedule(Store* store, const NativeRequest& r) {
@@ -192,9 +218,11 @@ HttpResponse ListProjects(Store* store, const NativeRequest& r) {
 }
 
 HttpResponse ProjectSchedules(Store* store, const NativeRequest& r) {
-  static constexpr std::string_view kKnown[] = {"workflow"};
+  static constexpr std::string_view kKnown[] = {"workflow", "last_id"};
   QueryValues query;
   if (auto refusal = ParseQuery(r.query, kKnown, &query)) return std::move(*refusal);
+  int64_t last_id = 0;
+  if (auto refusal = ReadLastId(query, &last_id)) return std::move(*refusal);
   const std::string_view raw = Param(r, "id");
   const std::optional<int64_t> id = ParseId(raw);
   const std::string missing = Missing("project", raw);
@@ -208,7 +236,7 @@ HttpResponse ProjectSchedules(Store* store, const NativeRequest& r) {
   Store::ScheduleFilter filter;
   filter.project_id = id;
   filter.workflow_name = Value(query, "workflow");
-  return ListSchedules(store, r, filter);
+  return ListSchedules(store, r, filter, last_id);
 }
 
 }  // namespace
