@@ -82,6 +82,22 @@ wfp_metric* RegisterCounter(const PluginState& state, std::string_view name, std
   return metric;
 }
 
+constexpr std::string_view kOutcomes[] = {"created", "dry_run",   "conflict", "precondition_failed",
+                                          "invalid", "not_found", "busy",     "error"};
+constexpr std::string_view kSessionResults[] = {"created", "skipped"};
+
+// Every series of `metric` at 0, so that it is scraped before its first request (rate() and
+// absent() alerts need it).
+template <size_t N>
+void StartAtZero(const PluginState& state, wfp_metric* metric,
+                 const std::string_view (&values)[N]) {
+  if (!metric) return;
+  for (std::string_view v : values) {
+    const wfp_str value = Str(v);
+    state.host.metric_add(metric, &value, 1, 0);
+  }
+}
+
 // The plugin's series, when the host table has the metric functions (ABI 1.3) and they are set.
 void RegisterMetrics(PluginState* state) {
   // The copy of the host's table is zero past its struct_size: an older host's are null.
@@ -95,6 +111,8 @@ void RegisterMetrics(PluginState* state) {
   state->sessions = RegisterCounter(
       *state, "wfp_backfill_sessions_total",
       "Sessions of real backfills by result: created (given an attempt) or skipped.", "result");
+  StartAtZero(*state, state->requests, kOutcomes);
+  StartAtZero(*state, state->sessions, kSessionResults);
 }
 #else
 // Compiled against a header older than 1.3 (the ABI matrix): there are no metric functions.

@@ -131,6 +131,23 @@ class Ops(unittest.TestCase):
         self.assertEqual(headers.get("content-type"), "application/json")
         self.assertIn("x-request-id", headers)
 
+    def test_the_backfill_series_are_there_at_zero_before_any_request(self):
+        """rate() and absent() alerts need the series before the first backfill."""
+        fresh = Server()
+        try:
+            status, _, body = fresh.request("GET", "/metrics")
+            self.assertEqual(status, 200)
+            samples = parse_metrics(body)
+            for outcome in ("created", "dry_run", "conflict", "precondition_failed", "invalid",
+                            "not_found", "busy", "error"):
+                key = ("wfp_backfill_requests_total", f'{{outcome="{outcome}"}}')
+                self.assertEqual(samples.get(key), 0.0, (outcome, body[:2000]))
+            for result in ("created", "skipped"):
+                key = ("wfp_backfill_sessions_total", f'{{result="{result}"}}')
+                self.assertEqual(samples.get(key), 0.0, (result, body[:2000]))
+        finally:
+            self.assertEqual(fresh.stop(), 0)
+
     def test_metrics_move_with_traffic_and_promtool_accepts_them(self):
         before = parse_metrics(self.scrape())
         served = [self.server.request("POST", PATH, DRY, AUTH)[0] for _ in range(3)]
