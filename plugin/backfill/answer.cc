@@ -68,12 +68,17 @@ bool Responder::Stream(const Answer& a,
     render(SIZE_MAX, [&whole](std::string_view piece) { whole.append(piece); });
     return Send(a, whole);
   }
-  bool ok = true;
-  render(kChunkBytes, [&](std::string_view piece) {
-    if (!ok) return;
-    ok = started_ ? append(call_, Str(piece)) == WFP_OK : Send(a, piece);
-  });
-  return ok;
+  // A piece the host did not take (the client went away) ends the rendering at once: the rest of
+  // the body, and the store reads behind it, would be for no one.
+  struct ReceiverGone {};
+  try {
+    render(kChunkBytes, [&](std::string_view piece) {
+      if (!(started_ ? append(call_, Str(piece)) == WFP_OK : Send(a, piece))) throw ReceiverGone{};
+    });
+  } catch (const ReceiverGone&) {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace wfp::backfill

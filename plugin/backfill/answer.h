@@ -48,7 +48,8 @@ class Responder {
   bool Send(const Answer& a, std::string_view body);
 
   // Renders through `render(chunk_bytes, sink)` and sends what it produces. An exception of
-  // `render` propagates; started() then says whether a piece had already gone to the host.
+  // `render` propagates; started() then says whether a piece had already gone to the host. False
+  // when the host did not take a piece (the client went away): the rendering stopped there.
   bool Stream(const Answer& a, const std::function<void(size_t, const RenderSink&)>& render);
 
   bool started() const { return started_; }

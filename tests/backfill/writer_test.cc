@@ -21,6 +21,8 @@
 // The fake host's call and transaction (this test links no host).
 struct wfp_call {
   int respond_calls = 0;
+  int append_calls = 0;
+  bool receiver_gone = false;  // respond_append fails, as when the client went away
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
@@ -207,6 +209,8 @@ wfp_status Respond(wfp_call* call, const wfp_response* r) {
 }
 wfp_status Append(wfp_call* call, wfp_str piece) {
   if (!call->respond_calls) return WFP_ERR_STATE;
+  call->append_calls++;
+  if (call->receiver_gone) return WFP_ERR_INTERNAL;
   call->body.append(View(piece));
   return WFP_OK;
 }
@@ -716,6 +720,26 @@ TEST_F(WriterTest, AStoreFaultInALaterPassIsA500BeforeTheHeadAndCutsTheAnswerAft
   EXPECT_FALSE(a.cut);
   EXPECT_EQ(Body().at("attempts").as_array().size(), 1000u);
   EXPECT_EQ(store_.list_calls, 20);
+}
+
+// A client that went away (respond_append fails) stops the rendering: no more pieces, no more of
+// the later pass's store reads, and the snapshot is rolled back at once. Not a fault: not cut.
+TEST_F(WriterTest, ADryRunWhoseClientWentAwayStopsRendering) {
+  const std::string body =
+      R"({"dryRun":true,"fromTime":"1996-08-24T00:00:00Z","count":3000,"attemptName":"a"})";
+  state_.plan_batch = 100;
+  Answer a = Post(body);
+  const int whole = store_.list_calls;
+  ASSERT_GT(call_.append_calls, 2);
+  call_ = wfp_call{};
+  call_.receiver_gone = true;
+  store_ = FakeStore{};
+  a = Post(body);
+  EXPECT_EQ(call_.append_calls, 1);
+  EXPECT_LT(store_.list_calls, whole - 10) << whole;
+  EXPECT_FALSE(a.cut);
+  EXPECT_EQ(store_.rollbacks, 1);
+  EXPECT_FALSE(store_.open);
 }
 
 // ---- ABI 1.4: load_schedule_window -------------------------------------------------------------
