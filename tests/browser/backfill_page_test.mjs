@@ -90,6 +90,7 @@ async function listSchedules(page, base) {
       listed);
     return;
   }
+  hostLists = false;
   console.log("note: this host answers GET /api/schedules with " + real.status +
     "; the browser answers it for the page with the route's shape");
   await page.setRequestInterception(true);
@@ -120,6 +121,17 @@ async function waitState(page, want) {
   }
 }
 
+// Every page's console errors (with the URL they name) and requests, for the CSP and favicon checks.
+const consoleErrors = [];
+const seen = [];
+let hostLists = true;  // false: the browser answers GET /api/schedules (listSchedules)
+function watchConsole(page) {
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text() + " " + ((m.location() && m.location().url) || ""));
+  });
+  page.on("request", (r) => seen.push(r.url()));
+}
+
 async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wfp-browser-"));
@@ -137,6 +149,21 @@ async function main() {
       raw.headers.get("content-type"));
     check(/^<!doctype html>/i.test(html) && !/\b(src|href)=["']?(https?:)?\/\//i.test(html),
       "one HTML document that loads nothing from elsewhere");
+    // Revalidation: a strong ETag, and 304 for If-None-Match (GET and HEAD).
+    const pageTag = raw.headers.get("etag");
+    check(/^"[0-9a-f]{16,64}"$/.test(pageTag || ""), "the page has a strong ETag", pageTag);
+    const revalidated = await fetch(demo.pageUrl, { headers: { "If-None-Match": pageTag || "\"none\"" } });
+    check(revalidated.status === 304 && (await revalidated.text()) === "" && revalidated.headers.get("etag") === pageTag,
+      "If-None-Match with the page's ETag: 304, no body, the same ETag", revalidated.status);
+    const head = await fetch(demo.pageUrl, { method: "HEAD", headers: { "If-None-Match": "W/" + pageTag + ", \"x\"" } });
+    check(head.status === 304, "HEAD with If-None-Match (a weak tag in a list matches): 304", head.status);
+    const other = await fetch(demo.pageUrl, { headers: { "If-None-Match": "\"0000\"" } });
+    check(other.status === 200 && (await other.text()) === html, "another ETag: 200 with the page", other.status);
+    // The policy names the page's inline script and style by hash; nothing is 'unsafe-inline'.
+    const csp = raw.headers.get("content-security-policy") || "";
+    check(/script-src 'sha256-[A-Za-z0-9+/]{43}='/.test(csp) && !csp.includes("unsafe-inline"),
+      "the CSP allows the inline script and style by hash, not 'unsafe-inline'", csp);
+    check(/<link rel="icon" href="data:,">/.test(html), "the page names a data: icon (no favicon.ico request)");
     const api = await fetch(demo.base + "/api/schedules/1/backfill", { method: "POST", body: "{}",
       headers: { "Content-Type": "application/json" } });
     check(api.status === 401, "the API beside it still needs a key", api.status);
@@ -151,6 +178,7 @@ async function main() {
     page.on("request", (r) => { if (!r.url().startsWith(demo.base + "/")) foreign.push(r.url()); });
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
+    watchConsole(page);
 
     // 1. A plan from the fragment, at once: the same plan as the same dry run sent directly.
     const fragment = "#apiKey=" + KEY + "&schedule=1&from=" + encodeURIComponent(FROM) +
@@ -262,6 +290,10 @@ async function main() {
 
     check(foreign.length === 0, "the page requested nothing from elsewhere", foreign);
     check(errors.length === 0, "no script errors", errors);
+    check(!consoleErrors.some((t) => /Content Security Policy/i.test(t)), "no CSP violations in the console",
+      consoleErrors.filter((t) => /Content Security Policy/i.test(t)));
+    check(!seen.some((u) => u.includes("favicon")) && !consoleErrors.some((t) => /favicon/i.test(t)),
+      "no favicon.ico request", seen.filter((u) => u.includes("favicon")));
   } finally {
     if (browser) await browser.close();
     demo.proc.kill("SIGTERM");
