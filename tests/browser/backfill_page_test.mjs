@@ -372,17 +372,67 @@ async function moreCases(browser, demo) {
     await page.close();
   }
 
-  // More than 2,000 candidates: the pointer markers are still drawn.
+  // More than 2,000 candidates: the pointer markers are still drawn; the timeline is one tab stop.
   {
     const { page, load } = await openPage(browser, demo);
     await load("#" + K + "&schedule=2&from=2026-08-01T00:00:00Z&name=many&count=");
     await waitState(page, "planned");
     const drawn = await page.evaluate(() => ({ more: !document.getElementById("more").hidden,
-      markers: document.querySelectorAll("#timeline [data-pointer]").length }));
+      markers: document.querySelectorAll("#timeline [data-pointer]").length,
+      stops: document.querySelectorAll("#timeline .session[tabindex='0']").length }));
     check(drawn.more && drawn.markers >= 1, "past 2,000 candidates the pointer marker is drawn", drawn);
+    check(drawn.stops === 1, "the timeline is one tab stop (roving tabindex)", drawn);
+    await page.focus("#timeline .session[tabindex='0']");
+    await page.keyboard.press("ArrowRight");
+    const moved = await page.evaluate(() => [document.activeElement.getAttribute("tabindex"),
+      document.querySelectorAll("#timeline .session[tabindex='0']").length,
+      [...document.querySelectorAll("#timeline .session")].indexOf(document.activeElement)]);
+    check(moved[0] === "0" && moved[1] === 1 && moved[2] === 1, "the arrow key moves the tab stop with the focus", moved);
     await page.close();
   }
 
+  // Tooltips stay in the viewport (also at 360 px) and describe their session; contrast and targets.
+  for (const width of [1180, 360]) {
+    const { page, load } = await openPage(browser, demo, { width, height: 800, deviceScaleFactor: 1 });
+    await load("#" + K + "&schedule=1&from=2026-11-15&name=tips&skipExisting=1");
+    await waitState(page, "planned");
+    const outside = [];
+    const count = await page.$$eval("#timeline .session", (e) => e.length);
+    for (let i = 0; i < count; i++) {
+      const r = await page.evaluate((n) => {
+        const s = document.querySelectorAll("#timeline .session")[n];
+        s.focus();
+        const tip = s.querySelector(".tip");
+        const b = tip.getBoundingClientRect();
+        return { left: b.left, right: b.right, vw: document.documentElement.clientWidth,
+          described: s.getAttribute("aria-describedby") === tip.id && !!tip.id };
+      }, i);
+      if (r.left < 0 || r.right > r.vw || !r.described) outside.push(r);
+    }
+    check(count > 0 && outside.length === 0, "at " + width + " px every tooltip is inside the viewport and linked by aria-describedby",
+      outside.slice(0, 3));
+    if (width === 1180) {
+      const c = await page.evaluate(() => {
+        const pair = (sel) => {
+          const e = document.querySelector(sel);
+          return e ? [getComputedStyle(e.querySelector(".what")).color, getComputedStyle(e).backgroundColor] : null;
+        };
+        const input = document.getElementById("from-time");
+        input.focus();
+        const box = document.getElementById("skip-existing").getBoundingClientRect();
+        return { create: pair(".session[data-action=create]"), skip: pair(".session[data-action=skip]"),
+          ring: getComputedStyle(input).outlineColor, border: getComputedStyle(input).borderTopColor,
+          card: getComputedStyle(document.querySelector("section.card")).backgroundColor,
+          check: [box.width, box.height] };
+      });
+      const ratios = { create: c.create && contrast(...c.create), skip: c.skip && contrast(...c.skip),
+        ring: contrast(c.ring, c.card), border: contrast(c.border, c.card) };
+      check(ratios.create >= 4.5 && ratios.skip >= 4.5, "create and skip labels: contrast at least 4.5:1", ratios);
+      check(ratios.ring >= 3 && ratios.border >= 3, "focus ring and input borders: contrast at least 3:1", ratios);
+      check(c.check[0] >= 24 && c.check[1] >= 24, "checkboxes are at least 24 px targets", c.check);
+    }
+    await page.close();
+  }
 }
 
 async function main() {
