@@ -1,9 +1,11 @@
 // The backfill page (GET /ui/backfill) in a real browser: the system's headless Chromium, driven by
 // puppeteer-core (which downloads no browser). Starts `wfp-host demo` on a free port with a fixed
 // clock, reads the page's URL from what the demo prints, then: the page without a key, a plan from
-// the URL fragment (compared with the same dry run sent directly), a screenshot, apply, the 409 on
-// re-apply, a dry run refused with 409 shown on the timeline, and the 412 after a backfill sent
-// directly between plan and apply. Prints "N passed, N failed"; exits non-zero on any failure.
+// the URL fragment (compared with the same dry run sent directly), a screenshot, apply (then Apply
+// disabled), the 409 when the same backfill was applied directly between plan and Apply, a dry run
+// refused with 409 shown on the timeline, and the 412 after a backfill sent directly between plan and
+// apply. Then the page's headers (ETag and 304, the hash-only CSP, no favicon request) and the audit's
+// cases, each in a fresh tab (moreCases). Prints "N passed, N failed"; exits non-zero on any failure.
 //
 // node backfill_page_test.mjs --host wfp-host --plugin libwfp_backfill.so --modules DIR
 //      --chromium /usr/bin/chromium --out DIR
