@@ -13,7 +13,9 @@
 #include <wfp/abi_struct.h>
 #include <wfp/plugin_abi.h>
 
+#include <array>
 #include <charconv>
+#include <cstdint>
 #include <exception>
 #include <iterator>
 #include <memory>
@@ -22,6 +24,7 @@
 
 #include "backfill/answer.h"
 #include "backfill/plugin_state.h"
+#include "backfill/request_fields.h"
 #include "backfill/writer.h"
 #include "ui/page.h"
 #include "wfp_version.h"
@@ -152,27 +155,149 @@ int32_t HandleBackfill(void* user_data, const wfp_request* given, wfp_call* call
   }
 }
 
-// GET /ui/backfill: the backfill page, public (the page asks for the key and sends it with its API
-// calls). Its own policy forbids anything but same-origin requests and its inline script and style.
-int32_t HandlePage(void* user_data, const wfp_request* request, wfp_call* call) {
-  (void)request;
+// SHA-256 (FIPS 180-4) of `data`: for the page's ETag and its policy's script and style hashes.
+// The plugin links no crypto library; the page is hashed once, at its first request.
+std::array<uint8_t, 32> Sha256(std::string_view data) {
+  static constexpr uint32_t k[64] = {
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+      0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+      0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+      0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+      0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+      0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+      0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+      0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+      0xc67178f2};
+  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  auto rotr = [](uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
+  std::string msg(data);
+  const uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
+  msg.push_back(static_cast<char>(0x80));
+  while (msg.size() % 64 != 56) msg.push_back('\0');
+  for (int i = 7; i >= 0; --i) msg.push_back(static_cast<char>((bits >> (i * 8)) & 0xff));
+  for (size_t chunk = 0; chunk < msg.size(); chunk += 64) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i) {
+      const auto* b = reinterpret_cast<const unsigned char*>(msg.data() + chunk + 4 * i);
+      w[i] = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+    }
+    for (int i = 16; i < 64; ++i) {
+      const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int i = 0; i < 64; ++i) {
+      const uint32_t t1 =
+          hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      hh = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+  }
+  std::array<uint8_t, 32> out{};
+  for (int i = 0; i < 32; ++i) out[i] = static_cast<uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
+  return out;
+}
+
+std::string Base64(const std::array<uint8_t, 32>& bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t v = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    for (int j = 18; j >= 0; j -= 6) out.push_back(kAlphabet[(v >> j) & 63]);
+  }
+  // 32 bytes: two left over, one '=' of padding.
+  const uint32_t v = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8);
+  out.push_back(kAlphabet[(v >> 18) & 63]);
+  out.push_back(kAlphabet[(v >> 12) & 63]);
+  out.push_back(kAlphabet[(v >> 6) & 63]);
+  out.push_back('=');
+  return out;
+}
+
+// The CSP source for the page's one inline element `tag` (its text between <tag> and </tag>):
+// 'sha256-...', or 'none' when the page has no such element.
+std::string InlineHash(std::string_view page, std::string_view tag) {
+  const std::string open = fmt::format("<{}>", tag), close = fmt::format("</{}>", tag);
+  const size_t start = page.find(open);
+  if (start == std::string_view::npos) return "'none'";
+  const size_t from = start + open.size();
+  const size_t end = page.find(close, from);
+  if (end == std::string_view::npos) return "'none'";
+  return fmt::format("'sha256-{}'", Base64(Sha256(page.substr(from, end - from))));
+}
+
+// What the page's headers say about the page itself, computed once: a strong ETag (the first 128
+// bits of its SHA-256) and a policy that allows its inline script and style by hash only.
+struct PageHeaders {
+  std::string etag;
+  std::string csp;
+};
+const PageHeaders& PageMeta() {
+  static const PageHeaders meta = [] {
+    const auto digest = Sha256(ui::kBackfillPage);
+    std::string etag = "\"";
+    for (int i = 0; i < 16; ++i) etag += fmt::format("{:02x}", digest[i]);
+    etag += '"';
+    std::string csp = fmt::format(
+        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        InlineHash(ui::kBackfillPage, "script"), InlineHash(ui::kBackfillPage, "style"));
+    return PageHeaders{std::move(etag), std::move(csp)};
+  }();
+  return meta;
+}
+
+// If-None-Match (RFC 9110 13.1.2): "*", or a list of entity tags compared weakly (W/ ignored).
+bool NoneMatch(std::string_view field, std::string_view etag) {
+  while (!field.empty()) {
+    const size_t comma = field.find(',');
+    std::string_view tag = field.substr(0, comma);
+    field = comma == std::string_view::npos ? std::string_view() : field.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag == "*") return true;
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+// GET (and HEAD) /ui/backfill: the backfill page, public (the page asks for the key and sends it
+// with its API calls). Its own policy forbids anything but same-origin requests and its inline
+// script and style (by hash). no-cache with a strong ETag: a browser revalidates it (304).
+int32_t HandlePage(void* user_data, const wfp_request* given, wfp_call* call) {
   const auto* state = static_cast<const PluginState*>(user_data);
   try {
-    const wfp_header headers[] = {
-        {Str("content-type"), Str("text/html; charset=utf-8")},
-        {Str("cache-control"), Str("no-cache")},
-        {Str("content-security-policy"),
-         Str("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-             "frame-ancestors 'none'")},
-        {Str("x-content-type-options"), Str("nosniff")},
-        {Str("referrer-policy"), Str("no-referrer")}};
+    const PageHeaders& meta = PageMeta();
+    const wfp_request request = abi::ReadStruct(given);
+    const bool not_modified = NoneMatch(Header(request, "if-none-match"), meta.etag);
+    const wfp_header headers[] = {{Str("cache-control"), Str("no-cache")},
+                                  {Str("etag"), Str(meta.etag)},
+                                  {Str("content-type"), Str("text/html; charset=utf-8")},
+                                  {Str("content-security-policy"), Str(meta.csp)},
+                                  {Str("x-content-type-options"), Str("nosniff")},
+                                  {Str("referrer-policy"), Str("no-referrer")}};
     wfp_response response{};
     response.struct_size = sizeof response;
-    response.status = 200;
+    response.status = not_modified ? 304 : 200;
     response.headers = headers;
-    response.header_count = std::size(headers);
-    response.body = Str(ui::kBackfillPage);
+    // A 304 carries the validator and cache headers, not the representation's own (RFC
+    // 9110 15.4.5).
+    response.header_count = not_modified ? 2 : std::size(headers);
+    response.body = not_modified ? Str("") : Str(ui::kBackfillPage);
     return state->host.respond(call, &response) == WFP_OK ? 0 : 1;
   } catch (...) {
     return 1;
