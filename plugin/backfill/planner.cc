@@ -87,7 +87,7 @@ std::optional<Refusal> CandidateCursor::Next(size_t n, std::vector<Instant>* out
   while (!done_ && out->size() < n) {
     if (handed_ == max_sessions_) {
       return Refusal{Refusal::kInvalid,
-                     fmt::format("this backfill would create more than {} sessions (from {} on); "
+                     fmt::format("this backfill has more than {} candidate sessions (from {} on); "
                                  "set count, or a later fromTime, to backfill at most {} at once",
                                  max_sessions_, FormatUtc(first_), max_sessions_)};
     }

@@ -121,7 +121,7 @@ TEST_F(BackfillPlanner, SizeGuardAnswersAtOnceForHugeRanges) {
   // 28 million candidates exist; the guard stops after max + 1. (The first is 00:01, not 00:00:
   // cron4j truncates -1 s toward zero, as Digdag does.)
   EXPECT_EQ(ErrorOf(R"({"fromTime":"1970-01-01T00:00:00Z","attemptName":"a","dryRun":true})"),
-            "this backfill would create more than 100000 sessions (from 1970-01-01T00:01:00Z on); "
+            "this backfill has more than 100000 candidate sessions (from 1970-01-01T00:01:00Z on); "
             "set count, or a "
             "later fromTime, to backfill at most 100000 at once");
   // Under the guard, every candidate: 31 days of minutes.

@@ -279,9 +279,9 @@ class RouteExamples(unittest.TestCase):
             f["workflows"][0]["schedule"] = {"minutes_interval>": 1}
         s = Store(change=minutely)
         r = self.refused(s, dict(EX1, fromTime="1970-01-01T00:00:00Z"), 400)
-        self.assertIn("more than 100000 sessions", r["body"]["message"])
+        self.assertIn("more than 100000 candidate sessions", r["body"]["message"])
         r = self.refused(s, dict(EX1, fromTime="2024-01-10T14:00:00Z"), 400, settings=["backfill.max_sessions=10"])
-        self.assertIn("more than 10 sessions", r["body"]["message"])
+        self.assertIn("more than 10 candidate sessions", r["body"]["message"])
         resp, _ = self.real(s, dict(EX1, fromTime="2024-01-10T14:55:00Z"), settings=["backfill.max_sessions=10"])
         self.assertEqual(len(resp["body"]["attempts"]), 5)
 
