@@ -62,10 +62,12 @@ Status ReadOnce(StoreConnection& connection) {
   if (const wfp_status begun = connection.BeginTransaction(/*read_only=*/true, &raw);
       begun != WFP_OK)
     return Status::Failure(begun, "the store did not begin a read transaction");
-  std::unique_ptr<wfp_txn> txn(raw);  // rolls back when destroyed
+  std::unique_ptr<wfp_txn> txn(raw);
+  txn->read_only = true;  // as StoreApi()'s begin_read marks it (no FOR UPDATE on PostgreSQL)
   wfp_schedule_info info{};
   info.struct_size = sizeof info;
   const wfp_status read = txn->LoadSchedule(0, 0, &info);
+  txn->Rollback();
   if (read == WFP_OK || read == WFP_ERR_NOT_FOUND) return Status::Ok();
   return Status::Failure(read, fmt::format("the store did not answer a read: {}", txn->last_error));
 }
