@@ -35,6 +35,10 @@ using server_detail::ServerCore;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+// After the connections in flight are cut, how long the server lets them end (their handlers
+// return, their access-log lines are written) before it stops its threads.
+constexpr std::chrono::milliseconds kCutGrace{1000};
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context& ioc, tcp::acceptor acceptor, std::shared_ptr<ServerCore> core)
@@ -233,6 +237,21 @@ void Register(ServerCore* core, bool running) {
     g_servers.erase(std::find(g_servers.begin(), g_servers.end(), core));
 }
 
+// Step 3 of the stop: the requests in flight may finish within the drain timeout; then (or at once
+// on another SIGTERM or SIGINT) every connection still open is shut down, a streamed answer
+// included (its handler's next write fails), and the server waits a moment for them to go.
+void FinishOrCut(ServerCore& core) {
+  const auto waited = core.WaitForNoSessions(Clock::now() + core.options().drain_timeout);
+  if (waited == ServerCore::Wait::kNoSessions) return;
+  if (waited == ServerCore::Wait::kDeadline)
+    std::fprintf(stderr, "wfp-host: requests still in flight after %lld ms; closing them\n",
+                 static_cast<long long>(core.options().drain_timeout.count()));
+  else
+    std::fprintf(stderr, "wfp-host: stop requested again; closing the requests in flight\n");
+  core.CutAll();
+  core.WaitForNoSessions(Clock::now() + kCutGrace);
+}
+
 }  // namespace
 
 int RunServer(const ServerOptions& options, StreamingHandler handler) {
@@ -261,14 +280,12 @@ int RunServer(const ServerOptions& options, StreamingHandler handler) {
   core->Drain();
   core->MarkStopping();
   listener->Stop();
+  server_detail::StopIdleSessions(*core);
+  FinishOrCut(*core);
   asio::post(signals.get_executor(), [&signals] {
     beast::error_code ignored;
     signals.cancel(ignored);
   });
-  server_detail::StopIdleSessions(*core);
-  if (!core->WaitForNoSessions(Clock::now() + options.drain_timeout))
-    std::fprintf(stderr, "wfp-host: requests still in flight after %lld ms; closing them\n",
-                 static_cast<long long>(options.drain_timeout.count()));
   ioc.stop();
   for (auto& thread : pool) thread.join();
   Register(core.get(), false);

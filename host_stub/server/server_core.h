@@ -4,6 +4,8 @@
 #ifndef WFP_HOST_STUB_SERVER_SERVER_CORE_H_
 #define WFP_HOST_STUB_SERVER_SERVER_CORE_H_
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -51,21 +53,43 @@ class ServerCore {
     std::fflush(stderr);
   }
 
-  void Add(Session* session, std::weak_ptr<Session> weak) {
+  // `fd`: the connection's socket, which CutAll may shut down until Closing(session) is called.
+  void Add(Session* session, std::weak_ptr<Session> weak, int fd) {
     std::lock_guard<std::mutex> lock(mu_);
-    sessions_.emplace(session, std::move(weak));
+    sessions_.emplace(session, Live{std::move(weak), fd});
+  }
+  // The session is about to close its socket: CutAll must no longer touch its descriptor (which
+  // the system may give to another file once it is closed).
+  void Closing(Session* session) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = sessions_.find(session); it != sessions_.end()) it->second.fd = -1;
   }
   void Remove(Session* session) {
     std::lock_guard<std::mutex> lock(mu_);
     sessions_.erase(session);
     cv_.notify_all();
   }
-  std::vector<std::shared_ptr<Session>> Live() {
+  std::vector<std::shared_ptr<Session>> LiveSessions() {
     std::vector<std::shared_ptr<Session>> live;
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [ptr, weak] : sessions_)
-      if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (auto& [ptr, entry] : sessions_)
+      if (auto s = entry.session.lock()) live.push_back(std::move(s));
     return live;
+  }
+  // Shuts down (both ways) the socket of every connection still open, from any thread: a handler
+  // streaming its answer sees its next write fail, a pending read or write ends with an error.
+  // The close that follows resets the connection (SO_LINGER 0): the client sees the answer cut
+  // now, not after reading what still sat in the buffers. The number of connections cut.
+  size_t CutAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t cut = 0;
+    const linger reset{1, 0};
+    for (auto& [ptr, entry] : sessions_) {
+      if (entry.fd < 0) continue;
+      ::setsockopt(entry.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+      if (::shutdown(entry.fd, SHUT_RDWR) == 0) ++cut;
+    }
+    return cut;
   }
 
   // `now`: skip the drain period (SIGINT). A second request during the drain ends it too.
@@ -93,10 +117,16 @@ class ServerCore {
     Log(FormatAccessLine(record, options_.access_log_format));
     if (options_.on_served) options_.on_served(record);
   }
-  // True when every connection is gone before the deadline.
-  bool WaitForNoSessions(Clock::time_point deadline) {
+  enum class Wait { kNoSessions, kDeadline, kStopRequest };
+  // Until every connection is gone, the deadline passes, or another stop request (a further
+  // SIGTERM or SIGINT) comes.
+  Wait WaitForNoSessions(Clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_until(lock, deadline, [&] { return sessions_.empty(); });
+    const int requests = stop_requests_;
+    if (cv_.wait_until(lock, deadline,
+                       [&] { return sessions_.empty() || stop_requests_ > requests; }))
+      return sessions_.empty() ? Wait::kNoSessions : Wait::kStopRequest;
+    return Wait::kDeadline;
   }
 
  private:
@@ -106,8 +136,12 @@ class ServerCore {
   std::atomic<bool> draining_{false};
   std::mutex mu_;
   std::condition_variable cv_;
-  int stop_requests_ = 0;                                          // guarded by mu_
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
+  struct Live {
+    std::weak_ptr<Session> session;
+    int fd = -1;  // -1 once the session closes its socket
+  };
+  int stop_requests_ = 0;                        // guarded by mu_
+  std::unordered_map<Session*, Live> sessions_;  // guarded by mu_
 };
 
 // Starts serving one accepted connection (session.cc): it reads requests until it closes.

@@ -65,7 +65,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { core_->Remove(this); }
 
   void Start() {
-    core_->Add(this, weak_from_this());
+    core_->Add(this, weak_from_this(), stream_.socket().native_handle());
     asio::dispatch(stream_.get_executor(),
                    beast::bind_front_handler(&Session::DoRead, shared_from_this()));
   }
@@ -351,6 +351,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    core_->Closing(this);
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -375,7 +376,7 @@ void StartSession(tcp::socket&& socket, std::shared_ptr<ServerCore> core) {
 }
 
 void StopIdleSessions(ServerCore& core) {
-  for (auto& session : core.Live()) session->OnStop();
+  for (auto& session : core.LiveSessions()) session->OnStop();
 }
 
 }  // namespace wfp::host::server_detail

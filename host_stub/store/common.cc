@@ -4,6 +4,13 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+
 #include "store/backends.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -33,10 +40,74 @@ bool Store::CanBeHeldAlone(std::string_view location) {
   return KindOf(location) == Kind::kSqlite && location != ":memory:";
 }
 
+namespace store_internal {
+
+// The readiness ping's connection and its one read in flight (shared with the thread running it,
+// which outlives a Ping that stopped waiting).
+struct PingState {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_ptr<StoreConnection> connection;  // guarded by mu while no read runs
+  bool running = false;                         // guarded by mu
+  uint64_t done = 0;                            // reads finished; guarded by mu
+  Status last;                                  // the last read's outcome; guarded by mu
+};
+
+namespace {
+
+// One read-only transaction reading a schedule (none has id 0: the answer is "not found", read
+// from the table all the same, under the database's read lock).
+Status ReadOnce(StoreConnection& connection) {
+  wfp_txn* raw = nullptr;
+  if (const wfp_status begun = connection.BeginTransaction(/*read_only=*/true, &raw);
+      begun != WFP_OK)
+    return Status::Failure(begun, "the store did not begin a read transaction");
+  std::unique_ptr<wfp_txn> txn(raw);
+  txn->read_only = true;  // as StoreApi()'s begin_read marks it (no FOR UPDATE on PostgreSQL)
+  wfp_schedule_info info{};
+  info.struct_size = sizeof info;
+  const wfp_status read = txn->LoadSchedule(0, 0, &info);
+  txn->Rollback();
+  if (read == WFP_OK || read == WFP_ERR_NOT_FOUND) return Status::Ok();
+  return Status::Failure(read, fmt::format("the store did not answer a read: {}", txn->last_error));
+}
+
+void RunPing(const std::shared_ptr<PingState>& state) {
+  Status answer;
+  try {
+    answer = ReadOnce(*state->connection);
+  } catch (const std::exception& e) {
+    answer = Status::Internal(fmt::format("the store did not answer a read: {}", e.what()));
+  }
+  std::lock_guard<std::mutex> lock(state->mu);
+  if (!answer.ok()) state->connection.reset();  // the next ping connects again
+  state->last = std::move(answer);
+  state->running = false;
+  ++state->done;
+  state->cv.notify_all();
+}
+
+}  // namespace
+}  // namespace store_internal
+
 Status Store::Ping() {
-  return RunInTransaction(/*write=*/false, [](store_internal::SqlSession& session) {
-    return session.Run("SELECT 1", {});
-  });
+  std::call_once(ping_once_, [&] { ping_ = std::make_shared<store_internal::PingState>(); });
+  const std::shared_ptr<store_internal::PingState> state = ping_;
+  std::unique_lock<std::mutex> lock(state->mu);
+  if (!state->running) {
+    if (!state->connection) {
+      Result<std::unique_ptr<StoreConnection>> connected = Connect();
+      if (!connected.ok()) return connected.status();
+      state->connection = std::move(*connected);
+    }
+    state->running = true;
+    std::thread([state] { store_internal::RunPing(state); }).detach();
+  }
+  const uint64_t want = state->done + 1;
+  if (!state->cv.wait_for(lock, kPingBound, [&] { return state->done >= want; }))
+    return Status::Busy(
+        fmt::format("the store did not answer a read within {} ms", kPingBound.count()));
+  return state->last;
 }
 
 std::string Store::Redact(std::string_view location) {

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,7 +83,8 @@ void WriteStoreLogDefault(std::string_view message);
 
 namespace store_internal {
 class SqlSession;
-}
+struct PingState;
+}  // namespace store_internal
 
 // One connection to the store; used by one thread at a time. Created by Store::Connect; put it in
 // `wfp_call::store.connection` to let a handler begin transactions on it.
@@ -167,8 +169,11 @@ class Store {
     return found.ok() ? *found : std::nullopt;
   }
 
-  // Whether the store answers: one read-only transaction running `SELECT 1` on a connection of the
-  // store's own (readiness checks); the failure when it could not.
+  // Whether the store answers (readiness checks): a read-only transaction on a connection of the
+  // ping's own that reads a row of the schedules table (so it takes the database's read lock),
+  // within kPingBound. A ping still running past the bound is a failure ("did not answer"); it goes
+  // on in the background and the next Ping waits for it instead of starting another.
+  static constexpr std::chrono::milliseconds kPingBound{1000};
   Status Ping();
 
   // The busy timeout of connections made from now on (those of Seed, Dump, SiteForApiKey included).
@@ -207,6 +212,10 @@ class Store {
   // not begin or commit, or `body`'s when it failed.
   using SessionBody = std::function<Status(store_internal::SqlSession&)>;
   virtual Status RunInTransaction(bool write, const SessionBody& body) = 0;
+
+ private:
+  std::once_flag ping_once_;
+  std::shared_ptr<store_internal::PingState> ping_;  // made on the first Ping
 };
 
 // The ABI store table, for every backend. Its functions see only the store's part of the call
