@@ -77,6 +77,7 @@ int Serve(const Runtime& rt, Serving* serving) {
   ServerOptions options = std::move(serving->options);
   OpsOptions ops_options;
   ops_options.store_ready = [store] { return store->Ping(); };
+  ops_options.log = [host](std::string_view line) { host->Log(WFP_LOG_WARN, "host", line); };
   ops_options.plugin_count = [host] { return host->plugin_count(); };
   ops_options.metrics = metrics;
   OpsRoutes ops(std::move(ops_options));

@@ -37,12 +37,24 @@ HttpResponse OpsRoutes::Ready() const {
   checks["plugins"] = plugins;
   if (plugins == 0) ready = false;
   const Status store = options_.store_ready ? options_.store_ready() : Status::Unsupported("");
-  checks["store"] = store.ok() ? "ok" : (store.message().empty() ? "unavailable" : store.message());
+  NoteStoreState(store);
+  checks["store"] = store.ok() ? "ok" : "unavailable";
   if (!store.ok()) ready = false;
   boost::json::object body;
   body["status"] = ready ? "ready" : "not ready";
   body["checks"] = std::move(checks);
   return Json(ready ? 200 : 503, body);
+}
+
+void OpsRoutes::NoteStoreState(const Status& store) const {
+  const std::string failure =
+      store.ok() ? "" : (store.message().empty() ? "unavailable" : store.message());
+  std::lock_guard lock(state_mu_);
+  if (failure == last_failure_) return;
+  if (options_.log)
+    options_.log(failure.empty() ? "readiness: the store answers again"
+                                 : "readiness: the store does not answer: " + failure);
+  last_failure_ = failure;
 }
 
 bool OpsRoutes::Owns(const HttpRequest& request) const {

@@ -15,8 +15,10 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "http_types.h"
@@ -26,9 +28,12 @@ namespace wfp::host {
 class Metrics;
 
 struct OpsOptions {
-  // Whether the store answers; the failure's message (no secrets: it goes into the 503's body)
-  // if not.
+  // Whether the store answers; the failure if not. /readyz needs no key, so its body says only
+  // "unavailable"; the failure's message goes to `log`.
   std::function<Status()> store_ready;
+  // Where the store's failures go (the host's log), once for each change: the first failure, a
+  // different one, and the store answering again. Null: not logged.
+  std::function<void(std::string_view)> log;
   // How many plugins are loaded.
   std::function<size_t()> plugin_count;
   // The registry /metrics exposes; null: /metrics is unknown (falls through).
@@ -51,8 +56,13 @@ class OpsRoutes {
  private:
   HttpResponse Ready() const;
 
+  // Logs the store's state when it changed since the last probe.
+  void NoteStoreState(const Status& store) const;
+
   const OpsOptions options_;
   std::atomic<bool> draining_{false};
+  mutable std::mutex state_mu_;
+  mutable std::string last_failure_;  // the last probe's failure; empty while the store answers
 };
 
 }  // namespace wfp::host

@@ -14,6 +14,7 @@
 
 #include "runtime/request_id.h"
 #include "server/access_log.h"
+#include "server/ops.h"
 
 namespace wfp::host {
 namespace {
@@ -175,6 +176,37 @@ TEST(AccessLog, TextAndJsonLines) {
   EXPECT_TRUE(p.at("request_id").is_null());
   EXPECT_TRUE(p.at("site").is_null());
   EXPECT_EQ(FormatAccessLine(refused, AccessLogFormat::kText), "- - 400 0ms");
+}
+
+// /readyz needs no key: its body must not show what the store said (a URL, a socket path, a
+// user); the detail goes to the host's log, once for each change of the store's state.
+TEST(Readiness, AFailingStoreIsOnlyUnavailableInTheAnonymousBody) {
+  OpsOptions options;
+  bool failing = true;
+  options.store_ready = [&failing] {
+    if (!failing) return Status::Ok();
+    return Status::Unsupported(
+        "cannot connect to the store postgresql://wfp:***@/postgres?host=/run/pg&port=5432: "
+        "connection to server on socket \"/run/pg/.s.PGSQL.5432\" failed");
+  };
+  options.plugin_count = [] { return size_t{1}; };
+  std::vector<std::string> logged;
+  options.log = [&logged](std::string_view line) { logged.emplace_back(line); };
+  OpsRoutes ops(std::move(options));
+  for (int probe = 0; probe < 3; ++probe) {
+    std::optional<HttpResponse> r = ops.Handle(HttpRequest{"GET", "/readyz", {}, ""});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503);
+    EXPECT_EQ(boost::json::parse(r->body).at("checks").at("store"), "unavailable") << r->body;
+    for (const char* secret : {"postgresql", "socket", "wfp", "5432"})
+      EXPECT_EQ(r->body.find(secret), std::string::npos) << r->body;
+  }
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find("connection to server on socket"), std::string::npos) << logged[0];
+  failing = false;
+  EXPECT_EQ(ops.Handle(HttpRequest{"GET", "/readyz", {}, ""})->status, 200);
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_NE(logged[1].find("answers again"), std::string::npos) << logged[1];
 }
 
 }  // namespace
