@@ -17,8 +17,40 @@
 
 namespace wfp::host {
 
+namespace {
+
+// libpq's keyword/value form ("host=db user=wfp ..."): it starts with one of libpq's keywords and
+// '='. A file name that does ("user=a.db") is given with a directory ("./user=a.db").
+bool IsLibpqKeywordValue(std::string_view location) {
+  static constexpr std::string_view kKeywords[] = {"host",
+                                                   "hostaddr",
+                                                   "port",
+                                                   "dbname",
+                                                   "user",
+                                                   "password",
+                                                   "service",
+                                                   "sslmode",
+                                                   "options",
+                                                   "passfile",
+                                                   "application_name",
+                                                   "connect_timeout",
+                                                   "target_session_attrs"};
+  const size_t start = location.find_first_not_of(' ');
+  if (start == std::string_view::npos) return false;
+  const std::string_view rest = location.substr(start);
+  for (std::string_view keyword : kKeywords) {
+    if (rest.substr(0, keyword.size()) != keyword) continue;
+    const size_t eq = rest.find_first_not_of(' ', keyword.size());
+    if (eq != std::string_view::npos && rest[eq] == '=') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Store::Kind Store::KindOf(std::string_view location) {
-  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0 ||
+                 IsLibpqKeywordValue(location)
              ? Kind::kPostgres
              : Kind::kSqlite;
 }

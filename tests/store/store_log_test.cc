@@ -112,6 +112,24 @@ class ShmLocker {
 
 // Readiness must read the database: with its read locks held by another process, every real read
 // fails (after about 10 s), and so must Ping, within its bound (1 s; 5 s allowed here).
+// libpq's keyword/value form is a PostgreSQL location too ("anything libpq takes"), never an SQLite
+// file name: its password must not come back in a message.
+TEST(StoreLocation, ALibpqKeywordValueStringIsPostgresAndItsPasswordIsNeverShown) {
+  for (const char* location :
+       {"host=/nonexist user=wfp password=KVSECRET4 dbname=postgres",
+        "  dbname=postgres password=KVSECRET4", "user=wfp password=KVSECRET4"})
+    EXPECT_EQ(Store::KindOf(location), Store::Kind::kPostgres) << location;
+  for (const char* location : {"store.db", "./host=x.db", ":memory:", "/tmp/user=a.db"})
+    EXPECT_EQ(Store::KindOf(location), Store::Kind::kSqlite) << location;
+  const std::string location = "host=/nonexist user=wfp password=KVSECRET4 dbname=postgres";
+  EXPECT_EQ(Store::Redact(location).find("KVSECRET4"), std::string::npos)
+      << Store::Redact(location);
+  Result<std::unique_ptr<Store>> opened = Store::Open(location);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().message().find("KVSECRET4"), std::string::npos)
+      << opened.status().message();
+}
+
 TEST(StorePing, FailsWhileAnotherProcessHoldsTheReadLocks) {
   TempDir dir;
   Result<std::unique_ptr<Store>> opened = Store::Open(dir.File("s.db"));
