@@ -127,7 +127,7 @@ class CallLimits(unittest.TestCase):
         self.assertEqual(len(resp["attempts"]), N)
         status, resp = call(body, settings=[f"backfill.max_sessions={N - 1}"])
         self.assertEqual(status, 400, resp)
-        self.assertIn(f"more than {N - 1} sessions", resp["message"])
+        self.assertIn(f"more than {N - 1} candidate sessions", resp["message"])
         self.assertIn("count", resp["message"])
         # count narrows it back under the guard.
         status, resp = call(json.dumps({"dryRun": True, "fromTime": FROM, "skipExisting": True,
