@@ -44,15 +44,16 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-// A positive 32-bit id, as the backfill route takes them.
-std::optional<int64_t> ParseId(std::string_view s) {
+// An id from a path or a query: 1 to 10 digits, from `min` to 2^31 - 1 (a path's is positive, as
+// the backfill route takes them).
+std::optional<int64_t> ParseId(std::string_view s, int64_t min = 1) {
   if (s.empty() || s.size() > 10) return std::nullopt;
   int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
     v = v * 10 + (c - '0');
   }
-  if (v < 1 || v > 2147483647) return std::nullopt;
+  if (v < min || v > 2147483647) return std::nullopt;
   return v;
 }
 
@@ -156,16 +157,12 @@ std::optional<HttpResponse> ReadLastId(const QueryValues& query, int64_t* last_i
   *last_id = 0;
   const std::optional<std::string> text = Value(query, "last_id");
   if (!text) return std::nullopt;
-  int64_t value = 0;
-  const bool digits =
-      !text->empty() && text->size() <= 10 &&
-      std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (digits) value = std::stoll(*text);
-  if (!digits || value > 2147483647)
+  const std::optional<int64_t> value = ParseId(*text, /*min=*/0);
+  if (!value)
     return ErrorResponse(400, fmt::format("query parameter 'last_id' must be a schedule id (0 to "
                                           "2147483647), not '{}'",
                                           text::Excerpt(*text, 32)));
-  *last_id = value;
+  *last_id = *value;
   return std::nullopt;
 }
 

@@ -119,14 +119,7 @@ std::optional<int64_t> ParseScheduleId(std::string_view s) {
 }
 
 bool IsJsonContentType(std::string_view ct) {
-  const size_t semi = ct.find(';');
-  std::string_view media = ct.substr(0, semi);
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
-  if (media.size() != kJson.size()) return false;
-  for (size_t i = 0; i < media.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(media[i])) != kJson[i]) return false;
-  return true;
+  return IEquals(TrimOws(ct.substr(0, ct.find(';'))), kJson);
 }
 
 std::string ContentTypeRefusal(std::string_view ct) {
