@@ -196,6 +196,34 @@ const contrast = (a, b) => {
 async function moreCases(browser, demo) {
   const K = "apiKey=" + KEY;
 
+  // The status line's live region: progress ("Planning…") is announced politely; an error at once.
+  {
+    const { page, hooks, load } = await openPage(browser, demo);
+    await load("#" + K);
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    hooks.push((r) => {
+      if (r.method() !== "POST" || !r.url().includes("/backfill")) return false;
+      held.then(() => r.continue());
+      return true;
+    });
+    await fill(page, { "schedule-id": "1", "from-time": "2026-11-30", "attempt-name": "live" });
+    await page.click("#plan-button");
+    await until(page, () => document.getElementById("form-status").textContent.startsWith("Planning"));
+    const live = () => page.$eval("#form-status", (b) => [b.getAttribute("role"), b.getAttribute("aria-live"), b.textContent]);
+    const planning = await live();
+    check(planning[2].startsWith("Planning") && planning[0] !== "alert" && planning[1] === "polite",
+      "“Planning…” is announced politely, not as an alert", planning);
+    release();
+    await idle(page);
+    await fill(page, { "from-time": "2026-02-30" });
+    await planClick(page);
+    const refused = await live();
+    check(refused[2].includes("not a valid date-time") && refused[1] === "assertive",
+      "an error in the same status line is announced at once (aria-live assertive)", refused);
+    await page.close();
+  }
+
   // A second plan link in the same tab (hash navigation) is read like the first.
   {
     const { page, load } = await openPage(browser, demo);
@@ -403,15 +431,16 @@ async function moreCases(browser, demo) {
     for (let i = 0; i < count; i++) {
       const r = await page.evaluate((n) => {
         const s = document.querySelectorAll("#timeline .session")[n];
-        s.focus();
+        s.scrollIntoView({ block: "start" });  // its row at the top edge: the tooltip may not go past it
+        s.focus({ preventScroll: true });
         const tip = s.querySelector(".tip");
         const b = tip.getBoundingClientRect();
-        return { left: b.left, right: b.right, vw: document.documentElement.clientWidth,
-          described: s.getAttribute("aria-describedby") === tip.id && !!tip.id };
+        return { left: b.left, right: b.right, top: b.top, bottom: b.bottom, vw: document.documentElement.clientWidth,
+          vh: document.documentElement.clientHeight, described: s.getAttribute("aria-describedby") === tip.id && !!tip.id };
       }, i);
-      if (r.left < 0 || r.right > r.vw || !r.described) outside.push(r);
+      if (r.left < 0 || r.right > r.vw || r.top < 0 || r.bottom > r.vh || !r.described) outside.push(r);
     }
-    check(count > 0 && outside.length === 0, "at " + width + " px every tooltip is inside the viewport and linked by aria-describedby",
+    check(count > 0 && outside.length === 0, "at " + width + " px every tooltip is inside the viewport, also with its row at the top edge, and linked by aria-describedby",
       outside.slice(0, 3));
     if (width === 1180) {
       const c = await page.evaluate(() => {
