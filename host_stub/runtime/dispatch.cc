@@ -3,6 +3,7 @@
 // rolled back, and the answer: held (a fault makes it a 500) or streamed (a fault cuts it off).
 #include <fmt/format.h>
 
+#include <array>
 #include <exception>
 
 #include "runtime/fatal_signal.h"
@@ -53,6 +54,19 @@ class PluginRequest {
   wfp_request view_{};
 };
 
+// This thread's next call: the calls are used in turn, 16 of them, and never freed while the thread
+// runs. A call a plugin kept past its handler (which the ABI forbids) is then a finished one, which
+// the host refuses, not a dead stack frame or the call of the request running now, until 15 more
+// requests have run on this thread.
+wfp_call* NextCall() {
+  thread_local std::array<wfp_call, 16> calls;
+  thread_local size_t next = 0;
+  wfp_call* call = &calls[next];
+  next = (next + 1) % calls.size();
+  *call = wfp_call{};
+  return call;
+}
+
 // Calls the handler; an exception it throws is a fault, not the host's end.
 int32_t CallHandler(const Route& route, const wfp_request* view, wfp_call* call, CallContext* ctx) {
   try {
@@ -101,17 +115,19 @@ HttpResponse Host::Impl::Dispatch(HttpRequest& request, const Admission& admissi
   }
 
   ctx.response = ResponseBuffer(stream);
-  wfp_call call;
-  call.store.connection = connection.get();
-  call.runtime = &ctx;
+  wfp_call* call = NextCall();
+  call->store.connection = connection.get();
+  call->runtime = &ctx;
   int32_t rc = 0;
   {
     const PluginActivity activity(plugin ? plugin->name.c_str() : "?", route.method.c_str(),
                                   route.path_template.c_str(), ctx.request_id.c_str());
-    rc = CallHandler(route, view.view(), &call, &ctx);
+    rc = CallHandler(route, view.view(), call, &ctx);
   }
-  RollBackLeftOpen(&call.store, &ctx);
-  call.runtime = nullptr;
+  RollBackLeftOpen(&call->store, &ctx);
+  call->runtime = nullptr;
+  call->store = CallStoreState{};  // the connection goes back to the pool
+  call->ended = plugin ? &plugin->handle : nullptr;
   Release(std::move(connection));
 
   if (ctx.fault.empty() && ctx.foreign_thread)

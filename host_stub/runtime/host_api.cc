@@ -113,8 +113,18 @@ wfp_status Host::Impl::ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out) 
   return WFP_OK;
 }
 
+// A call used after its handler returned: refused, and its plugin named in the log.
+wfp_status Host::Impl::RefuseEndedCall(const wfp_call* call, std::string_view what) {
+  if (const auto* owner = static_cast<const wfp_host*>(call->ended))
+    owner->impl->Log(WFP_LOG_ERROR, "host",
+                     fmt::format("plugin {} used a call after its handler returned ({} refused)",
+                                 owner->plugin->name, what));
+  return WFP_ERR_STATE;
+}
+
 wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
-  if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
+  if (!call) return WFP_ERR_INVALID_ARGUMENT;
+  if (!call->runtime) return RefuseEndedCall(call, "respond");
   auto& ctx = *static_cast<CallContext*>(call->runtime);
   auto fault = [&ctx](std::string what) {
     if (ctx.fault.empty()) ctx.fault = std::move(what);
@@ -171,7 +181,8 @@ wfp_status Host::Impl::ApiRespond(wfp_call* call, const wfp_response* given) {
 }
 
 wfp_status Host::Impl::ApiRespondAppend(wfp_call* call, wfp_str chunk) {
-  if (!call || !call->runtime) return WFP_ERR_INVALID_ARGUMENT;
+  if (!call) return WFP_ERR_INVALID_ARGUMENT;
+  if (!call->runtime) return RefuseEndedCall(call, "respond_append");
   auto& ctx = *static_cast<CallContext*>(call->runtime);
   try {
     if (std::this_thread::get_id() != ctx.thread) {

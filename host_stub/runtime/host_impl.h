@@ -165,6 +165,7 @@ struct Host::Impl {
   static int64_t ApiNow(wfp_host* host);
   static wfp_status ApiRegisterRoute(wfp_host* host, const wfp_route* route);
   static wfp_status ApiGetSetting(wfp_host* host, wfp_str key, wfp_str* out);
+  static wfp_status RefuseEndedCall(const wfp_call* call, std::string_view what);
   static wfp_status ApiRespond(wfp_call* call, const wfp_response* response);
   static wfp_status ApiRespondAppend(wfp_call* call, wfp_str chunk);
   static wfp_status ApiRegisterMetric(wfp_host* host, const wfp_metric_desc* desc,

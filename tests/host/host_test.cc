@@ -244,6 +244,23 @@ TEST_F(HostTest, AnAnswerFromAnotherThreadIs500) {
   ExpectFault("handler_foreign_thread", "called respond from another thread than the handler's");
 }
 
+// A call kept past its handler (the ABI forbids it) is refused, and does not answer the request
+// running when it is used: each handler's call is its own, finished once the handler returned.
+TEST_F(HostTest, ACallKeptPastItsHandlerIsRefusedAndAnswersNoOtherRequest) {
+  ASSERT_TRUE(IsOk(host_.LoadPlugin(PluginPath("handler_keeps_call"))));
+  HttpResponse first = host_.Handle(Get("/fault"));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(Json(first.body), Json(R"({"kept":true})"));
+  for (int i = 0; i < 3; ++i) {
+    HttpResponse next = host_.Handle(Get("/fault"));
+    EXPECT_EQ(next.status, 200) << next.body;
+    EXPECT_EQ(Json(next.body), Json(R"({"staleRespond":5})"));  // WFP_ERR_STATE
+  }
+  EXPECT_EQ(log_.Count("plugin handler_keeps_call used a call after its handler returned"), 3)
+      << log_.All();
+  ExpectStillServing();
+}
+
 TEST_F(HostTest, ATransactionLeftOpenIsRolledBackAnd500) {
   const int rollbacks = Stats().rollbacks.load();
   ExpectFault("handler_leaks_txn", "the handler left a store transaction open (rolled back)");

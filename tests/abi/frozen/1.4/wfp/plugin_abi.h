@@ -122,7 +122,9 @@ typedef int32_t wfp_log_level;
 /* Requests and responses.                                                                        */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Opaque host objects. */
+/* Opaque host objects. A wfp_call is valid only until its handler returns: do not keep it. A host
+ * may refuse a call used after that with WFP_ERR_STATE (wfp-host does, for a while), or may not be
+ * able to tell it from a later request's. */
 typedef struct wfp_host wfp_host; /* the host; passed back on every host-level call */
 typedef struct wfp_call wfp_call; /* one handler invocation (one request) */
 typedef struct wfp_txn wfp_txn;   /* one store transaction, opened through a call */
