@@ -70,7 +70,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;
     if (ec) {
       // E.g. out of file descriptors: back off a little instead of spinning.
-      std::fprintf(stderr, "wfp-host: accept failed: %s\n", ec.message().c_str());
+      core_->Note(ServerNoteLevel::kError, "accept failed: " + ec.message());
       retry_.expires_after(std::chrono::milliseconds(100));
       retry_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (!ec) self->DoAccept();
@@ -207,21 +207,21 @@ bool Listen(asio::io_context& ioc, const ServerOptions& options, tcp::acceptor* 
   return true;
 }
 
-// `threads` workers running `ioc` until it stops; an exception escaping a handler is logged and
-// the worker goes on.
-std::vector<std::thread> StartWorkers(asio::io_context& ioc, int threads) {
+// `threads` workers running `ioc` until it stops; an exception escaping a handler is noted in
+// core's log and the worker goes on.
+std::vector<std::thread> StartWorkers(asio::io_context& ioc, int threads, const ServerCore& core) {
   std::vector<std::thread> pool;
   pool.reserve(threads);
   for (int i = 0; i < threads; ++i)
-    pool.emplace_back([&ioc] {
+    pool.emplace_back([&ioc, &core] {
       for (;;) {
         try {
           ioc.run();
           return;
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "wfp-host: worker caught: %s\n", e.what());
+          core.Note(ServerNoteLevel::kError, fmt::format("worker caught: {}", e.what()));
         } catch (...) {
-          std::fprintf(stderr, "wfp-host: worker caught an unknown exception\n");
+          core.Note(ServerNoteLevel::kError, "worker caught an unknown exception");
         }
       }
     });
@@ -244,10 +244,11 @@ void FinishOrCut(ServerCore& core) {
   const auto waited = core.WaitForNoSessions(Clock::now() + core.options().drain_timeout);
   if (waited == ServerCore::Wait::kNoSessions) return;
   if (waited == ServerCore::Wait::kDeadline)
-    std::fprintf(stderr, "wfp-host: requests still in flight after %lld ms; closing them\n",
-                 static_cast<long long>(core.options().drain_timeout.count()));
+    core.Note(ServerNoteLevel::kWarn,
+              fmt::format("requests still in flight after {} ms; closing them",
+                          static_cast<long long>(core.options().drain_timeout.count())));
   else
-    std::fprintf(stderr, "wfp-host: stop requested again; closing the requests in flight\n");
+    core.Note(ServerNoteLevel::kWarn, "stop requested again; closing the requests in flight");
   core.CutAll();
   core.WaitForNoSessions(Clock::now() + kCutGrace);
 }
@@ -269,7 +270,7 @@ int RunServer(const ServerOptions& options, StreamingHandler handler) {
   WaitForSignal(signals, core);
   Register(core.get(), true);
   listener->Run();
-  std::vector<std::thread> pool = StartWorkers(ioc, threads);
+  std::vector<std::thread> pool = StartWorkers(ioc, threads, *core);
 
   std::fprintf(stdout, "listening on http://%s:%u\n", HostForUrl(bound.address()).c_str(),
                static_cast<unsigned>(bound.port()));

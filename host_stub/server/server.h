@@ -51,7 +51,8 @@ struct ServerOptions {
   // RunServer. SIGINT, or a second SIGTERM, ends the drain at once. 0: no drain.
   std::chrono::milliseconds drain_period{0};
   std::function<void()> on_drain;
-  // The access log's format: text (`METHOD PATH STATUS DURATIONms`) or one JSON object per line.
+  // The format of the server's log lines (see log_sink): text (access lines `METHOD PATH STATUS
+  // DURATIONms`, notes `wfp-host: MESSAGE`) or one JSON object per line.
   AccessLogFormat access_log_format = AccessLogFormat::kText;
   // Called once per answered request (after its access-log line), e.g. for metrics. Thread-safe.
   std::function<void(const AccessRecord& record)> on_served;
@@ -62,9 +63,10 @@ struct ServerOptions {
   // Called with a request's head (no body) before the server answers `Expect: 100-continue`: a
   // response refuses the request without reading its body (the host's route and key checks).
   std::function<std::optional<HttpResponse>(const HttpRequest& head)> precheck;
-  // Receives each access-log line (no newline). Empty: the line goes to stderr. Must be
+  // Receives each line the server logs (no newline): the access-log lines and the server's own
+  // notes (FormatServerNote), both in access_log_format. Empty: the line goes to stderr. Must be
   // thread-safe.
-  std::function<void(std::string_view line)> access_log;
+  std::function<void(std::string_view line)> log_sink;
 };
 
 using Handler =
@@ -80,7 +82,8 @@ Status ParseListen(std::string_view text, ServerOptions* out);
 // Serves until SIGINT/SIGTERM (or RequestStop), then stops accepting, finishes requests in flight
 // (bounded by drain_timeout), returns 0. Prints exactly "listening on http://HOST:PORT\n" to stdout
 // (flushed) once it accepts connections (HOST the bound address, PORT the real bound port).
-// Returns non-zero with a message on stderr when it cannot bind.
+// Returns non-zero with a message on stderr when it cannot bind (plain text whatever the log
+// format: an error of the command that did not start, like its other ones).
 int RunServer(const ServerOptions& options, Handler handler);
 int RunServer(const ServerOptions& options, StreamingHandler handler);
 

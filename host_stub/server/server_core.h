@@ -40,9 +40,10 @@ class ServerCore {
   // Draining or stopping: responses close their connection.
   bool closing() const { return draining_.load(std::memory_order_acquire) || stopping(); }
 
+  // One log line (the access log's or a note), to options.log_sink or stderr.
   void Log(std::string_view line) const {
-    if (options_.access_log) {
-      options_.access_log(line);
+    if (options_.log_sink) {
+      options_.log_sink(line);
       return;
     }
     static std::mutex mu;
@@ -51,6 +52,11 @@ class ServerCore {
     with_newline += '\n';
     std::fwrite(with_newline.data(), 1, with_newline.size(), stderr);
     std::fflush(stderr);
+  }
+
+  // One of the server's own notes, in the log's format (FormatServerNote).
+  void Note(ServerNoteLevel level, std::string_view message) const {
+    Log(FormatServerNote(level, message, options_.access_log_format));
   }
 
   // `fd`: the connection's socket, which CutAll may shut down until Closing(session) is called.

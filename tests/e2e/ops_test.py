@@ -10,6 +10,7 @@ access log, and the drain after SIGTERM.
   id is in the JSON access-log line of the request and in the plugin's log line for it.
 - SIGTERM with --drain-period: /readyz turns 503 while /healthz and the backfill route still answer 200
   (with Connection: close); then the host exits 0.
+- --log-format json: every line on stderr is a JSON object, the server's own notes of the stop included.
 Every socket is on 127.0.0.1; every wait is bounded; nothing is timed."""
 import argparse
 import http.client
@@ -17,6 +18,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,15 +36,25 @@ AUTH = {"Authorization": "Bearer k1", "Content-Type": "application/json"}
 DRY = {"fromTime": "2024-01-08T00:00:00+09:00", "attemptName": "ops", "dryRun": True}
 REAL = {"fromTime": "2024-01-08T00:00:00+09:00", "attemptName": "ops-real", "dryRun": False}
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$")
+# Ten days of minutely sessions (14400): a dry run's answer of about 9 MB, streamed; a client that does
+# not read it, with a small receive buffer, holds its request in flight.
+MINUTELY = {
+    "sites": [{"id": 1, "apiKeys": ["k1"]}],
+    "projects": [{"id": 1, "siteId": 1, "name": "etl"}],
+    "workflows": [{"id": 21, "projectId": 1, "name": "tick", "timezone": "UTC",
+                   "schedule": {"minutes_interval>": 1}}],
+    "schedules": [{"id": 7, "workflowId": 21, "nextScheduleTime": "2024-01-11T00:00:00Z",
+                   "nextRunTime": "2024-01-11T00:00:00Z", "lastSessionTime": None, "disabledAt": None}],
+}
 
 
 class Server:
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), fixture_data=BASE):
         self.dir = tempfile.TemporaryDirectory()
         self.db = wfp.new_store(os.path.join(self.dir.name, "wfp.db"))
         fixture = os.path.join(self.dir.name, "fixture.json")
         with open(fixture, "w") as f:
-            json.dump(BASE, f)
+            json.dump(fixture_data, f)
         self.log_path = os.path.join(self.dir.name, "stderr.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
@@ -75,6 +87,38 @@ class Server:
                 self.proc.wait(timeout=30)
             self.proc.stdout.close()
             self.log.close()
+
+
+def held_stream(port):
+    """A dry run of MINUTELY's schedule whose streamed answer is not read past its head: the request stays
+    in flight, its worker blocked on the write. The socket (the caller closes it)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(60)
+    s.connect(("127.0.0.1", port))
+    body = json.dumps({"fromTime": "2024-01-01T00:00:00Z", "attemptName": "held", "dryRun": True})
+    s.sendall((f"POST /api/schedules/7/backfill HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Authorization: Bearer k1\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1024)
+        if not chunk:
+            raise AssertionError(f"the connection ended before the answer's head: {head!r}")
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    return s
+
+
+def wait_refused(port):
+    """Waits (bounded) until the host no longer accepts connections on `port`; whether it did."""
+    for _ in range(3000):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        except ConnectionRefusedError:
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def parse_metrics(text):
@@ -266,6 +310,40 @@ class Drain(unittest.TestCase):
             self.assertEqual(server.proc.wait(timeout=60), 0)
         finally:
             server.stop()
+
+
+class JsonLog(unittest.TestCase):
+    def test_every_stderr_line_is_json_the_stops_notes_too(self):
+        """The stop with a request in flight: the host notes that it closes it (at the drain timeout, or at
+        once on a second SIGTERM) as a JSON line like the others, which a log shipper parses."""
+        server = Server(fixture_data=MINUTELY)
+        self.addCleanup(server.dir.cleanup)
+        held = None
+        try:
+            held = held_stream(server.port)
+            server.proc.send_signal(signal.SIGTERM)
+            self.assertTrue(wait_refused(server.port))  # the stop began: step 3, finishing
+            server.proc.send_signal(signal.SIGTERM)  # closes the request in flight at once
+            self.assertEqual(server.proc.wait(timeout=60), 0)
+        finally:
+            if held:
+                held.close()
+            server.stop()
+        with open(server.log_path) as f:
+            lines = f.read().splitlines()
+        objects = []
+        for line in lines:
+            try:
+                objects.append(json.loads(line))
+            except ValueError:
+                self.fail(f"not a JSON line: {line!r} in {lines[-20:]}")
+            self.assertIsInstance(objects[-1], dict, line)
+        notes = [o for o in objects if "in flight" in o.get("message", "")]
+        self.assertEqual(len(notes), 1, lines[-20:])
+        for key in ("time", "level", "source", "message"):
+            self.assertIn(key, notes[0])
+        self.assertIn(notes[0]["level"], ("info", "warn"))
+        self.assertRegex(notes[0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -449,6 +450,63 @@ TEST(Server, AccessLogHasMethodPathStatusDurationAndNoSecrets) {
     for (const char* secret : {"secret", "Bearer", "api_key", "{"})
       EXPECT_EQ(line.find(secret), std::string::npos) << line;
   }
+}
+
+// A handler that fails in each way the server notes itself (a throw, an invalid status, a header
+// that could forge another): the server's own lines go where its access log goes.
+HttpResponse Faulty(HttpRequest&& r) {
+  if (r.target == "/throw") throw std::runtime_error("kaput\n{\"forged\":1}");
+  if (r.target == "/status") return HttpResponse{42, {}, "?"};
+  return HttpResponse{200, {{"x-bad", "a\r\nInjected: yes"}}, "ok"};
+}
+
+std::vector<std::string> ServeFaults(AccessLogFormat format) {
+  ServerOptions options;
+  options.access_log_format = format;
+  TestServer server(options, Faulty);
+  Conn c(server.port());
+  for (const char* target : {"/throw", "/status", "/header"}) {
+    EXPECT_TRUE(c.Send(Get(target)));
+    EXPECT_TRUE(c.Read()) << target;
+  }
+  EXPECT_EQ(server.Stop(), 0);
+  return server.log();
+}
+
+// Under --log-format json a log shipper parses every line: the server's own notes are JSON objects
+// of the host's log shape (time, level, source, message), not text beside them.
+TEST(ServerLog, InJsonModeTheServersOwnLinesAreJsonObjects) {
+  const std::vector<std::string> log = ServeFaults(AccessLogFormat::kJson);
+  std::vector<std::string> messages;
+  for (const std::string& line : log) {
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    ASSERT_TRUE(v.is_object()) << line;
+    const boost::json::object& o = v.as_object();
+    if (o.contains("route")) continue;  // an access-log line
+    for (const char* key : {"time", "level", "source", "message"})
+      EXPECT_TRUE(o.contains(key)) << key << " in " << line;
+    EXPECT_EQ(o.at("source"), "server") << line;
+    messages.emplace_back(o.at("level").as_string().c_str() + std::string(" ") +
+                          o.at("message").as_string().c_str());
+  }
+  EXPECT_EQ(messages,
+            (std::vector<std::string>{"error request handler failed: kaput\n{\"forged\":1}",
+                                      "error request handler answered an invalid status 42",
+                                      "warn dropped an invalid response header from the handler"}));
+}
+
+// Text mode: the same notes as ever, `wfp-host: MESSAGE`, one line each (control characters
+// escaped, so that a message cannot forge another line).
+TEST(ServerLog, InTextModeTheServersOwnLinesAreAsBefore) {
+  std::vector<std::string> notes;
+  for (const std::string& line : ServeFaults(AccessLogFormat::kText))
+    if (line.rfind("wfp-host: ", 0) == 0) notes.push_back(line);
+  EXPECT_EQ(notes, (std::vector<std::string>{
+                       "wfp-host: request handler failed: kaput\\n{\"forged\":1}",
+                       "wfp-host: request handler answered an invalid status 42",
+                       "wfp-host: dropped an invalid response header from the handler"}));
 }
 
 TEST(Server, SigtermAndSigintStopTheServerWithStatusZero) {
