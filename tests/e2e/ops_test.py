@@ -247,6 +247,26 @@ class Ops(unittest.TestCase):
         self.assertEqual(p.returncode, 0, f"promtool: {p.stdout}{p.stderr}")
         print(f"promtool check metrics: exit 0 on {len(text.splitlines())} lines {p.stdout.strip()}")
 
+    def test_a_405_is_counted_under_the_route_it_matched(self):
+        """A wrong method on a known path is that route's 405 (route="/api/schedules/{id}/backfill" in
+        the metrics and the access log), not "unmatched"."""
+        def count(samples, route):
+            return value(samples, "wfp_http_requests_total", route=route, method="GET", status="405")
+
+        before = parse_metrics(self.scrape())
+        status, headers, _ = self.server.request("GET", PATH, None, {"X-Request-Id": "wrong-method-1"})
+        self.assertEqual((status, headers.get("allow")), (405, "POST"))
+        for _ in range(200):  # counted once the answer is written: a bounded wait
+            after = parse_metrics(self.scrape())
+            if count(after, ROUTE) - count(before, ROUTE) >= 1:
+                break
+            time.sleep(0.05)
+        self.assertEqual(count(after, ROUTE) - count(before, ROUTE), 1)
+        self.assertEqual(count(after, "unmatched") - count(before, "unmatched"), 0)
+        lines = self.wait_for_log(lambda o: o.get("request_id") == "wrong-method-1")
+        access = [o for o in lines if o.get("request_id") == "wrong-method-1"]
+        self.assertEqual([(o["route"], o["status"]) for o in access], [(ROUTE, 405)])
+
     def test_request_ids_are_echoed_logged_and_reach_the_plugin(self):
         given = "ops-test-1234:abcd"
         status, headers, _ = self.server.request("POST", PATH, {"dryRun": True}, {**AUTH, "X-Request-Id": given})
