@@ -11,6 +11,8 @@ access log, and the drain after SIGTERM.
 - SIGTERM with --drain-period: /readyz turns 503 while /healthz and the backfill route still answer 200
   (with Connection: close); then the host exits 0.
 - --log-format json: every line on stderr is a JSON object, the server's own notes of the stop included.
+- --ops-listen: a second port with the operations routes only (404 for the rest, no key), answered while
+  every worker of the main port is busy; its /readyz turns 503 in the drain; it stops with the host.
 Every socket is on 127.0.0.1; every wait is bounded; nothing is timed."""
 import argparse
 import http.client
@@ -49,7 +51,7 @@ MINUTELY = {
 
 
 class Server:
-    def __init__(self, extra=(), fixture_data=BASE):
+    def __init__(self, extra=(), fixture_data=BASE, threads=2):
         self.dir = tempfile.TemporaryDirectory()
         self.db = wfp.new_store(os.path.join(self.dir.name, "wfp.db"))
         fixture = os.path.join(self.dir.name, "fixture.json")
@@ -59,21 +61,31 @@ class Server:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [ARGS.host, "serve", "--db", self.db, "--plugin", ARGS.plugin, "--fixture", fixture,
-             "--listen", "127.0.0.1:0", "--now", NOW, "--threads", "2", "--log-format", "json", *extra],
+             "--listen", "127.0.0.1:0", "--now", NOW, "--threads", str(threads), "--log-format", "json", *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.port = wfp.listening_port(self.proc, self.log_text)
+        self.ops_port = None
+        if "--ops-listen" in extra:  # its line follows the first one
+            line = self.proc.stdout.readline().strip()
+            if not line.startswith("ops listening on http://127.0.0.1:"):
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+                raise RuntimeError(f"unexpected second line {line!r}: {self.log_text()}")
+            self.ops_port = int(line.rsplit(":", 1)[1])
 
     def log_text(self):
         self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
-    def request(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        c.request(method, path, json.dumps(body) if body is not None else None, headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
+    def request(self, method, path, body=None, headers=None, port=None, timeout=60):
+        c = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout)
+        try:
+            c.request(method, path, json.dumps(body) if body is not None else None, headers or {})
+            r = c.getresponse()
+            data = r.read()
+        finally:
+            c.close()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, data.decode()
 
     def stop(self, timeout=60):
@@ -108,6 +120,22 @@ def held_stream(port):
         head += chunk
     assert head.startswith(b"HTTP/1.1 200"), head[:200]
     return s
+
+
+def raw_request(port, method, path, headers=None, body=None):
+    """(status, body) of one request over a plain socket, not http.client: for answers of the operations
+    listener that openapi/openapi.json does not describe (it describes the API's port), which
+    tests/openapi/e2e_validated.py would check against the API's paths."""
+    data = json.dumps(body).encode() if body is not None else b""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close",
+             f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), rest.decode()
 
 
 def wait_refused(port):
@@ -330,6 +358,75 @@ class Drain(unittest.TestCase):
             self.assertEqual(server.proc.wait(timeout=60), 0)
         finally:
             server.stop()
+
+
+class OpsListener(unittest.TestCase):
+    """--ops-listen: a second listener, on its own thread, for the operations routes only."""
+
+    def start(self, extra=(), fixture_data=BASE, threads=2):
+        server = Server(["--ops-listen", "127.0.0.1:0", *extra], fixture_data=fixture_data, threads=threads)
+        self.addCleanup(server.dir.cleanup)
+        self.addCleanup(server.stop)
+        self.assertNotEqual(server.ops_port, server.port)
+        return server
+
+    def test_it_answers_the_operations_routes_only_without_a_key(self):
+        server = self.start()
+        ops = server.ops_port
+        status, headers, body = server.request("GET", "/healthz", port=ops)
+        self.assertEqual((status, json.loads(body)), (200, {"status": "ok"}))
+        self.assertIn("x-request-id", headers)
+        status, _, body = server.request("GET", "/readyz", port=ops)
+        self.assertEqual((status, json.loads(body)["status"]), (200, "ready"))
+        status, headers, body = server.request("GET", "/metrics", port=ops)
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"))
+        self.assertIn("wfp_http_requests_total", body)
+        self.assertEqual(server.request("HEAD", "/healthz", port=ops)[:3:2], (200, ""))
+        status, headers, _ = server.request("POST", "/readyz", {}, port=ops)
+        self.assertEqual((status, headers.get("allow")), (405, "GET, HEAD"))
+        # No API there, with a key or without: 404, as for any path it does not have.
+        for method, path, headers in (("POST", PATH, AUTH), ("GET", "/api/schedules", AUTH),
+                                      ("GET", "/api/openapi.json", {}), ("GET", "/ui/backfill", {})):
+            status, body = raw_request(ops, method, path, headers, DRY if method == "POST" else None)
+            self.assertEqual((status, json.loads(body)["status"]), (404, 404), (method, path))
+        # The main listener still answers the operations routes, and the API.
+        self.assertEqual(server.request("GET", "/healthz")[0], 200)
+        self.assertEqual(server.request("POST", PATH, DRY, AUTH)[0], 200)
+
+    def test_probes_are_answered_while_the_only_worker_is_busy(self):
+        """--threads 1, its worker held by a streamed answer that its client does not read: /healthz on
+        the operations port answers within 5 s; on the main port the same request does not."""
+        server = self.start(fixture_data=MINUTELY, threads=1)
+        held = held_stream(server.port)
+        try:
+            status, _, body = server.request("GET", "/healthz", port=server.ops_port, timeout=5)
+            self.assertEqual((status, json.loads(body)), (200, {"status": "ok"}))
+            status, _, _ = server.request("GET", "/readyz", port=server.ops_port, timeout=5)
+            self.assertEqual(status, 200)
+            with self.assertRaises(socket.timeout):  # TimeoutError: the worker is still busy
+                server.request("GET", "/healthz", timeout=5)
+        finally:
+            held.close()  # the worker's next write fails; it is free again
+        self.assertEqual(server.request("GET", "/healthz")[0], 200)
+
+    def test_readiness_on_the_operations_port_turns_503_in_the_drain(self):
+        server = self.start(["--drain-period", "30"])
+        self.assertEqual(server.request("GET", "/readyz", port=server.ops_port)[0], 200)
+        server.proc.send_signal(signal.SIGTERM)
+        for _ in range(1000):  # bounded: readiness turns at the start of the drain
+            status, _, body = server.request("GET", "/readyz", port=server.ops_port)
+            if status == 503:
+                break
+            time.sleep(0.01)
+        self.assertEqual(status, 503, body)
+        self.assertEqual(json.loads(body)["checks"]["draining"], True)
+        self.assertEqual(server.request("GET", "/readyz")[0], 503)  # as on the main port
+        self.assertEqual(server.request("GET", "/healthz", port=server.ops_port)[0], 200)
+        server.proc.send_signal(signal.SIGTERM)  # ends the drain: the host stops, both listeners
+        self.assertEqual(server.proc.wait(timeout=60), 0)
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", server.ops_port), timeout=5).close()
 
 
 class JsonLog(unittest.TestCase):

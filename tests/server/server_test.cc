@@ -9,6 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <csignal>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -521,6 +522,58 @@ TEST(Server, SigtermAndSigintStopTheServerWithStatusZero) {
     EXPECT_EQ(server.Join(), 0) << sig;
     EXPECT_TRUE(c.WaitClosed());
   }
+}
+
+// ServerOptions::ops: a second listener with its own thread and handler. With the one worker of
+// the main listener held by a request, it still answers; its requests are logged like the others;
+// it stops with the server.
+TEST(ServerOps, TheOperationsListenerAnswersWhileTheWorkersAreBusyAndStopsWithTheServer) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  ServerOptions options;
+  options.threads = 1;
+  auto ops_port = std::make_shared<std::promise<uint16_t>>();
+  options.ops.emplace();
+  options.ops->handler = [](HttpRequest&& r) { return HttpResponse{200, {}, "ops " + r.target}; };
+  options.ops->on_listening = [ops_port](uint16_t p) { ops_port->set_value(p); };
+  TestServer server(options, [&](HttpRequest&&) {
+    std::unique_lock<std::mutex> lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
+    return HttpResponse{200, {}, "main"};
+  });
+  auto port = ops_port->get_future();
+  ASSERT_EQ(port.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  const uint16_t ops = port.get();
+  ASSERT_NE(ops, server.port());
+  Conn busy(server.port());
+  ASSERT_TRUE(busy.Send(Get("/hold")));
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return entered; }));
+  }
+  Conn probe(ops);
+  ASSERT_TRUE(probe.Send(Get("/healthz")));
+  auto r = probe.Read();  // while the only main worker is held
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ops /healthz");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  auto held = busy.Read();
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->body, "main");
+  EXPECT_EQ(server.Stop(), 0);
+  Conn after(ops, 1);
+  EXPECT_FALSE(after.connected());  // its listener is closed: the server returned
+  bool logged = false;
+  for (const auto& line : server.log()) logged |= line.rfind("GET /healthz 200 ", 0) == 0;
+  EXPECT_TRUE(logged);
 }
 
 TEST(Server, PortInUseIsAnErrorNotAHang) {
