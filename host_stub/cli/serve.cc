@@ -17,12 +17,13 @@ constexpr std::string_view kServeUsage =
     R"(usage: wfp-host serve --db PATH --plugin NAME|PATH [--plugin ...] [--listen 127.0.0.1:8080]
                       [--fixture FILE] [--now TIME] [--threads N] [--setting KEY=VALUE ...]
                       [--drain-period SECONDS] [--log-format text|json] [--sqlite-exclusive]
+                      [--ops-listen HOST:PORT]
 
 Opens (creating if needed) the store, loads the fixture if given, loads each plugin, and serves HTTP
 until SIGINT/SIGTERM (then finishes the requests in flight and exits 0). The first line on stdout,
-once connections are accepted, is `listening on http://HOST:PORT`. Also answers, without a key,
-GET /healthz, GET /readyz (503 while draining or when the store does not answer) and GET /metrics
-(Prometheus text format).
+once connections are accepted, is `listening on http://HOST:PORT` (with --ops-listen, `ops
+listening on http://HOST:PORT` follows it). Also answers, without a key, GET /healthz, GET /readyz
+(503 while draining or when the store does not answer) and GET /metrics (Prometheus text format).
 
 options:
   --db PATH             the store: an SQLite file, `:memory:` for a throw-away one, or a
@@ -39,6 +40,9 @@ options:
                         requests in flight and exit; default 0. SIGINT or a second SIGTERM skips it
   --log-format text|json  the access log and log lines on stderr: text (default) or one JSON
                         object per line (request_id, route, status, duration_ms, site, ...)
+  --ops-listen HOST:PORT  also answer /healthz, /readyz and /metrics (and nothing else) on this
+                        address, on a thread of their own: probes are answered while every worker
+                        is busy (port 0 takes a free one; see docs/operations.md)
   --sqlite-exclusive    hold the SQLite file for this server alone while it runs: no other process
                         (another host, `dump`, `seed`, the sqlite3 shell) can open it, and the
                         server fails to start if one has it open; in return a read takes no file
@@ -60,9 +64,11 @@ int RunServe(const std::vector<std::string>& argv) {
   constexpr std::string_view kCmd = "serve";
   if (WantsHelp(argv)) return std::cout << kServeUsage, 0;
   Args args;
-  if (const Status parsed = args.Parse(
-          argv, WithServingOptions(
-                    {{"db"}, {"plugin", true, true}, {"fixture"}, {"sqlite-exclusive", false}}));
+  if (const Status parsed = args.Parse(argv, WithServingOptions({{"db"},
+                                                                 {"plugin", true, true},
+                                                                 {"fixture"},
+                                                                 {"sqlite-exclusive", false},
+                                                                 {"ops-listen"}}));
       !parsed.ok())
     return UsageError(kCmd, parsed.message(), kServeUsage);
   const std::string* db = args.Get("db");
@@ -75,6 +81,8 @@ int RunServe(const std::vector<std::string>& argv) {
     return UsageError(kCmd, "unexpected argument " + args.positionals()[0], kServeUsage);
   Serving serving;
   if (const Status parsed = ParseServingFlags(args, &serving); !parsed.ok())
+    return UsageError(kCmd, parsed.message(), kServeUsage);
+  if (const Status parsed = ParseOpsListen(args, &serving); !parsed.ok())
     return UsageError(kCmd, parsed.message(), kServeUsage);
   if (const Status exclusive = ParseExclusive(args, *db, &serving.flags); !exclusive.ok())
     return UsageError(kCmd, exclusive.message(), kServeUsage);

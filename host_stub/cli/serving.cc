@@ -62,6 +62,21 @@ Status ParseServingFlags(const Args& args, Serving* serving) {
   return ParseThreads(args, options);
 }
 
+Status ParseOpsListen(const Args& args, Serving* serving) {
+  const std::string* text = args.Get("ops-listen");
+  if (!text) return Status::Ok();
+  ServerOptions::OpsListener ops;
+  if (Status s = ParseListen(*text, &ops.host, &ops.port); !s.ok())
+    return s.WithContext("--ops-listen: ");
+  const ServerOptions& main = serving->options;
+  if (ops.port != 0 && ops.host == main.host && ops.port == main.port)
+    return Status::InvalidArgument(fmt::format(
+        "--ops-listen {} is the --listen address: give the operations routes a port of their own",
+        *text));
+  serving->options.ops = std::move(ops);
+  return Status::Ok();
+}
+
 void KeepOnListening(NewStoreFile* new_file, Serving* serving) {
   serving->options.on_listening = [new_file,
                                    then = std::move(serving->options.on_listening)](uint16_t port) {
@@ -90,6 +105,13 @@ int Serve(const Runtime& rt, Serving* serving) {
     if (ops.Owns(head)) return std::nullopt;
     return host->Precheck(head);
   };
+  if (options.ops) {  // the operations routes alone, without the host's checks
+    options.ops->handler = [&ops](HttpRequest&& r) { return ops.HandleOnly(r); };
+    options.ops->precheck = [&ops](const HttpRequest& head) -> std::optional<HttpResponse> {
+      if (ops.Owns(head)) return std::nullopt;
+      return ops.HandleOnly(head);  // a 404, before the body is read
+    };
+  }
   SetStoreObserver(metrics);
   const int rc = RunServer(options, [&ops, host](HttpRequest&& r, ResponseStream* stream) {
     if (std::optional<HttpResponse> answer = ops.Handle(r)) return std::move(*answer);

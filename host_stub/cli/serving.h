@@ -36,13 +36,18 @@ struct Serving {
 // --drain-period, --log-format). Invalid argument naming the option, a usage error.
 Status ParseServingFlags(const Args& args, Serving* serving);
 
+// Reads --ops-listen HOST:PORT (serve's own option) into serving->options.ops, after
+// ParseServingFlags (it must differ from the --listen address). Invalid argument naming the option,
+// a usage error.
+Status ParseOpsListen(const Args& args, Serving* serving);
+
 // Makes serving->options.on_listening keep `new_file` first (then call what was there): a server
 // that cannot listen leaves no store file it created. `new_file` must outlive the serving.
 void KeepOnListening(NewStoreFile* new_file, Serving* serving);
 
 // Serves rt's host with the operations routes in front (/healthz, /readyz, /metrics), the metrics
-// of every answered request, and readiness turning 503 when the drain begins. Returns RunServer's
-// exit status.
+// of every answered request, and readiness turning 503 when the drain begins; with --ops-listen,
+// the operations routes alone on that listener too. Returns RunServer's exit status.
 int Serve(const Runtime& rt, Serving* serving);
 
 }  // namespace wfp::host::cli

@@ -330,8 +330,7 @@ std::optional<HttpResponse> Host::Impl::Precheck(const HttpRequest& head) const 
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   if (ServeDocument(head, path)) return std::nullopt;
   Admission admission = Admit(head, path);
-  if (admission.refusal && admission.match.route)
-    admission.refusal->route = admission.match.route->path_template;
+  if (admission.refusal) admission.refusal->route = admission.match.path_template();
   return std::move(admission.refusal);
 }
 
@@ -351,7 +350,7 @@ HttpResponse Host::Impl::Serve(HttpRequest& request, ResponseStream* stream,
     return std::move(*document);
   }
   Admission admission = Admit(request, path);
-  if (admission.match.route) served->route = admission.match.route->path_template;
+  served->route = admission.match.path_template();  // a 405's too: the path's route
   if (admission.refusal) return std::move(*admission.refusal);
   served->site_id = admission.site;
   if (auto refusal = CheckBody(request)) return std::move(*refusal);

@@ -170,10 +170,12 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   const std::vector<std::string_view> segs = SplitPath(path);
   if (path.empty() || path[0] != '/') return m;
   const Route* best = nullptr;
+  const Route* best_of_path = nullptr;  // whatever its method
   std::set<std::string> methods;
   for (const Route& r : routes_) {
     if (!Matches(r.segments, segs)) continue;
     methods.insert(r.method);
+    if (!best_of_path || MoreSpecific(r.segments, best_of_path->segments)) best_of_path = &r;
     if (r.method != method) continue;
     if (!best || MoreSpecific(r.segments, best->segments)) best = &r;
   }
@@ -187,6 +189,7 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   }
   if (!methods.empty()) {
     m.kind = MatchKind::kNoMethod;
+    m.path_route = best_of_path;
     for (const std::string& s : methods) {
       if (!m.allow.empty()) m.allow += ", ";
       m.allow += s;

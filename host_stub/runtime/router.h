@@ -54,6 +54,15 @@ class Router {
     const Route* route = nullptr;                             // kFound
     std::vector<std::pair<std::string, std::string>> params;  // kFound: name, decoded value
     std::string allow;  // kNoMethod: the methods of the path, sorted, ", "-separated
+    // kNoMethod: the most specific route of the path (of another method), which names it.
+    const Route* path_route = nullptr;
+
+    // The template of the route the path matched, whatever the method (the route label of the
+    // metrics and the access log); "" when no route has the path.
+    std::string_view path_template() const {
+      const Route* named = route ? route : path_route;
+      return named ? std::string_view(named->path_template) : std::string_view();
+    }
   };
 
   // Adds a route. InvalidArgument for a bad method or template, Conflict when that method and

@@ -21,6 +21,38 @@ std::string NowUtc() {
                      static_cast<int>(ms));
 }
 
+std::string_view LevelName(ServerNoteLevel level) {
+  switch (level) {
+    case ServerNoteLevel::kInfo:
+      return "info";
+    case ServerNoteLevel::kWarn:
+      return "warn";
+    case ServerNoteLevel::kError:
+      break;
+  }
+  return "error";
+}
+
+// Control characters as escapes (\n, \r, \t, \xNN): a message cannot forge another line.
+std::string OneLine(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (u < 0x20 || u == 0x7f)
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
 boost::json::value OrNull(std::string_view s) {
   if (s.empty()) return nullptr;
   return boost::json::string(s);
@@ -52,6 +84,18 @@ std::string FormatAccessLine(const AccessRecord& r, AccessLogFormat format) {
   line += fmt::format(",\"duration_ms\":{}.{:03},\"site\":{}}}", micros / 1000, micros % 1000,
                       boost::json::serialize(site));
   return line;
+}
+
+std::string FormatServerNote(ServerNoteLevel level, std::string_view message,
+                             AccessLogFormat format) {
+  if (format == AccessLogFormat::kText) return "wfp-host: " + OneLine(message);
+  boost::json::object o;
+  o["time"] = NowUtc();
+  o["level"] = LevelName(level);
+  o["source"] = "server";
+  o["request_id"] = nullptr;
+  o["message"] = message;
+  return boost::json::serialize(o);
 }
 
 bool ParseAccessLogFormat(std::string_view text, AccessLogFormat* out) {

@@ -1,4 +1,6 @@
-// The access log of wfp-host serve: one line per answered request, as text or as one JSON object.
+// The log lines of wfp-host serve's HTTP server, as text or as one JSON object each: the access log
+// (one line per answered request) and the server's own notes (an accept failure, a handler's fault,
+// the stop closing requests in flight).
 #ifndef WFP_HOST_STUB_SERVER_ACCESS_LOG_H_
 #define WFP_HOST_STUB_SERVER_ACCESS_LOG_H_
 
@@ -25,6 +27,14 @@ struct AccessRecord {
 // "request_id", "method", "path", "route", "status", "duration_ms", "site"} (absent ones null).
 // Never a header value but the request id, never a body; control characters escaped.
 std::string FormatAccessLine(const AccessRecord& record, AccessLogFormat format);
+
+enum class ServerNoteLevel { kInfo, kWarn, kError };
+
+// One of the server's own notes. Text: `wfp-host: MESSAGE`, control characters escaped (one line).
+// JSON: the shape of the host's log lines (runtime/host.h, json_logs): {"time", "level", "source":
+// "server", "request_id": null, "message"}.
+std::string FormatServerNote(ServerNoteLevel level, std::string_view message,
+                             AccessLogFormat format);
 
 // "text" or "json"; false for anything else.
 bool ParseAccessLogFormat(std::string_view text, AccessLogFormat* out);

@@ -86,4 +86,12 @@ std::optional<HttpResponse> OpsRoutes::Handle(const HttpRequest& request) const 
   return r;
 }
 
+HttpResponse OpsRoutes::HandleOnly(const HttpRequest& request) const {
+  if (std::optional<HttpResponse> answer = Handle(request)) return std::move(*answer);
+  HttpResponse r = ErrorResponse(404, "Not found");
+  r.request_id = RequestIdFor(request.headers);
+  r.headers.emplace_back("x-request-id", r.request_id);
+  return r;
+}
+
 }  // namespace wfp::host

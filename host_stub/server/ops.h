@@ -53,6 +53,10 @@ class OpsRoutes {
   // The answer when `request` is for an operations route; nullopt for any other path.
   std::optional<HttpResponse> Handle(const HttpRequest& request) const;
 
+  // The answer of a listener that serves the operations routes only (--ops-listen): Handle's, or a
+  // 404 for any other path (with its X-Request-Id, no route).
+  HttpResponse HandleOnly(const HttpRequest& request) const;
+
  private:
   HttpResponse Ready() const;
 

@@ -10,7 +10,6 @@
 #include <array>
 #include <cerrno>
 #include <climits>
-#include <cstdio>
 #include <sstream>
 #include <utility>
 
@@ -56,8 +55,9 @@ bool SendAll(int fd, std::initializer_list<std::string_view> parts, Clock::time_
   return true;
 }
 
-void FillHead(http::response<http::string_body>& res, HttpResponse& response, unsigned version,
-              bool keep_alive) {
+size_t FillHead(http::response<http::string_body>& res, HttpResponse& response, unsigned version,
+                bool keep_alive) {
+  size_t dropped = 0;
   res = {};
   res.version(version == 10 ? 10 : 11);
   res.result(static_cast<unsigned>(response.status));
@@ -67,13 +67,14 @@ void FillHead(http::response<http::string_body>& res, HttpResponse& response, un
       continue;  // ours to set
     if (name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos) {
-      std::fprintf(stderr, "wfp-host: dropped an invalid response header from the handler\n");
+      ++dropped;
       continue;
     }
     res.insert(name, value);
   }
   if (res.find(http::field::server) == res.end()) res.set(http::field::server, kServerHeader);
   res.keep_alive(keep_alive);
+  return dropped;
 }
 
 bool SocketStream::Begin(HttpResponse&& head) {
@@ -88,7 +89,7 @@ bool SocketStream::Begin(HttpResponse&& head) {
   }
   http::response<http::string_body> res;
   const std::string first = std::move(head.body);
-  FillHead(res, head, version_, keep_alive_ && version_ != 10);
+  dropped_headers_ = FillHead(res, head, version_, keep_alive_ && version_ != 10);
   if (version_ != 10) res.chunked(true);
   std::ostringstream text;
   text << res.base();

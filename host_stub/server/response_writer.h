@@ -32,9 +32,10 @@ std::string PathOf(std::string_view target);
 // False on a socket error or when the deadline passes (a client that does not read).
 bool SendAll(int fd, std::initializer_list<std::string_view> parts, Clock::time_point deadline);
 // Copies a handler's status and headers into `res` (framing headers are the server's) and sets the
-// version, the Server header and keep-alive.
-void FillHead(http::response<http::string_body>& res, HttpResponse& response, unsigned version,
-              bool keep_alive);
+// version, the Server header and keep-alive. A header that could forge another (a CR or LF, a bad
+// name) is dropped; the number dropped, for the caller to note.
+size_t FillHead(http::response<http::string_body>& res, HttpResponse& response, unsigned version,
+                bool keep_alive);
 
 // A body that the handler streams (see response_stream.h), written to the connection's socket as it
 // comes, on the worker running the handler: HTTP/1.1 with chunked transfer encoding (a cut-off body
@@ -69,6 +70,8 @@ class SocketStream : public ResponseStream {
   bool delivered() const { return complete_ && ok_; }
   bool aborted() const { return aborted_; }
   bool keep_alive() const { return keep_alive_; }
+  // Headers of the streamed head that FillHead dropped.
+  size_t dropped_headers() const { return dropped_headers_; }
 
  private:
   bool Send(std::initializer_list<std::string_view> parts) {
@@ -82,7 +85,7 @@ class SocketStream : public ResponseStream {
   const std::chrono::milliseconds timeout_;
   bool begun_ = false, counting_ = false, ok_ = true, complete_ = false, aborted_ = false;
   int status_ = 0;
-  size_t counted_ = 0;
+  size_t counted_ = 0, dropped_headers_ = 0;
   HttpResponse head_;
 };
 

@@ -19,6 +19,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -70,7 +71,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;
     if (ec) {
       // E.g. out of file descriptors: back off a little instead of spinning.
-      std::fprintf(stderr, "wfp-host: accept failed: %s\n", ec.message().c_str());
+      core_->Note(ServerNoteLevel::kError, "accept failed: " + ec.message());
       retry_.expires_after(std::chrono::milliseconds(100));
       retry_.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (!ec) self->DoAccept();
@@ -119,7 +120,7 @@ std::string HostForUrl(const asio::ip::address& address) {
 
 }  // namespace
 
-Status ParseListen(std::string_view text, ServerOptions* out) {
+Status ParseListen(std::string_view text, std::string* host_out, uint16_t* port_out) {
   auto fail = [&](std::string_view why) {
     return Status::InvalidArgument(
         fmt::format("bad listen address '{}': {} (expected HOST:PORT, HOST an IPv4 address, "
@@ -151,26 +152,38 @@ Status ParseListen(std::string_view text, ServerOptions* out) {
   }
   uint16_t port = 0;
   if (!ParsePort(port_text, &port)) return fail("port must be a number from 0 to 65535");
-  out->host = std::string(host);
-  out->port = port;
+  *host_out = std::string(host);
+  *port_out = port;
   return Status::Ok();
 }
 
+Status ParseListen(std::string_view text, ServerOptions* out) {
+  return ParseListen(text, &out->host, &out->port);
+}
+
+namespace {
+
+StreamingHandler Streaming(Handler handler) {
+  return [handler = std::move(handler)](HttpRequest&& request, ResponseStream*) {
+    return handler(std::move(request));
+  };
+}
+
+}  // namespace
+
 int RunServer(const ServerOptions& options, Handler handler) {
-  return RunServer(options, StreamingHandler([handler = std::move(handler)](HttpRequest&& request,
-                                                                            ResponseStream*) {
-                     return handler(std::move(request));
-                   }));
+  return RunServer(options, Streaming(std::move(handler)));
 }
 
 namespace {
 
 // Resolves options.host (preferring IPv4 for "localhost") and binds and listens on it, before
 // anything runs, so a bad address is a plain error. False after "wfp-host: cannot listen on ..." on
-// stderr.
-bool Listen(asio::io_context& ioc, const ServerOptions& options, tcp::acceptor* acceptor,
-            tcp::endpoint* bound) {
-  const std::string where = fmt::format("{}:{}", options.host, options.port);
+// stderr (`name`, when given, names the listener there).
+bool Listen(asio::io_context& ioc, const ServerOptions& options, std::string_view name,
+            tcp::acceptor* acceptor, tcp::endpoint* bound) {
+  const std::string where = fmt::format("{}:{}{}", options.host, options.port,
+                                        name.empty() ? "" : fmt::format(" ({})", name));
   beast::error_code ec;
   tcp::endpoint endpoint;
   auto address = asio::ip::make_address(options.host, ec);
@@ -207,21 +220,21 @@ bool Listen(asio::io_context& ioc, const ServerOptions& options, tcp::acceptor* 
   return true;
 }
 
-// `threads` workers running `ioc` until it stops; an exception escaping a handler is logged and
-// the worker goes on.
-std::vector<std::thread> StartWorkers(asio::io_context& ioc, int threads) {
+// `threads` workers running `ioc` until it stops; an exception escaping a handler is noted in
+// core's log and the worker goes on.
+std::vector<std::thread> StartWorkers(asio::io_context& ioc, int threads, const ServerCore& core) {
   std::vector<std::thread> pool;
   pool.reserve(threads);
   for (int i = 0; i < threads; ++i)
-    pool.emplace_back([&ioc] {
+    pool.emplace_back([&ioc, &core] {
       for (;;) {
         try {
           ioc.run();
           return;
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "wfp-host: worker caught: %s\n", e.what());
+          core.Note(ServerNoteLevel::kError, fmt::format("worker caught: {}", e.what()));
         } catch (...) {
-          std::fprintf(stderr, "wfp-host: worker caught an unknown exception\n");
+          core.Note(ServerNoteLevel::kError, "worker caught an unknown exception");
         }
       }
     });
@@ -244,12 +257,79 @@ void FinishOrCut(ServerCore& core) {
   const auto waited = core.WaitForNoSessions(Clock::now() + core.options().drain_timeout);
   if (waited == ServerCore::Wait::kNoSessions) return;
   if (waited == ServerCore::Wait::kDeadline)
-    std::fprintf(stderr, "wfp-host: requests still in flight after %lld ms; closing them\n",
-                 static_cast<long long>(core.options().drain_timeout.count()));
+    core.Note(ServerNoteLevel::kWarn,
+              fmt::format("requests still in flight after {} ms; closing them",
+                          static_cast<long long>(core.options().drain_timeout.count())));
   else
-    std::fprintf(stderr, "wfp-host: stop requested again; closing the requests in flight\n");
+    core.Note(ServerNoteLevel::kWarn, "stop requested again; closing the requests in flight");
   core.CutAll();
   core.WaitForNoSessions(Clock::now() + kCutGrace);
+}
+
+// The operations listener (ServerOptions::ops): its own io_context run by one thread, and its own
+// ServerCore (the main options with its address, handler and precheck; one thread, no drain).
+class OpsServer {
+ public:
+  explicit OpsServer(const ServerOptions& main)
+      : name_(main.ops->name),
+        core_(std::make_shared<ServerCore>(OptionsOf(main), Streaming(main.ops->handler))),
+        acceptor_(asio::make_strand(ioc_)) {}
+  ~OpsServer() { Stop(); }
+  OpsServer(const OpsServer&) = delete;
+  OpsServer& operator=(const OpsServer&) = delete;
+
+  // Binds its address; false after the message on stderr.
+  bool Listen() { return wfp::host::Listen(ioc_, core_->options(), name_, &acceptor_, &bound_); }
+  const tcp::endpoint& bound() const { return bound_; }
+  void Start() {
+    listener_ = std::make_shared<Listener>(ioc_, std::move(acceptor_), core_);
+    listener_->Run();
+    threads_ = StartWorkers(ioc_, 1, *core_);
+  }
+  // Stops accepting, gives the requests in flight a moment (a probe's is short), closes what is
+  // left and ends its thread.
+  void Stop() {
+    if (threads_.empty()) return;
+    core_->MarkStopping();
+    listener_->Stop();
+    server_detail::StopIdleSessions(*core_);
+    if (core_->WaitForNoSessions(Clock::now() + kCutGrace) != ServerCore::Wait::kNoSessions) {
+      core_->CutAll();
+      core_->WaitForNoSessions(Clock::now() + kCutGrace);
+    }
+    ioc_.stop();
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+ private:
+  static ServerOptions OptionsOf(const ServerOptions& main) {
+    ServerOptions o = main;
+    o.host = main.ops->host;
+    o.port = main.ops->port;
+    o.threads = 1;
+    o.drain_period = std::chrono::milliseconds(0);
+    o.on_drain = nullptr;
+    o.precheck = main.ops->precheck;
+    o.on_listening = nullptr;
+    o.ops.reset();
+    return o;
+  }
+
+  const std::string name_;
+  asio::io_context ioc_{1};
+  std::shared_ptr<ServerCore> core_;
+  tcp::acceptor acceptor_;
+  tcp::endpoint bound_;
+  std::shared_ptr<Listener> listener_;
+  std::vector<std::thread> threads_;
+};
+
+void PrintListening(std::string_view what, const tcp::endpoint& bound) {
+  std::fprintf(stdout, "%.*slistening on http://%s:%u\n", static_cast<int>(what.size()),
+               what.data(), HostForUrl(bound.address()).c_str(),
+               static_cast<unsigned>(bound.port()));
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -262,18 +342,23 @@ int RunServer(const ServerOptions& options, StreamingHandler handler) {
   auto core = std::make_shared<ServerCore>(options, std::move(handler));
   tcp::acceptor acceptor(asio::make_strand(ioc));
   tcp::endpoint bound;
-  if (!Listen(ioc, options, &acceptor, &bound)) return 1;
+  if (!Listen(ioc, options, "", &acceptor, &bound)) return 1;
+  std::optional<OpsServer> ops;
+  if (options.ops && !ops.emplace(options).Listen()) return 1;
 
   auto listener = std::make_shared<Listener>(ioc, std::move(acceptor), core);
   asio::signal_set signals(asio::make_strand(ioc), SIGINT, SIGTERM);
   WaitForSignal(signals, core);
   Register(core.get(), true);
   listener->Run();
-  std::vector<std::thread> pool = StartWorkers(ioc, threads);
+  std::vector<std::thread> pool = StartWorkers(ioc, threads, *core);
 
-  std::fprintf(stdout, "listening on http://%s:%u\n", HostForUrl(bound.address()).c_str(),
-               static_cast<unsigned>(bound.port()));
-  std::fflush(stdout);
+  PrintListening("", bound);
+  if (ops) {
+    ops->Start();
+    PrintListening("ops ", ops->bound());
+    if (options.ops->on_listening) options.ops->on_listening(ops->bound().port());
+  }
   if (options.on_listening) options.on_listening(bound.port());
 
   core->WaitForStopRequest();
@@ -282,6 +367,7 @@ int RunServer(const ServerOptions& options, StreamingHandler handler) {
   listener->Stop();
   server_detail::StopIdleSessions(*core);
   FinishOrCut(*core);
+  if (ops) ops->Stop();  // after the main requests: probes are answered until the end
   asio::post(signals.get_executor(), [&signals] {
     beast::error_code ignored;
     signals.cancel(ignored);

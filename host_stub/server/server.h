@@ -31,6 +31,12 @@
 
 namespace wfp::host {
 
+using Handler =
+    std::function<HttpResponse(HttpRequest&&)>;  // called on worker threads, concurrently
+// A handler that may stream a large body: it writes it to the ResponseStream (the connection) as it
+// is produced instead of returning it; what it returns is then ignored but for the access log.
+using StreamingHandler = std::function<HttpResponse(HttpRequest&&, ResponseStream*)>;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: a free port
@@ -51,10 +57,29 @@ struct ServerOptions {
   // RunServer. SIGINT, or a second SIGTERM, ends the drain at once. 0: no drain.
   std::chrono::milliseconds drain_period{0};
   std::function<void()> on_drain;
-  // The access log's format: text (`METHOD PATH STATUS DURATIONms`) or one JSON object per line.
+  // The format of the server's log lines (see log_sink): text (access lines `METHOD PATH STATUS
+  // DURATIONms`, notes `wfp-host: MESSAGE`) or one JSON object per line.
   AccessLogFormat access_log_format = AccessLogFormat::kText;
   // Called once per answered request (after its access-log line), e.g. for metrics. Thread-safe.
   std::function<void(const AccessRecord& record)> on_served;
+
+  // A second listener for the operations routes (`wfp-host serve --ops-listen`), so that probes and
+  // scrapes are answered while every worker is busy: its own io_context and thread, its requests
+  // given to its own handler (never to the main one), with the same limits, timeouts, log and
+  // on_served. It has no drain of its own (a probe of /readyz sees the main one's through the
+  // handler) and stops after the main listener's requests are finished or cut.
+  struct OpsListener {
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;  // 0: a free port
+    // How the messages name it (a bind failure: `cannot listen on HOST:PORT (NAME): ...`).
+    std::string name = "--ops-listen";
+    Handler handler;  // called on the listener's thread
+    // As `precheck` below, for its requests.
+    std::function<std::optional<HttpResponse>(const HttpRequest& head)> precheck;
+    // Called once, after its "ops listening on" line, with its bound port (tests, embedding).
+    std::function<void(uint16_t port)> on_listening;
+  };
+  std::optional<OpsListener> ops;
 
   // Optional hooks (tests, embedding). Both may be called from a worker thread.
   // Called once, after the "listening on" line, with the bound port.
@@ -62,25 +87,25 @@ struct ServerOptions {
   // Called with a request's head (no body) before the server answers `Expect: 100-continue`: a
   // response refuses the request without reading its body (the host's route and key checks).
   std::function<std::optional<HttpResponse>(const HttpRequest& head)> precheck;
-  // Receives each access-log line (no newline). Empty: the line goes to stderr. Must be
+  // Receives each line the server logs (no newline): the access-log lines and the server's own
+  // notes (FormatServerNote), both in access_log_format. Empty: the line goes to stderr. Must be
   // thread-safe.
-  std::function<void(std::string_view line)> access_log;
+  std::function<void(std::string_view line)> log_sink;
 };
 
-using Handler =
-    std::function<HttpResponse(HttpRequest&&)>;  // called on worker threads, concurrently
-// A handler that may stream a large body: it writes it to the ResponseStream (the connection) as it
-// is produced instead of returning it; what it returns is then ignored but for the access log.
-using StreamingHandler = std::function<HttpResponse(HttpRequest&&, ResponseStream*)>;
-
-// Parses "HOST:PORT" (IPv4, [IPv6], or hostname "localhost") into out->host and out->port.
-// InvalidArgument on a bad value (`out` unchanged).
+// Parses "HOST:PORT" (IPv4, [IPv6], or hostname "localhost") into *host and *port.
+// InvalidArgument on a bad value (*host and *port unchanged).
+Status ParseListen(std::string_view text, std::string* host, uint16_t* port);
+// The same into out->host and out->port.
 Status ParseListen(std::string_view text, ServerOptions* out);
 
 // Serves until SIGINT/SIGTERM (or RequestStop), then stops accepting, finishes requests in flight
 // (bounded by drain_timeout), returns 0. Prints exactly "listening on http://HOST:PORT\n" to stdout
-// (flushed) once it accepts connections (HOST the bound address, PORT the real bound port).
-// Returns non-zero with a message on stderr when it cannot bind.
+// (flushed) once it accepts connections (HOST the bound address, PORT the real bound port); with
+// `ops`, then "ops listening on http://HOST:PORT\n" for that listener. Both are bound before
+// anything runs or is printed.
+// Returns non-zero with a message on stderr when it cannot bind (plain text whatever the log
+// format: an error of the command that did not start, like its other ones).
 int RunServer(const ServerOptions& options, Handler handler);
 int RunServer(const ServerOptions& options, StreamingHandler handler);
 

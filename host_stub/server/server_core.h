@@ -5,12 +5,12 @@
 #define WFP_HOST_STUB_SERVER_SERVER_CORE_H_
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/log_writer.h"
 #include "server/server.h"
 
 namespace wfp::host::server_detail {
@@ -40,17 +41,18 @@ class ServerCore {
   // Draining or stopping: responses close their connection.
   bool closing() const { return draining_.load(std::memory_order_acquire) || stopping(); }
 
+  // One log line (the access log's or a note), to options.log_sink or stderr.
   void Log(std::string_view line) const {
-    if (options_.access_log) {
-      options_.access_log(line);
+    if (options_.log_sink) {
+      options_.log_sink(line);
       return;
     }
-    static std::mutex mu;
-    std::lock_guard<std::mutex> lock(mu);
-    std::string with_newline(line);
-    with_newline += '\n';
-    std::fwrite(with_newline.data(), 1, with_newline.size(), stderr);
-    std::fflush(stderr);
+    WriteLogLine(STDERR_FILENO, line);
+  }
+
+  // One of the server's own notes, in the log's format (FormatServerNote).
+  void Note(ServerNoteLevel level, std::string_view message) const {
+    Log(FormatServerNote(level, message, options_.access_log_format));
   }
 
   // `fd`: the connection's socket, which CutAll may shut down until Closing(session) is called.

@@ -26,7 +26,6 @@
 #include <climits>
 #include <condition_variable>
 #include <csignal>
-#include <cstdio>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -229,15 +228,15 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       response = core_->handler()(std::move(request), &out);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "wfp-host: request handler failed: %s\n", e.what());
+      core_->Note(ServerNoteLevel::kError, fmt::format("request handler failed: {}", e.what()));
       response = InternalError();
     } catch (...) {
-      std::fprintf(stderr, "wfp-host: request handler failed with an unknown exception\n");
+      core_->Note(ServerNoteLevel::kError, "request handler failed with an unknown exception");
       response = InternalError();
     }
     if (response.status < 200 || response.status > 599) {
-      std::fprintf(stderr, "wfp-host: request handler answered an invalid status %d\n",
-                   response.status);
+      core_->Note(ServerNoteLevel::kError,
+                  fmt::format("request handler answered an invalid status {}", response.status));
       response = InternalError();
     }
     route_ = std::move(response.route);
@@ -250,8 +249,14 @@ class Session : public std::enable_shared_from_this<Session> {
     Respond(std::move(response), version, keep_alive, head);
   }
 
+  void NoteDroppedHeaders(size_t dropped) const {
+    for (size_t i = 0; i < dropped; ++i)
+      core_->Note(ServerNoteLevel::kWarn, "dropped an invalid response header from the handler");
+  }
+
   // The handler wrote its body to the socket itself (SocketStream): log, then go on or close.
   void OnStreamed(const SocketStream& out) {
+    NoteDroppedHeaders(out.dropped_headers());
     LogAccess(out.status());
     if (!out.delivered()) return Close();  // cut off, or the client is gone: close at once
     if (out.keep_alive() && !core_->stopping()) return DoRead();
@@ -268,7 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // `head_length`: for a HEAD whose body was streamed (only counted), the length it would have had.
   void Respond(HttpResponse response, unsigned version, bool keep_alive, bool head,
                std::optional<size_t> head_length = std::nullopt, bool linger = false) {
-    FillHead(res_, response, version, keep_alive && !core_->closing());
+    NoteDroppedHeaders(FillHead(res_, response, version, keep_alive && !core_->closing()));
     const int status = response.status;
     if (status == 204 || status == 304)
       res_.body().clear();

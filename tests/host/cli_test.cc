@@ -790,6 +790,16 @@ TEST_F(CliTest, ServeThatCannotListenLeavesNoNewStore) {
   r = RunHost({"serve", "--db", kept, "--plugin", Plugin("ok"), "--listen", taken.Listen()}, dir_);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(fs::exists(kept));
+  // The operations listener (--ops-listen) is bound before anything serves, in the same way.
+  r = RunHost({"serve", "--db", fresh, "--plugin", Plugin("ok"), "--fixture", fixture_, "--listen",
+               "127.0.0.1:0", "--ops-listen", taken.Listen()},
+              dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;  // not even the main listener's line
+  EXPECT_NE(r.err.find("wfp-host: cannot listen on " + taken.Listen() + " (--ops-listen)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(fresh));
 #ifdef WFP_BACKFILL_PLUGIN
   const std::string demo = dir_.File("demo.db");
   r = RunHost({"demo", "--db", demo, "--plugin", WFP_BACKFILL_PLUGIN, "--listen", taken.Listen()},
@@ -797,6 +807,34 @@ TEST_F(CliTest, ServeThatCannotListenLeavesNoNewStore) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_FALSE(fs::exists(demo));
 #endif
+}
+
+// --ops-listen HOST:PORT: a malformed address, or the one --listen has, is a usage error that names
+// the flag (exit 2, before anything is opened).
+TEST_F(CliTest, ServeRefusesABadOpsListenNamingTheFlag) {
+  const std::string db = dir_.File("ops.db");
+  auto serve = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = {"serve", "--db", db, "--plugin", Plugin("ok")};
+    args.insert(args.end(), more.begin(), more.end());
+    return RunHost(args, dir_);
+  };
+  for (const char* bad : {"nonsense", "127.0.0.1:65536", "[::1]", ":8081"}) {
+    const Result r = serve({"--listen", "127.0.0.1:0", "--ops-listen", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_EQ(r.err.rfind(
+                  "wfp-host serve: --ops-listen: bad listen address '" + std::string(bad) + "'", 0),
+              0u)
+        << r.err;
+  }
+  Result r = serve({"--listen", "127.0.0.1:18089", "--ops-listen", "127.0.0.1:18089"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("wfp-host serve: --ops-listen 127.0.0.1:18089 is the --listen address", 0),
+            0u)
+      << r.err;
+  r = serve({"--listen", "127.0.0.1:0", "--ops-listen"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("wfp-host serve: --ops-listen needs a value", 0), 0u) << r.err;
+  EXPECT_FALSE(fs::exists(db));
 }
 
 }  // namespace

@@ -293,6 +293,15 @@ TEST_F(HostTest, OtherMethodOnAKnownPathIs405WithAllow) {
   EXPECT_EQ(*Header(r, "allow"), "POST");
 }
 
+// The metrics and the access log name a 405 by the route its path matched (another method's), not
+// as unmatched: a client calling a route with the wrong method shows under that route.
+TEST_F(HostTest, A405CarriesTheTemplateOfThePathItMatched) {
+  EXPECT_EQ(host_.Handle(Post("/ping", "{}")).route, "/ping");
+  EXPECT_EQ(host_.Handle(Get("/echo/abc")).route, "/echo/{name}");
+  EXPECT_EQ(host_.Precheck(Get("/echo/a", "k1"))->route, "/echo/{name}");
+  EXPECT_EQ(host_.Handle(Get("/nope")).route, "");  // a 404 matched nothing
+}
+
 TEST_F(HostTest, TheQueryStringIsNotPartOfThePath) {
   EXPECT_EQ(host_.Handle(Get("/ping?x=1")).status, 200);
 }

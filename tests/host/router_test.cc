@@ -73,6 +73,19 @@ TEST(Router, OtherMethodsListTheAllowedOnesSorted) {
   auto m = r.Find("GET", "/a/1");
   EXPECT_EQ(m.kind, Router::MatchKind::kNoMethod);
   EXPECT_EQ(m.allow, "DELETE, PUT");
+  EXPECT_EQ(m.route, nullptr);  // nothing to call
+}
+
+// A path known for other methods names its template (for the metrics' and the log's route label):
+// the most specific one, as a request of that method would have matched.
+TEST(Router, AKnownPathWithAnotherMethodNamesItsTemplate) {
+  Router r;
+  ASSERT_TRUE(r.Add("PUT", "/a/{id}", H1, nullptr, 1).ok());
+  ASSERT_TRUE(r.Add("DELETE", "/a/latest", H1, nullptr, 1).ok());
+  EXPECT_EQ(r.Find("GET", "/a/1").path_template(), "/a/{id}");
+  EXPECT_EQ(r.Find("GET", "/a/latest").path_template(), "/a/latest");
+  EXPECT_EQ(r.Find("PUT", "/a/latest").path_template(), "/a/{id}");  // found
+  EXPECT_EQ(r.Find("GET", "/b").path_template(), "");                // no such path
 }
 
 TEST(Router, ALiteralSegmentBeatsAParameter) {

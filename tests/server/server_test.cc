@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <csignal>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -451,6 +453,63 @@ TEST(Server, AccessLogHasMethodPathStatusDurationAndNoSecrets) {
   }
 }
 
+// A handler that fails in each way the server notes itself (a throw, an invalid status, a header
+// that could forge another): the server's own lines go where its access log goes.
+HttpResponse Faulty(HttpRequest&& r) {
+  if (r.target == "/throw") throw std::runtime_error("kaput\n{\"forged\":1}");
+  if (r.target == "/status") return HttpResponse{42, {}, "?"};
+  return HttpResponse{200, {{"x-bad", "a\r\nInjected: yes"}}, "ok"};
+}
+
+std::vector<std::string> ServeFaults(AccessLogFormat format) {
+  ServerOptions options;
+  options.access_log_format = format;
+  TestServer server(options, Faulty);
+  Conn c(server.port());
+  for (const char* target : {"/throw", "/status", "/header"}) {
+    EXPECT_TRUE(c.Send(Get(target)));
+    EXPECT_TRUE(c.Read()) << target;
+  }
+  EXPECT_EQ(server.Stop(), 0);
+  return server.log();
+}
+
+// Under --log-format json a log shipper parses every line: the server's own notes are JSON objects
+// of the host's log shape (time, level, source, message), not text beside them.
+TEST(ServerLog, InJsonModeTheServersOwnLinesAreJsonObjects) {
+  const std::vector<std::string> log = ServeFaults(AccessLogFormat::kJson);
+  std::vector<std::string> messages;
+  for (const std::string& line : log) {
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << line;
+    ASSERT_TRUE(v.is_object()) << line;
+    const boost::json::object& o = v.as_object();
+    if (o.contains("route")) continue;  // an access-log line
+    for (const char* key : {"time", "level", "source", "message"})
+      EXPECT_TRUE(o.contains(key)) << key << " in " << line;
+    EXPECT_EQ(o.at("source"), "server") << line;
+    messages.emplace_back(o.at("level").as_string().c_str() + std::string(" ") +
+                          o.at("message").as_string().c_str());
+  }
+  EXPECT_EQ(messages,
+            (std::vector<std::string>{"error request handler failed: kaput\n{\"forged\":1}",
+                                      "error request handler answered an invalid status 42",
+                                      "warn dropped an invalid response header from the handler"}));
+}
+
+// Text mode: the same notes as ever, `wfp-host: MESSAGE`, one line each (control characters
+// escaped, so that a message cannot forge another line).
+TEST(ServerLog, InTextModeTheServersOwnLinesAreAsBefore) {
+  std::vector<std::string> notes;
+  for (const std::string& line : ServeFaults(AccessLogFormat::kText))
+    if (line.rfind("wfp-host: ", 0) == 0) notes.push_back(line);
+  EXPECT_EQ(notes, (std::vector<std::string>{
+                       "wfp-host: request handler failed: kaput\\n{\"forged\":1}",
+                       "wfp-host: request handler answered an invalid status 42",
+                       "wfp-host: dropped an invalid response header from the handler"}));
+}
+
 TEST(Server, SigtermAndSigintStopTheServerWithStatusZero) {
   for (int sig : {SIGTERM, SIGINT}) {
     TestServer server({}, Echo);
@@ -463,6 +522,58 @@ TEST(Server, SigtermAndSigintStopTheServerWithStatusZero) {
     EXPECT_EQ(server.Join(), 0) << sig;
     EXPECT_TRUE(c.WaitClosed());
   }
+}
+
+// ServerOptions::ops: a second listener with its own thread and handler. With the one worker of
+// the main listener held by a request, it still answers; its requests are logged like the others;
+// it stops with the server.
+TEST(ServerOps, TheOperationsListenerAnswersWhileTheWorkersAreBusyAndStopsWithTheServer) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  ServerOptions options;
+  options.threads = 1;
+  auto ops_port = std::make_shared<std::promise<uint16_t>>();
+  options.ops.emplace();
+  options.ops->handler = [](HttpRequest&& r) { return HttpResponse{200, {}, "ops " + r.target}; };
+  options.ops->on_listening = [ops_port](uint16_t p) { ops_port->set_value(p); };
+  TestServer server(options, [&](HttpRequest&&) {
+    std::unique_lock<std::mutex> lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return release; });
+    return HttpResponse{200, {}, "main"};
+  });
+  auto port = ops_port->get_future();
+  ASSERT_EQ(port.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  const uint16_t ops = port.get();
+  ASSERT_NE(ops, server.port());
+  Conn busy(server.port());
+  ASSERT_TRUE(busy.Send(Get("/hold")));
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return entered; }));
+  }
+  Conn probe(ops);
+  ASSERT_TRUE(probe.Send(Get("/healthz")));
+  auto r = probe.Read();  // while the only main worker is held
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ops /healthz");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  auto held = busy.Read();
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->body, "main");
+  EXPECT_EQ(server.Stop(), 0);
+  Conn after(ops, 1);
+  EXPECT_FALSE(after.connected());  // its listener is closed: the server returned
+  bool logged = false;
+  for (const auto& line : server.log()) logged |= line.rfind("GET /healthz 200 ", 0) == 0;
+  EXPECT_TRUE(logged);
 }
 
 TEST(Server, PortInUseIsAnErrorNotAHang) {

@@ -28,7 +28,8 @@
 
 namespace wfp::host::testing {
 
-// Runs RunServer on a thread for the lifetime of the object; collects the access log.
+// Runs RunServer on a thread for the lifetime of the object; collects its log lines (the access
+// log and the server's notes).
 class TestServer {
  public:
   TestServer(ServerOptions options, Handler handler)
@@ -43,7 +44,7 @@ class TestServer {
     auto ready = std::make_shared<std::promise<uint16_t>>();
     std::future<uint16_t> port = ready->get_future();
     options.on_listening = [ready](uint16_t p) { ready->set_value(p); };
-    options.access_log = [this](std::string_view line) {
+    options.log_sink = [this](std::string_view line) {
       std::lock_guard<std::mutex> lock(mu_);
       log_.emplace_back(line);
     };
