@@ -8,6 +8,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -74,8 +75,7 @@ bool Store::CanBeHeldAlone(std::string_view location) {
 
 namespace store_internal {
 
-// The readiness ping's connection and its one read in flight (shared with the thread running it,
-// which outlives a Ping that stopped waiting).
+// The readiness ping's connection and its one read in flight, run by a thread of the store's.
 struct PingState {
   std::mutex mu;
   std::condition_variable cv;
@@ -83,9 +83,13 @@ struct PingState {
   bool running = false;                         // guarded by mu
   uint64_t done = 0;                            // reads finished; guarded by mu
   Status last;                                  // the last read's outcome; guarded by mu
+  // The thread of the read running or last run; joined before the next starts, and by ~Store.
+  std::thread thread;  // guarded by mu
 };
 
 namespace {
+
+thread_local const StoreConnection* t_interruptible = nullptr;
 
 // One read-only transaction reading a schedule (none has id 0: the answer is "not found", read
 // from the table all the same, under the database's read lock).
@@ -104,42 +108,67 @@ Status ReadOnce(StoreConnection& connection) {
   return Status::Failure(read, fmt::format("the store did not answer a read: {}", txn->last_error));
 }
 
-void RunPing(const std::shared_ptr<PingState>& state) {
+void RunPing(PingState& state) {
   Status answer;
   try {
-    answer = ReadOnce(*state->connection);
+    const InterruptScope interruptible(*state.connection);
+    answer = ReadOnce(*state.connection);
   } catch (const std::exception& e) {
     answer = Status::Internal(fmt::format("the store did not answer a read: {}", e.what()));
   }
-  std::lock_guard<std::mutex> lock(state->mu);
-  if (!answer.ok()) state->connection.reset();  // the next ping connects again
-  state->last = std::move(answer);
-  state->running = false;
-  ++state->done;
-  state->cv.notify_all();
+  std::lock_guard<std::mutex> lock(state.mu);
+  if (!answer.ok()) state.connection.reset();  // the next ping connects again
+  state.last = std::move(answer);
+  state.running = false;
+  ++state.done;
+  state.cv.notify_all();
 }
 
 }  // namespace
+
+InterruptScope::InterruptScope(const StoreConnection& connection) : outer_(t_interruptible) {
+  t_interruptible = &connection;
+}
+InterruptScope::~InterruptScope() { t_interruptible = outer_; }
+bool Interrupted() { return t_interruptible && t_interruptible->interrupted(); }
+
 }  // namespace store_internal
 
+Store::Store() : ping_(std::make_unique<store_internal::PingState>()) {}
+
+Store::~Store() {
+  store_internal::PingState& state = *ping_;
+  std::unique_lock<std::mutex> lock(state.mu);
+  if (state.running) state.connection->Interrupt();  // the thread frees it only under mu
+  std::thread thread = std::move(state.thread);
+  lock.unlock();  // the thread takes mu to finish
+  if (thread.joinable()) thread.join();
+}
+
 Status Store::Ping() {
-  std::call_once(ping_once_, [&] { ping_ = std::make_shared<store_internal::PingState>(); });
-  const std::shared_ptr<store_internal::PingState> state = ping_;
-  std::unique_lock<std::mutex> lock(state->mu);
-  if (!state->running) {
-    if (!state->connection) {
+  store_internal::PingState& state = *ping_;
+  std::unique_lock<std::mutex> lock(state.mu);
+  if (!state.running) {
+    // The last read's thread has finished (it cleared `running` and needs mu no more).
+    if (state.thread.joinable()) state.thread.join();
+    if (!state.connection) {
       Result<std::unique_ptr<StoreConnection>> connected = Connect();
       if (!connected.ok()) return connected.status();
-      state->connection = std::move(*connected);
+      state.connection = std::move(*connected);
     }
-    state->running = true;
-    std::thread([state] { store_internal::RunPing(state); }).detach();
+    try {
+      state.thread = std::thread([&state] { store_internal::RunPing(state); });
+    } catch (const std::system_error& e) {
+      return Status::Internal(
+          fmt::format("the store's ping could not start a thread: {}", e.what()));
+    }
+    state.running = true;  // before the thread can finish: it takes mu to do so
   }
-  const uint64_t want = state->done + 1;
-  if (!state->cv.wait_for(lock, kPingBound, [&] { return state->done >= want; }))
+  const uint64_t want = state.done + 1;
+  if (!state.cv.wait_for(lock, kPingBound, [&] { return state.done >= want; }))
     return Status::Busy(
         fmt::format("the store did not answer a read within {} ms", kPingBound.count()));
-  return state->last;
+  return state.last;
 }
 
 std::string Store::Redact(std::string_view location) {

@@ -185,6 +185,25 @@ class WindowVisits {
   bool stopped_ = false;
 };
 
+// ---- the readiness ping's interruption ----------------------------------------------------------
+
+// While an InterruptScope of a connection lives on a thread (the readiness ping's, for its read),
+// Interrupted() on that thread answers whether the connection was interrupted
+// (StoreConnection::Interrupt). The waits a backend makes inside a read look at it where they
+// cannot be woken otherwise: SQLite's busy handler, its sleeps between WAL lock retries (through
+// the file store's VFS), an in-memory store's gate.
+class InterruptScope {
+ public:
+  explicit InterruptScope(const StoreConnection& connection);
+  ~InterruptScope();
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+
+ private:
+  const StoreConnection* outer_;
+};
+bool Interrupted();
+
 // ---- shared helpers ---------------------------------------------------------------------------
 
 // Instants as text (fixtures: FormatInstantUtc, ParseStoredInstant) are common/time_text.h's.

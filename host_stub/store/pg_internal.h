@@ -62,8 +62,15 @@ class PgConnection final : public StoreConnection {
   void Detach(PgTxn* txn) {
     if (txn_ == txn) txn_ = nullptr;
   }
-  // A line of the store's log.
-  void Log(std::string_view message) const { WriteLog(log_, message); }
+  // A line of the store's log (none once interrupted: the failures that follow are the store's
+  // own doing).
+  void Log(std::string_view message) const {
+    if (!interrupted()) WriteLog(log_, message);
+  }
+
+ protected:
+  // The statement the connection waits for fails at once (its socket shut down).
+  void InterruptBackend() override { c_->Interrupt(); }
 
  private:
   std::unique_ptr<pg::Connection> c_;

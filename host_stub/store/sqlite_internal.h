@@ -27,9 +27,15 @@ namespace wfp::host::store_internal::sqlite_backend {
 // released by another thread than the one that acquired it.
 class Gate {
  public:
+  // False when the gate was not had within `timeout`, or the thread's read was interrupted
+  // (store_internal::Interrupted(); WakeAll() has it look).
   bool Acquire(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [this] { return !held_; })) return false;
+    if (!cv_.wait_for(lock, timeout, [this] { return !held_ || Interrupted(); })) return false;
+    if (Interrupted()) {
+      if (!held_) cv_.notify_one();  // a Release may have woken this waiter: wake another instead
+      return false;
+    }
     held_ = true;
     return true;
   }
@@ -39,6 +45,11 @@ class Gate {
       held_ = false;
     }
     cv_.notify_one();
+  }
+  // Has every waiter look at its thread's interruption again.
+  void WakeAll() {
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
   }
 
  private:
@@ -100,8 +111,13 @@ void SetBusyWait(sqlite3* db, int64_t timeout_ms);
 // and slept before trying again.
 int64_t SqliteLockRetries();
 // Opens and configures a handle (WAL for files, foreign keys, busy timeout); never null when ok().
-// `exclusive` (a file only): through SQLite's `unix-excl` VFS (StoreOptions::exclusive).
+// A file through FileVfs(exclusive).
 Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, bool exclusive);
+// The VFS a file store opens its files through: SQLite's default one, or its `unix-excl` when
+// `exclusive` (StoreOptions::exclusive), under a name of wfp's whose only difference is that its
+// sleeps between lock retries (those of a WAL read, which no busy handler sees) end at once on a
+// thread whose read was interrupted (store_internal::Interrupted()).
+const char* FileVfs(bool exclusive);
 
 class Txn;
 
@@ -153,8 +169,16 @@ class Connection final : public StoreConnection {
   void Detach(Txn* txn) {
     if (txn_ == txn) txn_ = nullptr;
   }
-  // A line of the store's log.
-  void Log(std::string_view message) const { WriteLog(log_, message); }
+  // A line of the store's log (none once interrupted: the failures that follow are the store's
+  // own doing).
+  void Log(std::string_view message) const {
+    if (!interrupted()) WriteLog(log_, message);
+  }
+
+ protected:
+  // The statement running on a file's own handle stops (sqlite3_interrupt); the waits it has no
+  // hold on look at the thread's interruption (the busy handler, FileVfs' sleeps, the gate).
+  void InterruptBackend() override;
 
  private:
   void ApplyBusyTimeout() {

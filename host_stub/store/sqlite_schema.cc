@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iterator>
+#include <string>
 
 #include "store/sqlite_internal.h"
 
@@ -180,7 +181,58 @@ Status UseWal(sqlite3* h, const std::string& path, bool exclusive) {
                                       mode.empty() ? sqlite3_errmsg(h) : mode));
 }
 
+// A VFS that is another (`real`) but for its name, its xOpen (which opens through `real`, so that
+// the file is exactly the one `real` would open) and its xSleep. `vfs` first: SQLite's pointer to
+// it is one to the whole.
+struct InterruptibleVfs {
+  sqlite3_vfs vfs;
+  sqlite3_vfs* real;
+  std::string name;
+};
+
+InterruptibleVfs* Outer(sqlite3_vfs* vfs) { return reinterpret_cast<InterruptibleVfs*>(vfs); }
+
+int OpenThroughReal(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags,
+                    int* out_flags) {
+  sqlite3_vfs* real = Outer(vfs)->real;
+  return real->xOpen(real, name, file, flags, out_flags);
+}
+
+// SQLite sleeps here between WAL lock retries (up to about 10 s in all before it gives up).
+int SleepUnlessInterrupted(sqlite3_vfs* vfs, int microseconds) {
+  if (Interrupted()) return 0;
+  sqlite3_vfs* real = Outer(vfs)->real;
+  return real->xSleep(real, microseconds);
+}
+
+// Registers "wfp-<real's name>" over `real` (never unregistered: SQLite keeps it); nullptr when
+// there is no such VFS or SQLite refused it.
+InterruptibleVfs* RegisterOver(sqlite3_vfs* real) {
+  if (!real) return nullptr;
+  auto* shim = new InterruptibleVfs{*real, real, std::string("wfp-") + real->zName};
+  shim->vfs.pNext = nullptr;
+  shim->vfs.zName = shim->name.c_str();
+  shim->vfs.xOpen = OpenThroughReal;
+  shim->vfs.xSleep = SleepUnlessInterrupted;
+  if (sqlite3_vfs_register(&shim->vfs, /*makeDflt=*/0) != SQLITE_OK) {
+    delete shim;
+    return nullptr;
+  }
+  return shim;
+}
+
 }  // namespace
+
+const char* FileVfs(bool exclusive) {
+  // `unix-excl`: the first lock this process takes on the file is a write lock it keeps until its
+  // last connection closes; its connections then lock among themselves in memory, and the WAL index
+  // is in memory instead of the -shm file. (SQLite tells it by the name of the VFS a file is opened
+  // through: hence xOpen through the real one.)
+  static InterruptibleVfs* const shared = RegisterOver(sqlite3_vfs_find(nullptr));
+  static InterruptibleVfs* const alone = RegisterOver(sqlite3_vfs_find("unix-excl"));
+  if (exclusive) return alone ? alone->name.c_str() : "unix-excl";
+  return shared ? shared->name.c_str() : nullptr;
+}
 
 Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, bool exclusive) {
   // Once, before the first connection: SQLite's memory statistics off. With them, each of SQLite's
@@ -194,10 +246,7 @@ Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, boo
   auto db = std::make_shared<Db>();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                     (memory ? SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_MEMORY : SQLITE_OPEN_NOMUTEX);
-  // `unix-excl`: the first lock this process takes on the file is a write lock it keeps until its
-  // last connection closes; its connections then lock among themselves in memory, and the WAL index
-  // is in memory instead of the -shm file.
-  const char* vfs = exclusive && !memory ? "unix-excl" : nullptr;
+  const char* vfs = memory ? nullptr : FileVfs(exclusive);
   if (int rc = sqlite3_open_v2(memory ? ":memory:" : path.c_str(), &db->handle, flags, vfs);
       rc != SQLITE_OK)
     return Status::Internal(
@@ -220,8 +269,10 @@ namespace {
 std::atomic<int64_t> g_lock_retries{0};
 
 // The busy handler SetBusyWait installs; `arg` is the timeout in milliseconds. `tries`: how many
-// times it was called before for this statement. 0: give up (SQLITE_BUSY).
+// times it was called before for this statement. 0: give up (SQLITE_BUSY), at once on a thread
+// whose read was interrupted.
 int BusyWait(void* arg, int tries) {
+  if (Interrupted()) return 0;
   constexpr int kSleepsMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
   constexpr int kSleeps = static_cast<int>(std::size(kSleepsMs));
   const int64_t timeout_ms = reinterpret_cast<intptr_t>(arg);

@@ -44,6 +44,16 @@ sqlite3_stmt* Connection::Get(Stmt which) {
   return s;
 }
 
+void Connection::InterruptBackend() {
+  // An in-memory store's one handle runs the other connections' statements too: only the gate is
+  // woken. (A read on it is quick once it has the gate.)
+  if (gate_) {
+    gate_->WakeAll();
+    return;
+  }
+  sqlite3_interrupt(handle());  // safe from any thread while the handle is open, as it is here
+}
+
 bool Connection::AwaitWriteTurn(std::chrono::milliseconds* waited) {
   const auto start = std::chrono::steady_clock::now();
   if (!writers_->Acquire(busy_timeout_)) return false;

@@ -27,12 +27,12 @@
 
 #include <wfp/plugin_abi.h>
 
+#include <atomic>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -104,12 +104,25 @@ class StoreConnection {
   // The writes to fail on this connection (StoreOptions::write_faults); null: none.
   WriteFaults* write_faults() const { return write_faults_.get(); }
 
+  // Internal, for the readiness ping (Store's destructor): ends the read that another thread runs
+  // on this connection (inside a store_internal::InterruptScope of it) as soon as the backend
+  // allows, without waiting for the locks or the server it waits for; the read fails, unlogged,
+  // and the connection is not to be used again. Thread-safe, unlike the rest.
+  void Interrupt() {
+    interrupted_ = true;
+    InterruptBackend();
+  }
+  bool interrupted() const { return interrupted_.load(); }
+
  protected:
   explicit StoreConnection(std::shared_ptr<WriteFaults> write_faults)
       : write_faults_(std::move(write_faults)) {}
+  // Interrupt's part in the backend, called once interrupted() is true (from another thread).
+  virtual void InterruptBackend() = 0;
 
  private:
   std::shared_ptr<WriteFaults> write_faults_;
+  std::atomic<bool> interrupted_{false};
 };
 
 class Store {
@@ -129,7 +142,8 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& location);
   static Result<std::unique_ptr<Store>> Open(const std::string& location,
                                              const StoreOptions& options);
-  virtual ~Store() = default;
+  // Ends the readiness ping's read, if one runs (see Ping).
+  virtual ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -172,7 +186,9 @@ class Store {
   // Whether the store answers (readiness checks): a read-only transaction on a connection of the
   // ping's own that reads a row of the schedules table (so it takes the database's read lock),
   // within kPingBound. A ping still running past the bound is a failure ("did not answer"); it goes
-  // on in the background and the next Ping waits for it instead of starting another.
+  // on in the background (on a thread of the store's) and the next Ping waits for it instead of
+  // starting another. Destroying the store interrupts it (StoreConnection::Interrupt) and waits
+  // for its thread: nothing of it runs once the destructor has returned.
   static constexpr std::chrono::milliseconds kPingBound{1000};
   Status Ping();
 
@@ -205,7 +221,7 @@ class Store {
   Result<std::vector<ScheduleRecord>> ListSchedules(int64_t site_id, const ScheduleFilter& filter);
 
  protected:
-  Store() = default;
+  Store();
   // Runs `body` in one transaction on a connection of the store's own: `write` takes the write
   // lock (a Seed reads the highest ids, then writes), otherwise a consistent read snapshot. A write
   // commits when `body` succeeds; anything else rolls back. The failure when the transaction could
@@ -214,8 +230,9 @@ class Store {
   virtual Status RunInTransaction(bool write, const SessionBody& body) = 0;
 
  private:
-  std::once_flag ping_once_;
-  std::shared_ptr<store_internal::PingState> ping_;  // made on the first Ping
+  // The readiness ping's connection and thread. Its connection refers to nothing of the derived
+  // store (connections keep what they need alive), so ~Store ends it after the backend's members.
+  const std::unique_ptr<store_internal::PingState> ping_;
 };
 
 // The ABI store table, for every backend. Its functions see only the store's part of the call

@@ -16,6 +16,9 @@
 #include <filesystem>
 #include <functional>
 #include <latch>
+#include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -1484,6 +1487,72 @@ TEST_P(StoreApiTest, AWindowReportsTheLockWaitOnceAndBusy) {
   SetStoreObserver(nullptr);
 }
 
+// A lock not had in time is reported to the observer (wfp_store_busy_total) where it is missed:
+// SQLite's at begin (the lock is the whole store), PostgreSQL's at load_schedule (the schedule's
+// row), as it is for load_schedule_window above.
+TEST_P(StoreApiTest, ABusyLoadScheduleIsReported) {
+  Call holder(*store_);
+  wfp_txn* held = HoldSchedule5(holder);
+  ASSERT_NE(held, nullptr);
+  CountingObserver observer;
+  SetStoreObserver(&observer);
+  Call c(*store_);
+  c.connection->SetBusyTimeout(milliseconds(50));
+  wfp_txn* txn = nullptr;
+  const wfp_status begun = Api().begin(&c.call, &txn);
+  if (postgres()) {
+    ASSERT_EQ(begun, WFP_OK);
+    EXPECT_EQ(Load(txn, 1, 5), WFP_ERR_BUSY);
+    Api().rollback(txn);
+  } else {
+    EXPECT_EQ(begun, WFP_ERR_BUSY);
+  }
+  EXPECT_EQ(observer.busy, 1);
+  SetStoreObserver(nullptr);
+  Api().rollback(held);
+}
+
+// The catalog the host's own routes read (Store::ListProjects, ListSchedules) is the site's, by
+// every filter: another site's schedule, project or workflow is never listed, whatever its id.
+TEST_P(StoreApiTest, TheCatalogIsTheSitesByEveryFilter) {
+  auto schedules = [&](int64_t site, Store::ScheduleFilter filter) {
+    const Result<std::vector<Store::ScheduleRecord>> got = store_->ListSchedules(site, filter);
+    EXPECT_TRUE(IsOk(got.status()));
+    std::vector<int64_t> ids;
+    if (got.ok())
+      for (const Store::ScheduleRecord& s : *got) ids.push_back(s.id);
+    return ids;
+  };
+  auto projects = [&](int64_t site, std::optional<std::string> name) {
+    const Result<std::vector<Store::ProjectRecord>> got = store_->ListProjects(site, name);
+    EXPECT_TRUE(IsOk(got.status()));
+    std::vector<int64_t> ids;
+    if (got.ok())
+      for (const Store::ProjectRecord& p : *got) ids.push_back(p.id);
+    return ids;
+  };
+  auto by = [](std::optional<int64_t> schedule, std::optional<int64_t> project,
+               std::optional<std::string> workflow = std::nullopt) {
+    Store::ScheduleFilter filter;
+    filter.schedule_id = schedule;
+    filter.project_id = project;
+    filter.workflow_name = std::move(workflow);
+    return filter;
+  };
+  using Ids = std::vector<int64_t>;
+  EXPECT_EQ(schedules(1, {}), Ids{5});
+  EXPECT_EQ(schedules(2, {}), Ids{6});
+  EXPECT_EQ(schedules(1, by(5, std::nullopt)), Ids{5});
+  EXPECT_EQ(schedules(1, by(6, std::nullopt)), Ids{});
+  EXPECT_EQ(schedules(2, by(std::nullopt, 2)), Ids{6});
+  EXPECT_EQ(schedules(1, by(std::nullopt, 2)), Ids{});
+  EXPECT_EQ(schedules(2, by(std::nullopt, 2, "x")), Ids{6});
+  EXPECT_EQ(schedules(1, by(std::nullopt, 2, "x")), Ids{});
+  EXPECT_EQ(projects(1, std::nullopt), Ids{1});
+  EXPECT_EQ(projects(2, "other"), Ids{2});
+  EXPECT_EQ(projects(1, "other"), Ids{});
+}
+
 // WFP_WINDOW_LAST_READ: a read-only transaction reads nothing after the window (the backend may
 // have ended its snapshot with it: PostgreSQL sends the ROLLBACK with the reads); commit and
 // rollback still end it, and its connection serves the next transaction. A write transaction
@@ -1568,6 +1637,33 @@ TEST_F(PostgresStoreApiTest, ALastReadWindowEndsTheSnapshotInItsRoundTrip) {
   }
 }
 
+// A connection the server ended while it was idle (a restart, a failover, an idle timeout) is found
+// lost by the first statement of the next transaction, opened again, and that statement retried
+// there (nothing was done yet): the transaction goes through, a write as a read-only one whose only
+// read is a last-read window (one statement without BEGIN).
+TEST_F(PostgresStoreApiTest, AConnectionTheServerEndedIsOpenedAgainForTheNextTransaction) {
+  Call c(*store_);
+  Call admin(*store_);
+  for (const bool read : {false, true}) {
+    const auto pid = Query(*c.connection, "SELECT pg_backend_pid()");
+    ASSERT_EQ(pid.size(), 1u);
+    ASSERT_EQ(Query(*admin.connection, "SELECT pg_terminate_backend(" + pid[0][0] + ", 5000)"),
+              (std::vector<std::vector<std::string>>{{"t"}}));
+    wfp_txn* txn = nullptr;
+    ASSERT_EQ(read ? Api().begin_read(&c.call, &txn) : Api().begin(&c.call, &txn), WFP_OK);
+    if (read) {
+      const WindowAnswer got =
+          LoadWindow(txn, 1, 5, kJan1, kJan1 + 100 * kDay, 5, SIZE_MAX, WFP_WINDOW_LAST_READ);
+      EXPECT_EQ(got.status, WFP_OK) << txn->last_error;
+      EXPECT_EQ(got.visits.sessions.size(), 3u);
+    } else {
+      EXPECT_EQ(Load(txn, 1, 5), WFP_OK) << txn->last_error;
+    }
+    EXPECT_EQ(Api().commit(txn), WFP_OK);
+    EXPECT_NE(Query(*c.connection, "SELECT pg_backend_pid()"), pid);  // a new backend
+  }
+}
+
 // A COMMIT that fails answers the code of its own failure (here a foreign key checked only at
 // COMMIT: not found), not whatever the ROLLBACK after it left in the handle; nothing is kept.
 TEST_P(SqliteStoreApiTest, ACommitThatFailsAnswersItsOwnCode) {
@@ -1583,6 +1679,18 @@ TEST_P(SqliteStoreApiTest, ACommitThatFailsAnswersItsOwnCode) {
   EXPECT_EQ(Api().commit(txn), WFP_ERR_NOT_FOUND);
   EXPECT_EQ(c.call.store.open_txn, nullptr);
   EXPECT_EQ(Dump(), before);
+  // The failed COMMIT left no transaction open (SQLite keeps one open after a deferred foreign key
+  // refused it, holding the write lock): this connection writes again, and so does another.
+  Call other(*store_);
+  for (Call* writer : {&c, &other}) {
+    writer->connection->SetBusyTimeout(milliseconds(100));
+    txn = Begin(*writer);
+    ASSERT_NE(txn, nullptr);
+    const wfp_new_session fine = NewSession(1, "load", kJan1 + (writer == &c ? 5 : 6) * kDay);
+    ASSERT_EQ(Api().create_sessions(txn, &fine, 1, &id), WFP_OK) << txn->last_error;
+    EXPECT_EQ(Api().commit(txn), WFP_OK) << txn->last_error;
+  }
+  EXPECT_EQ(Dump().at("sessions").as_array().size(), 7u);
 }
 
 TEST_P(SqliteStoreApiTest, SchemaIsVersionedAndConnectionsAreConfigured) {
@@ -1855,6 +1963,33 @@ TEST(StoreFile, WritersOfOneStoreWaitInTheHostNotInSqlitesBusyHandler) {
     EXPECT_EQ(begun.load(), WFP_OK);
     EXPECT_EQ(store_internal::sqlite_backend::SqliteLockRetries(), retries)
         << (alone ? "alone" : "shared");
+  }
+}
+
+// Another process's write lock (here another Store of the file, whose writers take turns apart from
+// this one's) makes a write BUSY once SQLite's busy handler gives up on it. That writer lets go of
+// its turn among this store's writers all the same: once the lock is free, the next write goes
+// through (and does not wait for a turn nobody will give back).
+TEST(StoreFile, AWriteRefusedForAnotherProcesssLockLeavesTheTurnToTheNext) {
+  testing_util::TempDir dir;
+  auto store = Store::Open(dir.File("s.db"));
+  ASSERT_TRUE(IsOk(store.status()));
+  ASSERT_TRUE(IsOk((*store)->Seed(J(kBase))));
+  auto other = Store::Open(dir.File("s.db"));
+  ASSERT_TRUE(IsOk(other.status()));
+  Call holder(**other);
+  wfp_txn* held = nullptr;
+  ASSERT_EQ(Api().begin(&holder.call, &held), WFP_OK);
+  Call refused(**store);
+  refused.connection->SetBusyTimeout(milliseconds(50));
+  wfp_txn* txn = nullptr;
+  EXPECT_EQ(Api().begin(&refused.call, &txn), WFP_ERR_BUSY);
+  Api().rollback(held);
+  Call next(**store);
+  for (Call* writer : {&refused, &next}) {
+    writer->connection->SetBusyTimeout(milliseconds(1000));
+    ASSERT_EQ(Api().begin(&writer->call, &txn), WFP_OK);
+    Api().rollback(txn);
   }
 }
 

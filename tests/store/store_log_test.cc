@@ -1,16 +1,11 @@
 // The store's log: what the store cannot hand back to a caller (here a statement that no longer
 // prepares) goes to the log it was opened with, and to stderr as "wfp store: ..." when it was
-// opened without one. SQLite only: the log is the store's, not a backend's.
-#include <fcntl.h>
+// opened without one. SQLite only: the log is the store's, not a backend's. (And where a store is:
+// a libpq keyword/value string is PostgreSQL, its password never shown.)
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "sql_for_testing.h"
@@ -73,45 +68,6 @@ TEST(StoreLog, WithoutALogFailuresGoToStderr) {
       << err;
 }
 
-// A child process that holds SQLite's WAL locks (bytes 120..127 of the -shm file) until killed:
-// no connection can begin reading the database meanwhile.
-class ShmLocker {
- public:
-  explicit ShmLocker(const std::string& shm) {
-    int ready[2];
-    if (::pipe(ready) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(shm.c_str(), O_RDWR);
-      struct flock lock {};
-      lock.l_type = F_WRLCK;
-      lock.l_whence = SEEK_SET;
-      lock.l_start = 120;
-      lock.l_len = 8;
-      const char ok = fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0 ? '1' : '0';
-      (void)!::write(ready[1], &ok, 1);
-      for (;;) ::pause();
-    }
-    char ok = '0';
-    (void)!::read(ready[0], &ok, 1);
-    locked_ = ok == '1';
-    ::close(ready[0]);
-    ::close(ready[1]);
-  }
-  ~ShmLocker() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  bool locked() const { return locked_; }
-
- private:
-  pid_t pid_ = -1;
-  bool locked_ = false;
-};
-
-// Readiness must read the database: with its read locks held by another process, every real read
-// fails (after about 10 s), and so must Ping, within its bound (1 s; 5 s allowed here).
 // libpq's keyword/value form is a PostgreSQL location too ("anything libpq takes"), never an SQLite
 // file name: its password must not come back in a message.
 TEST(StoreLocation, ALibpqKeywordValueStringIsPostgresAndItsPasswordIsNeverShown) {
@@ -128,26 +84,6 @@ TEST(StoreLocation, ALibpqKeywordValueStringIsPostgresAndItsPasswordIsNeverShown
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().message().find("KVSECRET4"), std::string::npos)
       << opened.status().message();
-}
-
-TEST(StorePing, FailsWhileAnotherProcessHoldsTheReadLocks) {
-  TempDir dir;
-  Result<std::unique_ptr<Store>> opened = Store::Open(dir.File("s.db"));
-  ASSERT_TRUE(opened.ok()) << opened.status().message();
-  Store& store = **opened;
-  ASSERT_TRUE(store.Ping().ok());
-  {
-    ShmLocker locker(dir.File("s.db") + "-shm");
-    ASSERT_TRUE(locker.locked());
-    const auto start = std::chrono::steady_clock::now();
-    const Status ping = store.Ping();
-    EXPECT_FALSE(ping.ok());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
-  }
-  Status again;
-  for (int i = 0; i < 30 && !(again = store.Ping()).ok(); ++i) {
-  }
-  EXPECT_TRUE(again.ok()) << again.message();  // once the locks are gone, ready again
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -361,6 +362,8 @@ std::unique_ptr<Connection> Connection::Open(const std::string& url, Error* erro
   return std::unique_ptr<Connection>(new Connection(conn));
 }
 
+Connection::Connection(pg_conn* conn) : conn_(conn), socket_(PQsocket(conn)) {}
+
 Connection::~Connection() {
   PQfinish(conn_);
   CountStoreConnection(-1);
@@ -382,10 +385,29 @@ TxnState Connection::txn_state() {
   }
 }
 
+void Connection::Interrupt() {
+  std::lock_guard lock(interrupt_mu_);
+  interrupted_ = true;
+  if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
+}
+
 bool Connection::Reset() {
+  {
+    std::lock_guard lock(interrupt_mu_);
+    if (interrupted_) return false;
+    socket_ = -1;
+  }
   unread_ = false;  // the reconnection drops whatever the old connection still had to answer
   PQreset(conn_);
   statements_.clear();
+  {
+    std::lock_guard lock(interrupt_mu_);
+    socket_ = PQsocket(conn_);
+    if (interrupted_) {
+      if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
+      return false;
+    }
+  }
   if (!Healthy()) return false;
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);

@@ -10,8 +10,9 @@
 // a batch) wrap the statement in a SAVEPOINT. The same holds for an error while preparing a
 // statement (a syntax error, a missing table): it aborts the enclosing transaction too.
 //
-// Thread-safety: a Connection is used by one thread at a time; distinct connections are
-// independent. Result is a plain value. The free functions are thread-safe.
+// Thread-safety: a Connection is used by one thread at a time (but for Interrupt, from any);
+// distinct connections are independent. Result is a plain value. The free functions are
+// thread-safe.
 #ifndef WFP_HOST_STUB_STORE_PG_PG_H_
 #define WFP_HOST_STUB_STORE_PG_PG_H_
 
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -234,8 +236,14 @@ class Connection {
   // The libpq handle, for what this layer does not wrap (PQescapeIdentifier, ...).
   pg_conn* native() const { return conn_; }
 
+  // From any thread: the statement the connection's thread waits for fails at once, as on a lost
+  // connection, and so does every later one; Reset refuses (a reconnection under way when this is
+  // called ends so too). The socket is shut down, not closed: its descriptor stays the
+  // connection's until the connection is destroyed, so no other file can take its number.
+  void Interrupt();
+
  private:
-  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  explicit Connection(pg_conn* conn);
   // The name of `sql`'s prepared statement, preparing it on first use; nullptr + *error on failure.
   const std::string* PreparedName(const char* sql, Error* error);
   // Reads and drops the answer SendWithoutWaiting left unread, if any.
@@ -255,6 +263,12 @@ class Connection {
   bool lock_timeout_set_ = false;
   // SendWithoutWaiting sent a statement whose answer is not read yet.
   bool unread_ = false;
+  // Interrupt's, guarded by interrupt_mu_: whether it was called, and the socket it shuts down
+  // (-1 while Reset reconnects: PQreset closes the old one, whose number may then be another
+  // file's).
+  std::mutex interrupt_mu_;
+  bool interrupted_ = false;
+  int socket_ = -1;
 };
 
 // COPY text format, one row at a time: each field is written followed by a tab; AppendCopyRowEnd
