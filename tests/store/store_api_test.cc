@@ -1615,7 +1615,8 @@ std::vector<std::vector<std::string>> Query(StoreConnection& c, const std::strin
 
 // On PostgreSQL the last-read window's ROLLBACK goes with its reads: once the window is answered,
 // the transaction's backend is idle, not idle in a transaction holding its snapshot (as it is after
-// a window without the flag, until the rollback).
+// a window without the flag, until the rollback). That holds for a window after another read (its
+// transaction begun) as for a window that is the only read (one statement, no transaction).
 TEST_F(PostgresStoreApiTest, ALastReadWindowEndsTheSnapshotInItsRoundTrip) {
   Call c(*store_);
   Call other(*store_);
@@ -1625,15 +1626,21 @@ TEST_F(PostgresStoreApiTest, ALastReadWindowEndsTheSnapshotInItsRoundTrip) {
   const std::string idle_in_transaction =
       "SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid[0][0] +
       " AND state = 'idle in transaction'";
-  for (uint32_t flags : {0u, WFP_WINDOW_LAST_READ}) {
-    wfp_txn* txn = nullptr;
-    ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
-    ASSERT_EQ(LoadWindow(txn, 1, 5, kJan1, kJan1 + 100 * kDay, 5, SIZE_MAX, flags).status, WFP_OK)
-        << txn->last_error;
-    const auto rows = Query(*other.connection, idle_in_transaction);
-    ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0][0], flags ? "0" : "1") << flags;
-    Api().rollback(txn);
+  for (const bool read_before : {false, true}) {
+    for (uint32_t flags : {0u, WFP_WINDOW_LAST_READ}) {
+      wfp_txn* txn = nullptr;
+      ASSERT_EQ(Api().begin_read(&c.call, &txn), WFP_OK);
+      if (read_before) {
+        ASSERT_EQ(Load(txn, 1, 5), WFP_OK) << txn->last_error;
+      }
+      ASSERT_EQ(LoadWindow(txn, 1, 5, kJan1, kJan1 + 100 * kDay, 5, SIZE_MAX, flags).status, WFP_OK)
+          << txn->last_error;
+      const auto rows = Query(*other.connection, idle_in_transaction);
+      ASSERT_EQ(rows.size(), 1u);
+      EXPECT_EQ(rows[0][0], flags ? "0" : "1")
+          << "flags " << flags << ", read before " << read_before;
+      Api().rollback(txn);
+    }
   }
 }
 
