@@ -325,6 +325,21 @@ TEST_F(BackfillPlanner, AdvanceMovesThePointerForwardOnly) {
   EXPECT_EQ(early.pointer_after, context_.pointer);
 }
 
+TEST_F(BackfillPlanner, AdvanceEndingJustBeforeThePointerLeavesItAlone) {
+  // The clock at 2024-01-10T03:00:00Z: the last candidate is 01-10 (it ran at 00:00Z), and its
+  // step is 01-11, the pointer itself. The pointer moves only when that step is later than it, so
+  // it stays, lastSessionTime (none yet, a new schedule) included, and nothing is written to it.
+  now_ = T("2024-01-10T03:00:00Z");
+  const Plan plan = std::get<Plan>(PlanFor(
+      R"({"advanceSchedule":true,"skipExisting":true,"dryRun":false,"fromTime":"2024-01-05T00:00:00Z"})",
+      {}));
+  ASSERT_EQ(plan.items.size(), 6u);
+  EXPECT_EQ(schedule_.FormatLocal(plan.items.back().session_time), "2024-01-10T00:00:00+09:00");
+  EXPECT_EQ(schedule_.Step(plan.items.back().session_time), context_.pointer.next_schedule_time);
+  EXPECT_FALSE(plan.pointer_moves);
+  EXPECT_EQ(plan.pointer_after, context_.pointer);
+}
+
 TEST_F(BackfillPlanner, EtagChangesWhenThePlanDoes) {
   const Plan a = std::get<Plan>(PlanFor(With(""), {}));
   const Plan b = std::get<Plan>(PlanFor(With(""), {}));

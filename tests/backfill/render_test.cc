@@ -77,6 +77,23 @@ TEST(RenderBackfillResponse, EscapesNames) {
   EXPECT_EQ(v.at("skipped").as_array().size(), 0u);
 }
 
+// Long names make each attempt's text long; an empty plan (count 0) with them still renders.
+TEST(RenderBackfillResponse, AnEmptyPlanWithLongNamesRenders) {
+  auto compiled = schedule::Schedule::Parse(boost::json::parse(R"({"daily>":"09:00:00"})"), "UTC");
+  ResponseContext c;
+  c.project_name = std::string(300, 'p');
+  c.workflow_name = std::string(300, 'w');
+  c.attempt_name = std::string(255, '"');  // escaped: 510 bytes
+  for (size_t chunk : {size_t{4096}, SIZE_MAX}) {
+    std::string out;
+    RenderBackfillResponse(std::get<schedule::Schedule>(compiled), c, Plan{}, chunk,
+                           [&out](std::string_view piece) { out.append(piece); });
+    const auto v = boost::json::parse(out);
+    EXPECT_EQ(v.at("project").at("name").as_string(), c.project_name) << chunk;
+    EXPECT_EQ(v.at("attempts").as_array().size(), 0u) << chunk;
+  }
+}
+
 TEST(RenderBackfillResponse, NewSessionsShowTheUuidOfTheirPositionUnderThePlansSeed) {
   // The writer stores NewSessionUuid(seed, position) for a new session; the answer must show the
   // same UUID, and a reused session's stored one.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace wfp::backfill {
 namespace {
@@ -65,6 +67,24 @@ TEST(BackfillRequest, UnknownFieldSuggestsTheClosestName) {
       ErrorOf(R"({"dryRun":false,"zzz":1})"),
       "unknown field 'zzz'; known fields are dryRun, fromTime, attemptName, count, skipExisting, "
       "advanceSchedule");
+}
+
+// The distance is Levenshtein's (letters compared without case), and close means at most a third of
+// the known name's length, or 2: two swapped letters are two edits, a name that merely ends in a
+// known one is not a typo of it.
+TEST(BackfillRequest, SwappedLettersAreATypoOfTheKnownName) {
+  const std::string head = R"({"dryRun":false,)";
+  for (const auto& [sent, meant] :
+       std::vector<std::pair<std::string, std::string>>{{"conut", "count"},
+                                                        {"fromTmie", "fromTime"},
+                                                        {"attemtpName", "attemptName"},
+                                                        {"dry_run", "dryRun"}}) {
+    EXPECT_EQ(ErrorOf(head + "\"" + sent + "\":1}"),
+              "unknown field '" + sent + "'; did you mean '" + meant + "'?");
+  }
+  EXPECT_EQ(ErrorOf(head + R"("lastCount":1})"),
+            "unknown field 'lastCount'; known fields are dryRun, fromTime, attemptName, count, "
+            "skipExisting, advanceSchedule");
 }
 
 TEST(BackfillRequest, WrongJsonTypesAreRefusedByName) {
@@ -225,6 +245,18 @@ TEST(BackfillRequest, AttemptNameLengthAndControlCharacters) {
   EXPECT_EQ(
       ErrorOf(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a\u0085b"})"),
       "attemptName must not contain control characters");
+  // C1 is U+0080 to U+009F, both ends included; U+00A0 (no-break space) is no control character.
+  for (const char* c1 : {"\\u0080", "\\u009f", "\\u009F"}) {
+    EXPECT_EQ(ErrorOf(std::string(
+                          R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a)") +
+                      c1 + "b\"}"),
+              "attemptName must not contain control characters")
+        << c1;
+  }
+  EXPECT_EQ(Parse(R"({"dryRun":true,"fromTime":"2016-01-01T00:00:00Z","attemptName":"a\u00a0b"})")
+                .attempt_name,
+            "a\xc2\xa0"
+            "b");
 }
 
 TEST(BackfillRequest, CrossFieldRules) {

@@ -45,12 +45,15 @@ struct FakeStore {
   int begins = 0, commits = 0, rollbacks = 0;
   bool open = false;
   wfp_status create_sessions_status = WFP_OK;
-  std::vector<int64_t> session_times;       // created, committed or not
-  std::vector<std::string> session_uuids;   // of each created session
-  std::vector<wfp_new_attempt> attempts;    // created (strings not kept)
-  std::vector<std::string> attempt_params;  // of each created attempt
-  size_t largest_batch = 0;                 // of create_sessions and create_attempts
-  std::vector<int64_t> pointer_moves;       // next_schedule_time of each move
+  wfp_status create_attempts_status = WFP_OK;
+  wfp_status latest_status = WFP_OK;         // latest_session_before's answer
+  std::optional<int64_t> last_session_time;  // the schedule's pointer's, when it has one
+  std::vector<int64_t> session_times;        // created, committed or not
+  std::vector<std::string> session_uuids;    // of each created session
+  std::vector<wfp_new_attempt> attempts;     // created (strings not kept)
+  std::vector<std::string> attempt_params;   // of each created attempt
+  size_t largest_batch = 0;                  // of create_sessions and create_attempts
+  std::vector<int64_t> pointer_moves;        // next_schedule_time of each move
   // Sessions that exist (ascending), each with its attempts' names and indexes.
   struct Session {
     int64_t time = 0, id = 0;
@@ -103,6 +106,8 @@ wfp_status Load(wfp_txn*, int64_t site, int64_t id, wfp_schedule_info* out) {
   out->schedule_json = S(R"({"daily>":"09:00:00"})");
   out->next_schedule_time = kPointer;
   out->next_run_time = kPointer + 9 * 3600;
+  out->has_last_session_time = g_store->last_session_time.has_value();
+  out->last_session_time = g_store->last_session_time.value_or(0);
   return WFP_OK;
 }
 // Visits `s` as list_sessions does; the visitor's answer.
@@ -143,6 +148,7 @@ wfp_status Latest(wfp_txn* txn, int64_t, wfp_str, wfp_epoch_seconds before, int3
                   wfp_epoch_seconds* time) {
   if (txn->ended) return ++g_store->reads_after_end, WFP_ERR_STATE;
   g_store->latest_calls++;
+  if (g_store->latest_status != WFP_OK) return g_store->latest_status;
   const std::optional<int64_t> latest = LatestSessionBefore(before);
   *found = latest.has_value();
   if (latest) *time = *latest;
@@ -183,6 +189,7 @@ wfp_status CreateSessions(wfp_txn*, const wfp_new_session* s, size_t n, int64_t*
   return WFP_OK;
 }
 wfp_status CreateAttempts(wfp_txn*, const wfp_new_attempt* a, size_t n, int64_t* ids) {
+  if (g_store->create_attempts_status != WFP_OK) return g_store->create_attempts_status;
   g_store->largest_batch = std::max(g_store->largest_batch, n);
   for (size_t i = 0; i < n; ++i) {
     g_store->attempts.push_back(a[i]);
@@ -310,6 +317,78 @@ TEST_F(WriterTest, AConflictOnCreateIsA409AndNothingIsCommitted) {
   EXPECT_EQ(call_.status, 409);
   EXPECT_EQ(store_.commits, 0);
   EXPECT_EQ(store_.rollbacks, 1);
+  EXPECT_FALSE(store_.open);
+}
+
+// The ETag is the plan's, made against the schedule's pointer as stored, its lastSessionTime
+// included (planner.h): the same text the planner gives for that pointer, with and without one.
+TEST_F(WriterTest, TheEtagIsThePlansAgainstTheStoredPointer) {
+  const std::string body =
+      R"({"dryRun":true,"fromTime":"2024-01-08T00:00:00Z","count":2,"attemptName":"fix-1"})";
+  const auto request = std::get<BackfillRequest>(ParseBackfillRequest(body));
+  const auto schedule = std::get<schedule::Schedule>(
+      schedule::Schedule::Parse(boost::json::parse(R"({"daily>":"09:00:00"})"), "UTC"));
+  for (std::optional<int64_t> last :
+       {std::optional<int64_t>{}, std::optional<int64_t>{kPointer - 86400}}) {
+    PlanContext context;
+    context.project_id = 1;
+    context.workflow_name = "load";
+    context.pointer = {kPointer, kPointer + 9 * 3600, last};
+    const auto candidates = std::get<std::vector<Instant>>(
+        EnumerateCandidates(schedule, request, context.pointer, kNow, kDefaultMaxSessions));
+    const std::string want =
+        std::get<Plan>(BuildPlan(schedule, context, request, candidates, {}, std::nullopt)).etag;
+    call_ = wfp_call{};
+    store_ = FakeStore{};
+    store_.last_session_time = last;
+    EXPECT_EQ(Post(body).etag, want) << last.value_or(-1);
+  }
+}
+
+// An attempt of the same name can appear between the plan and the write only where the store
+// does not lock the schedule; the store says so with a conflict, and the answer is a 409 to retry.
+TEST_F(WriterTest, AConflictOnCreatingAttemptsIsA409AndNothingIsCommitted) {
+  store_.create_attempts_status = WFP_ERR_CONFLICT;
+  Post(kTwoSessions);
+  EXPECT_EQ(call_.status, 409) << call_.body;
+  EXPECT_EQ(Body().at("message").as_string(),
+            "an attempt of this backfill was created concurrently; retry");
+  EXPECT_EQ(store_.commits, 0);
+  EXPECT_EQ(store_.rollbacks, 1);
+}
+
+// skipExisting in a real run: the session with an attempt gets none, is listed under `skipped`,
+// and the next attempt created is the first (queued).
+TEST_F(WriterTest, ARealRunCreatesNoAttemptOnASkippedSession) {
+  store_.existing = {{1704672000, 77, "uuid-77", {{std::nullopt, 1}}}};  // 2024-01-08
+  Post(
+      R"({"dryRun":false,"fromTime":"2024-01-08T00:00:00Z","skipExisting":true,"attemptName":"a"})");
+  ASSERT_EQ(call_.status, 200) << call_.body;
+  EXPECT_EQ(store_.session_times, (std::vector<int64_t>{1704758400}));  // 2024-01-09 only
+  ASSERT_EQ(store_.attempts.size(), 1u);
+  EXPECT_EQ(store_.attempts[0].session_id, 101);
+  EXPECT_EQ(store_.attempts[0].state, WFP_ATTEMPT_QUEUED);
+  const auto body = Body();
+  EXPECT_EQ(body.at("attempts").as_array().size(), 1u);
+  ASSERT_EQ(body.at("skipped").as_array().size(), 1u);
+  EXPECT_EQ(body.at("skipped").at(0).at("sessionId").as_string(), "77");
+}
+
+// A store read that fails while the plan is made ends the request: a 500, nothing written.
+TEST_F(WriterTest, AStoreFaultWhileReadingTheSessionsIsA500AndNothingIsWritten) {
+  store_.fail_list_call = 1;
+  Post(kTwoSessions);
+  EXPECT_EQ(call_.status, 500) << call_.body;
+  EXPECT_TRUE(store_.session_times.empty());
+  EXPECT_EQ(store_.commits, 0);
+  call_ = wfp_call{};
+  store_ = FakeStore{};
+  store_.latest_status = WFP_ERR_INTERNAL;
+  Post(kTwoSessions);
+  EXPECT_EQ(call_.status, 500) << call_.body;
+  EXPECT_EQ(store_.latest_calls, 1);
+  EXPECT_TRUE(store_.session_times.empty());
+  EXPECT_EQ(store_.commits, 0);
   EXPECT_FALSE(store_.open);
 }
 

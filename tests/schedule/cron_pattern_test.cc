@@ -79,6 +79,17 @@ TEST(CronPattern, TokenizerQuirksOfCron4j) {
   EXPECT_EQ(One("-5 * * * *").minutes, Bits({5}));
 }
 
+// Java's Integer.parseInt: the int range exactly, sign included.
+TEST(CronPattern, ParseJavaIntTakesTheIntRange) {
+  EXPECT_EQ(ParseJavaInt("2147483647"), 2147483647);
+  EXPECT_EQ(ParseJavaInt("-2147483648"), -2147483647 - 1);
+  EXPECT_EQ(ParseJavaInt("+7"), 7);
+  EXPECT_EQ(ParseJavaInt("-0"), 0);
+  for (const char* bad : {"2147483648", "-2147483649", "99999999999", "", "-", "+", "1x", " 1"}) {
+    EXPECT_EQ(ParseJavaInt(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(CronPattern, Invalid) {
   std::string why;
   for (const char* bad : {"", "* * * *", "* * * * * *", "x * * * *", "* 24 * * *", "* * 0 * *",

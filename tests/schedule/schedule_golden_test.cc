@@ -68,6 +68,15 @@ TEST(ScheduleGolden, DailyWithStartAndEnd) {
   EXPECT_EQ(FormatUtc(s.end()), "2016-04-01T00:00:00Z");
 }
 
+TEST(ScheduleGolden, StartKeepsASessionThatRunsExactlyAtIt) {
+  // step() skips to next(start - 1 s) only when start > n + delay: a session whose run time is
+  // start itself stays. Hourly with a delay of one hour, start 2016-03-01: the session at
+  // 02-29 23:00 runs at 03-01 00:00.
+  auto s = Make(R"({"cron>": "0 * * * *", "delay": 3600, "start": "2016-03-01"})");
+  EXPECT_EQ(First(s, "2016-02-29T23:30:00Z"), "2016-02-29T23:00:00Z 2016-03-01T00:00:00Z");
+  EXPECT_EQ(FormatUtc(s.Step(ParseIso("2016-02-29T22:00:00Z"))), "2016-02-29T23:00:00Z");
+}
+
 TEST(ScheduleGolden, MinutesIntervalWithStartAndEndInTokyo) {
   auto s = Make(R"({"minutes_interval>": 10, "start": "2016-03-01", "end": "2016-03-31"})",
                 "Asia/Tokyo");
@@ -109,6 +118,12 @@ TEST(ScheduleGolden, SecondsIntervalIsEpochAligned) {
   EXPECT_EQ(s.Last(1454490009), 1454490002);
   EXPECT_EQ(s.Last(1454490010), 1454490009);
   EXPECT_EQ(s.RunTime(1454490002), 1454490005);
+  // The epoch is a multiple of every interval, and so are the times before it: from -1 s the next
+  // is the epoch itself, and the one before the epoch is -7 s.
+  EXPECT_EQ(s.Next(-1), 0);
+  EXPECT_EQ(s.First(0, false), 0);
+  EXPECT_EQ(s.Last(0), -7);
+  EXPECT_EQ(s.Next(-8), -7);
 }
 
 TEST(ScheduleGolden, LastOfAnIrregularPatternIsAScheduleTime) {

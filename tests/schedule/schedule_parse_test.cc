@@ -78,6 +78,25 @@ TEST(ScheduleParse, DelayOnlyWithCronAndIntervals) {
   EXPECT_EQ(Accepted(R"({"cron>": "0 * * * *", "delay": -60})").delay_seconds(), -60);
 }
 
+// delay is a Java int (Digdag reads it as one): its whole range and nothing past it, whether given
+// as a number, a decimal string or an integral double.
+TEST(ScheduleParse, DelayIsAJavaInt) {
+  EXPECT_EQ(Accepted(R"({"cron>": "0 * * * *", "delay": 2147483647})").delay_seconds(), 2147483647);
+  EXPECT_EQ(Accepted(R"({"cron>": "0 * * * *", "delay": -2147483648})").delay_seconds(),
+            -2147483648LL);
+  EXPECT_EQ(Accepted(R"({"cron>": "0 * * * *", "delay": "-2147483648"})").delay_seconds(),
+            -2147483648LL);
+  EXPECT_EQ(Accepted(R"({"cron>": "0 * * * *", "delay": 60.0})").delay_seconds(), 60);
+  EXPECT_REFUSED(R"({"cron>": "0 * * * *", "delay": 2147483648})", "delay",
+                 "delay: must be an integer number of seconds: 2147483648");
+  EXPECT_REFUSED(R"({"cron>": "0 * * * *", "delay": "2147483648"})", "delay",
+                 "delay: must be an integer number of seconds: \"2147483648\"");
+  EXPECT_REFUSED(R"({"cron>": "0 * * * *", "delay": 10000000000000000000})", "delay",
+                 "delay: must be an integer number of seconds: 10000000000000000000");
+  EXPECT_REFUSED(R"({"cron>": "0 * * * *", "delay": 3.0e9})", "delay",
+                 "delay: must be an integer number of seconds: 3E9");
+}
+
 TEST(ScheduleParse, AtOnlyWithTheAtKinds) {
   EXPECT_REFUSED(R"({"cron>": "0 * * * *", "at": "10:00:00"})", "at",
                  "at: unknown key in schedule for cron>");
@@ -156,6 +175,15 @@ TEST(ScheduleParse, Cron) {
                  "cron>: invalid pattern \"0 0 32 * *\". Error parsing days of month field: "
                  "invalid field \"32\", invalid element \"32\", invalid range, invalid value "
                  "\"32\", value out of range.");
+  // cron4j: Integer.parseInt of the divisor fails before its sign is looked at.
+  EXPECT_REFUSED(R"({"cron>": "*/x * * * *"})", "cron>",
+                 "cron>: invalid pattern \"*/x * * * *\". Error parsing minutes field: invalid "
+                 "field \"*/x\", invalid element \"*/x\", invalid divisor \"x\".");
+  // A field of commas only has no element (StringTokenizer drops the empty ones): cron4j's
+  // "invalid field", not a pattern that never matches.
+  EXPECT_REFUSED(R"({"cron>": "0 0 , * *"})", "cron>",
+                 "cron>: invalid pattern \"0 0 , * *\". Error parsing days of month field: invalid "
+                 "field \",\".");
   EXPECT_REFUSED(R"({"cron>": "|"})", "cron>", "cron>: invalid pattern: \"|\"");
   EXPECT_REFUSED(R"({"cron>": 5})", "cron>", "cron>: requires a cron4j pattern string");
 }
@@ -165,6 +193,11 @@ TEST(ScheduleParse, StartAndEnd) {
                  "Invalid start: 2016-02-30 (requires YYYY-MM-DD format)");
   EXPECT_REFUSED(R"({"daily>": "10:00:00", "end": "2016/02/01"})", "end",
                  "Invalid end: 2016/02/01 (requires YYYY-MM-DD format)");
+  // Digits only: a letter O for a zero is not read as a number (it would make the year 5116).
+  EXPECT_REFUSED(R"({"daily>": "10:00:00", "start": "2O16-03-01"})", "start",
+                 "Invalid start: 2O16-03-01 (requires YYYY-MM-DD format)");
+  EXPECT_REFUSED(R"({"daily>": "10:00:00", "end": "2016-O3-01"})", "end",
+                 "Invalid end: 2016-O3-01 (requires YYYY-MM-DD format)");
   EXPECT_REFUSED(R"({"daily>": "10:00:00", "end": 20160201})", "end",
                  "Invalid end: must be a YYYY-MM-DD string");
   EXPECT_REFUSED(R"({"daily>": "10:00:00", "start": "2016-03-02", "end": "2016-03-01"})", "end",
@@ -198,9 +231,9 @@ TEST(ScheduleParse, TimeZones) {
   EXPECT_EQ(e.key, "timezone");
   EXPECT_EQ(e.message, "Unknown time zone: Mars/Olympus");
   EXPECT_EQ(Refused(R"({"daily>": "10:00:00"})", "+25:00").key, "timezone");
-  for (const char* bad :
-       {"+19:00", "+09:0", "+09::00", "+0900:00", "09:00", "+", "../../etc/passwd",
-        "/etc/localtime", "localtime", "Asia//Tokyo", "Asia/Tokyo "}) {
+  for (const char* bad : {"+19:00", "+09:0", "+09::00", "+0900:00", "09:00", "+",
+                          "../../etc/passwd", "/etc/localtime", "localtime", "Asia//Tokyo",
+                          "Asia/Tokyo ", "+10:60", "+09:0::00", "+09:00:0:", "Asia/./Tokyo"}) {
     EXPECT_EQ(Refused(R"({"daily>": "10:00:00"})", bad).key, "timezone") << bad;
   }
   cctz::time_zone tz;
@@ -221,6 +254,14 @@ TEST(ScheduleParse, TimeZones) {
   EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "-05:30").FormatLocal(0),
             "1969-12-31T18:30:00-05:30");
   EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "").FormatLocal(0), "1970-01-01T00:00:00+00:00");
+  // java.time.ZoneOffset.of's forms up to +-18:00, and ZoneId.of("Z").
+  EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "+053015").FormatLocal(0),
+            "1970-01-01T05:30:15+05:30:15");
+  EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "+18:00").FormatLocal(0),
+            "1970-01-01T18:00:00+18:00");
+  EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "-18:00").FormatLocal(0),
+            "1969-12-31T06:00:00-18:00");
+  EXPECT_EQ(Accepted(R"({"daily>": "00:00:00"})", "Z").FormatLocal(0), "1970-01-01T00:00:00+00:00");
 }
 
 }  // namespace
