@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "common/error_body.h"
+#include "common/log_line.h"
 #include "common/media_type.h"
 #include "common/time_text.h"
 #include "runtime/clock.h"
@@ -69,19 +70,6 @@ std::string_view LevelName(wfp_log_level level) {
     default:
       return "LOG";
   }
-}
-
-// One log line as a JSON object (serialize escapes control characters).
-std::string JsonLogLine(wfp_log_level level, std::string_view source, std::string_view request_id,
-                        std::string_view message) {
-  boost::json::object o;
-  o["time"] = FormatInstantUtc(RealNowMicros() / 1000000);
-  o["level"] = Lower(LevelName(level));
-  o["source"] = source.substr(0, 128);
-  o["request_id"] =
-      request_id.empty() ? boost::json::value(nullptr) : boost::json::value(request_id);
-  o["message"] = message.substr(0, 4096);
-  return boost::json::serialize(o);
 }
 
 constexpr std::string_view kHowToSendAKey =
@@ -178,30 +166,6 @@ std::string Lower(std::string_view s) {
 }
 
 // One log line: control characters escaped so that a message cannot forge other lines.
-std::string Sanitize(std::string_view s, size_t limit) {
-  std::string out;
-  out.reserve(std::min(s.size(), limit));
-  for (char c : s) {
-    if (out.size() >= limit) {
-      out += "...";
-      break;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      out += fmt::format("\\x{:02x}", u);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 }  // namespace runtime_internal
 
 Host::Impl::Impl(HostOptions o) : options(std::move(o)) {
@@ -221,7 +185,8 @@ void Host::Impl::Log(wfp_log_level level, std::string_view source, std::string_v
   // wfp_request.request_id into its lines, as the ABI means it to); a JSON line always has its
   // field.
   if (options.json_logs)
-    line = JsonLogLine(level, source, id, message);
+    line = JsonLogLine(FormatInstantUtc(RealNowMicros() / 1000000), Lower(LevelName(level)),
+                       source.substr(0, 128), id, message.substr(0, 4096));
   else if (id.empty() || message.find(id) != std::string_view::npos)
     line = fmt::format("[{}] {}: {}", LevelName(level), Sanitize(source, 128), Sanitize(message));
   else

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "call.h"
+#include "common/log_line.h"
 #include "metrics/metrics.h"
 #include "runtime/host.h"
 #include "runtime/response_buffer.h"
@@ -57,7 +58,10 @@ inline wfp_str Str(std::string_view s) { return wfp_str{s.data(), s.size()}; }
 
 std::string Lower(std::string_view s);
 // One log line: control characters escaped so that a message cannot forge other lines.
-std::string Sanitize(std::string_view s, size_t limit = 4096);
+// Log text from a plugin or a client, escaped and cut at the host's bound (common/log_line.h).
+inline std::string Sanitize(std::string_view s, size_t limit = 4096) {
+  return EscapeControls(s, limit);
+}
 
 }  // namespace runtime_internal
 

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/log_line.h"
+
 namespace wfp::host {
 namespace {
 
@@ -31,26 +33,6 @@ std::string_view LevelName(ServerNoteLevel level) {
       break;
   }
   return "error";
-}
-
-// Control characters as escapes (\n, \r, \t, \xNN): a message cannot forge another line.
-std::string OneLine(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\r')
-      out += "\\r";
-    else if (c == '\t')
-      out += "\\t";
-    else if (u < 0x20 || u == 0x7f)
-      out += fmt::format("\\x{:02x}", u);
-    else
-      out.push_back(c);
-  }
-  return out;
 }
 
 boost::json::value OrNull(std::string_view s) {
@@ -88,14 +70,8 @@ std::string FormatAccessLine(const AccessRecord& r, AccessLogFormat format) {
 
 std::string FormatServerNote(ServerNoteLevel level, std::string_view message,
                              AccessLogFormat format) {
-  if (format == AccessLogFormat::kText) return "wfp-host: " + OneLine(message);
-  boost::json::object o;
-  o["time"] = NowUtc();
-  o["level"] = LevelName(level);
-  o["source"] = "server";
-  o["request_id"] = nullptr;
-  o["message"] = message;
-  return boost::json::serialize(o);
+  if (format == AccessLogFormat::kText) return "wfp-host: " + EscapeControls(message);
+  return JsonLogLine(NowUtc(), LevelName(level), "server", "", message);
 }
 
 bool ParseAccessLogFormat(std::string_view text, AccessLogFormat* out) {
