@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backfill/plugin_state.h"
+#include "backfill/writer_run.h"
 
 // The fake host's call and transaction (this test links no host).
 struct wfp_call {
@@ -48,12 +49,13 @@ struct FakeStore {
   wfp_status create_attempts_status = WFP_OK;
   wfp_status latest_status = WFP_OK;         // latest_session_before's answer
   std::optional<int64_t> last_session_time;  // the schedule's pointer's, when it has one
-  std::vector<int64_t> session_times;        // created, committed or not
-  std::vector<std::string> session_uuids;    // of each created session
-  std::vector<wfp_new_attempt> attempts;     // created (strings not kept)
-  std::vector<std::string> attempt_params;   // of each created attempt
-  size_t largest_batch = 0;                  // of create_sessions and create_attempts
-  std::vector<int64_t> pointer_moves;        // next_schedule_time of each move
+  bool window_short_info = false;      // load_schedule_window visits with a pre-ABI-1.0 struct_size
+  std::vector<int64_t> session_times;  // created, committed or not
+  std::vector<std::string> session_uuids;   // of each created session
+  std::vector<wfp_new_attempt> attempts;    // created (strings not kept)
+  std::vector<std::string> attempt_params;  // of each created attempt
+  size_t largest_batch = 0;                 // of create_sessions and create_attempts
+  std::vector<int64_t> pointer_moves;       // next_schedule_time of each move
   // Sessions that exist (ascending), each with its attempts' names and indexes.
   struct Session {
     int64_t time = 0, id = 0;
@@ -110,8 +112,10 @@ wfp_status Load(wfp_txn*, int64_t site, int64_t id, wfp_schedule_info* out) {
   out->last_session_time = g_store->last_session_time.value_or(0);
   return WFP_OK;
 }
-// Visits `s` as list_sessions does; the visitor's answer.
-int32_t Visit(const FakeStore::Session& s, wfp_session_visitor visit, void* user_data) {
+// Visits `s` as list_sessions does (`short_info`: with a struct_size that stops before
+// attempt_count, as no host may); the visitor's answer.
+int32_t Visit(const FakeStore::Session& s, wfp_session_visitor visit, void* user_data,
+              bool short_info = false) {
   std::vector<wfp_attempt_ref> refs;
   for (const auto& [name, index] : s.attempts)
     refs.push_back({name ? Str(*name) : wfp_str{nullptr, 0}, index});
@@ -122,6 +126,7 @@ int32_t Visit(const FakeStore::Session& s, wfp_session_visitor visit, void* user
   info.session_time = s.time;
   info.attempts = refs.data();
   info.attempt_count = refs.size();
+  if (short_info) info.struct_size = offsetof(wfp_session_info, attempt_count);
   return visit(user_data, &info);
 }
 wfp_status List(wfp_txn* txn, int64_t, wfp_str, wfp_epoch_seconds from, wfp_epoch_seconds to,
@@ -167,7 +172,8 @@ wfp_status Window(wfp_txn* txn, int64_t site, int64_t id, wfp_schedule_info* out
   uint32_t visited = 0;
   for (const FakeStore::Session& s : g_store->existing) {
     if (s.time < w->from || s.time >= w->to) continue;
-    if (visited++ == w->max_sessions || Visit(s, w->visitor, w->user_data)) {
+    if (visited++ == w->max_sessions ||
+        Visit(s, w->visitor, w->user_data, g_store->window_short_info)) {
       w->complete = 0;
       break;
     }
@@ -318,6 +324,20 @@ TEST_F(WriterTest, AConflictOnCreateIsA409AndNothingIsCommitted) {
   EXPECT_EQ(store_.commits, 0);
   EXPECT_EQ(store_.rollbacks, 1);
   EXPECT_FALSE(store_.open);
+}
+
+// A new session's UUID comes from a 128-bit seed drawn per request (session_uuid.h): both of its
+// words are drawn, not one of them twice.
+TEST(DrawUuidSeed, DrawsBothWords) {
+  std::set<uint64_t> first, second;
+  for (int i = 0; i < 4; ++i) {
+    uint64_t seed[2] = {0, 0};
+    writer_internal::DrawUuidSeed(seed);
+    first.insert(seed[0]);
+    second.insert(seed[1]);
+  }
+  EXPECT_GT(first.size(), 1u);
+  EXPECT_GT(second.size(), 1u);
 }
 
 // The ETag is the plan's, made against the schedule's pointer as stored, its lastSessionTime
@@ -953,6 +973,24 @@ TEST_F(WindowTest, ADryRunInBatchesAnswersAsWithoutTheWindow) {
     state_.plan_batch = batch;
     ExpectSameAnswers(kJanuary);
   }
+}
+
+// A session the window visited that the plugin could not take (here a struct too short) ends the
+// request: a 500, as for list_sessions, even though a listing of the same sessions would work.
+TEST_F(WindowTest, ASessionTheWindowCouldNotTakeIsA500) {
+  AddHourlySessions();
+  store_.window_short_info = true;
+  state_.store.load_schedule_window = Window;
+  Post(ThreeDaysFromJanuary1(false));
+  EXPECT_EQ(call_.status, 500) << call_.body;
+  EXPECT_EQ(store_.window_calls, 1);
+  EXPECT_EQ(store_.list_calls, 0);
+  EXPECT_TRUE(store_.session_times.empty());
+  EXPECT_EQ(store_.commits, 0);
+  bool logged = false;
+  for (const auto& line : g_log)
+    logged |= line.find("load_schedule_window visited") != std::string::npos;
+  EXPECT_TRUE(logged);
 }
 
 // The window's faults are load_schedule's: an unknown schedule is a 404, a busy store a 503; a
