@@ -2,17 +2,18 @@
 // key), the body's checks, then the handler (dispatch.cc); the host's log; the Host's interface.
 // The loader is loader.cc, the host table given to plugins host_api.cc (see runtime/host_impl.h).
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <stdexcept>
 
 #include "common/error_body.h"
 #include "common/log_line.h"
+#include "common/log_writer.h"
 #include "common/media_type.h"
 #include "common/time_text.h"
 #include "runtime/clock.h"
@@ -192,13 +193,9 @@ void Host::Impl::Log(wfp_log_level level, std::string_view source, std::string_v
   else
     line = fmt::format("[{}] {}: {} (request {})", LevelName(level), Sanitize(source, 128),
                        Sanitize(message), id);
-  std::lock_guard lock(log_mu);
-  if (options.log_sink) {
-    options.log_sink(line);
-  } else {
-    std::fputs((line + "\n").c_str(), stderr);
-    std::fflush(stderr);
-  }
+  if (!options.log_sink) return WriteLogLine(STDERR_FILENO, line);
+  std::lock_guard lock(log_mu);  // a sink gets one line at a time
+  options.log_sink(line);
 }
 
 HttpResponse ErrorResponse(int status, std::string_view message) {

@@ -71,7 +71,8 @@ struct HostOptions {
   };
   // Looks up the site of an API key. Empty: every request is refused 401. Must be thread-safe.
   std::function<Authentication(std::string_view key)> authenticate;
-  // Where log lines go (one line each, no newline). Empty: stderr. Must be thread-safe.
+  // Where log lines go (one line each, no newline; one call at a time). Empty: stderr, each line
+  // in one write (common/log_writer.h).
   std::function<void(std::string_view line)> log_sink;
   // Write one access-log line per request (method, path, status, duration; never a key or a body).
   bool access_log = false;

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "server/log_writer.h"
+#include "common/log_writer.h"
 #include "server/server.h"
 
 namespace wfp::host::server_detail {

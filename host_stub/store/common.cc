@@ -3,6 +3,7 @@
 // text is common/time_text.h's.)
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <exception>
@@ -12,6 +13,8 @@
 #include <thread>
 #include <utility>
 
+#include "common/log_line.h"
+#include "common/log_writer.h"
 #include "store/backends.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -177,7 +180,7 @@ std::string Store::Redact(std::string_view location) {
 }
 
 void WriteStoreLogDefault(std::string_view message) {
-  fmt::print(stderr, "wfp store: {}\n", message);
+  WriteLogLine(STDERR_FILENO, "wfp store: " + EscapeControls(message));
 }
 
 namespace store_internal {

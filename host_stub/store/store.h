@@ -78,7 +78,8 @@ struct StoreOptions {
   bool exclusive = false;
 };
 
-// Where a store logs by default: one line "wfp store: <message>" on stderr.
+// Where a store logs by default: one line "wfp store: <message>" on stderr (control characters
+// escaped, the line in one write: common/log_writer.h).
 void WriteStoreLogDefault(std::string_view message);
 
 namespace store_internal {

@@ -1,4 +1,4 @@
-#include "server/log_writer.h"
+#include "common/log_writer.h"
 
 #include <limits.h>
 #include <poll.h>
@@ -9,7 +9,7 @@
 #include <shared_mutex>
 #include <string>
 
-namespace wfp::host::server_detail {
+namespace wfp::host {
 namespace {
 
 // Shared by the lines written in one call, held alone by a longer line (see WriteLogLine).
@@ -53,4 +53,4 @@ void WriteLogLine(int fd, std::string_view line) {
   }
 }
 
-}  // namespace wfp::host::server_detail
+}  // namespace wfp::host

@@ -1,7 +1,7 @@
-// WriteLogLine (server/log_writer.h) against real pipes: lines written at once by several threads,
+// WriteLogLine (common/log_writer.h) against real pipes: lines written at once by several threads,
 // short and longer than PIPE_BUF, arrive whole and one per line; a full non-blocking pipe is waited
 // for, the line written on from where a partial write stopped.
-#include "server/log_writer.h"
+#include "common/log_writer.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -14,7 +14,9 @@
 #include <thread>
 #include <vector>
 
-namespace wfp::host::server_detail {
+#include "runtime/host.h"
+
+namespace wfp::host {
 namespace {
 
 // Reads `fd` to its end on a thread; the text once joined.
@@ -88,5 +90,62 @@ TEST(LogWriter, AFullNonBlockingPipeIsWaitedForAndTheLineGoesOnWhereItStopped) {
   EXPECT_TRUE(text == line + "\n");
 }
 
+// Points stderr at a pipe while it lives (the pipe's write end closed after), then back.
+class StderrToPipe {
+ public:
+  explicit StderrToPipe(int write_end) : saved_(::dup(STDERR_FILENO)) {
+    ::dup2(write_end, STDERR_FILENO);
+    ::close(write_end);
+  }
+  ~StderrToPipe() {
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+  }
+
+ private:
+  int saved_;
+};
+
+// Two threads log through the host (no sink: stderr), lines longer than PIPE_BUF; two write short
+// lines as the server does; a slow reader keeps the pipe full, so that a long write waits for room
+// partway, when another writer's line could land inside it.
+TEST(HostLog, ALineLongerThanPipeBufIsNotCutByTheServersLines) {
+  HostOptions options;
+  options.fixed_now_micros = 0;
+  Host host(std::move(options));
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::fcntl(fds[1], F_SETPIPE_SZ, 4096);
+  constexpr int kLines = 40;
+  std::string text;
+  {
+    PipeReader reader(fds[0], std::chrono::microseconds(300));
+    {
+      StderrToPipe redirected(fds[1]);
+      std::vector<std::thread> writers;
+      for (int t = 0; t < 2; ++t)
+        writers.emplace_back([&host, t] {
+          const std::string message(4096, static_cast<char>('a' + t));
+          for (int i = 0; i < kLines; ++i) host.Log(WFP_LOG_INFO, "h" + std::to_string(t), message);
+        });
+      for (int t = 2; t < 4; ++t)
+        writers.emplace_back([t] {
+          for (int i = 0; i < 20 * kLines; ++i) WriteLogLine(STDERR_FILENO, LineOf(t, 1));
+        });
+      for (auto& w : writers) w.join();
+    }  // the pipe's last write end closes: the reader ends
+    text = reader.Join();
+  }
+  ::close(fds[0]);
+  std::map<std::string, int> seen;
+  size_t start = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
+    ++seen[text.substr(start, end - start)];
+  for (int t = 0; t < 2; ++t)
+    EXPECT_EQ(seen["[INFO] h" + std::to_string(t) + ": " + std::string(4096, 'a' + t)], kLines);
+  for (int t = 2; t < 4; ++t) EXPECT_EQ(seen[LineOf(t, 1)], 20 * kLines);
+  EXPECT_EQ(seen.size(), 4u);  // nothing else: no line cut by another
+}
+
 }  // namespace
-}  // namespace wfp::host::server_detail
+}  // namespace wfp::host
