@@ -166,6 +166,21 @@ TEST(ScheduleGolden, FormatLocal) {
   EXPECT_EQ(fixed.FormatLocal(0), "1969-12-31T20:30:00-03:30");
 }
 
+TEST(ScheduleGolden, FormatLocalOutsideTheYears0To9999) {
+  // As java.time writes such years (a sign, at least four digits), and the offset as for any other
+  // year, its seconds included: a daily schedule in New York from 0000-01-01T00:00:00Z has a first
+  // session whose last_session_time is in year -1.
+  auto ny = Make(R"({"daily>": "10:00:00"})", "America/New_York");
+  EXPECT_EQ(ny.FormatLocal(ParseIso("0000-01-01T00:00:00Z")), "-0001-12-31T19:03:58-04:56:02");
+  EXPECT_EQ(ny.FormatLocal(ParseIso("0000-01-01T04:56:02Z")), "0000-01-01T00:00:00-04:56:02");
+  auto utc = Make(R"({"daily>": "10:00:00"})");
+  EXPECT_EQ(utc.FormatLocal(253402300800), "+10000-01-01T00:00:00+00:00");
+  EXPECT_EQ(utc.FormatLocal(253402300799), "9999-12-31T23:59:59+00:00");
+  auto tokyo = Make(R"({"daily>": "10:00:00"})", "Asia/Tokyo");
+  EXPECT_EQ(tokyo.FormatLocal(ParseIso("0000-01-01T00:00:00Z") - 86400LL * 366 * 3),
+            "-0004-12-29T09:18:59+09:18:59");
+}
+
 TEST(ScheduleGolden, BeforeTheEpochTruncationRoundsTowardZeroAsCron4jDoes) {
   // cron4j's Predictor truncates with Java's long division, toward zero: at -1 s it starts from
   // 00:00 and looks from 00:01 on, so Digdag skips the epoch's own 00:00 session.
