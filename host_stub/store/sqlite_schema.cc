@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iterator>
 #include <string>
+#include <system_error>
 
 #include "store/sqlite_internal.h"
 
@@ -234,6 +235,20 @@ const char* FileVfs(bool exclusive) {
   return shared ? shared->name.c_str() : nullptr;
 }
 
+namespace {
+
+// Why sqlite3_open_v2 failed: SQLite's message, and the system's reason when there is one
+// ("unable to open database file (No such file or directory)").
+std::string OpenError(const Db& db, int rc) {
+  if (!db.handle) return sqlite3_errstr(rc);
+  const int system_errno = sqlite3_system_errno(db.handle);
+  if (system_errno == 0) return sqlite3_errmsg(db.handle);
+  return fmt::format("{} ({})", sqlite3_errmsg(db.handle),
+                     std::generic_category().message(system_errno));
+}
+
+}  // namespace
+
 Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, bool exclusive) {
   // Once, before the first connection: SQLite's memory statistics off. With them, each of SQLite's
   // allocations takes a process-wide mutex that the server's threads contend for, and nothing here
@@ -249,9 +264,7 @@ Result<std::shared_ptr<Db>> OpenHandle(const std::string& path, bool memory, boo
   const char* vfs = memory ? nullptr : FileVfs(exclusive);
   if (int rc = sqlite3_open_v2(memory ? ":memory:" : path.c_str(), &db->handle, flags, vfs);
       rc != SQLITE_OK)
-    return Status::Internal(
-        fmt::format("cannot open the store {}: {}", path,
-                    db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc)));
+    return Status::Internal(fmt::format("cannot open the store {}: {}", path, OpenError(*db, rc)));
   sqlite3_extended_result_codes(db->handle, 1);
   SetBusyWait(db->handle, 5000);
   if (const Status e = Exec(db->handle, "PRAGMA foreign_keys = ON"); !e.ok())

@@ -303,6 +303,23 @@ TEST_F(CliTest, SeedThenDumpRoundTrips) {
   EXPECT_EQ(Json(RunHost({"dump", "--db", copy}, dir_).out), expected);
 }
 
+// A store file that cannot be opened is refused with the system's reason, not SQLite's alone
+// ("unable to open database file" says neither that the directory is missing nor that it is not
+// writable), and no command leaves anything behind.
+TEST_F(CliTest, AStoreThatCannotBeOpenedSaysWhy) {
+  const std::string missing = dir_.File("no-such-dir") + "/store.db";
+  const std::vector<std::vector<std::string>> commands = {
+      {"seed", "--db", missing, fixture_},
+      {"call", "--db", missing, "--plugin", Plugin("ok"), "GET", "/ping"}};
+  for (const std::vector<std::string>& args : commands) {
+    const Result r = RunHost(args, dir_);
+    EXPECT_EQ(r.exit_code, 1) << args[0];
+    EXPECT_NE(r.err.find("cannot open the store " + missing), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(dir_.File("no-such-dir")));
+}
+
 // A key given twice in a fixture is refused with its path (the last would silently win).
 TEST_F(CliTest, AFixtureWithAKeyGivenTwiceIsRefusedWithItsPath) {
   const std::string db = dir_.File("dup.db");
