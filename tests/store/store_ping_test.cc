@@ -238,5 +238,52 @@ TEST_F(StorePingPostgres, AStoreDestroyedWhileItsPingWaitsForALockEndsThePing) {
   EXPECT_TRUE(AwaitOpenConnections(connections - 3));
 }
 
+// A ping waiting for a lock when its store is destroyed: the server stops the wait (a cancel
+// request) rather than letting the backend wait out its lock timeout (a minute here), holding
+// its place in the lock's queue meanwhile.
+TEST_F(StorePingPostgres, AStoreDestroyedWhileItsPingWaitsForALockStopsTheBackend) {
+  testing_util::PgTestSchema schema;
+  ASSERT_FALSE(schema.url().empty());
+  StoreOptions options;
+  options.busy_timeout = seconds(60);
+  Result<std::unique_ptr<Store>> opened = Store::Open(schema.url(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(*opened);
+  ASSERT_TRUE(store->Ping().ok());
+  Result<std::unique_ptr<StoreConnection>> holder = store->Connect();
+  ASSERT_TRUE(holder.ok()) << holder.status().message();
+  std::string error;
+  ASSERT_TRUE(
+      ExecForTesting(**holder, "BEGIN; LOCK TABLE schedules IN ACCESS EXCLUSIVE MODE", &error))
+      << error;
+  ASSERT_EQ(store->Ping().code(), WFP_ERR_BUSY);
+  std::optional<std::vector<std::vector<std::string>>> waiting = QueryForTesting(
+      **holder, "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'schedules'::regclass",
+      &error);
+  ASSERT_TRUE(waiting) << error;
+  ASSERT_EQ(waiting->size(), 1u);
+  const std::string pid = waiting->at(0).at(0);
+
+  store.reset();
+  // Gone, or at least no longer running its statement (idle in its aborted transaction until it
+  // reads the end of its connection).
+  const std::string active =
+      "SELECT state FROM pg_stat_activity WHERE pid = " + pid + " AND state = 'active'";
+  std::optional<std::vector<std::vector<std::string>>> found;
+  const auto deadline = Clock::now() + seconds(5);
+  while ((found = QueryForTesting(**holder, active, &error)) && !found->empty() &&
+         Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(found && found->empty()) << "the ping's backend " << pid << " still waits";
+
+  ASSERT_TRUE(ExecForTesting(**holder, "ROLLBACK", &error)) << error;
+  // Before the schema's DROP: the backend gone (it finds its client gone once it runs again).
+  const std::string gone = "SELECT 1 FROM pg_stat_activity WHERE pid = " + pid;
+  const auto end = Clock::now() + seconds(30);
+  while ((found = QueryForTesting(**holder, gone, &error)) && !found->empty() && Clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(found && found->empty()) << "the ping's backend " << pid << " is still there";
+}
+
 }  // namespace
 }  // namespace wfp::host
