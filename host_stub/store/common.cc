@@ -3,6 +3,7 @@
 // text is common/time_text.h's.)
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -78,17 +79,46 @@ bool Store::CanBeHeldAlone(std::string_view location) {
 
 namespace store_internal {
 
-// The readiness ping's connection and its one read in flight, run by a thread of the store's.
+// The readiness ping's connection and its one ping in flight, run by a thread of the store's.
 struct PingState {
   std::mutex mu;
   std::condition_variable cv;
-  std::unique_ptr<StoreConnection> connection;  // guarded by mu while no read runs
-  bool running = false;                         // guarded by mu
-  uint64_t done = 0;                            // reads finished; guarded by mu
-  Status last;                                  // the last read's outcome; guarded by mu
-  // The thread of the read running or last run; joined before the next starts, and by ~Store.
+  // Fired by ~Store; declared before `connection`, which may keep its descriptor.
+  PingInterrupt interrupt;
+  // The ping's thread's while a ping runs (`running`); else guarded by mu.
+  std::unique_ptr<StoreConnection> connection;
+  bool running = false;  // guarded by mu
+  uint64_t done = 0;     // pings finished; guarded by mu
+  Status last;           // the last ping's outcome; guarded by mu
+  // The thread of the ping running or last run; joined before the next starts, and by ~Store.
   std::thread thread;  // guarded by mu
 };
+
+PingInterrupt::PingInterrupt() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+PingInterrupt::~PingInterrupt() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void PingInterrupt::Fire() {
+  std::lock_guard lock(mu_);
+  fired_ = true;
+  if (fd_ >= 0) (void)!::eventfd_write(fd_, 1);
+  if (attached_) attached_->Interrupt();
+}
+
+AttachedConnection::AttachedConnection(PingInterrupt& interrupt, StoreConnection& connection)
+    : interrupt_(interrupt) {
+  std::lock_guard lock(interrupt.mu_);
+  ok_ = !interrupt.fired_;
+  if (ok_) interrupt.attached_ = &connection;
+}
+
+AttachedConnection::~AttachedConnection() {
+  if (!ok_) return;
+  std::lock_guard lock(interrupt_.mu_);  // waits for a Fire interrupting the connection
+  interrupt_.attached_ = nullptr;
+}
 
 namespace {
 
@@ -111,11 +141,23 @@ Status ReadOnce(StoreConnection& connection) {
   return Status::Failure(read, fmt::format("the store did not answer a read: {}", txn->last_error));
 }
 
-void RunPing(PingState& state) {
+// One ping on its thread: connects through `connect` when there is no connection yet, then reads.
+Status PingOnce(PingState& state, const Store::PingConnector& connect) {
+  if (!state.connection) {
+    Result<std::unique_ptr<StoreConnection>> connected = connect(state.interrupt);
+    if (!connected.ok()) return connected.status();
+    state.connection = std::move(*connected);
+  }
+  const AttachedConnection attached(state.interrupt, *state.connection);
+  if (!attached.ok()) return Status::Internal("the store's ping was interrupted");
+  const InterruptScope interruptible(*state.connection);
+  return ReadOnce(*state.connection);
+}
+
+void RunPing(PingState& state, const Store::PingConnector& connect) {
   Status answer;
   try {
-    const InterruptScope interruptible(*state.connection);
-    answer = ReadOnce(*state.connection);
+    answer = PingOnce(state, connect);
   } catch (const std::exception& e) {
     answer = Status::Internal(fmt::format("the store did not answer a read: {}", e.what()));
   }
@@ -141,26 +183,29 @@ Store::Store() : ping_(std::make_unique<store_internal::PingState>()) {}
 
 Store::~Store() {
   store_internal::PingState& state = *ping_;
+  state.interrupt.Fire();  // a connect or a read of a ping running ends at once
   std::unique_lock<std::mutex> lock(state.mu);
-  if (state.running) state.connection->Interrupt();  // the thread frees it only under mu
   std::thread thread = std::move(state.thread);
   lock.unlock();  // the thread takes mu to finish
   if (thread.joinable()) thread.join();
+}
+
+Store::PingConnector Store::ConnectForPing() {
+  auto connected = std::make_shared<Result<std::unique_ptr<StoreConnection>>>(Connect());
+  return [connected](store_internal::PingInterrupt&) { return std::move(*connected); };
 }
 
 Status Store::Ping() {
   store_internal::PingState& state = *ping_;
   std::unique_lock<std::mutex> lock(state.mu);
   if (!state.running) {
-    // The last read's thread has finished (it cleared `running` and needs mu no more).
+    // The last ping's thread has finished (it cleared `running` and needs mu no more).
     if (state.thread.joinable()) state.thread.join();
-    if (!state.connection) {
-      Result<std::unique_ptr<StoreConnection>> connected = Connect();
-      if (!connected.ok()) return connected.status();
-      state.connection = std::move(*connected);
-    }
+    PingConnector connect;
+    if (!state.connection) connect = ConnectForPing();
     try {
-      state.thread = std::thread([&state] { store_internal::RunPing(state); });
+      state.thread = std::thread(
+          [&state, connect = std::move(connect)] { store_internal::RunPing(state, connect); });
     } catch (const std::system_error& e) {
       return Status::Internal(
           fmt::format("the store's ping could not start a thread: {}", e.what()));

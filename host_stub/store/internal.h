@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -203,6 +204,45 @@ class InterruptScope {
   const StoreConnection* outer_;
 };
 bool Interrupted();
+
+// What ends the readiness ping when its store is destroyed (Store::~Store fires it), whatever the
+// ping's thread waits for: a connect, through fd() (readable once fired: pg::Connection::Open's
+// interrupt_fd), or a statement on a connection attached meanwhile (StoreConnection::Interrupt).
+// Thread-safe.
+class PingInterrupt {
+ public:
+  PingInterrupt();
+  ~PingInterrupt();
+  PingInterrupt(const PingInterrupt&) = delete;
+  PingInterrupt& operator=(const PingInterrupt&) = delete;
+
+  // An eventfd, readable once fired; -1 when none could be made (connects then wait as usual).
+  int fd() const { return fd_; }
+  // Interrupts the connection attached, if any, and every one attached later (Attach refuses).
+  void Fire();
+
+ private:
+  friend class AttachedConnection;
+  std::mutex mu_;
+  bool fired_ = false;                   // guarded by mu_
+  StoreConnection* attached_ = nullptr;  // guarded by mu_
+  const int fd_;
+};
+
+// While it lives, firing `interrupt` interrupts `connection` (which must outlive it). ok() is
+// false when the interrupt had fired already: the connection is not to be used then.
+class AttachedConnection {
+ public:
+  AttachedConnection(PingInterrupt& interrupt, StoreConnection& connection);
+  ~AttachedConnection();
+  AttachedConnection(const AttachedConnection&) = delete;
+  AttachedConnection& operator=(const AttachedConnection&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  PingInterrupt& interrupt_;
+  bool ok_;
+};
 
 // ---- shared helpers ---------------------------------------------------------------------------
 

@@ -144,6 +144,15 @@ class PgSession final : public SqlSession {
 
 // ---- the store --------------------------------------------------------------------------------
 
+// What a new connection of the store's is set to: its lock wait.
+Status Configure(pg::Connection& c, const std::string& url,
+                 std::chrono::milliseconds lock_timeout) {
+  pg::Error e;
+  if (c.SetLockTimeout(lock_timeout, &e)) return Status::Ok();
+  return Status::Internal(
+      fmt::format("cannot configure the store {}: {}", pg::RedactUrl(url), e.message));
+}
+
 class PgStore final : public Store {
  public:
   PgStore(std::string url, const StoreOptions& options)
@@ -210,6 +219,24 @@ class PgStore final : public Store {
   }
 
  protected:
+  // The ping's connection: connected on the ping's thread, with libpq's non-blocking connect that
+  // the store's destruction interrupts, then configured while attached to that interrupt (its SET
+  // waits for the server too). What it uses is copied: it may outlive the store.
+  PingConnector ConnectForPing() override {
+    return [url = url_, lock_timeout = std::chrono::milliseconds(busy_timeout_ms_.load()),
+            log = log_, faults = write_faults_](
+               PingInterrupt& interrupt) -> Result<std::unique_ptr<StoreConnection>> {
+      pg::Error e;
+      std::unique_ptr<pg::Connection> c = pg::Connection::Open(url, &e, interrupt.fd());
+      if (!c) return Status::Internal(e.message);
+      auto connection = std::make_unique<PgConnection>(std::move(c), log, faults);
+      const AttachedConnection attached(interrupt, *connection);
+      if (!attached.ok()) return Status::Internal("the store's ping was interrupted");
+      if (Status set = Configure(connection->conn(), url, lock_timeout); !set.ok()) return set;
+      return std::unique_ptr<StoreConnection>(std::move(connection));
+    };
+  }
+
   Status RunInTransaction(bool write, const SessionBody& body) override {
     Result<std::unique_ptr<pg::Connection>> c = Lease();
     if (!c.ok()) return c.status();
@@ -270,9 +297,9 @@ class PgStore final : public Store {
     pg::Error e;
     std::unique_ptr<pg::Connection> c = pg::Connection::Open(url_, &e);
     if (!c) return Status::Internal(e.message);
-    if (!c->SetLockTimeout(std::chrono::milliseconds(busy_timeout_ms_.load()), &e))
-      return Status::Internal(
-          fmt::format("cannot configure the store {}: {}", pg::RedactUrl(url_), e.message));
+    if (Status set = Configure(*c, url_, std::chrono::milliseconds(busy_timeout_ms_.load()));
+        !set.ok())
+      return set;
     return c;
   }
   // A pooled connection for one Store call (a new one when the pooled one cannot be made ready).

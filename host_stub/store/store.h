@@ -85,6 +85,7 @@ void WriteStoreLogDefault(std::string_view message);
 namespace store_internal {
 class SqlSession;
 struct PingState;
+class PingInterrupt;
 }  // namespace store_internal
 
 // One connection to the store; used by one thread at a time. Created by Store::Connect; put it in
@@ -186,12 +187,21 @@ class Store {
 
   // Whether the store answers (readiness checks): a read-only transaction on a connection of the
   // ping's own that reads a row of the schedules table (so it takes the database's read lock),
-  // within kPingBound. A ping still running past the bound is a failure ("did not answer"); it goes
-  // on in the background (on a thread of the store's) and the next Ping waits for it instead of
-  // starting another. Destroying the store interrupts it (StoreConnection::Interrupt) and waits
-  // for its thread: nothing of it runs once the destructor has returned.
+  // within kPingBound. The ping's thread (one of the store's) makes that connection when there is
+  // none (the first ping, or after a failed one), within the same bound: a PostgreSQL server that
+  // does not answer its connect counts as one that does not answer its read; a connect that
+  // fails is the answer (its message names the store, without its password). A ping still
+  // running past the bound is a failure ("did not answer"); it goes on in the background and the
+  // next Ping waits for it instead of starting another. Destroying the store interrupts it (a
+  // connect at once; a read through StoreConnection::Interrupt, which on PostgreSQL first asks
+  // the server to cancel the statement) and waits for its thread: nothing of it runs once the
+  // destructor has returned, but for a cancel request the server has not taken within 250 ms,
+  // left to a thread of its own (pg::Connection::Interrupt).
   static constexpr std::chrono::milliseconds kPingBound{1000};
   Status Ping();
+  // Internal: how the ping's thread connects (see ConnectForPing).
+  using PingConnector =
+      std::function<Result<std::unique_ptr<StoreConnection>>(store_internal::PingInterrupt&)>;
 
   // The busy timeout of connections made from now on (those of Seed, Dump, SiteForApiKey included).
   virtual void SetBusyTimeout(std::chrono::milliseconds timeout) = 0;
@@ -230,9 +240,17 @@ class Store {
   using SessionBody = std::function<Status(store_internal::SqlSession&)>;
   virtual Status RunInTransaction(bool write, const SessionBody& body) = 0;
 
+  // How the readiness ping makes its connection. Called by Ping, on the pinging thread; what it
+  // returns is run on the ping's own thread, where it may outlive the store: it holds copies of
+  // what it needs, never the store. It fails once the interrupt fires (the store is going), not
+  // waiting for the server any longer. This default connects at once (Connect: SQLite's
+  // connections are local files or memory) and hands that connection over.
+  virtual PingConnector ConnectForPing();
+
  private:
-  // The readiness ping's connection and thread. Its connection refers to nothing of the derived
-  // store (connections keep what they need alive), so ~Store ends it after the backend's members.
+  // The readiness ping's connection and thread. Neither its connection nor its connector refers
+  // to the derived store (they keep copies of what they need), so ~Store ends them after the
+  // backend's members.
   const std::unique_ptr<store_internal::PingState> ping_;
 };
 

@@ -6,11 +6,17 @@
 // holding the schedules table.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -236,6 +242,231 @@ TEST_F(StorePingPostgres, AStoreDestroyedWhileItsPingWaitsForALockEndsThePing) {
   }
   holder->reset();
   EXPECT_TRUE(AwaitOpenConnections(connections - 3));
+}
+
+// The value of `key` in the query of the tests' server URL
+// ("postgresql:///db?host=DIR&port=N&..."), percent-decoded; empty when absent.
+std::string UrlQueryValue(const std::string& url, const std::string& key) {
+  const size_t query = url.find('?');
+  if (query == std::string::npos) return "";
+  size_t at = query + 1;
+  while (at < url.size()) {
+    const size_t end = std::min(url.find('&', at), url.size());
+    const std::string pair = url.substr(at, end - at);
+    at = end + 1;
+    if (pair.rfind(key + "=", 0) != 0) continue;
+    std::string out;
+    for (size_t i = key.size() + 1; i < pair.size(); ++i) {
+      if (pair[i] == '%' && i + 2 < pair.size()) {
+        out += static_cast<char>(std::stoi(pair.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += pair[i];
+      }
+    }
+    return out;
+  }
+  return "";
+}
+
+// A server on 127.0.0.1 (a port of its own) for a store's URL, in one of three moods: kRelay
+// passes each connection it accepts on to the tests' PostgreSQL server (its Unix socket: the
+// cluster has no TCP); kHang accepts connections and never answers (a server that hangs, as far
+// as a client can tell before its connect_timeout); kClose accepts and closes them at once.
+class TcpServer {
+ public:
+  enum class Mood { kRelay, kHang, kClose };
+  explicit TcpServer(std::string unix_path) : unix_path_(std::move(unix_path)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof addr;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), size) != 0 ||
+        ::listen(listener_, 16) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &size) != 0)
+      return;
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { Accept(); });
+  }
+  ~TcpServer() {
+    stop_ = true;
+    if (acceptor_.joinable()) acceptor_.join();
+    for (std::thread& t : relays_) t.join();
+    for (int fd : held_) ::close(fd);
+    if (listener_ >= 0) ::close(listener_);
+  }
+  int port() const { return port_; }
+  void Set(Mood mood) { mood_ = mood; }
+
+ private:
+  // Waits up to 50 ms for `fd` to be readable; false when it was not, or when stopping.
+  bool Readable(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return !stop_ && ::poll(&p, 1, 50) > 0;
+  }
+  void Accept() {
+    while (!stop_) {
+      if (!Readable(listener_)) continue;
+      const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      switch (mood_.load()) {
+        case Mood::kHang:
+          held_.push_back(client);  // closed by the destructor
+          break;
+        case Mood::kClose:
+          ::close(client);
+          break;
+        case Mood::kRelay:
+          relays_.emplace_back([this, client] { Relay(client); });
+          break;
+      }
+    }
+  }
+  void Relay(int client) {
+    const int server = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, unix_path_.c_str(), sizeof addr.sun_path - 1);
+    if (server >= 0 && ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      char buffer[8192];
+      for (bool open = true; open && !stop_;) {
+        pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+        if (::poll(p, 2, 50) <= 0) continue;
+        for (int i = 0; i < 2 && open; ++i) {
+          if (!p[i].revents) continue;
+          const ssize_t n = ::read(p[i].fd, buffer, sizeof buffer);
+          open = n > 0 && ::write(p[1 - i].fd, buffer, static_cast<size_t>(n)) == n;
+        }
+      }
+    }
+    if (server >= 0) ::close(server);
+    ::close(client);
+  }
+
+  std::string unix_path_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<Mood> mood_{Mood::kRelay};
+  std::thread acceptor_;
+  std::vector<std::thread> relays_;  // the acceptor's until it is joined
+  std::vector<int> held_;            // the acceptor's until it is joined
+};
+
+// A URL of the store in `schema` reached through `server` (TCP on 127.0.0.1), with a password
+// (the cluster trusts its users; the password is there to be hidden in messages).
+std::string UrlThrough(const TcpServer& server, const testing_util::PgTestSchema& schema) {
+  const std::string url = testing_util::PostgresUrl();
+  const size_t path = url.find("///");
+  const std::string db = url.substr(path + 3, url.find('?') - path - 3);
+  return fmt::format(
+      "host=127.0.0.1 port={} dbname={} user={} password=s3cret sslmode=disable "
+      "connect_timeout=10 options='-csearch_path={}'",
+      server.port(), db, UrlQueryValue(url, "user"), schema.name());
+}
+
+std::string ServerSocketPath() {
+  const std::string url = testing_util::PostgresUrl();
+  return fmt::format("{}/.s.PGSQL.{}", UrlQueryValue(url, "host"), UrlQueryValue(url, "port"));
+}
+
+// The ping connects on a thread of its own, within its bound: a server that accepts the
+// connection and never answers makes Ping "did not answer" within about a second (not libpq's
+// connect_timeout, 10 s), the next Ping waits for the same connect, and the store's destruction
+// ends the connect at once. The store is opened through a relay to the tests' server (Open
+// connects and migrates); the server turns to hanging before the first Ping, whose connection is
+// the first made after Open.
+TEST_F(StorePingPostgres, APingConnectingToAServerThatHangsAnswersWithinItsBound) {
+  testing_util::PgTestSchema schema;
+  ASSERT_FALSE(schema.url().empty());
+  TcpServer server(ServerSocketPath());
+  ASSERT_NE(server.port(), 0);
+  Result<std::unique_ptr<Store>> opened = Store::Open(UrlThrough(server, schema));
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(*opened);
+  server.Set(TcpServer::Mood::kHang);
+
+  for (int i = 0; i < 2; ++i) {
+    const auto start = Clock::now();
+    const Status ping = store->Ping();
+    const auto took = Clock::now() - start;
+    EXPECT_EQ(ping.code(), WFP_ERR_BUSY) << ping.message();
+    EXPECT_NE(ping.message().find("did not answer a read within 1000 ms"), std::string::npos)
+        << ping.message();
+    EXPECT_LT(took, std::chrono::milliseconds(1500)) << "ping " << i;
+  }
+  const auto start = Clock::now();
+  store.reset();
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(500));
+}
+
+// A ping whose connect fails says so: what failed, and the URL without its password.
+TEST_F(StorePingPostgres, APingThatCannotConnectSaysWhy) {
+  testing_util::PgTestSchema schema;
+  ASSERT_FALSE(schema.url().empty());
+  TcpServer server(ServerSocketPath());
+  ASSERT_NE(server.port(), 0);
+  Result<std::unique_ptr<Store>> opened = Store::Open(UrlThrough(server, schema));
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(*opened);
+  server.Set(TcpServer::Mood::kClose);
+
+  const Status ping = store->Ping();
+  EXPECT_EQ(ping.code(), WFP_ERR_INTERNAL) << ping.message();
+  EXPECT_NE(ping.message().find("cannot connect to the store host=127.0.0.1"), std::string::npos)
+      << ping.message();
+  EXPECT_NE(ping.message().find("password=***"), std::string::npos) << ping.message();
+  EXPECT_EQ(ping.message().find("s3cret"), std::string::npos) << ping.message();
+  server.Set(TcpServer::Mood::kRelay);
+  EXPECT_TRUE(store->Ping().ok());  // the next ping connects again
+}
+
+// A ping waiting for a lock when its store is destroyed: the server stops the wait (a cancel
+// request) rather than letting the backend wait out its lock timeout (a minute here), holding
+// its place in the lock's queue meanwhile.
+TEST_F(StorePingPostgres, AStoreDestroyedWhileItsPingWaitsForALockStopsTheBackend) {
+  testing_util::PgTestSchema schema;
+  ASSERT_FALSE(schema.url().empty());
+  StoreOptions options;
+  options.busy_timeout = seconds(60);
+  Result<std::unique_ptr<Store>> opened = Store::Open(schema.url(), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(*opened);
+  ASSERT_TRUE(store->Ping().ok());
+  Result<std::unique_ptr<StoreConnection>> holder = store->Connect();
+  ASSERT_TRUE(holder.ok()) << holder.status().message();
+  std::string error;
+  ASSERT_TRUE(
+      ExecForTesting(**holder, "BEGIN; LOCK TABLE schedules IN ACCESS EXCLUSIVE MODE", &error))
+      << error;
+  ASSERT_EQ(store->Ping().code(), WFP_ERR_BUSY);
+  std::optional<std::vector<std::vector<std::string>>> waiting = QueryForTesting(
+      **holder, "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'schedules'::regclass",
+      &error);
+  ASSERT_TRUE(waiting) << error;
+  ASSERT_EQ(waiting->size(), 1u);
+  const std::string pid = waiting->at(0).at(0);
+
+  store.reset();
+  // Gone, or at least no longer running its statement (idle in its aborted transaction until it
+  // reads the end of its connection).
+  const std::string active =
+      "SELECT state FROM pg_stat_activity WHERE pid = " + pid + " AND state = 'active'";
+  std::optional<std::vector<std::vector<std::string>>> found;
+  const auto deadline = Clock::now() + seconds(5);
+  while ((found = QueryForTesting(**holder, active, &error)) && !found->empty() &&
+         Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(found && found->empty()) << "the ping's backend " << pid << " still waits";
+
+  ASSERT_TRUE(ExecForTesting(**holder, "ROLLBACK", &error)) << error;
+  // Before the schema's DROP: the backend gone (it finds its client gone once it runs again).
+  const std::string gone = "SELECT 1 FROM pg_stat_activity WHERE pid = " + pid;
+  const auto end = Clock::now() + seconds(30);
+  while ((found = QueryForTesting(**holder, gone, &error)) && !found->empty() && Clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(found && found->empty()) << "the ping's backend " << pid << " is still there";
 }
 
 }  // namespace

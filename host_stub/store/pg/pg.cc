@@ -1,10 +1,10 @@
-// The libpq layer of pg.h: connections, prepared-statement cache, parameters, results, COPY, error
-// mapping and URL redaction. The schema and its migrations are in schema.cc.
+// The libpq layer of pg.h: statements, prepared-statement cache, parameters, results, COPY, error
+// mapping and URL redaction. Connecting and interrupting are in connect.cc, the schema and its
+// migrations in schema.cc.
 #include "store/pg/pg.h"
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,7 +12,6 @@
 #include <cstring>
 #include <vector>
 
-#include "store/observer.h"
 #include "store/pg/detail.h"
 
 namespace wfp::host::pg {
@@ -37,14 +36,6 @@ std::string OneLine(std::string_view text) {
     out += ch;
   }
   return out;
-}
-
-// Replaces every occurrence of `secret` in `text` with "***".
-void Scrub(std::string* text, std::string_view secret) {
-  if (secret.empty()) return;
-  for (size_t at = text->find(secret); at != std::string::npos; at = text->find(secret, at + 3)) {
-    text->replace(at, secret.size(), "***");
-  }
 }
 
 }  // namespace
@@ -332,43 +323,6 @@ std::string Result::Bytes(int row, int column) const {
 
 // ----- Connection -----
 
-std::unique_ptr<Connection> Connection::Open(const std::string& url, Error* error) {
-  // Defaults first, then the URL (expanded: its settings override them), then what we insist on.
-  const char* keywords[] = {"connect_timeout", "fallback_application_name", "dbname",
-                            "client_encoding", nullptr};
-  const char* values[] = {"10", "wfp-host", url.c_str(), "UTF8", nullptr};
-  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-  if (!conn || PQstatus(conn) != CONNECTION_OK) {
-    Error e = ConnectionError(conn, "");
-    // libpq's message may quote part of a malformed connection string: never the password.
-    if (PQconninfoOption* options = PQconninfoParse(url.c_str(), nullptr)) {
-      for (PQconninfoOption* o = options; o->keyword; ++o) {
-        if (o->val && (std::strcmp(o->keyword, "password") == 0 ||
-                       std::strcmp(o->keyword, "sslpassword") == 0)) {
-          Scrub(&e.message, o->val);
-        }
-      }
-      PQconninfoFree(options);
-    }
-    e.message = fmt::format("cannot connect to the store {}: {}", RedactUrl(url), e.message);
-    Set(error, std::move(e));
-    PQfinish(conn);
-    return nullptr;
-  }
-  // Notices ("relation ... already exists, skipping") are not for stderr.
-  PQsetNoticeProcessor(
-      conn, [](void*, const char*) {}, nullptr);
-  CountStoreConnection(+1);
-  return std::unique_ptr<Connection>(new Connection(conn));
-}
-
-Connection::Connection(pg_conn* conn) : conn_(conn), socket_(PQsocket(conn)) {}
-
-Connection::~Connection() {
-  PQfinish(conn_);
-  CountStoreConnection(-1);
-}
-
 bool Connection::Healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 TxnState Connection::txn_state() {
@@ -383,39 +337,6 @@ TxnState Connection::txn_state() {
     default:
       return TxnState::kUnknown;
   }
-}
-
-void Connection::Interrupt() {
-  std::lock_guard lock(interrupt_mu_);
-  interrupted_ = true;
-  if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
-}
-
-bool Connection::Reset() {
-  {
-    std::lock_guard lock(interrupt_mu_);
-    if (interrupted_) return false;
-    socket_ = -1;
-  }
-  unread_ = false;  // the reconnection drops whatever the old connection still had to answer
-  PQreset(conn_);
-  statements_.clear();
-  {
-    std::lock_guard lock(interrupt_mu_);
-    socket_ = PQsocket(conn_);
-    if (interrupted_) {
-      if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
-      return false;
-    }
-  }
-  if (!Healthy()) return false;
-  PQsetNoticeProcessor(
-      conn_, [](void*, const char*) {}, nullptr);
-  if (lock_timeout_set_) {
-    Error ignored;
-    SetLockTimeout(lock_timeout_, &ignored);
-  }
-  return Healthy();
 }
 
 bool Connection::Exec(const char* sql, Error* error) {

@@ -34,9 +34,11 @@
 
 #include "common/status.h"
 
-// libpq's handles (PGconn, PGresult), forward-declared so that consumers need no libpq headers.
+// libpq's handles (PGconn, PGresult, PGcancel), forward-declared so that consumers need no libpq
+// headers.
 struct pg_conn;
 struct pg_result;
+struct pg_cancel;
 
 namespace wfp::host::pg {
 
@@ -160,7 +162,13 @@ class Connection {
   // Connects to `url` (a libpq URI or keyword string). Client encoding UTF8; connect_timeout 10 s
   // unless the URL sets one; application_name "wfp-host" unless the URL sets one. nullptr + *error
   // on failure; the message names the URL with its password redacted and never shows it.
-  static std::unique_ptr<Connection> Open(const std::string& url, Error* error);
+  // With `interrupt_fd` (a descriptor that turns readable to say "stop"), the connect is libpq's
+  // non-blocking one, waiting for its socket and for `interrupt_fd`: it fails ("interrupted") as
+  // soon as that is readable, or once connect_timeout has passed (one deadline for the whole
+  // connect, where libpq's blocking connect gives each address of the URL its own). The
+  // connection keeps `interrupt_fd` (which must outlive it) for Reset, which waits so too.
+  static std::unique_ptr<Connection> Open(const std::string& url, Error* error,
+                                          int interrupt_fd = -1);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -238,9 +246,15 @@ class Connection {
 
   // From any thread: the statement the connection's thread waits for fails at once, as on a lost
   // connection, and so does every later one; Reset refuses (a reconnection under way when this is
-  // called ends so too). The socket is shut down, not closed: its descriptor stays the
-  // connection's until the connection is destroyed, so no other file can take its number.
+  // called ends so too, at once when Open was given an interrupt_fd that is readable by then).
+  // First a cancel request goes to the server (PQcancel, its object made when the connection
+  // was), so that the backend stops the statement instead of waiting on for a lock; this waits
+  // at most kCancelWait for it (PQcancel's connect has no timeout; a late one is left to finish
+  // on a thread of its own, which holds nothing but its cancel object). Then the socket is shut
+  // down, not closed: its descriptor stays the connection's until the connection is destroyed,
+  // so no other file can take its number.
   void Interrupt();
+  static constexpr std::chrono::milliseconds kCancelWait{250};
 
  private:
   explicit Connection(pg_conn* conn);
@@ -269,6 +283,11 @@ class Connection {
   std::mutex interrupt_mu_;
   bool interrupted_ = false;
   int socket_ = -1;
+  // What Interrupt's cancel request needs (PQgetCancel's, renewed by Reset); shared with a
+  // cancel still being sent. Guarded by interrupt_mu_.
+  std::shared_ptr<pg_cancel> cancel_;
+  // Open's interrupt_fd, or -1.
+  int interrupt_fd_ = -1;
 };
 
 // COPY text format, one row at a time: each field is written followed by a tab; AppendCopyRowEnd
