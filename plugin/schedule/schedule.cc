@@ -557,42 +557,6 @@ bool Schedule::has_end() const { return pattern_->end.has_value(); }
 Instant Schedule::end() const { return pattern_->end.value_or(kEndMarker); }
 const cctz::time_zone& Schedule::zone() const { return pattern_->tz; }
 
-namespace {
-
-// Writes a UTC offset as "+HH:MM", or "+HH:MM:SS" when it has seconds (as java.time does), at `p`
-// and returns the end.
-char* WriteOffset(int offset_seconds, char* p) {
-  auto put2 = [&p](int v) {
-    *p++ = static_cast<char>('0' + v / 10);
-    *p++ = static_cast<char>('0' + v % 10);
-  };
-  const int offset = offset_seconds < 0 ? -offset_seconds : offset_seconds;
-  *p++ = offset_seconds < 0 ? '-' : '+';
-  put2(offset / 3600);
-  *p++ = ':';
-  put2(offset / 60 % 60);
-  if (offset % 60 != 0) {
-    *p++ = ':';
-    put2(offset % 60);
-  }
-  return p;
-}
-
-// A local time in a year outside 0 to 9999 as java.time writes it: the year with its sign and at
-// least four digits ("-0001", "+10000"), then the rest as for any other year.
-std::string FormatOtherYear(const cctz::civil_second& cs) {
-  const int64_t year = cs.year();
-  std::string text = std::to_string(year < 0 ? -year : year);
-  if (text.size() < 4) text.insert(0, 4 - text.size(), '0');
-  text.insert(0, 1, year < 0 ? '-' : '+');
-  char rest[32];  // the same month, day and time in a leap year of four digits
-  const cctz::civil_second same(2000, cs.month(), cs.day(), cs.hour(), cs.minute(), cs.second());
-  text.append(rest + 4, WriteCivilSecond(same, rest));
-  return text;
-}
-
-}  // namespace
-
 std::string Schedule::FormatLocal(Instant t) const {
   // By hand rather than cctz::format or fmt (about ten times faster; the route formats three times
   // per session).

@@ -73,6 +73,12 @@ class Schedule {
 // Writes `cs` as "YYYY-MM-DDTHH:MM:SS" (19 characters) at `out` and returns the end. Only for
 // years 0 to 9999; callers format other years another way.
 char* WriteCivilSecond(const cctz::civil_second& cs, char* out);
+// Writes a UTC offset as "+HH:MM", or "+HH:MM:SS" when it has seconds (as java.time does), at `p`
+// and returns the end (at most 9 characters).
+char* WriteOffset(int offset_seconds, char* p);
+// A local time in a year outside 0 to 9999 as java.time writes it: the year with its sign and at
+// least four digits ("-0001", "+10000"), then "-MM-DDTHH:MM:SS".
+std::string FormatOtherYear(const cctz::civil_second& cs);
 
 // Parses a time-zone name as workflows give it: IANA ("Asia/Tokyo"), "UTC", or a fixed offset
 // ("+09:00", "-0530"). False when unknown.
