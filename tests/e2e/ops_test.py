@@ -324,9 +324,13 @@ class Ops(unittest.TestCase):
 
     def wait_for_log(self, predicate):
         """Every JSON line of the log, once one matches `predicate` (the access line is written after the
-        response's last byte, so it may trail the response a little). Bounded."""
+        response's last byte, so it may trail the response a little). Bounded. Only whole lines: a line
+        the host is writing meanwhile may be read in part (a write that crosses a page of the file
+        shows its first page first), and it is read whole on the next round."""
         for _ in range(500):
-            objs = [json.loads(line) for line in self.server.log_text().splitlines() if line.startswith("{")]
+            text = self.server.log_text()
+            whole = text[:text.rfind("\n") + 1]
+            objs = [json.loads(line) for line in whole.splitlines() if line.startswith("{")]
             if any(predicate(o) for o in objs):
                 return objs
             time.sleep(0.01)
