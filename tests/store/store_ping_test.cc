@@ -182,11 +182,54 @@ TEST(StorePing, AMemoryStoreDestroyedWhileItsPingWaitsForTheGateEndsThePing) {
 // ---- PostgreSQL
 // ----------------------------------------------------------------------------------
 
+// Waits (at most `bound`) until `sql` on `connection` returns no row; whether it did.
+bool AwaitNoRows(StoreConnection& connection, const std::string& sql, seconds bound) {
+  std::string error;
+  std::optional<std::vector<std::vector<std::string>>> found;
+  const auto deadline = Clock::now() + bound;
+  while ((found = QueryForTesting(connection, sql, &error)) && !found->empty() &&
+         Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return found && found->empty();
+}
+
 class StorePingPostgres : public ::testing::Test {
  protected:
   void SetUp() override {
     if (std::string why = testing_util::Unavailable(Backend::kPostgres); !why.empty())
       GTEST_SKIP() << why;
+  }
+
+  // A store whose ping waits for the schedules table, which `holder` (a connection of the store's)
+  // holds ACCESS EXCLUSIVE in an open transaction; `pid`, the waiting backend's.
+  struct StuckPing {
+    std::unique_ptr<Store> store;
+    std::unique_ptr<StoreConnection> holder;
+    std::string pid;
+  };
+  // Opens it at `url` with `options` and a lock timeout of a minute (call in
+  // ASSERT_NO_FATAL_FAILURE).
+  static void StickAPing(const std::string& url, StoreOptions options, StuckPing* out) {
+    options.busy_timeout = seconds(60);
+    Result<std::unique_ptr<Store>> opened = Store::Open(url, options);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    out->store = std::move(*opened);
+    ASSERT_TRUE(out->store->Ping().ok());
+    Result<std::unique_ptr<StoreConnection>> holder = out->store->Connect();
+    ASSERT_TRUE(holder.ok()) << holder.status().message();
+    out->holder = std::move(*holder);
+    std::string error;
+    ASSERT_TRUE(ExecForTesting(*out->holder, "BEGIN; LOCK TABLE schedules IN ACCESS EXCLUSIVE MODE",
+                               &error))
+        << error;
+    ASSERT_EQ(out->store->Ping().code(), WFP_ERR_BUSY);
+    // The server's side of the ping: the backend waiting for the holder.
+    std::optional<std::vector<std::vector<std::string>>> waiting = QueryForTesting(
+        *out->holder,
+        "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'schedules'::regclass", &error);
+    ASSERT_TRUE(waiting) << error;
+    ASSERT_EQ(waiting->size(), 1u);
+    out->pid = waiting->at(0).at(0);
   }
 };
 
@@ -198,49 +241,27 @@ TEST_F(StorePingPostgres, AStoreDestroyedWhileItsPingWaitsForALockEndsThePing) {
   auto sink = std::make_unique<LogLines>();
   StoreOptions options;
   options.log = LogInto(sink.get());
-  options.busy_timeout = seconds(60);
-  Result<std::unique_ptr<Store>> opened = Store::Open(schema.url(), options);
-  ASSERT_TRUE(opened.ok()) << opened.status().message();
-  std::unique_ptr<Store> store = std::move(*opened);
-  ASSERT_TRUE(store->Ping().ok());
-  Result<std::unique_ptr<StoreConnection>> holder = store->Connect();
-  ASSERT_TRUE(holder.ok()) << holder.status().message();
+  StuckPing stuck;
+  ASSERT_NO_FATAL_FAILURE(StickAPing(schema.url(), options, &stuck));
   // The schema's own, the holder's and the store's two.
   const int64_t connections = OpenStoreConnections();
-  std::string error;
-  ASSERT_TRUE(
-      ExecForTesting(**holder, "BEGIN; LOCK TABLE schedules IN ACCESS EXCLUSIVE MODE", &error))
-      << error;
-  ASSERT_EQ(store->Ping().code(), WFP_ERR_BUSY);
-
-  // The server's side of the ping: the backend waiting for the holder.
-  std::optional<std::vector<std::vector<std::string>>> waiting = QueryForTesting(
-      **holder, "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'schedules'::regclass",
-      &error);
-  ASSERT_TRUE(waiting) << error;
-  ASSERT_EQ(waiting->size(), 1u);
 
   const auto start = Clock::now();
-  store.reset();
+  stuck.store.reset();
   const auto took = Clock::now() - start;
   const int64_t left_open = OpenStoreConnections();
   sink.reset();
   // The store had two: the ping's and the one it opened with (the holder's stays).
   EXPECT_EQ(left_open, connections - 2) << "the ping's connection outlived its store";
   EXPECT_LT(took, kAtOnce);
-  ASSERT_TRUE(ExecForTesting(**holder, "ROLLBACK", &error)) << error;
+  std::string error;
+  ASSERT_TRUE(ExecForTesting(*stuck.holder, "ROLLBACK", &error)) << error;
   // The ping's backend finds its client gone once it has the lock and answers; until then it holds
   // what it has locked, which the schema's DROP at the end would deadlock with.
-  for (const std::vector<std::string>& row : *waiting) {
-    const std::string gone = "SELECT 1 FROM pg_stat_activity WHERE pid = " + row.at(0);
-    std::optional<std::vector<std::vector<std::string>>> found;
-    const auto deadline = Clock::now() + seconds(30);
-    while ((found = QueryForTesting(**holder, gone, &error)) && !found->empty() &&
-           Clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_TRUE(found && found->empty()) << "the ping's backend " << row.at(0) << " is still there";
-  }
-  holder->reset();
+  EXPECT_TRUE(AwaitNoRows(*stuck.holder, "SELECT 1 FROM pg_stat_activity WHERE pid = " + stuck.pid,
+                          seconds(30)))
+      << "the ping's backend " << stuck.pid << " is still there";
+  stuck.holder.reset();
   EXPECT_TRUE(AwaitOpenConnections(connections - 3));
 }
 
@@ -428,45 +449,25 @@ TEST_F(StorePingPostgres, APingThatCannotConnectSaysWhy) {
 TEST_F(StorePingPostgres, AStoreDestroyedWhileItsPingWaitsForALockStopsTheBackend) {
   testing_util::PgTestSchema schema;
   ASSERT_FALSE(schema.url().empty());
-  StoreOptions options;
-  options.busy_timeout = seconds(60);
-  Result<std::unique_ptr<Store>> opened = Store::Open(schema.url(), options);
-  ASSERT_TRUE(opened.ok()) << opened.status().message();
-  std::unique_ptr<Store> store = std::move(*opened);
-  ASSERT_TRUE(store->Ping().ok());
-  Result<std::unique_ptr<StoreConnection>> holder = store->Connect();
-  ASSERT_TRUE(holder.ok()) << holder.status().message();
-  std::string error;
-  ASSERT_TRUE(
-      ExecForTesting(**holder, "BEGIN; LOCK TABLE schedules IN ACCESS EXCLUSIVE MODE", &error))
-      << error;
-  ASSERT_EQ(store->Ping().code(), WFP_ERR_BUSY);
-  std::optional<std::vector<std::vector<std::string>>> waiting = QueryForTesting(
-      **holder, "SELECT pid FROM pg_locks WHERE NOT granted AND relation = 'schedules'::regclass",
-      &error);
-  ASSERT_TRUE(waiting) << error;
-  ASSERT_EQ(waiting->size(), 1u);
-  const std::string pid = waiting->at(0).at(0);
+  StuckPing stuck;
+  ASSERT_NO_FATAL_FAILURE(StickAPing(schema.url(), StoreOptions{}, &stuck));
 
-  store.reset();
+  stuck.store.reset();
   // Gone, or at least no longer running its statement (idle in its aborted transaction until it
   // reads the end of its connection).
-  const std::string active =
-      "SELECT state FROM pg_stat_activity WHERE pid = " + pid + " AND state = 'active'";
-  std::optional<std::vector<std::vector<std::string>>> found;
-  const auto deadline = Clock::now() + seconds(5);
-  while ((found = QueryForTesting(**holder, active, &error)) && !found->empty() &&
-         Clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(found && found->empty()) << "the ping's backend " << pid << " still waits";
+  const std::string& pid = stuck.pid;
+  EXPECT_TRUE(
+      AwaitNoRows(*stuck.holder,
+                  "SELECT state FROM pg_stat_activity WHERE pid = " + pid + " AND state = 'active'",
+                  seconds(5)))
+      << "the ping's backend " << pid << " still waits";
 
-  ASSERT_TRUE(ExecForTesting(**holder, "ROLLBACK", &error)) << error;
+  std::string error;
+  ASSERT_TRUE(ExecForTesting(*stuck.holder, "ROLLBACK", &error)) << error;
   // Before the schema's DROP: the backend gone (it finds its client gone once it runs again).
-  const std::string gone = "SELECT 1 FROM pg_stat_activity WHERE pid = " + pid;
-  const auto end = Clock::now() + seconds(30);
-  while ((found = QueryForTesting(**holder, gone, &error)) && !found->empty() && Clock::now() < end)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(found && found->empty()) << "the ping's backend " << pid << " is still there";
+  EXPECT_TRUE(
+      AwaitNoRows(*stuck.holder, "SELECT 1 FROM pg_stat_activity WHERE pid = " + pid, seconds(30)))
+      << "the ping's backend " << pid << " is still there";
 }
 
 }  // namespace
